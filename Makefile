@@ -1,0 +1,92 @@
+# PLUCS: one readable Makefile. `make` builds build/plucsd and build/plucs,
+# `make check` runs unit and integration tests (plus an ASan/UBSan run),
+# `make demo` starts a throwaway directory and server on loopback.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+
+PKGS    := libevent_core libevent_openssl libevent_pthreads expat ldap lber \
+           libssl libcrypto libidn libidn2 sqlite3
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+           -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+MAINS   := src/plucsd.c src/cli/plucs.c
+LIBSRC  := $(filter-out $(MAINS),$(wildcard src/*/*.c))
+LIBOBJ  := $(LIBSRC:%.c=$(BUILD)/obj/%.o)
+UNITSRC := $(wildcard tests/unit/test_*.c)
+UNITBIN := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit integration asan demo fuzz install clean deps
+all: $(BUILD)/plucsd $(BUILD)/plucs
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libplucs.a: $(LIBOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/plucsd: $(BUILD)/obj/src/plucsd.o $(BUILD)/libplucs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/plucs: $(BUILD)/obj/src/cli/plucs.o $(BUILD)/libplucs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libplucs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libplucs.a $(LDLIBS) -lcmocka
+
+deps:
+	@scripts/deps
+
+unit: $(UNITBIN)
+	@set -e; for t in $(UNITBIN); do echo "== $$t"; $$t; done
+
+integration: all
+	PLUCS_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+
+# make check: dependencies, -Werror build, unit tests, integration tests,
+# then the same integration tests against an ASan+UBSan build.
+check: deps
+	$(MAKE) WERROR=1 all unit
+	$(MAKE) WERROR=1 integration
+	$(MAKE) WERROR=1 SAN=1 BUILD=build-asan all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	PLUCS_SANITIZED=1 $(MAKE) BUILD=build-asan integration
+
+demo: deps all
+	scripts/demo
+
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
+	  -o $(BUILD)/fuzz/fuzz_xml tests/fuzz/fuzz_xml.c src/xml/*.c src/core/buf.c src/core/log.c \
+	  $(shell pkg-config --cflags --libs expat)
+	$(BUILD)/fuzz/fuzz_xml -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 tests/fuzz/corpus_xml
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/share/plucs/schema $(DESTDIR)$(PREFIX)/share/doc/plucs \
+	  $(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/plucs
+	install -m 755 $(BUILD)/plucsd $(DESTDIR)$(PREFIX)/sbin/plucsd
+	install -m 755 $(BUILD)/plucs $(DESTDIR)$(PREFIX)/bin/plucs
+	install -m 644 schema/plucs.schema schema/plucs.ldif $(DESTDIR)$(PREFIX)/share/plucs/schema/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/plucs/
+	sed 's|@PREFIX@|$(PREFIX)|g' scripts/plucs.service.in > $(DESTDIR)/lib/systemd/system/plucs.service
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

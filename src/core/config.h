@@ -1,0 +1,80 @@
+/* config.h: the typed, validated view of the registry that the daemon runs
+ * with. Built from a registry file by config_load(); immutable once built.
+ * A reload builds a new one and swaps it in (config_current()); an old one
+ * stays valid for whoever still holds it (configs are few and small, so old
+ * ones are kept until exit rather than reference-counted). */
+#ifndef PLUCS_CONFIG_H
+#define PLUCS_CONFIG_H
+
+#include <stdbool.h>
+
+enum tls_mode { TLS_OFF = 0, TLS_ON = 1, TLS_REQUIRED = 2 };
+enum s2s_tls_mode { S2S_TLS_FALSE, S2S_TLS_OPTIONAL, S2S_TLS_REQUIRED, S2S_TLS_REQUIRED_TRUSTED };
+enum roster_scope { ROSTER_SCOPE_DOMAIN, ROSTER_SCOPE_MEMBER };
+
+typedef struct config {
+    char *registry_path;        /* the file this was read from */
+
+    /* host identity and directory connection */
+    char *hostname;
+    char *domainname;
+    char *ldap_base;
+    char *ldap_hostdn;
+    char **ldap_uris;           /* NULL-terminated, derived from plucs/ldap/uri or
+                                   ldap/server/name + addition + port + tls */
+    char *ldap_secretfile;
+    char *ldap_cacert;
+
+    /* service */
+    bool autostart;
+    char *language;             /* "en", "de", ... */
+    bool restart_listener;
+    int loglevel;
+    bool filter;
+    bool filter_message_allow;  /* message_policy == allow */
+    bool filter_presence_allow; /* presence_policy == allow */
+    char *certfile;
+    enum tls_mode tls;
+    char *userlabel;
+    char *grouplabel;
+
+    bool http_proxy;
+    bool http_bind;
+    char *http_bind_url;
+    bool http_poll;
+    char *http_poll_url;
+    bool http_websocket;
+    char *http_websocket_url;
+    char **http_addresses;      /* NULL-terminated */
+    int http_port;
+
+    bool s2s;
+    char *s2s_certfile;
+    enum s2s_tls_mode s2s_tls;
+    int s2s_port;
+
+    char **c2s_addresses;       /* NULL-terminated; "::" means all */
+    int c2s_port;
+    int c2s_tls_port;           /* 0 = off */
+
+    char *store;                /* "sqlite:/path" */
+    int max_stanza_size;
+    char **domains;             /* plucs/domains override, NULL-terminated; NULL when unset */
+    int threads;                /* resolved: never 0 (0 in the registry = cores) */
+    char *rundir;
+    enum roster_scope roster_scope;
+} config;
+
+/* Reads and validates the registry at path (NULL: the default location, see
+ * registry_default_path()). On success returns a new config. On failure
+ * returns NULL and calls report(ud, line) once per problem, each line naming
+ * the variable, the bad value and what is allowed. */
+config *config_load(const char *path, void (*report)(void *ud, const char *line), void *ud);
+void config_free(config *c);
+
+/* The configuration the daemon currently runs with (set by the main thread). */
+const config *config_current(void);
+void config_set_current(config *c);   /* takes ownership; old ones kept until exit */
+void config_free_all(void);           /* at exit */
+
+#endif

@@ -1,0 +1,19 @@
+/* log.h: the one logging facility. Everything goes to stderr with a time
+ * stamp and level; the threshold is plucs/loglevel (0 none .. 5 debug) and
+ * may change at any moment (reload), so it is an atomic read per call. */
+#ifndef PLUCS_LOG_H
+#define PLUCS_LOG_H
+
+enum { PLOG_NONE = 0, PLOG_CRIT = 1, PLOG_ERR = 2, PLOG_WARN = 3, PLOG_INFO = 4, PLOG_DEBUG = 5 };
+
+void log_set_level(int level);
+int log_get_level(void);
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_crit(...)  log_msg(PLOG_CRIT, __VA_ARGS__)
+#define log_err(...)   log_msg(PLOG_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(PLOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(PLOG_INFO, __VA_ARGS__)
+#define log_debug(...) do { if (log_get_level() >= PLOG_DEBUG) log_msg(PLOG_DEBUG, __VA_ARGS__); } while (0)
+
+#endif

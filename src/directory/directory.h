@@ -1,0 +1,64 @@
+/* directory.h: the directory thread. It owns every LDAP connection (libldap
+ * asynchronous API on its own event base): the service connection bound as
+ * ldap/hostdn, a small pool of connections for users' authentication binds,
+ * reconnect with back-off and fail-over across the configured servers. It
+ * publishes what it knows as an immutable, reference-counted snapshot; a
+ * worker never waits for LDAP. */
+#ifndef PLUCS_DIRECTORY_H
+#define PLUCS_DIRECTORY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/worker.h"
+
+typedef struct dir_snapshot {
+    atomic_int refs;
+    uint64_t serial;          /* increases with every published snapshot */
+    bool complete;            /* false until the directory was read once */
+    char **domains;           /* hosted domains, lower case, NULL-terminated */
+    size_t ndomains;
+} dir_snapshot;
+
+dir_snapshot *dir_snapshot_ref(dir_snapshot *s);
+void dir_snapshot_unref(dir_snapshot *s);
+bool dir_snapshot_serves(const dir_snapshot *s, const char *domain);
+
+/* Starts the directory thread with configuration c (which must stay valid
+ * until directory_reconfigure() replaces it or directory_stop()). */
+int directory_start(const config *c);
+void directory_stop(void);
+/* Called on the main thread after a reload; the directory applies changed
+ * servers/credentials/domains on its own thread. */
+void directory_reconfigure(const config *c);
+
+/* The current snapshot, a new reference (never NULL once started). */
+dir_snapshot *directory_snapshot(void);
+
+/* Called on the directory thread whenever a new snapshot is published; fn
+ * receives its own reference. The router uses it to hand the snapshot to
+ * every worker. Set before directory_start(). */
+void directory_on_snapshot(void (*fn)(dir_snapshot *snap, void *ud), void *ud);
+
+typedef enum {
+    DIR_AUTH_OK = 0,
+    DIR_AUTH_FAILED,        /* no such account, disabled, wrong password -> not-authorized */
+    DIR_AUTH_UNAVAILABLE,   /* directory unreachable / timed out -> temporary-auth-failure */
+} dir_auth_result;
+
+/* Asynchronous password check for account localpart@domain (localpart
+ * already nodeprep'ed). Searches the account filter of directory.md (with
+ * RFC 4515 escaping), requires exactly one entry, then binds as its DN.
+ * An empty password fails without contacting LDAP. done(arg, result) runs on
+ * reply_to's thread (via worker_post). */
+void directory_auth(worker *reply_to, const char *localpart, const char *domain,
+                    const char *password, void (*done)(void *arg, dir_auth_result r), void *arg);
+
+/* RFC 4515 escaping of a value for use in a search filter: * ( ) \ NUL and
+ * non-ASCII-safe bytes become \XX. Returns a malloc'ed string. */
+char *ldap_filter_escape(const char *value);
+
+#endif
