@@ -1,0 +1,554 @@
+/* xml_stream.c: the restricted XMPP stream parser (RFC 6120 §11) on expat.
+ * A transport feeds raw bytes; this file reports the stream header, then one
+ * complete xnode per top-level stanza, then the stream's end. It refuses
+ * DTDs, entities, comments and processing instructions, and bounds stanza
+ * size (counted in input bytes while the stanza is still arriving), nesting
+ * depth and the header, so a peer can never make it allocate without limit.
+ *
+ * Memory: the xstream is a few dozen bytes plus expat's parser. Input is
+ * handed to expat in slices of at most FEED_SLICE bytes, because expat copies
+ * every XML_Parse() input into its own buffer (which never shrinks); this
+ * keeps that buffer small for idle sessions whatever read size the transport
+ * uses. After a big stanza has grown expat's buffer, the parser is replaced
+ * by a fresh one primed with the same stream header (see xs_shrink). */
+#include "xml/xml.h"
+
+#include <expat.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_SEP '\x01'            /* cannot occur in XML 1.0 text at all */
+#define FEED_SLICE 2048          /* bytes per XML_Parse() call */
+#define HEADER_MAX 8192          /* stream header size in bytes */
+#define HEADER_MAX_ATTRS 64
+#define HEADER_MAX_NSDECL 8
+#define SHRINK_AFTER 8192        /* pending bytes that make expat's buffer big */
+#define TEXT_KEEP 4096           /* text accumulator kept between stanzas */
+
+typedef struct nsdecl {
+    char *prefix;   /* NULL: default namespace */
+    char *uri;
+} nsdecl;
+
+struct xstream {
+    XML_Parser p;
+    xstream_cb cb;
+    void *ud;
+    size_t max_stanza;
+    unsigned max_depth;
+    unsigned depth;            /* open elements, the stream header included */
+    xnode *cur;                /* innermost open element of the stanza */
+    buf text;                  /* character data not yet added to cur */
+    uint64_t fed;              /* bytes given to the current parser */
+    uint64_t stanza_start;     /* input offset of the stanza's start tag */
+    uint64_t event_end;        /* input offset just after the last event */
+    uint64_t skip;             /* bytes of synthetic header (priming) */
+    nsdecl *hdr_ns;            /* namespaces declared on the stream header */
+    unsigned n_hdr_ns;
+    bool big;                  /* expat's buffer grew: shrink when idle */
+    bool in_parse;             /* inside XML_Parse (callbacks may run) */
+    bool priming;              /* feeding the synthetic header */
+    bool failed, stopped, reset_pending;
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char *xs_strndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (!d)
+        abort();
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+static bool xs_halted(const xstream *xs)
+{
+    return xs->failed || xs->stopped || xs->reset_pending;
+}
+
+static void xs_fail(xstream *xs, xstream_err kind, const char *detail)
+{
+    if (xs_halted(xs))
+        return;
+    xs->failed = true;
+    if (xs->in_parse)
+        XML_StopParser(xs->p, XML_FALSE);
+    if (xs->cb.error)
+        xs->cb.error(xs->ud, kind, detail);
+}
+
+/* Records where the current event ends and enforces the stanza size while
+ * the stanza is arriving. Returns false when the stream just failed. */
+static bool xs_track(xstream *xs)
+{
+    XML_Index idx = XML_GetCurrentByteIndex(xs->p);
+    if (idx >= 0)
+        xs->event_end = (uint64_t)idx + (uint64_t)XML_GetCurrentByteCount(xs->p);
+    if (xs->cur && xs->event_end - xs->stanza_start > xs->max_stanza) {
+        xs_fail(xs, XS_ERR_TOO_BIG, "stanza too big");
+        return false;
+    }
+    return true;
+}
+
+/* Splits an expat name "uri<SEP>local[<SEP>prefix]" (or "local"). */
+static void split_name(const char *full, const char **uri, size_t *urilen,
+                       const char **local, size_t *locallen,
+                       const char **prefix)
+{
+    const char *s1 = strchr(full, NS_SEP);
+    if (!s1) {
+        *uri = "";
+        *urilen = 0;
+        *local = full;
+        *locallen = strlen(full);
+        *prefix = NULL;
+        return;
+    }
+    *uri = full;
+    *urilen = (size_t)(s1 - full);
+    *local = s1 + 1;
+    const char *s2 = strchr(*local, NS_SEP);
+    *locallen = s2 ? (size_t)(s2 - *local) : strlen(*local);
+    *prefix = s2 ? s2 + 1 : NULL;
+}
+
+/* Builds an element from expat's name and attributes. */
+static xnode *build_element(const XML_Char *name, const XML_Char **atts)
+{
+    const char *uri, *local, *prefix;
+    size_t urilen, locallen;
+    split_name(name, &uri, &urilen, &local, &locallen, &prefix);
+
+    xnode *n = calloc(1, sizeof *n);
+    if (!n)
+        abort();
+    n->name = xs_strndup(local, locallen);
+    n->ns = xs_strndup(uri, urilen);
+
+    size_t count = 0;
+    while (atts[count * 2])
+        count++;
+    if (!count)
+        return n;
+    n->attrs = calloc(count, sizeof *n->attrs);
+    if (!n->attrs)
+        abort();
+    for (size_t i = 0; i < count; i++) {
+        xattr *a = &n->attrs[i];
+        split_name(atts[i * 2], &uri, &urilen, &local, &locallen, &prefix);
+        if (urilen == 0) {
+            a->name = xs_strndup(local, locallen);
+        } else {
+            if (!prefix)   /* cannot happen with triplets; be safe */
+                prefix = "ns";
+            size_t plen = strlen(prefix);
+            a->name = malloc(plen + 1 + locallen + 1);
+            if (!a->name)
+                abort();
+            memcpy(a->name, prefix, plen);
+            a->name[plen] = ':';
+            memcpy(a->name + plen + 1, local, locallen);
+            a->name[plen + 1 + locallen] = 0;
+            a->ns = xs_strndup(uri, urilen);
+        }
+        a->value = xs_strndup(atts[i * 2 + 1], strlen(atts[i * 2 + 1]));
+    }
+    n->nattrs = count;
+    return n;
+}
+
+static bool all_space(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return false;
+    return true;
+}
+
+static void flush_text(xstream *xs)
+{
+    if (xs->text.len && xs->cur)
+        xnode_add_text(xs->cur, xs->text.data, xs->text.len);
+    buf_reset(&xs->text);
+}
+
+static const char *hdr_default_ns(const xstream *xs)
+{
+    for (unsigned i = 0; i < xs->n_hdr_ns; i++)
+        if (!xs->hdr_ns[i].prefix)
+            return xs->hdr_ns[i].uri;
+    return NULL;
+}
+
+static void free_hdr_ns(xstream *xs)
+{
+    for (unsigned i = 0; i < xs->n_hdr_ns; i++) {
+        free(xs->hdr_ns[i].prefix);
+        free(xs->hdr_ns[i].uri);
+    }
+    free(xs->hdr_ns);
+    xs->hdr_ns = NULL;
+    xs->n_hdr_ns = 0;
+}
+
+/* ---- expat handlers --------------------------------------------------- */
+
+static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    xstream *xs = ud;
+    if (xs_halted(xs) || !xs_track(xs))
+        return;
+
+    if (xs->depth == 0) {   /* the stream header */
+        size_t nattrs = 0;
+        while (atts[nattrs * 2])
+            nattrs++;
+        if (XML_GetCurrentByteCount(xs->p) > HEADER_MAX || nattrs > HEADER_MAX_ATTRS) {
+            xs_fail(xs, XS_ERR_TOO_BIG, "stream header too big");
+            return;
+        }
+        xs->depth = 1;
+        if (xs->priming)
+            return;
+        xnode *h = build_element(name, atts);
+        if (xs->cb.open)
+            xs->cb.open(xs->ud, h, hdr_default_ns(xs));
+        xnode_free(h);
+        return;
+    }
+
+    if (xs->depth >= xs->max_depth + 1u) {
+        xs_fail(xs, XS_ERR_DEPTH, "elements nested too deeply");
+        return;
+    }
+    if (xs->depth == 1) {
+        buf_reset(&xs->text);   /* keepalive whitespace */
+        XML_Index idx = XML_GetCurrentByteIndex(xs->p);
+        xs->stanza_start = idx >= 0 ? (uint64_t)idx : xs->event_end;
+        if (xs->event_end - xs->stanza_start > xs->max_stanza) {
+            xs_fail(xs, XS_ERR_TOO_BIG, "stanza too big");   /* the start tag alone */
+            return;
+        }
+        xs->cur = build_element(name, atts);
+    } else {
+        flush_text(xs);
+        xnode *n = build_element(name, atts);
+        xnode_append(xs->cur, n);
+        xs->cur = n;
+    }
+    xs->depth++;
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name)
+{
+    xstream *xs = ud;
+    if (xs_halted(xs) || !xs_track(xs))
+        return;
+    if (xs->depth == 1) {   /* </stream:stream> */
+        xs->depth = 0;
+        buf_reset(&xs->text);
+        if (xs->cb.close)
+            xs->cb.close(xs->ud);
+        return;
+    }
+    flush_text(xs);
+    xs->depth--;
+    xnode *n = xs->cur;
+    xs->cur = n->parent;
+    if (xs->depth == 1) {
+        if (xs->text.cap > TEXT_KEEP)
+            buf_free(&xs->text);
+        if (xs->cb.stanza)
+            xs->cb.stanza(xs->ud, n);
+        else
+            xnode_free(n);
+    }
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+{
+    xstream *xs = ud;
+    if (xs_halted(xs) || !xs_track(xs) || len <= 0)
+        return;
+    if (xs->depth <= 1) {
+        if (!all_space(s, (size_t)len))
+            xs_fail(xs, XS_ERR_XML, "text outside a stanza");
+        return;
+    }
+    buf_append(&xs->text, s, (size_t)len);
+}
+
+static void XMLCALL on_nsdecl(void *ud, const XML_Char *prefix, const XML_Char *uri)
+{
+    xstream *xs = ud;
+    if (xs_halted(xs) || xs->depth != 0)
+        return;
+    /* Declarations on the stream header: remembered for open() and for
+     * priming a replacement parser (xs_shrink). */
+    if (xs->n_hdr_ns >= HEADER_MAX_NSDECL) {
+        xs_fail(xs, XS_ERR_TOO_BIG, "too many namespace declarations on the stream header");
+        return;
+    }
+    nsdecl *d = realloc(xs->hdr_ns, (xs->n_hdr_ns + 1) * sizeof *d);
+    if (!d)
+        abort();
+    xs->hdr_ns = d;
+    d[xs->n_hdr_ns].prefix = prefix ? xs_strndup(prefix, strlen(prefix)) : NULL;
+    d[xs->n_hdr_ns].uri = xs_strndup(uri ? uri : "", uri ? strlen(uri) : 0);
+    xs->n_hdr_ns++;
+}
+
+static void XMLCALL on_xmldecl(void *ud, const XML_Char *version,
+                               const XML_Char *encoding, int standalone)
+{
+    xstream *xs = ud;
+    if (xs_halted(xs) || !xs_track(xs))
+        return;
+    if (encoding && strcasecmp(encoding, "UTF-8") != 0)
+        xs_fail(xs, XS_ERR_XML, "only UTF-8 is allowed");
+}
+
+static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+                               const XML_Char *pubid, int has_internal_subset)
+{
+    xs_fail(ud, XS_ERR_RESTRICTED, "DTD");
+}
+
+static void XMLCALL on_entitydecl(void *ud, const XML_Char *name, int is_param,
+                                  const XML_Char *value, int value_length,
+                                  const XML_Char *base, const XML_Char *sysid,
+                                  const XML_Char *pubid, const XML_Char *notation)
+{
+    xs_fail(ud, XS_ERR_RESTRICTED, "entity declaration");
+}
+
+static void XMLCALL on_pi(void *ud, const XML_Char *target, const XML_Char *data)
+{
+    xs_fail(ud, XS_ERR_RESTRICTED, "processing instruction");
+}
+
+static void XMLCALL on_comment(void *ud, const XML_Char *data)
+{
+    xs_fail(ud, XS_ERR_RESTRICTED, "comment");
+}
+
+static void XMLCALL on_skipped(void *ud, const XML_Char *name, int is_param)
+{
+    xs_fail(ud, XS_ERR_RESTRICTED, "entity reference");
+}
+
+/* ---- parser lifecycle ------------------------------------------------- */
+
+static void xs_new_parser(xstream *xs)
+{
+    if (xs->p)
+        XML_ParserFree(xs->p);
+    xs->p = XML_ParserCreateNS("UTF-8", NS_SEP);
+    if (!xs->p)
+        abort();
+    XML_SetReturnNSTriplet(xs->p, 1);
+    XML_SetUserData(xs->p, xs);
+    XML_SetElementHandler(xs->p, on_start, on_end);
+    XML_SetCharacterDataHandler(xs->p, on_text);
+    XML_SetStartNamespaceDeclHandler(xs->p, on_nsdecl);
+    XML_SetXmlDeclHandler(xs->p, on_xmldecl);
+    XML_SetStartDoctypeDeclHandler(xs->p, on_doctype);
+    XML_SetEntityDeclHandler(xs->p, on_entitydecl);
+    XML_SetProcessingInstructionHandler(xs->p, on_pi);
+    XML_SetCommentHandler(xs->p, on_comment);
+    XML_SetSkippedEntityHandler(xs->p, on_skipped);
+    XML_SetParamEntityParsing(xs->p, XML_PARAM_ENTITY_PARSING_NEVER);
+#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 6)
+    /* Deferral would delay callbacks and break the byte accounting. */
+    XML_SetReparseDeferralEnabled(xs->p, XML_FALSE);
+#endif
+    xs->fed = xs->stanza_start = xs->event_end = xs->skip = 0;
+    xs->big = false;
+}
+
+/* Drops all per-stream state and starts a fresh parser. */
+static void xs_restart(xstream *xs)
+{
+    if (xs->cur) {
+        while (xs->cur->parent)
+            xs->cur = xs->cur->parent;
+        xnode_free(xs->cur);
+        xs->cur = NULL;
+    }
+    buf_free(&xs->text);
+    free_hdr_ns(xs);
+    xs->depth = 0;
+    xs->failed = xs->stopped = xs->reset_pending = false;
+    xs_new_parser(xs);
+}
+
+xstream *xstream_new(const xstream_cb *cb, void *ud, size_t max_stanza, unsigned max_depth)
+{
+    xstream *xs = calloc(1, sizeof *xs);
+    if (!xs)
+        abort();
+    if (cb)
+        xs->cb = *cb;
+    xs->ud = ud;
+    xs->max_stanza = max_stanza ? max_stanza : 65536;
+    xs->max_depth = max_depth ? max_depth : 64;
+    buf_init(&xs->text);
+    xs_new_parser(xs);
+    return xs;
+}
+
+void xstream_free(xstream *xs)
+{
+    if (!xs)
+        return;
+    if (xs->cur) {
+        while (xs->cur->parent)
+            xs->cur = xs->cur->parent;
+        xnode_free(xs->cur);
+    }
+    buf_free(&xs->text);
+    free_hdr_ns(xs);
+    if (xs->p)
+        XML_ParserFree(xs->p);
+    free(xs);
+}
+
+void xstream_reset(xstream *xs)
+{
+    if (!xs)
+        return;
+    if (xs->in_parse) {   /* finished by xstream_feed once expat returns */
+        if (!xs_halted(xs))
+            XML_StopParser(xs->p, XML_FALSE);
+        xs->reset_pending = true;
+        return;
+    }
+    xs_restart(xs);
+}
+
+void xstream_stop(xstream *xs)
+{
+    if (!xs || xs_halted(xs))
+        return;
+    xs->stopped = true;
+    if (xs->in_parse)
+        XML_StopParser(xs->p, XML_FALSE);
+}
+
+void xstream_set_max_stanza(xstream *xs, size_t max_stanza)
+{
+    if (xs && max_stanza)
+        xs->max_stanza = max_stanza;
+}
+
+/* ---- feeding ---------------------------------------------------------- */
+
+/* One XML_Parse() call. Returns the number of bytes of data consumed, which
+ * is less than len only when a callback asked for a reset. */
+static size_t xs_parse(xstream *xs, const char *data, size_t len)
+{
+    uint64_t base = xs->fed;
+    xs->in_parse = true;
+    enum XML_Status st = XML_Parse(xs->p, data, (int)len, XML_FALSE);
+    xs->in_parse = false;
+    xs->fed += len;
+    if (xs->reset_pending && !xs->failed && !xs->stopped) {
+        uint64_t used = xs->event_end > base ? xs->event_end - base : 0;
+        return used < len ? (size_t)used : len;
+    }
+    if (xs_halted(xs))
+        return len;
+    if (st != XML_STATUS_OK) {
+        enum XML_Error e = XML_GetErrorCode(xs->p);
+        char detail[160];
+        snprintf(detail, sizeof detail, "%s (line %lu, column %lu)", XML_ErrorString(e),
+                 (unsigned long)XML_GetCurrentLineNumber(xs->p),
+                 (unsigned long)XML_GetCurrentColumnNumber(xs->p));
+        xs_fail(xs, XS_ERR_XML, detail);
+        return len;
+    }
+    /* Bytes expat holds without having reported them: a tag still arriving,
+     * or a stanza still open. Both are bounded here, before they pile up. */
+    uint64_t pending = xs->fed - (xs->event_end > xs->skip ? xs->event_end : xs->skip);
+    if (xs->cur) {
+        if (xs->fed - xs->stanza_start > xs->max_stanza)
+            xs_fail(xs, XS_ERR_TOO_BIG, "stanza too big");
+    } else if (pending > (xs->depth ? xs->max_stanza : HEADER_MAX)) {
+        xs_fail(xs, XS_ERR_TOO_BIG, xs->depth ? "stanza too big" : "stream header too big");
+    }
+    if (pending > SHRINK_AFTER)
+        xs->big = true;
+    return len;
+}
+
+/* Replaces a parser whose input buffer grew large by a fresh one that has
+ * seen only a synthetic stream header with the same namespace declarations.
+ * Only possible between stanzas, with nothing pending inside expat. */
+static void xs_shrink(xstream *xs)
+{
+    if (!xs->big || xs->depth != 1 || xs->cur || xs->event_end != xs->fed)
+        return;
+    buf h;
+    buf_init(&h);
+    buf_puts(&h, "<s");
+    for (unsigned i = 0; i < xs->n_hdr_ns; i++) {
+        if (xs->hdr_ns[i].prefix) {
+            buf_puts(&h, " xmlns:");
+            buf_puts(&h, xs->hdr_ns[i].prefix);
+        } else {
+            buf_puts(&h, " xmlns");
+        }
+        buf_puts(&h, "='");
+        xml_escape(&h, xs->hdr_ns[i].uri, strlen(xs->hdr_ns[i].uri), true);
+        buf_puts(&h, "'");
+    }
+    buf_puts(&h, ">");
+    nsdecl *keep = xs->hdr_ns;
+    unsigned nkeep = xs->n_hdr_ns;
+    xs->hdr_ns = NULL;
+    xs->n_hdr_ns = 0;
+    xs_new_parser(xs);
+    xs->depth = 0;
+    xs->priming = true;
+    xs->in_parse = true;
+    enum XML_Status st = XML_Parse(xs->p, h.data, (int)h.len, XML_FALSE);
+    xs->in_parse = false;
+    xs->priming = false;
+    xs->fed = xs->skip = xs->event_end = h.len;
+    free_hdr_ns(xs);
+    xs->hdr_ns = keep;
+    xs->n_hdr_ns = nkeep;
+    if (st != XML_STATUS_OK || xs->failed || xs->depth != 1)
+        xs_fail(xs, XS_ERR_XML, "internal: cannot re-prime parser");
+    buf_free(&h);
+}
+
+int xstream_feed(xstream *xs, const char *data, size_t len)
+{
+    if (!xs)
+        return -1;
+    if (xs->failed)
+        return -1;
+    if (xs->stopped || xs->in_parse)   /* closing, or fed re-entrantly */
+        return 0;
+    size_t pos = 0;
+    while (pos < len) {
+        size_t n = len - pos < FEED_SLICE ? len - pos : FEED_SLICE;
+        pos += xs_parse(xs, data + pos, n);
+        if (xs->failed)
+            return -1;
+        if (xs->stopped)
+            return 0;
+        if (xs->reset_pending)
+            xs_restart(xs);
+    }
+    xs_shrink(xs);
+    if (xs->text.cap > TEXT_KEEP && !xs->cur)
+        buf_free(&xs->text);
+    return xs->failed ? -1 : 0;
+}

@@ -1,0 +1,259 @@
+/* xnode.c: the stanza tree (see xml.h). Every element and text node owns its
+ * strings; a node owns its children. The stream parser builds these trees,
+ * the router and modules inspect and edit them, the serializer writes them.
+ * Allocation failure aborts, as in buf.c. */
+#include "xml/xml.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void *xn_alloc(size_t n)
+{
+    void *p = calloc(1, n ? n : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+static char *xn_strndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (!d)
+        abort();
+    if (n)
+        memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+static char *xn_strdup(const char *s)
+{
+    return xn_strndup(s, strlen(s));
+}
+
+xnode *xnode_new(const char *name, const char *ns)
+{
+    xnode *n = xn_alloc(sizeof *n);
+    n->name = xn_strdup(name ? name : "");
+    n->ns = xn_strdup(ns ? ns : "");
+    return n;
+}
+
+static void xnode_free_attrs(xnode *n)
+{
+    for (size_t i = 0; i < n->nattrs; i++) {
+        free(n->attrs[i].name);
+        free(n->attrs[i].ns);
+        free(n->attrs[i].value);
+    }
+    free(n->attrs);
+    n->attrs = NULL;
+    n->nattrs = 0;
+}
+
+static void xnode_free_subtree(xnode *n)
+{
+    /* Recursive over depth only (the parser bounds depth with max_depth). */
+    xnode *k = n->children;
+    while (k) {
+        xnode *next = k->next;
+        xnode_free_subtree(k);
+        k = next;
+    }
+    xnode_free_attrs(n);
+    free(n->name);
+    free(n->ns);
+    free(n->text);
+    free(n);
+}
+
+void xnode_free(xnode *n)
+{
+    if (!n)
+        return;
+    if (n->parent)   /* still linked: detach so the parent stays valid */
+        xnode_unlink(n);
+    xnode_free_subtree(n);
+}
+
+static xnode *xnode_copy_one(const xnode *n)
+{
+    xnode *c = xn_alloc(sizeof *c);
+    if (n->name)
+        c->name = xn_strdup(n->name);
+    if (n->ns)
+        c->ns = xn_strdup(n->ns);
+    if (n->text)
+        c->text = xn_strdup(n->text);
+    if (n->nattrs) {
+        c->attrs = xn_alloc(n->nattrs * sizeof *c->attrs);
+        c->nattrs = n->nattrs;
+        for (size_t i = 0; i < n->nattrs; i++) {
+            c->attrs[i].name = xn_strdup(n->attrs[i].name);
+            c->attrs[i].ns = n->attrs[i].ns ? xn_strdup(n->attrs[i].ns) : NULL;
+            c->attrs[i].value = xn_strdup(n->attrs[i].value);
+        }
+    }
+    for (const xnode *k = n->children; k; k = k->next)
+        xnode_append(c, xnode_copy_one(k));
+    return c;
+}
+
+xnode *xnode_copy(const xnode *n)
+{
+    return n ? xnode_copy_one(n) : NULL;
+}
+
+const char *xnode_attr(const xnode *n, const char *name)
+{
+    if (!n || !name)
+        return NULL;
+    for (size_t i = 0; i < n->nattrs; i++)
+        if (strcmp(n->attrs[i].name, name) == 0)
+            return n->attrs[i].value;
+    return NULL;
+}
+
+void xnode_set_attr(xnode *n, const char *name, const char *value)
+{
+    if (!n || !name || !n->name)
+        return;
+    for (size_t i = 0; i < n->nattrs; i++) {
+        if (strcmp(n->attrs[i].name, name) != 0)
+            continue;
+        if (value) {
+            char *v = xn_strdup(value);
+            free(n->attrs[i].value);
+            n->attrs[i].value = v;
+        } else {
+            free(n->attrs[i].name);
+            free(n->attrs[i].ns);
+            free(n->attrs[i].value);
+            memmove(&n->attrs[i], &n->attrs[i + 1], (n->nattrs - i - 1) * sizeof *n->attrs);
+            n->nattrs--;
+        }
+        return;
+    }
+    if (!value)
+        return;
+    xattr *a = realloc(n->attrs, (n->nattrs + 1) * sizeof *a);
+    if (!a)
+        abort();
+    n->attrs = a;
+    a[n->nattrs].name = xn_strdup(name);
+    a[n->nattrs].ns = strncmp(name, "xml:", 4) == 0 ? xn_strdup(NS_XML) : NULL;
+    a[n->nattrs].value = xn_strdup(value);
+    n->nattrs++;
+}
+
+void xnode_append(xnode *parent, xnode *child)
+{
+    if (!parent || !child)
+        return;
+    child->parent = parent;
+    child->next = NULL;
+    if (parent->last)
+        parent->last->next = child;
+    else
+        parent->children = child;
+    parent->last = child;
+}
+
+xnode *xnode_add_child(xnode *parent, const char *name, const char *ns)
+{
+    xnode *c = xnode_new(name, ns);
+    xnode_append(parent, c);
+    return c;
+}
+
+void xnode_unlink(xnode *child)
+{
+    if (!child || !child->parent)
+        return;
+    xnode *p = child->parent, *prev = NULL;
+    for (xnode *k = p->children; k; prev = k, k = k->next) {
+        if (k != child)
+            continue;
+        if (prev)
+            prev->next = k->next;
+        else
+            p->children = k->next;
+        if (p->last == k)
+            p->last = prev;
+        break;
+    }
+    child->parent = NULL;
+    child->next = NULL;
+}
+
+void xnode_add_text(xnode *parent, const char *text, size_t len)
+{
+    if (!parent || !text || !len)
+        return;
+    xnode *l = parent->last;
+    if (l && !l->name) {   /* merge with an adjacent text node */
+        size_t old = strlen(l->text);
+        char *t = realloc(l->text, old + len + 1);
+        if (!t)
+            abort();
+        memcpy(t + old, text, len);
+        t[old + len] = 0;
+        l->text = t;
+        return;
+    }
+    xnode *t = xn_alloc(sizeof *t);
+    t->text = xn_strndup(text, len);
+    xnode_append(parent, t);
+}
+
+xnode *xnode_child(const xnode *n, const char *name, const char *ns)
+{
+    if (!n)
+        return NULL;
+    for (xnode *k = n->children; k; k = k->next) {
+        if (!k->name)
+            continue;
+        if (name && strcmp(k->name, name) != 0)
+            continue;
+        if (ns && strcmp(k->ns ? k->ns : "", ns) != 0)
+            continue;
+        return k;
+    }
+    return NULL;
+}
+
+xnode *xnode_first_element(const xnode *n)
+{
+    return xnode_child(n, NULL, NULL);
+}
+
+xnode *xnode_next_element(const xnode *n)
+{
+    if (!n)
+        return NULL;
+    for (xnode *k = n->next; k; k = k->next)
+        if (k->name)
+            return k;
+    return NULL;
+}
+
+char *xnode_text(const xnode *n)
+{
+    size_t len = 0;
+    if (n)
+        for (const xnode *k = n->children; k; k = k->next)
+            if (!k->name && k->text)
+                len += strlen(k->text);
+    char *s = malloc(len + 1), *p = s;
+    if (!s)
+        abort();
+    if (n)
+        for (const xnode *k = n->children; k; k = k->next)
+            if (!k->name && k->text) {
+                size_t l = strlen(k->text);
+                memcpy(p, k->text, l);
+                p += l;
+            }
+    *p = 0;
+    return s;
+}
