@@ -24,6 +24,7 @@ typedef struct config {
                                    ldap/server/name + addition + port + tls */
     char *ldap_secretfile;
     char *ldap_cacert;
+    int ldap_poll;              /* plucs/ldap/poll: seconds between polls without a change feed */
 
     /* service */
     bool autostart;

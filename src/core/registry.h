@@ -34,8 +34,16 @@ const char *reg_type_name(reg_type t);
 const char *reg_default(const reg_var *v);
 
 /* Validates one value. 0 when fine; otherwise -1 and err holds one line:
- * `plucs/tls: invalid value 'maybe': allowed values are true, false, required`. */
+ * `plucs/tls: invalid value 'maybe' (allowed: true, false, required)`.
+ * Unknown keys: only checked for control characters (a value is one line). */
 int reg_validate(const char *key, const char *value, char *err, size_t errlen);
+
+/* What a variable accepts, in words ("an integer from 1 to 65535",
+ * "true, false, required" ...); written into buf, returns buf. */
+const char *reg_allowed(const reg_var *v, char *buf, size_t len);
+
+/* true when key is a syntactically valid registry key: [a-z0-9/_.-]+ */
+bool reg_key_valid(const char *key);
 
 /* UCR's boolean words; returns false when the word is not a boolean. */
 bool reg_parse_bool(const char *s, bool *out);

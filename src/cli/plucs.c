@@ -1,0 +1,89 @@
+/* plucs.c: main of the `plucs` administration tool. Takes the global option
+ * --registry FILE (before or after the sub-command; $PLUCS_REGISTRY works
+ * too), prints help, and hands the rest of the command line to the
+ * sub-command's function (see cli.h). */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv, const char *registry_path);
+    const char *summary;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    { "config", cli_config, "read, change and check the configuration registry" },
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: plucs [--registry FILE] COMMAND [ARGS...]\n"
+          "\n"
+          "options:\n"
+          "  --registry FILE  the registry file to use (also $PLUCS_REGISTRY; default:\n"
+          "                   /etc/univention/base.conf if it exists, else /etc/plucs/registry.conf)\n"
+          "  -h, --help       this help\n"
+          "\n"
+          "commands:\n",
+          out);
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+    fputc('\n', out);
+    cli_config_usage(out);
+}
+
+int main(int argc, char **argv)
+{
+    /* Take --registry out of argv wherever it is (before a lone "--"). */
+    const char *registry_path = NULL;
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args) {
+        fputs("plucs: out of memory\n", stderr);
+        return 1;
+    }
+    int n = 0;
+    int end_of_options = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!end_of_options && strcmp(a, "--") == 0) {
+            end_of_options = 1;
+            args[n++] = argv[i];
+        } else if (!end_of_options && strcmp(a, "--registry") == 0) {
+            if (i + 1 >= argc) {
+                fputs("plucs: --registry needs a file name\n", stderr);
+                free(args);
+                return 2;
+            }
+            registry_path = argv[++i];
+        } else if (!end_of_options && strncmp(a, "--registry=", 11) == 0) {
+            registry_path = a + 11;
+        } else {
+            args[n++] = argv[i];
+        }
+    }
+    args[n] = NULL;
+
+    int rc;
+    if (n == 0) {
+        usage(stderr);
+        rc = 2;
+    } else if (strcmp(args[0], "--help") == 0 || strcmp(args[0], "-h") == 0 || strcmp(args[0], "help") == 0) {
+        usage(stdout);
+        rc = 0;
+    } else {
+        rc = -1;
+        for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+            if (strcmp(args[0], subcommands[i].name) == 0)
+                rc = subcommands[i].run(n, args, registry_path);
+        if (rc < 0) {
+            fprintf(stderr, "plucs: unknown command '%s'\n\n", args[0]);
+            usage(stderr);
+            rc = 2;
+        }
+    }
+    free(args);
+    return rc;
+}

@@ -1,0 +1,315 @@
+/* registry_vars.c: the table of known registry variables (type, default,
+ * range or choices, flags, English and German description) and the defaults
+ * that are computed from the host (hostname, DNS domain, locale language).
+ * Validation lives in registry_validate.c, the file itself in registry.c. */
+#include "core/registry.h"
+
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define R REG_F_RESTART
+#define Q REG_F_REQUIRED
+#define S REG_F_STATIC
+
+/* Sorted by nothing in particular: grouped as in docs/registry.md. */
+static const reg_var vars[] = {
+    /* host identity and directory connection (UCS standard names) */
+    { "hostname", REG_STR, NULL, 0, 0, NULL, 0,
+      "the short name of this host: the cn of its host object in the directory",
+      "der kurze Name dieses Rechners: der cn seines Rechnerobjekts im Verzeichnis" },
+    { "domainname", REG_STR, NULL, 0, 0, NULL, 0,
+      "the primary DNS domain; default XMPP domain for new users",
+      "die primäre DNS-Domäne; Standard-XMPP-Domäne für neue Benutzer" },
+    { "ldap/base", REG_STR, NULL, 0, 0, NULL, Q,
+      "the LDAP search base, e.g. dc=example,dc=com",
+      "die LDAP-Suchbasis, z.B. dc=example,dc=com" },
+    { "ldap/hostdn", REG_STR, NULL, 0, 0, NULL, Q,
+      "the DN this server binds with for searches, e.g. cn=xmpp,cn=dc,cn=computers,dc=example,dc=com",
+      "der DN, mit dem sich dieser Server für Suchen anmeldet, z.B. cn=xmpp,cn=dc,cn=computers,dc=example,dc=com" },
+    { "ldap/server/name", REG_STR, NULL, 0, 0, NULL, 0,
+      "the primary LDAP server (host name or IP address)",
+      "der primäre LDAP-Server (Rechnername oder IP-Adresse)" },
+    { "ldap/server/addition", REG_STR, "", 0, 0, NULL, 0,
+      "further LDAP servers, space separated, tried in order when the primary fails",
+      "weitere LDAP-Server, durch Leerzeichen getrennt, der Reihe nach versucht, wenn der primäre ausfällt" },
+    { "plucs/ldap/port", REG_INT, "7636", 1, 65535, NULL, 0,
+      "the port of the LDAP servers",
+      "der Port der LDAP-Server" },
+    { "plucs/ldap/tls", REG_BOOL, "true", 0, 0, NULL, 0,
+      "use LDAPS (TLS from the first byte, not STARTTLS)",
+      "LDAPS verwenden (TLS ab dem ersten Byte, kein STARTTLS)" },
+    { "plucs/ldap/uri", REG_STR, "", 0, 0, NULL, 0,
+      "when set, replaces ldap/server/name, ldap/server/addition, plucs/ldap/port and plucs/ldap/tls: "
+      "space-separated LDAP URIs (ldap://, ldaps://, ldapi://)",
+      "ersetzt, wenn gesetzt, ldap/server/name, ldap/server/addition, plucs/ldap/port und plucs/ldap/tls: "
+      "durch Leerzeichen getrennte LDAP-URIs (ldap://, ldaps://, ldapi://)" },
+    { "plucs/ldap/secretfile", REG_PATH, "/etc/machine.secret", 0, 0, NULL, 0,
+      "the file holding the password of ldap/hostdn (a trailing newline is ignored)",
+      "die Datei mit dem Passwort von ldap/hostdn (ein abschließender Zeilenumbruch wird ignoriert)" },
+    { "plucs/ldap/cacert", REG_PATH, "/etc/univention/ssl/ucsCA/CAcert.pem", 0, 0, NULL, 0,
+      "the CA certificate used to verify the LDAP servers",
+      "das CA-Zertifikat, mit dem die LDAP-Server geprüft werden" },
+    { "plucs/ldap/poll", REG_INT, "30", 1, 86400, NULL, 0,
+      "seconds between directory polls when the server offers no change feed",
+      "Sekunden zwischen zwei Abfragen des Verzeichnisses, wenn der Server keine Änderungsmeldungen anbietet" },
+
+    /* the service (names from the manual) */
+    { "plucs/autostart", REG_BOOL, "true", 0, 0, NULL, 0,
+      "start the XMPP service at boot",
+      "den XMPP-Dienst beim Systemstart starten" },
+    { "plucs/language", REG_STR, NULL, 0, 0, NULL, 0,
+      "language of texts the server generates (en, de)",
+      "Sprache der vom Server erzeugten Texte (en, de)" },
+    { "plucs/restart/listener", REG_BOOL, "true", 0, 0, NULL, 0,
+      "apply directory changes automatically; false: only on an explicit reload",
+      "Änderungen im Verzeichnis automatisch übernehmen; false: nur bei ausdrücklichem Neuladen" },
+    { "plucs/loglevel", REG_INT, "3", 0, 5, NULL, 0,
+      "log verbosity: 0 none, 1 critical, 2 error, 3 warning, 4 info, 5 debug",
+      "Ausführlichkeit des Protokolls: 0 nichts, 1 kritisch, 2 Fehler, 3 Warnung, 4 Info, 5 Debug" },
+    { "plucs/mod/filter", REG_BOOL, "false", 0, 0, NULL, 0,
+      "restrict message and presence stanzas by group membership",
+      "Nachrichten und Anwesenheit anhand der Gruppenmitgliedschaft einschränken" },
+    { "plucs/mod/filter/message_policy", REG_ENUM, "deny", 0, 0, "allow,deny", 0,
+      "message policy for groups with an empty message list",
+      "Nachrichten-Regel für Gruppen mit leerer Nachrichtenliste" },
+    { "plucs/mod/filter/presence_policy", REG_ENUM, "deny", 0, 0, "allow,deny", 0,
+      "presence policy for groups with an empty presence list",
+      "Anwesenheits-Regel für Gruppen mit leerer Anwesenheitsliste" },
+    { "plucs/certfile", REG_PATH, "/etc/plucs/certs/plucs.pem", 0, 0, NULL, 0,
+      "certificate for clients: PEM with key and certificates in one file, or X.pem with X.key beside it",
+      "Zertifikat für Clients: PEM mit Schlüssel und Zertifikaten in einer Datei, oder X.pem mit X.key daneben" },
+    { "plucs/tls", REG_ENUM, "true", 0, 0, "true,false,required", 0,
+      "offer STARTTLS to clients; required refuses clients that do not use it",
+      "Clients STARTTLS anbieten; required weist Clients ab, die es nicht verwenden" },
+    { "plucs/userlabel", REG_STR, "gecos", 0, 0, NULL, 0,
+      "LDAP attribute shown as a user's name in rosters",
+      "LDAP-Attribut, das als Name eines Benutzers in Kontaktlisten erscheint" },
+    { "plucs/grouplabel", REG_STR, "cn", 0, 0, NULL, 0,
+      "LDAP attribute shown as a group's name in rosters",
+      "LDAP-Attribut, das als Name einer Gruppe in Kontaktlisten erscheint" },
+    { "plucs/http/proxy", REG_BOOL, "false", 0, 0, NULL, 0,
+      "generate the Apache reverse-proxy snippet for the HTTP URLs",
+      "das Apache-Reverse-Proxy-Schnipsel für die HTTP-URLs erzeugen" },
+    { "plucs/http/bind", REG_BOOL, "false", 0, 0, NULL, 0,
+      "offer BOSH (XEP-0124/0206)",
+      "BOSH anbieten (XEP-0124/0206)" },
+    { "plucs/http/bind/url", REG_URLPATH, "/http-bind/", 0, 0, NULL, 0,
+      "URL path of BOSH",
+      "URL-Pfad von BOSH" },
+    { "plucs/http/poll", REG_BOOL, "false", 0, 0, NULL, 0,
+      "offer HTTP polling (XEP-0025)",
+      "HTTP-Polling anbieten (XEP-0025)" },
+    { "plucs/http/poll/url", REG_URLPATH, "/http-poll/", 0, 0, NULL, 0,
+      "URL path of HTTP polling",
+      "URL-Pfad des HTTP-Pollings" },
+    { "plucs/s2s", REG_BOOL, "false", 0, 0, NULL, R,
+      "federate with other XMPP servers (server-to-server)",
+      "Verbindungen zu anderen XMPP-Servern erlauben (Server-zu-Server)" },
+    { "plucs/s2s/certfile", REG_PATH, NULL, 0, 0, NULL, 0,
+      "certificate for server-to-server connections (default: the value of plucs/certfile)",
+      "Zertifikat für Server-zu-Server-Verbindungen (Standard: der Wert von plucs/certfile)" },
+    { "plucs/s2s/tls", REG_ENUM, "true", 0, 0, "false,optional,required,required_trusted,true", 0,
+      "TLS on server-to-server connections; true means optional",
+      "TLS bei Server-zu-Server-Verbindungen; true bedeutet optional" },
+
+    /* additions for non-UCS hosts and modern deployments */
+    { "plucs/c2s/address", REG_STR, "::", 0, 0, NULL, R,
+      "addresses the client listener binds to, space separated (:: means all)",
+      "Adressen des Client-Listeners, durch Leerzeichen getrennt (:: bedeutet alle)" },
+    { "plucs/c2s/port", REG_INT, "5222", 1, 65535, NULL, R,
+      "client port (STARTTLS)",
+      "Client-Port (STARTTLS)" },
+    { "plucs/c2s/tls/port", REG_INT, "0", 0, 65535, NULL, R,
+      "direct-TLS client port (XEP-0368, usually 5223); 0 turns it off",
+      "Client-Port mit direktem TLS (XEP-0368, meist 5223); 0 schaltet ihn ab" },
+    { "plucs/s2s/port", REG_INT, "5269", 1, 65535, NULL, R,
+      "server-to-server port",
+      "Server-zu-Server-Port" },
+    { "plucs/http/address", REG_STR, "127.0.0.1 ::1", 0, 0, NULL, R,
+      "addresses the HTTP listener binds to, space separated (loopback: Apache proxies it)",
+      "Adressen des HTTP-Listeners, durch Leerzeichen getrennt (Loopback: Apache leitet weiter)" },
+    { "plucs/http/port", REG_INT, "5280", 1, 65535, NULL, R,
+      "HTTP port (BOSH, polling, WebSocket)",
+      "HTTP-Port (BOSH, Polling, WebSocket)" },
+    { "plucs/http/websocket", REG_BOOL, "false", 0, 0, NULL, 0,
+      "offer XMPP over WebSocket (RFC 7395)",
+      "XMPP über WebSocket anbieten (RFC 7395)" },
+    { "plucs/http/websocket/url", REG_URLPATH, "/xmpp-websocket/", 0, 0, NULL, 0,
+      "URL path of the WebSocket endpoint",
+      "URL-Pfad des WebSocket-Endpunkts" },
+    { "plucs/store", REG_STR, "sqlite:/var/lib/plucs/plucs.db", 0, 0, NULL, S,
+      "where server-side data lives (offline messages, roster items, archives): sqlite:/absolute/path",
+      "wo serverseitige Daten liegen (Offline-Nachrichten, Kontakte, Archive): sqlite:/absoluter/pfad" },
+    { "plucs/max_stanza_size", REG_INT, "65536", 1024, 16777216, NULL, 0,
+      "largest client stanza in bytes; a larger one closes the stream (policy-violation)",
+      "größtes Client-Stanza in Bytes; ein größeres beendet den Stream (policy-violation)" },
+    { "plucs/domains", REG_STR, "", 0, 0, NULL, 0,
+      "hosted XMPP domains, space separated; empty: those of the host object (xmppDomains)",
+      "bediente XMPP-Domänen, durch Leerzeichen getrennt; leer: die des Rechnerobjekts (xmppDomains)" },
+    { "plucs/threads", REG_INT, "0", 0, 256, NULL, S,
+      "worker threads; 0 means one per CPU core",
+      "Arbeits-Threads; 0 bedeutet einer pro CPU-Kern" },
+    { "plucs/rundir", REG_PATH, "/run/plucs", 0, 0, NULL, S,
+      "folder of the daemon's pid file (plucsd.pid) and control socket (control)",
+      "Ordner der PID-Datei (plucsd.pid) und des Steuer-Sockets (control) des Dienstes" },
+    { "plucs/roster/scope", REG_ENUM, "domain", 0, 0, "domain,member", 0,
+      "shared roster: every XMPP group of the domain, or only the user's own groups",
+      "gemeinsame Kontaktliste: alle XMPP-Gruppen der Domäne oder nur die eigenen Gruppen des Benutzers" },
+};
+
+#undef R
+#undef Q
+#undef S
+
+const reg_var *reg_vars(size_t *count)
+{
+    if (count)
+        *count = sizeof vars / sizeof vars[0];
+    return vars;
+}
+
+const reg_var *reg_var_find(const char *key)
+{
+    if (!key)
+        return NULL;
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (strcmp(vars[i].key, key) == 0)
+            return &vars[i];
+    return NULL;
+}
+
+const char *reg_type_name(reg_type t)
+{
+    switch (t) {
+    case REG_BOOL: return "bool";
+    case REG_INT: return "int";
+    case REG_ENUM: return "enum";
+    case REG_STR: return "str";
+    case REG_PATH: return "path";
+    case REG_URLPATH: return "urlpath";
+    }
+    return "?";
+}
+
+/* ---- computed defaults: computed once, kept in static storage ---- */
+
+static char host_short[256];
+static char host_domain[256];
+static char lang_default[3];
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+static pthread_once_t domain_once = PTHREAD_ONCE_INIT;
+static pthread_once_t lang_once = PTHREAD_ONCE_INIT;
+
+static void compute_host(void)
+{
+    char name[256] = "";
+    if (gethostname(name, sizeof name - 1) != 0 || !name[0])
+        snprintf(name, sizeof name, "localhost");
+    name[sizeof name - 1] = '\0';
+    char *dot = strchr(name, '.');
+    if (dot)
+        *dot = '\0';
+    snprintf(host_short, sizeof host_short, "%s", name);
+}
+
+/* The first value of "domain" or "search" in /etc/resolv.conf, if any. */
+static int resolv_conf_domain(char *out, size_t len)
+{
+    FILE *f = fopen("/etc/resolv.conf", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    int found = -1;
+    while (found < 0 && fgets(line, sizeof line, f)) {
+        char *save = NULL;
+        char *word = strtok_r(line, " \t\r\n", &save);
+        if (!word || (strcmp(word, "domain") != 0 && strcmp(word, "search") != 0))
+            continue;
+        char *val = strtok_r(NULL, " \t\r\n", &save);
+        if (val && *val && strcmp(val, ".") != 0) {
+            size_t n = strlen(val);
+            if (n > 1 && val[n - 1] == '.')
+                val[n - 1] = '\0';
+            snprintf(out, len, "%s", val);
+            found = 0;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static void compute_domain(void)
+{
+    char name[256] = "";
+    if (gethostname(name, sizeof name - 1) == 0 && name[0]) {
+        name[sizeof name - 1] = '\0';
+        struct addrinfo hints, *res = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_flags = AI_CANONNAME;
+        if (getaddrinfo(name, NULL, &hints, &res) == 0 && res) {
+            const char *canon = res->ai_canonname;
+            const char *dot = canon ? strchr(canon, '.') : NULL;
+            if (dot && dot[1])
+                snprintf(host_domain, sizeof host_domain, "%s", dot + 1);
+            freeaddrinfo(res);
+        }
+        if (!host_domain[0]) {
+            const char *dot = strchr(name, '.');
+            if (dot && dot[1])
+                snprintf(host_domain, sizeof host_domain, "%s", dot + 1);
+        }
+    }
+    if (!host_domain[0] && resolv_conf_domain(host_domain, sizeof host_domain) != 0)
+        host_domain[0] = '\0';
+    if (!host_domain[0])
+        snprintf(host_domain, sizeof host_domain, "localdomain");
+    size_t n = strlen(host_domain);
+    if (n > 1 && host_domain[n - 1] == '.')
+        host_domain[n - 1] = '\0';
+}
+
+static void compute_lang(void)
+{
+    /* POSIX precedence: LC_ALL, then LC_MESSAGES, then LANG. */
+    const char *names[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+    const char *val = NULL;
+    for (size_t i = 0; i < 3 && !val; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v)
+            val = v;
+    }
+    if (val && (strncasecmp(val, "de", 2) == 0))
+        snprintf(lang_default, sizeof lang_default, "de");
+    else
+        snprintf(lang_default, sizeof lang_default, "en");
+}
+
+const char *reg_default(const reg_var *v)
+{
+    if (!v)
+        return "";
+    if (v->def)
+        return v->def;
+    if (strcmp(v->key, "hostname") == 0) {
+        pthread_once(&host_once, compute_host);
+        return host_short;
+    }
+    if (strcmp(v->key, "domainname") == 0) {
+        pthread_once(&domain_once, compute_domain);
+        return host_domain;
+    }
+    if (strcmp(v->key, "plucs/language") == 0) {
+        pthread_once(&lang_once, compute_lang);
+        return lang_default;
+    }
+    if (strcmp(v->key, "plucs/s2s/certfile") == 0)
+        return reg_default(reg_var_find("plucs/certfile"));
+    return "";
+}
