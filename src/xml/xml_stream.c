@@ -46,6 +46,7 @@ struct xstream {
     uint64_t event_end;        /* input offset just after the last event */
     uint64_t skip;             /* bytes of synthetic header (priming) */
     nsdecl *hdr_ns;            /* namespaces declared on the stream header */
+    char *hdr_qname;           /* its qualified name, e.g. "stream:stream" */
     unsigned n_hdr_ns;
     bool big;                  /* expat's buffer grew: shrink when idle */
     bool in_parse;             /* inside XML_Parse (callbacks may run) */
@@ -194,6 +195,8 @@ static void free_hdr_ns(xstream *xs)
     free(xs->hdr_ns);
     xs->hdr_ns = NULL;
     xs->n_hdr_ns = 0;
+    free(xs->hdr_qname);
+    xs->hdr_qname = NULL;
 }
 
 /* ---- expat handlers --------------------------------------------------- */
@@ -215,6 +218,24 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         xs->depth = 1;
         if (xs->priming)
             return;
+        free(xs->hdr_qname);
+        {
+            const char *uri, *local, *prefix;
+            size_t urilen, locallen;
+            split_name(name, &uri, &urilen, &local, &locallen, &prefix);
+            size_t plen = prefix ? strlen(prefix) : 0;
+            xs->hdr_qname = malloc(plen + 1 + locallen + 1);
+            if (!xs->hdr_qname)
+                abort();
+            char *q = xs->hdr_qname;
+            if (plen) {
+                memcpy(q, prefix, plen);
+                q[plen] = ':';
+                q += plen + 1;
+            }
+            memcpy(q, local, locallen);
+            q[locallen] = 0;
+        }
         xnode *h = build_element(name, atts);
         if (xs->cb.open)
             xs->cb.open(xs->ud, h, hdr_default_ns(xs));
@@ -491,11 +512,12 @@ static size_t xs_parse(xstream *xs, const char *data, size_t len)
  * Only possible between stanzas, with nothing pending inside expat. */
 static void xs_shrink(xstream *xs)
 {
-    if (!xs->big || xs->depth != 1 || xs->cur || xs->event_end != xs->fed)
+    if (!xs->big || xs->depth != 1 || xs->cur || xs->event_end != xs->fed || !xs->hdr_qname)
         return;
     buf h;
     buf_init(&h);
-    buf_puts(&h, "<s");
+    buf_puts(&h, "<");
+    buf_puts(&h, xs->hdr_qname);
     for (unsigned i = 0; i < xs->n_hdr_ns; i++) {
         if (xs->hdr_ns[i].prefix) {
             buf_puts(&h, " xmlns:");
@@ -510,8 +532,10 @@ static void xs_shrink(xstream *xs)
     buf_puts(&h, ">");
     nsdecl *keep = xs->hdr_ns;
     unsigned nkeep = xs->n_hdr_ns;
+    char *keep_qname = xs->hdr_qname;
     xs->hdr_ns = NULL;
     xs->n_hdr_ns = 0;
+    xs->hdr_qname = NULL;
     xs_new_parser(xs);
     xs->depth = 0;
     xs->priming = true;
@@ -523,6 +547,7 @@ static void xs_shrink(xstream *xs)
     free_hdr_ns(xs);
     xs->hdr_ns = keep;
     xs->n_hdr_ns = nkeep;
+    xs->hdr_qname = keep_qname;
     if (st != XML_STATUS_OK || xs->failed || xs->depth != 1)
         xs_fail(xs, XS_ERR_XML, "internal: cannot re-prime parser");
     buf_free(&h);

@@ -1,0 +1,578 @@
+/* test_xml.c: unit tests for the stanza tree, the serializer and the
+ * restricted stream parser (src/xml). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xml/xml.h"
+
+/* ---- tree and serializer ---------------------------------------------- */
+
+static void test_tree_ops(void **state)
+{
+    xnode *iq = xnode_new("iq", NS_CLIENT);
+    xnode_set_attr(iq, "type", "get");
+    xnode_set_attr(iq, "id", "1");
+    xnode_set_attr(iq, "type", "set");
+    assert_string_equal(xnode_attr(iq, "type"), "set");
+    xnode_set_attr(iq, "id", NULL);
+    assert_null(xnode_attr(iq, "id"));
+    assert_int_equal(iq->nattrs, 1);
+
+    xnode *q = xnode_add_child(iq, "query", "jabber:iq:roster");
+    xnode_add_text(iq, "ab", 2);
+    xnode_add_text(iq, "cd", 2);          /* merged with the previous text */
+    xnode *b = xnode_add_child(iq, "b", NS_CLIENT);
+    assert_ptr_equal(xnode_first_element(iq), q);
+    assert_ptr_equal(xnode_next_element(q), b);
+    assert_null(xnode_next_element(b));
+    assert_ptr_equal(xnode_child(iq, "query", NULL), q);
+    assert_ptr_equal(xnode_child(iq, NULL, "jabber:iq:roster"), q);
+    assert_null(xnode_child(iq, "query", NS_CLIENT));
+    char *t = xnode_text(iq);
+    assert_string_equal(t, "abcd");
+    free(t);
+
+    xnode *c = xnode_copy(iq);
+    char *s1 = xml_to_string(iq, NS_CLIENT), *s2 = xml_to_string(c, NS_CLIENT);
+    assert_string_equal(s1, s2);
+    assert_string_equal(s1, "<iq type='set'><query xmlns='jabber:iq:roster'/>abcd<b/></iq>");
+    free(s1);
+    free(s2);
+
+    xnode_unlink(q);
+    assert_null(q->parent);
+    assert_ptr_equal(xnode_first_element(c), c->children);
+    s1 = xml_to_string(iq, NS_CLIENT);
+    assert_string_equal(s1, "<iq type='set'>abcd<b/></iq>");
+    free(s1);
+    xnode_append(iq, q);
+    assert_ptr_equal(iq->last, q);
+    xnode_free(b);   /* still linked: unlinked first */
+    s1 = xml_to_string(iq, NS_CLIENT);
+    assert_string_equal(s1, "<iq type='set'>abcd<query xmlns='jabber:iq:roster'/></iq>");
+    free(s1);
+    xnode_free(iq);
+    xnode_free(c);
+    xnode_free(NULL);
+}
+
+static void test_escape(void **state)
+{
+    xnode *m = xnode_new("message", NS_CLIENT);
+    xnode_set_attr(m, "to", "a'b\"c<d>&e");
+    xnode_set_attr(m, "xml:lang", "de");
+    xnode *body = xnode_add_child(m, "body", NS_CLIENT);
+    const char *txt = "1 < 2 && 3 > 2 'q' \"d\"";
+    xnode_add_text(body, txt, strlen(txt));
+    char *s = xml_to_string(m, NS_CLIENT);
+    assert_string_equal(s, "<message to='a&apos;b&quot;c&lt;d>&amp;e' xml:lang='de'>"
+                           "<body>1 &lt; 2 &amp;&amp; 3 &gt; 2 'q' \"d\"</body></message>");
+    free(s);
+    /* different context namespace: xmlns written on the top element only */
+    s = xml_to_string(m, NS_SERVER);
+    assert_non_null(strstr(s, "<message xmlns='jabber:client' "));
+    assert_non_null(strstr(s, "<body>"));
+    free(s);
+    s = xml_to_string(m, NULL);
+    assert_non_null(strstr(s, "<message xmlns='jabber:client' "));
+    free(s);
+    xnode_free(m);
+}
+
+static void test_namespaced_attrs(void **state)
+{
+    xnode *n = xnode_new("x", "urn:a");
+    n->attrs = calloc(2, sizeof *n->attrs);
+    n->attrs[0].name = strdup("p:one");
+    n->attrs[0].ns = strdup("urn:p");
+    n->attrs[0].value = strdup("1");
+    n->attrs[1].name = strdup("p:two");
+    n->attrs[1].ns = strdup("urn:p");
+    n->attrs[1].value = strdup("2");
+    n->nattrs = 2;
+    xnode_add_child(n, "y", "");
+    char *s = xml_to_string(n, "urn:a");
+    assert_string_equal(s, "<x xmlns:p='urn:p' p:one='1' p:two='2'><y xmlns=''/></x>");
+    free(s);
+    xnode_free(n);
+}
+
+/* ---- stream parser harness -------------------------------------------- */
+
+typedef struct rec {
+    int opens, closes, errors;
+    xstream_err err;
+    char detail[200];
+    char *hdr_to, *hdr_lang, *hdr_ns, *default_ns;
+    char *stanzas[16];
+    int nstanzas;
+    xstream *xs;
+    int reset_on_stanza;    /* call xstream_reset when stanza #n arrives */
+    int stop_on_stanza;
+} rec;
+
+static void r_open(void *ud, const xnode *h, const char *dns)
+{
+    rec *r = ud;
+    r->opens++;
+    free(r->hdr_to);
+    free(r->hdr_lang);
+    free(r->hdr_ns);
+    free(r->default_ns);
+    r->hdr_to = xnode_attr(h, "to") ? strdup(xnode_attr(h, "to")) : NULL;
+    r->hdr_lang = xnode_attr(h, "xml:lang") ? strdup(xnode_attr(h, "xml:lang")) : NULL;
+    r->hdr_ns = strdup(h->ns);
+    r->default_ns = dns ? strdup(dns) : NULL;
+}
+
+static void r_stanza(void *ud, xnode *st)
+{
+    rec *r = ud;
+    if (r->nstanzas < 16)
+        r->stanzas[r->nstanzas++] = xml_to_string(st, r->default_ns ? r->default_ns : NS_CLIENT);
+    xnode_free(st);
+    if (r->reset_on_stanza == r->nstanzas)
+        xstream_reset(r->xs);
+    if (r->stop_on_stanza == r->nstanzas)
+        xstream_stop(r->xs);
+}
+
+static void r_close(void *ud) { ((rec *)ud)->closes++; }
+
+static void r_error(void *ud, xstream_err kind, const char *detail)
+{
+    rec *r = ud;
+    r->errors++;
+    r->err = kind;
+    snprintf(r->detail, sizeof r->detail, "%s", detail ? detail : "");
+}
+
+static const xstream_cb rcb = { r_open, r_stanza, r_close, r_error };
+
+static xstream *rec_new(rec *r, size_t max_stanza, unsigned depth)
+{
+    memset(r, 0, sizeof *r);
+    r->xs = xstream_new(&rcb, r, max_stanza, depth);
+    return r->xs;
+}
+
+static void rec_free(rec *r)
+{
+    xstream_free(r->xs);
+    for (int i = 0; i < r->nstanzas; i++)
+        free(r->stanzas[i]);
+    free(r->hdr_to);
+    free(r->hdr_lang);
+    free(r->hdr_ns);
+    free(r->default_ns);
+}
+
+static int feed_str(xstream *xs, const char *s) { return xstream_feed(xs, s, strlen(s)); }
+
+#define HDR "<?xml version='1.0'?><stream:stream xmlns='jabber:client' " \
+            "xmlns:stream='http://etherx.jabber.org/streams' to='example.org' " \
+            "version='1.0' xml:lang='en'>"
+
+static const char *normal_stream =
+    HDR
+    "<message to='a@b' type='chat'><body>hi &amp; &#x263a; \xc3\xa9</body></message> \n"
+    "<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>"
+    "<presence><show>away</show><x xmlns='urn:x' xml:lang='de'/></presence>"
+    "</stream:stream>";
+
+static void check_normal(rec *r)
+{
+    assert_int_equal(r->errors, 0);
+    assert_int_equal(r->opens, 1);
+    assert_int_equal(r->closes, 1);
+    assert_string_equal(r->hdr_to, "example.org");
+    assert_string_equal(r->hdr_lang, "en");
+    assert_string_equal(r->hdr_ns, NS_STREAM);
+    assert_string_equal(r->default_ns, NS_CLIENT);
+    assert_int_equal(r->nstanzas, 3);
+    assert_string_equal(r->stanzas[0],
+        "<message to='a@b' type='chat'><body>hi &amp; \xe2\x98\xba \xc3\xa9</body></message>");
+    assert_string_equal(r->stanzas[1],
+        "<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>");
+    assert_string_equal(r->stanzas[2],
+        "<presence><show>away</show><x xmlns='urn:x' xml:lang='de'/></presence>");
+}
+
+static void test_stream_whole(void **state)
+{
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, normal_stream), 0);
+    check_normal(&r);
+    rec_free(&r);
+}
+
+static void test_stream_byte_by_byte(void **state)
+{
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    for (size_t i = 0; normal_stream[i]; i++)
+        assert_int_equal(xstream_feed(xs, normal_stream + i, 1), 0);
+    check_normal(&r);
+    rec_free(&r);
+}
+
+static void test_stream_all_splits(void **state)
+{
+    size_t len = strlen(normal_stream);
+    for (size_t cut = 1; cut < len; cut++) {
+        rec r;
+        xstream *xs = rec_new(&r, 65536, 16);
+        assert_int_equal(xstream_feed(xs, normal_stream, cut), 0);
+        assert_int_equal(xstream_feed(xs, normal_stream + cut, len - cut), 0);
+        check_normal(&r);
+        rec_free(&r);
+    }
+}
+
+static void test_roundtrip(void **state)
+{
+    const char *st = "<message from='x@y/z' xml:lang='fr'><body>a&lt;b&amp;c&gt;d 'q' \"d\"</body>"
+                     "<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'>"
+                     "<p style='a&apos;b&quot;c&amp;&lt;'>x</p></body></html>"
+                     "<data xmlns='urn:d' xmlns:q='urn:q' q:attr='v'/></message>";
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_int_equal(feed_str(xs, st), 0);
+    assert_int_equal(r.nstanzas, 1);
+    /* the one difference: escaping of > in text */
+    assert_string_equal(r.stanzas[0], st);
+    rec_free(&r);
+}
+
+static void test_split_utf8(void **state)
+{
+    /* U+1F600 (4 bytes) and U+00E9 split across reads */
+    const char *body = "<message><body>\xf0\x9f\x98\x80\xc3\xa9</body></message>";
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    const char *p = body;
+    const char *split = strstr(body, "\xf0") + 2;
+    assert_int_equal(xstream_feed(xs, p, (size_t)(split - p)), 0);
+    const char *split2 = split + 3;   /* inside the é */
+    assert_int_equal(xstream_feed(xs, split, (size_t)(split2 - split)), 0);
+    assert_int_equal(feed_str(xs, split2), 0);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.nstanzas, 1);
+    assert_string_equal(r.stanzas[0], body);
+    rec_free(&r);
+}
+
+static void expect_error(const char *doc, size_t max_stanza, unsigned depth, xstream_err kind)
+{
+    rec r;
+    xstream *xs = rec_new(&r, max_stanza, depth);
+    assert_int_equal(feed_str(xs, doc), -1);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.err, kind);
+    /* no callbacks after an error, and feed keeps failing */
+    int n = r.nstanzas;
+    assert_int_equal(feed_str(xs, "<message/>"), -1);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.nstanzas, n);
+    rec_free(&r);
+}
+
+static void test_restricted(void **state)
+{
+    expect_error("<?xml version='1.0'?><!DOCTYPE stream:stream><stream:stream/>", 65536, 16,
+                 XS_ERR_RESTRICTED);
+    expect_error(HDR "<!-- hi -->", 65536, 16, XS_ERR_RESTRICTED);
+    expect_error("<!-- hi -->" HDR, 65536, 16, XS_ERR_RESTRICTED);
+    expect_error(HDR "<message><?pi data?></message>", 65536, 16, XS_ERR_RESTRICTED);
+    expect_error("<?pi data?>" HDR, 65536, 16, XS_ERR_RESTRICTED);
+    expect_error(HDR "<message>&foo;</message>", 65536, 16, XS_ERR_XML);
+    expect_error(HDR "<message to='&foo;'/>", 65536, 16, XS_ERR_XML);
+    expect_error("<?xml version='1.0' encoding='ISO-8859-1'?>" HDR, 65536, 16, XS_ERR_XML);
+}
+
+static void test_billion_laughs(void **state)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>");
+    for (int i = 1; i < 10; i++) {
+        char prev[8];
+        snprintf(prev, sizeof prev, i == 1 ? "lol" : "lol%d", i - 1);
+        buf_printf(&b, "<!ENTITY lol%d '", i);
+        for (int k = 0; k < 10; k++)
+            buf_printf(&b, "&%s;", prev);
+        buf_puts(&b, "'>");
+    }
+    buf_puts(&b, "]><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>&lol9;");
+    clock_t t0 = clock();
+    expect_error(b.data, 65536, 16, XS_ERR_RESTRICTED);
+    assert_true((clock() - t0) < CLOCKS_PER_SEC / 10);
+    buf_free(&b);
+}
+
+static void test_bad_xml(void **state)
+{
+    expect_error(HDR "<message><body>x</message>", 65536, 16, XS_ERR_XML);
+    expect_error(HDR "<message><body>\xff\xfe</body></message>", 65536, 16, XS_ERR_XML);
+    expect_error(HDR "<message><body>\xc3\x28</body></message>", 65536, 16, XS_ERR_XML);
+    expect_error(HDR "<message><body>\xed\xa0\x80</body></message>", 65536, 16, XS_ERR_XML);
+    expect_error(HDR "<message a='1' a='2'/>", 65536, 16, XS_ERR_XML);
+    expect_error(HDR "<p:message/>", 65536, 16, XS_ERR_XML);
+    expect_error(HDR "junk", 65536, 16, XS_ERR_XML);
+
+    /* error detail is expat's message */
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR "<a></b>"), -1);
+    assert_non_null(strstr(r.detail, "mismatched tag"));
+    rec_free(&r);
+}
+
+static void test_limits(void **state)
+{
+    /* huge attribute value in one piece */
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, HDR "<message to='");
+    for (int i = 0; i < 5000; i++)
+        buf_puts(&b, "a");
+    buf_puts(&b, "'/>");
+    expect_error(b.data, 4096, 16, XS_ERR_TOO_BIG);
+    buf_free(&b);
+
+    /* many attributes */
+    buf_init(&b);
+    buf_puts(&b, HDR "<message");
+    for (int i = 0; i < 1000; i++)
+        buf_printf(&b, " a%d='x'", i);
+    buf_puts(&b, "/>");
+    expect_error(b.data, 4096, 16, XS_ERR_TOO_BIG);
+    buf_free(&b);
+
+    /* deep nesting */
+    buf_init(&b);
+    buf_puts(&b, HDR);
+    for (int i = 0; i < 20; i++)
+        buf_puts(&b, "<a>");
+    expect_error(b.data, 65536, 16, XS_ERR_DEPTH);
+    buf_free(&b);
+
+    /* exactly max depth is fine */
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 3);
+    assert_int_equal(feed_str(xs, HDR "<a><b><c/></b></a>"), 0);
+    assert_int_equal(r.nstanzas, 1);
+    assert_int_equal(feed_str(xs, "<a><b><c><d/></c></b></a>"), -1);
+    assert_int_equal(r.err, XS_ERR_DEPTH);
+    rec_free(&r);
+
+    /* stream header too big */
+    buf_init(&b);
+    buf_puts(&b, "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' to='");
+    for (int i = 0; i < 10000; i++)
+        buf_puts(&b, "a");
+    expect_error(b.data, 65536, 16, XS_ERR_TOO_BIG);
+    buf_free(&b);
+
+    buf_init(&b);
+    buf_puts(&b, "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'");
+    for (int i = 0; i < 100; i++)
+        buf_printf(&b, " a%d='x'", i);
+    buf_puts(&b, ">");
+    expect_error(b.data, 65536, 16, XS_ERR_TOO_BIG);
+    buf_free(&b);
+}
+
+static void test_too_big_while_arriving(void **state)
+{
+    /* a stanza that never ends, fed in small pieces: refused as soon as it
+     * passes the limit, long before it completes */
+    rec r;
+    xstream *xs = rec_new(&r, 10000, 16);
+    assert_int_equal(feed_str(xs, HDR "<message><body>"), 0);
+    char chunk[100];
+    memset(chunk, 'x', sizeof chunk);
+    size_t fed = 0;
+    int rc = 0;
+    while (fed < 1000000 && (rc = xstream_feed(xs, chunk, sizeof chunk)) == 0)
+        fed += sizeof chunk;
+    assert_int_equal(rc, -1);
+    assert_int_equal(r.err, XS_ERR_TOO_BIG);
+    assert_true(fed < 10100);
+    rec_free(&r);
+
+    /* an attribute value that keeps arriving (expat reports nothing until
+     * the tag ends) */
+    xs = rec_new(&r, 10000, 16);
+    assert_int_equal(feed_str(xs, HDR "<message to='"), 0);
+    fed = 0;
+    while (fed < 1000000 && (rc = xstream_feed(xs, chunk, sizeof chunk)) == 0)
+        fed += sizeof chunk;
+    assert_int_equal(rc, -1);
+    assert_int_equal(r.err, XS_ERR_TOO_BIG);
+    assert_true(fed < 10100);
+    rec_free(&r);
+
+    /* a stanza just under the limit passes; the limit can be changed */
+    xs = rec_new(&r, 100, 16);
+    assert_int_equal(feed_str(xs, HDR "<message><body>0123456789</body></message>"), 0);
+    assert_int_equal(r.nstanzas, 1);
+    xstream_set_max_stanza(xs, 20);
+    assert_int_equal(feed_str(xs, "<message><body>0123456789</body></message>"), -1);
+    assert_int_equal(r.err, XS_ERR_TOO_BIG);
+    rec_free(&r);
+}
+
+static void test_keepalive_and_text(void **state)
+{
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR " \n\t "), 0);
+    assert_int_equal(feed_str(xs, "<presence/>"), 0);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(feed_str(xs, " "), 0);
+    assert_int_equal(feed_str(xs, "\r\n<presence/>  </stream:stream>"), 0);
+    assert_int_equal(r.nstanzas, 2);
+    assert_string_equal(r.stanzas[0], "<presence/>");
+    assert_int_equal(r.closes, 1);
+    assert_int_equal(r.errors, 0);
+    rec_free(&r);
+
+    expect_error(HDR "hello<presence/>", 65536, 16, XS_ERR_XML);
+}
+
+static void test_reset_in_callback(void **state)
+{
+    /* SASL success: the client sends the new stream header in the same
+     * packet as its last stanza; the new parser must see it */
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    r.reset_on_stanza = 1;
+    const char *data = HDR "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>"
+                       "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                       "to='second.example'><iq type='set' id='b'/>";
+    assert_int_equal(feed_str(xs, data), 0);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.opens, 2);
+    assert_string_equal(r.hdr_to, "second.example");
+    assert_int_equal(r.nstanzas, 2);
+    assert_string_equal(r.stanzas[0], "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>");
+    assert_string_equal(r.stanzas[1], "<iq type='set' id='b'/>");
+    rec_free(&r);
+
+    /* the same with an empty element and the stream split byte by byte */
+    xs = rec_new(&r, 65536, 16);
+    r.reset_on_stanza = 1;
+    const char *d2 = HDR "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" HDR "<presence/>";
+    for (size_t i = 0; d2[i]; i++)
+        assert_int_equal(xstream_feed(xs, d2 + i, 1), 0);
+    assert_int_equal(r.opens, 2);
+    assert_int_equal(r.nstanzas, 2);
+    assert_string_equal(r.stanzas[1], "<presence/>");
+    rec_free(&r);
+
+    /* reset outside a callback; a fresh stream after an error */
+    xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR "<a></b>"), -1);
+    xstream_reset(xs);
+    assert_int_equal(feed_str(xs, HDR "<presence/>"), 0);
+    assert_int_equal(r.opens, 2);
+    assert_int_equal(r.nstanzas, 1);
+    rec_free(&r);
+}
+
+static void test_stop_in_callback(void **state)
+{
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    r.stop_on_stanza = 1;
+    assert_int_equal(feed_str(xs, HDR "<presence/><presence/><a></b>"), 0);
+    assert_int_equal(r.nstanzas, 1);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(feed_str(xs, "<presence/>"), 0);
+    assert_int_equal(r.nstanzas, 1);
+    rec_free(&r);
+}
+
+static void test_shrink_after_big_stanza(void **state)
+{
+    /* a big start tag grows expat's buffer; the parser is then replaced and
+     * the stream continues with the same namespaces */
+    rec r;
+    xstream *xs = rec_new(&r, 200000, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<message to='");
+    for (int i = 0; i < 50000; i++)
+        buf_puts(&b, "a");
+    buf_puts(&b, "'/>");
+    assert_int_equal(xstream_feed(xs, b.data, b.len), 0);
+    buf_free(&b);
+    assert_int_equal(feed_str(xs, "<presence><x xmlns='urn:x'/></presence><stream:features/>"), 0);
+    assert_int_equal(feed_str(xs, "<a>x</b>"), -1);   /* still checks well-formedness */
+    assert_int_equal(r.nstanzas, 3);
+    assert_string_equal(r.stanzas[1], "<presence><x xmlns='urn:x'/></presence>");
+    assert_string_equal(r.stanzas[2], "<features xmlns='http://etherx.jabber.org/streams'/>");
+    rec_free(&r);
+
+    xs = rec_new(&r, 200000, 16);
+    buf_init(&b);
+    buf_puts(&b, HDR "<message to='");
+    for (int i = 0; i < 50000; i++)
+        buf_puts(&b, "a");
+    buf_puts(&b, "'/>");
+    assert_int_equal(xstream_feed(xs, b.data, b.len), 0);
+    buf_free(&b);
+    assert_int_equal(feed_str(xs, "</stream:stream>"), 0);
+    assert_int_equal(r.closes, 1);
+    assert_int_equal(r.errors, 0);
+    rec_free(&r);
+}
+
+static void test_no_default_ns(void **state)
+{
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'><foo/>"), 0);
+    assert_int_equal(r.opens, 1);
+    assert_null(r.default_ns);
+    assert_int_equal(r.nstanzas, 1);
+    rec_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tree_ops),
+        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_namespaced_attrs),
+        cmocka_unit_test(test_stream_whole),
+        cmocka_unit_test(test_stream_byte_by_byte),
+        cmocka_unit_test(test_stream_all_splits),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_split_utf8),
+        cmocka_unit_test(test_restricted),
+        cmocka_unit_test(test_billion_laughs),
+        cmocka_unit_test(test_bad_xml),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_too_big_while_arriving),
+        cmocka_unit_test(test_keepalive_and_text),
+        cmocka_unit_test(test_reset_in_callback),
+        cmocka_unit_test(test_stop_in_callback),
+        cmocka_unit_test(test_shrink_after_big_stanza),
+        cmocka_unit_test(test_no_default_ns),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
