@@ -57,8 +57,11 @@ typedef enum {
 void directory_auth(worker *reply_to, const char *localpart, const char *domain,
                     const char *password, void (*done)(void *arg, dir_auth_result r), void *arg);
 
-/* RFC 4515 escaping of a value for use in a search filter: * ( ) \ NUL and
- * non-ASCII-safe bytes become \XX. Returns a malloc'ed string. */
+/* RFC 4515 escaping of a value for use in a search filter: * ( ) \ and NUL
+ * become \2a \28 \29 \5c \00; every other byte (UTF-8 included) is kept.
+ * Returns a malloc'ed string (NULL on allocation failure). */
 char *ldap_filter_escape(const char *value);
+/* The same for a value of len bytes that may contain NUL bytes. */
+char *ldap_filter_escape_len(const char *value, size_t len);
 
 #endif

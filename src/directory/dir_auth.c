@@ -1,0 +1,330 @@
+/* dir_auth.c: users' password checks on the directory thread. A request
+ * (copied by directory_auth() on the worker) goes: search the account entry
+ * on the service connection -> wait in a FIFO for a free auth connection ->
+ * simple bind as the entry's DN -> reply to the worker with worker_post.
+ * Each request has a deadline; anything that is the directory's fault
+ * (unreachable, timeout, connection lost) is DIR_AUTH_UNAVAILABLE, anything
+ * that is the user's (no account, wrong password) is DIR_AUTH_FAILED. */
+#include "directory/dir_internal.h"
+#include "core/log.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct auth_reply {
+    void (*done)(void *arg, dir_auth_result r);
+    void *arg;
+    dir_auth_result r;
+} auth_reply;
+
+static void reply_run(void *p)
+{
+    auth_reply *a = p;
+    a->done(a->arg, a->r);
+    free(a);
+}
+
+void dir_req_free(dir_req *r)
+{
+    if (!r)
+        return;
+    if (r->deadline)
+        event_free(r->deadline);
+    if (r->password) {
+        explicit_bzero(r->password, r->pwlen);
+        free(r->password);
+    }
+    free(r->localpart);
+    free(r->domain);
+    free(r->dn);
+    free(r);
+}
+
+void dir_req_reply(dir_req *r, dir_auth_result res)
+{
+    auth_reply *a = malloc(sizeof *a);
+    if (a) {
+        a->done = r->done;
+        a->arg = r->arg;
+        a->r = res;
+        worker_post_drop(r->reply_to, reply_run, free, a);
+    }
+    dir_req_free(r);
+}
+
+static void wait_remove(dir *d, dir_req *r)
+{
+    if (r->qprev) r->qprev->qnext = r->qnext; else d->wait_head = r->qnext;
+    if (r->qnext) r->qnext->qprev = r->qprev; else d->wait_tail = r->qprev;
+    r->qnext = r->qprev = NULL;
+}
+
+/* Removes r from every structure of the thread and replies. The caller has
+ * already dealt with what is in flight on the wire for r. */
+static void finish(dir *d, dir_req *r, dir_auth_result res)
+{
+    if (r->state == REQ_WAITING)
+        wait_remove(d, r);
+    if (r->state == REQ_BINDING && r->conn)
+        r->conn->req = NULL;
+    if (r->state != REQ_NEW) {
+        if (r->prev) r->prev->next = r->next; else d->active = r->next;
+        if (r->next) r->next->prev = r->prev;
+        d->nactive--;
+    }
+    dir_req_reply(r, res);
+}
+
+static void dispatch(dir *d);
+
+static void close_auth_conn(dir *d, dir_conn *c)
+{
+    for (size_t i = 0; i < DIR_AUTH_CONNS; i++)
+        if (d->auth[i] == c)
+            d->auth[i] = NULL;
+    dir_conn_free(c);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    dir_req *r = arg;
+    dir *d = r->d;
+    log_info("auth: directory did not answer in time for %s@%s", r->localpart, r->domain);
+    if (r->state == REQ_SEARCHING && d->svc)
+        ldap_abandon_ext(d->svc->ld, r->msgid, NULL, NULL);
+    if (r->state == REQ_BINDING && r->conn) {
+        dir_conn *c = r->conn;
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        close_auth_conn(d, c);      /* a bind cannot be abandoned */
+        dispatch(d);
+        return;
+    }
+    finish(d, r, DIR_AUTH_UNAVAILABLE);
+}
+
+void dir_auth_begin(dir *d, dir_req *r)
+{
+    r->d = d;
+    if (d->svc_state != SVC_UP) {
+        log_info("auth: directory unavailable for %s@%s", r->localpart, r->domain);
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        return;
+    }
+    if (d->nactive >= DIR_MAX_REQUESTS) {
+        log_warn("auth: too many pending directory requests; refusing %s@%s", r->localpart, r->domain);
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        return;
+    }
+    pthread_mutex_lock(&d->snap_lock);
+    bool complete = d->snap->complete, served = dir_snapshot_serves(d->snap, r->domain);
+    pthread_mutex_unlock(&d->snap_lock);
+    if (!complete) {
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        return;
+    }
+    if (!served) {
+        log_info("auth: domain %s is not served (%s@%s)", r->domain, r->localpart, r->domain);
+        finish(d, r, DIR_AUTH_FAILED);
+        return;
+    }
+    char *ul = ldap_filter_escape(r->localpart), *ud = ldap_filter_escape(r->domain), *filter = NULL;
+    if (!ul || !ud || asprintf(&filter, "(&(objectClass=univentionXMPPAccount)(uid=%s)"
+                               "(xmppEnabled=TRUE)(xmppDomain=%s))", ul, ud) < 0)
+        filter = NULL;
+    free(ul);
+    free(ud);
+    if (!filter) {
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        return;
+    }
+    r->deadline = evtimer_new(d->base, deadline_cb, r);
+    struct timeval tv = { DIR_AUTH_DEADLINE_S, 0 };
+    char *attrs[] = { LDAP_NO_ATTRS, NULL };
+    int rc = r->deadline ? ldap_search_ext(d->svc->ld, d->set->base, LDAP_SCOPE_SUBTREE, filter,
+                                           attrs, 0, NULL, NULL, NULL, 2, &r->msgid)
+                         : LDAP_NO_MEMORY;
+    free(filter);
+    if (rc != LDAP_SUCCESS) {
+        char err[300];
+        dir_conn_error(d->svc, rc, err, sizeof err);
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)
+            dir_service_lost(d, err);
+        return;
+    }
+    evtimer_add(r->deadline, &tv);
+    r->state = REQ_SEARCHING;
+    r->next = d->active;
+    r->prev = NULL;
+    if (d->active)
+        d->active->prev = r;
+    d->active = r;
+    d->nactive++;
+}
+
+static dir_req *find_searching(dir *d, int msgid)
+{
+    for (dir_req *r = d->active; r; r = r->next)
+        if (r->state == REQ_SEARCHING && r->msgid == msgid)
+            return r;
+    return NULL;
+}
+
+static void search_done(dir *d, dir_req *r, LDAPMessage *msg)
+{
+    int rc = LDAP_OTHER;
+    int prc = ldap_parse_result(d->svc->ld, msg, &rc, NULL, NULL, NULL, NULL, 1);
+    if (prc != LDAP_SUCCESS)
+        rc = prc;
+    if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED && rc != LDAP_NO_SUCH_OBJECT) {
+        log_info("auth: directory search failed for %s@%s: %s", r->localpart, r->domain,
+                 ldap_err2string(rc));
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        return;
+    }
+    if (r->nentries == 0 || !r->dn) {
+        log_info("auth: no account %s@%s", r->localpart, r->domain);
+        finish(d, r, DIR_AUTH_FAILED);
+        return;
+    }
+    if (r->nentries > 1) {
+        log_info("auth: %d entries match %s@%s; refusing", r->nentries, r->localpart, r->domain);
+        finish(d, r, DIR_AUTH_FAILED);
+        return;
+    }
+    r->state = REQ_WAITING;
+    r->qprev = d->wait_tail;
+    r->qnext = NULL;
+    if (d->wait_tail) d->wait_tail->qnext = r; else d->wait_head = r;
+    d->wait_tail = r;
+    dispatch(d);
+}
+
+bool dir_auth_search_message(dir *d, LDAPMessage *msg)
+{
+    dir_req *r = find_searching(d, ldap_msgid(msg));
+    if (!r)
+        return false;
+    if (ldap_msgtype(msg) == LDAP_RES_SEARCH_ENTRY) {
+        if (r->nentries++ == 0) {
+            char *dn = ldap_get_dn(d->svc->ld, msg);
+            r->dn = dn ? strdup(dn) : NULL;
+            ldap_memfree(dn);
+        }
+        ldap_msgfree(msg);
+    } else if (ldap_msgtype(msg) == LDAP_RES_SEARCH_RESULT) {
+        search_done(d, r, msg);
+    } else {
+        ldap_msgfree(msg);
+    }
+    return true;
+}
+
+/* Starts the bind of r on auth slot i (connecting it if needed). */
+static void start_bind(dir *d, size_t i, dir_req *r)
+{
+    char err[300] = "";
+    wait_remove(d, r);
+    if (!d->auth[i])
+        d->auth[i] = dir_conn_new(d, d->svc->uri, false, err, sizeof err);
+    dir_conn *c = d->auth[i];
+    if (!c) {
+        r->state = REQ_SEARCHING;   /* off the FIFO; nothing on the wire */
+        log_info("auth: cannot open an auth connection for %s@%s: %s", r->localpart, r->domain, err);
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        return;
+    }
+    struct berval cred = { r->pwlen, r->password };
+    int rc = ldap_sasl_bind(c->ld, r->dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &c->msgid);
+    explicit_bzero(r->password, r->pwlen);
+    r->state = REQ_BINDING;
+    r->conn = c;
+    c->req = r;
+    if (rc != LDAP_SUCCESS || dir_conn_watch(c) != 0) {
+        dir_conn_error(c, rc, err, sizeof err);
+        log_info("auth: cannot bind for %s@%s: %s", r->localpart, r->domain, err);
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        close_auth_conn(d, c);
+    }
+}
+
+static void dispatch(dir *d)
+{
+    for (size_t i = 0; i < DIR_AUTH_CONNS && d->wait_head && d->svc; i++)
+        if (!d->auth[i] || !d->auth[i]->req)
+            start_bind(d, i, d->wait_head);
+}
+
+void dir_auth_bind_message(dir_conn *c, LDAPMessage *msg)
+{
+    dir *d = c->d;
+    dir_req *r = c->req;
+    if (!r || ldap_msgtype(msg) != LDAP_RES_BIND || ldap_msgid(msg) != c->msgid) {
+        ldap_msgfree(msg);
+        return;
+    }
+    int rc = LDAP_OTHER;
+    int prc = ldap_parse_result(c->ld, msg, &rc, NULL, NULL, NULL, NULL, 1);
+    if (prc != LDAP_SUCCESS)
+        rc = prc;
+    c->msgid = -1;
+    switch (rc) {
+    case LDAP_SUCCESS:
+        log_debug("auth: %s@%s authenticated", r->localpart, r->domain);
+        finish(d, r, DIR_AUTH_OK);
+        break;
+    case LDAP_INVALID_CREDENTIALS:
+        log_info("auth: wrong password for %s@%s", r->localpart, r->domain);
+        finish(d, r, DIR_AUTH_FAILED);
+        break;
+    case LDAP_INAPPROPRIATE_AUTH: case LDAP_UNWILLING_TO_PERFORM: case LDAP_INSUFFICIENT_ACCESS:
+    case LDAP_CONSTRAINT_VIOLATION: case LDAP_NO_SUCH_OBJECT: case LDAP_INVALID_DN_SYNTAX:
+        log_info("auth: directory refused %s@%s: %s", r->localpart, r->domain, ldap_err2string(rc));
+        finish(d, r, DIR_AUTH_FAILED);
+        break;
+    default:
+        log_info("auth: directory error for %s@%s: %s", r->localpart, r->domain, ldap_err2string(rc));
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        close_auth_conn(d, c);
+        break;
+    }
+    dispatch(d);
+}
+
+void dir_auth_conn_lost(dir_conn *c, const char *reason)
+{
+    dir *d = c->d;
+    if (c->req) {
+        log_info("auth: lost the directory while checking %s@%s: %s", c->req->localpart,
+                 c->req->domain, reason);
+        finish(d, c->req, DIR_AUTH_UNAVAILABLE);
+    }
+    close_auth_conn(d, c);
+    dispatch(d);
+}
+
+void dir_auth_close_conns(dir *d)
+{
+    for (size_t i = 0; i < DIR_AUTH_CONNS; i++) {
+        dir_conn *c = d->auth[i];
+        if (!c)
+            continue;
+        if (c->req)
+            finish(d, c->req, DIR_AUTH_UNAVAILABLE);
+        d->auth[i] = NULL;
+        dir_conn_free(c);
+    }
+}
+
+void dir_auth_fail_all(dir *d)
+{
+    dir_auth_close_conns(d);
+    while (d->active) {
+        dir_req *r = d->active;
+        if (r->state == REQ_SEARCHING && d->svc)
+            ldap_abandon_ext(d->svc->ld, r->msgid, NULL, NULL);
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+    }
+}

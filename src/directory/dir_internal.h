@@ -1,0 +1,175 @@
+/* dir_internal.h: the directory thread's private state, shared only by the
+ * src/directory/ files (directory.c: thread, inbox and snapshot publication;
+ * dir_service.c: the service connection, fail-over and back-off; dir_conn.c:
+ * one libldap handle on the event base; dir_hosts.c: the host object;
+ * dir_auth.c: users' password checks; dir_settings.c: the copied config).
+ * Everything below is touched by the directory thread only, except the
+ * fields marked "lock". */
+#ifndef PLUCS_DIR_INTERNAL_H
+#define PLUCS_DIR_INTERNAL_H
+
+#include <ldap.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "directory/directory.h"
+
+#define DIR_AUTH_CONNS      4        /* connections for users' binds */
+#define DIR_MAX_REQUESTS    10000    /* queued + in-flight auth requests */
+#define DIR_AUTH_DEADLINE_S 10       /* per auth request */
+#define DIR_NET_TIMEOUT_S   3        /* TCP connect (and sync libldap calls) */
+#define DIR_POLL_S          30       /* host object re-read (plucs/ldap/poll later) */
+#define DIR_BACKOFF_MAX_S   30
+
+struct event;
+struct event_base;
+typedef struct dir dir;
+typedef struct dir_req dir_req;
+
+/* What the directory uses from a config, copied so that its lifetime does
+ * not depend on the caller's config. */
+typedef struct dir_settings {
+    char **uris;          /* NULL-terminated, at least one entry */
+    size_t nuris;
+    char *base, *hostdn, *secretfile, *cacert, *hostname;
+    char **domains;       /* plucs/domains override, NULL when unset */
+} dir_settings;
+
+dir_settings *dir_settings_new(const config *c);   /* NULL on allocation failure */
+void dir_settings_free(dir_settings *s);
+bool dir_settings_same_connection(const dir_settings *a, const dir_settings *b);
+bool dir_settings_same_hosts(const dir_settings *a, const dir_settings *b);
+
+/* One libldap handle plus its read event. */
+typedef struct dir_conn {
+    dir *d;
+    LDAP *ld;
+    struct event *ev;      /* persistent EV_READ on the socket, once connected */
+    char *uri;             /* owned copy */
+    bool service;          /* the hostdn connection (else an auth connection) */
+    int msgid;             /* bind in flight (service: its own; auth: the user's) */
+    dir_req *req;          /* auth connection: the request whose bind is in flight */
+} dir_conn;
+
+/* Opens a handle for uri with the TLS/timeouts options; nothing is sent yet.
+ * Returns NULL and fills err on failure. */
+dir_conn *dir_conn_new(dir *d, const char *uri, bool service, char *err, size_t errlen);
+/* Registers the read event after the first operation was sent (that is
+ * when libldap connects). 0 or -1. */
+int dir_conn_watch(dir_conn *c);
+void dir_conn_free(dir_conn *c);         /* unbinds; NULL is fine */
+/* The handle's last error as text (diagnostic message if any). */
+void dir_conn_error(dir_conn *c, int rc, char *buf, size_t len);
+
+typedef enum { REQ_NEW, REQ_SEARCHING, REQ_WAITING, REQ_BINDING } dir_req_state;
+
+struct dir_req {
+    dir_req *next, *prev;        /* inbox (next only) or d->active */
+    dir_req *qnext, *qprev;      /* d->wait FIFO while REQ_WAITING */
+    dir *d;                      /* set when the directory thread takes it */
+    worker *reply_to;
+    void (*done)(void *arg, dir_auth_result r);
+    void *arg;
+    char *localpart, *domain, *password;
+    size_t pwlen;
+    char *dn;                    /* the account entry, once found */
+    int nentries;
+    int msgid;                   /* REQ_SEARCHING: on the service connection */
+    dir_req_state state;
+    dir_conn *conn;              /* REQ_BINDING */
+    struct event *deadline;
+};
+
+enum dir_svc_state { SVC_DOWN, SVC_BINDING, SVC_UP };
+
+struct dir {
+    struct event_base *base;
+    pthread_t thread;
+
+    pthread_mutex_t lock;                /* guards the "lock" fields */
+    dir_req *inbox_head, *inbox_tail;    /* lock */
+    size_t ninbox;                       /* lock */
+    dir_settings *pending;               /* lock: from directory_reconfigure */
+    bool stopping;                       /* lock */
+    struct event *ev_wake;               /* activated from other threads */
+
+    dir_settings *set;
+
+    /* service connection */
+    dir_conn *svc;
+    enum dir_svc_state svc_state;
+    size_t cur;                /* server in use / being tried */
+    size_t last_good;          /* server of the last good connection */
+    bool ever_connected;
+    bool unreachable_logged;
+    bool hostdn_logged;
+    size_t tries;              /* failed attempts in this cycle */
+    int backoff;               /* seconds before the next cycle */
+    char last_error[256];
+    char lost_from[512];       /* server we lost (for the fail-over line) */
+    struct event *ev_retry;
+    struct event *ev_poll;
+
+    /* host object read */
+    int host_msgid;            /* -1 when none in flight */
+    char **hfound;
+    size_t nhfound, caphfound;
+    int hentries;
+    bool hservice_refused;
+    bool nohost_logged;
+
+    /* authentication */
+    dir_conn *auth[DIR_AUTH_CONNS];
+    dir_req *active;           /* every request past the inbox */
+    size_t nactive;
+    dir_req *wait_head, *wait_tail;
+
+    /* snapshot */
+    pthread_mutex_t snap_lock;
+    dir_snapshot *snap;        /* snap_lock */
+    uint64_t serial;
+    void (*on_snapshot)(dir_snapshot *snap, void *ud);
+    void *on_snapshot_ud;
+};
+
+/* dir_snapshot.c */
+dir_snapshot *dir_snapshot_new(char **domains, size_t n, bool complete, uint64_t serial);
+bool dir_snapshot_same_domains(const dir_snapshot *s, char **domains, size_t n);
+/* Lower-cases, sorts and de-duplicates domains[0..*n) in place (freeing
+ * duplicates); returns the new count in *n. */
+void dir_domains_normalise(char **domains, size_t *n);
+
+/* directory.c */
+/* Publishes the domain set (takes ownership of domains) if it differs from
+ * the current snapshot or the current one is incomplete; reason is logged
+ * when the set is empty. */
+void dir_publish_domains(dir *d, char **domains, size_t n, const char *reason);
+
+/* dir_service.c */
+int dir_service_init(dir *d);              /* creates the retry/poll timers */
+void dir_service_connect(dir *d);
+void dir_service_lost(dir *d, const char *reason);
+void dir_service_reset(dir *d);          /* close everything, no log (stop/reconfigure) */
+/* A message on the service connection; returns false when the connection
+ * was closed meanwhile. Takes ownership of msg. */
+bool dir_service_message(dir *d, LDAPMessage *msg);
+
+/* dir_hosts.c */
+void dir_hosts_read(dir *d);
+bool dir_hosts_message(dir *d, LDAPMessage *msg);   /* true if it was ours */
+void dir_hosts_abort(dir *d);
+
+/* dir_auth.c */
+void dir_auth_begin(dir *d, dir_req *r);
+bool dir_auth_search_message(dir *d, LDAPMessage *msg);  /* true if it was ours */
+void dir_auth_bind_message(dir_conn *c, LDAPMessage *msg);
+void dir_auth_conn_lost(dir_conn *c, const char *reason);
+/* Fails every request past the inbox with UNAVAILABLE and closes the auth
+ * connections (service lost, reconfigure, stop). */
+void dir_auth_fail_all(dir *d);
+void dir_auth_close_conns(dir *d);       /* closes auth conns, failing their binds */
+void dir_req_reply(dir_req *r, dir_auth_result res);    /* posts and frees r */
+void dir_req_free(dir_req *r);
+
+#endif

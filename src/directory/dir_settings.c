@@ -1,0 +1,102 @@
+/* dir_settings.c: the part of a config the directory thread works with,
+ * copied so that the thread owns it, and the comparisons that decide what a
+ * reload must redo (reconnect, or only re-read the host object). */
+#include "directory/dir_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static bool same_str(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static bool same_list(char **a, char **b)
+{
+    if (!a || !b)
+        return a == b;
+    size_t i = 0;
+    for (; a[i] && b[i]; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return false;
+    return a[i] == b[i];
+}
+
+static void free_list(char **l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; l[i]; i++)
+        free(l[i]);
+    free(l);
+}
+
+static char **copy_list(char **l, size_t *count)
+{
+    size_t n = 0;
+    while (l && l[n])
+        n++;
+    char **out = calloc(n + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!(out[i] = strdup(l[i]))) {
+            free_list(out);
+            return NULL;
+        }
+    if (count)
+        *count = n;
+    return out;
+}
+
+dir_settings *dir_settings_new(const config *c)
+{
+    dir_settings *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->uris = copy_list(c->ldap_uris, &s->nuris);
+    s->base = dup_or_null(c->ldap_base ? c->ldap_base : "");
+    s->hostdn = dup_or_null(c->ldap_hostdn);
+    s->secretfile = dup_or_null(c->ldap_secretfile);
+    s->cacert = dup_or_null(c->ldap_cacert);
+    s->hostname = dup_or_null(c->hostname ? c->hostname : "");
+    if (c->domains)
+        s->domains = copy_list(c->domains, NULL);
+    if (!s->uris || !s->base || !s->hostname || (c->domains && !s->domains) ||
+        (c->ldap_hostdn && !s->hostdn) || (c->ldap_secretfile && !s->secretfile) ||
+        (c->ldap_cacert && !s->cacert)) {
+        dir_settings_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void dir_settings_free(dir_settings *s)
+{
+    if (!s)
+        return;
+    free_list(s->uris);
+    free(s->base);
+    free(s->hostdn);
+    free(s->secretfile);
+    free(s->cacert);
+    free(s->hostname);
+    free_list(s->domains);
+    free(s);
+}
+
+bool dir_settings_same_connection(const dir_settings *a, const dir_settings *b)
+{
+    return same_list(a->uris, b->uris) && same_str(a->hostdn, b->hostdn) &&
+           same_str(a->secretfile, b->secretfile) && same_str(a->cacert, b->cacert);
+}
+
+bool dir_settings_same_hosts(const dir_settings *a, const dir_settings *b)
+{
+    return same_str(a->base, b->base) && same_str(a->hostname, b->hostname) &&
+           same_list(a->domains, b->domains);
+}
