@@ -11,6 +11,10 @@ typedef struct worker worker;
 
 int workers_start(int count);      /* creates and starts count workers; 0 or -1 */
 void workers_stop(void);           /* stops every loop and joins the threads */
+/* Joins threads whose loops end by themselves (event_base_loopexit). */
+void workers_join(void);
+/* fn runs on each worker thread after its loop ended (set before start). */
+void workers_set_exit_hook(void (*fn)(void));
 int workers_count(void);
 worker *worker_get(int i);
 worker *worker_self(void);         /* the calling thread's worker, NULL elsewhere */

@@ -1,0 +1,63 @@
+/* mod_disco.c: XEP-0030 service discovery on the server JID: identity
+ * server/im and the features modules registered. Items are empty until
+ * services (MUC...) exist. A bare JID query answers the account identity. */
+#include "modules/module.h"
+#include "xmpp/stanza.h"
+
+#include <string.h>
+
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+
+static void disco_info(session *s, const xnode *iq, const xnode *payload)
+{
+    const char *type = xnode_attr(iq, "type");
+    if (!type || strcmp(type, "get")) {
+        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "feature-not-implemented", NULL));
+        return;
+    }
+    if (xnode_attr(payload, "node")) {
+        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "item-not-found", NULL));
+        return;
+    }
+    const char *to = xnode_attr(iq, "to");
+    bool account = to && strchr(to, '@');
+    xnode *r = iq_result(iq);
+    xnode *q = xnode_add_child(r, "query", NS_DISCO_INFO);
+    xnode *id = xnode_add_child(q, "identity", NS_DISCO_INFO);
+    if (account) {
+        xnode_set_attr(id, "category", "account");
+        xnode_set_attr(id, "type", "registered");
+    } else {
+        xnode_set_attr(id, "category", "server");
+        xnode_set_attr(id, "type", "im");
+        xnode_set_attr(id, "name", "PLUCS");
+    }
+    xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_INFO);
+    if (!account) {
+        xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_ITEMS);
+        size_t n;
+        const char *const *f = module_features(&n);
+        for (size_t i = 0; i < n; i++)
+            xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
+    }
+    session_send_free(s, r);
+}
+
+static void disco_items(session *s, const xnode *iq, const xnode *payload)
+{
+    const char *type = xnode_attr(iq, "type");
+    if (!type || strcmp(type, "get")) {
+        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "feature-not-implemented", NULL));
+        return;
+    }
+    xnode *r = iq_result(iq);
+    xnode_add_child(r, "query", NS_DISCO_ITEMS);
+    session_send_free(s, r);
+}
+
+void mod_disco_init(void)
+{
+    module_register_iq(NS_DISCO_INFO, disco_info);
+    module_register_iq(NS_DISCO_ITEMS, disco_items);
+}

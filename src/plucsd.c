@@ -1,0 +1,190 @@
+/* plucsd.c: the daemon. Reads the registry, starts the directory thread and
+ * the workers, opens the listeners, then the main thread only handles
+ * signals: SIGHUP reloads the registry (an invalid file keeps the running
+ * configuration), SIGTERM/SIGINT close every stream properly and exit. */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/registry.h"
+#include "core/worker.h"
+#include "directory/directory.h"
+#include "modules/module.h"
+#include "router/router.h"
+#include "router/session.h"
+#include "transport/c2s.h"
+#include "transport/listener.h"
+#include "transport/tls.h"
+
+static const char *registry_path;
+static char *pidfile;
+static struct event_base *main_base;
+
+static void report_start(void *ud, const char *line) { fprintf(stderr, "plucsd: %s\n", line); }
+static void report_reload(void *ud, const char *line) { log_err("reload: %s", line); }
+
+static int setup_tls(const config *c, bool at_start)
+{
+    if (c->tls == TLS_OFF && !c->c2s_tls_port)
+        return 0;
+    char err[1024];
+    if (tls_load(c->certfile, err, sizeof err) == 0)
+        return 0;
+    if (at_start && c->tls == TLS_REQUIRED) {
+        fprintf(stderr, "plucsd: %s\nplucsd: plucs/tls is 'required', cannot run without a "
+                        "certificate\n", err);
+        return -1;
+    }
+    log_err("%s; %s", err, at_start ? "STARTTLS will not be offered" : "keeping the previous certificate");
+    return 0;
+}
+
+static bool str_eq(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }
+
+static void reload(void)
+{
+    config *nc = config_load(registry_path, report_reload, NULL);
+    if (!nc) {
+        log_err("reload: registry '%s' is invalid, keeping the running configuration",
+                registry_path);
+        return;
+    }
+    const config *old = config_current();
+    log_set_level(nc->loglevel);
+    if (!str_eq(old->certfile, nc->certfile) || old->tls != nc->tls ||
+        old->c2s_tls_port != nc->c2s_tls_port)
+        setup_tls(nc, false);
+    if (old->threads != nc->threads)
+        log_warn("reload: plucs/threads changed; it takes effect when plucsd restarts");
+    if (!str_eq(old->rundir, nc->rundir))
+        log_warn("reload: plucs/rundir changed; it takes effect when plucsd restarts");
+    if (!str_eq(old->store, nc->store))
+        log_warn("reload: plucs/store changed; it takes effect when plucsd restarts");
+    config_set_current(nc);
+    listeners_apply(main_base, nc);
+    directory_reconfigure(nc);
+    log_info("reload: registry '%s' applied", registry_path);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    if (sig == SIGHUP) {
+        log_info("SIGHUP: reloading the registry");
+        reload();
+    } else {
+        log_warn("signal %d: shutting down", (int)sig);
+        event_base_loopbreak(main_base);
+    }
+}
+
+static int write_pidfile(const config *c)
+{
+    if (!pidfile) {
+        mkdir(c->rundir, 0755);
+        size_t n = strlen(c->rundir) + 16;
+        pidfile = malloc(n);
+        snprintf(pidfile, n, "%s/plucsd.pid", c->rundir);
+    }
+    FILE *f = fopen(pidfile, "w");
+    if (!f) {
+        fprintf(stderr, "plucsd: cannot write pid file '%s': %s\n", pidfile, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "%ld\n", (long)getpid());
+    fclose(f);
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: plucsd [--registry FILE] [--pidfile FILE]\n"
+               "Runs the PLUCS XMPP server in the foreground, logging to stderr.\n"
+               "The registry is FILE, else $PLUCS_REGISTRY, else /etc/univention/base.conf,\n"
+               "else /etc/plucs/registry.conf. SIGHUP reloads it; SIGTERM stops.\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "registry", required_argument, NULL, 'r' },
+        { "pidfile", required_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *reg_arg = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "r:p:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'r': reg_arg = optarg; break;
+        case 'p': pidfile = strdup(optarg); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+    registry_path = registry_default_path(reg_arg);
+    config *cfg = config_load(registry_path, report_start, NULL);
+    if (!cfg) {
+        fprintf(stderr, "plucsd: registry '%s' is invalid; not starting\n", registry_path);
+        return 1;
+    }
+    log_set_level(cfg->loglevel);
+    config_set_current(cfg);
+    signal(SIGPIPE, SIG_IGN);
+    if (setup_tls(cfg, true) != 0)
+        return 1;
+
+    int n = cfg->threads;
+    modules_init();
+    sessions_init(n);
+    router_init(n);
+    workers_set_exit_hook(c2s_worker_cleanup);
+    if (directory_start(cfg) != 0 || workers_start(n) != 0) {
+        log_crit("cannot start threads");
+        return 1;
+    }
+    main_base = event_base_new();
+    struct event *sig[4];
+    int signals[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
+    for (int i = 0; i < 4; i++) {
+        sig[i] = evsignal_new(main_base, signals[i], on_signal, NULL);
+        event_add(sig[i], NULL);
+    }
+    int failed = listeners_apply(main_base, cfg);
+    if (failed) {
+        log_crit("cannot open %d listener(s); not starting", failed);
+    } else if (write_pidfile(cfg) == 0) {
+        log_warn("plucsd started: %d worker thread(s), registry '%s'", n, registry_path);
+        event_base_dispatch(main_base);
+    }
+
+    /* Shutdown: stop accepting, close every stream, then the threads. */
+    listeners_close_all();
+    workers_broadcast(c2s_worker_shutdown, NULL);
+    workers_join();
+    directory_stop();
+    router_shutdown();
+    sessions_shutdown();
+    modules_shutdown();
+    tls_shutdown();
+    for (int i = 0; i < 4; i++)
+        event_free(sig[i]);
+    event_base_free(main_base);
+    if (pidfile && !failed)
+        unlink(pidfile);
+    free(pidfile);
+    config_free_all();
+    log_warn("plucsd stopped");
+    return failed ? 1 : 0;
+}

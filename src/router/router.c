@@ -1,0 +1,283 @@
+/* router.c: stanza routing, see router.h. Runs on the worker of the sending
+ * session; delivery to a session on another worker is a posted closure that
+ * carries the target's (worker, session id) and the stanza. */
+#include "router/router.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "modules/module.h"
+#include "modules/presence.h"
+#include "router/routes.h"
+#include "xmpp/jid.h"
+#include "xmpp/stanza.h"
+
+static dir_snapshot **snaps;   /* per worker, replaced only on that worker */
+static int nsnaps;
+
+/* ---- directory snapshots, one reference per worker ---- */
+
+typedef struct snap_job {
+    int worker;
+    dir_snapshot *snap;
+} snap_job;
+
+static void snap_install(void *arg)
+{
+    snap_job *j = arg;
+    dir_snapshot *old = snaps[j->worker];
+    snaps[j->worker] = j->snap;
+    if (old)
+        dir_snapshot_unref(old);
+    free(j);
+}
+
+static void snap_drop(void *arg)
+{
+    snap_job *j = arg;
+    dir_snapshot_unref(j->snap);
+    free(j);
+}
+
+static void on_snapshot(dir_snapshot *snap, void *ud)
+{
+    for (int i = 0; i < nsnaps; i++) {
+        snap_job *j = malloc(sizeof *j);
+        j->worker = i;
+        j->snap = dir_snapshot_ref(snap);
+        worker_post_drop(worker_get(i), snap_install, snap_drop, j);
+    }
+    dir_snapshot_unref(snap);
+}
+
+void router_init(int nworkers)
+{
+    nsnaps = nworkers;
+    snaps = calloc((size_t)nworkers, sizeof *snaps);
+    directory_on_snapshot(on_snapshot, NULL);
+}
+
+void router_shutdown(void)
+{
+    for (int i = 0; i < nsnaps; i++)
+        if (snaps[i])
+            dir_snapshot_unref(snaps[i]);
+    free(snaps);
+    snaps = NULL;
+    nsnaps = 0;
+}
+
+const dir_snapshot *router_snapshot(void)
+{
+    worker *w = worker_self();
+    if (!w)
+        return NULL;
+    int i = worker_id(w);
+    if (!snaps[i])
+        snaps[i] = directory_snapshot();
+    return snaps[i];
+}
+
+bool router_serves(const char *domain)
+{
+    const dir_snapshot *s = router_snapshot();
+    return s && dir_snapshot_serves(s, domain);
+}
+
+/* ---- delivery to a session, possibly on another worker ---- */
+
+typedef struct delivery {
+    uint64_t sid;
+    int worker;
+    xnode *st;
+} delivery;
+
+static void deliver_run(void *arg)
+{
+    delivery *d = arg;
+    session *s = session_find(worker_get(d->worker), d->sid);
+    if (s && !s->closing) {
+        session_send(s, d->st);
+    } else {
+        /* The session ended while the stanza travelled. An iq must never
+         * go unanswered; a message is answered too (RFC 6121 §8.5.3.2.1
+         * would reroute it to the bare JID; offline storage is not there
+         * yet, so the sender learns it was not delivered). */
+        char k = stanza_kind(d->st);
+        if (k == 'i' || k == 'm')
+            router_bounce(d->st, ERR_CANCEL, "service-unavailable", NULL);
+    }
+    xnode_free(d->st);
+    free(d);
+}
+
+static void deliver_drop(void *arg)
+{
+    delivery *d = arg;
+    xnode_free(d->st);
+    free(d);
+}
+
+static void deliver_to(const route_ref *r, xnode *st)
+{
+    delivery *d = malloc(sizeof *d);
+    d->sid = r->sid;
+    d->worker = r->worker;
+    d->st = st;
+    worker *self = worker_self();
+    if (self && worker_id(self) == r->worker)
+        deliver_run(d);
+    else
+        worker_post_drop(worker_get(r->worker), deliver_run, deliver_drop, d);
+}
+
+void router_bounce(const xnode *st, const char *type, const char *condition, const char *text)
+{
+    xnode *r = stanza_error_reply(st, type, condition, text);
+    if (r)
+        router_route(r);
+}
+
+/* ---- local delivery (RFC 6121 §8.5) ---- */
+
+static void deliver_bare(xnode *st, const char *bare, char kind)
+{
+    route_ref refs[ROUTES_MAX_RESOURCES];
+    size_t n = routes_lookup(bare, refs, ROUTES_MAX_RESOURCES);
+    const char *type = xnode_attr(st, "type");
+    if (!type)
+        type = kind == 'm' ? "normal" : "";
+
+    if (kind == 'm') {
+        if (!strcmp(type, "groupchat")) {
+            router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
+            xnode_free(st);
+            return;
+        }
+        if (!strcmp(type, "headline") || !strcmp(type, "error")) {
+            for (size_t i = 0; i < n; i++)
+                if (refs[i].available && refs[i].priority >= 0)
+                    deliver_to(&refs[i], xnode_copy(st));
+            xnode_free(st);
+            return;
+        }
+        /* chat / normal: the most available resource; ties go to the one
+         * whose presence changed last. */
+        const route_ref *best = NULL;
+        for (size_t i = 0; i < n; i++) {
+            if (!refs[i].available || refs[i].priority < 0)
+                continue;
+            if (!best || refs[i].priority > best->priority ||
+                (refs[i].priority == best->priority && refs[i].seq > best->seq))
+                best = &refs[i];
+        }
+        if (best) {
+            deliver_to(best, st);
+            return;
+        }
+        router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
+        xnode_free(st);
+        return;
+    }
+    /* presence to a bare JID: every available resource */
+    for (size_t i = 0; i < n; i++)
+        if (refs[i].available)
+            deliver_to(&refs[i], xnode_copy(st));
+    xnode_free(st);
+}
+
+static void route_local(xnode *st, const jid *to, char kind)
+{
+    char *bare = jid_bare_string(to);
+    if (to->resource) {
+        route_ref r;
+        if (routes_find(bare, to->resource, &r)) {
+            deliver_to(&r, st);
+        } else if (kind == 'm') {
+            deliver_bare(st, bare, kind);
+        } else {
+            if (kind == 'i')
+                router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
+            xnode_free(st);
+        }
+    } else {
+        deliver_bare(st, bare, kind);
+    }
+    free(bare);
+}
+
+void router_route(xnode *st)
+{
+    char kind = stanza_kind(st);
+    const char *to_s = xnode_attr(st, "to");
+    jid to;
+    if (!to_s || jid_parse(to_s, &to) != 0) {
+        log_debug("router: dropping stanza with missing or invalid to='%s'", to_s ? to_s : "");
+        xnode_free(st);
+        return;
+    }
+    if (!router_serves(to.domain)) {
+        /* No federation yet: every other domain is unreachable. */
+        if (kind != 'p')
+            router_bounce(st, ERR_CANCEL, "remote-server-not-found", NULL);
+        xnode_free(st);
+    } else if (!to.node) {
+        /* Server-generated traffic to the server itself: nothing to do. */
+        xnode_free(st);
+    } else {
+        route_local(st, &to, kind);
+    }
+    jid_clear(&to);
+}
+
+/* An iq for the server or handled by the server on an account's behalf. */
+static void server_iq(session *s, xnode *st)
+{
+    const char *type = xnode_attr(st, "type");
+    if (type && (!strcmp(type, "get") || !strcmp(type, "set"))) {
+        if (!module_handle_iq(s, st))
+            session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "service-unavailable", NULL));
+    }
+    /* results and errors addressed to the server are consumed */
+    xnode_free(st);
+}
+
+void router_from_session(session *s, xnode *st)
+{
+    char kind = stanza_kind(st);
+    xnode_set_attr(st, "from", s->full);
+    const char *to_s = xnode_attr(st, "to");
+
+    if (!to_s) {
+        if (kind == 'i') {
+            server_iq(s, st);
+        } else if (kind == 'p') {
+            presence_outbound(s, st);
+        } else {
+            xnode_set_attr(st, "to", s->bare);   /* a message to oneself */
+            router_route(st);
+        }
+        return;
+    }
+
+    jid to;
+    if (jid_parse(to_s, &to) != 0) {
+        session_send_free(s, stanza_error_reply(st, ERR_MODIFY, "jid-malformed", NULL));
+        xnode_free(st);
+        return;
+    }
+    /* Normalise the address so every later comparison is on prepared text. */
+    char *norm = jid_to_string(&to);
+    xnode_set_attr(st, "to", norm);
+    free(norm);
+
+    if (kind == 'i' && !to.resource && router_serves(to.domain)) {
+        server_iq(s, st);   /* the server itself or an account's bare JID */
+    } else if (kind == 'p' && !to.node && router_serves(to.domain)) {
+        xnode_free(st);     /* presence to the server: nothing to track yet */
+    } else {
+        router_route(st);
+    }
+    jid_clear(&to);
+}

@@ -1,0 +1,40 @@
+/* routes.h: the process-wide table of bound resources, keyed by bare JID.
+ * It answers "where are alice@a.test's resources" for any worker: each entry
+ * names the worker and session id, plus what routing needs (priority,
+ * availability). Sharded by hash with one mutex per shard; lookups copy the
+ * few entries out so no lock is held while delivering. */
+#ifndef PLUCS_ROUTES_H
+#define PLUCS_ROUTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct route_ref {
+    uint64_t sid;
+    int worker;
+    int priority;
+    bool available;
+    uint64_t seq;       /* increases with every presence change: "most recent" */
+} route_ref;
+
+#define ROUTES_MAX_RESOURCES 64
+
+/* Adds bare/resource -> (sid, worker). When that full JID was taken, the old
+ * entry is replaced and returned in *replaced (true is returned). */
+bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker,
+                route_ref *replaced);
+/* Removes the entry of sid (no-op when it was replaced meanwhile). */
+void routes_remove(const char *bare, const char *resource, uint64_t sid);
+void routes_set_presence(const char *bare, uint64_t sid, bool available, int priority);
+/* Copies up to max entries of bare into out; returns the count. */
+size_t routes_lookup(const char *bare, route_ref *out, size_t max);
+/* The entry for bare/resource; false when none. */
+bool routes_find(const char *bare, const char *resource, route_ref *out);
+/* Number of resources bound for bare (does the user resource limit). */
+size_t routes_count(const char *bare);
+
+void routes_init(void);
+void routes_shutdown(void);
+
+#endif

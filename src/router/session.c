@@ -1,0 +1,151 @@
+/* session.c: session objects and each worker's table of them (see
+ * session.h). Binding registers the full JID in routes.c; a replaced
+ * session on another worker is told to close through that worker's inbox. */
+#include "router/session.h"
+
+#include <openssl/rand.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/idmap.h"
+#include "core/log.h"
+#include "router/routes.h"
+
+static idmap *tables;          /* one per worker, touched only by its thread */
+static int ntables;
+static atomic_uint_fast64_t next_id = 1;
+static __thread buf out;       /* per-thread serialization scratch */
+
+void sessions_init(int nworkers)
+{
+    tables = calloc((size_t)nworkers, sizeof *tables);
+    if (!tables)
+        abort();
+    ntables = nworkers;
+    for (int i = 0; i < nworkers; i++)
+        idmap_init(&tables[i]);
+    routes_init();
+}
+
+void sessions_shutdown(void)
+{
+    for (int i = 0; i < ntables; i++)
+        idmap_free(&tables[i]);
+    free(tables);
+    tables = NULL;
+    ntables = 0;
+    routes_shutdown();
+}
+
+session *session_new(worker *w, const session_ops *ops, void *conn)
+{
+    session *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->id = atomic_fetch_add(&next_id, 1);
+    s->w = w;
+    s->ops = ops;
+    s->conn = conn;
+    idmap_put(&tables[worker_id(w)], s->id, s);
+    return s;
+}
+
+void session_free(session *s)
+{
+    if (!s)
+        return;
+    if (s->bound)
+        routes_remove(s->bare, s->resource, s->id);
+    idmap_del(&tables[worker_id(s->w)], s->id);
+    free(s->domain);
+    free(s->node);
+    free(s->bare);
+    free(s->resource);
+    free(s->full);
+    free(s);
+}
+
+session *session_find(worker *w, uint64_t id) { return idmap_get(&tables[worker_id(w)], id); }
+
+void session_send(session *s, const xnode *st)
+{
+    if (s->closing)
+        return;
+    buf_reset(&out);
+    xml_serialize(st, NS_CLIENT, &out);
+    s->ops->write(s, out.data, out.len);
+    if (out.cap > 65536)   /* don't keep a huge scratch after a big stanza */
+        buf_free(&out);
+}
+
+void session_send_free(session *s, xnode *st)
+{
+    if (st)
+        session_send(s, st);
+    xnode_free(st);
+}
+
+typedef struct kick {
+    uint64_t sid;
+    int worker;
+} kick;
+
+static void kick_run(void *arg)
+{
+    kick *k = arg;
+    session *s = session_find(worker_get(k->worker), k->sid);
+    if (s && !s->closing) {
+        log_info("c2s: %s replaced by a new session, closing with conflict", s->full);
+        s->ops->close(s, "conflict", "Replaced by new connection");
+    }
+    free(k);
+}
+
+int session_bind(session *s, const char *resource)
+{
+    char gen[24];
+    if (!resource) {
+        unsigned char rnd[8];
+        if (RAND_bytes(rnd, sizeof rnd) != 1)
+            return -1;
+        snprintf(gen, sizeof gen, "plucs-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+                 rnd[4], rnd[5]);
+        resource = gen;
+    }
+    s->resource = strdup(resource);
+    size_t n = strlen(s->bare) + 1 + strlen(resource) + 1;
+    s->full = malloc(n);
+    snprintf(s->full, n, "%s/%s", s->bare, resource);
+    route_ref old;
+    if (routes_add(s->bare, resource, s->id, worker_id(s->w), &old)) {
+        kick *k = malloc(sizeof *k);
+        k->sid = old.sid;
+        k->worker = old.worker;
+        worker_post_drop(worker_get(old.worker), kick_run, free, k);
+    }
+    s->bound = true;
+    return 0;
+}
+
+void sessions_each(worker *w, void (*fn)(session *s, void *ud), void *ud)
+{
+    idmap *m = &tables[worker_id(w)];
+    /* Collect first: fn may remove entries. */
+    size_t n = m->count, k = 0;
+    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    for (size_t i = 0; i < m->cap && k < n; i++)
+        if (idmap_live(m, i))
+            ids[k++] = m->keys[i];
+    for (size_t i = 0; i < k; i++) {
+        session *s = idmap_get(m, ids[i]);
+        if (s)
+            fn(s, ud);
+    }
+    free(ids);
+}
+
+size_t sessions_count(worker *w) { return tables[worker_id(w)].count; }
+
+void session_thread_exit(void) { buf_free(&out); }

@@ -1,0 +1,71 @@
+/* session.h: the session object, the same for every transport (c2s TCP now;
+ * BOSH and WebSocket later). A transport creates one per client stream and
+ * fills in `ops`; the router and modules only use the functions here and
+ * never know which transport is underneath. A session lives on exactly one
+ * worker and is only touched on that worker's thread; other threads reach it
+ * by (worker, id) through the worker's inbox. */
+#ifndef PLUCS_SESSION_H
+#define PLUCS_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/worker.h"
+#include "xml/xml.h"
+#include "xmpp/jid.h"
+
+typedef struct session session;
+
+typedef struct session_ops {
+    /* Queue serialized stanza bytes for the client. */
+    void (*write)(session *s, const char *data, size_t len);
+    /* End the stream: with a stream error condition (NULL: a clean close)
+     * and an optional text. The transport frees the session afterwards
+     * (through session_free) once the bytes are flushed. */
+    void (*close)(session *s, const char *condition, const char *text);
+} session_ops;
+
+struct session {
+    uint64_t id;                /* unique for the process lifetime, never 0 */
+    worker *w;
+    const session_ops *ops;
+    void *conn;                 /* the transport's object */
+    char *domain;               /* the stream's domain (served) */
+    char *node;                 /* localpart once authenticated */
+    char *bare;                 /* node@domain once authenticated */
+    char *resource;             /* once bound */
+    char *full;                 /* bare/resource once bound */
+    bool bound;
+    bool available;             /* sent available presence */
+    int priority;
+    bool closing;
+};
+
+/* Creates a session on the calling worker and registers it there. */
+session *session_new(worker *w, const session_ops *ops, void *conn);
+/* Unregisters (routes and worker table) and frees; on the session's worker. */
+void session_free(session *s);
+/* The session with this id on the calling worker, or NULL when it is gone. */
+session *session_find(worker *w, uint64_t id);
+
+/* Serializes st (ns jabber:client in context) and writes it. st is borrowed. */
+void session_send(session *s, const xnode *st);
+/* Sends and frees. */
+void session_send_free(session *s, xnode *st);
+
+/* Binds a resource (already resourceprep'ed; NULL: a generated one).
+ * A session with the same full JID is replaced: it is closed with the
+ * `conflict` stream error. 0 on success. */
+int session_bind(session *s, const char *resource);
+
+/* Calls fn for every session of worker w (on w's thread); fn may close. */
+void sessions_each(worker *w, void (*fn)(session *s, void *ud), void *ud);
+size_t sessions_count(worker *w);
+
+/* Per-worker tables; called once before the workers start. */
+void sessions_init(int nworkers);
+void sessions_shutdown(void);
+/* Frees the calling thread's scratch buffer (worker exit). */
+void session_thread_exit(void);
+
+#endif

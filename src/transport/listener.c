@@ -1,0 +1,178 @@
+/* listener.c: see listener.h. */
+#include "transport/listener.h"
+
+#include <arpa/inet.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/log.h"
+#include "core/worker.h"
+#include "transport/c2s.h"
+
+typedef enum { L_C2S, L_C2S_TLS } listener_kind;
+
+typedef struct listener {
+    struct listener *next;
+    listener_kind kind;
+    char addr[64];
+    int port;
+    struct evconnlistener *ev;
+    int keep;            /* mark during apply */
+} listener;
+
+static listener *listeners;
+static unsigned next_worker;
+
+typedef struct accept_job {
+    evutil_socket_t fd;
+    listener_kind kind;
+    char peer[64];
+} accept_job;
+
+static void accept_run(void *arg)
+{
+    accept_job *j = arg;
+    c2s_accept(worker_self(), j->fd, j->peer, j->kind == L_C2S_TLS);
+    free(j);
+}
+
+static void accept_drop(void *arg)
+{
+    accept_job *j = arg;
+    evutil_closesocket(j->fd);
+    free(j);
+}
+
+static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int len,
+                      void *arg)
+{
+    listener *l = arg;
+    accept_job *j = malloc(sizeof *j);
+    j->fd = fd;
+    j->kind = l->kind;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(j->peer, sizeof j->peer, "%s:%d", host, port);
+    evutil_make_socket_nonblocking(fd);
+    worker *w = worker_get((int)(next_worker++ % (unsigned)workers_count()));
+    worker_post_drop(w, accept_run, accept_drop, j);
+}
+
+static void on_error(struct evconnlistener *ev, void *arg)
+{
+    listener *l = arg;
+    log_err("listener %s:%d: accept failed: %s", l->addr, l->port,
+            evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static int open_listener(struct event_base *base, listener *l)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t slen;
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, l->addr, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)l->port);
+        slen = sizeof *in;
+    } else if (inet_pton(AF_INET6, l->addr, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)l->port);
+        slen = sizeof *in6;
+    } else {
+        log_err("listener: '%s' is not an IP address", l->addr);
+        return -1;
+    }
+    l->ev = evconnlistener_new_bind(base, on_accept, l,
+                                    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
+                                    (struct sockaddr *)&ss, (int)slen);
+    if (!l->ev) {
+        log_err("listener: cannot listen on [%s]:%d: %s", l->addr, l->port,
+                evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        return -1;
+    }
+    evconnlistener_set_error_cb(l->ev, on_error);
+    log_info("listening on [%s]:%d (%s)", l->addr, l->port,
+             l->kind == L_C2S ? "c2s" : "c2s direct TLS");
+    return 0;
+}
+
+static int want(struct event_base *base, listener_kind kind, const char *addr, int port,
+                listener **fresh)
+{
+    for (listener *l = listeners; l; l = l->next) {
+        if (l->kind == kind && l->port == port && !strcmp(l->addr, addr)) {
+            l->keep = 1;
+            return 0;
+        }
+    }
+    listener *l = calloc(1, sizeof *l);
+    l->kind = kind;
+    snprintf(l->addr, sizeof l->addr, "%s", addr);
+    l->port = port;
+    l->keep = 1;
+    if (open_listener(base, l) != 0) {
+        free(l);
+        return 1;
+    }
+    l->next = *fresh;
+    *fresh = l;
+    return 0;
+}
+
+int listeners_apply(struct event_base *base, const config *c)
+{
+    listener *fresh = NULL;
+    int failed = 0;
+    for (listener *l = listeners; l; l = l->next)
+        l->keep = 0;
+    for (char **a = c->c2s_addresses; a && *a; a++) {
+        failed += want(base, L_C2S, *a, c->c2s_port, &fresh);
+        if (c->c2s_tls_port)
+            failed += want(base, L_C2S_TLS, *a, c->c2s_tls_port, &fresh);
+    }
+    /* New ones are open; now close what the configuration dropped. */
+    listener **pp = &listeners;
+    while (*pp) {
+        listener *l = *pp;
+        if (!l->keep) {
+            log_info("closing listener [%s]:%d", l->addr, l->port);
+            evconnlistener_free(l->ev);
+            *pp = l->next;
+            free(l);
+        } else {
+            pp = &l->next;
+        }
+    }
+    while (fresh) {
+        listener *l = fresh;
+        fresh = l->next;
+        l->next = listeners;
+        listeners = l;
+    }
+    return failed;
+}
+
+void listeners_close_all(void)
+{
+    while (listeners) {
+        listener *l = listeners;
+        listeners = l->next;
+        evconnlistener_free(l->ev);
+        free(l);
+    }
+}

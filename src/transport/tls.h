@@ -1,0 +1,21 @@
+/* tls.h: the server's TLS contexts for client streams. Built from
+ * plucs/certfile (one or more space-separated PEM files; each either holds
+ * key and chain, or is X.pem with X.key beside it). The first certificate is
+ * the default; SNI picks another when its names match. TLS 1.2 or newer. A
+ * reload builds a new set and swaps it in for new streams; old sets stay
+ * alive until exit (existing TLS sessions keep using theirs). */
+#ifndef PLUCS_TLS_H
+#define PLUCS_TLS_H
+
+#include <openssl/ssl.h>
+#include <stddef.h>
+
+/* Loads certfiles; on success installs them as current and returns 0; on
+ * failure returns -1 with a one-line reason in err (current set unchanged). */
+int tls_load(const char *certfiles, char *err, size_t errlen);
+/* A new SSL for an accepted stream, or NULL when no certificate is loaded. */
+SSL *tls_new_ssl(void);
+int tls_available(void);
+void tls_shutdown(void);
+
+#endif

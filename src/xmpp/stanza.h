@@ -1,0 +1,26 @@
+/* stanza.h: building replies and errors for stanzas (RFC 6120 §8.3). The one
+ * place where a stanza error is shaped; every module and the router use it. */
+#ifndef PLUCS_STANZA_H
+#define PLUCS_STANZA_H
+
+#include "xml/xml.h"
+
+/* error types */
+#define ERR_CANCEL   "cancel"
+#define ERR_MODIFY   "modify"
+#define ERR_AUTH     "auth"
+#define ERR_WAIT     "wait"
+
+/* A result iq for iq (to = its from, from = its to, same id). New node. */
+xnode *iq_result(const xnode *iq);
+
+/* An error reply to st: a copy of st with from/to swapped, type='error' and
+ * <error type=..><condition/><text/></error> appended. text may be NULL.
+ * Returns NULL when st is itself an error (errors are never answered). */
+xnode *stanza_error_reply(const xnode *st, const char *type, const char *condition,
+                          const char *text);
+
+/* The stanza kind by element name: 'm'essage, 'p'resence, 'i'q, 0 otherwise. */
+char stanza_kind(const xnode *st);
+
+#endif
