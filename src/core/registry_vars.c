@@ -32,7 +32,7 @@ static const reg_var vars[] = {
     { "ldap/hostdn", REG_STR, NULL, 0, 0, NULL, Q,
       "the DN this server binds with for searches, e.g. cn=xmpp,cn=dc,cn=computers,dc=example,dc=com",
       "der DN, mit dem sich dieser Server für Suchen anmeldet, z.B. cn=xmpp,cn=dc,cn=computers,dc=example,dc=com" },
-    { "ldap/server/name", REG_STR, NULL, 0, 0, NULL, 0,
+    { "ldap/server/name", REG_STR, "", 0, 0, NULL, 0,
       "the primary LDAP server (host name or IP address)",
       "der primäre LDAP-Server (Rechnername oder IP-Adresse)" },
     { "ldap/server/addition", REG_STR, "", 0, 0, NULL, 0,
