@@ -81,14 +81,6 @@ static void c2s_write(c2s *c, const char *data, size_t len)
 
 static void c2s_write_str(c2s *c, const char *s) { c2s_write(c, s, strlen(s)); }
 
-static void c2s_send_node(c2s *c, xnode *n)
-{
-    char *s = xml_to_string(n, NS_CLIENT);
-    c2s_write_str(c, s);
-    free(s);
-    xnode_free(n);
-}
-
 static void ops_write(session *s, const char *data, size_t len) { c2s_write(s->conn, data, len); }
 
 static void ops_close(session *s, const char *condition, const char *text)
@@ -626,6 +618,10 @@ static void c2s_read(struct bufferevent *bev, void *arg)
 static void c2s_event(struct bufferevent *bev, short what, void *arg)
 {
     c2s *c = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        log_debug("c2s: %s: TLS established", c->peer);   /* the handshake is done */
+        return;
+    }
     if (c->closing) {
         c2s_free(c);
         return;
