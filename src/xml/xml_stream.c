@@ -50,6 +50,7 @@ struct xstream {
     unsigned n_hdr_ns;
     bool big;                  /* expat's buffer grew: shrink when idle */
     bool in_parse;             /* inside XML_Parse (callbacks may run) */
+    bool in_feed;              /* inside xstream_feed: resets are deferred */
     bool priming;              /* feeding the synthetic header */
     bool failed, stopped, reset_pending;
 };
@@ -443,8 +444,8 @@ void xstream_reset(xstream *xs)
 {
     if (!xs)
         return;
-    if (xs->in_parse) {   /* finished by xstream_feed once expat returns */
-        if (!xs_halted(xs))
+    if (xs->in_feed) {   /* finished by xstream_feed once expat returns */
+        if (!xs_halted(xs) && xs->in_parse)
             XML_StopParser(xs->p, XML_FALSE);
         xs->reset_pending = true;
         return;
@@ -553,22 +554,20 @@ static void xs_shrink(xstream *xs)
     buf_free(&h);
 }
 
-int xstream_feed(xstream *xs, const char *data, size_t len)
+static int xs_feed_slices(xstream *xs, const char *data, size_t len)
 {
-    if (!xs)
-        return -1;
-    if (xs->failed)
-        return -1;
-    if (xs->stopped || xs->in_parse)   /* closing, or fed re-entrantly */
-        return 0;
     size_t pos = 0;
     while (pos < len) {
         size_t n = len - pos < FEED_SLICE ? len - pos : FEED_SLICE;
         pos += xs_parse(xs, data + pos, n);
-        if (xs->failed)
-            return -1;
-        if (xs->stopped)
-            return 0;
+        if (xs->failed || xs->stopped) {
+            /* error() or a stop may itself have asked for a reset: the
+             * rest of this input belongs to the broken stream */
+            int rc = xs->failed ? -1 : 0;
+            if (xs->reset_pending)
+                xs_restart(xs);
+            return rc;
+        }
         if (xs->reset_pending)
             xs_restart(xs);
     }
@@ -576,4 +575,18 @@ int xstream_feed(xstream *xs, const char *data, size_t len)
     if (xs->text.cap > TEXT_KEEP && !xs->cur)
         buf_free(&xs->text);
     return xs->failed ? -1 : 0;
+}
+
+int xstream_feed(xstream *xs, const char *data, size_t len)
+{
+    if (!xs)
+        return -1;
+    if (xs->failed)
+        return -1;
+    if (xs->stopped || xs->in_feed)   /* closing, or fed re-entrantly */
+        return 0;
+    xs->in_feed = true;
+    int rc = xs_feed_slices(xs, data, len);
+    xs->in_feed = false;
+    return rc;
 }

@@ -3,7 +3,7 @@
  * from the first input byte (so splits inside tags and UTF-8 sequences get
  * explored); every stanza is serialized, re-parsed inside a fresh stream and
  * freed. Some stanzas trigger a reset from inside the callback, as STARTTLS
- * and SASL success do. Limits: max_stanza 4096, depth 32. */
+ * and SASL success do; with bit 0x20 of the first byte errors reset too. Limits: max_stanza 4096, depth 32. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 
 typedef struct fz {
     xstream *xs;
+    bool reset_on_error;
     unsigned stanzas;
     bool reparse;
 } fz;
@@ -24,7 +25,14 @@ static void fz_open(void *ud, const xnode *h, const char *dns)
 
 static void fz_inner_stanza(void *ud, xnode *st) { xnode_free(st); }
 static void fz_nop(void *ud) {}
-static void fz_err(void *ud, xstream_err k, const char *d) {}
+static void fz_inner_err(void *ud, xstream_err k, const char *d) {}
+
+static void fz_err(void *ud, xstream_err k, const char *d)
+{
+    fz *f = ud;
+    if (f->reset_on_error)
+        xstream_reset(f->xs);
+}
 
 static void fz_stanza(void *ud, xnode *st)
 {
@@ -35,7 +43,7 @@ static void fz_stanza(void *ud, xnode *st)
          * stream, without error */
         static const char hdr[] = "<stream:stream xmlns='jabber:client' "
                                   "xmlns:stream='http://etherx.jabber.org/streams'>";
-        xstream_cb cb = { NULL, fz_inner_stanza, fz_nop, NULL };
+        xstream_cb cb = { NULL, fz_inner_stanza, fz_nop, fz_inner_err };
         int failed = 0;
         xstream *x2 = xstream_new(&cb, &failed, 1 << 20, 64);
         if (xstream_feed(x2, hdr, sizeof hdr - 1) != 0 || xstream_feed(x2, s, strlen(s)) != 0)
@@ -57,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned pattern = data[0];
     data++;
     size--;
-    fz f = { NULL, 0, (pattern & 0x80) != 0 };
+    fz f = { NULL, (pattern & 0x20) != 0, 0, (pattern & 0x80) != 0 };
     xstream_cb cb = { fz_open, fz_stanza, fz_nop, fz_err };
     f.xs = xstream_new(&cb, &f, 4096, 32);
     size_t pos = 0, i = 0;
@@ -67,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             chunk *= 37;
         if (chunk > size - pos)
             chunk = size - pos;
-        if (xstream_feed(f.xs, (const char *)data + pos, chunk) != 0)
-            break;
+        if (xstream_feed(f.xs, (const char *)data + pos, chunk) != 0 && !f.reset_on_error)
+            break;   /* with reset_on_error the stream starts over */
         pos += chunk;
         i++;
     }

@@ -492,6 +492,30 @@ static void test_reset_in_callback(void **state)
     rec_free(&r);
 }
 
+static void reset_on_error(void *ud, xstream_err kind, const char *detail)
+{
+    rec *r = ud;
+    r_error(ud, kind, detail);
+    xstream_reset(r->xs);
+}
+
+static void test_reset_in_error_callback(void **state)
+{
+    rec r;
+    xstream_cb cb = rcb;
+    cb.error = reset_on_error;
+    memset(&r, 0, sizeof r);
+    r.xs = xstream_new(&cb, &r, 65536, 16);
+    assert_int_equal(feed_str(r.xs, HDR "<a></b><presence/>"), -1);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.nstanzas, 0);
+    /* the stream was reset: a new header is accepted */
+    assert_int_equal(feed_str(r.xs, HDR "<presence/>"), 0);
+    assert_int_equal(r.opens, 2);
+    assert_int_equal(r.nstanzas, 1);
+    rec_free(&r);
+}
+
 static void test_stop_in_callback(void **state)
 {
     rec r;
@@ -570,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_too_big_while_arriving),
         cmocka_unit_test(test_keepalive_and_text),
         cmocka_unit_test(test_reset_in_callback),
+        cmocka_unit_test(test_reset_in_error_callback),
         cmocka_unit_test(test_stop_in_callback),
         cmocka_unit_test(test_shrink_after_big_stanza),
         cmocka_unit_test(test_no_default_ns),
