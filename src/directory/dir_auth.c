@@ -92,8 +92,14 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     dir_req *r = arg;
     dir *d = r->d;
     log_info("auth: directory did not answer in time for %s@%s", r->localpart, r->domain);
-    if (r->state == REQ_SEARCHING && d->svc)
-        ldap_abandon_ext(d->svc->ld, r->msgid, NULL, NULL);
+    if (r->state == REQ_SEARCHING && d->svc) {
+        /* A server that cannot answer a one-entry search in this time is as
+         * good as down: fail over (this fails r and every other request). */
+        char why[64];
+        snprintf(why, sizeof why, "no answer to a search within %d s", DIR_AUTH_DEADLINE_S);
+        dir_service_lost(d, why);
+        return;
+    }
     if (r->state == REQ_BINDING && r->conn) {
         dir_conn *c = r->conn;
         finish(d, r, DIR_AUTH_UNAVAILABLE);

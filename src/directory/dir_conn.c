@@ -11,8 +11,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Called by libldap right after the TCP connect, before the TLS handshake.
+ * libldap puts the socket back into blocking mode and does not bound the
+ * handshake by LDAP_OPT_NETWORK_TIMEOUT, so a server that accepts and then
+ * says nothing would stall this thread forever: socket timeouts bound the
+ * handshake (and any blocking write later; reads only happen when the event
+ * loop saw data). */
+static int conn_added(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+                      struct ldap_conncb *ctx)
+{
+    ber_socket_t fd = -1;
+    if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1 && fd >= 0) {
+        struct timeval tv = { DIR_NET_TIMEOUT_S, 0 };
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
+    return 0;
+}
+
+static void conn_deleted(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx) {}
+
+static const ldap_conncb conn_callbacks = { conn_added, conn_deleted, NULL };
 
 dir_conn *dir_conn_new(dir *d, const char *uri, bool service, char *err, size_t errlen)
 {
@@ -35,11 +59,18 @@ dir_conn *dir_conn_new(dir *d, const char *uri, bool service, char *err, size_t 
     int v3 = LDAP_VERSION3, zero = 0;
     struct timeval net = { DIR_NET_TIMEOUT_S, 0 }, api = { DIR_AUTH_DEADLINE_S, 0 };
     ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-    ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
     ldap_set_option(c->ld, LDAP_OPT_TIMEOUT, &api);
     ldap_set_option(c->ld, LDAP_OPT_RESTART, LDAP_OPT_ON);
     ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-    if (strncasecmp(uri, "ldaps://", 8) == 0) {
+    ldap_set_option(c->ld, LDAP_OPT_CONNECT_CB, &conn_callbacks);
+    if (strncasecmp(uri, "ldaps://", 8) != 0) {
+        ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
+    } else {
+        /* no network timeout here: see dir_reach.c */
+        if (dir_tcp_reachable(uri, DIR_NET_TIMEOUT_S, err, errlen) != 0) {
+            dir_conn_free(c);
+            return NULL;
+        }
         int demand = LDAP_OPT_X_TLS_DEMAND;
         if (d->set->cacert)
             ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTFILE, d->set->cacert);
@@ -85,7 +116,14 @@ void dir_conn_error(dir_conn *c, int rc, char *buf, size_t len)
         ldap_get_option(c->ld, LDAP_OPT_RESULT_CODE, &rc);
     char *diag = NULL;
     ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-    if (diag && *diag)
+    if (diag && *diag && strncasecmp(c->uri, "ldaps://", 8) == 0 &&
+        (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR))
+        /* libldap sets a diagnostic only when the TLS handshake failed
+         * (often just "(unknown error code)"): say what to check. */
+        snprintf(buf, len, "TLS handshake failed: the server certificate is not signed by "
+                 "the CA in %s or does not name the host (%s)",
+                 c->d->set->cacert ? c->d->set->cacert : "(no plucs/ldap/cacert)", diag);
+    else if (diag && *diag)
         snprintf(buf, len, "%s (%s)", ldap_err2string(rc), diag);
     else
         snprintf(buf, len, "%s", ldap_err2string(rc));

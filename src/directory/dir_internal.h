@@ -21,6 +21,7 @@
 #define DIR_NET_TIMEOUT_S   3        /* TCP connect (and sync libldap calls) */
 #define DIR_POLL_S          30       /* host object re-read (plucs/ldap/poll later) */
 #define DIR_BACKOFF_MAX_S   30
+#define DIR_BIND_TIMEOUT_S  (2 * DIR_NET_TIMEOUT_S)   /* service bind answer */
 
 struct event;
 struct event_base;
@@ -109,6 +110,7 @@ struct dir {
     char last_error[256];
     char lost_from[512];       /* server we lost (for the fail-over line) */
     struct event *ev_retry;
+    struct event *ev_bind_timeout;   /* service bind sent, no answer yet */
     struct event *ev_poll;
 
     /* host object read */
@@ -132,6 +134,9 @@ struct dir {
     void (*on_snapshot)(dir_snapshot *snap, void *ud);
     void *on_snapshot_ud;
 };
+
+/* dir_reach.c: 0 when a TCP connection to uri's host:port succeeds in time */
+int dir_tcp_reachable(const char *uri, int timeout_s, char *err, size_t errlen);
 
 /* dir_snapshot.c */
 dir_snapshot *dir_snapshot_new(char **domains, size_t n, bool complete, uint64_t serial);

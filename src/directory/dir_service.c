@@ -41,11 +41,21 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
     dir_hosts_read(arg);
 }
 
+static void attempt_failed(dir *d, const char *err);
+
+static void bind_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    dir *d = arg;
+    if (d->svc_state == SVC_BINDING)
+        attempt_failed(d, "no answer to the bind");
+}
+
 int dir_service_init(dir *d)
 {
     d->ev_retry = evtimer_new(d->base, retry_cb, d);
     d->ev_poll = evtimer_new(d->base, poll_cb, d);
-    return d->ev_retry && d->ev_poll ? 0 : -1;
+    d->ev_bind_timeout = evtimer_new(d->base, bind_timeout_cb, d);
+    return d->ev_retry && d->ev_poll && d->ev_bind_timeout ? 0 : -1;
 }
 
 /* One attempt failed (connect, TLS or bind): next server, or back off. */
@@ -56,6 +66,7 @@ static void attempt_failed(dir *d, const char *err)
     dir_conn_free(d->svc);
     d->svc = NULL;
     d->svc_state = SVC_DOWN;
+    evtimer_del(d->ev_bind_timeout);
     d->cur = (d->cur + 1) % d->set->nuris;
     struct timeval tv = { 0, 0 };
     if (++d->tries >= d->set->nuris) {
@@ -102,6 +113,8 @@ void dir_service_connect(dir *d)
         return;
     }
     d->svc_state = SVC_BINDING;
+    struct timeval tv = { DIR_BIND_TIMEOUT_S, 0 };
+    evtimer_add(d->ev_bind_timeout, &tv);
 }
 
 static void service_up(dir *d)
@@ -138,6 +151,7 @@ static bool bind_result(dir *d, LDAPMessage *msg)
     if (prc != LDAP_SUCCESS)
         rc = prc;
     d->svc->msgid = -1;
+    evtimer_del(d->ev_bind_timeout);
     if (rc == LDAP_SUCCESS) {
         ldap_memfree(diag);
         service_up(d);
@@ -180,6 +194,7 @@ void dir_service_reset(dir *d)
     d->svc_state = SVC_DOWN;
     evtimer_del(d->ev_retry);
     evtimer_del(d->ev_poll);
+    evtimer_del(d->ev_bind_timeout);
 }
 
 void dir_service_lost(dir *d, const char *reason)

@@ -81,7 +81,8 @@ void dir_domains_normalise(char **domains, size_t *n)
     for (size_t i = 0; i < *n; i++)
         for (char *p = domains[i]; *p; p++)
             *p = (char)tolower((unsigned char)*p);
-    qsort(domains, *n, sizeof *domains, cmp_str);
+    if (*n > 1)
+        qsort(domains, *n, sizeof *domains, cmp_str);
     size_t o = 0;
     for (size_t i = 0; i < *n; i++) {
         if (domains[i][0] == '\0' || (o > 0 && strcmp(domains[o - 1], domains[i]) == 0))

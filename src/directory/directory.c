@@ -183,6 +183,7 @@ static void dir_free(dir *d)
     if (d->ev_wake) event_free(d->ev_wake);
     if (d->ev_retry) event_free(d->ev_retry);
     if (d->ev_poll) event_free(d->ev_poll);
+    if (d->ev_bind_timeout) event_free(d->ev_bind_timeout);
     if (d->base) event_base_free(d->base);
     while (d->inbox_head) {
         dir_req *n = d->inbox_head->next;
