@@ -69,12 +69,15 @@ static double now_ms(void)
 }
 
 struct pending { char user[300]; double t0; int done; };
+static struct pending **fired;
+static size_t nfired;
 
 static void on_done(void *arg, dir_auth_result r)
 {
     struct pending *p = arg;
     static const char *names[] = { "ok", "failed", "unavailable" };
-    printf("result %s %s %.0f\n", p->user, names[r], now_ms() - p->t0);
+    if (!getenv("QUIET") || r != DIR_AUTH_OK)
+        printf("result %s %s %.0f\n", p->user, names[r], now_ms() - p->t0);
     fflush(stdout);
     p->done = 1;
 }
@@ -157,6 +160,36 @@ int main(void)
             dir_snapshot_unref(s);
         } else if (!strcmp(cmd, "sleep")) {
             usleep((useconds_t)(atof(a) * 1e6));
+        } else if (!strcmp(cmd, "setenv")) {
+            setenv(a, b, 1);
+        } else if (!strcmp(cmd, "unsetenv")) {
+            unsetenv(a);
+        } else if (!strcmp(cmd, "burst")) {      /* burst N USER DOMAIN PASSWORD */
+            int n = atoi(a);
+            char u[128] = "", dom[128] = "", p2[128] = "";
+            sscanf(line, "%*s %*s %127s %127s %127s", u, dom, p2);
+            struct pending *ps = calloc((size_t)n, sizeof *ps);
+            for (int i = 0; i < n; i++) {
+                ps[i].t0 = now_ms();
+                snprintf(ps[i].user, sizeof ps[i].user, "%s@%s#%d", u, dom, i);
+                directory_auth(NULL, u, dom, p2, on_done, &ps[i]);
+            }
+            for (int i = 0; i < n; i++)
+                while (!ps[i].done && run_one(15000))
+                    ;
+            free(ps);
+        } else if (!strcmp(cmd, "fire")) {      /* fire N USER DOMAIN PASSWORD: no wait */
+            int n = atoi(a);
+            char u[128] = "", dom[128] = "", p2[128] = "";
+            sscanf(line, "%*s %*s %127s %127s %127s", u, dom, p2);
+            fired = realloc(fired, (nfired + (size_t)n) * sizeof *fired);
+            for (int i = 0; i < n; i++) {
+                struct pending *p = calloc(1, sizeof *p);
+                p->t0 = now_ms();
+                snprintf(p->user, sizeof p->user, "%s@%s#f%d", u, dom, i);
+                fired[nfired++] = p;
+                directory_auth(NULL, u, dom, p2, on_done, p);
+            }
         } else if (!strcmp(cmd, "reconf")) {
             free_config(old);
             old = cfg;
@@ -167,6 +200,12 @@ int main(void)
     directory_stop();
     while (run_one(0))
         ;
+    for (size_t i = 0; i < nfired; i++) {
+        if (!fired[i]->done)
+            printf("result %s NEVER ANSWERED\n", fired[i]->user);
+        free(fired[i]);
+    }
+    free(fired);
     free_config(cfg);
     free_config(old);
     return 0;
