@@ -15,13 +15,62 @@
 #include "core/config.h"
 #include "core/worker.h"
 
+/* An XMPP account of a served domain (xmppEnabled=TRUE, exactly one entry
+ * for its uid in its domain). */
+typedef struct dir_account {
+    char *uid;                /* localpart: the nodeprep'ed uid */
+    char *domain;             /* its xmppDomain, lower case */
+    char *bare;               /* "uid@domain" */
+    char *dn;
+    char *label;              /* value of plucs/userlabel; NULL when absent */
+    uint32_t *groups;         /* indexes into snap->groups, ascending */
+    uint32_t ngroups;
+    uint32_t pclass;          /* permission class: accounts with the same group
+                                 set share one (see dir_may_message) */
+} dir_account;
+
+/* An XMPP group (univentionXMPPGroup with xmppEnabled=TRUE). */
+typedef struct dir_group {
+    char *cn;
+    char *label;              /* value of plucs/grouplabel; NULL when absent */
+    uint32_t *members;        /* indexes into snap->accounts, ascending (memberUid
+                                 values that are accounts of served domains) */
+    uint32_t nmembers;
+    uint32_t *mgroups;        /* resolved xmppMessageGroups (XMPP groups only) */
+    uint32_t nmgroups;
+    uint32_t *pgroups;        /* resolved xmppPresenceGroups */
+    uint32_t npgroups;
+} dir_group;
+
 typedef struct dir_snapshot {
     atomic_int refs;
     uint64_t serial;          /* increases with every published snapshot */
     bool complete;            /* false until the directory was read once */
     char **domains;           /* hosted domains, lower case, NULL-terminated */
     size_t ndomains;
+
+    dir_account *accounts;    /* sorted by (domain, uid) */
+    uint32_t naccounts;
+    dir_group *groups;        /* sorted by cn, case-insensitively */
+    uint32_t ngroups;
+
+    /* Compiled communication restrictions (plucs/mod/filter): for
+     * permission classes a, b: bit (a * nclasses + b) of msg_allow says
+     * class a may send messages to class b; of pres_allow that an observer
+     * of class a may see presence of class b. */
+    bool filter;              /* plucs/mod/filter at build time */
+    uint32_t nclasses;
+    uint64_t *msg_allow;
+    uint64_t *pres_allow;
 } dir_snapshot;
+
+/* Lookups (binary search); NULL when not an account / group. */
+const dir_account *dir_snapshot_account(const dir_snapshot *s, const char *uid, const char *domain);
+const dir_group *dir_snapshot_group(const dir_snapshot *s, const char *cn);
+/* Whether a may send a message to b / observer a may see b's presence,
+ * per directory.md; always true when the filter is off. */
+bool dir_may_message(const dir_snapshot *s, const dir_account *from, const dir_account *to);
+bool dir_may_see(const dir_snapshot *s, const dir_account *observer, const dir_account *subject);
 
 dir_snapshot *dir_snapshot_ref(dir_snapshot *s);
 void dir_snapshot_unref(dir_snapshot *s);
