@@ -270,6 +270,7 @@ class Plucsd:
     def fail_with_log(self, msg):
         import pytest
         alive = self.proc is not None and self.proc.poll() is None
+        self.reported = True      # teardown does not report it a second time
         if alive:
             self.proc.kill()
             self.proc.wait()
@@ -302,7 +303,7 @@ class Plucsd:
     def problems(self):
         """Reasons the run was not clean (empty list when fine)."""
         out = []
-        if self.proc is None:
+        if self.proc is None or getattr(self, "reported", False):
             return out
         rc = self.terminate()
         if rc is None:

@@ -40,7 +40,9 @@ def test_bad_credentials_not_authorized(plucsd, client, user, pw):
 def test_empty_password_not_authorized(plucsd):
     r, cond = H.raw_auth(plucsd.port, "alice", "")
     r.close()
-    assert cond == "not-authorized"
+    # RFC 4616's grammar has passwd = 1*SAFE, so malformed-request is an
+    # acceptable answer too; what matters is the refusal.
+    assert cond in ("not-authorized", "malformed-request"), cond
 
 
 def test_disabled_user_not_authorized(plucsd, client):
