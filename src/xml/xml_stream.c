@@ -10,7 +10,11 @@
  * every XML_Parse() input into its own buffer (which never shrinks); this
  * keeps that buffer small for idle sessions whatever read size the transport
  * uses. After a big stanza has grown expat's buffer, the parser is replaced
- * by a fresh one primed with the same stream header (see xs_shrink). */
+ * by a fresh one primed with the same stream header (see xs_shrink). The
+ * same happens when expat's own tables have grown: expat remembers every
+ * distinct element and attribute name it has seen for the parser's life, so
+ * a peer sending ever new names would otherwise grow a session without
+ * bound. Expat's allocations are counted per stream for this (xs_malloc). */
 #include "xml/xml.h"
 
 #include <expat.h>
@@ -26,6 +30,7 @@
 #define HEADER_MAX_NSDECL 8
 #define SHRINK_AFTER 8192        /* pending bytes that make expat's buffer big */
 #define TEXT_KEEP 4096           /* text accumulator kept between stanzas */
+#define EXPAT_MEM_MAX 32768      /* expat memory that makes a parser "big" */
 
 typedef struct nsdecl {
     char *prefix;   /* NULL: default namespace */
@@ -48,12 +53,67 @@ struct xstream {
     nsdecl *hdr_ns;            /* namespaces declared on the stream header */
     char *hdr_qname;           /* its qualified name, e.g. "stream:stream" */
     unsigned n_hdr_ns;
+    size_t expat_mem;          /* bytes expat has allocated for this stream */
     bool big;                  /* expat's buffer grew: shrink when idle */
     bool in_parse;             /* inside XML_Parse (callbacks may run) */
     bool in_feed;              /* inside xstream_feed: resets are deferred */
     bool priming;              /* feeding the synthetic header */
     bool failed, stopped, reset_pending;
 };
+
+/* ---- expat memory accounting ----------------------------------------- */
+
+/* Expat's allocator has no context pointer; the stream on whose behalf
+ * expat runs is set around every expat call that may allocate or free. */
+static _Thread_local xstream *xs_current;
+#define XS_HDR 16   /* keeps max_align_t alignment */
+
+static void *xs_malloc(size_t n)
+{
+    char *p = malloc(n + XS_HDR);
+    if (!p)
+        return NULL;
+    memcpy(p, &n, sizeof n);
+    if (xs_current)
+        xs_current->expat_mem += n;
+    return p + XS_HDR;
+}
+
+static void xs_account_free(size_t n)
+{
+    if (xs_current)
+        xs_current->expat_mem = xs_current->expat_mem > n ? xs_current->expat_mem - n : 0;
+}
+
+static void xs_free_mem(void *ptr)
+{
+    if (!ptr)
+        return;
+    char *p = (char *)ptr - XS_HDR;
+    size_t n;
+    memcpy(&n, p, sizeof n);
+    xs_account_free(n);
+    free(p);
+}
+
+static void *xs_realloc(void *ptr, size_t n)
+{
+    if (!ptr)
+        return xs_malloc(n);
+    char *p = (char *)ptr - XS_HDR;
+    size_t old;
+    memcpy(&old, p, sizeof old);
+    char *q = realloc(p, n + XS_HDR);
+    if (!q)
+        return NULL;
+    memcpy(q, &n, sizeof n);
+    xs_account_free(old);
+    if (xs_current)
+        xs_current->expat_mem += n;
+    return q + XS_HDR;
+}
+
+static const XML_Memory_Handling_Suite xs_mem = { xs_malloc, xs_realloc, xs_free_mem };
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -366,11 +426,26 @@ static void XMLCALL on_skipped(void *ud, const XML_Char *name, int is_param)
 
 /* ---- parser lifecycle ------------------------------------------------- */
 
+static void xs_free_parser(xstream *xs)
+{
+    if (!xs->p)
+        return;
+    xstream *saved = xs_current;
+    xs_current = xs;
+    XML_ParserFree(xs->p);
+    xs_current = saved;
+    xs->p = NULL;
+}
+
 static void xs_new_parser(xstream *xs)
 {
-    if (xs->p)
-        XML_ParserFree(xs->p);
-    xs->p = XML_ParserCreateNS("UTF-8", NS_SEP);
+    xs_free_parser(xs);
+    xstream *saved = xs_current;
+    xs_current = xs;
+    xs->expat_mem = 0;
+    const XML_Char sep[2] = { NS_SEP, 0 };
+    xs->p = XML_ParserCreate_MM("UTF-8", &xs_mem, sep);
+    xs_current = saved;
     if (!xs->p)
         abort();
     XML_SetReturnNSTriplet(xs->p, 1);
@@ -435,8 +510,7 @@ void xstream_free(xstream *xs)
     }
     buf_free(&xs->text);
     free_hdr_ns(xs);
-    if (xs->p)
-        XML_ParserFree(xs->p);
+    xs_free_parser(xs);
     free(xs);
 }
 
@@ -475,9 +549,12 @@ void xstream_set_max_stanza(xstream *xs, size_t max_stanza)
 static size_t xs_parse(xstream *xs, const char *data, size_t len)
 {
     uint64_t base = xs->fed;
+    xstream *saved = xs_current;
+    xs_current = xs;
     xs->in_parse = true;
     enum XML_Status st = XML_Parse(xs->p, data, (int)len, XML_FALSE);
     xs->in_parse = false;
+    xs_current = saved;
     xs->fed += len;
     if (xs->reset_pending && !xs->failed && !xs->stopped) {
         uint64_t used = xs->event_end > base ? xs->event_end - base : 0;
@@ -503,7 +580,7 @@ static size_t xs_parse(xstream *xs, const char *data, size_t len)
     } else if (pending > (xs->depth ? xs->max_stanza : HEADER_MAX)) {
         xs_fail(xs, XS_ERR_TOO_BIG, xs->depth ? "stanza too big" : "stream header too big");
     }
-    if (pending > SHRINK_AFTER)
+    if (pending > SHRINK_AFTER || xs->expat_mem > EXPAT_MEM_MAX)
         xs->big = true;
     return len;
 }
@@ -540,9 +617,12 @@ static void xs_shrink(xstream *xs)
     xs_new_parser(xs);
     xs->depth = 0;
     xs->priming = true;
+    xstream *saved = xs_current;
+    xs_current = xs;
     xs->in_parse = true;
     enum XML_Status st = XML_Parse(xs->p, h.data, (int)h.len, XML_FALSE);
     xs->in_parse = false;
+    xs_current = saved;
     xs->priming = false;
     xs->fed = xs->skip = xs->event_end = h.len;
     free_hdr_ns(xs);
