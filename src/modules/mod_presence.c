@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modules/module.h"
 #include "router/routes.h"
 
 void presence_outbound(session *s, xnode *st)
@@ -30,7 +31,9 @@ void presence_outbound(session *s, xnode *st)
     xnode_free(st);
 }
 
-void presence_session_end(session *s)
+static void presence_ended(session *s)
 {
     s->available = false;
 }
+
+void mod_presence_init(void) { module_hook_ended(presence_ended); }

@@ -51,12 +51,82 @@ bool module_handle_iq(session *s, const xnode *iq)
     return false;
 }
 
+#define MAX_HOOKS 16
+
+static outbound_hook out_hooks[MAX_HOOKS];
+static size_t nout;
+static inbound_hook in_hooks[MAX_HOOKS];
+static size_t nin;
+static session_hook bound_hooks[MAX_HOOKS];
+static size_t nbound;
+static session_hook ended_hooks[MAX_HOOKS];
+static size_t nended;
+static void (*slot_free[SESSION_SLOTS])(void *);
+static int nslots;
+
+void module_hook_outbound(outbound_hook fn) { if (nout < MAX_HOOKS) out_hooks[nout++] = fn; }
+void module_hook_inbound(inbound_hook fn) { if (nin < MAX_HOOKS) in_hooks[nin++] = fn; }
+void module_hook_bound(session_hook fn) { if (nbound < MAX_HOOKS) bound_hooks[nbound++] = fn; }
+void module_hook_ended(session_hook fn) { if (nended < MAX_HOOKS) ended_hooks[nended++] = fn; }
+
+hook_result module_run_outbound(session *s, xnode *st)
+{
+    for (size_t i = 0; i < nout; i++)
+        if (out_hooks[i](s, st) == HOOK_STOP)
+            return HOOK_STOP;
+    return HOOK_CONTINUE;
+}
+
+hook_result module_run_inbound(session *s, xnode *st)
+{
+    for (size_t i = 0; i < nin; i++)
+        if (in_hooks[i](s, st) == HOOK_STOP)
+            return HOOK_STOP;
+    return HOOK_CONTINUE;
+}
+
+void module_run_bound(session *s)
+{
+    for (size_t i = 0; i < nbound; i++)
+        bound_hooks[i](s);
+}
+
+void module_run_ended(session *s)
+{
+    for (size_t i = 0; i < nended; i++)
+        ended_hooks[i](s);
+}
+
+int module_slot_register(void (*free_fn)(void *))
+{
+    if (nslots >= SESSION_SLOTS)
+        return -1;
+    slot_free[nslots] = free_fn;
+    return nslots++;
+}
+
+void module_slots_free(session *s)
+{
+    for (int i = 0; i < nslots; i++) {
+        if (s->slots[i] && slot_free[i])
+            slot_free[i](s->slots[i]);
+        s->slots[i] = NULL;
+    }
+}
+
 void modules_init(void)
 {
     nhandlers = nfeatures = 0;
+    nout = nin = nbound = nended = 0;
+    nslots = 0;
     mod_disco_init();
     mod_ping_init();
     mod_session_init();
+    mod_presence_init();
 }
 
-void modules_shutdown(void) { nhandlers = nfeatures = 0; }
+void modules_shutdown(void)
+{
+    nhandlers = nfeatures = 0;
+    nout = nin = nbound = nended = 0;
+}

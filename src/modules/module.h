@@ -25,6 +25,32 @@ bool module_handle_iq(session *s, const xnode *iq);
 /* The registered features, for disco#info. */
 const char *const *module_features(size_t *count);
 
+/* Hooks, called on the session's worker in registration order. */
+typedef enum { HOOK_CONTINUE = 0, HOOK_STOP = 1 } hook_result;
+/* A stanza from bound session s before routing ('from' stamped, 'to'
+ * normalised or absent). HOOK_STOP: the module handled or refused it (and
+ * answered when needed); the caller still frees st. */
+typedef hook_result (*outbound_hook)(session *s, xnode *st);
+/* A stanza about to be written to session s. HOOK_STOP: not delivered (the
+ * module answers the sender when needed); the caller still frees st. */
+typedef hook_result (*inbound_hook)(session *s, xnode *st);
+/* Session life: bound (resource bound) and ended (any reason). */
+typedef void (*session_hook)(session *s);
+
+void module_hook_outbound(outbound_hook fn);
+void module_hook_inbound(inbound_hook fn);
+void module_hook_bound(session_hook fn);
+void module_hook_ended(session_hook fn);
+hook_result module_run_outbound(session *s, xnode *st);
+hook_result module_run_inbound(session *s, xnode *st);
+void module_run_bound(session *s);
+void module_run_ended(session *s);
+
+/* Per-session module data: a module registers a slot once (at init) with a
+ * destructor, then keeps its per-session pointer in s->slots[slot]. */
+int module_slot_register(void (*free_fn)(void *data));
+void module_slots_free(session *s);
+
 /* Registers every built-in module; once, before the workers start. */
 void modules_init(void);
 void modules_shutdown(void);
@@ -33,5 +59,6 @@ void modules_shutdown(void);
 void mod_ping_init(void);
 void mod_disco_init(void);
 void mod_session_init(void);
+void mod_presence_init(void);
 
 #endif

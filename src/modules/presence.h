@@ -9,7 +9,5 @@
 
 /* A presence without 'to' from session s; takes ownership. */
 void presence_outbound(session *s, xnode *st);
-/* The session is ending (any reason). */
-void presence_session_end(session *s);
 
 #endif

@@ -98,7 +98,8 @@ static void deliver_run(void *arg)
     delivery *d = arg;
     session *s = session_find(worker_get(d->worker), d->sid);
     if (s && !s->closing) {
-        session_send(s, d->st);
+        if (module_run_inbound(s, d->st) == HOOK_CONTINUE)
+            session_send(s, d->st);
     } else {
         /* The session ended while the stanza travelled. An iq must never
          * go unanswered; a message is answered too (RFC 6121 §8.5.3.2.1
@@ -250,7 +251,9 @@ void router_from_session(session *s, xnode *st)
     const char *to_s = xnode_attr(st, "to");
 
     if (!to_s) {
-        if (kind == 'i') {
+        if (module_run_outbound(s, st) == HOOK_STOP) {
+            xnode_free(st);
+        } else if (kind == 'i') {
             server_iq(s, st);
         } else if (kind == 'p') {
             presence_outbound(s, st);
@@ -272,7 +275,9 @@ void router_from_session(session *s, xnode *st)
     xnode_set_attr(st, "to", norm);
     free(norm);
 
-    if (kind == 'i' && !to.resource && router_serves(to.domain)) {
+    if (module_run_outbound(s, st) == HOOK_STOP) {
+        xnode_free(st);
+    } else if (kind == 'i' && !to.resource && router_serves(to.domain)) {
         server_iq(s, st);   /* the server itself or an account's bare JID */
     } else if (kind == 'p' && !to.node && router_serves(to.domain)) {
         xnode_free(st);     /* presence to the server: nothing to track yet */

@@ -11,6 +11,7 @@
 
 #include "core/idmap.h"
 #include "core/log.h"
+#include "modules/module.h"
 #include "router/routes.h"
 
 static idmap *tables;          /* one per worker, touched only by its thread */
@@ -56,6 +57,9 @@ void session_free(session *s)
 {
     if (!s)
         return;
+    if (s->bound)
+        module_run_ended(s);
+    module_slots_free(s);
     if (s->bound)
         routes_remove(s->bare, s->resource, s->id);
     idmap_del(&tables[worker_id(s->w)], s->id);

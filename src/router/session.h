@@ -16,6 +16,8 @@
 
 typedef struct session session;
 
+#define SESSION_SLOTS 8      /* per-session data of modules (module.h) */
+
 typedef struct session_ops {
     /* Queue serialized stanza bytes for the client. */
     void (*write)(session *s, const char *data, size_t len);
@@ -39,6 +41,7 @@ struct session {
     bool available;             /* sent available presence */
     int priority;
     bool closing;
+    void *slots[SESSION_SLOTS];
 };
 
 /* Creates a session on the calling worker and registers it there. */

@@ -21,7 +21,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "directory/directory.h"
-#include "modules/presence.h"
+#include "modules/module.h"
 #include "router/router.h"
 #include "router/session.h"
 #include "transport/tls.h"
@@ -103,7 +103,6 @@ static void c2s_free(c2s *c)
     if (c->s) {
         if (c->s->bound)
             log_info("c2s: %s (%s) disconnected", c->s->full, c->peer);
-        presence_session_end(c->s);
         session_free(c->s);
     }
     if (c->timer)
@@ -496,6 +495,7 @@ static void handle_bind(c2s *c, xnode *iq, xnode *bind)
     xnode *j = xnode_add_child(xnode_add_child(reply, "bind", NS_BIND), "jid", NS_BIND);
     xnode_add_text(j, s->full, strlen(s->full));
     session_send_free(s, reply);
+    module_run_bound(s);
 }
 
 static void xs_stanza(void *ud, xnode *st)
