@@ -452,6 +452,11 @@ class Client:
         """The bound full JID (after login)."""
         return str(self.x.boundjid)
 
+    def send_presence(self, settle=0.3):
+        """Initial presence (makes the session available, RFC 6121 4.2)."""
+        self.x.send_presence()
+        self.pump(settle)
+
     def send_message(self, to, body, mtype="chat"):
         self.x.send_message(mto=to, mbody=body, mtype=mtype)
 

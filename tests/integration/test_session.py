@@ -61,6 +61,8 @@ def test_message_full_and_bare_jid(plucsd, client):
     b = client("bob", daemon=plucsd, resource="laptop")
     assert a.login().ok
     assert b.login().ok
+    # RFC 6121 8.5.2.1.1: a bare-JID message goes to *available* resources.
+    b.send_presence()
     a.send_message("bob@a.test/laptop", "hello full")
     m = b.wait_message(5)
     assert m is not None, "message to full JID not delivered"
