@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/i18n.h"
 #include "core/idmap.h"
 #include "core/log.h"
 #include "modules/module.h"
@@ -102,7 +103,7 @@ static void kick_run(void *arg)
     session *s = session_find(worker_get(k->worker), k->sid);
     if (s && !s->closing) {
         log_info("c2s: %s replaced by a new session, closing with conflict", s->full);
-        s->ops->close(s, "conflict", "Replaced by new connection");
+        s->ops->close(s, "conflict", i18n(s->lang, T_REPLACED));
     }
     free(k);
 }

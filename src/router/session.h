@@ -41,6 +41,7 @@ struct session {
     bool available;             /* sent available presence */
     int priority;
     bool closing;
+    char lang[16];              /* the stream's xml:lang, "" when none */
     void *slots[SESSION_SLOTS];
 };
 

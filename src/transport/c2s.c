@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "core/config.h"
+#include "core/i18n.h"
 #include "core/log.h"
 #include "directory/directory.h"
 #include "modules/module.h"
@@ -73,7 +74,7 @@ static void c2s_write(c2s *c, const char *data, size_t len)
     struct evbuffer *out = bufferevent_get_output(c->bev);
     if (evbuffer_get_length(out) > MAX_OUTPUT) {
         log_warn("c2s: %s: client does not read its stream, closing", c->peer);
-        c2s_close(c, "policy-violation", "Too much unread data");
+        c2s_close(c, "policy-violation", i18n(c->s->lang, T_UNREAD));
         return;
     }
     evbuffer_add(out, data, len);
@@ -177,7 +178,7 @@ static void c2s_close(c2s *c, const char *condition, const char *text)
         buf_init(&b);
         buf_printf(&b, "<stream:error><%s xmlns='" NS_STREAMS "'/>", condition);
         if (text) {
-            buf_puts(&b, "<text xmlns='" NS_STREAMS "' xml:lang='en'>");
+            buf_printf(&b, "<text xmlns='" NS_STREAMS "' xml:lang='%s'>", i18n_lang(c->s->lang));
             xml_escape(&b, text, strlen(text), false);
             buf_puts(&b, "</text>");
         }
@@ -235,6 +236,9 @@ static void xs_open(void *ud, const xnode *hdr, const char *default_ns)
     const char *to = xnode_attr(hdr, "to");
     const char *version = xnode_attr(hdr, "version");
     const char *from = xnode_attr(hdr, "from");
+    const char *lang = xnode_attr(hdr, "xml:lang");
+    if (lang && strlen(lang) < sizeof c->s->lang)
+        strcpy(c->s->lang, lang);
 
     /* Learn the domain first so that even an error header says who we are. */
     char *domain = to ? jid_nameprep(to) : NULL;
@@ -254,7 +258,7 @@ static void xs_open(void *ud, const xnode *hdr, const char *default_ns)
         c2s_close(c, "invalid-namespace", NULL);
     } else if (!version || atoi(version) != 1) {
         log_info("c2s: %s: unsupported stream version '%s'", c->peer, version ? version : "");
-        c2s_close(c, "unsupported-version", "XMPP 1.0 streams only");
+        c2s_close(c, "unsupported-version", i18n(c->s->lang, T_VERSION));
     } else if (!served) {
         log_info("c2s: %s: stream to domain '%s' that is not served", c->peer, to ? to : "");
         c2s_close(c, "host-unknown", NULL);
@@ -283,7 +287,7 @@ static void sasl_failure(c2s *c, const char *condition)
     c2s_write_str(c, out);
     if (!strcmp(condition, "not-authorized") && ++c->auth_failures >= MAX_AUTH_FAILURES) {
         log_info("c2s: %s: too many failed authentication attempts", c->peer);
-        c2s_close(c, "policy-violation", "Too many failed authentication attempts");
+        c2s_close(c, "policy-violation", i18n(c->s->lang, T_TOO_MANY_AUTH));
     }
 }
 
@@ -475,7 +479,7 @@ static void handle_bind(c2s *c, xnode *iq, xnode *bind)
     if (want && *want) {
         res = jid_resourceprep(want);
         if (!res) {
-            session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "bad-request", "Invalid resource"));
+            session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "bad-request", i18n(s->lang, T_BAD_RESOURCE)));
             free(want);
             return;
         }
@@ -542,7 +546,7 @@ static void xs_stanza(void *ud, xnode *st)
     if (!c->s->bound) {
         if (kind == 'i')
             session_send_free(c->s, stanza_error_reply(st, ERR_AUTH, "not-authorized",
-                                                       "Bind a resource first"));
+                                                       i18n(c->s->lang, T_BIND_FIRST)));
         xnode_free(st);
         return;
     }
@@ -568,11 +572,11 @@ static void xs_error(void *ud, xstream_err kind, const char *detail)
         break;
     case XS_ERR_TOO_BIG:
         cond = "policy-violation";
-        text = "Stanza too large (plucs/max_stanza_size)";
+        text = i18n(c->s->lang, T_TOO_BIG);
         break;
     case XS_ERR_DEPTH:
         cond = "policy-violation";
-        text = "XML nested too deeply";
+        text = i18n(c->s->lang, T_TOO_DEEP);
         break;
     }
     log_info("c2s: %s%s%s: closing stream: %s (%s)", c->peer, c->s->full ? " " : "",
@@ -688,7 +692,7 @@ void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls
 
 static void shutdown_one(session *s, void *ud)
 {
-    s->ops->close(s, "system-shutdown", "Server is shutting down");
+    s->ops->close(s, "system-shutdown", i18n(s->lang, T_SHUTDOWN));
 }
 
 static void stop_timeout(evutil_socket_t fd, short what, void *arg)
