@@ -148,7 +148,7 @@ static void c2s_send_header(c2s *c, const char *to)
     buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
                  "xmlns:stream='http://etherx.jabber.org/streams' id='");
     buf_puts(&b, id);
-    buf_puts(&b, "' version='1.0' xml:lang='en'");
+    buf_printf(&b, "' version='1.0' xml:lang='%s'", i18n_lang(c->s->lang[0] ? c->s->lang : NULL));
     if (c->s->domain) {
         buf_puts(&b, " from='");
         xml_escape(&b, c->s->domain, strlen(c->s->domain), true);
