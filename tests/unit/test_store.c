@@ -1,0 +1,527 @@
+/* test_store.c: unit tests for the storage thread and its SQLite back end
+ * (src/store/): migrations, rosters with versions, stored subscription
+ * requests, offline messages with limit and acknowledgement, durability
+ * across restarts and across SIGKILL. Results come back through a real
+ * worker (workers_start(1)); the test thread waits for them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/worker.h"
+#include "store/store.h"
+
+/* ---- waiting for a result on the test thread ---- */
+
+static struct {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int ready;
+    int on_worker;          /* the callback ran on a worker thread */
+    store_status st;
+    int64_t value;
+    store_roster *roster;
+    store_pending *pending;
+    store_offline *offline;
+} W = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
+
+static void signal_ready(void)
+{
+    W.on_worker = worker_self() != NULL;
+    W.ready = 1;
+    pthread_cond_signal(&W.c);
+    pthread_mutex_unlock(&W.m);
+}
+
+static void done_cb(void *arg, store_status st, int64_t value)
+{
+    pthread_mutex_lock(&W.m);
+    W.st = st;
+    W.value = value;
+    signal_ready();
+}
+
+static void roster_cb(void *arg, store_roster *r)
+{
+    pthread_mutex_lock(&W.m);
+    W.roster = r;
+    W.st = r->status;
+    signal_ready();
+}
+
+static void pending_cb(void *arg, store_pending *p)
+{
+    pthread_mutex_lock(&W.m);
+    W.pending = p;
+    W.st = p->status;
+    signal_ready();
+}
+
+static void offline_cb(void *arg, store_offline *o)
+{
+    pthread_mutex_lock(&W.m);
+    W.offline = o;
+    W.st = o->status;
+    signal_ready();
+}
+
+static void wait_result(void)
+{
+    pthread_mutex_lock(&W.m);
+    while (!W.ready)
+        pthread_cond_wait(&W.c, &W.m);
+    W.ready = 0;
+    pthread_mutex_unlock(&W.m);
+    assert_true(W.on_worker);
+}
+
+static worker *w0(void) { return worker_get(0); }
+
+/* Shorthands: run one operation and wait for its result. */
+static store_status do_set(const char *user, const char *contact, const char *name, store_sub sub,
+                           bool ask, char **groups, int64_t *version)
+{
+    store_roster_item it = { (char *)contact, (char *)name, sub, ask, false, groups };
+    store_roster_set(w0(), user, &it, done_cb, NULL);
+    wait_result();
+    *version = W.value;
+    return W.st;
+}
+
+static store_roster *do_get(const char *user)
+{
+    store_roster_get(w0(), user, roster_cb, NULL);
+    wait_result();
+    return W.roster;
+}
+
+static store_status do_push(const char *user, const char *xml, int max)
+{
+    store_offline_push(w0(), user, xml, max, done_cb, NULL);
+    wait_result();
+    return W.st;
+}
+
+static store_offline *do_pop(const char *user)
+{
+    store_offline_pop_all(w0(), user, offline_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_OK);
+    return W.offline;
+}
+
+static int64_t do_count(const char *user)
+{
+    store_offline_count(w0(), user, done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_OK);
+    return W.value;
+}
+
+/* ---- temporary folders ---- */
+
+static char tmpdir[256];
+static char spec[600];
+static char dbpath[512];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static int setup_dir(void **state)
+{
+    strcpy(tmpdir, "/tmp/plucs-store-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    /* a folder that does not exist yet: store_start creates it */
+    snprintf(dbpath, sizeof dbpath, "%s/lib/plucs/plucs.db", tmpdir);
+    snprintf(spec, sizeof spec, "sqlite:%s", dbpath);
+    return 0;
+}
+
+static int teardown_dir(void **state)
+{
+    store_stop();
+    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+static void start_ok(void)
+{
+    char err[512] = "";
+    if (store_start(spec, err, sizeof err) != 0)
+        fail_msg("store_start: %s", err);
+}
+
+static int pragma_int(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* ---- tests ---- */
+
+static void test_fresh_database(void **state)
+{
+    start_ok();
+    assert_true(store_running());
+    store_stop();
+    assert_false(store_running());
+
+    struct stat sb;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/lib/plucs", tmpdir);
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777 & ~0750, 0);
+    assert_int_equal(stat(dbpath, &sb), 0);
+    assert_int_equal(sb.st_mode & 0007, 0);    /* not world-readable */
+
+    assert_int_equal(store_schema_version(), 1);
+    assert_int_equal(pragma_int(dbpath, "PRAGMA user_version"), 1);
+    assert_int_equal(pragma_int(dbpath, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+                                        "name IN ('roster_items','roster_version','pending_in','offline')"), 4);
+
+    /* reopening an up-to-date database changes nothing */
+    start_ok();
+    store_stop();
+    assert_int_equal(pragma_int(dbpath, "PRAGMA user_version"), 1);
+}
+
+static void test_future_version_refused(void **state)
+{
+    start_ok();
+    store_stop();
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    char err[512] = "";
+    assert_int_equal(store_start(spec, err, sizeof err), -1);
+    assert_false(store_running());
+    assert_non_null(strstr(err, "99"));
+    assert_non_null(strstr(err, "newer"));
+}
+
+static void test_bad_spec(void **state)
+{
+    char err[512];
+    assert_int_equal(store_start("postgresql://db/plucs", err, sizeof err), -1);
+    assert_non_null(strstr(err, "plucs/store"));
+    assert_int_equal(store_start("sqlite:relative.db", err, sizeof err), -1);
+    assert_int_equal(store_start("sqlite:", err, sizeof err), -1);
+    assert_false(store_running());
+
+    /* a file that is not a database */
+    char path[512];
+    snprintf(path, sizeof path, "%s/junk.db", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("this is not an SQLite database, just some text long enough to matter\n", f);
+    fclose(f);
+    char s[600];
+    snprintf(s, sizeof s, "sqlite:%s", path);
+    assert_int_equal(store_start(s, err, sizeof err), -1);
+    assert_false(store_running());
+}
+
+static void test_not_running(void **state)
+{
+    store_offline_push(w0(), "a@example.org", "<message/>", 10, done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_ERROR);
+    store_roster *r = do_get("a@example.org");
+    assert_int_equal(r->status, STORE_ERROR);
+    assert_int_equal(r->n, 0);
+    store_roster_free(r);
+    store_offline_push(NULL, "a@example.org", "<message/>", 10, NULL, NULL);   /* no leak */
+    store_sync_wait();                                                        /* no hang */
+}
+
+static void test_roster(void **state)
+{
+    start_ok();
+    const char *u = "alice@example.org";
+    int64_t v;
+
+    store_roster *r = do_get(u);
+    assert_int_equal(r->status, STORE_OK);
+    assert_int_equal(r->version, 0);
+    assert_int_equal(r->n, 0);
+    store_roster_free(r);
+
+    char *g1[] = { "Friends", "Work\nstuff", "", NULL };
+    assert_int_equal(do_set(u, "carol@example.org", "Carol", STORE_SUB_BOTH, false, g1, &v), STORE_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(do_set(u, "bob@example.org", NULL, STORE_SUB_NONE, true, NULL, &v), STORE_OK);
+    assert_int_equal(v, 2);
+    /* another user's roster has its own version */
+    assert_int_equal(do_set("dave@example.org", "bob@example.org", NULL, STORE_SUB_TO, false, NULL, &v),
+                     STORE_OK);
+    assert_int_equal(v, 1);
+
+    r = do_get(u);
+    assert_int_equal(r->status, STORE_OK);
+    assert_int_equal(r->version, 2);
+    assert_int_equal(r->n, 2);
+    assert_string_equal(r->items[0].contact, "bob@example.org");    /* sorted */
+    assert_null(r->items[0].name);
+    assert_int_equal(r->items[0].subscription, STORE_SUB_NONE);
+    assert_true(r->items[0].ask);
+    assert_non_null(r->items[0].groups);
+    assert_null(r->items[0].groups[0]);
+    assert_string_equal(r->items[1].contact, "carol@example.org");
+    assert_string_equal(r->items[1].name, "Carol");
+    assert_int_equal(r->items[1].subscription, STORE_SUB_BOTH);
+    assert_false(r->items[1].ask);
+    assert_string_equal(r->items[1].groups[0], "Friends");
+    assert_string_equal(r->items[1].groups[1], "Work stuff");
+    assert_null(r->items[1].groups[2]);
+    store_roster_free(r);
+
+    /* upsert replaces every field and bumps the version */
+    char *g2[] = { "Family", NULL };
+    assert_int_equal(do_set(u, "bob@example.org", "Bob", STORE_SUB_TO, false, g2, &v), STORE_OK);
+    assert_int_equal(v, 3);
+    store_roster_get_item(w0(), u, "bob@example.org", roster_cb, NULL);
+    wait_result();
+    r = W.roster;
+    assert_int_equal(r->version, 3);
+    assert_int_equal(r->n, 1);
+    assert_string_equal(r->items[0].name, "Bob");
+    assert_int_equal(r->items[0].subscription, STORE_SUB_TO);
+    assert_false(r->items[0].ask);
+    assert_string_equal(r->items[0].groups[0], "Family");
+    store_roster_free(r);
+
+    store_roster_get_item(w0(), u, "nobody@example.org", roster_cb, NULL);
+    wait_result();
+    assert_int_equal(W.roster->n, 0);
+    store_roster_free(W.roster);
+
+    /* delete: bumps; deleting what is not there does not */
+    store_roster_del(w0(), u, "bob@example.org", done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_OK);
+    assert_int_equal(W.value, 4);
+    store_roster_del(w0(), u, "bob@example.org", done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_NOT_FOUND);
+    assert_int_equal(W.value, 4);
+
+    r = do_get(u);
+    assert_int_equal(r->version, 4);
+    assert_int_equal(r->n, 1);
+    assert_string_equal(r->items[0].contact, "carol@example.org");
+    store_roster_free(r);
+
+    /* a request without a contact fails cleanly */
+    store_roster_item bad = { NULL, NULL, STORE_SUB_NONE, false, false, NULL };
+    store_roster_set(w0(), u, &bad, done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_ERROR);
+
+    /* survives a restart */
+    store_stop();
+    start_ok();
+    r = do_get(u);
+    assert_int_equal(r->version, 4);
+    assert_int_equal(r->n, 1);
+    assert_string_equal(r->items[0].groups[1], "Work stuff");
+    store_roster_free(r);
+
+    assert_string_equal(store_sub_name(STORE_SUB_FROM), "from");
+    store_sub s;
+    assert_int_equal(store_sub_parse("both", &s), 0);
+    assert_int_equal(s, STORE_SUB_BOTH);
+    assert_int_equal(store_sub_parse("bogus", &s), -1);
+}
+
+static void test_pending(void **state)
+{
+    start_ok();
+    const char *u = "alice@example.org";
+    store_pending_add(w0(), u, "zed@example.org", "<presence type='subscribe'>1</presence>", done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_OK);
+    store_pending_add(NULL, u, "bob@example.org", "<presence type='subscribe'/>", NULL, NULL);
+    store_pending_add(w0(), u, "zed@example.org", "<presence type='subscribe'>2</presence>", done_cb, NULL);
+    wait_result();
+
+    store_pending_list(w0(), u, pending_cb, NULL);
+    wait_result();
+    store_pending *p = W.pending;
+    assert_int_equal(p->status, STORE_OK);
+    assert_int_equal(p->n, 2);
+    assert_string_equal(p->items[0].contact, "bob@example.org");
+    assert_string_equal(p->items[1].contact, "zed@example.org");
+    assert_string_equal(p->items[1].stanza, "<presence type='subscribe'>2</presence>");   /* replaced */
+    store_pending_free(p);
+
+    store_pending_del(w0(), u, "bob@example.org", done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_OK);
+    store_pending_del(w0(), u, "bob@example.org", done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_NOT_FOUND);
+
+    store_pending_list(w0(), "other@example.org", pending_cb, NULL);
+    wait_result();
+    assert_int_equal(W.pending->n, 0);
+    store_pending_free(W.pending);
+
+    store_pending_list(w0(), u, pending_cb, NULL);
+    wait_result();
+    assert_int_equal(W.pending->n, 1);
+    store_pending_free(W.pending);
+}
+
+static void test_offline(void **state)
+{
+    start_ok();
+    const char *u = "bob@example.org";
+    assert_int_equal(do_push(u, "<message>1</message>", 3), STORE_OK);
+    int64_t id1 = W.value;
+    assert_int_equal(do_push(u, "<message>2</message>", 3), STORE_OK);
+    assert_true(W.value > id1);
+    assert_int_equal(do_push(u, "<message>3</message>", 3), STORE_OK);
+    assert_int_equal(do_push(u, "<message>4</message>", 3), STORE_FULL);
+    assert_int_equal(do_push("carol@example.org", "<message>c</message>", 3), STORE_OK);
+    assert_int_equal(do_push("carol@example.org", "<message>x</message>", 0), STORE_FULL);
+    assert_int_equal(do_count(u), 3);
+
+    store_offline *o = do_pop(u);
+    assert_int_equal(o->n, 3);
+    assert_string_equal(o->msgs[0].stanza, "<message>1</message>");
+    assert_string_equal(o->msgs[1].stanza, "<message>2</message>");
+    assert_string_equal(o->msgs[2].stanza, "<message>3</message>");
+    assert_true(o->msgs[0].id < o->msgs[1].id && o->msgs[1].id < o->msgs[2].id);
+    assert_true(o->msgs[0].stamp <= o->msgs[2].stamp);
+    assert_true(o->msgs[0].stamp > 1600000000000LL);     /* unix ms */
+    assert_int_equal(o->max_id, o->msgs[2].id);
+    int64_t max_id = o->max_id;
+    store_offline_free(o);
+
+    /* fetching deletes nothing */
+    assert_int_equal(do_count(u), 3);
+
+    /* a message that arrives between fetch and ack survives the ack */
+    assert_int_equal(do_push(u, "<message>late</message>", 10), STORE_OK);
+    store_offline_ack(w0(), u, max_id, done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_OK);
+    assert_int_equal(W.value, 3);
+    o = do_pop(u);
+    assert_int_equal(o->n, 1);
+    assert_string_equal(o->msgs[0].stanza, "<message>late</message>");
+    store_offline_ack(NULL, u, o->max_id, NULL, NULL);
+    store_offline_free(o);
+    store_sync_wait();
+    assert_int_equal(do_count(u), 0);
+    assert_int_equal(do_count("carol@example.org"), 1);
+
+    o = do_pop("nobody@example.org");
+    assert_int_equal(o->n, 0);
+    assert_int_equal(o->max_id, 0);
+    store_offline_free(o);
+}
+
+static void test_durable_across_restart(void **state)
+{
+    start_ok();
+    const char *u = "eve@example.org";
+    /* a burst of fire-and-forget pushes: batched, still in order */
+    for (int i = 0; i < 500; i++) {
+        char xml[64];
+        snprintf(xml, sizeof xml, "<message>%d</message>", i);
+        store_offline_push(NULL, u, xml, 400, NULL, NULL);
+    }
+    store_stop();        /* drains the queue */
+    start_ok();
+    store_offline *o = do_pop(u);
+    assert_int_equal(o->n, 400);
+    for (size_t i = 0; i < o->n; i++) {
+        char xml[64];
+        snprintf(xml, sizeof xml, "<message>%zu</message>", i);
+        assert_string_equal(o->msgs[i].stanza, xml);
+    }
+    store_offline_free(o);
+}
+
+/* The child stores a message, reports once the completion ran, and is
+ * killed with SIGKILL right then: the message must be there afterwards. */
+static void test_durable_across_kill(void **state)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        char err[512];
+        if (store_start(spec, err, sizeof err) != 0)
+            _exit(1);
+        store_offline_push(NULL, "frank@example.org", "<message>kept</message>", 10, NULL, NULL);
+        store_sync_wait();          /* returns once the result was delivered */
+        if (write(fds[1], "k", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    char c = 0;
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+
+    start_ok();
+    store_offline *o = do_pop("frank@example.org");
+    assert_int_equal(o->n, 1);
+    assert_string_equal(o->msgs[0].stanza, "<message>kept</message>");
+    store_offline_free(o);
+}
+
+static int group_setup(void **state) { return workers_start(1); }
+static int group_teardown(void **state)
+{
+    workers_stop();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fresh_database, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_future_version_refused, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_bad_spec, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_not_running, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_roster, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_pending, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_offline, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_durable_across_restart, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_durable_across_kill, setup_dir, teardown_dir),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
