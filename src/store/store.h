@@ -148,7 +148,8 @@ typedef void (*store_offline_fn)(void *arg, store_offline *res);
 
 /* Stores a message for user unless user already has max or more stored
  * (max <= 0: offline storage disabled). STORE_OK once durably committed
- * (value: the message id), STORE_FULL when not stored, STORE_ERROR. */
+ * (value: the message id), STORE_FULL when not stored (value: the count),
+ * STORE_ERROR. */
 void store_offline_push(worker *reply_to, const char *user, const char *stanza_xml, int max,
                         store_done_fn cb, void *arg);
 /* Every stored message of user, oldest first. Nothing is deleted: once the
@@ -160,5 +161,12 @@ void store_offline_ack(worker *reply_to, const char *user, int64_t max_id,
                        store_done_fn cb, void *arg);
 /* value: the number of messages stored for user. */
 void store_offline_count(worker *reply_to, const char *user, store_done_fn cb, void *arg);
+
+/* ---- accounts ---- */
+
+/* Deletes everything stored for user (roster items and version, pending
+ * requests, offline messages), e.g. when the account left the directory.
+ * value: rows deleted. */
+void store_user_forget(worker *reply_to, const char *user, store_done_fn cb, void *arg);
 
 #endif

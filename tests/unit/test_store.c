@@ -467,6 +467,40 @@ static void test_durable_across_restart(void **state)
     store_offline_free(o);
 }
 
+static void test_forget_and_batch_errors(void **state)
+{
+    start_ok();
+    const char *u = "gina@example.org";
+    int64_t v;
+    /* queued back to back: one batch; the failing request in the middle
+     * must not undo its neighbours */
+    store_roster_item bad = { NULL, NULL, STORE_SUB_NONE, false, false, NULL };
+    store_offline_push(NULL, u, "<message>a</message>", 10, NULL, NULL);
+    store_roster_set(NULL, u, &bad, NULL, NULL);
+    store_offline_push(NULL, u, "<message>b</message>", 10, NULL, NULL);
+    store_sync_wait();
+    assert_int_equal(do_count(u), 2);
+
+    assert_int_equal(do_set(u, "h@example.org", NULL, STORE_SUB_FROM, false, NULL, &v), STORE_OK);
+    store_pending_add(w0(), u, "i@example.org", "<presence/>", done_cb, NULL);
+    wait_result();
+    assert_int_equal(do_set("keep@example.org", "h@example.org", NULL, STORE_SUB_TO, false, NULL, &v),
+                     STORE_OK);
+
+    store_user_forget(w0(), u, done_cb, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_OK);
+    assert_int_equal(W.value, 5);      /* 2 messages, 1 item, 1 version, 1 request */
+    assert_int_equal(do_count(u), 0);
+    store_roster *r = do_get(u);
+    assert_int_equal(r->n, 0);
+    assert_int_equal(r->version, 0);
+    store_roster_free(r);
+    r = do_get("keep@example.org");
+    assert_int_equal(r->n, 1);
+    store_roster_free(r);
+}
+
 /* The child stores a message, reports once the completion ran, and is
  * killed with SIGKILL right then: the message must be there afterwards.
  * The child is forked by main() before any thread exists (forking a
@@ -541,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pending, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_offline, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_durable_across_restart, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_forget_and_batch_errors, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_durable_across_kill, setup_dir, teardown_dir),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
