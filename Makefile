@@ -69,12 +69,22 @@ check: deps
 demo: deps all
 	scripts/demo
 
+# libFuzzer targets (clang). New inputs go to $(BUILD)/fuzz/corpus-*; the
+# committed seeds in tests/fuzz/ are only read.
+FUZZ_SECONDS ?= 60
 fuzz:
-	@mkdir -p $(BUILD)/fuzz
+	@mkdir -p $(BUILD)/fuzz/corpus-xml $(BUILD)/fuzz/corpus-jid $(BUILD)/fuzz/corpus-sasl
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
 	  -o $(BUILD)/fuzz/fuzz_xml tests/fuzz/fuzz_xml.c src/xml/*.c src/core/buf.c src/core/log.c \
 	  $(shell pkg-config --cflags --libs expat)
-	$(BUILD)/fuzz/fuzz_xml -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 tests/fuzz/corpus_xml
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
+	  -o $(BUILD)/fuzz/fuzz_jid tests/fuzz/fuzz_jid.c src/xmpp/jid.c src/xmpp/utf8.c \
+	  $(shell pkg-config --cflags --libs libidn)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
+	  -o $(BUILD)/fuzz/fuzz_sasl tests/fuzz/fuzz_sasl.c src/xmpp/sasl.c src/xmpp/utf8.c
+	$(BUILD)/fuzz/fuzz_xml -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus-xml tests/fuzz/corpus_xml
+	$(BUILD)/fuzz/fuzz_jid -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) $(BUILD)/fuzz/corpus-jid
+	$(BUILD)/fuzz/fuzz_sasl -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) $(BUILD)/fuzz/corpus-sasl
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \

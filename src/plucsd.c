@@ -150,7 +150,7 @@ int main(int argc, char **argv)
     sessions_init(n);
     router_init(n);
     workers_set_exit_hook(c2s_worker_cleanup);
-    if (directory_start(cfg) != 0 || workers_start(n) != 0) {
+    if (workers_start(n) != 0 || directory_start(cfg) != 0) {
         log_crit("cannot start threads");
         return 1;
     }

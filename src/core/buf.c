@@ -49,17 +49,24 @@ void buf_puts(buf *b, const char *s) { buf_append(b, s, strlen(s)); }
 
 void buf_printf(buf *b, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
+    /* Format into the free space; grow and format again when it was short. */
+    buf_reserve(b, 64);
+    for (;;) {
+        size_t room = b->cap - b->len;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->data + b->len, room, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->data[b->len] = 0;
+            return;
+        }
+        if ((size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        buf_reserve(b, (size_t)n);
+    }
 }
 
 char *buf_steal(buf *b)

@@ -42,7 +42,7 @@ static void snap_drop(void *arg)
 
 static void on_snapshot(dir_snapshot *snap, void *ud)
 {
-    for (int i = 0; i < nsnaps; i++) {
+    for (int i = 0; i < nsnaps && worker_get(i); i++) {
         snap_job *j = malloc(sizeof *j);
         j->worker = i;
         j->snap = dir_snapshot_ref(snap);

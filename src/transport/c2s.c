@@ -42,6 +42,7 @@ typedef struct c2s {
     xstream *xs;
     session *s;
     struct event *timer;
+    struct event *flush_timer;   /* while closing over TLS */
     char peer[64];
     bool header_seen;         /* the current stream's header arrived */
     bool header_sent;
@@ -108,6 +109,8 @@ static void c2s_free(c2s *c)
     }
     if (c->timer)
         event_free(c->timer);
+    if (c->flush_timer)
+        event_free(c->flush_timer);
     if (c->xs)
         xstream_free(c->xs);
     if (c->bev)
@@ -118,11 +121,31 @@ static void c2s_free(c2s *c)
     stop_worker_if_done();
 }
 
+/* Whether every byte left our buffers: over TLS the filter's output must
+ * have gone through SSL into the socket bufferevent's output, and that one
+ * must be empty too. */
+static bool c2s_drained(c2s *c)
+{
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)))
+        return false;
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    return !under || evbuffer_get_length(bufferevent_get_output(under)) == 0;
+}
+
 static void c2s_flushed(struct bufferevent *bev, void *arg)
 {
     c2s *c = arg;
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+    if (c2s_drained(c)) {
         c2s_free(c);
+    } else {
+        struct timeval tv = { 0, 20000 };   /* the socket layer still sends */
+        evtimer_add(c->flush_timer, &tv);
+    }
+}
+
+static void c2s_flush_check(evutil_socket_t fd, short what, void *arg)
+{
+    c2s_flushed(((c2s *)arg)->bev, arg);
 }
 
 static void c2s_timeout(evutil_socket_t fd, short what, void *arg)
@@ -197,10 +220,10 @@ static void c2s_close(c2s *c, const char *condition, const char *text)
     bufferevent_setcb(c->bev, NULL, c2s_flushed, c2s_event, c);
     struct timeval tv = { CLOSE_TIMEOUT, 0 };
     evtimer_add(c->timer, &tv);
-    /* Never free here: we may be inside the parser's callback. An empty
-     * output buffer is finished on the next loop turn. */
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        event_active(c->timer, EV_TIMEOUT, 0);
+    /* Never free here: we may be inside the parser's callback. Whether
+     * everything left is checked on the next loop turn. */
+    c->flush_timer = evtimer_new(bufferevent_get_base(c->bev), c2s_flush_check, c);
+    event_active(c->flush_timer, EV_TIMEOUT, 0);
 }
 
 /* ---- features ---- */
