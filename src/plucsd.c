@@ -20,6 +20,7 @@
 #include "modules/module.h"
 #include "router/router.h"
 #include "router/session.h"
+#include "store/store.h"
 #include "transport/c2s.h"
 #include "transport/listener.h"
 #include "transport/tls.h"
@@ -145,6 +146,11 @@ int main(int argc, char **argv)
     if (setup_tls(cfg, true) != 0)
         return 1;
 
+    char err[1024];
+    if (store_start(cfg->store, err, sizeof err) != 0) {
+        fprintf(stderr, "plucsd: plucs/store: %s\n", err);
+        return 1;
+    }
     int n = cfg->threads;
     modules_init();
     sessions_init(n);
@@ -174,6 +180,8 @@ int main(int argc, char **argv)
     workers_broadcast(c2s_worker_shutdown, NULL);
     workers_join();
     directory_stop();
+    store_stop();
+    workers_free();
     router_shutdown();
     sessions_shutdown();
     modules_shutdown();

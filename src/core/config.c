@@ -140,6 +140,7 @@ static void fill(config *c, const registry *r)
     c->ldap_secretfile = xstrdup(registry_get(r, "plucs/ldap/secretfile"));
     c->ldap_cacert = xstrdup(registry_get(r, "plucs/ldap/cacert"));
     c->ldap_poll = get_int(r, "plucs/ldap/poll");
+    c->offline_max = get_int(r, "plucs/offline/max");
 
     c->autostart = get_bool(r, "plucs/autostart");
     c->language = xstrdup(registry_get(r, "plucs/language"));

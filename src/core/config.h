@@ -64,6 +64,7 @@ typedef struct config {
     int threads;                /* resolved: never 0 (0 in the registry = cores) */
     char *rundir;
     enum roster_scope roster_scope;
+    int offline_max;            /* plucs/offline/max */
 } config;
 
 /* Reads and validates the registry at path (NULL: the default location, see

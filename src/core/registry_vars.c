@@ -161,6 +161,9 @@ static const reg_var vars[] = {
     { "plucs/roster/scope", REG_ENUM, "domain", 0, 0, "domain,member", 0,
       "shared roster: every XMPP group of the domain, or only the user's own groups",
       "gemeinsame Kontaktliste: alle XMPP-Gruppen der Domäne oder nur die eigenen Gruppen des Benutzers" },
+    { "plucs/offline/max", REG_INT, "100", 0, 100000, NULL, 0,
+      "messages kept per user while offline (0 disables offline storage)",
+      "pro Benutzer gespeicherte Nachrichten, während er offline ist (0 schaltet die Speicherung ab)" },
 };
 
 #undef R

@@ -27,6 +27,7 @@ struct worker {
     pthread_mutex_t lock;
     job *head, *tail;
     int stopping;              /* under lock: no more jobs accepted */
+    int joined;
 };
 
 static worker **workers;
@@ -157,14 +158,23 @@ void workers_stop(void)
     for (int i = 0; i < nworkers; i++)
         event_base_loopbreak(workers[i]->base);
     workers_join();
+    workers_free();
 }
 
 void workers_join(void)
 {
-    /* Join every thread before freeing any worker: a late post from one
-     * worker to another must still find a valid (stopping) inbox. */
-    for (int i = 0; i < nworkers; i++)
-        pthread_join(workers[i]->thread, NULL);
+    for (int i = 0; i < nworkers; i++) {
+        if (!workers[i]->joined) {
+            pthread_join(workers[i]->thread, NULL);
+            workers[i]->joined = 1;
+        }
+    }
+}
+
+void workers_free(void)
+{
+    /* Only after every thread was joined: a late post from another thread
+     * (directory, store) still finds a valid, stopping inbox until here. */
     for (int i = 0; i < nworkers; i++) {
         worker *w = workers[i];
         event_free(w->wake);

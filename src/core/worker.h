@@ -11,8 +11,11 @@ typedef struct worker worker;
 
 int workers_start(int count);      /* creates and starts count workers; 0 or -1 */
 void workers_stop(void);           /* stops every loop and joins the threads */
-/* Joins threads whose loops end by themselves (event_base_loopexit). */
+/* Joins threads whose loops end by themselves (event_base_loopexit). Posts
+ * to joined workers are dropped (their drop function runs). */
 void workers_join(void);
+/* Frees the joined workers; after every other thread that posts stopped. */
+void workers_free(void);
 /* fn runs on each worker thread after its loop ended (set before start). */
 void workers_set_exit_hook(void (*fn)(void));
 int workers_count(void);

@@ -25,6 +25,11 @@ typedef struct session_ops {
      * and an optional text. The transport frees the session afterwards
      * (through session_free) once the bytes are flushed. */
     void (*close)(session *s, const char *condition, const char *text);
+    /* Stop / restart reading the client's stanzas (e.g. until the store
+     * committed an offline message of this sender). Counted: every pause
+     * needs one resume. */
+    void (*pause)(session *s);
+    void (*resume)(session *s);
 } session_ops;
 
 struct session {

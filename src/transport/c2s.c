@@ -53,6 +53,8 @@ typedef struct c2s {
     bool restart;             /* new parser needed after this feed */
     bool starttls;            /* switch to TLS after this feed */
     bool closing;
+    int paused;               /* session_ops pause count */
+    xnode *held, *held_last;  /* stanzas parsed while paused, in order (linked by next) */
     int auth_failures;
 } c2s;
 
@@ -90,7 +92,35 @@ static void ops_close(session *s, const char *condition, const char *text)
     c2s_close(s->conn, condition, text);
 }
 
-static const session_ops c2s_ops = { ops_write, ops_close };
+static void ops_pause(session *s)
+{
+    c2s *c = s->conn;
+    if (c->paused++ == 0)
+        bufferevent_disable(c->bev, EV_READ);
+}
+
+static void handle_stanza(c2s *c, xnode *st);
+
+static void ops_resume(session *s)
+{
+    c2s *c = s->conn;
+    if (c->paused == 0 || --c->paused > 0)
+        return;
+    while (c->held && !c->paused && !c->closing) {
+        xnode *st = c->held;
+        c->held = st->next;
+        if (!c->held)
+            c->held_last = NULL;
+        st->next = NULL;
+        handle_stanza(c, st);
+    }
+    if (!c->paused && !c->closing && !c->auth_pending) {
+        bufferevent_enable(c->bev, EV_READ);
+        c2s_read(c->bev, c);   /* what arrived meanwhile */
+    }
+}
+
+static const session_ops c2s_ops = { ops_write, ops_close, ops_pause, ops_resume };
 
 /* ---- lifetime ---- */
 
@@ -111,6 +141,12 @@ static void c2s_free(c2s *c)
         event_free(c->timer);
     if (c->flush_timer)
         event_free(c->flush_timer);
+    while (c->held) {
+        xnode *next = c->held->next;
+        c->held->next = NULL;
+        xnode_free(c->held);
+        c->held = next;
+    }
     if (c->xs)
         xstream_free(c->xs);
     if (c->bev)
@@ -525,6 +561,8 @@ static void handle_bind(c2s *c, xnode *iq, xnode *bind)
     module_run_bound(s);
 }
 
+static void handle_stanza(c2s *c, xnode *st);
+
 static void xs_stanza(void *ud, xnode *st)
 {
     c2s *c = ud;
@@ -532,6 +570,21 @@ static void xs_stanza(void *ud, xnode *st)
         xnode_free(st);
         return;
     }
+    if (c->paused) {
+        /* Processed in order once the session resumes. */
+        st->next = NULL;
+        if (c->held_last)
+            c->held_last->next = st;
+        else
+            c->held = st;
+        c->held_last = st;
+        return;
+    }
+    handle_stanza(c, st);
+}
+
+static void handle_stanza(c2s *c, xnode *st)
+{
     if (!c->authed) {
         if (!strcmp(st->ns, NS_TLS) && !strcmp(st->name, "starttls")) {
             if (c->tls || config_current()->tls == TLS_OFF || !tls_available()) {
@@ -621,7 +674,7 @@ static void c2s_read(struct bufferevent *bev, void *arg)
     c2s *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     char chunk[16384];
-    while (!c->closing && !c->auth_pending && bev == c->bev) {
+    while (!c->closing && !c->auth_pending && !c->paused && bev == c->bev) {
         int n = evbuffer_remove(in, chunk, sizeof chunk);
         if (n <= 0)
             break;
