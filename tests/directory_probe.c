@@ -6,11 +6,17 @@
  *   snap                        -> prints the current snapshot
  *   sleep SECONDS
  *   reconf                      -> directory_reconfigure with the env again
+ *   apply                       -> directory_apply_pending()
+ *   pending                     -> prints "pending N"
+ *   who USER DOMAIN             -> prints the account's groups and label
+ *   may FROM TO                 -> prints "may FROM TO msg=0|1 see=0|1" (a.test users)
  * Configuration from the environment: URIS (space separated), BASE, HOSTDN,
- * SECRETFILE, CACERT, HOST, DOMAINS (optional override).
+ * SECRETFILE, CACERT, HOST, DOMAINS (optional override), USERLABEL,
+ * GROUPLABEL, FILTER (set: plucs/mod/filter on), ALLOW (set: both policies
+ * allow), HOLD (set: plucs/restart/listener false), POLL (seconds).
  * Build: cc -g -fsanitize=address,undefined -D_GNU_SOURCE -Isrc
- *   tests/directory_probe.c src/directory/\*.c src/core/log.c
- *   $(pkg-config --cflags --libs libevent_core libevent_pthreads ldap lber) -lpthread
+ *   tests/directory_probe.c src/directory/\*.c src/core/log.c src/xmpp/jid.c src/xmpp/utf8.c
+ *   $(pkg-config --cflags --libs libevent_core libevent_pthreads ldap lber libidn) -lpthread
  * worker_post_drop is a stand-in here: the main thread plays the worker. */
 #include <pthread.h>
 #include <stdio.h>
@@ -84,8 +90,9 @@ static void on_done(void *arg, dir_auth_result r)
 
 static void on_snap(dir_snapshot *s, void *ud)
 {
-    fprintf(stderr, "hook: serial %llu complete %d n %zu\n", (unsigned long long)s->serial,
-            s->complete, s->ndomains);
+    fprintf(stderr, "hook: serial %llu complete %d n %zu accounts %u groups %u classes %u\n",
+            (unsigned long long)s->serial, s->complete, s->ndomains, s->naccounts, s->ngroups,
+            s->nclasses);
     dir_snapshot_unref(s);
 }
 
@@ -117,6 +124,12 @@ static config *make_config(void)
     c->ldap_cacert = getenv("CACERT");
     c->hostname = getenv("HOST");
     c->domains = getenv("DOMAINS") ? split(getenv("DOMAINS")) : NULL;
+    c->userlabel = getenv("USERLABEL") ? getenv("USERLABEL") : "gecos";
+    c->grouplabel = getenv("GROUPLABEL") ? getenv("GROUPLABEL") : "cn";
+    c->filter = getenv("FILTER") != NULL;
+    c->filter_message_allow = c->filter_presence_allow = getenv("ALLOW") != NULL;
+    c->restart_listener = getenv("HOLD") == NULL;
+    c->ldap_poll = getenv("POLL") ? atoi(getenv("POLL")) : 30;
     return c;
 }
 
@@ -156,6 +169,31 @@ int main(void)
             for (size_t i = 0; i < s->ndomains; i++)
                 printf("%s%s", i ? "," : "", s->domains[i]);
             printf("\n");
+            fflush(stdout);
+            dir_snapshot_unref(s);
+        } else if (!strcmp(cmd, "apply")) {
+            directory_apply_pending();
+        } else if (!strcmp(cmd, "pending")) {
+            printf("pending %u\n", directory_pending_changes());
+            fflush(stdout);
+        } else if (!strcmp(cmd, "who")) {
+            dir_snapshot *s = directory_snapshot();
+            const dir_account *acc = dir_snapshot_account(s, a, b);
+            if (!acc) {
+                printf("who %s@%s none\n", a, b);
+            } else {
+                printf("who %s label=%s class=%u groups=", acc->bare, acc->label ? acc->label : "-",
+                       acc->pclass);
+                for (uint32_t i = 0; i < acc->ngroups; i++)
+                    printf("%s%s", i ? "," : "", s->groups[acc->groups[i]].cn);
+                printf("\n");
+            }
+            fflush(stdout);
+            dir_snapshot_unref(s);
+        } else if (!strcmp(cmd, "may")) {
+            dir_snapshot *s = directory_snapshot();
+            const dir_account *x = dir_snapshot_account(s, a, "a.test"), *y = dir_snapshot_account(s, b, "a.test");
+            printf("may %s %s msg=%d see=%d\n", a, b, dir_may_message(s, x, y), dir_may_see(s, x, y));
             fflush(stdout);
             dir_snapshot_unref(s);
         } else if (!strcmp(cmd, "sleep")) {

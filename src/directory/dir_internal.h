@@ -10,10 +10,12 @@
 
 #include <ldap.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "directory/directory.h"
+#include "directory/dir_build.h"
 
 #define DIR_AUTH_CONNS      4        /* connections for users' binds */
 #define DIR_MAX_REQUESTS    10000    /* queued + in-flight auth requests */
@@ -35,12 +37,17 @@ typedef struct dir_settings {
     size_t nuris;
     char *base, *hostdn, *secretfile, *cacert, *hostname;
     char **domains;       /* plucs/domains override, NULL when unset */
+    char *userlabel, *grouplabel;
+    bool filter, msg_allow, pres_allow, restart_listener;
+    int poll;             /* plucs/ldap/poll: seconds between full reads without a feed */
 } dir_settings;
 
 dir_settings *dir_settings_new(const config *c);   /* NULL on allocation failure */
 void dir_settings_free(dir_settings *s);
 bool dir_settings_same_connection(const dir_settings *a, const dir_settings *b);
 bool dir_settings_same_hosts(const dir_settings *a, const dir_settings *b);
+bool dir_settings_same_labels(const dir_settings *a, const dir_settings *b);
+bool dir_settings_same_policy(const dir_settings *a, const dir_settings *b);
 
 /* One libldap handle plus its read event. */
 typedef struct dir_conn {
@@ -133,7 +140,89 @@ struct dir {
     uint64_t serial;
     void (*on_snapshot)(dir_snapshot *snap, void *ud);
     void *on_snapshot_ud;
+
+    /* what the next snapshot is built from (dir_publish.c) */
+    char **domains;            /* served, normalised; owned */
+    size_t ndomains;
+    bool domains_known;        /* host object read once, or the override */
+    bool loaded;               /* accounts and groups read once */
+    atomic_uint nchanges;      /* entry changes not yet published (any thread reads) */
+    bool apply_requested;      /* lock: directory_apply_pending() */
+    bool held_logged;
+    bool domains_logged;
+    struct event *ev_publish;  /* coalescing timer */
+    char **warnings;           /* of the last build, logged when it is published */
+    size_t nwarnings;
+
+    /* raw entries (dir_entries.c): hash table by key */
+    dir_entry **etab;
+    size_t ecap, ecount;
+
+    /* paged full read (dir_load.c) */
+    struct dir_load {
+        int msgid;             /* -1 when idle */
+        struct berval cookie;  /* paged results cookie (owned bv_val) */
+        int rc;                /* first error */
+    } load[2];
+    int loads_running;
+    struct event *ev_reload;   /* poll timer when there is no change feed */
+
+    /* change feed (dir_sync.c) */
+    int sync_msgid;            /* -1 when none */
+    struct berval sync_cookie; /* owned bv_val; empty: none */
+    bool sync_refused;         /* this connection: poll instead */
+    bool sync_refused_logged;
+    bool sync_refreshing;      /* refresh phase running */
+    bool sync_full;            /* refresh without a cookie: sweep what was not sent */
+    bool sync_logged;
 };
+
+/* dir_entries.c: the raw entries, by key */
+/* Inserts or replaces (takes ownership of e, marks it seen); returns true
+ * when that changed something relevant. Host-entry changes re-read the host
+ * object. */
+bool dir_entries_put(dir *d, dir_entry *e);
+bool dir_entries_del(dir *d, const char *key);           /* same */
+void dir_entries_mark(dir *d, const char *key);           /* seen */
+void dir_entries_unmark_all(dir *d);
+/* Deletes every entry not seen since unmark_all (except hosts when
+ * keep_hosts); returns the number of relevant deletions. */
+unsigned dir_entries_sweep(dir *d, bool keep_hosts);
+dir_entry **dir_entries_list(dir *d, size_t *n);          /* malloc'ed array */
+void dir_entries_clear(dir *d);
+/* Reads an entry of a search result; key is the sync UUID or NULL (then
+ * the entryUUID attribute or the DN). NULL on allocation failure. */
+dir_entry *dir_entry_read(dir *d, LDAPMessage *msg, const char *key);
+/* The attributes every search asks for (static array, NULL-terminated). */
+char **dir_entry_attrs(dir *d);
+
+/* dir_load.c: paged reads of accounts and groups (initial and polling) */
+void dir_load_start(dir *d);
+bool dir_load_message(dir *d, LDAPMessage *msg);          /* true if it was ours */
+void dir_load_abort(dir *d);
+void dir_load_schedule(dir *d);                           /* next poll in set->poll s */
+
+/* dir_sync.c: RFC 4533 refreshAndPersist */
+void dir_sync_start(dir *d);
+bool dir_sync_message(dir *d, LDAPMessage *msg);          /* true if it was ours */
+void dir_sync_abort(dir *d);                              /* keeps the cookie */
+void dir_sync_forget(dir *d);                             /* drops the cookie */
+/* Building and parsing the controls and messages (pure lber). */
+int dir_sync_request_value(int mode, const struct berval *cookie, struct berval *out);
+
+/* dir_publish.c */
+int dir_publish_init(dir *d);
+void dir_publish_free(dir *d);
+void dir_changed(dir *d, unsigned n);     /* counts and arms the coalescing timer */
+/* Rebuilds and publishes if anything differs; honours restart_listener
+ * unless force. */
+void dir_publish(dir *d, bool force);
+/* After the first read or a refresh: publish what is there now. */
+void dir_loaded(dir *d);
+/* The feed: after the service bind, start reading (cookie: sync, else a
+ * paged read followed by the sync search). */
+void dir_feed_start(dir *d);
+void dir_log_domains(const dir_snapshot *s, const char *reason);
 
 /* dir_reach.c: 0 when a TCP connection to uri's host:port succeeds in time */
 int dir_tcp_reachable(const char *uri, int timeout_s, char *err, size_t errlen);
@@ -145,10 +234,10 @@ bool dir_snapshot_same_domains(const dir_snapshot *s, char **domains, size_t n);
  * duplicates); returns the new count in *n. */
 void dir_domains_normalise(char **domains, size_t *n);
 
-/* directory.c */
-/* Publishes the domain set (takes ownership of domains) if it differs from
- * the current snapshot or the current one is incomplete; reason is logged
- * when the set is empty. */
+/* dir_publish.c */
+/* Sets the served domains (takes ownership of domains); a change is
+ * published like any other (at once while the first read is incomplete);
+ * reason is logged when the set is empty. */
 void dir_publish_domains(dir *d, char **domains, size_t n, const char *reason);
 
 /* dir_service.c */

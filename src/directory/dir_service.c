@@ -2,7 +2,8 @@
  * every search. Servers are tried in the configured order; a failure or a
  * lost connection moves to the next one, and after a full cycle of failures
  * the next cycle waits 1, 2, 4 ... 30 s. Exactly one log line per state
- * change: connected / lost / failed over / reconnected / unreachable. */
+ * change: connected / lost / failed over / reconnected / unreachable. After
+ * the bind it reads the host object and starts the feed (dir_publish.c). */
 #include "directory/dir_internal.h"
 #include "core/log.h"
 
@@ -139,6 +140,7 @@ static void service_up(dir *d)
     d->backoff = 1;
     d->svc_state = SVC_UP;
     dir_hosts_read(d);
+    dir_feed_start(d);
     struct timeval tv = { DIR_POLL_S, 0 };
     evtimer_add(d->ev_poll, &tv);
 }
@@ -179,7 +181,8 @@ bool dir_service_message(dir *d, LDAPMessage *msg)
         ldap_msgfree(msg);
         return true;
     }
-    if (dir_hosts_message(d, msg) || dir_auth_search_message(d, msg))
+    if (dir_hosts_message(d, msg) || dir_sync_message(d, msg) || dir_load_message(d, msg) ||
+        dir_auth_search_message(d, msg))
         return d->svc != NULL;
     ldap_msgfree(msg);   /* abandoned search, unsolicited notice */
     return true;
@@ -188,6 +191,8 @@ bool dir_service_message(dir *d, LDAPMessage *msg)
 void dir_service_reset(dir *d)
 {
     dir_hosts_abort(d);
+    dir_sync_abort(d);
+    dir_load_abort(d);
     dir_auth_fail_all(d);
     dir_conn_free(d->svc);
     d->svc = NULL;

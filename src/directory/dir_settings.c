@@ -1,10 +1,12 @@
 /* dir_settings.c: the part of a config the directory thread works with,
  * copied so that the thread owns it, and the comparisons that decide what a
- * reload must redo (reconnect, or only re-read the host object). */
+ * reload must redo (reconnect, re-read the host object, re-read entries for
+ * new label attributes, or only recompile the permissions). */
 #include "directory/dir_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -66,7 +68,14 @@ dir_settings *dir_settings_new(const config *c)
     s->hostname = dup_or_null(c->hostname ? c->hostname : "");
     if (c->domains)
         s->domains = copy_list(c->domains, NULL);
-    if (!s->uris || !s->base || !s->hostname || (c->domains && !s->domains) ||
+    s->userlabel = dup_or_null(c->userlabel && *c->userlabel ? c->userlabel : "gecos");
+    s->grouplabel = dup_or_null(c->grouplabel && *c->grouplabel ? c->grouplabel : "cn");
+    s->filter = c->filter;
+    s->msg_allow = c->filter_message_allow;
+    s->pres_allow = c->filter_presence_allow;
+    s->restart_listener = c->restart_listener;
+    s->poll = c->ldap_poll > 0 ? c->ldap_poll : 30;
+    if (!s->userlabel || !s->grouplabel || !s->uris || !s->base || !s->hostname || (c->domains && !s->domains) ||
         (c->ldap_hostdn && !s->hostdn) || (c->ldap_secretfile && !s->secretfile) ||
         (c->ldap_cacert && !s->cacert)) {
         dir_settings_free(s);
@@ -86,6 +95,8 @@ void dir_settings_free(dir_settings *s)
     free(s->cacert);
     free(s->hostname);
     free_list(s->domains);
+    free(s->userlabel);
+    free(s->grouplabel);
     free(s);
 }
 
@@ -99,4 +110,15 @@ bool dir_settings_same_hosts(const dir_settings *a, const dir_settings *b)
 {
     return same_str(a->base, b->base) && same_str(a->hostname, b->hostname) &&
            same_list(a->domains, b->domains);
+}
+
+bool dir_settings_same_labels(const dir_settings *a, const dir_settings *b)
+{
+    return strcasecmp(a->userlabel, b->userlabel) == 0 &&
+           strcasecmp(a->grouplabel, b->grouplabel) == 0;
+}
+
+bool dir_settings_same_policy(const dir_settings *a, const dir_settings *b)
+{
+    return a->filter == b->filter && a->msg_allow == b->msg_allow && a->pres_allow == b->pres_allow;
 }

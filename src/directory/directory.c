@@ -1,8 +1,8 @@
-/* directory.c: the directory thread itself: start/stop/reconfigure from the
- * main thread, the inbox through which workers hand over auth requests, and
- * publication of snapshots (pointer swap under a lock; the on_snapshot hook
- * runs on this thread with a fresh reference). The LDAP work is in
- * dir_service.c, dir_hosts.c and dir_auth.c. */
+/* directory.c: the directory thread itself: start/stop/reconfigure and
+ * apply-pending requests from the main thread, and the inbox through which
+ * workers hand over auth requests. The LDAP work is in dir_service.c,
+ * dir_hosts.c, dir_auth.c, dir_load.c and dir_sync.c; snapshots are built
+ * and published by dir_publish.c. */
 #include "directory/dir_internal.h"
 #include "core/log.h"
 
@@ -34,44 +34,10 @@ dir_snapshot *directory_snapshot(void)
     return s;
 }
 
-static void log_domains(const dir_snapshot *s, const char *reason)
-{
-    if (s->ndomains == 0) {
-        log_info("directory: serving no domain (%s)", reason ? reason : "none configured");
-        return;
-    }
-    char line[1500];
-    size_t o = 0;
-    line[0] = '\0';
-    for (size_t i = 0; i < s->ndomains && o < sizeof line - 1; i++)
-        o += (size_t)snprintf(line + o, sizeof line - o, "%s%s", i ? ", " : "", s->domains[i]);
-    log_info("directory: serving domains: %s", line);
-}
-
 static void call_hook(dir *d, dir_snapshot *s)
 {
     if (d->on_snapshot)
         d->on_snapshot(dir_snapshot_ref(s), d->on_snapshot_ud);
-}
-
-void dir_publish_domains(dir *d, char **domains, size_t n, const char *reason)
-{
-    dir_domains_normalise(domains, &n);
-    dir_snapshot *old = d->snap;   /* only this thread writes d->snap */
-    if (!(old->complete && dir_snapshot_same_domains(old, domains, n))) {
-        dir_snapshot *s = dir_snapshot_new(domains, n, true, ++d->serial);
-        if (s) {
-            pthread_mutex_lock(&d->snap_lock);
-            d->snap = s;
-            pthread_mutex_unlock(&d->snap_lock);
-            dir_snapshot_unref(old);
-            log_domains(s, reason);
-            call_hook(d, s);
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        free(domains[i]);
-    free(domains);
 }
 
 /* A fresh copy of the override list (plucs/domains), for publication. */
@@ -102,6 +68,9 @@ static void apply_settings(dir *d, dir_settings *s)
     dir_settings *old = d->set;
     bool reconnect = !dir_settings_same_connection(old, s);
     bool hosts = !dir_settings_same_hosts(old, s);
+    bool labels = !dir_settings_same_labels(old, s);
+    bool policy = !dir_settings_same_policy(old, s);
+    bool base = strcmp(old->base, s->base) != 0;
     if (reconnect) {
         log_info("directory: connection settings changed; reconnecting");
         dir_service_reset(d);
@@ -125,6 +94,24 @@ static void apply_settings(dir *d, dir_settings *s)
         publish_override(d);
     else
         dir_hosts_read(d);
+    if ((labels || base) && !reconnect) {
+        /* entries must be read again with the new attributes: a full read,
+         * then a feed without a cookie */
+        log_info("directory: %s changed; reading accounts and groups again",
+                 base ? "ldap/base" : "label attributes");
+        dir_sync_abort(d);
+        dir_load_abort(d);
+        dir_sync_forget(d);
+        if (base)
+            dir_entries_clear(d);
+        dir_feed_start(d);
+    } else if (reconnect && (labels || base)) {
+        dir_sync_forget(d);
+        if (base)
+            dir_entries_clear(d);
+    }
+    if (policy || labels || base)
+        dir_publish(d, true);
 }
 
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
@@ -137,6 +124,8 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     d->ninbox = 0;
     dir_settings *pending = d->pending;
     d->pending = NULL;
+    bool apply = d->apply_requested;
+    d->apply_requested = false;
     pthread_mutex_unlock(&d->lock);
     if (stop) {
         /* requests taken out here are failed by the shutdown path */
@@ -151,6 +140,12 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (pending)
         apply_settings(d, pending);
+    if (apply) {
+        unsigned n = atomic_load(&d->nchanges);
+        if (n)
+            log_info("directory: applying %u waiting change%s", n, n == 1 ? "" : "s");
+        dir_publish(d, true);
+    }
     while (inbox) {
         dir_req *n = inbox->next;
         inbox->next = NULL;
@@ -162,8 +157,10 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 static void start_cb(evutil_socket_t fd, short what, void *arg)
 {
     dir *d = arg;
-    if (d->snap->complete)
-        log_domains(d->snap, "plucs/domains is empty");
+    if (d->domains_known) {
+        dir_log_domains(d->snap, "plucs/domains is empty");
+        d->domains_logged = true;
+    }
     call_hook(d, d->snap);
     dir_service_connect(d);
 }
@@ -184,6 +181,7 @@ static void dir_free(dir *d)
     if (d->ev_retry) event_free(d->ev_retry);
     if (d->ev_poll) event_free(d->ev_poll);
     if (d->ev_bind_timeout) event_free(d->ev_bind_timeout);
+    dir_publish_free(d);
     if (d->base) event_base_free(d->base);
     while (d->inbox_head) {
         dir_req *n = d->inbox_head->next;
@@ -209,6 +207,8 @@ int directory_start(const config *c)
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->snap_lock, NULL);
     d->host_msgid = -1;
+    d->sync_msgid = -1;
+    d->load[0].msgid = d->load[1].msgid = -1;
     d->backoff = 1;
     d->on_snapshot = g_hook;
     d->on_snapshot_ud = g_hook_ud;
@@ -224,16 +224,16 @@ int directory_start(const config *c)
         char **copy = override_copy(d, &n);
         if (copy)
             dir_domains_normalise(copy, &n);
-        d->snap = dir_snapshot_new(copy, n, true, ++d->serial);
-        for (size_t i = 0; i < n; i++)
-            free(copy[i]);
-        free(copy);
+        d->snap = dir_snapshot_new(copy, n, false, ++d->serial);
+        d->domains = copy;        /* owned by d now */
+        d->ndomains = n;
+        d->domains_known = copy != NULL;
     } else {
         d->snap = dir_snapshot_new(NULL, 0, false, ++d->serial);
     }
     d->base = event_base_new();
     if (!d->snap || !d->base || !(d->ev_wake = event_new(d->base, -1, 0, wake_cb, d)) ||
-        dir_service_init(d) != 0) {
+        dir_service_init(d) != 0 || dir_publish_init(d) != 0) {
         log_err("directory: cannot set up the directory thread");
         dir_free(d);
         return -1;
@@ -352,4 +352,21 @@ void directory_auth(worker *reply_to, const char *localpart, const char *domain,
         return;
     }
     event_active(d->ev_wake, EV_TIMEOUT, 0);
+}
+
+void directory_apply_pending(void)
+{
+    dir *d = g_dir;
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->lock);
+    d->apply_requested = true;
+    pthread_mutex_unlock(&d->lock);
+    event_active(d->ev_wake, EV_TIMEOUT, 0);
+}
+
+unsigned directory_pending_changes(void)
+{
+    dir *d = g_dir;
+    return d ? atomic_load(&d->nchanges) : 0;
 }

@@ -84,6 +84,13 @@ void directory_stop(void);
  * servers/credentials/domains on its own thread. */
 void directory_reconfigure(const config *c);
 
+/* plucs/restart/listener false: directory changes are collected but not
+ * published until directory_apply_pending() (the daemon calls it on SIGHUP
+ * and `plucs reload`); directory_pending_changes() says how many entry
+ * changes wait (for `plucs status`). Both may be called from any thread. */
+void directory_apply_pending(void);
+unsigned directory_pending_changes(void);
+
 /* The current snapshot, a new reference (never NULL once started). */
 dir_snapshot *directory_snapshot(void);
 
