@@ -35,6 +35,7 @@ void dir_entry_free(dir_entry *e)
     free(e->ulabel);
     free(e->cn);
     free(e->glabel);
+    free(e->hostattrs);
     free_list(e->members, e->nmembers);
     free_list(e->mgroups, e->nmgroups);
     free_list(e->pgroups, e->npgroups);
@@ -61,7 +62,7 @@ bool dir_entry_same(const dir_entry *a, const dir_entry *b)
     return a->kinds == b->kinds && a->enabled == b->enabled && same_str(a->dn, b->dn) &&
            same_str(a->uid, b->uid) && same_str(a->domain, b->domain) &&
            same_str(a->ulabel, b->ulabel) && same_str(a->cn, b->cn) &&
-           same_str(a->glabel, b->glabel) &&
+           same_str(a->glabel, b->glabel) && same_str(a->hostattrs, b->hostattrs) &&
            same_list(a->members, a->nmembers, b->members, b->nmembers) &&
            same_list(a->mgroups, a->nmgroups, b->mgroups, b->nmgroups) &&
            same_list(a->pgroups, a->npgroups, b->pgroups, b->npgroups);

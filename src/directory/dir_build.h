@@ -31,6 +31,8 @@ typedef struct dir_entry {
     size_t nmgroups;
     char **pgroups;     /* xmppPresenceGroups */
     size_t npgroups;
+    char *hostattrs;    /* hosts: xmppDomains and univentionService values,
+                           joined; only compared (dir_hosts.c reads them) */
     bool seen;          /* mark for a full refresh (sweep what was not seen) */
 } dir_entry;
 

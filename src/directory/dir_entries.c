@@ -6,6 +6,7 @@
  * that only relevant changes lead to a new snapshot. */
 #include "directory/dir_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -175,6 +176,8 @@ char **dir_entry_attrs(dir *d)
     *a++ = "memberUid";
     *a++ = "xmppMessageGroups";
     *a++ = "xmppPresenceGroups";
+    *a++ = "xmppDomains";
+    *a++ = "univentionService";
     *a++ = d->set->userlabel;
     *a++ = d->set->grouplabel;
     *a = NULL;
@@ -258,6 +261,32 @@ dir_entry *dir_entry_read(dir *d, LDAPMessage *msg, const char *key)
         e->members = all(ld, msg, "memberUid", &e->nmembers, &oom);
         e->mgroups = all(ld, msg, "xmppMessageGroups", &e->nmgroups, &oom);
         e->pgroups = all(ld, msg, "xmppPresenceGroups", &e->npgroups, &oom);
+    }
+    if (e->kinds & DIR_E_HOST) {
+        size_t nd = 0, ns = 0;
+        char **dv = all(ld, msg, "xmppDomains", &nd, &oom);
+        char **sv = all(ld, msg, "univentionService", &ns, &oom);
+        size_t len = 4;
+        for (size_t i = 0; i < nd; i++)
+            len += strlen(dv[i]) + 1;
+        for (size_t i = 0; i < ns; i++)
+            len += strlen(sv[i]) + 1;
+        if ((e->hostattrs = malloc(len))) {
+            char *p = e->hostattrs;
+            for (size_t i = 0; i < nd; i++)
+                p += sprintf(p, "%s ", dv[i]);
+            p += sprintf(p, "| ");
+            for (size_t i = 0; i < ns; i++)
+                p += sprintf(p, "%s ", sv[i]);
+        } else {
+            oom = true;
+        }
+        for (size_t i = 0; i < nd; i++)
+            free(dv[i]);
+        for (size_t i = 0; i < ns; i++)
+            free(sv[i]);
+        free(dv);
+        free(sv);
     }
     if (oom || !e->dn || !e->key) {
         dir_entry_free(e);

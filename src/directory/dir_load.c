@@ -1,7 +1,8 @@
 /* dir_load.c: a full read of the XMPP accounts and groups below ldap/base,
- * as two asynchronous searches with the simple paged results control
- * (RFC 2696, 500 entries a page, so that directories larger than slapd's
- * sizelimit work). Used once after the service bind before the change feed
+ * as two asynchronous searches, one after the other (slapd keeps one paged
+ * search per connection), with the simple paged results control (RFC 2696,
+ * 500 entries a page, so that directories larger than slapd's sizelimit
+ * work). Used once after the service bind before the change feed
  * starts, and every plucs/ldap/poll seconds when the server offers no feed;
  * entries not returned by a complete read are removed (deletions are
  * noticed). */
@@ -73,30 +74,35 @@ static void load_finished(dir *d)
         dir_load_schedule(d);
 }
 
+/* Starts search i (its first page); false when the connection was lost. */
+static bool start_search(dir *d, int i)
+{
+    free(d->load[i].cookie.bv_val);
+    d->load[i].cookie = (struct berval){ 0, NULL };
+    d->load[i].rc = LDAP_SUCCESS;
+    int rc = send_page(d, i);
+    if (rc == LDAP_SUCCESS)
+        return true;
+    char err[300];
+    dir_conn_error(d->svc, rc, err, sizeof err);
+    dir_load_abort(d);
+    if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) {
+        dir_service_lost(d, err);
+    } else {
+        log_warn("directory: cannot search the accounts and groups: %s", err);
+        dir_load_schedule(d);
+    }
+    return false;
+}
+
 void dir_load_start(dir *d)
 {
     if (d->svc_state != SVC_UP || d->loads_running)
         return;
     dir_entries_unmark_all(d);
-    for (int i = 0; i < 2; i++) {
-        free(d->load[i].cookie.bv_val);
-        d->load[i].cookie = (struct berval){ 0, NULL };
-        d->load[i].rc = LDAP_SUCCESS;
-        int rc = send_page(d, i);
-        if (rc != LDAP_SUCCESS) {
-            char err[300];
-            dir_conn_error(d->svc, rc, err, sizeof err);
-            dir_load_abort(d);
-            if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) {
-                dir_service_lost(d, err);
-            } else {
-                log_warn("directory: cannot search the accounts and groups: %s", err);
-                dir_load_schedule(d);
-            }
-            return;
-        }
-        d->loads_running++;
-    }
+    d->load[1].rc = LDAP_SUCCESS;
+    if (start_search(d, 0))
+        d->loads_running = 1;
 }
 
 static void page_done(dir *d, int i, LDAPMessage *msg)
@@ -131,8 +137,12 @@ static void page_done(dir *d, int i, LDAPMessage *msg)
     }
     if (rc != LDAP_SUCCESS && d->load[i].rc == LDAP_SUCCESS)
         d->load[i].rc = rc;
-    if (--d->loads_running == 0)
-        load_finished(d);
+    if (i == 0 && start_search(d, 1))        /* then the groups */
+        return;
+    if (i == 0 && d->loads_running == 0)     /* aborted: connection lost */
+        return;
+    d->loads_running = 0;
+    load_finished(d);
 }
 
 bool dir_load_message(dir *d, LDAPMessage *msg)

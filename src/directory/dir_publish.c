@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DIR_COALESCE_MS 200
 
@@ -145,8 +146,15 @@ void dir_publish(dir *d, bool force)
         .filter = d->set->filter, .msg_allow = d->set->msg_allow, .pres_allow = d->set->pres_allow,
         .complete = complete, .serial = d->serial + 1, .warn = on_warning, .warn_ud = d,
     };
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     dir_snapshot *s = dir_snapshot_build(d->domains, d->ndomains, list, n, &o);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     free(list);
+    log_debug("directory: built a snapshot of %u accounts, %u groups, %u classes from %zu "
+              "entries in %.1f ms", s ? s->naccounts : 0, s ? s->ngroups : 0,
+              s ? s->nclasses : 0, n,
+              (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
     if (!s) {
         log_err("directory: out of memory building a snapshot");
         return;
