@@ -5,6 +5,7 @@
  * change: connected / lost / failed over / reconnected / unreachable. After
  * the bind it reads the host object and starts the feed (dir_publish.c). */
 #include "directory/dir_internal.h"
+#include "directory/dir_query.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -182,7 +183,7 @@ bool dir_service_message(dir *d, LDAPMessage *msg)
         return true;
     }
     if (dir_hosts_message(d, msg) || dir_sync_message(d, msg) || dir_load_message(d, msg) ||
-        dir_auth_search_message(d, msg))
+        dir_auth_search_message(d, msg) || dir_query_message(d, msg))
         return d->svc != NULL;
     ldap_msgfree(msg);   /* abandoned search, unsolicited notice */
     return true;
@@ -194,6 +195,7 @@ void dir_service_reset(dir *d)
     dir_sync_abort(d);
     dir_load_abort(d);
     dir_auth_fail_all(d);
+    dir_query_fail_all(d);
     dir_conn_free(d->svc);
     d->svc = NULL;
     d->svc_state = SVC_DOWN;

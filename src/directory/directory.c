@@ -4,6 +4,7 @@
  * dir_hosts.c, dir_auth.c, dir_load.c and dir_sync.c; snapshots are built
  * and published by dir_publish.c. */
 #include "directory/dir_internal.h"
+#include "directory/dir_query.h"
 #include "core/log.h"
 
 #include <event2/event.h>
@@ -182,6 +183,7 @@ static void dir_free(dir *d)
     if (d->ev_poll) event_free(d->ev_poll);
     if (d->ev_bind_timeout) event_free(d->ev_bind_timeout);
     dir_publish_free(d);
+    dir_query_detach(d);
     if (d->base) event_base_free(d->base);
     while (d->inbox_head) {
         dir_req *n = d->inbox_head->next;
@@ -233,7 +235,7 @@ int directory_start(const config *c)
     }
     d->base = event_base_new();
     if (!d->snap || !d->base || !(d->ev_wake = event_new(d->base, -1, 0, wake_cb, d)) ||
-        dir_service_init(d) != 0 || dir_publish_init(d) != 0) {
+        dir_service_init(d) != 0 || dir_publish_init(d) != 0 || dir_query_attach(d) != 0) {
         log_err("directory: cannot set up the directory thread");
         dir_free(d);
         return -1;
