@@ -48,6 +48,13 @@ static int setup_tls(const config *c, bool at_start)
     return 0;
 }
 
+/* Runs on each worker after its loop ended. */
+static void worker_exit(void)
+{
+    c2s_worker_cleanup();
+    modules_thread_exit();
+}
+
 static bool str_eq(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }
 
 static void reload(void)
@@ -155,7 +162,7 @@ int main(int argc, char **argv)
     modules_init();
     sessions_init(n);
     router_init(n);
-    workers_set_exit_hook(c2s_worker_cleanup);
+    workers_set_exit_hook(worker_exit);
     if (workers_start(n) != 0 || directory_start(cfg) != 0) {
         log_crit("cannot start threads");
         return 1;

@@ -1,17 +1,163 @@
-/* mod_presence.c: the session's own presence (RFC 6121 §4.2-4.5): initial
- * and updated presence set availability and priority in the routing table;
- * unavailable clears them. */
+/* mod_presence.c: presence broadcast and subscriptions (see presence.h).
+ * Who receives a user's presence: the user's own available resources, the
+ * shared-roster contacts (no subscription needed, directory.md), personal
+ * contacts with subscription from/both, and whoever got directed presence.
+ * Every stanza still goes through router_route(), so the policy step
+ * (plucs/mod/filter) sees each one. */
 #include "modules/presence.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
+#include "core/log.h"
 #include "modules/module.h"
+#include "modules/roster.h"
+#include "modules/shared_roster.h"
+#include "router/router.h"
 #include "router/routes.h"
+#include "store/store.h"
+#include "xmpp/jid.h"
+
+static int slot = -1;   /* per session: directed presence recipients */
+
+typedef struct directed {
+    char **jids;
+    size_t n;
+} directed;
+
+static void directed_free(void *p)
+{
+    directed *d = p;
+    for (size_t i = 0; i < d->n; i++)
+        free(d->jids[i]);
+    free(d->jids);
+    free(d);
+}
+
+static void directed_set(session *s, const char *to, bool on)
+{
+    directed *d = s->slots[slot];
+    if (!d) {
+        if (!on)
+            return;
+        d = s->slots[slot] = calloc(1, sizeof *d);
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        if (!strcmp(d->jids[i], to)) {
+            if (!on) {
+                free(d->jids[i]);
+                d->jids[i] = d->jids[--d->n];
+            }
+            return;
+        }
+    }
+    if (on) {
+        d->jids = realloc(d->jids, (d->n + 1) * sizeof *d->jids);
+        d->jids[d->n++] = strdup(to);
+    }
+}
+
+/* The directory account of the session, or NULL. */
+static const dir_account *me(session *s)
+{
+    const dir_snapshot *snap = router_snapshot();
+    return snap ? dir_snapshot_account(snap, s->node, s->domain) : NULL;
+}
+
+static void send_copy(const xnode *st, const char *to)
+{
+    xnode *c = xnode_copy(st);
+    xnode_set_attr(c, "to", to);
+    router_route(c);
+}
+
+/* ---- broadcast ---- */
+
+typedef struct bcast {
+    const xnode *st;
+    char **personal;     /* to skip duplicates: personal contacts sent separately */
+} bcast;
+
+static void to_shared(const dir_account *c, void *ud)
+{
+    bcast *b = ud;
+    send_copy(b->st, c->bare);
+}
+
+static void broadcast(session *s, const xnode *st)
+{
+    send_copy(st, s->bare);   /* the user's own resources, the sender included */
+    const dir_account *u = me(s);
+    enum roster_scope scope = config_current()->roster_scope;
+    bcast b = { st, NULL };
+    if (u)
+        shared_each(router_snapshot(), scope, u, to_shared, &b);
+    char **from = roster_personal_list(s->bare, true, false);
+    for (char **p = from; *p; p++)
+        if (!roster_is_shared(s->bare, *p))
+            send_copy(st, *p);
+    roster_list_free(from);
+}
+
+/* Current presence of contact's available resources, to the session. */
+static void probe_one(session *s, const char *contact)
+{
+    xnode *pres[ROUTES_MAX_RESOURCES];
+    size_t n = routes_presences(contact, pres, ROUTES_MAX_RESOURCES);
+    for (size_t i = 0; i < n; i++) {
+        xnode_set_attr(pres[i], "to", s->full);
+        router_route(pres[i]);
+    }
+}
+
+static void probe_shared(const dir_account *c, void *ud) { probe_one(ud, c->bare); }
+
+static void probe_all(session *s)
+{
+    const dir_account *u = me(s);
+    if (u)
+        shared_each(router_snapshot(), config_current()->roster_scope, u, probe_shared, s);
+    char **to = roster_personal_list(s->bare, false, true);
+    for (char **p = to; *p; p++)
+        if (!roster_is_shared(s->bare, *p))
+            probe_one(s, *p);
+    roster_list_free(to);
+    /* the user's other resources */
+    xnode *pres[ROUTES_MAX_RESOURCES];
+    size_t n = routes_presences(s->bare, pres, ROUTES_MAX_RESOURCES);
+    for (size_t i = 0; i < n; i++) {
+        const char *from = xnode_attr(pres[i], "from");
+        if (from && strcmp(from, s->full)) {
+            xnode_set_attr(pres[i], "to", s->full);
+            router_route(pres[i]);
+        } else {
+            xnode_free(pres[i]);
+        }
+    }
+}
+
+/* Stored inbound subscription requests, delivered at initial presence. */
+static void pending_delivered(void *arg, store_pending *p)
+{
+    session *s = session_find(worker_self(), (uint64_t)(uintptr_t)arg);
+    for (size_t i = 0; s && p->status == STORE_OK && i < p->n; i++)
+        if (p->items[i].stanza && *p->items[i].stanza)
+            s->ops->write(s, p->items[i].stanza, strlen(p->items[i].stanza));
+    store_pending_free(p);
+}
+
+static void send_unavailable_to_directed(session *s, const xnode *unavail)
+{
+    directed *d = s->slots[slot];
+    for (size_t i = 0; d && i < d->n; i++)
+        send_copy(unavail, d->jids[i]);
+}
 
 void presence_outbound(session *s, xnode *st)
 {
     const char *type = xnode_attr(st, "type");
+    xnode_set_attr(st, "to", NULL);
     if (!type) {
         int prio = 0;
         xnode *p = xnode_child(st, "priority", NULL);
@@ -21,19 +167,233 @@ void presence_outbound(session *s, xnode *st)
             prio = v < -128 ? -128 : v > 127 ? 127 : (int)v;
             free(t);
         }
+        bool initial = !s->available;
         s->available = true;
         s->priority = prio;
-        routes_set_presence(s->bare, s->id, true, prio);
+        routes_set_presence(s->bare, s->id, true, prio, st);
+        broadcast(s, st);
+        if (initial) {
+            probe_all(s);
+            store_pending_list(s->w, s->bare, pending_delivered, (void *)(uintptr_t)s->id);
+            offline_deliver(s);
+        }
     } else if (!strcmp(type, "unavailable")) {
+        if (s->available) {
+            broadcast(s, st);
+            send_unavailable_to_directed(s, st);
+            directed *d = s->slots[slot];
+            if (d) {
+                directed_free(d);
+                s->slots[slot] = NULL;
+            }
+        }
         s->available = false;
-        routes_set_presence(s->bare, s->id, false, s->priority);
+        routes_set_presence(s->bare, s->id, false, s->priority, NULL);
     }
+    /* probe, error and subscription types without 'to' are ignored */
     xnode_free(st);
+}
+
+/* ---- subscriptions ---- */
+
+typedef struct sub_ctx {
+    char *user;        /* the side whose roster changes in this step */
+    char *contact;
+    xnode *st;         /* the stanza as it travels: from = requester bare */
+    roster_op op;
+} sub_ctx;
+
+static void ctx_free(void *p)
+{
+    sub_ctx *c = p;
+    free(c->user);
+    free(c->contact);
+    xnode_free(c->st);
+    free(c);
+}
+
+static sub_ctx *ctx_new(const char *user, const char *contact, const xnode *st, roster_op op)
+{
+    sub_ctx *c = calloc(1, sizeof *c);
+    c->user = strdup(user);
+    c->contact = strdup(contact);
+    c->st = xnode_copy(st);
+    c->op = op;
+    return c;
+}
+
+static bool is_local_account(const char *bare)
+{
+    const dir_snapshot *snap = router_snapshot();
+    const char *at = strchr(bare, '@');
+    if (!snap || !at || (size_t)(at - bare) > JID_PART_MAX)
+        return false;
+    char node[JID_PART_MAX + 1];
+    memcpy(node, bare, (size_t)(at - bare));
+    node[at - bare] = 0;
+    return dir_snapshot_account(snap, node, at + 1) != NULL;
+}
+
+/* user's current presence (every available resource) to contact. */
+static void presence_to(const char *user, const char *contact, bool unavailable)
+{
+    xnode *pres[ROUTES_MAX_RESOURCES];
+    size_t n = routes_presences(user, pres, ROUTES_MAX_RESOURCES);
+    for (size_t i = 0; i < n; i++) {
+        if (unavailable) {
+            xnode *u = xnode_new("presence", NS_CLIENT);
+            xnode_set_attr(u, "type", "unavailable");
+            xnode_set_attr(u, "from", xnode_attr(pres[i], "from"));
+            xnode_free(pres[i]);
+            pres[i] = u;
+        }
+        xnode_set_attr(pres[i], "to", contact);
+        router_route(pres[i]);
+    }
+}
+
+static void inbound_then(void *ud, unsigned acts);
+
+/* The contact's side of a subscription stanza from user (both local). */
+static void inbound(const char *contact, const char *user, const xnode *st, roster_op op)
+{
+    sub_ctx *c = ctx_new(contact, user, st, op);
+    roster_subscription(contact, user, op, st, inbound_then, ctx_free, c);
+}
+
+static void inbound_then(void *ud, unsigned acts)
+{
+    sub_ctx *c = ud;   /* c->user received the stanza from c->contact */
+    if (acts & RS_ACT_DELIVER)
+        send_copy(c->st, c->user);
+    if (acts & RS_ACT_AUTOREPLY) {
+        xnode *r = xnode_new("presence", NS_CLIENT);
+        xnode_set_attr(r, "type", "subscribed");
+        xnode_set_attr(r, "from", c->user);
+        xnode_set_attr(r, "to", c->contact);
+        inbound(c->contact, c->user, r, RS_IN_SUBSCRIBED);
+        xnode_free(r);
+    }
+    if (acts & RS_ACT_PRESENCE)
+        presence_to(c->user, c->contact, false);
+    if (c->op == RS_IN_UNSUBSCRIBE && (acts & RS_ACT_STORE))
+        presence_to(c->user, c->contact, true);
+    ctx_free(c);
+}
+
+static void outbound_then(void *ud, unsigned acts)
+{
+    sub_ctx *c = ud;   /* c->user sent the stanza to c->contact */
+    if (acts & RS_ACT_ROUTE) {
+        roster_op in = c->op == RS_OUT_SUBSCRIBE     ? RS_IN_SUBSCRIBE
+                       : c->op == RS_OUT_SUBSCRIBED  ? RS_IN_SUBSCRIBED
+                       : c->op == RS_OUT_UNSUBSCRIBE ? RS_IN_UNSUBSCRIBE
+                                                     : RS_IN_UNSUBSCRIBED;
+        if (is_local_account(c->contact)) {
+            inbound(c->contact, c->user, c->st, in);
+        } else {
+            xnode *x = xnode_copy(c->st);
+            router_route(x);   /* remote or unknown: the router decides */
+        }
+    }
+    if (acts & RS_ACT_PRESENCE)
+        presence_to(c->user, c->contact, false);
+    if (acts & RS_ACT_UNAVAILABLE)
+        presence_to(c->user, c->contact, true);
+    ctx_free(c);
+}
+
+void presence_subscription_out(session *s, const xnode *st)
+{
+    const char *type = xnode_attr(st, "type");
+    const char *to_s = xnode_attr(st, "to");
+    jid to;
+    if (!type || !to_s || jid_parse(to_s, &to) != 0)
+        return;
+    char *contact = jid_bare_string(&to);
+    jid_clear(&to);
+    roster_op op = !strcmp(type, "subscribe")     ? RS_OUT_SUBSCRIBE
+                   : !strcmp(type, "subscribed")  ? RS_OUT_SUBSCRIBED
+                   : !strcmp(type, "unsubscribe") ? RS_OUT_UNSUBSCRIBE
+                                                  : RS_OUT_UNSUBSCRIBED;
+    if (!strcmp(contact, s->bare)) {
+        free(contact);
+        return;
+    }
+    if (roster_is_shared(s->bare, contact)) {
+        /* Presence already flows between shared contacts: a request is
+         * answered at once on the contact's behalf, the rest is moot. */
+        if (op == RS_OUT_SUBSCRIBE) {
+            xnode *r = xnode_new("presence", NS_CLIENT);
+            xnode_set_attr(r, "type", "subscribed");
+            xnode_set_attr(r, "from", contact);
+            xnode_set_attr(r, "to", s->full);
+            session_send_free(s, r);
+        }
+        free(contact);
+        return;
+    }
+    /* The stanza travels with the user's bare JID (RFC 6121 §3.1.2). */
+    xnode *x = xnode_copy(st);
+    xnode_set_attr(x, "from", s->bare);
+    xnode_set_attr(x, "to", contact);
+    sub_ctx *c = ctx_new(s->bare, contact, x, op);
+    xnode_free(x);
+    roster_subscription(s->bare, contact, op, st, outbound_then, ctx_free, c);
+    free(contact);
+}
+
+void presence_directed(session *s, xnode *st)
+{
+    const char *type = xnode_attr(st, "type");
+    if (type && (!strcmp(type, "subscribe") || !strcmp(type, "subscribed") ||
+                 !strcmp(type, "unsubscribe") || !strcmp(type, "unsubscribed"))) {
+        presence_subscription_out(s, st);
+        xnode_free(st);
+        return;
+    }
+    if (type && !strcmp(type, "probe")) {
+        xnode_free(st);   /* the server answers probes itself */
+        return;
+    }
+    const char *to = xnode_attr(st, "to");
+    if (to && (!type || !strcmp(type, "unavailable"))) {
+        /* Remember recipients outside the broadcast set (RFC 6121 §4.6). */
+        jid j;
+        if (jid_parse(to, &j) == 0) {
+            char *bare = jid_bare_string(&j);
+            bool covered = !strcmp(bare, s->bare) || roster_is_shared(s->bare, bare);
+            if (!covered) {
+                char **from = roster_personal_list(s->bare, true, false);
+                for (char **p = from; *p && !covered; p++)
+                    covered = !strcmp(*p, bare);
+                roster_list_free(from);
+            }
+            if (!covered)
+                directed_set(s, to, !type);
+            free(bare);
+            jid_clear(&j);
+        }
+    }
+    router_route(st);
 }
 
 static void presence_ended(session *s)
 {
-    s->available = false;
+    if (s->available) {
+        xnode *u = xnode_new("presence", NS_CLIENT);
+        xnode_set_attr(u, "type", "unavailable");
+        xnode_set_attr(u, "from", s->full);
+        s->available = false;
+        routes_set_presence(s->bare, s->id, false, s->priority, NULL);
+        broadcast(s, u);
+        send_unavailable_to_directed(s, u);
+        xnode_free(u);
+    }
 }
 
-void mod_presence_init(void) { module_hook_ended(presence_ended); }
+void mod_presence_init(void)
+{
+    slot = module_slot_register(directed_free);
+    module_hook_ended(presence_ended);
+}

@@ -1,6 +1,9 @@
 /* module.c: the iq handler table and feature list (see module.h). Filled
  * once at start-up and read-only afterwards, so workers read it unlocked. */
 #include "modules/module.h"
+#include "modules/presence.h"
+#include "modules/roster.h"
+#include "modules/tjob.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +126,14 @@ void modules_init(void)
     mod_ping_init();
     mod_session_init();
     mod_presence_init();
+    mod_roster_init();
+    mod_offline_init();
+}
+
+void modules_thread_exit(void)
+{
+    roster_thread_exit();
+    tjobs_thread_exit();
 }
 
 void modules_shutdown(void)

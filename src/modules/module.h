@@ -54,6 +54,8 @@ void module_slots_free(session *s);
 /* Registers every built-in module; once, before the workers start. */
 void modules_init(void);
 void modules_shutdown(void);
+/* On each worker thread after its loop ended: frees outstanding jobs. */
+void modules_thread_exit(void);
 
 /* Built-in modules. */
 void mod_ping_init(void);

@@ -14,6 +14,9 @@
 #include "xmpp/stanza.h"
 
 static dir_snapshot **snaps;   /* per worker, replaced only on that worker */
+static __thread session *origin;
+
+session *router_origin(void) { return origin; }
 static int nsnaps;
 
 /* ---- directory snapshots, one reference per worker ---- */
@@ -87,6 +90,8 @@ bool router_serves(const char *domain)
 
 /* ---- delivery to a session, possibly on another worker ---- */
 
+static void deliver_to(const route_ref *r, xnode *st);
+
 typedef struct delivery {
     uint64_t sid;
     int worker;
@@ -98,6 +103,8 @@ static void deliver_run(void *arg)
     delivery *d = arg;
     session *s = session_find(worker_get(d->worker), d->sid);
     if (s && !s->closing) {
+        if (!xnode_attr(d->st, "to"))
+            xnode_set_attr(d->st, "to", s->full);
         if (module_run_inbound(s, d->st) == HOOK_CONTINUE)
             session_send(s, d->st);
     } else {
@@ -120,6 +127,8 @@ static void deliver_drop(void *arg)
     free(d);
 }
 
+void router_deliver_ref(const route_ref *r, xnode *st) { deliver_to(r, st); }
+
 static void deliver_to(const route_ref *r, xnode *st)
 {
     delivery *d = malloc(sizeof *d);
@@ -141,6 +150,18 @@ void router_bounce(const xnode *st, const char *type, const char *condition, con
 }
 
 /* ---- local delivery (RFC 6121 §8.5) ---- */
+
+static bool is_account(const char *bare)
+{
+    const dir_snapshot *snap = router_snapshot();
+    const char *at = strchr(bare, '@');
+    if (!snap || !at || (size_t)(at - bare) > JID_PART_MAX)
+        return false;
+    char node[JID_PART_MAX + 1];
+    memcpy(node, bare, (size_t)(at - bare));
+    node[at - bare] = 0;
+    return dir_snapshot_account(snap, node, at + 1) != NULL;
+}
 
 static void deliver_bare(xnode *st, const char *bare, char kind)
 {
@@ -175,6 +196,10 @@ static void deliver_bare(xnode *st, const char *bare, char kind)
         }
         if (best) {
             deliver_to(best, st);
+            return;
+        }
+        if (is_account(bare)) {
+            offline_store(st, bare);
             return;
         }
         router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
@@ -244,7 +269,16 @@ static void server_iq(session *s, xnode *st)
     xnode_free(st);
 }
 
+static void route_from(session *s, xnode *st);
+
 void router_from_session(session *s, xnode *st)
+{
+    origin = s;
+    route_from(s, st);
+    origin = NULL;
+}
+
+static void route_from(session *s, xnode *st)
 {
     char kind = stanza_kind(st);
     xnode_set_attr(st, "from", s->full);
@@ -281,6 +315,8 @@ void router_from_session(session *s, xnode *st)
         server_iq(s, st);   /* the server itself or an account's bare JID */
     } else if (kind == 'p' && !to.node && router_serves(to.domain)) {
         xnode_free(st);     /* presence to the server: nothing to track yet */
+    } else if (kind == 'p') {
+        presence_directed(s, st);
     } else {
         router_route(st);
     }

@@ -21,6 +21,14 @@ void router_route(xnode *st);
 /* Answers st with a stanza error routed back to its sender (st borrowed). */
 void router_bounce(const xnode *st, const char *type, const char *condition, const char *text);
 
+/* Delivers st (ownership passes) to the session named by r, posting to its
+ * worker when needed; a missing 'to' becomes the session's full JID. */
+struct route_ref;
+void router_deliver_ref(const struct route_ref *r, xnode *st);
+/* The client session whose stanza is being routed on this thread right now
+ * (NULL for server-generated traffic). */
+session *router_origin(void);
+
 /* Whether the calling worker's directory snapshot serves domain. */
 bool router_serves(const char *domain);
 /* The calling worker's snapshot (borrowed; valid until the worker's next

@@ -14,6 +14,7 @@
 typedef struct res {
     char *resource;
     route_ref ref;
+    xnode *presence;     /* last broadcast available presence, or NULL */
 } res;
 
 typedef struct account {
@@ -50,8 +51,10 @@ void routes_init(void)
 
 static void account_free(account *a)
 {
-    for (size_t i = 0; i < a->n; i++)
+    for (size_t i = 0; i < a->n; i++) {
         free(a->res[i].resource);
+        xnode_free(a->res[i].presence);
+    }
     free(a->res);
     free(a->bare);
     free(a);
@@ -108,6 +111,8 @@ bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker
             if (replaced)
                 *replaced = a->res[i].ref;
             a->res[i].ref = ref;
+            xnode_free(a->res[i].presence);
+            a->res[i].presence = NULL;
             pthread_mutex_unlock(&sh->lock);
             return true;
         }
@@ -120,6 +125,7 @@ bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker
     }
     a->res[a->n].resource = strdup(resource);
     a->res[a->n].ref = ref;
+    a->res[a->n].presence = NULL;
     a->n++;
     pthread_mutex_unlock(&sh->lock);
     return false;
@@ -134,6 +140,7 @@ void routes_remove(const char *bare, const char *resource, uint64_t sid)
         for (size_t i = 0; i < a->n; i++) {
             if (a->res[i].ref.sid == sid && !strcmp(a->res[i].resource, resource)) {
                 free(a->res[i].resource);
+                xnode_free(a->res[i].presence);
                 a->res[i] = a->res[--a->n];
                 break;
             }
@@ -146,8 +153,11 @@ void routes_remove(const char *bare, const char *resource, uint64_t sid)
     pthread_mutex_unlock(&sh->lock);
 }
 
-void routes_set_presence(const char *bare, uint64_t sid, bool available, int priority)
+void routes_set_presence(const char *bare, uint64_t sid, bool available, int priority,
+                         const xnode *presence)
 {
+    xnode *copy = presence && available ? xnode_copy(presence) : NULL;
+    xnode *old = NULL;
     shard *sh;
     account **pp = locate(bare, &sh);
     account *a = *pp;
@@ -156,10 +166,37 @@ void routes_set_presence(const char *bare, uint64_t sid, bool available, int pri
             a->res[i].ref.available = available;
             a->res[i].ref.priority = priority;
             a->res[i].ref.seq = atomic_fetch_add(&seq_counter, 1);
+            old = a->res[i].presence;
+            a->res[i].presence = copy;
+            copy = NULL;
             break;
         }
     }
     pthread_mutex_unlock(&sh->lock);
+    xnode_free(old);
+    xnode_free(copy);
+}
+
+void routes_set_interested(const char *bare, uint64_t sid)
+{
+    shard *sh;
+    account **pp = locate(bare, &sh);
+    for (size_t i = 0; *pp && i < (*pp)->n; i++)
+        if ((*pp)->res[i].ref.sid == sid)
+            (*pp)->res[i].ref.interested = true;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+size_t routes_presences(const char *bare, xnode **out, size_t max)
+{
+    shard *sh;
+    account **pp = locate(bare, &sh);
+    size_t n = 0;
+    for (size_t i = 0; *pp && i < (*pp)->n && n < max; i++)
+        if ((*pp)->res[i].ref.available && (*pp)->res[i].presence)
+            out[n++] = xnode_copy((*pp)->res[i].presence);
+    pthread_mutex_unlock(&sh->lock);
+    return n;
 }
 
 size_t routes_lookup(const char *bare, route_ref *out, size_t max)

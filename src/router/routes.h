@@ -10,12 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xml/xml.h"
+
 typedef struct route_ref {
     uint64_t sid;
     int worker;
     int priority;
     bool available;
     uint64_t seq;       /* increases with every presence change: "most recent" */
+    bool interested;    /* requested the roster (RFC 6121 §2.1.6 pushes) */
 } route_ref;
 
 #define ROUTES_MAX_RESOURCES 64
@@ -26,7 +29,14 @@ bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker
                 route_ref *replaced);
 /* Removes the entry of sid (no-op when it was replaced meanwhile). */
 void routes_remove(const char *bare, const char *resource, uint64_t sid);
-void routes_set_presence(const char *bare, uint64_t sid, bool available, int priority);
+/* Records the resource's availability, priority and its last broadcast
+ * presence (copied; NULL clears it) so that others can answer probes. */
+void routes_set_presence(const char *bare, uint64_t sid, bool available, int priority,
+                         const xnode *presence);
+void routes_set_interested(const char *bare, uint64_t sid);
+/* Copies of the last presence of every available resource of bare (caller
+ * frees each); returns the count. */
+size_t routes_presences(const char *bare, xnode **out, size_t max);
 /* Copies up to max entries of bare into out; returns the count. */
 size_t routes_lookup(const char *bare, route_ref *out, size_t max);
 /* The entry for bare/resource; false when none. */

@@ -1,0 +1,145 @@
+/* mod_offline.c: messages for an account with no available resource
+ * (RFC 6121 §8.5.2.2 with XEP-0160's rules): chat and normal messages are
+ * stored, stamped (XEP-0203 <delay/>), and delivered at the next initial
+ * presence; beyond plucs/offline/max the sender gets service-unavailable.
+ * The sender's stream is paused until the store committed, so a message is
+ * durable before the next stanza of that stream is processed. */
+#include "modules/presence.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/i18n.h"
+#include "core/log.h"
+#include "modules/module.h"
+#include "modules/tjob.h"
+#include "router/router.h"
+#include "store/store.h"
+#include "xmpp/stanza.h"
+
+#define NS_DELAY "urn:xmpp:delay"
+
+typedef struct push_job {
+    uint64_t origin;      /* the sending session, paused; 0 when none */
+    int worker;
+    xnode *st;            /* for the error when it could not be stored */
+} push_job;
+
+static void push_job_free(void *p)
+{
+    push_job *j = p;
+    xnode_free(j->st);
+    free(j);
+}
+
+static void stamp_now(char *out, size_t len)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, len - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+}
+
+static void pushed(void *arg, store_status st, int64_t value)
+{
+    push_job *j = tjob_take(arg);
+    if (st != STORE_OK) {
+        const char *to = xnode_attr(j->st, "to");
+        if (st == STORE_FULL)
+            log_info("offline: storage of %s is full (%lld messages), refusing a message",
+                     to ? to : "?", (long long)value);
+        else
+            log_err("offline: cannot store a message for %s", to ? to : "?");
+        router_bounce(j->st, ERR_CANCEL, "service-unavailable",
+                      st == STORE_FULL ? i18n(NULL, T_OFFLINE_FULL) : NULL);
+    }
+    if (j->origin) {
+        session *s = session_find(worker_get(j->worker), j->origin);
+        if (s)
+            s->ops->resume(s);
+    }
+    push_job_free(j);
+}
+
+void offline_store(xnode *st, const char *bare)
+{
+    int max = config_current()->offline_max;
+    const char *type = xnode_attr(st, "type");
+    bool storable = !type || !strcmp(type, "chat") || !strcmp(type, "normal");
+    if (!storable || max <= 0 || !xnode_child(st, "body", NULL)) {
+        /* Only messages with content are worth keeping (XEP-0160 §3). */
+        if (storable && max > 0) {
+            xnode_free(st);   /* chat states etc.: dropped silently */
+            return;
+        }
+        if (!type || strcmp(type, "error"))
+            router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
+        xnode_free(st);
+        return;
+    }
+    char stamp[40];
+    stamp_now(stamp, sizeof stamp);
+    xnode *copy = xnode_copy(st);
+    xnode *d = xnode_add_child(copy, "delay", NS_DELAY);
+    const char *at = strchr(bare, '@');
+    xnode_set_attr(d, "from", at ? at + 1 : bare);
+    xnode_set_attr(d, "stamp", stamp);
+    xnode_add_text(d, "Offline Storage", 15);
+    char *xml = xml_to_string(copy, NS_CLIENT);
+    xnode_free(copy);
+
+    push_job *j = calloc(1, sizeof *j);
+    j->st = st;
+    session *origin = router_origin();
+    if (origin) {
+        j->origin = origin->id;
+        j->worker = worker_id(origin->w);
+        origin->ops->pause(origin);
+    }
+    store_offline_push(worker_self(), bare, xml, max, pushed, tjob_new(j, push_job_free));
+    free(xml);
+}
+
+typedef struct pop_job {
+    uint64_t sid;
+    char *bare;
+} pop_job;
+
+static void pop_job_free(void *p)
+{
+    pop_job *j = p;
+    free(j->bare);
+    free(j);
+}
+
+static void popped(void *arg, store_offline *o)
+{
+    pop_job *j = tjob_take(arg);
+    session *s = session_find(worker_self(), j->sid);
+    if (s && !s->closing && o->status == STORE_OK && o->n) {
+        for (size_t i = 0; i < o->n; i++)
+            s->ops->write(s, o->msgs[i].stanza, strlen(o->msgs[i].stanza));
+        /* Handed to the transport: now they may go. */
+        store_offline_ack(NULL, j->bare, o->max_id, NULL, NULL);
+        log_info("offline: delivered %zu stored message(s) to %s", o->n, s->full);
+    }
+    store_offline_free(o);
+    pop_job_free(j);
+}
+
+void offline_deliver(session *s)
+{
+    pop_job *j = calloc(1, sizeof *j);
+    j->sid = s->id;
+    j->bare = strdup(s->bare);
+    store_offline_pop_all(s->w, s->bare, popped, tjob_new(j, pop_job_free));
+}
+
+void mod_offline_init(void) { module_add_feature("msgoffline"); }
