@@ -22,6 +22,15 @@ static const char *const en[T_COUNT] = {
     [T_ACCOUNT_DISABLED] = "Your account is no longer enabled for chat.",
     [T_HOST_GONE] = "This domain is no longer served here.",
     [T_BLOCKED] = "You have blocked this contact.",
+    [T_DIRECTORY_BUSY] = "The user directory cannot be reached right now; please try again later.",
+    [T_SEARCH_TITLE] = "User directory search",
+    [T_SEARCH_INSTRUCTIONS] = "Fill in one or more fields to find people of your domain; each field matches any part of the value, regardless of case.",
+    [T_SEARCH_USER] = "User ID",
+    [T_SEARCH_GIVEN] = "Given name",
+    [T_SEARCH_FAMILY] = "Family name",
+    [T_SEARCH_EMAIL] = "E-mail address",
+    [T_SEARCH_JID] = "Chat address",
+    [T_SEARCH_TRUNCATED] = "Only the first 50 matches are shown; please refine your search.",
 };
 
 static const char *const de[T_COUNT] = {
@@ -41,6 +50,15 @@ static const char *const de[T_COUNT] = {
     [T_ACCOUNT_DISABLED] = "Ihr Konto ist nicht mehr für Chat freigeschaltet.",
     [T_HOST_GONE] = "Diese Domäne wird hier nicht mehr bedient.",
     [T_BLOCKED] = "Sie haben diesen Kontakt blockiert.",
+    [T_DIRECTORY_BUSY] = "Das Benutzerverzeichnis ist gerade nicht erreichbar; bitte versuchen Sie es später noch einmal.",
+    [T_SEARCH_TITLE] = "Suche im Benutzerverzeichnis",
+    [T_SEARCH_INSTRUCTIONS] = "Füllen Sie ein oder mehrere Felder aus, um Personen Ihrer Domäne zu finden; jedes Feld passt auf einen beliebigen Teil des Werts, unabhängig von Groß- und Kleinschreibung.",
+    [T_SEARCH_USER] = "Benutzername",
+    [T_SEARCH_GIVEN] = "Vorname",
+    [T_SEARCH_FAMILY] = "Nachname",
+    [T_SEARCH_EMAIL] = "E-Mail-Adresse",
+    [T_SEARCH_JID] = "Chat-Adresse",
+    [T_SEARCH_TRUNCATED] = "Es werden nur die ersten 50 Treffer angezeigt; bitte verfeinern Sie Ihre Suche.",
 };
 
 static int is_lang(const char *lang, const char *code)
