@@ -1,7 +1,6 @@
-/* c2s.h: client-to-server streams over TCP (RFC 6120): stream header
- * checks, STARTTLS, SASL PLAIN against the directory, resource binding,
- * then every stanza to the router. Runs on the worker that owns the
- * connection. */
+/* c2s.h: the TCP transport of client streams (RFC 6120 over TCP, STARTTLS
+ * or direct TLS). The XMPP logic is the stream layer's (xmpp_stream.h);
+ * this transport runs on the worker that owns the connection. */
 #ifndef PLUCS_C2S_H
 #define PLUCS_C2S_H
 
@@ -14,10 +13,9 @@
  * XEP-0368 port, TLS from the first byte. */
 void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls);
 
-/* On each worker at shutdown: closes every stream with system-shutdown,
- * then ends the worker's loop once they are flushed (at most a few seconds). */
+/* Kept for plucsd.c: the shutdown and cleanup steps of every transport
+ * (transport_worker_shutdown / transport_worker_cleanup, transport.h). */
 void c2s_worker_shutdown(void *arg);
-/* On each worker after its loop ended: frees what did not flush in time. */
 void c2s_worker_cleanup(void);
 
 #endif

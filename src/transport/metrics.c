@@ -1,0 +1,164 @@
+/* metrics.c: see metrics.h. Counters are relaxed atomics (a scrape needs
+ * no ordering between them); the per-domain session gauges sit in a short
+ * list under a mutex because domains are few and change rarely. */
+#include "transport/metrics.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xml/xml.h"
+
+static const char *const transports[] = { "tcp", "bosh", "websocket", "poll" };
+#define NTRANSPORTS 4
+
+static atomic_uint_fast64_t routed[NTRANSPORTS];
+static atomic_uint_fast64_t auth_ok, auth_failed;
+static atomic_uint_fast64_t filter_refused;
+static atomic_int bosh_sessions, bosh_held;
+static atomic_uint_fast64_t http_by_class[6];   /* 1xx..5xx, [0] other */
+static _Atomic double directory_lag;
+static atomic_bool directory_lag_set;
+
+typedef struct dom_count {
+    struct dom_count *next;
+    int transport;
+    long count;
+    char domain[];
+} dom_count;
+
+static pthread_mutex_t dom_lock = PTHREAD_MUTEX_INITIALIZER;
+static dom_count *domains;
+
+static int transport_index(const char *t)
+{
+    for (int i = 0; i < NTRANSPORTS; i++)
+        if (t && !strcmp(t, transports[i]))
+            return i;
+    return 0;
+}
+
+void metrics_session_add(const char *transport, const char *domain, int delta)
+{
+    int ti = transport_index(transport);
+    if (!domain)
+        domain = "";
+    pthread_mutex_lock(&dom_lock);
+    dom_count *d = domains;
+    while (d && (d->transport != ti || strcmp(d->domain, domain)))
+        d = d->next;
+    if (!d) {
+        size_t n = strlen(domain) + 1;
+        d = calloc(1, sizeof *d + n);
+        if (!d)
+            abort();
+        memcpy(d->domain, domain, n);
+        d->transport = ti;
+        d->next = domains;
+        domains = d;
+    }
+    d->count += delta;
+    pthread_mutex_unlock(&dom_lock);
+}
+
+void metrics_stanza_routed(const char *transport)
+{
+    atomic_fetch_add_explicit(&routed[transport_index(transport)], 1, memory_order_relaxed);
+}
+
+void metrics_auth(bool success)
+{
+    atomic_fetch_add_explicit(success ? &auth_ok : &auth_failed, 1, memory_order_relaxed);
+}
+
+void metrics_bosh_sessions_add(int delta) { atomic_fetch_add(&bosh_sessions, delta); }
+void metrics_bosh_held_add(int delta) { atomic_fetch_add(&bosh_held, delta); }
+
+void metrics_http_request(int status)
+{
+    int c = status / 100;
+    atomic_fetch_add_explicit(&http_by_class[c >= 1 && c <= 5 ? c : 0], 1, memory_order_relaxed);
+}
+
+void metrics_filter_refused(void)
+{
+    atomic_fetch_add_explicit(&filter_refused, 1, memory_order_relaxed);
+}
+
+void metrics_set_directory_lag(double seconds)
+{
+    atomic_store(&directory_lag, seconds);
+    atomic_store(&directory_lag_set, true);
+}
+
+static void label_value(buf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            buf_append(out, "\\", 1);
+        if (*s == '\n')
+            buf_puts(out, "\\n");
+        else
+            buf_append(out, s, 1);
+    }
+}
+
+void metrics_render(buf *out)
+{
+    buf_puts(out, "# HELP plucs_sessions Authenticated client sessions by transport and XMPP domain.\n"
+                  "# TYPE plucs_sessions gauge\n");
+    pthread_mutex_lock(&dom_lock);
+    for (dom_count *d = domains; d; d = d->next) {
+        buf_printf(out, "plucs_sessions{transport=\"%s\",domain=\"", transports[d->transport]);
+        label_value(out, d->domain);
+        buf_printf(out, "\"} %ld\n", d->count);
+    }
+    pthread_mutex_unlock(&dom_lock);
+
+    buf_puts(out, "# HELP plucs_stanzas_routed_total Stanzas from client sessions handed to the router.\n"
+                  "# TYPE plucs_stanzas_routed_total counter\n");
+    for (int i = 0; i < NTRANSPORTS; i++)
+        buf_printf(out, "plucs_stanzas_routed_total{transport=\"%s\"} %llu\n", transports[i],
+                   (unsigned long long)atomic_load(&routed[i]));
+
+    buf_printf(out, "# HELP plucs_filter_refused_total Stanzas refused by the group filter (plucs/mod/filter).\n"
+                    "# TYPE plucs_filter_refused_total counter\n"
+                    "plucs_filter_refused_total %llu\n",
+               (unsigned long long)atomic_load(&filter_refused));
+    buf_printf(out, "# HELP plucs_auth_total Client authentications by result.\n"
+                    "# TYPE plucs_auth_total counter\n"
+                    "plucs_auth_total{result=\"success\"} %llu\n"
+                    "plucs_auth_total{result=\"failure\"} %llu\n",
+               (unsigned long long)atomic_load(&auth_ok), (unsigned long long)atomic_load(&auth_failed));
+    buf_puts(out, "# HELP plucs_directory_lag_seconds Age of the directory snapshot's newest change.\n"
+                  "# TYPE plucs_directory_lag_seconds gauge\n");
+    if (atomic_load(&directory_lag_set))
+        buf_printf(out, "plucs_directory_lag_seconds %.3f\n", atomic_load(&directory_lag));
+    else
+        buf_puts(out, "plucs_directory_lag_seconds NaN\n");
+    buf_printf(out, "# HELP plucs_bosh_sessions Open BOSH sessions.\n"
+                    "# TYPE plucs_bosh_sessions gauge\n"
+                    "plucs_bosh_sessions %d\n"
+                    "# HELP plucs_bosh_held_requests BOSH requests held open (long polls).\n"
+                    "# TYPE plucs_bosh_held_requests gauge\n"
+                    "plucs_bosh_held_requests %d\n",
+               atomic_load(&bosh_sessions), atomic_load(&bosh_held));
+    buf_puts(out, "# HELP plucs_http_requests_total HTTP requests answered, by status class.\n"
+                  "# TYPE plucs_http_requests_total counter\n");
+    for (int c = 1; c <= 5; c++)
+        buf_printf(out, "plucs_http_requests_total{code=\"%dxx\"} %llu\n", c,
+                   (unsigned long long)atomic_load(&http_by_class[c]));
+}
+
+void metrics_shutdown(void)
+{
+    pthread_mutex_lock(&dom_lock);
+    while (domains) {
+        dom_count *d = domains;
+        domains = d->next;
+        free(d);
+    }
+    pthread_mutex_unlock(&dom_lock);
+}

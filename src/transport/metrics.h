@@ -1,0 +1,32 @@
+/* metrics.h: the counters and gauges GET /metrics exports in the Prometheus
+ * text format (served by http.c on the loopback HTTP listener). Each value
+ * is updated where the event happens, from any thread: plain atomics, plus
+ * one small locked table for sessions by transport and domain (changed only
+ * at authentication and session end, never per stanza). Other parts of the
+ * server call the setters below (the filter, the directory). */
+#ifndef PLUCS_METRICS_H
+#define PLUCS_METRICS_H
+
+#include <stdbool.h>
+
+#include "core/buf.h"
+
+/* Transport labels ("tcp", "bosh", "websocket", "poll"). */
+void metrics_session_add(const char *transport, const char *domain, int delta);
+void metrics_stanza_routed(const char *transport);
+void metrics_auth(bool success);
+void metrics_bosh_sessions_add(int delta);
+void metrics_bosh_held_add(int delta);
+void metrics_http_request(int status);
+/* For the policy layer: one stanza refused by plucs/mod/filter. */
+void metrics_filter_refused(void);
+/* For the directory: seconds between a change in LDAP and the snapshot
+ * that contains it (or since the last successful refresh). */
+void metrics_set_directory_lag(double seconds);
+
+/* Appends the exposition text. */
+void metrics_render(buf *out);
+/* Frees the session table (at exit). */
+void metrics_shutdown(void);
+
+#endif

@@ -1,0 +1,582 @@
+/* xmpp_stream.c: the client stream logic shared by every transport (see
+ * xmpp_stream.h): header checks, features, STARTTLS decision, SASL PLAIN
+ * through directory_auth(), bind, dispatch to router_from_session(), session
+ * pause/resume with held stanzas, the pre-authentication timeout, and the
+ * one place where a stream error is written (xmpp_stream_close). */
+#include "transport/xmpp_stream.h"
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/i18n.h"
+#include "core/log.h"
+#include "directory/directory.h"
+#include "modules/module.h"
+#include "router/router.h"
+#include "transport/metrics.h"
+#include "transport/tls.h"
+#include "xmpp/jid.h"
+#include "xmpp/sasl.h"
+#include "xmpp/stanza.h"
+
+#define PREAUTH_TIMEOUT 60       /* seconds from accept to a bound resource */
+#define MAX_AUTH_FAILURES 5
+
+struct xmpp_stream {
+    const xmpp_transport *t;
+    void *tctx;
+    session *s;
+    struct event *timer;      /* pre-authentication timeout */
+    char peer[64];
+    bool header_sent;         /* the server's header of the current stream */
+    bool secure;              /* encrypted connection (or behind Apache) */
+    bool authed;
+    bool auth_pending;
+    bool awaiting_response;   /* PLAIN without initial response */
+    bool closing;
+    bool counted;             /* in the sessions-by-domain metric */
+    bool input_off;           /* last value given to t->input */
+    int paused;               /* session_ops pause count */
+    xnode *held, *held_last;  /* stanzas received while paused, in order */
+    int auth_failures;
+};
+
+static void handle_stanza(xmpp_stream *st, xnode *el);
+
+/* ---- output and flow control ---- */
+
+static void st_write(xmpp_stream *st, const char *data, size_t len)
+{
+    if (!st->closing)
+        st->t->write(st->tctx, data, len);
+}
+
+static void st_write_str(xmpp_stream *st, const char *s) { st_write(st, s, strlen(s)); }
+
+/* Tells the transport whether input is wanted, when that changed. */
+static void update_input(xmpp_stream *st)
+{
+    bool off = st->closing || st->paused || st->auth_pending;
+    if (off == st->input_off)
+        return;
+    st->input_off = off;
+    st->t->input(st->tctx, !off);
+}
+
+static void ops_write(session *s, const char *data, size_t len) { st_write(s->conn, data, len); }
+
+static void ops_close(session *s, const char *condition, const char *text)
+{
+    xmpp_stream_close(s->conn, condition, text);
+}
+
+static void ops_pause(session *s)
+{
+    xmpp_stream *st = s->conn;
+    st->paused++;
+    update_input(st);
+}
+
+static void ops_resume(session *s)
+{
+    xmpp_stream *st = s->conn;
+    if (st->paused == 0 || --st->paused > 0)
+        return;
+    while (st->held && !st->paused && !st->closing && !st->auth_pending) {
+        xnode *el = st->held;
+        st->held = el->next;
+        if (!st->held)
+            st->held_last = NULL;
+        el->next = NULL;
+        handle_stanza(st, el);
+    }
+    update_input(st);
+}
+
+static const session_ops stream_ops = { ops_write, ops_close, ops_pause, ops_resume };
+
+/* ---- lifetime ---- */
+
+static void preauth_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    xmpp_stream *st = arg;
+    log_info("%s: %s: no session established within %d s, closing", st->t->name, st->peer,
+             PREAUTH_TIMEOUT);
+    xmpp_stream_close(st, "connection-timeout", NULL);
+}
+
+xmpp_stream *xmpp_stream_new(worker *w, const xmpp_transport *t, void *tctx, const char *peer,
+                             bool secure)
+{
+    xmpp_stream *st = calloc(1, sizeof *st);
+    if (!st)
+        abort();
+    st->t = t;
+    st->tctx = tctx;
+    st->secure = secure;
+    snprintf(st->peer, sizeof st->peer, "%s", peer ? peer : "?");
+    st->s = session_new(w, &stream_ops, st);
+    st->timer = evtimer_new(worker_base(w), preauth_timeout, st);
+    struct timeval tv = { PREAUTH_TIMEOUT, 0 };
+    evtimer_add(st->timer, &tv);
+    return st;
+}
+
+void xmpp_stream_free(xmpp_stream *st)
+{
+    if (!st)
+        return;
+    if (st->s) {
+        if (st->s->bound)
+            log_info("%s: %s (%s) disconnected", st->t->name, st->s->full, st->peer);
+        if (st->counted)
+            metrics_session_add(st->t->metric, st->s->domain, -1);
+        session_free(st->s);
+    }
+    if (st->timer)
+        event_free(st->timer);
+    while (st->held) {
+        xnode *next = st->held->next;
+        st->held->next = NULL;
+        xnode_free(st->held);
+        st->held = next;
+    }
+    free(st);
+}
+
+void xmpp_stream_destroy_transport(xmpp_stream *st) { st->t->destroy(st->tctx); }
+
+session *xmpp_stream_session(xmpp_stream *st) { return st->s; }
+bool xmpp_stream_closing(const xmpp_stream *st) { return st->closing; }
+bool xmpp_stream_secure(const xmpp_stream *st) { return st->secure; }
+void xmpp_stream_set_secure(xmpp_stream *st, bool secure) { st->secure = secure; }
+const char *xmpp_stream_peer(const xmpp_stream *st) { return st->peer; }
+
+static void send_header(xmpp_stream *st, const char *to)
+{
+    unsigned char rnd[12];
+    char id[32];
+    RAND_bytes(rnd, sizeof rnd);
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+    st->t->header(st->tctx, id, st->s->domain, to, i18n_lang(st->s->lang[0] ? st->s->lang : NULL));
+    st->header_sent = true;
+}
+
+void xmpp_stream_close(xmpp_stream *st, const char *condition, const char *text)
+{
+    if (st->closing)
+        return;
+    if (condition) {
+        if (!st->header_sent)
+            send_header(st, NULL);
+        buf b;
+        buf_init(&b);
+        buf_printf(&b, "<stream:error><%s xmlns='" NS_STREAMS "'/>", condition);
+        if (text) {
+            buf_printf(&b, "<text xmlns='" NS_STREAMS "' xml:lang='%s'>", i18n_lang(st->s->lang));
+            xml_escape(&b, text, strlen(text), false);
+            buf_puts(&b, "</text>");
+        }
+        buf_puts(&b, "</stream:error>");
+        st_write(st, b.data, b.len);
+        buf_free(&b);
+    }
+    st->closing = true;
+    st->s->closing = true;
+    evtimer_del(st->timer);
+    st->input_off = true;
+    st->t->end(st->tctx, st->header_sent, condition != NULL);
+}
+
+void xmpp_stream_end(xmpp_stream *st) { xmpp_stream_close(st, NULL, NULL); }
+
+void xmpp_stream_parse_error(xmpp_stream *st, xstream_err kind, const char *detail)
+{
+    const char *cond = "not-well-formed";
+    const char *text = NULL;
+    switch (kind) {
+    case XS_ERR_XML:
+        break;
+    case XS_ERR_RESTRICTED:
+        cond = "restricted-xml";
+        break;
+    case XS_ERR_TOO_BIG:
+        cond = "policy-violation";
+        text = i18n(st->s->lang, T_TOO_BIG);
+        break;
+    case XS_ERR_DEPTH:
+        cond = "policy-violation";
+        text = i18n(st->s->lang, T_TOO_DEEP);
+        break;
+    }
+    log_info("%s: %s%s%s: closing stream: %s (%s)", st->t->name, st->peer, st->s->full ? " " : "",
+             st->s->full ? st->s->full : "", cond, detail ? detail : "");
+    xmpp_stream_close(st, cond, text);
+}
+
+/* ---- features ---- */
+
+static bool tls_offerable(const xmpp_stream *st)
+{
+    return !st->secure && st->t->starttls && config_current()->tls != TLS_OFF && tls_available();
+}
+
+static void send_features(xmpp_stream *st)
+{
+    const config *cfg = config_current();
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<stream:features>");
+    if (!st->authed) {
+        if (tls_offerable(st))
+            buf_puts(&b, cfg->tls == TLS_REQUIRED
+                             ? "<starttls xmlns='" NS_TLS "'><required/></starttls>"
+                             : "<starttls xmlns='" NS_TLS "'/>");
+        if (st->secure || cfg->tls != TLS_REQUIRED)
+            buf_puts(&b, "<mechanisms xmlns='" NS_SASL "'><mechanism>PLAIN</mechanism></mechanisms>");
+    } else {
+        buf_puts(&b, "<bind xmlns='" NS_BIND "'/>"
+                     "<session xmlns='" NS_SESSION "'><optional/></session>");
+    }
+    buf_puts(&b, "</stream:features>");
+    st_write(st, b.data, b.len);
+    buf_free(&b);
+}
+
+/* ---- stream header ---- */
+
+void xmpp_stream_open_refused(xmpp_stream *st, const char *to, const char *lang,
+                              const char *condition)
+{
+    if (st->closing)
+        return;
+    if (lang && strlen(lang) < sizeof st->s->lang)
+        strcpy(st->s->lang, lang);
+
+    /* Learn the domain first so that even an error header says who we are. */
+    char *domain = to ? jid_nameprep(to) : NULL;
+    bool served = domain && router_serves(domain);
+    if (served && !st->s->domain)
+        st->s->domain = strdup(domain);
+    if (!st->header_sent)
+        send_header(st, NULL);
+    free(domain);
+    xmpp_stream_close(st, condition, NULL);
+}
+
+void xmpp_stream_open(xmpp_stream *st, const char *to, const char *version, const char *lang)
+{
+    if (st->closing)
+        return;
+    if (lang && strlen(lang) < sizeof st->s->lang)
+        strcpy(st->s->lang, lang);
+
+    char *domain = to ? jid_nameprep(to) : NULL;
+    bool served = domain && router_serves(domain);
+    if (served && !st->s->domain)
+        st->s->domain = strdup(domain);
+    if (!st->header_sent)
+        send_header(st, NULL);
+
+    if (!version || atoi(version) != 1) {
+        log_info("%s: %s: unsupported stream version '%s'", st->t->name, st->peer,
+                 version ? version : "");
+        xmpp_stream_close(st, "unsupported-version", i18n(st->s->lang, T_VERSION));
+    } else if (!served) {
+        log_info("%s: %s: stream to domain '%s' that is not served", st->t->name, st->peer,
+                 to ? to : "");
+        xmpp_stream_close(st, "host-unknown", NULL);
+    } else if (strcmp(domain, st->s->domain)) {
+        log_info("%s: %s: restarted stream changed domain to '%s'", st->t->name, st->peer, domain);
+        xmpp_stream_close(st, "host-unknown", NULL);
+    } else {
+        send_features(st);
+    }
+    free(domain);
+}
+
+/* ---- SASL PLAIN ---- */
+
+typedef struct auth_req {
+    uint64_t sid;
+    worker *w;
+    char *node;
+} auth_req;
+
+static void sasl_failure(xmpp_stream *st, const char *condition)
+{
+    char out[160];
+    snprintf(out, sizeof out, "<failure xmlns='" NS_SASL "'><%s/></failure>", condition);
+    st_write_str(st, out);
+    if (!strcmp(condition, "not-authorized") && ++st->auth_failures >= MAX_AUTH_FAILURES) {
+        log_info("%s: %s: too many failed authentication attempts", st->t->name, st->peer);
+        xmpp_stream_close(st, "policy-violation", i18n(st->s->lang, T_TOO_MANY_AUTH));
+    }
+}
+
+static void auth_done(void *arg, dir_auth_result r)
+{
+    auth_req *a = arg;
+    session *s = session_find(a->w, a->sid);
+    if (!s || s->closing) {
+        free(a->node);
+        free(a);
+        return;
+    }
+    xmpp_stream *st = s->conn;
+    st->auth_pending = false;
+    metrics_auth(r == DIR_AUTH_OK);
+    if (r == DIR_AUTH_OK) {
+        s->node = a->node;
+        a->node = NULL;
+        size_t n = strlen(s->node) + strlen(s->domain) + 2;
+        s->bare = malloc(n);
+        snprintf(s->bare, n, "%s@%s", s->node, s->domain);
+        st->authed = true;
+        st->header_sent = false;
+        st->counted = true;
+        metrics_session_add(st->t->metric, s->domain, 1);
+        log_info("%s: %s authenticated from %s", st->t->name, s->bare, st->peer);
+        st_write_str(st, "<success xmlns='" NS_SASL "'/>");
+        /* The client starts a new stream. */
+        if (st->t->restart)
+            st->t->restart(st->tctx);
+    } else if (r == DIR_AUTH_FAILED) {
+        log_info("%s: authentication of %s@%s from %s failed: not-authorized", st->t->name, a->node,
+                 s->domain, st->peer);
+        sasl_failure(st, "not-authorized");
+    } else {
+        log_warn("%s: authentication of %s@%s from %s failed: directory unavailable", st->t->name,
+                 a->node, s->domain, st->peer);
+        sasl_failure(st, "temporary-auth-failure");
+    }
+    free(a->node);
+    free(a);
+    /* Stanzas that arrived during the check, then what waits in the
+     * transport (pipelining). */
+    if (!st->paused) {
+        st->paused++;
+        ops_resume(s);
+    } else {
+        update_input(st);
+    }
+}
+
+static void sasl_plain(xmpp_stream *st, const char *b64)
+{
+    char *authzid = NULL, *authcid = NULL, *password = NULL;
+    if (sasl_plain_decode(b64, strlen(b64), &authzid, &authcid, &password) != SASL_PLAIN_OK) {
+        log_info("%s: %s: malformed SASL PLAIN message", st->t->name, st->peer);
+        metrics_auth(false);
+        sasl_failure(st, "malformed-request");
+        return;
+    }
+    /* authcid is the uid, or uid@domain for clients that send the JID. */
+    char *at = strrchr(authcid, '@');
+    char *node = NULL;
+    bool ok = true;
+    if (at) {
+        *at = 0;
+        char *d = jid_nameprep(at + 1);
+        ok = d && !strcmp(d, st->s->domain);
+        free(d);
+    }
+    if (ok)
+        node = jid_nodeprep(authcid);
+    if (ok && node && *authzid) {
+        char bare[2 * JID_PART_MAX + 2];
+        snprintf(bare, sizeof bare, "%s@%s", node, st->s->domain);
+        jid z;
+        ok = jid_parse(authzid, &z) == 0 && !z.resource && z.node &&
+             !strcmp(z.node, node) && !strcmp(z.domain, st->s->domain);
+        if (jid_parse(authzid, &z) == 0)
+            jid_clear(&z);
+        if (!ok) {
+            log_info("%s: %s: authzid '%s' is not %s", st->t->name, st->peer, authzid, bare);
+            metrics_auth(false);
+            sasl_failure(st, "invalid-authzid");
+            goto out;
+        }
+    }
+    if (!ok || !node) {
+        log_info("%s: authentication of '%s' from %s failed: not a user of %s", st->t->name,
+                 authcid, st->peer, st->s->domain);
+        metrics_auth(false);
+        sasl_failure(st, "not-authorized");
+        goto out;
+    }
+    auth_req *a = malloc(sizeof *a);
+    a->sid = st->s->id;
+    a->w = st->s->w;
+    a->node = node;
+    node = NULL;
+    st->auth_pending = true;
+    update_input(st);   /* nothing may come before the answer */
+    directory_auth(a->w, a->node, st->s->domain, password, auth_done, a);
+out:
+    free(node);
+    if (password) {
+        explicit_bzero(password, strlen(password));
+        free(password);
+    }
+    free(authzid);
+    free(authcid);
+}
+
+static void handle_sasl(xmpp_stream *st, xnode *el)
+{
+    const config *cfg = config_current();
+    if (st->auth_pending) {
+        sasl_failure(st, "aborted");
+        return;
+    }
+    if (!strcmp(el->name, "abort")) {
+        st->awaiting_response = false;
+        sasl_failure(st, "aborted");
+        return;
+    }
+    if (!st->secure && cfg->tls == TLS_REQUIRED) {
+        log_info("%s: %s: refusing authentication without TLS (plucs/tls=required)", st->t->name,
+                 st->peer);
+        sasl_failure(st, "encryption-required");
+        return;
+    }
+    char *text = xnode_text(el);
+    if (!strcmp(el->name, "auth")) {
+        const char *mech = xnode_attr(el, "mechanism");
+        if (!mech || strcmp(mech, "PLAIN")) {
+            sasl_failure(st, "invalid-mechanism");
+        } else if (!text || !*text) {
+            st->awaiting_response = true;   /* PLAIN with an empty challenge */
+            st_write_str(st, "<challenge xmlns='" NS_SASL "'/>");
+        } else {
+            sasl_plain(st, text);
+        }
+    } else if (!strcmp(el->name, "response") && st->awaiting_response) {
+        st->awaiting_response = false;
+        sasl_plain(st, text ? text : "");
+    } else {
+        sasl_failure(st, "malformed-request");
+    }
+    if (text) {
+        explicit_bzero(text, strlen(text));
+        free(text);
+    }
+}
+
+/* ---- stanzas ---- */
+
+static void handle_bind(xmpp_stream *st, xnode *iq, xnode *bind)
+{
+    session *s = st->s;
+    const char *type = xnode_attr(iq, "type");
+    if (!type || strcmp(type, "set")) {
+        session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "bad-request", NULL));
+        return;
+    }
+    if (s->bound) {
+        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "not-allowed", NULL));
+        return;
+    }
+    char *want = NULL, *res = NULL;
+    xnode *r = xnode_child(bind, "resource", NS_BIND);
+    if (r)
+        want = xnode_text(r);
+    if (want && *want) {
+        res = jid_resourceprep(want);
+        if (!res) {
+            session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "bad-request",
+                                                    i18n(s->lang, T_BAD_RESOURCE)));
+            free(want);
+            return;
+        }
+    }
+    free(want);
+    if (session_bind(s, res) != 0) {
+        session_send_free(s, stanza_error_reply(iq, ERR_WAIT, "internal-server-error", NULL));
+        free(res);
+        return;
+    }
+    free(res);
+    log_info("%s: %s bound from %s", st->t->name, s->full, st->peer);
+    evtimer_del(st->timer);
+    xnode *reply = iq_result(iq);
+    xnode_set_attr(reply, "from", NULL);
+    xnode *j = xnode_add_child(xnode_add_child(reply, "bind", NS_BIND), "jid", NS_BIND);
+    xnode_add_text(j, s->full, strlen(s->full));
+    session_send_free(s, reply);
+    module_run_bound(s);
+}
+
+void xmpp_stream_stanza(xmpp_stream *st, xnode *el)
+{
+    if (st->closing) {
+        xnode_free(el);
+        return;
+    }
+    if (st->paused || st->auth_pending) {
+        /* Processed in order once the session resumes. */
+        el->next = NULL;
+        if (st->held_last)
+            st->held_last->next = el;
+        else
+            st->held = el;
+        st->held_last = el;
+        return;
+    }
+    handle_stanza(st, el);
+}
+
+static void handle_stanza(xmpp_stream *st, xnode *el)
+{
+    if (!st->authed) {
+        if (!strcmp(el->ns, NS_TLS) && !strcmp(el->name, "starttls")) {
+            if (!tls_offerable(st)) {
+                st_write_str(st, "<failure xmlns='" NS_TLS "'/>");
+                xmpp_stream_close(st, NULL, NULL);
+            } else {
+                st_write_str(st, "<proceed xmlns='" NS_TLS "'/>");
+                st->secure = true;
+                st->header_sent = false;
+                st->t->starttls(st->tctx);
+            }
+        } else if (!strcmp(el->ns, NS_SASL)) {
+            handle_sasl(st, el);
+        } else {
+            log_info("%s: %s: <%s/> before authentication", st->t->name, st->peer, el->name);
+            xmpp_stream_close(st, "not-authorized", NULL);
+        }
+        xnode_free(el);
+        return;
+    }
+    char kind = strcmp(el->ns, NS_CLIENT) ? 0 : stanza_kind(el);
+    if (!kind) {
+        log_info("%s: %s: unsupported stanza <%s xmlns='%s'/>", st->t->name, st->peer, el->name,
+                 el->ns);
+        xmpp_stream_close(st, "unsupported-stanza-type", NULL);
+        xnode_free(el);
+        return;
+    }
+    if (kind == 'i') {
+        xnode *bind = xnode_child(el, "bind", NS_BIND);
+        if (bind) {
+            handle_bind(st, el, bind);
+            xnode_free(el);
+            return;
+        }
+    }
+    if (!st->s->bound) {
+        if (kind == 'i')
+            session_send_free(st->s, stanza_error_reply(el, ERR_AUTH, "not-authorized",
+                                                        i18n(st->s->lang, T_BIND_FIRST)));
+        xnode_free(el);
+        return;
+    }
+    metrics_stanza_routed(st->t->metric);
+    router_from_session(st->s, el);
+}
