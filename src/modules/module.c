@@ -126,6 +126,8 @@ void modules_init(void)
     mod_ping_init();
     mod_session_init();
     mod_presence_init();
+    mod_vcard_init();
+    mod_search_init();
     mod_roster_init();
     mod_offline_init();
 }

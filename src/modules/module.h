@@ -62,5 +62,7 @@ void mod_ping_init(void);
 void mod_disco_init(void);
 void mod_session_init(void);
 void mod_presence_init(void);
+void mod_vcard_init(void);
+void mod_search_init(void);
 
 #endif

@@ -1,0 +1,294 @@
+/* mod_vcard.c: vCards from the directory (XEP-0054 vcard-temp) and avatar
+ * hashes in presence (XEP-0153).
+ *
+ * A vCard get for one's own bare JID (or without 'to') or another account
+ * of one's own domain asks the directory thread for that account's entry
+ * (dir_query_account) and answers, on this worker, with the vCard built by
+ * vcard_build(). Accounts of other domains are answered exactly like
+ * unknown ones (item-not-found), so nothing can be harvested across
+ * domains. A vCard set is not-allowed: the directory is the source.
+ *
+ * Avatar: when a session is bound, the account's jpegPhoto is fetched once
+ * and its SHA-1 kept in a per-session slot; every available presence the
+ * session sends then carries <x xmlns='vcard-temp:x:update'><photo>HASH
+ * </photo></x> (an empty <photo/> when there is no photo), replacing what
+ * the client put there. While the hash is unknown nothing is added; if the
+ * session's broadcast presence went out in that window, it is sent again
+ * once the hash is known, as XEP-0153 does on an avatar change. Fetching
+ * one's own vCard refreshes the hash too. */
+#include "modules/module.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/i18n.h"
+#include "core/log.h"
+#include "directory/dir_query.h"
+#include "modules/vcard_build.h"
+#include "router/router.h"
+#include "xmpp/jid.h"
+#include "xmpp/stanza.h"
+
+#define VCARD_MAX_PENDING 8     /* directory queries in flight per session */
+
+typedef enum { AVATAR_UNKNOWN = 0, AVATAR_KNOWN } avatar_state;
+
+/* Per-session slot. */
+typedef struct avatar {
+    avatar_state state;
+    char hash[41];              /* "" when the account has no photo */
+    unsigned pending;           /* vCard queries in flight */
+    xnode *held;                /* broadcast presence sent while unknown (copy) */
+} avatar;
+
+static int slot = -1;
+
+static void avatar_free(void *p)
+{
+    avatar *a = p;
+    xnode_free(a->held);
+    free(a);
+}
+
+static avatar *avatar_of(session *s)
+{
+    if (slot < 0)
+        return NULL;
+    if (!s->slots[slot])
+        s->slots[slot] = calloc(1, sizeof(avatar));
+    return s->slots[slot];
+}
+
+/* A stanza error with a text in the requester's language. */
+static xnode *error_text(session *s, const xnode *iq, const char *type, const char *cond,
+                         text_id text)
+{
+    const char *lang = xnode_attr(iq, "xml:lang");
+    if (!lang || !*lang)
+        lang = s->lang;
+    xnode *r = stanza_error_reply(iq, type, cond, i18n(lang, text));
+    xnode *e = r ? xnode_child(r, "error", NULL) : NULL;
+    xnode *t = e ? xnode_child(e, "text", NS_STANZAS) : NULL;
+    if (t)
+        xnode_set_attr(t, "xml:lang", i18n_lang(lang));
+    return r;
+}
+
+/* ---- presence: the update element ---- */
+
+/* Replaces every vcard-temp:x:update child of st with ours. */
+static void put_update(xnode *st, const char *hash)
+{
+    xnode *c = xnode_first_element(st);
+    while (c) {
+        xnode *n = xnode_next_element(c);
+        if (!strcmp(c->name, "x") && !strcmp(c->ns, NS_VCARD_UPDATE)) {
+            xnode_unlink(c);
+            xnode_free(c);
+        }
+        c = n;
+    }
+    xnode *x = xnode_add_child(st, "x", NS_VCARD_UPDATE);
+    xnode *photo = xnode_add_child(x, "photo", NS_VCARD_UPDATE);
+    if (*hash)
+        xnode_add_text(photo, hash, strlen(hash));
+}
+
+static hook_result avatar_outbound(session *s, xnode *st)
+{
+    if (stanza_kind(st) != 'p')
+        return HOOK_CONTINUE;
+    const char *type = xnode_attr(st, "type");
+    bool broadcast = !xnode_attr(st, "to");
+    avatar *a = avatar_of(s);
+    if (!a)
+        return HOOK_CONTINUE;
+    if (type) {
+        if (broadcast && !strcmp(type, "unavailable")) {
+            xnode_free(a->held);
+            a->held = NULL;
+        }
+        return HOOK_CONTINUE;
+    }
+    if (a->state == AVATAR_KNOWN) {
+        put_update(st, a->hash);
+    } else if (broadcast) {
+        xnode_free(a->held);
+        a->held = xnode_copy(st);
+    }
+    return HOOK_CONTINUE;
+}
+
+/* Records the hash; a broadcast presence held while it was unknown goes out
+ * again, now with the update element (through the ordinary path). */
+static void avatar_known(session *s, avatar *a, const char *hash)
+{
+    bool changed = a->state != AVATAR_KNOWN || strcmp(a->hash, hash) != 0;
+    a->state = AVATAR_KNOWN;
+    snprintf(a->hash, sizeof a->hash, "%s", hash);
+    xnode *held = a->held;
+    a->held = NULL;
+    if (held && changed && s->available && !s->closing)
+        router_from_session(s, held);       /* takes ownership */
+    else
+        xnode_free(held);
+}
+
+/* The hash of entry r's photo ("" for none); -1 when it cannot be computed. */
+static int photo_hash(const dir_record *r, char out[41])
+{
+    const dir_attr *p = dir_record_attr(r, "jpegPhoto");
+    out[0] = '\0';
+    if (!p || p->nvalues == 0 || p->values[0].len == 0)
+        return 0;
+    return vcard_photo_hash(p->values[0].data, p->values[0].len, out);
+}
+
+/* ---- asynchronous answers ---- */
+
+typedef struct vq {
+    worker *w;
+    uint64_t sid;
+    xnode *iq;                  /* the request; NULL for the bind-time fetch */
+    bool own;                   /* the session's own account */
+} vq;
+
+static void vq_free(void *p)
+{
+    vq *q = p;
+    xnode_free(q->iq);
+    free(q);
+}
+
+static void photo_done(void *arg, const dir_query_result *res)
+{
+    vq *q = arg;
+    session *s = session_find(q->w, q->sid);
+    avatar *a = s && !s->closing ? avatar_of(s) : NULL;
+    char hash[41];
+    if (a && res->status == DIR_QUERY_OK && photo_hash(&res->records[0], hash) == 0)
+        avatar_known(s, a, hash);
+    else if (a && res->status == DIR_QUERY_NOT_FOUND)
+        avatar_known(s, a, "");
+    /* unavailable: stays unknown; the next own vCard fetch may fill it */
+    vq_free(q);
+}
+
+static void vcard_done(void *arg, const dir_query_result *res)
+{
+    vq *q = arg;
+    session *s = session_find(q->w, q->sid);
+    if (!s || s->closing) {
+        vq_free(q);
+        return;
+    }
+    avatar *a = avatar_of(s);
+    if (a && a->pending)
+        a->pending--;
+    switch (res->status) {
+    case DIR_QUERY_OK: {
+        const char *to = xnode_attr(q->iq, "to");
+        char *uid = NULL;
+        if (to) {
+            jid j;
+            if (jid_parse(to, &j) == 0) {
+                uid = j.node ? strdup(j.node) : NULL;
+                jid_clear(&j);
+            }
+        }
+        xnode *r = iq_result(q->iq);
+        xnode_append(r, vcard_build(&res->records[0], uid ? uid : s->node));
+        free(uid);
+        session_send_free(s, r);
+        char hash[41];
+        if (q->own && a && photo_hash(&res->records[0], hash) == 0)
+            avatar_known(s, a, hash);
+        break;
+    }
+    case DIR_QUERY_NOT_FOUND:
+        session_send_free(s, stanza_error_reply(q->iq, ERR_CANCEL, "item-not-found", NULL));
+        break;
+    default:
+        session_send_free(s, error_text(s, q->iq, ERR_WAIT, "internal-server-error",
+                                        T_DIRECTORY_BUSY));
+        break;
+    }
+    vq_free(q);
+}
+
+/* ---- the iq handler and hooks ---- */
+
+static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
+{
+    const char *type = xnode_attr(iq, "type");
+    if (strcmp(payload->name, "vCard") != 0) {
+        session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "bad-request", NULL));
+        return;
+    }
+    if (type && !strcmp(type, "set")) {
+        log_info("vcard: %s tried to change a vCard; the directory is the source", s->bare);
+        session_send_free(s, error_text(s, iq, ERR_CANCEL, "not-allowed", T_VCARD_READONLY));
+        return;
+    }
+    /* Whose vCard: none or one's own bare JID, or an account of one's own
+     * domain. The server's own JID has no vCard. */
+    const char *to = xnode_attr(iq, "to");
+    char *node = NULL;
+    bool found = true;
+    if (to) {
+        jid j;
+        if (jid_parse(to, &j) != 0 || !j.node || j.resource || strcmp(j.domain, s->domain) != 0) {
+            found = false;
+        } else {
+            node = strdup(j.node);
+            found = node != NULL;
+        }
+        jid_clear(&j);
+    }
+    if (!found) {
+        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "item-not-found", NULL));
+        return;
+    }
+    avatar *a = avatar_of(s);
+    vq *q = calloc(1, sizeof *q);
+    if (!q || (a && a->pending >= VCARD_MAX_PENDING)) {
+        free(q);
+        free(node);
+        session_send_free(s, stanza_error_reply(iq, ERR_WAIT, "resource-constraint", NULL));
+        return;
+    }
+    q->w = s->w;
+    q->sid = s->id;
+    q->iq = xnode_copy(iq);
+    q->own = !node || !strcmp(node, s->node);
+    if (a)
+        a->pending++;
+    dir_query_account(s->w, node ? node : s->node, s->domain, vcard_attrs(), vcard_done,
+                      vq_free, q);
+    free(node);
+}
+
+static void avatar_bound(session *s)
+{
+    vq *q = calloc(1, sizeof *q);
+    if (!q || !avatar_of(s)) {
+        free(q);
+        return;
+    }
+    q->w = s->w;
+    q->sid = s->id;
+    q->own = true;
+    static const char *const photo[] = { "jpegPhoto", NULL };
+    dir_query_account(s->w, s->node, s->domain, photo, photo_done, vq_free, q);
+}
+
+void mod_vcard_init(void)
+{
+    slot = module_slot_register(avatar_free);
+    module_register_iq(NS_VCARD, vcard_iq);
+    module_add_feature(NS_VCARD);
+    module_hook_bound(avatar_bound);
+    module_hook_outbound(avatar_outbound);
+}
