@@ -79,6 +79,8 @@ static void reload(void)
     config_set_current(nc);
     listeners_apply(main_base, nc);
     directory_reconfigure(nc);
+    if (old->roster_scope != nc->roster_scope)
+        router_config_changed(old);
     log_info("reload: registry '%s' applied", registry_path);
 }
 

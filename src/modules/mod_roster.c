@@ -76,12 +76,18 @@ static xnode *personal_item(const store_roster_item *it)
 
 /* ---- pushes ---- */
 
-void roster_push_node(const char *user, const xnode *item, int64_t version)
+xnode *roster_push_iq(const char *user, const xnode *item, int64_t version)
 {
-    route_ref refs[ROUTES_MAX_RESOURCES];
-    size_t n = routes_lookup(user, refs, ROUTES_MAX_RESOURCES);
-    if (!n)
-        return;
+    if (version < 0) {
+        acct *a = acct_find(user);
+        version = 0;
+        if (a) {
+            pthread_mutex_lock(&a->lock);
+            version = a->version;
+            pthread_mutex_unlock(&a->lock);
+            acct_release(a);
+        }
+    }
     char ver[64], id[32];
     version_string(ver, sizeof ver, user, version);
     snprintf(id, sizeof id, "push%lu", __atomic_add_fetch(&push_id, 1, __ATOMIC_RELAXED));
@@ -91,6 +97,16 @@ void roster_push_node(const char *user, const xnode *item, int64_t version)
     xnode *q = xnode_add_child(iq, "query", NS_ROSTER);
     xnode_set_attr(q, "ver", ver);
     xnode_append(q, xnode_copy(item));
+    return iq;
+}
+
+void roster_push_node(const char *user, const xnode *item, int64_t version)
+{
+    route_ref refs[ROUTES_MAX_RESOURCES];
+    size_t n = routes_lookup(user, refs, ROUTES_MAX_RESOURCES);
+    if (!n)
+        return;
+    xnode *iq = roster_push_iq(user, item, version);
     for (size_t i = 0; i < n; i++)
         if (refs[i].interested)
             router_deliver_ref(&refs[i], xnode_copy(iq));
@@ -137,6 +153,7 @@ static void roster_get(session *s, const xnode *iq, const xnode *q)
     pthread_mutex_lock(&a->lock);
     version_string(ver, sizeof ver, s->bare, a->version);
     routes_set_interested(s->bare, s->id);
+    s->interested = true;
     const char *want = xnode_attr(q, "ver");
     xnode *r = iq_result(iq);
     if (!want || strcmp(want, ver)) {

@@ -64,6 +64,8 @@ static session_hook bound_hooks[MAX_HOOKS];
 static size_t nbound;
 static session_hook ended_hooks[MAX_HOOKS];
 static size_t nended;
+static snapshot_hook snap_hooks[MAX_HOOKS];
+static size_t nsnap;
 static void (*slot_free[SESSION_SLOTS])(void *);
 static int nslots;
 
@@ -71,6 +73,15 @@ void module_hook_outbound(outbound_hook fn) { if (nout < MAX_HOOKS) out_hooks[no
 void module_hook_inbound(inbound_hook fn) { if (nin < MAX_HOOKS) in_hooks[nin++] = fn; }
 void module_hook_bound(session_hook fn) { if (nbound < MAX_HOOKS) bound_hooks[nbound++] = fn; }
 void module_hook_ended(session_hook fn) { if (nended < MAX_HOOKS) ended_hooks[nended++] = fn; }
+
+void module_hook_snapshot(snapshot_hook fn) { if (nsnap < MAX_HOOKS) snap_hooks[nsnap++] = fn; }
+
+void module_run_snapshot(const struct dir_snapshot *old, const struct config *old_cfg,
+                         const struct dir_snapshot *snap)
+{
+    for (size_t i = 0; i < nsnap; i++)
+        snap_hooks[i](old, old_cfg, snap);
+}
 
 hook_result module_run_outbound(session *s, xnode *st)
 {
@@ -120,7 +131,7 @@ void module_slots_free(session *s)
 void modules_init(void)
 {
     nhandlers = nfeatures = 0;
-    nout = nin = nbound = nended = 0;
+    nout = nin = nbound = nended = nsnap = 0;
     nslots = 0;
     mod_disco_init();
     mod_ping_init();
@@ -130,6 +141,7 @@ void modules_init(void)
     mod_search_init();
     mod_roster_init();
     mod_offline_init();
+    mod_live_init();
 }
 
 void modules_thread_exit(void)

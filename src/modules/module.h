@@ -41,6 +41,15 @@ void module_hook_outbound(outbound_hook fn);
 void module_hook_inbound(inbound_hook fn);
 void module_hook_bound(session_hook fn);
 void module_hook_ended(session_hook fn);
+/* On every worker after it installed a new directory snapshot (old may be
+ * NULL), or after a reload changed the configuration (old == snap). */
+struct dir_snapshot;
+struct config;
+typedef void (*snapshot_hook)(const struct dir_snapshot *old, const struct config *old_cfg,
+                              const struct dir_snapshot *snap);
+void module_hook_snapshot(snapshot_hook fn);
+void module_run_snapshot(const struct dir_snapshot *old, const struct config *old_cfg,
+                         const struct dir_snapshot *snap);
 hook_result module_run_outbound(session *s, xnode *st);
 hook_result module_run_inbound(session *s, xnode *st);
 void module_run_bound(session *s);
@@ -62,6 +71,7 @@ void mod_ping_init(void);
 void mod_disco_init(void);
 void mod_session_init(void);
 void mod_presence_init(void);
+void mod_live_init(void);
 void mod_vcard_init(void);
 void mod_search_init(void);
 

@@ -98,8 +98,10 @@ void roster_subscription(const char *user, const char *contact, roster_op op, co
  * to every interested resource of user. */
 void roster_push(const char *user, const store_roster_item *item, const char *contact,
                  int64_t version);
-/* The same with a ready <item/> (shared items on directory changes). */
+/* The same with a ready <item/>. version < 0: the account's current one. */
 void roster_push_node(const char *user, const xnode *item, int64_t version);
+/* The push iq itself (to send to one session). */
+xnode *roster_push_iq(const char *user, const xnode *item, int64_t version);
 
 /* Is contact in user's shared roster (directory)? */
 bool roster_is_shared(const char *user_bare, const char *contact_bare);

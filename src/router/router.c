@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "modules/module.h"
 #include "modules/presence.h"
+#include "router/policy.h"
 #include "router/routes.h"
 #include "xmpp/jid.h"
 #include "xmpp/stanza.h"
@@ -31,9 +33,24 @@ static void snap_install(void *arg)
     snap_job *j = arg;
     dir_snapshot *old = snaps[j->worker];
     snaps[j->worker] = j->snap;
+    /* Sessions catch up with what changed (rosters, presence, accounts). */
+    module_run_snapshot(old, config_current(), j->snap);
     if (old)
         dir_snapshot_unref(old);
     free(j);
+}
+
+static void cfg_changed(void *arg)
+{
+    const dir_snapshot *s = router_snapshot();
+    if (s)
+        module_run_snapshot(s, arg, s);
+}
+
+void router_config_changed(const config *old)
+{
+    for (int i = 0; i < nsnaps && worker_get(i); i++)
+        worker_post(worker_get(i), cfg_changed, (void *)old);
 }
 
 static void snap_drop(void *arg)
@@ -142,11 +159,17 @@ static void deliver_to(const route_ref *r, xnode *st)
         worker_post_drop(worker_get(r->worker), deliver_run, deliver_drop, d);
 }
 
+static __thread bool server_generated;   /* errors the server itself answers */
+
 void router_bounce(const xnode *st, const char *type, const char *condition, const char *text)
 {
     xnode *r = stanza_error_reply(st, type, condition, text);
-    if (r)
+    if (r) {
+        bool was = server_generated;
+        server_generated = true;   /* an error reply is never filtered */
         router_route(r);
+        server_generated = was;
+    }
 }
 
 /* ---- local delivery (RFC 6121 §8.5) ---- */
@@ -250,6 +273,8 @@ void router_route(xnode *st)
         xnode_free(st);
     } else if (!to.node) {
         /* Server-generated traffic to the server itself: nothing to do. */
+        xnode_free(st);
+    } else if (!server_generated && !policy_allows(router_snapshot(), st, kind, &to)) {
         xnode_free(st);
     } else {
         route_local(st, &to, kind);

@@ -35,6 +35,10 @@ bool router_serves(const char *domain);
  * loop turn). */
 const dir_snapshot *router_snapshot(void);
 
+/* After a reload: every worker re-checks its sessions against the new
+ * configuration (roster scope, labels). old stays valid (configs are kept). */
+void router_config_changed(const config *old);
+
 /* Set up per-worker state and hook into the directory's snapshots. */
 void router_init(int nworkers);
 void router_shutdown(void);

@@ -44,6 +44,7 @@ struct session {
     char *full;                 /* bare/resource once bound */
     bool bound;
     bool available;             /* sent available presence */
+    bool interested;            /* requested the roster: gets pushes */
     int priority;
     bool closing;
     char lang[16];              /* the stream's xml:lang, "" when none */
