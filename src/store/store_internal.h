@@ -53,7 +53,7 @@ int64_t store_now_ms(void);
 
 /* ---- the SQLite side (store_sqlite.c) ---- */
 
-#define STORE_STMT_CACHE 32
+#define STORE_STMT_CACHE 64
 
 struct store_db {
     sqlite3 *db;

@@ -41,6 +41,24 @@ static const char *const migrations[] = {
     "  stanza TEXT NOT NULL"
     ");"
     "CREATE INDEX offline_user ON offline (user, id);",
+    /* 1 -> 2: private XML (XEP-0049), blocklists (XEP-0191), last logout (XEP-0012) */
+    "CREATE TABLE private_xml ("
+    "  user TEXT NOT NULL,"
+    "  ns TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  xml TEXT NOT NULL,"
+    "  PRIMARY KEY (user, ns, name)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE blocklist ("
+    "  user TEXT NOT NULL,"
+    "  item TEXT NOT NULL,"
+    "  PRIMARY KEY (user, item)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE last_activity ("
+    "  user TEXT PRIMARY KEY NOT NULL,"
+    "  stamp INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT ''"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

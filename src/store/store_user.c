@@ -19,6 +19,9 @@ static store_status user_forget_exec(store_req *r, store_db *d)
         "DELETE FROM roster_version WHERE user = ?1",
         "DELETE FROM pending_in WHERE user = ?1",
         "DELETE FROM offline WHERE user = ?1",
+        "DELETE FROM private_xml WHERE user = ?1",
+        "DELETE FROM blocklist WHERE user = ?1",
+        "DELETE FROM last_activity WHERE user = ?1",
     };
     user_req *q = (user_req *)r;
     if (!q->user || !*q->user) {

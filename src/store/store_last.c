@@ -1,0 +1,139 @@
+/* store_last.c: the last logout of each account (table last_activity), for
+ * XEP-0012 last activity queries about users who are offline. One row per
+ * account, replaced at every logout. */
+#include "store/store_ctx.h"
+
+#include <stdlib.h>
+
+void store_last_free(store_last *l)
+{
+    if (!l)
+        return;
+    free(l->text);
+    free(l);
+}
+
+/* ---- set ---- */
+
+typedef struct {
+    store_ctx_done_req done;
+    char *user;
+    int64_t stamp;
+    char *text;
+} last_set_req;
+
+static store_status last_set_exec(store_req *r, store_db *d)
+{
+    last_set_req *q = (last_set_req *)r;
+    if (!store_ctx_user_ok(q->user, "last set"))
+        return STORE_ERROR;
+    sqlite3_stmt *st = store_db_stmt(d,
+        "INSERT INTO last_activity (user, stamp, status) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (user) DO UPDATE SET stamp = excluded.stamp, status = excluded.status");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_text(st, 1, q->user);
+    sqlite3_bind_int64(st, 2, q->stamp);
+    store_bind_text(st, 3, q->text ? q->text : "");
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return store_db_fail(d, "last set");
+    q->done.value = 1;
+    return STORE_OK;
+}
+
+static void last_set_free(store_req *r)
+{
+    last_set_req *q = (last_set_req *)r;
+    store_ctx_release(&q->done.ctx);
+    free(q->user);
+    free(q->text);
+    free(q);
+}
+
+static const store_op last_set_op = {
+    "last set", last_set_exec, store_ctx_done_deliver, last_set_free,
+};
+
+void store_last_set(worker *reply_to, const char *user, int64_t stamp, const char *text,
+                    store_done_fn cb, void *arg, store_arg_free_fn arg_free)
+{
+    last_set_req *q = store_xcalloc(1, sizeof *q);
+    store_ctx_init(&q->done.ctx, &last_set_op, reply_to, arg, arg_free);
+    q->done.cb = cb;
+    q->user = store_xstrdup(user);
+    q->stamp = stamp;
+    q->text = store_xstrdup(text);
+    store_submit(&q->done.ctx.base);
+}
+
+/* ---- get ---- */
+
+typedef struct {
+    store_ctx_req ctx;
+    store_last_fn cb;
+    char *user;
+    store_last *res;
+} last_get_req;
+
+static store_status last_get_exec(store_req *r, store_db *d)
+{
+    last_get_req *q = (last_get_req *)r;
+    if (!store_ctx_user_ok(q->user, "last get"))
+        return STORE_ERROR;
+    sqlite3_stmt *st = store_db_stmt(d, "SELECT stamp, status FROM last_activity WHERE user = ?1");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_text(st, 1, q->user);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    if (rc != SQLITE_ROW)
+        return store_db_fail(d, "last get");
+    q->res->stamp = sqlite3_column_int64(st, 0);
+    q->res->text = store_column_strdup(st, 1);
+    return STORE_OK;
+}
+
+static void last_get_free(store_req *r)
+{
+    last_get_req *q = (last_get_req *)r;
+    store_ctx_release(&q->ctx);
+    store_last_free(q->res);
+    free(q->user);
+    free(q);
+}
+
+static void last_get_deliver(store_req *r)
+{
+    last_get_req *q = (last_get_req *)r;
+    store_last *res = q->res;
+    q->res = NULL;
+    res->status = r->status;
+    if (res->status != STORE_OK) {
+        res->stamp = 0;
+        free(res->text);
+        res->text = NULL;
+    }
+    if (!res->text)
+        res->text = store_xstrdup("");
+    if (q->cb)
+        q->cb(store_ctx_take_arg(&q->ctx), res);
+    else
+        store_last_free(res);
+    last_get_free(r);
+}
+
+static const store_op last_get_op = {
+    "last get", last_get_exec, last_get_deliver, last_get_free,
+};
+
+void store_last_get(worker *reply_to, const char *user, store_last_fn cb, void *arg,
+                    store_arg_free_fn arg_free)
+{
+    last_get_req *q = store_xcalloc(1, sizeof *q);
+    store_ctx_init(&q->ctx, &last_get_op, reply_to, arg, arg_free);
+    q->cb = cb;
+    q->user = store_xstrdup(user);
+    q->res = store_xcalloc(1, sizeof *q->res);
+    store_submit(&q->ctx.base);
+}
