@@ -462,3 +462,40 @@ def test_directory_down_answers_wait(plucsd, client, ldap_outage):
     t, cond, _, _ = error_of(vcard_iq(c, kind="set"))
     assert cond == "not-allowed"
     assert c.is_connected()
+
+
+def test_avatar_hash_arrives_late(plucsd, client, ldap_outage):
+    """The directory is down when carol binds: her initial presence goes out
+    without an update element; once the hash is known (her own vCard fetch
+    after the directory is back), the presence is sent again with it."""
+    want = hashlib.sha1(carol_photo()).hexdigest()
+    b = login(client, "bob", plucsd)
+    got = collect_presence(b)
+    b.send_presence()
+    r, cond = H.raw_auth(plucsd.port, "carol", H.password("carol"))
+    try:
+        assert cond == "success"
+        start = plucsd.log_size()
+        ldap_outage.stop()
+        assert plucsd.wait_log("directory: (lost connection|cannot reach)", 15, start)
+        assert r.open_stream(to="a.test") is not None
+        r.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+               "<resource>late</resource></bind></iq>")
+        assert r.read_until(rb"<iq[^>]*id=['\"]b1['\"]")
+        r.send("<presence/>")
+        p = wait_presence(b, got, "carol@a.test/late")
+        assert p is not None, "carol's initial presence did not reach bob"
+        assert photo_hashes(p) == [], ET.tostring(p.xml)
+        start = plucsd.log_size()
+        ldap_outage.start()
+        assert plucsd.wait_log("directory: (reconnected|connected) to", 40, start), \
+            plucsd.log()[-3000:]
+        got.clear()
+        r.send("<iq type='get' id='v1'><vCard xmlns='vcard-temp'/></iq>")
+        m = r.read_until(rb"<iq[^>]*id=['\"]v1['\"].*?</iq>", timeout=10)
+        assert m and b"<BINVAL>" in m.group(0), m and m.group(0)[:300]
+        p = wait_presence(b, got, "carol@a.test/late", lambda p: photo_hashes(p))
+        assert p is not None, "no presence with the hash after it became known"
+        assert photo_hashes(p) == [want]
+    finally:
+        r.close()
