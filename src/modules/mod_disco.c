@@ -1,13 +1,29 @@
 /* mod_disco.c: XEP-0030 service discovery on the server JID: identity
- * server/im and the features modules registered. Items are empty until
- * services (MUC...) exist. A bare JID query answers the account identity. */
+ * server/im and the features modules registered (the same answer for the
+ * XEP-0115 caps node, see caps.h). Items are empty until services (MUC...)
+ * exist. A bare JID query answers the account identity. */
+#include "modules/caps.h"
+#include "modules/disco.h"
 #include "modules/module.h"
 #include "xmpp/stanza.h"
 
 #include <string.h>
 
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+xnode *disco_server_info(void)
+{
+    xnode *q = xnode_new("query", NS_DISCO_INFO);
+    xnode *id = xnode_add_child(q, "identity", NS_DISCO_INFO);
+    xnode_set_attr(id, "category", "server");
+    xnode_set_attr(id, "type", "im");
+    xnode_set_attr(id, "name", "PLUCS");
+    xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_INFO);
+    xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_ITEMS);
+    size_t n;
+    const char *const *f = module_features(&n);
+    for (size_t i = 0; i < n; i++)
+        xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
+    return q;
+}
 
 static void disco_info(session *s, const xnode *iq, const xnode *payload)
 {
@@ -16,31 +32,27 @@ static void disco_info(session *s, const xnode *iq, const xnode *payload)
         session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "feature-not-implemented", NULL));
         return;
     }
-    if (xnode_attr(payload, "node")) {
+    const char *to = xnode_attr(iq, "to");
+    bool account = to && strchr(to, '@');
+    const char *node = xnode_attr(payload, "node");
+    if (node && (account || !caps_node_is_current(node))) {
         session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "item-not-found", NULL));
         return;
     }
-    const char *to = xnode_attr(iq, "to");
-    bool account = to && strchr(to, '@');
     xnode *r = iq_result(iq);
+    if (!account) {
+        /* also for the entity capabilities node (XEP-0115 §6.2) */
+        xnode *q = disco_server_info();
+        xnode_set_attr(q, "node", node);
+        xnode_append(r, q);
+        session_send_free(s, r);
+        return;
+    }
     xnode *q = xnode_add_child(r, "query", NS_DISCO_INFO);
     xnode *id = xnode_add_child(q, "identity", NS_DISCO_INFO);
-    if (account) {
-        xnode_set_attr(id, "category", "account");
-        xnode_set_attr(id, "type", "registered");
-    } else {
-        xnode_set_attr(id, "category", "server");
-        xnode_set_attr(id, "type", "im");
-        xnode_set_attr(id, "name", "PLUCS");
-    }
+    xnode_set_attr(id, "category", "account");
+    xnode_set_attr(id, "type", "registered");
     xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_INFO);
-    if (!account) {
-        xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_ITEMS);
-        size_t n;
-        const char *const *f = module_features(&n);
-        for (size_t i = 0; i < n; i++)
-            xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
-    }
     session_send_free(s, r);
 }
 

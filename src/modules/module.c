@@ -1,6 +1,7 @@
 /* module.c: the iq handler table and feature list (see module.h). Filled
  * once at start-up and read-only afterwards, so workers read it unlocked. */
 #include "modules/module.h"
+#include "modules/everyday.h"
 #include "modules/presence.h"
 #include "modules/roster.h"
 #include "modules/tjob.h"
@@ -136,6 +137,12 @@ void modules_init(void)
     mod_disco_init();
     mod_ping_init();
     mod_session_init();
+    mod_blocking_init();   /* first: its inbound hook decides whether a stanza arrives at all */
+    mod_version_init();
+    mod_time_init();
+    mod_last_init();
+    mod_private_init();
+    mod_caps_init();
     mod_presence_init();
     mod_vcard_init();
     mod_search_init();
@@ -152,6 +159,7 @@ void modules_thread_exit(void)
 
 void modules_shutdown(void)
 {
+    mod_blocking_shutdown();
     nhandlers = nfeatures = 0;
     nout = nin = nbound = nended = 0;
 }

@@ -1,0 +1,337 @@
+/* block_cache.c: the process-wide table of online accounts' blocklists
+ * (see blocklist.h). A chained hash table keyed by bare JID, grown by
+ * doubling; one mutex for the table and every list in it. Lists are small
+ * (at most BLOCKLIST_MAX items) and matched linearly with their parsed JIDs
+ * kept next to the strings. */
+#include "modules/blocklist.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct block_item {
+    char *str;        /* prepared JID as text */
+    jid j;
+} block_item;
+
+struct block_list {
+    block_list *next;            /* hash chain */
+    char *bare;
+    int refs;
+    bool loaded;
+    block_item *items;
+    size_t n, cap;
+    block_waiter *waiters;
+    size_t nwaiters;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static block_list **buckets;
+static size_t nbuckets, count;
+static atomic_size_t nonempty;   /* lists with at least one item */
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+static size_t hash(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void grow(void)
+{
+    size_t nb = nbuckets ? nbuckets * 2 : 64;
+    block_list **t = xcalloc(nb, sizeof *t);
+    for (size_t i = 0; i < nbuckets; i++) {
+        block_list *b = buckets[i];
+        while (b) {
+            block_list *next = b->next;
+            size_t k = hash(b->bare) & (nb - 1);
+            b->next = t[k];
+            t[k] = b;
+            b = next;
+        }
+    }
+    free(buckets);
+    buckets = t;
+    nbuckets = nb;
+}
+
+static block_list *find(const char *bare)
+{
+    if (!nbuckets)
+        return NULL;
+    for (block_list *b = buckets[hash(bare) & (nbuckets - 1)]; b; b = b->next)
+        if (!strcmp(b->bare, bare))
+            return b;
+    return NULL;
+}
+
+static void list_clear(block_list *b)
+{
+    if (b->n)
+        atomic_fetch_sub(&nonempty, 1);
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->items[i].str);
+        jid_clear(&b->items[i].j);
+    }
+    b->n = 0;
+}
+
+static void list_free(block_list *b)
+{
+    list_clear(b);
+    free(b->items);
+    free(b->waiters);
+    free(b->bare);
+    free(b);
+}
+
+static int item_index(const block_list *b, const char *str)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (!strcmp(b->items[i].str, str))
+            return (int)i;
+    return -1;
+}
+
+/* Appends str (already known absent); false when it is not a JID. */
+static bool item_append(block_list *b, const char *str)
+{
+    jid j;
+    if (jid_parse(str, &j) != 0)
+        return false;
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 8;
+        b->items = realloc(b->items, b->cap * sizeof *b->items);
+        if (!b->items)
+            abort();
+    }
+    if (b->n == 0)
+        atomic_fetch_add(&nonempty, 1);
+    b->items[b->n].str = xstrdup(str);
+    b->items[b->n].j = j;
+    b->n++;
+    return true;
+}
+
+block_list *block_cache_acquire(const char *bare, bool *created)
+{
+    pthread_mutex_lock(&lock);
+    block_list *b = find(bare);
+    *created = !b;
+    if (!b) {
+        if (count + 1 > nbuckets)
+            grow();
+        b = xcalloc(1, sizeof *b);
+        b->bare = xstrdup(bare);
+        size_t k = hash(bare) & (nbuckets - 1);
+        b->next = buckets[k];
+        buckets[k] = b;
+        count++;
+    }
+    b->refs++;
+    pthread_mutex_unlock(&lock);
+    return b;
+}
+
+void block_cache_release(block_list *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&lock);
+    if (--b->refs == 0) {
+        block_list **pp = &buckets[hash(b->bare) & (nbuckets - 1)];
+        while (*pp != b)
+            pp = &(*pp)->next;
+        *pp = b->next;
+        count--;
+        list_free(b);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+bool block_cache_wait(block_list *b, int worker, uint64_t sid)
+{
+    pthread_mutex_lock(&lock);
+    bool wait = !b->loaded;
+    if (wait) {
+        b->waiters = realloc(b->waiters, (b->nwaiters + 1) * sizeof *b->waiters);
+        if (!b->waiters)
+            abort();
+        b->waiters[b->nwaiters].worker = worker;
+        b->waiters[b->nwaiters].sid = sid;
+        b->nwaiters++;
+    }
+    pthread_mutex_unlock(&lock);
+    return wait;
+}
+
+bool block_cache_loaded(block_list *b)
+{
+    pthread_mutex_lock(&lock);
+    bool l = b->loaded;
+    pthread_mutex_unlock(&lock);
+    return l;
+}
+
+block_waiter *block_cache_install(const char *bare, char *const *items, size_t n,
+                                  size_t *nwaiters)
+{
+    block_waiter *w = NULL;
+    *nwaiters = 0;
+    pthread_mutex_lock(&lock);
+    block_list *b = find(bare);
+    if (b && !b->loaded) {
+        for (size_t i = 0; i < n; i++)
+            if (item_index(b, items[i]) < 0)
+                item_append(b, items[i]);
+        b->loaded = true;
+        w = b->waiters;
+        *nwaiters = b->nwaiters;
+        b->waiters = NULL;
+        b->nwaiters = 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return w;
+}
+
+static bool list_blocks(const block_list *b, const jid *addr)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (blocklist_item_matches(&b->items[i].j, addr))
+            return true;
+    return false;
+}
+
+bool block_cache_blocks(block_list *b, const jid *addr)
+{
+    if (!b || !block_cache_any())
+        return false;
+    pthread_mutex_lock(&lock);
+    bool r = list_blocks(b, addr);
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+bool block_cache_bare_blocks(const char *bare, const jid *addr)
+{
+    if (!block_cache_any())
+        return false;
+    pthread_mutex_lock(&lock);
+    block_list *b = find(bare);
+    bool r = b && list_blocks(b, addr);
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+bool block_cache_any(void) { return atomic_load_explicit(&nonempty, memory_order_relaxed) > 0; }
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **block_cache_items(block_list *b, size_t *n)
+{
+    pthread_mutex_lock(&lock);
+    char **v = xcalloc(b->n, sizeof *v);
+    for (size_t i = 0; i < b->n; i++)
+        v[i] = xstrdup(b->items[i].str);
+    *n = b->n;
+    pthread_mutex_unlock(&lock);
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+size_t block_cache_count_after_add(block_list *b, char *const *items, size_t n)
+{
+    pthread_mutex_lock(&lock);
+    size_t total = b->n;
+    for (size_t i = 0; i < n; i++) {
+        bool dup = item_index(b, items[i]) >= 0;
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = !strcmp(items[k], items[i]);
+        total += !dup;
+    }
+    pthread_mutex_unlock(&lock);
+    return total;
+}
+
+char **block_cache_add(block_list *b, char *const *items, size_t n, size_t *nadded)
+{
+    char **added = xcalloc(n, sizeof *added);
+    *nadded = 0;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n; i++)
+        if (item_index(b, items[i]) < 0 && item_append(b, items[i]))
+            added[(*nadded)++] = xstrdup(items[i]);
+    pthread_mutex_unlock(&lock);
+    return added;
+}
+
+char **block_cache_remove(block_list *b, char *const *items, size_t n, size_t *nremoved)
+{
+    pthread_mutex_lock(&lock);
+    size_t cap = n ? n : b->n;
+    char **removed = xcalloc(cap, sizeof *removed);
+    *nremoved = 0;
+    if (n == 0) {
+        for (size_t i = 0; i < b->n; i++)
+            removed[(*nremoved)++] = xstrdup(b->items[i].str);
+        list_clear(b);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            int k = item_index(b, items[i]);
+            if (k < 0)
+                continue;
+            removed[(*nremoved)++] = b->items[k].str;   /* moves */
+            jid_clear(&b->items[k].j);
+            b->items[k] = b->items[--b->n];
+            if (b->n == 0)
+                atomic_fetch_sub(&nonempty, 1);
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return removed;
+}
+
+void block_cache_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void block_cache_shutdown(void)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < nbuckets; i++) {
+        while (buckets[i]) {
+            block_list *b = buckets[i];
+            buckets[i] = b->next;
+            list_free(b);
+        }
+    }
+    free(buckets);
+    buckets = NULL;
+    nbuckets = count = 0;
+    pthread_mutex_unlock(&lock);
+}
