@@ -12,7 +12,7 @@ PKGS    := libevent_core libevent_openssl libevent_pthreads expat ldap lber \
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
            -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lwslay -lpthread
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
 endif

@@ -164,6 +164,9 @@ static void fill(config *c, const registry *r)
     c->http_websocket_url = xstrdup(registry_get(r, "plucs/http/websocket/url"));
     c->http_addresses = split_words(registry_get(r, "plucs/http/address"));
     c->http_port = get_int(r, "plucs/http/port");
+    c->http_cors_origins = split_words(registry_get(r, "plucs/http/cors/origins"));
+    c->http_proxy_conffile = xstrdup(registry_get(r, "plucs/http/proxy/conffile"));
+    c->http_bind_inactivity = get_int(r, "plucs/http/bind/inactivity");
 
     c->s2s = get_bool(r, "plucs/s2s");
     c->s2s_certfile = xstrdup(registry_get(r, "plucs/s2s/certfile"));
@@ -256,6 +259,8 @@ void config_free(config *c)
     free(c->http_poll_url);
     free(c->http_websocket_url);
     strv_free(c->http_addresses);
+    strv_free(c->http_cors_origins);
+    free(c->http_proxy_conffile);
     free(c->s2s_certfile);
     strv_free(c->c2s_addresses);
     free(c->store);

@@ -48,6 +48,9 @@ typedef struct config {
     char *http_websocket_url;
     char **http_addresses;      /* NULL-terminated */
     int http_port;
+    char **http_cors_origins;   /* plucs/http/cors/origins, NULL-terminated */
+    char *http_proxy_conffile;  /* plucs/http/proxy/conffile */
+    int http_bind_inactivity;   /* plucs/http/bind/inactivity, seconds */
 
     bool s2s;
     char *s2s_certfile;

@@ -143,6 +143,17 @@ static const reg_var vars[] = {
     { "plucs/http/websocket/url", REG_URLPATH, "/xmpp-websocket/", 0, 0, NULL, 0,
       "URL path of the WebSocket endpoint",
       "URL-Pfad des WebSocket-Endpunkts" },
+    { "plucs/http/cors/origins", REG_STR, "*", 0, 0, NULL, 0,
+      "origins (e.g. https://www.example.com) allowed to use the XMPP URLs from browser pages, "
+      "space separated; * allows any, empty allows none",
+      "Ursprünge (z.B. https://www.example.com), deren Browser-Seiten die XMPP-URLs verwenden dürfen, "
+      "durch Leerzeichen getrennt; * erlaubt alle, leer keinen" },
+    { "plucs/http/bind/inactivity", REG_INT, "60", 2, 3600, NULL, 0,
+      "seconds a BOSH or polling session may go without a request before it ends",
+      "Sekunden, die eine BOSH- oder Polling-Sitzung ohne Anfrage bleiben darf, bevor sie endet" },
+    { "plucs/http/proxy/conffile", REG_PATH, "/etc/apache2/conf-available/plucs.conf", 0, 0, NULL, 0,
+      "where plucs writes the Apache reverse-proxy snippet while plucs/http/proxy is true",
+      "wohin plucs das Apache-Reverse-Proxy-Schnipsel schreibt, solange plucs/http/proxy true ist" },
     { "plucs/store", REG_STR, "sqlite:/var/lib/plucs/plucs.db", 0, 0, NULL, S,
       "where server-side data lives (offline messages, roster items, archives): sqlite:/absolute/path",
       "wo serverseitige Daten liegen (Offline-Nachrichten, Kontakte, Archive): sqlite:/absoluter/pfad" },

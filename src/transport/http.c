@@ -1,6 +1,769 @@
-/* http.c: placeholder. */
+/* http.c: HTTP/1.1 connections of the web listener, see http.h.
+ *
+ * Life of a connection: READING (http-parser fed from the bufferevent; the
+ * parser pauses itself at the end of each request, so pipelined bytes stay
+ * unparsed), then the request is routed: answered at once (metrics, errors,
+ * CORS preflight), handed to BOSH or polling (WAITING until http_reply()
+ * arrives through the worker's inbox), or upgraded to a WebSocket (the
+ * bufferevent then belongs to websocket.c). After an answer the parser
+ * resumes with whatever is buffered (keep-alive), or the connection closes
+ * once the answer is flushed (CLOSING). */
 #include "transport/http.h"
 
-void http_accept(worker *w, evutil_socket_t fd, const char *peer) { evutil_closesocket(fd); }
-void http_worker_shutdown(void) {}
-void http_worker_cleanup(void) {}
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <http_parser.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/idmap.h"
+#include "core/log.h"
+#include "transport/bosh.h"
+#include "transport/metrics.h"
+#include "transport/poll.h"
+#include "transport/transport.h"
+#include "transport/websocket.h"
+
+#define CLOSE_TIMEOUT 5
+#define WAIT_TIMEOUT 300         /* a BOSH/poll answer that never comes */
+#define MAX_OUTPUT (4u << 20)
+
+typedef enum { HC_READING, HC_WAITING, HC_CLOSING } hc_state;
+
+typedef struct http_conn {
+    uint64_t id;
+    worker *w;
+    struct bufferevent *bev;
+    http_parser parser;
+    hc_state state;
+    uint32_t serial;
+    char peer[64];
+    struct event *timer;       /* idle, request or wait timeout */
+    struct event *close_check; /* CLOSING: free once flushed */
+
+    /* the request being read */
+    bool started;              /* its first byte arrived */
+    bool complete;
+    int error;                 /* status to answer with instead (413, 431) */
+    size_t header_bytes;
+    buf url;
+    buf field, value;
+    bool in_value;
+    char *origin, *upgrade, *connection, *ws_key, *ws_version, *ws_protocol, *cookie, *expect;
+    buf body;
+    size_t body_limit;
+    bool keep_alive;
+    bool xmpp_path;            /* CORS headers apply */
+    bool head;                 /* HEAD: no body in the answer */
+} http_conn;
+
+static atomic_uint_fast64_t next_conn_id = 1;
+static __thread idmap conns;
+static __thread bool conns_ready;
+static http_parser_settings settings;
+
+static void hc_read(struct bufferevent *bev, void *arg);
+static void hc_event(struct bufferevent *bev, short what, void *arg);
+static void hc_close(http_conn *c);
+
+size_t http_body_limit(void)
+{
+    return (size_t)config_current()->max_stanza_size + HTTP_BODY_SLACK;
+}
+
+/* ---- lifetime ---- */
+
+static void req_clear(http_conn *c)
+{
+    free(c->origin);
+    free(c->upgrade);
+    free(c->connection);
+    free(c->ws_key);
+    free(c->ws_version);
+    free(c->ws_protocol);
+    free(c->cookie);
+    free(c->expect);
+    c->origin = c->upgrade = c->connection = c->ws_key = c->ws_version = c->ws_protocol = NULL;
+    c->cookie = c->expect = NULL;
+    buf_free(&c->url);
+    buf_free(&c->field);
+    buf_free(&c->value);
+    if (c->body.data)
+        explicit_bzero(c->body.data, c->body.len);   /* may hold a password */
+    buf_free(&c->body);
+    c->started = c->complete = c->in_value = c->xmpp_path = c->head = false;
+    c->error = 0;
+    c->header_bytes = 0;
+}
+
+static void hc_free(http_conn *c)
+{
+    idmap_del(&conns, c->id);
+    req_clear(c);
+    if (c->timer)
+        event_free(c->timer);
+    if (c->close_check)
+        event_free(c->close_check);
+    if (c->bev)
+        bufferevent_free(c->bev);
+    free(c);
+    transport_conn_closed();
+}
+
+static void set_timer(http_conn *c, int seconds)
+{
+    struct timeval tv = { seconds, 0 };
+    evtimer_add(c->timer, &tv);
+}
+
+static void hc_timeout(evutil_socket_t fd, short what, void *arg);
+
+static void hc_flushed(struct bufferevent *bev, void *arg)
+{
+    http_conn *c = arg;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        hc_free(c);
+}
+
+static void hc_close_check(evutil_socket_t fd, short what, void *arg) { hc_flushed(NULL, arg); }
+
+/* Closes once the answer is out; never frees right here. */
+static void hc_close(http_conn *c)
+{
+    if (c->state == HC_CLOSING)
+        return;
+    c->state = HC_CLOSING;
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_setcb(c->bev, NULL, hc_flushed, hc_event, c);
+    set_timer(c, CLOSE_TIMEOUT);
+    c->close_check = evtimer_new(worker_base(c->w), hc_close_check, c);
+    event_active(c->close_check, EV_TIMEOUT, 0);
+}
+
+/* ---- answers ---- */
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 426: return "Upgrade Required";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    }
+    return "Unknown";
+}
+
+/* The allowed origin to echo for this request, or NULL (no CORS headers). */
+static const char *cors_origin(const http_conn *c)
+{
+    if (!c->xmpp_path)
+        return NULL;
+    char **allowed = config_current()->http_cors_origins;
+    if (!allowed || !*allowed)
+        return NULL;
+    for (char **a = allowed; *a; a++) {
+        if (!strcmp(*a, "*"))
+            return "*";
+        if (c->origin && !strcasecmp(*a, c->origin))
+            return c->origin;
+    }
+    return NULL;
+}
+
+static void send_response(http_conn *c, int status, const char *ctype, const char *headers,
+                          const char *body, size_t len)
+{
+    if (c->state == HC_CLOSING)
+        return;
+    metrics_http_request(status);
+    bool keep = c->keep_alive && !transport_stopping();
+    if (status == 400 || status == 408 || status == 413 || status == 431 || status >= 500)
+        keep = false;
+    buf h;
+    buf_init(&h);
+    buf_printf(&h, "HTTP/1.1 %d %s\r\nServer: plucs\r\nCache-Control: no-store\r\n", status,
+               reason(status));
+    if (status != 204) {
+        buf_printf(&h, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                   ctype ? ctype : "text/xml; charset=utf-8", len);
+    }
+    const char *origin = cors_origin(c);
+    if (origin) {
+        buf_printf(&h, "Access-Control-Allow-Origin: %s\r\n", origin);
+        if (strcmp(origin, "*"))
+            buf_puts(&h, "Vary: Origin\r\n");
+    }
+    if (headers)
+        buf_puts(&h, headers);
+    buf_puts(&h, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add(out, h.data, h.len);
+    if (body && len && !c->head)
+        evbuffer_add(out, body, len);
+    buf_free(&h);
+    log_debug("http: %s: %d %s", c->peer, status, reason(status));
+    if (!keep) {
+        hc_close(c);
+        return;
+    }
+    /* Ready for the next request: it may already be buffered. */
+    req_clear(c);
+    c->state = HC_READING;
+    c->serial++;
+    http_parser_pause(&c->parser, 0);
+    set_timer(c, HTTP_IDLE_TIMEOUT);
+    bufferevent_enable(c->bev, EV_READ);
+}
+
+static void send_text(http_conn *c, int status, const char *headers, const char *text)
+{
+    send_response(c, status, "text/plain; charset=utf-8", headers, text, text ? strlen(text) : 0);
+}
+
+typedef struct reply_job {
+    http_ref ref;
+    int status;
+    char *headers;
+    char *body;
+    size_t len;
+} reply_job;
+
+static void reply_free(void *arg)
+{
+    reply_job *j = arg;
+    free(j->headers);
+    free(j->body);
+    free(j);
+}
+
+static void resume_reading(http_conn *c);
+
+static void reply_run(void *arg)
+{
+    reply_job *j = arg;
+    http_conn *c = conns_ready ? idmap_get(&conns, j->ref.conn) : NULL;
+    if (c && c->state == HC_WAITING && c->serial == j->ref.serial) {
+        send_response(c, j->status, NULL, j->headers, j->body, j->len);
+        if (c->state == HC_READING)
+            resume_reading(c);
+    }
+    reply_free(j);
+}
+
+void http_reply(const http_ref *ref, int status, const char *headers, char *body, size_t len)
+{
+    reply_job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort();
+    j->ref = *ref;
+    j->status = status;
+    j->headers = headers ? strdup(headers) : NULL;
+    j->body = body;
+    j->len = len;
+    worker *w = worker_get(ref->worker);
+    if (!w) {
+        reply_free(j);
+        return;
+    }
+    worker_post_drop(w, reply_run, reply_free, j);
+}
+
+/* ---- parser callbacks ---- */
+
+static http_conn *conn_of(http_parser *p) { return p->data; }
+
+static int count_header(http_conn *c, size_t len)
+{
+    c->header_bytes += len;
+    if (c->header_bytes > HTTP_MAX_HEADER) {
+        c->error = 431;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_message_begin(http_parser *p)
+{
+    http_conn *c = conn_of(p);
+    c->started = true;
+    set_timer(c, HTTP_REQUEST_TIMEOUT);
+    return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    http_conn *c = conn_of(p);
+    if (count_header(c, len))
+        return -1;
+    buf_append(&c->url, at, len);
+    return 0;
+}
+
+static void header_done(http_conn *c)
+{
+    if (!c->in_value)
+        return;
+    char **slot = NULL;
+    const char *f = c->field.data ? c->field.data : "";
+    if (!strcasecmp(f, "Origin"))
+        slot = &c->origin;
+    else if (!strcasecmp(f, "Upgrade"))
+        slot = &c->upgrade;
+    else if (!strcasecmp(f, "Connection"))
+        slot = &c->connection;
+    else if (!strcasecmp(f, "Sec-WebSocket-Key"))
+        slot = &c->ws_key;
+    else if (!strcasecmp(f, "Sec-WebSocket-Version"))
+        slot = &c->ws_version;
+    else if (!strcasecmp(f, "Sec-WebSocket-Protocol"))
+        slot = &c->ws_protocol;
+    else if (!strcasecmp(f, "Cookie"))
+        slot = &c->cookie;
+    else if (!strcasecmp(f, "Expect"))
+        slot = &c->expect;
+    if (slot) {
+        const char *v = c->value.data ? c->value.data : "";
+        if (*slot) {   /* repeated header: a comma-separated list */
+            char *joined;
+            if (asprintf(&joined, "%s, %s", *slot, v) < 0)
+                abort();
+            free(*slot);
+            *slot = joined;
+        } else {
+            *slot = strdup(v);
+        }
+    }
+    buf_reset(&c->field);
+    buf_reset(&c->value);
+    c->in_value = false;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    http_conn *c = conn_of(p);
+    if (count_header(c, len))
+        return -1;
+    header_done(c);
+    buf_append(&c->field, at, len);
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    http_conn *c = conn_of(p);
+    if (count_header(c, len))
+        return -1;
+    c->in_value = true;
+    buf_append(&c->value, at, len);
+    return 0;
+}
+
+/* The path without query; "" when there is none. */
+static void url_path(const http_conn *c, char *out, size_t outlen)
+{
+    const char *u = c->url.data ? c->url.data : "";
+    size_t n = strcspn(u, "?#");
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, u, n);
+    out[n] = 0;
+}
+
+/* Whether path is the configured url (which ends in '/'), with or without
+ * its trailing slash. */
+static bool path_is(const char *path, const char *url)
+{
+    if (!url || !*url)
+        return false;
+    size_t n = strlen(url);
+    if (!strcmp(path, url))
+        return true;
+    return n > 1 && url[n - 1] == '/' && strlen(path) == n - 1 && !strncmp(path, url, n - 1);
+}
+
+typedef enum { R_NONE, R_METRICS, R_BOSH, R_POLL, R_WS } route;
+
+static route route_of(const http_conn *c)
+{
+    char path[1024];
+    url_path(c, path, sizeof path);
+    const config *cfg = config_current();
+    if (!strcmp(path, "/metrics"))
+        return R_METRICS;
+    if (cfg->http_bind && path_is(path, cfg->http_bind_url))
+        return R_BOSH;
+    if (cfg->http_poll && path_is(path, cfg->http_poll_url))
+        return R_POLL;
+    if (cfg->http_websocket && path_is(path, cfg->http_websocket_url))
+        return R_WS;
+    return R_NONE;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    http_conn *c = conn_of(p);
+    header_done(c);
+    route r = route_of(c);
+    c->xmpp_path = r == R_BOSH || r == R_POLL || r == R_WS;
+    c->keep_alive = http_should_keep_alive(p);
+    c->body_limit = http_body_limit();
+    if (p->content_length != (uint64_t)-1 && p->content_length > c->body_limit &&
+        (p->flags & F_CONTENTLENGTH)) {
+        c->error = 413;
+        return -1;
+    }
+    if (c->expect && !strcasecmp(c->expect, "100-continue"))
+        evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    http_conn *c = conn_of(p);
+    if (c->body.len + len > c->body_limit) {
+        c->error = 413;
+        return -1;
+    }
+    buf_append(&c->body, at, len);
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    http_conn *c = conn_of(p);
+    c->complete = true;
+    http_parser_pause(p, 1);   /* one request at a time */
+    return 0;
+}
+
+/* ---- routing ---- */
+
+static http_ref ref_of(const http_conn *c)
+{
+    http_ref r = { worker_id(c->w), c->id, c->serial };
+    return r;
+}
+
+static bool list_has(const char *list, const char *word)
+{
+    if (!list)
+        return false;
+    size_t n = strlen(word);
+    for (const char *p = list; *p;) {
+        p += strspn(p, " \t,");
+        size_t len = strcspn(p, " \t,");
+        if (len == n && !strncasecmp(p, word, n))
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+static void ws_accept_key(const char *key, char out[64])
+{
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char in[128];
+    int n = snprintf(in, sizeof in, "%s%s", key, guid);
+    EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha1(), NULL);
+    EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
+}
+
+/* Returns true when the connection was handed over (no longer ours). */
+static bool upgrade_websocket(http_conn *c)
+{
+    if (c->parser.method != HTTP_GET) {
+        send_text(c, 405, "Allow: GET\r\n", "WebSocket only (GET with Upgrade: websocket)\n");
+        return false;
+    }
+    if (!c->upgrade || strcasecmp(c->upgrade, "websocket") || !list_has(c->connection, "upgrade")) {
+        send_text(c, 426, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n",
+                  "This is an XMPP over WebSocket endpoint (RFC 7395).\n");
+        return false;
+    }
+    if (!c->ws_version || strcmp(c->ws_version, "13")) {
+        send_text(c, 426, "Sec-WebSocket-Version: 13\r\n", "WebSocket version 13 is required\n");
+        return false;
+    }
+    if (!c->ws_key || strlen(c->ws_key) != 24) {
+        send_text(c, 400, NULL, "missing or invalid Sec-WebSocket-Key\n");
+        return false;
+    }
+    if (!list_has(c->ws_protocol, "xmpp")) {
+        log_info("http: %s: WebSocket without the xmpp sub-protocol refused", c->peer);
+        send_text(c, 400, NULL, "the xmpp sub-protocol (RFC 7395) is required\n");
+        return false;
+    }
+    if (c->origin && !cors_origin(c)) {
+        log_info("http: %s: WebSocket from origin '%s' refused (plucs/http/cors/origins)", c->peer,
+                 c->origin);
+        send_text(c, 403, NULL, "origin not allowed\n");
+        return false;
+    }
+    char accept[64];
+    ws_accept_key(c->ws_key, accept);
+    metrics_http_request(101);
+    evbuffer_add_printf(bufferevent_get_output(c->bev),
+                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+                        "Sec-WebSocket-Protocol: xmpp\r\n\r\n",
+                        accept);
+    struct bufferevent *bev = c->bev;
+    c->bev = NULL;
+    char peer[64];
+    snprintf(peer, sizeof peer, "%s", c->peer);
+    worker *w = c->w;
+    hc_free(c);
+    websocket_accept(w, bev, peer);
+    return true;
+}
+
+/* Returns true when c is no longer ours (handed over or freed). */
+static bool dispatch(http_conn *c)
+{
+    int method = c->parser.method;
+    c->head = method == HTTP_HEAD;
+    route r = route_of(c);
+    evtimer_del(c->timer);
+    switch (r) {
+    case R_METRICS: {
+        if (method != HTTP_GET && method != HTTP_HEAD) {
+            send_text(c, 405, "Allow: GET, HEAD\r\n", "method not allowed\n");
+            break;
+        }
+        buf b;
+        buf_init(&b);
+        metrics_render(&b);
+        send_response(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
+        buf_free(&b);
+        break;
+    }
+    case R_BOSH:
+    case R_POLL:
+        if (method == HTTP_OPTIONS) {
+            send_response(c, 204, NULL,
+                          "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
+                          "Access-Control-Allow-Headers: Content-Type\r\n"
+                          "Access-Control-Max-Age: 86400\r\n",
+                          NULL, 0);
+        } else if (method != HTTP_POST) {
+            send_text(c, 405, "Allow: POST, OPTIONS\r\n",
+                      r == R_BOSH ? "BOSH (XEP-0124/0206): POST a <body/>\n"
+                                  : "HTTP polling (XEP-0025): POST\n");
+        } else {
+            c->state = HC_WAITING;
+            set_timer(c, WAIT_TIMEOUT);
+            bufferevent_disable(c->bev, EV_READ);
+            http_ref ref = ref_of(c);
+            if (r == R_BOSH)
+                bosh_request(&ref, c->body.data ? c->body.data : "", c->body.len, c->peer);
+            else
+                poll_request(&ref, c->body.data ? c->body.data : "", c->body.len, c->cookie,
+                             c->peer);
+        }
+        break;
+    case R_WS:
+        if (method == HTTP_OPTIONS) {
+            send_response(c, 204, NULL, "Access-Control-Allow-Methods: GET, OPTIONS\r\n", NULL, 0);
+            break;
+        }
+        return upgrade_websocket(c);
+    case R_NONE:
+        send_text(c, 404, NULL, "not found\n");
+        break;
+    }
+    return false;
+}
+
+/* ---- input ---- */
+
+static void fail_request(http_conn *c, int status, const char *why)
+{
+    log_info("http: %s: %d %s (%s)", c->peer, status, reason(status), why);
+    /* A parse error leaves the request incomplete: answer and close. */
+    c->keep_alive = false;
+    send_text(c, status, NULL, why);
+}
+
+static void resume_reading(http_conn *c)
+{
+    hc_read(c->bev, c);
+}
+
+static void hc_read(struct bufferevent *bev, void *arg)
+{
+    http_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (c->state == HC_READING) {
+        size_t avail = evbuffer_get_length(in);
+        if (avail == 0)
+            break;
+        size_t n = avail < 16384 ? avail : 16384;
+        const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+        size_t used = http_parser_execute(&c->parser, &settings, data, n);
+        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+        if (e == HPE_PAUSED && c->complete) {
+            evbuffer_drain(in, used);
+            if (dispatch(c))
+                return;
+            continue;
+        }
+        if (e != HPE_OK || c->error) {
+            int status = c->error ? c->error : 400;
+            fail_request(c, status,
+                         status == 413   ? "request body too large\n"
+                         : status == 431 ? "request headers too large\n"
+                                         : http_errno_description(e));
+            return;
+        }
+        if (c->parser.upgrade) {   /* an Upgrade that is not a complete GET */
+            fail_request(c, 400, "unexpected upgrade\n");
+            return;
+        }
+        evbuffer_drain(in, used);
+        if (used < n)
+            break;
+    }
+}
+
+static void hc_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    http_conn *c = arg;
+    switch (c->state) {
+    case HC_CLOSING:
+        hc_free(c);
+        break;
+    case HC_WAITING:
+        log_warn("http: %s: no answer within %d s", c->peer, WAIT_TIMEOUT);
+        c->keep_alive = false;
+        send_text(c, 504, NULL, "no answer\n");
+        break;
+    case HC_READING:
+        if (c->started) {
+            log_info("http: %s: request not complete within %d s", c->peer, HTTP_REQUEST_TIMEOUT);
+            c->keep_alive = false;
+            send_text(c, 408, NULL, "request timeout\n");
+        } else {
+            log_debug("http: %s: idle, closing", c->peer);
+            hc_close(c);
+        }
+        break;
+    }
+}
+
+static void hc_event(struct bufferevent *bev, short what, void *arg)
+{
+    http_conn *c = arg;
+    if (c->state != HC_CLOSING)
+        log_debug("http: %s: connection %s", c->peer, (what & BEV_EVENT_EOF) ? "closed" : "error");
+    hc_free(c);
+}
+
+static void settings_init(void)
+{
+    static bool done;
+    if (done)
+        return;
+    http_parser_settings_init(&settings);
+    settings.on_message_begin = on_message_begin;
+    settings.on_url = on_url;
+    settings.on_header_field = on_header_field;
+    settings.on_header_value = on_header_value;
+    settings.on_headers_complete = on_headers_complete;
+    settings.on_body = on_body;
+    settings.on_message_complete = on_message_complete;
+    done = true;
+}
+
+void http_accept(worker *w, evutil_socket_t fd, const char *peer)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, settings_init);
+    if (!conns_ready) {
+        idmap_init(&conns);
+        conns_ready = true;
+    }
+    if (transport_stopping()) {
+        evutil_closesocket(fd);
+        return;
+    }
+    http_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        evutil_closesocket(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->id = atomic_fetch_add(&next_conn_id, 1);
+    c->w = w;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    c->timer = evtimer_new(worker_base(w), hc_timeout, c);
+    c->bev = bufferevent_socket_new(worker_base(w), fd, BEV_OPT_CLOSE_ON_FREE);
+    idmap_put(&conns, c->id, c);
+    transport_conn_opened();
+    bufferevent_setcb(c->bev, hc_read, NULL, hc_event, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    set_timer(c, HTTP_IDLE_TIMEOUT);
+    log_debug("http: %s connected (worker %d)", peer, worker_id(w));
+}
+
+static void each_conn(void (*fn)(http_conn *c))
+{
+    if (!conns_ready)
+        return;
+    size_t n = conns.count, k = 0;
+    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    for (size_t i = 0; i < conns.cap && k < n; i++)
+        if (idmap_live(&conns, i))
+            ids[k++] = conns.keys[i];
+    for (size_t i = 0; i < k; i++) {
+        http_conn *c = idmap_get(&conns, ids[i]);
+        if (c)
+            fn(c);
+    }
+    free(ids);
+}
+
+static void shutdown_conn(http_conn *c)
+{
+    if (c->state == HC_READING)
+        hc_close(c);
+    /* WAITING: the answer (a BOSH terminate) closes it, no keep-alive. */
+}
+
+void http_worker_shutdown(void) { each_conn(shutdown_conn); }
+
+void http_worker_cleanup(void)
+{
+    each_conn(hc_free);
+    if (conns_ready) {
+        idmap_free(&conns);
+        conns_ready = false;
+    }
+}

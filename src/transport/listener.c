@@ -12,8 +12,9 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "transport/c2s.h"
+#include "transport/http.h"
 
-typedef enum { L_C2S, L_C2S_TLS } listener_kind;
+typedef enum { L_C2S, L_C2S_TLS, L_HTTP } listener_kind;
 
 typedef struct listener {
     struct listener *next;
@@ -36,7 +37,10 @@ typedef struct accept_job {
 static void accept_run(void *arg)
 {
     accept_job *j = arg;
-    c2s_accept(worker_self(), j->fd, j->peer, j->kind == L_C2S_TLS);
+    if (j->kind == L_HTTP)
+        http_accept(worker_self(), j->fd, j->peer);
+    else
+        c2s_accept(worker_self(), j->fd, j->peer, j->kind == L_C2S_TLS);
     free(j);
 }
 
@@ -107,7 +111,7 @@ static int open_listener(struct event_base *base, listener *l)
     }
     evconnlistener_set_error_cb(l->ev, on_error);
     log_info("listening on [%s]:%d (%s)", l->addr, l->port,
-             l->kind == L_C2S ? "c2s" : "c2s direct TLS");
+             l->kind == L_C2S ? "c2s" : l->kind == L_HTTP ? "http" : "c2s direct TLS");
     return 0;
 }
 
@@ -145,6 +149,8 @@ int listeners_apply(struct event_base *base, const config *c)
         if (c->c2s_tls_port)
             failed += want(base, L_C2S_TLS, *a, c->c2s_tls_port, &fresh);
     }
+    for (char **a = c->http_addresses; a && *a; a++)
+        failed += want(base, L_HTTP, *a, c->http_port, &fresh);
     /* New ones are open; now close what the configuration dropped. */
     listener **pp = &listeners;
     while (*pp) {

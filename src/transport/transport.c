@@ -7,7 +7,9 @@
 #include "core/i18n.h"
 #include "core/worker.h"
 #include "router/session.h"
+#include "transport/bosh.h"
 #include "transport/http.h"
+#include "transport/poll.h"
 #include "transport/xmpp_stream.h"
 
 static __thread int worker_conns;     /* connections and sessions of this worker */
@@ -61,6 +63,8 @@ void transport_worker_cleanup(void)
 {
     worker *w = worker_self();
     sessions_each(w, free_one, NULL);
+    bosh_worker_cleanup();
+    poll_worker_cleanup();
     http_worker_cleanup();
     worker_stopping = false;
     if (stop_timer)

@@ -178,6 +178,7 @@ class Plucsd:
         self.dir = str(tmpdir)
         self.ldap = ldap
         self.port = free_port()
+        self.http_port = free_port()
         self.certfile = os.path.join(self.dir, "plucs.pem")
         if not os.path.exists(self.certfile):
             selfsigned(self.certfile, list(DOMAINS) + ["localhost"])
@@ -196,6 +197,7 @@ class Plucsd:
             "plucs/certfile": self.certfile,
             "plucs/c2s/address": "127.0.0.1",
             "plucs/c2s/port": str(self.port),
+            "plucs/http/port": str(self.http_port),
             "plucs/rundir": self.rundir,
             "plucs/store": "sqlite:" + os.path.join(self.dir, "plucs.db"),
             "plucs/threads": "2",
