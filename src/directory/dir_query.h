@@ -61,8 +61,9 @@ typedef struct dir_query_result {
 
 /* Runs on the requesting worker; res is borrowed (freed after the call).
  * When the worker is stopping and done cannot run, drop(arg) runs instead
- * (drop may be NULL). Exactly one of them runs, always later (never inside
- * the dir_query_* call). */
+ * (drop may be NULL). Exactly one of them runs, later (never inside the
+ * dir_query_* call), except when not even the answer can be allocated:
+ * then drop runs at once. */
 typedef void (*dir_query_done)(void *arg, const dir_query_result *res);
 
 /* ---- queries ---- */
