@@ -9,6 +9,7 @@
  * free UCR-style variable, because on a UCS host the file is UCR's own
  * base.conf and holds the variables of every other service. */
 #include "cli/cli.h"
+#include "cli/cli_apache.h"
 
 #include "core/config.h"
 #include "core/registry.h"
@@ -92,6 +93,7 @@ static int save_and_reload(registry *r, const char *path, const char *rundir)
         fprintf(stderr, "plucs: cannot write %s: %s\n", path, strerror(errno));
         return CLI_FAIL;
     }
+    apache_sync(path, false);   /* the Apache snippet follows the plucs/http variables */
     signal_daemon(rundir);
     return CLI_OK;
 }

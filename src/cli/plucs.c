@@ -2,6 +2,7 @@
  * --registry FILE (before or after the sub-command; $PLUCS_REGISTRY works
  * too), prints help, and hands the rest of the command line to the
  * sub-command's function (see cli.h). */
+#include "cli/cli_apache.h"
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -16,6 +17,7 @@ typedef struct {
 
 static const subcommand subcommands[] = {
     { "config", cli_config, "read, change and check the configuration registry" },
+    { "apache", cli_apache, "write or remove the Apache reverse-proxy snippet (plucs/http/proxy)" },
 };
 
 static void usage(FILE *out)

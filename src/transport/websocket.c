@@ -39,6 +39,8 @@ typedef struct ws {
     bool reading;
     bool closing;             /* our side ended: flush and go */
     bool bad_message;
+    bool close_pending;       /* send the close frame once the data is out */
+    xnode *pending;           /* the element of the message being parsed */
     time_t last_rx;
     struct event *ping_timer;
     struct event *close_timer;
@@ -46,11 +48,13 @@ typedef struct ws {
 } ws;
 
 static void ws_pump(ws *c);
+static void dispatch(ws *c, xnode *el);
 
 /* ---- lifetime ---- */
 
 static void ws_free(ws *c)
 {
+    xnode_free(c->pending);
     xmpp_stream_free(c->st);
     if (c->xs)
         xstream_free(c->xs);
@@ -129,10 +133,17 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     c->elements = 0;
     c->bad_message = false;
     xstream_feed(c->xs, (const char *)arg->msg, arg->msg_length);
-    if (!xmpp_stream_closing(c->st) && (c->elements != 1 || c->bad_message)) {
+    xnode *el = c->pending;
+    c->pending = NULL;
+    if (xmpp_stream_closing(c->st)) {
+        xnode_free(el);
+    } else if (c->elements != 1 || c->bad_message) {
+        xnode_free(el);
         log_info("websocket: %s: a message must hold exactly one complete element (RFC 7395)",
                  c->peer);
         xmpp_stream_close(c->st, "not-well-formed", NULL);
+    } else {
+        dispatch(c, el);
     }
 }
 
@@ -140,6 +151,7 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 
 static void xs_open(void *ud, const xnode *hdr, const char *default_ns) {}
 
+/* Only whole messages of exactly one element are acted on. */
 static void xs_stanza(void *ud, xnode *el)
 {
     ws *c = ud;
@@ -148,6 +160,11 @@ static void xs_stanza(void *ud, xnode *el)
         xnode_free(el);
         return;
     }
+    c->pending = el;
+}
+
+static void dispatch(ws *c, xnode *el)
+{
     if (!strcmp(el->name, "open") && !strcmp(el->ns, NS_FRAMING)) {
         xmpp_stream_open(c->st, xnode_attr(el, "to"), xnode_attr(el, "version"),
                          xnode_attr(el, "xml:lang"));
@@ -222,7 +239,7 @@ static void t_end(void *t, bool header_open, bool error)
     ws *c = t;
     static const char close_el[] = "<close xmlns='" NS_FRAMING "'/>";
     queue_text(c, close_el, sizeof close_el - 1);
-    wslay_event_queue_close(c->ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+    c->close_pending = true;   /* wslay sends control frames first */
     c->closing = true;
     c->reading = true;   /* keep reading: the peer's close frame */
     if (c->xs)
@@ -270,6 +287,11 @@ static void ws_pump(ws *c)
         wslay_event_recv(c->ctx);
     if (wslay_event_want_write(c->ctx))
         wslay_event_send(c->ctx);
+    if (c->close_pending && wslay_event_get_queued_msg_count(c->ctx) == 0) {
+        c->close_pending = false;
+        wslay_event_queue_close(c->ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+        wslay_event_send(c->ctx);
+    }
     depth--;
     if (!wslay_event_want_read(c->ctx) && !c->closing) {
         /* wslay gave up (protocol error, message too big): it queued the

@@ -145,7 +145,7 @@ class Bosh:
 class Poll:
     """XEP-0025 HTTP polling with a key sequence."""
 
-    def __init__(self, port, path="/http-poll/", host="127.0.0.1", keys=True, nkeys=20):
+    def __init__(self, port, path="/http-poll/", host="127.0.0.1", keys=True, nkeys=300):
         self.port, self.path, self.host = port, path, host
         self.id = "0"
         self.keys = []
