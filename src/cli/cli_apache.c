@@ -42,19 +42,22 @@ static void backend(const config *c, char *out, size_t len)
         snprintf(out, len, "%s:%d", a, c->http_port);
 }
 
-/* The URL as a ProxyPassMatch pattern: "/http-bind/" -> "^/http-bind/?$". */
-static void pattern(buf *b, const char *url)
+/* One URL, with and without its trailing slash, as ProxyPassMatch
+ * "^(/http-bind)/?$" "SCHEME://BACKEND$1/". The target needs the
+ * back-reference: without one, mod_proxy appends the whole request path. */
+static void proxy_line(buf *b, const char *url, const char *scheme, const char *be,
+                       const char *params)
 {
     size_t n = strlen(url);
     if (n > 1 && url[n - 1] == '/')
         n--;
-    buf_puts(b, "\"^");
+    buf_puts(b, "    ProxyPassMatch \"^(");
     for (size_t i = 0; i < n; i++) {
         if (strchr(".+*?()[]{}|\\^$", url[i]))
             buf_append(b, "\\", 1);
         buf_append(b, &url[i], 1);
     }
-    buf_puts(b, "/?$\"");
+    buf_printf(b, ")/?$\" \"%s://%s$1/\"%s\n", scheme, be, params);
 }
 
 void apache_snippet(const config *c, buf *b)
@@ -76,22 +79,18 @@ void apache_snippet(const config *c, buf *b)
     buf_puts(b, "<IfModule mod_proxy.c>\n    ProxyRequests Off\n");
     int n = 0;
     if (c->http_bind) {
-        buf_printf(b, "    # BOSH (XEP-0124/0206), plucs/http/bind/url\n    ProxyPassMatch ");
-        pattern(b, c->http_bind_url);
-        buf_printf(b, " \"http://%s%s\" timeout=120 ttl=60\n", be, c->http_bind_url);
+        buf_puts(b, "    # BOSH (XEP-0124/0206), plucs/http/bind/url\n");
+        proxy_line(b, c->http_bind_url, "http", be, " timeout=120 ttl=60");
         n++;
     }
     if (c->http_poll) {
-        buf_printf(b, "    # HTTP polling (XEP-0025), plucs/http/poll/url\n    ProxyPassMatch ");
-        pattern(b, c->http_poll_url);
-        buf_printf(b, " \"http://%s%s\" ttl=60\n", be, c->http_poll_url);
+        buf_puts(b, "    # HTTP polling (XEP-0025), plucs/http/poll/url\n");
+        proxy_line(b, c->http_poll_url, "http", be, " ttl=60");
         n++;
     }
     if (c->http_websocket) {
-        buf_printf(b, "    # XMPP over WebSocket (RFC 7395), plucs/http/websocket/url\n"
-                      "    ProxyPassMatch ");
-        pattern(b, c->http_websocket_url);
-        buf_printf(b, " \"ws://%s%s\"\n", be, c->http_websocket_url);
+        buf_puts(b, "    # XMPP over WebSocket (RFC 7395), plucs/http/websocket/url\n");
+        proxy_line(b, c->http_websocket_url, "ws", be, "");
         n++;
     }
     if (!n)
