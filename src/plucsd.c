@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/control.h"
 #include "core/log.h"
 #include "core/registry.h"
 #include "core/worker.h"
@@ -30,7 +31,15 @@ static char *pidfile;
 static struct event_base *main_base;
 
 static void report_start(void *ud, const char *line) { fprintf(stderr, "plucsd: %s\n", line); }
-static void report_reload(void *ud, const char *line) { log_err("reload: %s", line); }
+/* ud: the control socket's collector of the answer's lines, or NULL. */
+typedef struct reload_report { void (*fn)(void *ud, const char *line); void *ud; } reload_report;
+static void report_reload(void *ud, const char *line)
+{
+    log_err("reload: %s", line);
+    reload_report *r = ud;
+    if (r && r->fn)
+        r->fn(r->ud, line);
+}
 
 static int setup_tls(const config *c, bool at_start)
 {
@@ -57,13 +66,18 @@ static void worker_exit(void)
 
 static bool str_eq(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }
 
-static void reload(void)
+/* SIGHUP and the control socket's `reload`: the registry, then the directory
+ * changes held back by plucs/restart/listener=false (also when the registry
+ * is refused: those are independent). 0, or -1 when the registry is invalid. */
+static int reload(void (*report)(void *ud, const char *line), void *ud)
 {
-    config *nc = config_load(registry_path, report_reload, NULL);
+    reload_report rr = { report, ud };
+    config *nc = config_load(registry_path, report_reload, &rr);
     if (!nc) {
+        directory_apply_pending();
         log_err("reload: registry '%s' is invalid, keeping the running configuration",
                 registry_path);
-        return;
+        return -1;
     }
     const config *old = config_current();
     log_set_level(nc->loglevel);
@@ -77,18 +91,22 @@ static void reload(void)
     if (!str_eq(old->store, nc->store))
         log_warn("reload: plucs/store changed; it takes effect when plucsd restarts");
     config_set_current(nc);
-    listeners_apply(main_base, nc);
+    int failed = listeners_apply(main_base, nc);
+    if (failed && report)
+        report(ud, "some listeners could not be opened; see the log");
     directory_reconfigure(nc);
+    directory_apply_pending();
     if (old->roster_scope != nc->roster_scope)
         router_config_changed(old);
     log_info("reload: registry '%s' applied", registry_path);
+    return 0;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     if (sig == SIGHUP) {
         log_info("SIGHUP: reloading the registry");
-        reload();
+        reload(NULL, NULL);
     } else {
         log_warn("signal %d: shutting down", (int)sig);
         event_base_loopbreak(main_base);
@@ -180,6 +198,7 @@ int main(int argc, char **argv)
     if (failed) {
         log_crit("cannot open %d listener(s); not starting", failed);
     } else if (write_pidfile(cfg) == 0) {
+        control_start(main_base, cfg->rundir, reload);
         log_warn("plucsd started: %d worker thread(s), registry '%s'", n, registry_path);
         event_base_dispatch(main_base);
     }
@@ -188,6 +207,7 @@ int main(int argc, char **argv)
     listeners_close_all();
     workers_broadcast(c2s_worker_shutdown, NULL);
     workers_join();
+    control_stop();
     directory_stop();
     store_stop();
     workers_free();

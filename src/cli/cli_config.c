@@ -1,8 +1,8 @@
 /* cli_config.c: `plucs config`, the UCR look-alike: get, set (KEY=VALUE and
  * KEY?VALUE), unset, search [--verbose] [REGEX] and validate. A change is
  * validated completely before anything is written, written atomically, and
- * then a running plucsd is asked to reload (SIGHUP to the pid in
- * <plucs/rundir>/plucsd.pid).
+ * then a running plucsd is asked to reload (`reload` on its control socket
+ * <plucs/rundir>/control, else SIGHUP to the pid in <plucs/rundir>/plucsd.pid).
  *
  * Unknown keys: a key under plucs/ that is not in the variable table is a
  * typo and is refused ("unknown variable"); any other key is accepted as a
@@ -94,8 +94,10 @@ static int save_and_reload(registry *r, const char *path, const char *rundir)
         return CLI_FAIL;
     }
     apache_sync(path, false);   /* the Apache snippet follows the plucs/http variables */
-    signal_daemon(rundir);
-    return CLI_OK;
+    int asked = cli_reload_daemon(rundir);
+    if (asked == 0)
+        signal_daemon(rundir);
+    return asked < 0 ? CLI_FAIL : CLI_OK;
 }
 
 static int cmd_get(int argc, char **argv, const char *path)

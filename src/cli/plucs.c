@@ -18,6 +18,9 @@ typedef struct {
 static const subcommand subcommands[] = {
     { "config", cli_config, "read, change and check the configuration registry" },
     { "apache", cli_apache, "write or remove the Apache reverse-proxy snippet (plucs/http/proxy)" },
+    { "status", cli_status, "what the running plucsd serves: sessions, domains, directory (--json)" },
+    { "reload", cli_reload, "make the running plucsd re-read the registry and apply directory changes" },
+    { "explain", cli_explain, "what plucs/mod/filter allows between two users, or --matrix" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,305 @@
+/* control_status.c: the answer to `status` on the control socket. Session
+ * counts live in per-worker tables that only their own thread may read, so
+ * a status request posts one small job to every worker; each counts its
+ * sessions (all streams, authenticated ones per domain) into its own slot,
+ * and the last one to finish wakes the main thread through an event, which
+ * then adds up the slots and writes the `key: value` body. The rest
+ * (configuration, snapshot, pending directory changes) is read on the main
+ * thread from thread-safe sources. */
+#include "core/control.h"
+
+#include <event2/event.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/worker.h"
+#include "router/session.h"
+
+#if defined(__has_include)
+#if __has_include("core/version.h")
+#include "core/version.h"
+#endif
+#endif
+#ifndef PLUCS_VERSION
+#define PLUCS_VERSION "unknown"
+#endif
+
+/* The directory thread's connection state, for when src/directory offers
+ * it: true when the service connection is up; server is the URI in use (or
+ * last tried), error the last connection error ("" when none). Weak, so
+ * that status says "unknown" until the directory provides it. */
+bool directory_connection(char *server, size_t slen, char *error, size_t elen)
+    __attribute__((weak));
+
+typedef struct dom_count {
+    char *domain;
+    unsigned n;
+} dom_count;
+
+typedef struct worker_slot {
+    unsigned connections;      /* every session object: streams before auth too */
+    unsigned sessions;         /* authenticated */
+    dom_count *doms;           /* authenticated sessions by the stream's domain */
+    size_t ndoms;
+    bool answered;             /* false: the worker was stopping (dropped) */
+} worker_slot;
+
+struct control_status_job {
+    control_status_job *next;  /* jobs list (main thread) */
+    struct event *ev_done;
+    void (*done)(void *ud, const char *text);
+    void *ud;
+    bool cancelled;            /* main thread only */
+    int nslots;
+    worker_slot *slots;
+    atomic_int remaining;
+};
+
+static control_status_job *jobs;
+static struct timespec started_mono;
+static time_t started_wall;
+
+void control_status_started(void)
+{
+    clock_gettime(CLOCK_MONOTONIC, &started_mono);
+    started_wall = time(NULL);
+}
+
+static void job_free(control_status_job *j)
+{
+    for (control_status_job **p = &jobs; *p; p = &(*p)->next)
+        if (*p == j) {
+            *p = j->next;
+            break;
+        }
+    for (int i = 0; i < j->nslots; i++) {
+        for (size_t k = 0; k < j->slots[i].ndoms; k++)
+            free(j->slots[i].doms[k].domain);
+        free(j->slots[i].doms);
+    }
+    free(j->slots);
+    if (j->ev_done)
+        event_free(j->ev_done);
+    free(j);
+}
+
+static void job_one_done(control_status_job *j)
+{
+    if (atomic_fetch_sub(&j->remaining, 1) == 1)
+        event_active(j->ev_done, EV_TIMEOUT, 0);
+}
+
+static void dom_add(worker_slot *w, const char *domain)
+{
+    for (size_t i = 0; i < w->ndoms; i++)
+        if (strcmp(w->doms[i].domain, domain) == 0) {
+            w->doms[i].n++;
+            return;
+        }
+    dom_count *d = realloc(w->doms, (w->ndoms + 1) * sizeof *d);
+    if (!d)
+        return;
+    w->doms = d;
+    if ((d[w->ndoms].domain = strdup(domain))) {
+        d[w->ndoms].n = 1;
+        w->ndoms++;
+    }
+}
+
+static void count_one(session *s, void *ud)
+{
+    worker_slot *w = ud;
+    w->connections++;
+    if (s->bare && !s->closing) {
+        w->sessions++;
+        dom_add(w, s->domain ? s->domain : "?");
+    }
+}
+
+/* On a worker's thread. */
+static void count_on_worker(void *arg)
+{
+    control_status_job *j = arg;
+    worker *self = worker_self();
+    int id = self ? worker_id(self) : -1;
+    if (id >= 0 && id < j->nslots) {
+        worker_slot *w = &j->slots[id];
+        sessions_each(self, count_one, w);
+        w->answered = true;
+    }
+    job_one_done(j);
+}
+
+static void count_dropped(void *arg) { job_one_done(arg); }
+
+/* --- the body ---------------------------------------------------------------- */
+
+static int cmp_dom(const void *a, const void *b)
+{
+    return strcmp(((const dom_count *)a)->domain, ((const dom_count *)b)->domain);
+}
+
+static void render(control_status_job *j, buf *out)
+{
+    const config *c = config_current();
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    char when[64] = "";
+    struct tm tm;
+    if (gmtime_r(&started_wall, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    buf_printf(out, "version: %s\n", PLUCS_VERSION);
+    buf_printf(out, "pid: %ld\n", (long)getpid());
+    buf_printf(out, "started: %s\n", when);
+    buf_printf(out, "uptime: %lld\n", (long long)(now.tv_sec - started_mono.tv_sec));
+    buf_printf(out, "registry: %s\n", c && c->registry_path ? c->registry_path : "");
+    buf_printf(out, "workers: %d\n", j->nslots);
+
+    /* sessions: totals, per domain (sorted), per worker */
+    unsigned total = 0, conns = 0;
+    dom_count *all = NULL;
+    size_t nall = 0;
+    for (int i = 0; i < j->nslots; i++) {
+        worker_slot *w = &j->slots[i];
+        total += w->sessions;
+        conns += w->connections;
+        for (size_t k = 0; k < w->ndoms; k++) {
+            size_t m = 0;
+            while (m < nall && strcmp(all[m].domain, w->doms[k].domain) != 0)
+                m++;
+            if (m == nall) {
+                dom_count *g = realloc(all, (nall + 1) * sizeof *g);
+                if (!g)
+                    continue;
+                all = g;
+                all[nall].domain = w->doms[k].domain;     /* borrowed from the slot */
+                all[nall++].n = 0;
+            }
+            all[m].n += w->doms[k].n;
+        }
+    }
+    buf_printf(out, "sessions: %u\n", total);
+    buf_printf(out, "connections: %u\n", conns);
+
+    dir_snapshot *s = directory_snapshot();
+    /* every served domain gets a line, also with no session */
+    for (size_t i = 0; s && i < s->ndomains; i++) {
+        size_t m = 0;
+        while (m < nall && strcmp(all[m].domain, s->domains[i]) != 0)
+            m++;
+        if (m == nall) {
+            dom_count *g = realloc(all, (nall + 1) * sizeof *g);
+            if (!g)
+                continue;
+            all = g;
+            all[nall].domain = s->domains[i];
+            all[nall++].n = 0;
+        }
+    }
+    if (nall > 1)
+        qsort(all, nall, sizeof *all, cmp_dom);
+    for (size_t m = 0; m < nall; m++)
+        buf_printf(out, "sessions/domain/%s: %u\n", all[m].domain, all[m].n);
+    free(all);
+    for (int i = 0; i < j->nslots; i++) {
+        if (j->slots[i].answered)
+            buf_printf(out, "sessions/worker/%d: %u\n", i, j->slots[i].sessions);
+        else
+            buf_printf(out, "sessions/worker/%d: stopping\n", i);
+    }
+
+    buf_puts(out, "domains:");
+    for (size_t i = 0; s && i < s->ndomains; i++)
+        buf_printf(out, " %s", s->domains[i]);
+    buf_puts(out, "\n");
+
+    /* the directory */
+    if (directory_connection) {
+        char server[512] = "", error[512] = "";
+        bool up = directory_connection(server, sizeof server, error, sizeof error);
+        buf_printf(out, "directory/connected: %s\n", up ? "yes" : "no");
+        buf_printf(out, "directory/server: %s\n", server);
+        buf_printf(out, "directory/last_error: %s\n", error);
+    } else {
+        buf_puts(out, "directory/connected: unknown\n");
+    }
+    if (c && c->ldap_uris) {
+        buf_puts(out, "directory/servers:");
+        for (size_t i = 0; c->ldap_uris[i]; i++)
+            buf_printf(out, " %s", c->ldap_uris[i]);
+        buf_puts(out, "\n");
+    }
+    buf_printf(out, "directory/complete: %s\n", s && s->complete ? "yes" : "no");
+    buf_printf(out, "directory/snapshot: %llu\n", s ? (unsigned long long)s->serial : 0ULL);
+    buf_printf(out, "directory/accounts: %u\n", s ? s->naccounts : 0);
+    buf_printf(out, "directory/groups: %u\n", s ? s->ngroups : 0);
+    buf_printf(out, "directory/pending: %u\n", directory_pending_changes());
+    if (c) {
+        buf_printf(out, "restart/listener: %s\n", c->restart_listener ? "true" : "false");
+        buf_printf(out, "filter: %s\n", s ? (s->filter ? "on" : "off") : (c->filter ? "on" : "off"));
+        buf_printf(out, "filter/message_policy: %s\n", c->filter_message_allow ? "allow" : "deny");
+        buf_printf(out, "filter/presence_policy: %s\n", c->filter_presence_allow ? "allow" : "deny");
+    }
+    dir_snapshot_unref(s);
+}
+
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    control_status_job *j = arg;
+    if (!j->cancelled) {
+        buf out;
+        buf_init(&out);
+        render(j, &out);
+        j->done(j->ud, out.data ? out.data : "");
+        buf_free(&out);
+    }
+    job_free(j);
+}
+
+control_status_job *control_status_start(struct event_base *base,
+                                         void (*done)(void *ud, const char *text), void *ud)
+{
+    control_status_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->done = done;
+    j->ud = ud;
+    j->nslots = workers_count();
+    j->slots = calloc((size_t)j->nslots + 1, sizeof *j->slots);
+    j->ev_done = event_new(base, -1, 0, done_cb, j);
+    if (!j->slots || !j->ev_done) {
+        free(j->slots);
+        if (j->ev_done)
+            event_free(j->ev_done);
+        free(j);
+        return NULL;
+    }
+    j->next = jobs;
+    jobs = j;
+    /* one extra count held while posting, so that the event cannot fire
+     * before every job was posted */
+    atomic_init(&j->remaining, j->nslots + 1);
+    for (int i = 0; i < j->nslots; i++)
+        worker_post_drop(worker_get(i), count_on_worker, count_dropped, j);
+    job_one_done(j);
+    return j;
+}
+
+void control_status_cancel(control_status_job *j)
+{
+    if (j)
+        j->cancelled = true;
+}
+
+void control_status_shutdown(void)
+{
+    /* After workers_join() every post ran or was dropped: remaining is 0
+     * and only the main loop's run of done_cb is missing. */
+    while (jobs)
+        job_free(jobs);
+}
