@@ -1,0 +1,54 @@
+// converse_test.mjs: drives Debian's Chromium (playwright-core) through one
+// Converse.js session for tests/integration/test_web_browser.py. Prints one
+// line per milestone on stdout (VERSIONS, LOGGED_IN, RECEIVED, REPLIED,
+// SCREENSHOT path) so the Python side can act between them; exits non-zero
+// with the reason on failure.
+// usage: node converse_test.mjs URL PEER GREETING REPLY SCREENSHOT
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const [url, peer, greeting, reply, shot] = process.argv.slice(2);
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'plucs-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1200, height: 800 },
+});
+let ok = false;
+try {
+    const page = ctx.pages()[0] || await ctx.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') console.log('console error: ' + m.text()); });
+    page.on('pageerror', (e) => console.log('page error: ' + e.message));
+    await page.goto(url);
+    const converseVersion = JSON.parse(fs.readFileSync(
+        new URL('./node_modules/converse.js/package.json', import.meta.url))).version;
+    const ua = await page.evaluate(() => navigator.userAgent);
+    console.log(`VERSIONS converse.js=${converseVersion} chromium=${(ua.match(/Chrome\/([\d.]+)/) || [])[1]}`);
+    await page.waitForFunction(() => window.plucs && window.plucs.connected, null, { timeout: 30000 });
+    console.log('LOGGED_IN');
+    await page.waitForFunction((g) => window.plucs.received.includes(g), greeting, { timeout: 30000 });
+    console.log('RECEIVED');
+    // The message is shown in the chat with the peer...
+    await page.evaluate((j) => window.plucs.api.chats.open(j, {}, true), peer);
+    await page.getByText(greeting).first().waitFor({ timeout: 15000 });
+    // ...and answered the way a person does: type, press Enter.
+    const box = page.locator('textarea.chat-textarea').first();
+    await box.waitFor({ timeout: 15000 });
+    await box.fill(reply);
+    await box.press('Enter');
+    await page.getByText(reply).first().waitFor({ timeout: 15000 });
+    console.log('REPLIED');
+    await page.screenshot({ path: shot });
+    console.log('SCREENSHOT ' + shot);
+    ok = true;
+} catch (e) {
+    console.log('FAILED ' + (e && e.message ? e.message.split('\n')[0] : e));
+} finally {
+    await ctx.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+}
+process.exit(ok ? 0 : 1);

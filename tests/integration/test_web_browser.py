@@ -1,0 +1,123 @@
+"""A real browser: Converse.js (npm) in headless Debian Chromium, driven by
+playwright-core, served by a private Apache that also proxies BOSH and
+WebSocket to plucsd. Converse logs in, receives a message from a slixmpp
+client over TCP, shows it, and the answer typed into the page reaches the
+slixmpp client. A screenshot per transport is kept in $PLUCS_BUILD/artifacts."""
+
+import os
+import queue
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+import apache_env
+import plucs_harness as H
+
+BROWSER = os.path.join(H.TOP, "tests", "browser")
+DIST = os.path.join(BROWSER, "node_modules", "converse.js", "dist")
+NODE = shutil.which("node")
+
+pytestmark = pytest.mark.skipif(
+    not (apache_env.available() and os.path.exists("/usr/bin/chromium") and NODE
+         and os.path.isdir(DIST)),
+    reason="needs apache2, chromium, node and tests/browser/node_modules (scripts/deps)")
+
+
+@pytest.fixture
+def site(plucsd_factory, tmp_path):
+    conf = str(tmp_path / "plucs-apache.conf")
+    p = plucsd_factory(**{"plucs/http/bind": "true", "plucs/http/websocket": "true",
+                          "plucs/http/address": "127.0.0.1", "plucs/http/proxy": "true",
+                          "plucs/http/proxy/conffile": conf})
+    r = subprocess.run([os.path.join(H.BUILD, "plucs"), "--registry", p.registry_path, "apache"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    a = apache_env.Apache(conf)
+    # Apache's children run as www-data: serve copies from a readable folder.
+    shutil.copy(os.path.join(BROWSER, "page", "index.html"), a.docroot)
+    shutil.copytree(DIST, os.path.join(a.docroot, "converse"),
+                    ignore=shutil.ignore_patterns("*.map"))
+    for root, dirs, files in os.walk(a.docroot):
+        os.chmod(root, 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+    a.start()
+    yield p, a
+    a.stop()
+
+
+def run_converse(site, client, transport):
+    p, a = site
+    bob = client("bob", daemon=p)
+    assert bob.login()
+    bob.send_presence()
+    artifacts = os.path.join(H.BUILD, "artifacts")
+    os.makedirs(artifacts, exist_ok=True)
+    shot = os.path.join(artifacts, "converse-%s.png" % transport)
+    greeting = "Hello from slixmpp over %s" % transport
+    reply = "Converse answers over %s" % transport
+    url = "http://127.0.0.1:%d/index.html?transport=%s&jid=alice@a.test&password=alice-secret" % (
+        a.port, transport)
+    proc = subprocess.Popen([NODE, os.path.join(BROWSER, "converse_test.mjs"), url, "bob@a.test",
+                             greeting, reply, shot],
+                            cwd=BROWSER, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = queue.Queue()
+    out = []
+
+    def reader():
+        for line in proc.stdout:
+            out.append(line)
+            lines.put(line.strip())
+        lines.put(None)
+    threading.Thread(target=reader, daemon=True).start()
+
+    def wait_for(word, timeout):
+        import time
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            bob.pump(0.1)
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None or line.startswith("FAILED"):
+                break
+            if line.startswith(word):
+                return line
+        proc.kill()
+        pytest.fail("browser did not reach %s:\n%s\n--- apache ---\n%s" % (
+            word, "".join(out), a.errors()[-3000:]), pytrace=False)
+
+    try:
+        versions = wait_for("VERSIONS", 60)
+        chromium = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True,
+                                  text=True).stdout.strip().splitlines()[-1:]
+        with open(os.path.join(artifacts, "versions.txt"), "w") as f:
+            f.write("%s\n%s\n" % (versions.split(" ", 1)[1], " ".join(chromium)))
+        wait_for("LOGGED_IN", 60)
+        assert p.wait_log(r"%s: alice@a\.test/\S+ bound" % transport, 10)
+        bob.send_message("alice@a.test", greeting)
+        wait_for("RECEIVED", 40)
+        wait_for("REPLIED", 40)
+        m = bob.wait_message(10)
+        while m is not None and m["body"] != reply:
+            m = bob.wait_message(10)
+        assert m is not None, "the answer typed in the browser never reached slixmpp"
+        assert str(m["from"]).startswith("alice@a.test/")
+        wait_for("SCREENSHOT", 30)
+        assert os.path.getsize(shot) > 10000
+    finally:
+        if proc.poll() is None:
+            proc.wait(30)
+    assert proc.returncode == 0, "".join(out)
+    return versions
+
+
+def test_converse_over_bosh(site, client):
+    run_converse(site, client, "bosh")
+
+
+def test_converse_over_websocket(site, client):
+    run_converse(site, client, "websocket")
