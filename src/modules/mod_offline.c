@@ -20,6 +20,7 @@
 #include "modules/tjob.h"
 #include "router/router.h"
 #include "store/store.h"
+#include "xml/xml_fragment.h"
 #include "xmpp/stanza.h"
 
 #define NS_DELAY "urn:xmpp:delay"
@@ -124,8 +125,14 @@ static void popped(void *arg, store_offline *o)
     pop_job *j = tjob_take(arg);
     session *s = session_find(worker_self(), j->sid);
     if (s && !s->closing && o->status == STORE_OK && o->n) {
-        for (size_t i = 0; i < o->n; i++)
-            s->ops->write(s, o->msgs[i].stanza, strlen(o->msgs[i].stanza));
+        for (size_t i = 0; i < o->n; i++) {
+            /* Stored stanzas pass the delivery hooks too (blocking...). */
+            xnode *st = xml_fragment_parse(o->msgs[i].stanza, strlen(o->msgs[i].stanza),
+                                           NS_CLIENT, 64);
+            if (st && module_run_inbound(s, st) == HOOK_CONTINUE)
+                session_send(s, st);
+            xnode_free(st);
+        }
         /* Handed to the transport: now they may go. */
         store_offline_ack(NULL, j->bare, o->max_id, NULL, NULL);
         log_info("offline: delivered %zu stored message(s) to %s", o->n, s->full);

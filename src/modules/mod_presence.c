@@ -17,6 +17,7 @@
 #include "router/router.h"
 #include "router/routes.h"
 #include "store/store.h"
+#include "xml/xml_fragment.h"
 #include "xmpp/jid.h"
 
 static int slot = -1;   /* per session: directed presence recipients */
@@ -141,9 +142,15 @@ static void probe_all(session *s)
 static void pending_delivered(void *arg, store_pending *p)
 {
     session *s = session_find(worker_self(), (uint64_t)(uintptr_t)arg);
-    for (size_t i = 0; s && p->status == STORE_OK && i < p->n; i++)
-        if (p->items[i].stanza && *p->items[i].stanza)
-            s->ops->write(s, p->items[i].stanza, strlen(p->items[i].stanza));
+    for (size_t i = 0; s && p->status == STORE_OK && i < p->n; i++) {
+        if (!p->items[i].stanza || !*p->items[i].stanza)
+            continue;
+        xnode *st = xml_fragment_parse(p->items[i].stanza, strlen(p->items[i].stanza),
+                                       NS_CLIENT, 64);
+        if (st && module_run_inbound(s, st) == HOOK_CONTINUE)
+            session_send(s, st);
+        xnode_free(st);
+    }
     store_pending_free(p);
 }
 
