@@ -258,6 +258,22 @@ def test_restart_listener_false_pending_until_reload(plucsd_factory, ldap):
         ldap.replace(dn, "gecos", "Bob Brown")
 
 
+def test_restart_listener_false_sighup_applies_too(plucsd_factory, ldap):
+    p = plucsd_factory(**{"plucs/restart/listener": "false"})
+    serial = int(status(p)["directory/snapshot"])
+    dn = ldap.user_dn("carol")
+    ldap.replace(dn, "gecos", "Caroline Clark")
+    try:
+        assert H.wait_until(lambda: int(status(p)["directory/pending"]) >= 1, 10), status(p)
+        off = p.log_size()
+        p.sighup()
+        assert p.wait_log(r"directory: applying \d+ waiting change", 5, off)
+        assert H.wait_until(lambda: int(status(p)["directory/snapshot"]) > serial, 5)
+        assert status(p)["directory/pending"] == "0"
+    finally:
+        ldap.replace(dn, "gecos", "Carol Clark")
+
+
 # --- explain ----------------------------------------------------------------------
 
 def explain(p, *args, check=0):
