@@ -53,7 +53,7 @@ typedef struct cached {
 typedef struct bosh {
     uint64_t key;
     char sid[20];
-    char peer[64];
+    char peer[112];
     xmpp_stream *st;             /* NULL once the stream is gone */
     int wait, hold, requests, inactivity;
     int pause;                   /* seconds of an accepted pause, else 0 */
@@ -641,7 +641,7 @@ static void create(breq *r, const char *peer)
 typedef struct bosh_job {
     breq *r;
     uint64_t key;
-    char peer[64];
+    char peer[112];
 } bosh_job;
 
 static void job_run(void *arg)

@@ -13,11 +13,9 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <http_parser.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +29,7 @@
 #include "core/idmap.h"
 #include "core/log.h"
 #include "transport/bosh.h"
+#include "transport/http_reader.h"
 #include "transport/metrics.h"
 #include "transport/poll.h"
 #include "transport/transport.h"
@@ -46,33 +45,21 @@ typedef struct http_conn {
     uint64_t id;
     worker *w;
     struct bufferevent *bev;
-    http_parser parser;
+    http_reader rd;            /* the request being read */
     hc_state state;
     uint32_t serial;
-    char peer[64];
+    char peer[112];            /* for logs: the client, "X via 127.0.0.1:port" behind Apache */
+    char conn_peer[64];        /* the TCP peer */
     struct event *timer;       /* idle, request or wait timeout */
     struct event *close_check; /* CLOSING: free once flushed */
-
-    /* the request being read */
-    bool started;              /* its first byte arrived */
-    bool complete;
-    int error;                 /* status to answer with instead (413, 431) */
-    size_t header_bytes;
-    buf url;
-    buf field, value;
-    bool in_value;
-    char *origin, *upgrade, *connection, *ws_key, *ws_version, *ws_protocol, *cookie, *expect;
-    buf body;
-    size_t body_limit;
-    bool keep_alive;
     bool xmpp_path;            /* CORS headers apply */
     bool head;                 /* HEAD: no body in the answer */
+    bool keep_alive;
 } http_conn;
 
 static atomic_uint_fast64_t next_conn_id = 1;
 static __thread idmap conns;
 static __thread bool conns_ready;
-static http_parser_settings settings;
 
 static void hc_read(struct bufferevent *bev, void *arg);
 static void hc_event(struct bufferevent *bev, short what, void *arg);
@@ -87,31 +74,14 @@ size_t http_body_limit(void)
 
 static void req_clear(http_conn *c)
 {
-    free(c->origin);
-    free(c->upgrade);
-    free(c->connection);
-    free(c->ws_key);
-    free(c->ws_version);
-    free(c->ws_protocol);
-    free(c->cookie);
-    free(c->expect);
-    c->origin = c->upgrade = c->connection = c->ws_key = c->ws_version = c->ws_protocol = NULL;
-    c->cookie = c->expect = NULL;
-    buf_free(&c->url);
-    buf_free(&c->field);
-    buf_free(&c->value);
-    if (c->body.data)
-        explicit_bzero(c->body.data, c->body.len);   /* may hold a password */
-    buf_free(&c->body);
-    c->started = c->complete = c->in_value = c->xmpp_path = c->head = false;
-    c->error = 0;
-    c->header_bytes = 0;
+    http_reader_next(&c->rd);
+    c->xmpp_path = c->head = false;
 }
 
 static void hc_free(http_conn *c)
 {
     idmap_del(&conns, c->id);
-    req_clear(c);
+    http_reader_free(&c->rd);
     if (c->timer)
         event_free(c->timer);
     if (c->close_check)
@@ -187,8 +157,8 @@ static const char *cors_origin(const http_conn *c)
     for (char **a = allowed; *a; a++) {
         if (!strcmp(*a, "*"))
             return "*";
-        if (c->origin && !strcasecmp(*a, c->origin))
-            return c->origin;
+        if (c->rd.origin && !strcasecmp(*a, c->rd.origin))
+            return c->rd.origin;
     }
     return NULL;
 }
@@ -233,7 +203,6 @@ static void send_response(http_conn *c, int status, const char *ctype, const cha
     req_clear(c);
     c->state = HC_READING;
     c->serial++;
-    http_parser_pause(&c->parser, 0);
     set_timer(c, HTTP_IDLE_TIMEOUT);
     bufferevent_enable(c->bev, EV_READ);
 }
@@ -291,107 +260,6 @@ void http_reply(const http_ref *ref, int status, const char *headers, char *body
     worker_post_drop(w, reply_run, reply_free, j);
 }
 
-/* ---- parser callbacks ---- */
-
-static http_conn *conn_of(http_parser *p) { return p->data; }
-
-static int count_header(http_conn *c, size_t len)
-{
-    c->header_bytes += len;
-    if (c->header_bytes > HTTP_MAX_HEADER) {
-        c->error = 431;
-        return -1;
-    }
-    return 0;
-}
-
-static int on_message_begin(http_parser *p)
-{
-    http_conn *c = conn_of(p);
-    c->started = true;
-    set_timer(c, HTTP_REQUEST_TIMEOUT);
-    return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t len)
-{
-    http_conn *c = conn_of(p);
-    if (count_header(c, len))
-        return -1;
-    buf_append(&c->url, at, len);
-    return 0;
-}
-
-static void header_done(http_conn *c)
-{
-    if (!c->in_value)
-        return;
-    char **slot = NULL;
-    const char *f = c->field.data ? c->field.data : "";
-    if (!strcasecmp(f, "Origin"))
-        slot = &c->origin;
-    else if (!strcasecmp(f, "Upgrade"))
-        slot = &c->upgrade;
-    else if (!strcasecmp(f, "Connection"))
-        slot = &c->connection;
-    else if (!strcasecmp(f, "Sec-WebSocket-Key"))
-        slot = &c->ws_key;
-    else if (!strcasecmp(f, "Sec-WebSocket-Version"))
-        slot = &c->ws_version;
-    else if (!strcasecmp(f, "Sec-WebSocket-Protocol"))
-        slot = &c->ws_protocol;
-    else if (!strcasecmp(f, "Cookie"))
-        slot = &c->cookie;
-    else if (!strcasecmp(f, "Expect"))
-        slot = &c->expect;
-    if (slot) {
-        const char *v = c->value.data ? c->value.data : "";
-        if (*slot) {   /* repeated header: a comma-separated list */
-            char *joined;
-            if (asprintf(&joined, "%s, %s", *slot, v) < 0)
-                abort();
-            free(*slot);
-            *slot = joined;
-        } else {
-            *slot = strdup(v);
-        }
-    }
-    buf_reset(&c->field);
-    buf_reset(&c->value);
-    c->in_value = false;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t len)
-{
-    http_conn *c = conn_of(p);
-    if (count_header(c, len))
-        return -1;
-    header_done(c);
-    buf_append(&c->field, at, len);
-    return 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t len)
-{
-    http_conn *c = conn_of(p);
-    if (count_header(c, len))
-        return -1;
-    c->in_value = true;
-    buf_append(&c->value, at, len);
-    return 0;
-}
-
-/* The path without query; "" when there is none. */
-static void url_path(const http_conn *c, char *out, size_t outlen)
-{
-    const char *u = c->url.data ? c->url.data : "";
-    size_t n = strcspn(u, "?#");
-    if (n >= outlen)
-        n = outlen - 1;
-    memcpy(out, u, n);
-    out[n] = 0;
-}
-
 /* Whether path is the configured url (which ends in '/'), with or without
  * its trailing slash. */
 static bool path_is(const char *path, const char *url)
@@ -409,7 +277,7 @@ typedef enum { R_NONE, R_METRICS, R_BOSH, R_POLL, R_WS } route;
 static route route_of(const http_conn *c)
 {
     char path[1024];
-    url_path(c, path, sizeof path);
+    http_reader_path(&c->rd, path, sizeof path);
     const config *cfg = config_current();
     if (!strcmp(path, "/metrics"))
         return R_METRICS;
@@ -422,41 +290,16 @@ static route route_of(const http_conn *c)
     return R_NONE;
 }
 
-static int on_headers_complete(http_parser *p)
+/* The headers are in: CORS applies to the XMPP paths; a client waiting
+ * for 100 Continue gets it unless the body is refused anyway. */
+static void headers_done(void *ud, http_reader *r)
 {
-    http_conn *c = conn_of(p);
-    header_done(c);
-    route r = route_of(c);
-    c->xmpp_path = r == R_BOSH || r == R_POLL || r == R_WS;
-    c->keep_alive = http_should_keep_alive(p);
-    c->body_limit = http_body_limit();
-    if (p->content_length != (uint64_t)-1 && p->content_length > c->body_limit &&
-        (p->flags & F_CONTENTLENGTH)) {
-        c->error = 413;
-        return -1;
-    }
-    if (c->expect && !strcasecmp(c->expect, "100-continue"))
+    http_conn *c = ud;
+    route rt = route_of(c);
+    c->xmpp_path = rt == R_BOSH || rt == R_POLL || rt == R_WS;
+    if (r->expect && !strcasecmp(r->expect, "100-continue") &&
+        !((r->parser.flags & F_CONTENTLENGTH) && r->parser.content_length > r->body_limit))
         evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
-    return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t len)
-{
-    http_conn *c = conn_of(p);
-    if (c->body.len + len > c->body_limit) {
-        c->error = 413;
-        return -1;
-    }
-    buf_append(&c->body, at, len);
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    http_conn *c = conn_of(p);
-    c->complete = true;
-    http_parser_pause(p, 1);   /* one request at a time */
-    return 0;
 }
 
 /* ---- routing ---- */
@@ -496,36 +339,36 @@ static void ws_accept_key(const char *key, char out[64])
 /* Returns true when the connection was handed over (no longer ours). */
 static bool upgrade_websocket(http_conn *c)
 {
-    if (c->parser.method != HTTP_GET) {
+    if (c->rd.method != HTTP_GET) {
         send_text(c, 405, "Allow: GET\r\n", "WebSocket only (GET with Upgrade: websocket)\n");
         return false;
     }
-    if (!c->upgrade || strcasecmp(c->upgrade, "websocket") || !list_has(c->connection, "upgrade")) {
+    if (!c->rd.upgrade || strcasecmp(c->rd.upgrade, "websocket") || !list_has(c->rd.connection, "upgrade")) {
         send_text(c, 426, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n",
                   "This is an XMPP over WebSocket endpoint (RFC 7395).\n");
         return false;
     }
-    if (!c->ws_version || strcmp(c->ws_version, "13")) {
+    if (!c->rd.ws_version || strcmp(c->rd.ws_version, "13")) {
         send_text(c, 426, "Sec-WebSocket-Version: 13\r\n", "WebSocket version 13 is required\n");
         return false;
     }
-    if (!c->ws_key || strlen(c->ws_key) != 24) {
+    if (!c->rd.ws_key || strlen(c->rd.ws_key) != 24) {
         send_text(c, 400, NULL, "missing or invalid Sec-WebSocket-Key\n");
         return false;
     }
-    if (!list_has(c->ws_protocol, "xmpp")) {
+    if (!list_has(c->rd.ws_protocol, "xmpp")) {
         log_info("http: %s: WebSocket without the xmpp sub-protocol refused", c->peer);
         send_text(c, 400, NULL, "the xmpp sub-protocol (RFC 7395) is required\n");
         return false;
     }
-    if (c->origin && !cors_origin(c)) {
+    if (c->rd.origin && !cors_origin(c)) {
         log_info("http: %s: WebSocket from origin '%s' refused (plucs/http/cors/origins)", c->peer,
-                 c->origin);
+                 c->rd.origin);
         send_text(c, 403, NULL, "origin not allowed\n");
         return false;
     }
     char accept[64];
-    ws_accept_key(c->ws_key, accept);
+    ws_accept_key(c->rd.ws_key, accept);
     metrics_http_request(101);
     evbuffer_add_printf(bufferevent_get_output(c->bev),
                         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -534,7 +377,7 @@ static bool upgrade_websocket(http_conn *c)
                         accept);
     struct bufferevent *bev = c->bev;
     c->bev = NULL;
-    char peer[64];
+    char peer[112];
     snprintf(peer, sizeof peer, "%s", c->peer);
     worker *w = c->w;
     hc_free(c);
@@ -545,7 +388,8 @@ static bool upgrade_websocket(http_conn *c)
 /* Returns true when c is no longer ours (handed over or freed). */
 static bool dispatch(http_conn *c)
 {
-    int method = c->parser.method;
+    int method = c->rd.method;
+    c->keep_alive = c->rd.keep_alive;
     c->head = method == HTTP_HEAD;
     route r = route_of(c);
     evtimer_del(c->timer);
@@ -580,10 +424,11 @@ static bool dispatch(http_conn *c)
             bufferevent_disable(c->bev, EV_READ);
             http_ref ref = ref_of(c);
             if (r == R_BOSH)
-                bosh_request(&ref, c->body.data ? c->body.data : "", c->body.len, c->peer);
-            else
-                poll_request(&ref, c->body.data ? c->body.data : "", c->body.len, c->cookie,
+                bosh_request(&ref, c->rd.body.data ? c->rd.body.data : "", c->rd.body.len,
                              c->peer);
+            else
+                poll_request(&ref, c->rd.body.data ? c->rd.body.data : "", c->rd.body.len,
+                             c->rd.cookie, c->peer);
         }
         break;
     case R_WS:
@@ -606,12 +451,28 @@ static void fail_request(http_conn *c, int status, const char *why)
     log_info("http: %s: %d %s (%s)", c->peer, status, reason(status), why);
     /* A parse error leaves the request incomplete: answer and close. */
     c->keep_alive = false;
-    send_text(c, status, NULL, why);
+    char text[160];
+    snprintf(text, sizeof text, "%s\n", why ? why : reason(status));
+    send_text(c, status, NULL, text);
 }
 
 static void resume_reading(http_conn *c)
 {
     hc_read(c->bev, c);
+}
+
+/* Who the client is, for logs: behind Apache the X-Forwarded-For header
+ * names it (believed only from loopback, where the proxy is). */
+static void set_peer(http_conn *c)
+{
+    const char *xff = c->rd.forwarded_for;
+    bool loopback = !strncmp(c->conn_peer, "127.", 4) || !strncmp(c->conn_peer, "::1", 3);
+    if (xff && *xff && loopback) {
+        int n = (int)strcspn(xff, ", ");
+        snprintf(c->peer, sizeof c->peer, "%.*s via %.60s", n < 40 ? n : 40, xff, c->conn_peer);
+    } else {
+        snprintf(c->peer, sizeof c->peer, "%s", c->conn_peer);
+    }
 }
 
 static void hc_read(struct bufferevent *bev, void *arg)
@@ -624,27 +485,21 @@ static void hc_read(struct bufferevent *bev, void *arg)
             break;
         size_t n = avail < 16384 ? avail : 16384;
         const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
-        size_t used = http_parser_execute(&c->parser, &settings, data, n);
-        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-        if (e == HPE_PAUSED && c->complete) {
-            evbuffer_drain(in, used);
+        bool was_started = c->rd.started;
+        size_t used = http_reader_feed(&c->rd, data, n);
+        evbuffer_drain(in, used);
+        if (!was_started && c->rd.started)
+            set_timer(c, HTTP_REQUEST_TIMEOUT);
+        if (c->rd.error) {
+            fail_request(c, c->rd.error, c->rd.why);
+            return;
+        }
+        if (c->rd.complete) {
+            set_peer(c);
             if (dispatch(c))
                 return;
             continue;
         }
-        if (e != HPE_OK || c->error) {
-            int status = c->error ? c->error : 400;
-            fail_request(c, status,
-                         status == 413   ? "request body too large\n"
-                         : status == 431 ? "request headers too large\n"
-                                         : http_errno_description(e));
-            return;
-        }
-        if (c->parser.upgrade) {   /* an Upgrade that is not a complete GET */
-            fail_request(c, 400, "unexpected upgrade\n");
-            return;
-        }
-        evbuffer_drain(in, used);
         if (used < n)
             break;
     }
@@ -663,7 +518,7 @@ static void hc_timeout(evutil_socket_t fd, short what, void *arg)
         send_text(c, 504, NULL, "no answer\n");
         break;
     case HC_READING:
-        if (c->started) {
+        if (c->rd.started) {
             log_info("http: %s: request not complete within %d s", c->peer, HTTP_REQUEST_TIMEOUT);
             c->keep_alive = false;
             send_text(c, 408, NULL, "request timeout\n");
@@ -683,26 +538,8 @@ static void hc_event(struct bufferevent *bev, short what, void *arg)
     hc_free(c);
 }
 
-static void settings_init(void)
-{
-    static bool done;
-    if (done)
-        return;
-    http_parser_settings_init(&settings);
-    settings.on_message_begin = on_message_begin;
-    settings.on_url = on_url;
-    settings.on_header_field = on_header_field;
-    settings.on_header_value = on_header_value;
-    settings.on_headers_complete = on_headers_complete;
-    settings.on_body = on_body;
-    settings.on_message_complete = on_message_complete;
-    done = true;
-}
-
 void http_accept(worker *w, evutil_socket_t fd, const char *peer)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, settings_init);
     if (!conns_ready) {
         idmap_init(&conns);
         conns_ready = true;
@@ -721,8 +558,10 @@ void http_accept(worker *w, evutil_socket_t fd, const char *peer)
     c->id = atomic_fetch_add(&next_conn_id, 1);
     c->w = w;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    http_parser_init(&c->parser, HTTP_REQUEST);
-    c->parser.data = c;
+    snprintf(c->conn_peer, sizeof c->conn_peer, "%s", peer);
+    http_reader_init(&c->rd, http_body_limit());
+    c->rd.headers_done = headers_done;
+    c->rd.ud = c;
     c->timer = evtimer_new(worker_base(w), hc_timeout, c);
     c->bev = bufferevent_socket_new(worker_base(w), fd, BEV_OPT_CLOSE_ON_FREE);
     idmap_put(&conns, c->id, c);

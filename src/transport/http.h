@@ -19,7 +19,6 @@
 
 #include "core/worker.h"
 
-#define HTTP_MAX_HEADER 8192          /* request line and headers, bytes */
 #define HTTP_BODY_SLACK 16384         /* body limit = plucs/max_stanza_size + this */
 #define HTTP_REQUEST_TIMEOUT 30       /* seconds for a request to arrive completely */
 #define HTTP_IDLE_TIMEOUT 120         /* seconds a keep-alive connection may idle */

@@ -31,7 +31,7 @@
 typedef struct psess {
     uint64_t key;
     char id[20];
-    char peer[64];
+    char peer[112];
     char *last_key;      /* NULL: the client uses no keys */
     xmpp_stream *st;     /* NULL once gone */
     xstream *xs;
@@ -203,7 +203,7 @@ typedef struct preq {
     char *keyv, *newkey;     /* may be NULL */
     char *data;
     size_t len;
-    char peer[64];
+    char peer[112];
 } preq;
 
 static void preq_free(preq *q)

@@ -34,7 +34,7 @@ typedef struct ws {
     wslay_event_context_ptr ctx;
     xmpp_stream *st;
     xstream *xs;
-    char peer[64];
+    char peer[112];
     int elements;             /* elements the current message yielded */
     bool reading;
     bool closing;             /* our side ended: flush and go */

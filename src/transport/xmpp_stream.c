@@ -31,7 +31,7 @@ struct xmpp_stream {
     void *tctx;
     session *s;
     struct event *timer;      /* pre-authentication timeout */
-    char peer[64];
+    char peer[112];
     bool header_sent;         /* the server's header of the current stream */
     bool secure;              /* encrypted connection (or behind Apache) */
     bool authed;
