@@ -73,7 +73,7 @@ demo: deps all
 # committed seeds in tests/fuzz/ are only read.
 FUZZ_SECONDS ?= 60
 fuzz:
-	@mkdir -p $(BUILD)/fuzz/corpus-xml $(BUILD)/fuzz/corpus-jid $(BUILD)/fuzz/corpus-sasl
+	@mkdir -p $(BUILD)/fuzz/corpus-xml $(BUILD)/fuzz/corpus-jid $(BUILD)/fuzz/corpus-sasl $(BUILD)/fuzz/corpus-http
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
 	  -o $(BUILD)/fuzz/fuzz_xml tests/fuzz/fuzz_xml.c src/xml/*.c src/core/buf.c src/core/log.c \
 	  $(shell pkg-config --cflags --libs expat)
@@ -82,9 +82,14 @@ fuzz:
 	  $(shell pkg-config --cflags --libs libidn)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
 	  -o $(BUILD)/fuzz/fuzz_sasl tests/fuzz/fuzz_sasl.c src/xmpp/sasl.c src/xmpp/utf8.c
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
+	  -o $(BUILD)/fuzz/fuzz_http tests/fuzz/fuzz_http.c src/transport/http_reader.c \
+	  src/transport/bosh_body.c src/transport/framing.c src/xml/*.c src/core/buf.c src/core/log.c \
+	  $(shell pkg-config --cflags --libs expat) -lhttp_parser
 	$(BUILD)/fuzz/fuzz_xml -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus-xml tests/fuzz/corpus_xml
 	$(BUILD)/fuzz/fuzz_jid -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) $(BUILD)/fuzz/corpus-jid
 	$(BUILD)/fuzz/fuzz_sasl -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) $(BUILD)/fuzz/corpus-sasl
+	$(BUILD)/fuzz/fuzz_http -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) -max_len=8192 $(BUILD)/fuzz/corpus-http
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \

@@ -46,6 +46,9 @@ struct xmpp_stream {
 };
 
 static void handle_stanza(xmpp_stream *st, xnode *el);
+static xmpp_features_fn features_fn;
+
+void xmpp_stream_set_features_fn(xmpp_features_fn fn) { features_fn = fn; }
 
 /* ---- output and flow control ---- */
 
@@ -243,6 +246,8 @@ static void send_features(xmpp_stream *st)
         buf_puts(&b, "<bind xmlns='" NS_BIND "'/>"
                      "<session xmlns='" NS_SESSION "'><optional/></session>");
     }
+    if (features_fn)
+        features_fn(st->s, st->authed, &b);
     buf_puts(&b, "</stream:features>");
     st_write(st, b.data, b.len);
     buf_free(&b);

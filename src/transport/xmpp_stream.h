@@ -87,6 +87,12 @@ bool xmpp_stream_secure(const xmpp_stream *st);
 void xmpp_stream_set_secure(xmpp_stream *st, bool secure);
 const char *xmpp_stream_peer(const xmpp_stream *st);
 
+/* Stream features owned elsewhere (XEP-0115 caps, roster versioning...):
+ * fn appends elements inside <stream:features/> (authed: the features after
+ * SASL). Set once at start-up, before the workers run; NULL: none. */
+typedef void (*xmpp_features_fn)(const session *s, bool authed, buf *out);
+void xmpp_stream_set_features_fn(xmpp_features_fn fn);
+
 /* The stream's XML parser settings (transports build their own xstream). */
 #define XMPP_STREAM_MAX_DEPTH 64
 
