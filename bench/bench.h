@@ -1,0 +1,102 @@
+/* bench/bench.h: shared types of plucs-bench, the load generator behind
+ * `make bench`. One event loop (libevent) drives every simulated client; a
+ * client is a small struct plus a bufferevent (an OpenSSL filter on top after
+ * STARTTLS). bench_conn.c speaks XMPP (or the raw floor protocol),
+ * bench_stats.c measures (latencies, /proc samples), bench_ldap.c binds to
+ * slapd directly, bench_main.c reads options and runs the phases. */
+#ifndef PLUCS_BENCH_H
+#define PLUCS_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <openssl/ssl.h>
+
+enum bench_mode { MODE_XMPP, MODE_RAW };
+
+/* Error kinds counted separately (printed by name). */
+enum bench_err {
+    ERR_CONNECT, ERR_CLOSED, ERR_TLS, ERR_AUTH, ERR_BIND, ERR_ROSTER,
+    ERR_STREAM, ERR_STANZA, ERR_TIMEOUT, ERR_BUFFER, ERR__COUNT
+};
+extern const char *const bench_err_names[ERR__COUNT];
+
+/* A growing array of latencies in microseconds, for exact percentiles. */
+struct lat {
+    uint32_t *v;
+    size_t n, cap, dropped;
+};
+void lat_add(struct lat *l, uint64_t us);
+void lat_reset(struct lat *l);
+/* Percentile p (0..100) in milliseconds; sorts in place. 0 when empty. */
+double lat_pct_ms(struct lat *l, double p);
+double lat_max_ms(struct lat *l);
+
+/* Global options and run state. */
+struct bench {
+    struct event_base *base;
+    SSL_CTX *ssl_ctx;
+    enum bench_mode mode;
+    const char *host, *domain, *user_fmt, *pass_fmt, *resource;
+    int port;
+    int tls;
+    int first_user;
+    int group_size;       /* pairs never cross a group of this many users */
+    int concurrency;      /* logins in flight at most */
+    int src_spread;       /* spread source addresses over 127.0.0.2-254 */
+    int body_len;         /* padding of a message body */
+
+    /* live counters */
+    uint64_t logins_ok, logins_started, msgs_sent, msgs_recv, msgs_late;
+    uint64_t pres_recv, stanzas_recv, errors[ERR__COUNT];
+    struct lat login_lat, msg_lat;
+    int in_flight;        /* logins started and not finished */
+    int online;           /* sessions logged in and open */
+    uint64_t seq, seq_floor; /* messages with seq <= seq_floor are late */
+};
+extern struct bench B;
+
+/* One simulated client. */
+enum conn_state {
+    CS_NONE, CS_CONNECTING, CS_FEATURES1, CS_TLS_WAIT, CS_TLS_HANDSHAKE,
+    CS_FEATURES_TLS, CS_AUTH, CS_FEATURES2, CS_BIND, CS_ROSTER, CS_ONLINE,
+    CS_RAW, CS_DEAD
+};
+struct conn {
+    struct bufferevent *bev;
+    uint64_t t_start;     /* monotonic µs at connect */
+    int idx;              /* session index */
+    int user;             /* user number */
+    uint8_t state;
+    uint8_t storm;        /* close and count after login */
+    int depth;            /* XML element depth of the stream */
+    size_t scan;          /* scan position in the input */
+    size_t elem;          /* start of the current depth-1 element */
+};
+
+uint64_t now_us(void);
+/* Starts connecting client c (state CS_CONNECTING); returns 0 or -1. */
+int conn_start(struct conn *c);
+void conn_close(struct conn *c);
+/* Queues one timestamped chat message from c to session peer. */
+void conn_send_msg(struct conn *c, const struct conn *peer);
+/* Queues one presence change from c (status text varies). */
+void conn_send_presence(struct conn *c);
+/* User number of session index i (pairs stay within one group). */
+int session_user(int i);
+/* Called by conn.c when a login finished (ok or not). */
+void bench_login_done(struct conn *c, int ok);
+void bench_error(struct conn *c, enum bench_err e);
+
+/* /proc sampling of the server under test (and of slapd). */
+struct proc_sample { double cpu_s; long rss_kib; int nproc; };
+void proc_sample(const char *pids, struct proc_sample *out);
+
+/* bench_ldap.c: N simple binds straight to slapd (new connection each). */
+struct ldap_result { uint64_t ok, fail; double secs; struct lat lat; };
+int ldap_bind_storm(const char *host, int port, const char *dn_fmt,
+                    const char *pass_fmt, int first, int users, int total,
+                    int concurrency, double max_secs, struct ldap_result *r);
+
+#endif

@@ -1,0 +1,536 @@
+/* bench/bench_main.c: plucs-bench, the load generator of `make bench`.
+ * Reads the options, logs the simulated clients in and runs the phases of
+ * one scenario on a single libevent loop driven by a 1 ms tick:
+ *   idle      N sessions log in and stay (RSS per session, CPU per login)
+ *   msg       sessions log in, then pairs exchange chat messages at each
+ *             --rates value and, with --max, at rising rates until p99
+ *             latency >= --p99-ms or messages get lost
+ *   presence  like msg, with presence changes instead of messages
+ *   storm     log in, close, log in again: --logins logins in all
+ *   ldap      simple binds straight to slapd (its own rate, for comparison)
+ * Every loop is bounded by a count and by time (--timeout caps the whole
+ * run). Prints a table and writes the figures as JSON (--json). */
+#include "bench.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <event2/buffer.h>
+
+struct bench B;
+
+static struct {
+    const char *scenario, *pids, *aux_pids, *label, *json_path, *rates;
+    const char *ldap_dn_fmt;
+    int sessions, max_search, logins, ldap_port;
+    double phase_secs, settle_secs, drain_secs, login_secs, timeout, p99_ms;
+} O = {
+    .scenario = "idle", .label = "server", .rates = "",
+    .sessions = 1000, .logins = 5000,
+    .phase_secs = 10, .settle_secs = 3, .drain_secs = 3, .login_secs = 300,
+    .timeout = 900, .p99_ms = 50,
+};
+
+static struct conn *conns;
+static int nconns, next_conn, logins_target, logins_done;
+static int *free_slots, nfree; /* storm: slots to reuse */
+static uint64_t t_deadline, t_run_end;
+static int aborted;
+static FILE *json;
+static int json_phases;
+
+/* The current phase, driven by tick(). */
+enum phase_kind { PH_LOGIN, PH_WAIT, PH_SEND, PH_DRAIN };
+static struct {
+    enum phase_kind kind;
+    uint64_t t0, t_end;
+    double rate;
+    uint64_t sent0;
+    int presence;
+    int rr;
+} P;
+
+void bench_error(struct conn *c, enum bench_err e)
+{
+    (void)c;
+    B.errors[e]++;
+}
+
+static void login_pump(void);
+
+void bench_login_done(struct conn *c, int ok)
+{
+    B.in_flight--;
+    logins_done++;
+    if (ok) {
+        B.logins_ok++;
+        lat_add(&B.login_lat, now_us() - c->t_start);
+    }
+    if (c->storm) {
+        if (ok)
+            conn_close(c);
+        free_slots[nfree++] = (int)(c - conns);
+    }
+    if (P.kind == PH_LOGIN)
+        login_pump();
+}
+
+static void login_pump(void)
+{
+    int users = O.sessions;
+    while (B.in_flight < B.concurrency && (int)B.logins_started < logins_target &&
+           now_us() < P.t_end && !aborted) {
+        struct conn *c;
+        if (free_slots) {
+            if (!nfree)
+                break;
+            c = &conns[free_slots[--nfree]];
+            c->storm = 1;
+            c->idx = (int)(B.logins_started % (uint64_t)users);
+        } else {
+            if (next_conn >= nconns)
+                break;
+            c = &conns[next_conn++];
+        }
+        B.logins_started++;
+        B.in_flight++;
+        if (conn_start(c) < 0) {
+            B.in_flight--;
+            logins_done++;
+            if (free_slots)
+                free_slots[nfree++] = (int)(c - conns);
+        }
+    }
+    uint64_t now = now_us();
+    if (logins_done >= logins_target || (B.in_flight == 0 && now >= P.t_end) ||
+        now >= P.t_end + 35000000)
+        event_base_loopbreak(B.base);
+}
+
+static int paired_online(int i)
+{
+    uint8_t want = B.mode == MODE_RAW ? CS_RAW : CS_ONLINE;
+    return i + 1 < nconns && conns[i].state == want && conns[i + 1].state == want;
+}
+
+static void send_due(uint64_t now)
+{
+    double el = (double)(now - P.t0) / 1e6;
+    uint64_t want = (uint64_t)(P.rate * el);
+    uint64_t sent = B.msgs_sent - P.sent0;
+    int tries = 0;
+    if (nconns < 2)
+        return;
+    while (sent < want && tries < nconns) {
+        int i = P.rr;
+        P.rr = (P.rr + (P.presence ? 1 : 2)) % (nconns - (P.presence ? 0 : 1));
+        if (!P.presence && (i & 1))
+            i--;
+        int ok = P.presence ? conns[i].state == CS_ONLINE : paired_online(i);
+        if (!ok || evbuffer_get_length(bufferevent_get_output(conns[i].bev)) > (1 << 20)) {
+            tries++;
+            continue;
+        }
+        tries = 0;
+        if (P.presence)
+            conn_send_presence(&conns[i]);
+        else
+            conn_send_msg(&conns[i], &conns[i + 1]);
+        sent++;
+    }
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what; (void)arg;
+    uint64_t now = now_us();
+    static uint64_t last_check;
+    if (now >= t_run_end && !aborted) {
+        aborted = 1;
+        fprintf(stderr, "plucs-bench: --timeout reached, stopping\n");
+        event_base_loopbreak(B.base);
+        return;
+    }
+    if (now - last_check > 1000000) { /* logins stuck for 30 s */
+        last_check = now;
+        for (int i = 0; i < nconns; i++) {
+            struct conn *c = &conns[i];
+            if (c->state != CS_NONE && c->state != CS_DEAD && c->state != CS_ONLINE &&
+                c->state != CS_RAW && now - c->t_start > 30000000) {
+                bench_error(c, ERR_TIMEOUT);
+                conn_close(c);
+            }
+        }
+    }
+    switch (P.kind) {
+    case PH_LOGIN:
+        login_pump();
+        break;
+    case PH_WAIT:
+        if (now >= P.t_end)
+            event_base_loopbreak(B.base);
+        break;
+    case PH_SEND:
+        send_due(now);
+        if (now >= P.t_end)
+            event_base_loopbreak(B.base);
+        break;
+    case PH_DRAIN: {
+        uint64_t got = P.presence ? B.pres_recv : B.msgs_recv;
+        if (got >= B.msgs_sent - P.sent0 || now >= P.t_end)
+            event_base_loopbreak(B.base);
+        break;
+    }
+    }
+    (void)t_deadline;
+}
+
+static void run_phase(enum phase_kind k, double secs)
+{
+    if (aborted)
+        return;
+    P.kind = k;
+    P.t0 = now_us();
+    P.t_end = P.t0 + (uint64_t)(secs * 1e6);
+    event_base_dispatch(B.base);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void json_begin_phase(const char *name)
+{
+    fprintf(json, "%s\n  {\"phase\": \"%s\"", json_phases++ ? "," : "", name);
+}
+#define JNUM(k, v) fprintf(json, ", \"%s\": %.6g", k, (double)(v))
+
+struct sample2 { struct proc_sample srv, aux; uint64_t t; };
+static void sample(struct sample2 *s)
+{
+    proc_sample(O.pids, &s->srv);
+    proc_sample(O.aux_pids, &s->aux);
+    s->t = now_us();
+}
+
+/* Logs in `n` sessions (or, in storm mode, `n` logins over the slots). */
+static void phase_login(const char *name, int n, int settle)
+{
+    struct sample2 a, b, c;
+    B.logins_ok = 0;
+    B.logins_started = 0;
+    logins_done = 0;
+    logins_target = n;
+    lat_reset(&B.login_lat);
+    uint64_t err0 = 0;
+    for (int e = 0; e < ERR__COUNT; e++)
+        err0 += B.errors[e];
+    sample(&a);
+    run_phase(PH_LOGIN, O.login_secs);
+    sample(&b);
+    double secs = (b.t - a.t) / 1e6;
+    if (settle)
+        run_phase(PH_WAIT, O.settle_secs);
+    sample(&c);
+    uint64_t errs = 0;
+    for (int e = 0; e < ERR__COUNT; e++)
+        errs += B.errors[e];
+    double ok = (double)B.logins_ok;
+    double p50 = lat_pct_ms(&B.login_lat, 50), p99 = lat_pct_ms(&B.login_lat, 99);
+    double lmax = lat_max_ms(&B.login_lat);
+    double cpu = b.srv.cpu_s - a.srv.cpu_s, aux = b.aux.cpu_s - a.aux.cpu_s;
+    double rss_per = ok > 0 ? (double)(c.srv.rss_kib - a.srv.rss_kib) / ok : 0;
+    printf("%-10s %-9s logins %6.0f/%-6d %7.0f/s  p50 %7.2f ms  p99 %7.2f ms  max %7.1f ms  "
+           "cpu %6.2f s (%.3f s/1000)  rss %ld->%ld KiB (%.1f KiB/session)  slapd cpu %.2f s  errors %llu\n",
+           O.label, name, ok, n, ok / (secs > 0 ? secs : 1), p50, p99, lmax, cpu,
+           ok > 0 ? cpu / ok * 1000 : 0, a.srv.rss_kib, c.srv.rss_kib, rss_per, aux,
+           (unsigned long long)(errs - err0));
+    json_begin_phase(name);
+    JNUM("target", n); JNUM("ok", ok); JNUM("failed", n - ok); JNUM("secs", secs);
+    JNUM("logins_per_s", ok / (secs > 0 ? secs : 1));
+    JNUM("lat_p50_ms", p50); JNUM("lat_p90_ms", lat_pct_ms(&B.login_lat, 90));
+    JNUM("lat_p99_ms", p99); JNUM("lat_max_ms", lmax);
+    JNUM("cpu_s", cpu); JNUM("cpu_per_1000_logins", ok > 0 ? cpu / ok * 1000 : 0);
+    JNUM("aux_cpu_s", aux);
+    JNUM("rss_before_kib", a.srv.rss_kib); JNUM("rss_after_kib", c.srv.rss_kib);
+    JNUM("rss_per_session_kib", rss_per); JNUM("nproc", c.srv.nproc);
+    JNUM("errors", errs - err0);
+    fputs("}", json);
+    fflush(stdout);
+}
+
+/* One traffic phase at `rate` per second; returns 1 when it passed. */
+static int phase_traffic(double rate, int presence, const char *name)
+{
+    if (aborted)
+        return 0;
+    struct sample2 a, b;
+    B.seq_floor = B.seq;
+    lat_reset(&B.msg_lat);
+    B.msgs_recv = 0;
+    B.pres_recv = 0;
+    B.msgs_late = 0;
+    uint64_t sent0 = B.msgs_sent;
+    P.sent0 = sent0;
+    P.rate = rate;
+    P.presence = presence;
+    P.rr = 0;
+    sample(&a);
+    run_phase(PH_SEND, O.phase_secs);
+    double send_secs = (now_us() - a.t) / 1e6;
+    run_phase(PH_DRAIN, O.drain_secs);
+    sample(&b);
+    uint64_t sent = B.msgs_sent - sent0;
+    uint64_t recv = presence ? B.pres_recv : B.msgs_recv;
+    double cpu = b.srv.cpu_s - a.srv.cpu_s, aux = b.aux.cpu_s - a.aux.cpu_s;
+    double p50 = lat_pct_ms(&B.msg_lat, 50), p90 = lat_pct_ms(&B.msg_lat, 90);
+    double p99 = lat_pct_ms(&B.msg_lat, 99), mx = lat_max_ms(&B.msg_lat);
+    double lost = presence ? 0 : (double)sent - (double)recv;
+    double achieved = sent / (send_secs > 0 ? send_secs : 1);
+    int pass = !aborted && sent > 0 && (presence || (p99 < O.p99_ms && lost <= sent * 0.001)) &&
+               achieved >= 0.95 * rate;
+    printf("%-10s %-9s rate %7.0f/s sent %8llu recv %8llu lost %6.0f  p50 %7.2f  p90 %7.2f  "
+           "p99 %7.2f  max %8.1f ms  cpu %6.2f s (%.2f s/100k)  rss %ld KiB  slapd %.2f s  %s\n",
+           O.label, name, rate, (unsigned long long)sent, (unsigned long long)recv, lost,
+           p50, p90, p99, mx, cpu, sent ? cpu / (double)sent * 1e5 : 0, b.srv.rss_kib, aux,
+           pass ? "ok" : "FAILED");
+    json_begin_phase(name);
+    JNUM("rate", rate); JNUM("secs", send_secs); JNUM("sent", sent); JNUM("received", recv);
+    JNUM("lost", lost); JNUM("late", B.msgs_late); JNUM("achieved_per_s", achieved);
+    JNUM("p50_ms", p50); JNUM("p90_ms", p90); JNUM("p99_ms", p99); JNUM("max_ms", mx);
+    JNUM("cpu_s", cpu); JNUM("cpu_per_100k", sent ? cpu / (double)sent * 1e5 : 0);
+    JNUM("aux_cpu_s", aux); JNUM("rss_kib", b.srv.rss_kib); JNUM("pass", pass);
+    fputs("}", json);
+    fflush(stdout);
+    return pass;
+}
+
+static void scenario_traffic(int presence)
+{
+    phase_login("login", nconns, 1);
+    const char *nm = presence ? "presence" : "msg";
+    double best = 0, fail = 0;
+    char rates[256];
+    snprintf(rates, sizeof rates, "%s", O.rates);
+    for (char *t = strtok(rates, ","); t && !aborted; t = strtok(NULL, ",")) {
+        double r = atof(t);
+        if (r <= 0)
+            continue;
+        if (phase_traffic(r, presence, nm)) {
+            if (r > best)
+                best = r;
+        } else if (!fail || r < fail) {
+            fail = r;
+        }
+    }
+    if (!O.max_search)
+        return;
+    /* The highest sustained rate: up from the best passing rate, or down
+     * from the lowest failing one; at most 8 steps. */
+    static const double ladder[] = { 500, 1000, 2000, 5000, 10000, 20000, 40000, 80000,
+                                     160000, 320000 };
+    int nl = (int)(sizeof ladder / sizeof *ladder), steps = 0;
+    if (fail && fail <= best * 2 + 1) {
+        /* already bracketed */
+    } else if (fail && !best) {
+        for (int i = nl - 1; i >= 0 && steps < 4 && !aborted; i--) {
+            if (ladder[i] >= fail)
+                continue;
+            steps++;
+            if (phase_traffic(ladder[i], presence, "max-try")) {
+                best = ladder[i];
+                break;
+            }
+            fail = ladder[i];
+        }
+    } else {
+        for (int i = 0; i < nl && steps < 6 && !aborted; i++) {
+            if (ladder[i] <= best)
+                continue;
+            steps++;
+            if (!phase_traffic(ladder[i], presence, "max-try")) {
+                fail = ladder[i];
+                break;
+            }
+            best = ladder[i];
+        }
+    }
+    if (best && fail && fail > best && !aborted) {
+        double mid = (best + fail) / 2;
+        if (phase_traffic(mid, presence, "max-try"))
+            best = mid;
+    }
+    printf("%-10s max       highest sustained rate with p99 < %.0f ms and no loss: %.0f/s\n",
+           O.label, O.p99_ms, best);
+    json_begin_phase("max");
+    JNUM("max_rate", best);
+    fputs("}", json);
+}
+
+static void usage(void)
+{
+    fputs("usage: plucs-bench --scenario idle|msg|presence|storm|ldap [options]\n"
+          "  --host 127.0.0.1 --port 5222 --domain D --user-fmt u%05d --pass-fmt p%05d\n"
+          "  --first 1 --group-size 0 --tls --raw --concurrency 100 --sessions 1000\n"
+          "  --rates 5000,20000 --max --p99-ms 50 --phase-secs 10 --settle-secs 3\n"
+          "  --drain-secs 3 --login-secs 300 --timeout 900 --logins 5000 (storm)\n"
+          "  --body-len 60 --pid PID,PID --aux-pid PID --label NAME --json FILE\n"
+          "  --ldap-port P --ldap-dn-fmt uid=u%05d,cn=users,dc=example,dc=com (ldap)\n",
+          stderr);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        { "scenario", 1, 0, 's' }, { "host", 1, 0, 'H' }, { "port", 1, 0, 'p' },
+        { "domain", 1, 0, 'd' }, { "user-fmt", 1, 0, 'u' }, { "pass-fmt", 1, 0, 'w' },
+        { "first", 1, 0, 'f' }, { "group-size", 1, 0, 'g' }, { "tls", 0, 0, 't' },
+        { "raw", 0, 0, 'r' }, { "concurrency", 1, 0, 'c' }, { "sessions", 1, 0, 'n' },
+        { "rates", 1, 0, 'R' }, { "max", 0, 0, 'M' }, { "p99-ms", 1, 0, '9' },
+        { "phase-secs", 1, 0, 'T' }, { "settle-secs", 1, 0, 'S' }, { "drain-secs", 1, 0, 'D' },
+        { "login-secs", 1, 0, 'L' }, { "timeout", 1, 0, 'x' }, { "logins", 1, 0, 'l' },
+        { "body-len", 1, 0, 'b' }, { "pid", 1, 0, 'P' }, { "aux-pid", 1, 0, 'A' },
+        { "label", 1, 0, 'N' }, { "json", 1, 0, 'j' }, { "ldap-port", 1, 0, 'y' },
+        { "ldap-dn-fmt", 1, 0, 'z' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    B.host = "127.0.0.1";
+    B.port = 5222;
+    B.domain = "example.com";
+    B.user_fmt = "u%05d";
+    B.pass_fmt = "p%05d";
+    B.resource = "b";
+    B.first_user = 1;
+    B.concurrency = 100;
+    B.src_spread = 1;
+    B.body_len = 60;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (ch) {
+        case 's': O.scenario = optarg; break;
+        case 'H': B.host = optarg; break;
+        case 'p': B.port = atoi(optarg); break;
+        case 'd': B.domain = optarg; break;
+        case 'u': B.user_fmt = optarg; break;
+        case 'w': B.pass_fmt = optarg; break;
+        case 'f': B.first_user = atoi(optarg); break;
+        case 'g': B.group_size = atoi(optarg); break;
+        case 't': B.tls = 1; break;
+        case 'r': B.mode = MODE_RAW; break;
+        case 'c': B.concurrency = atoi(optarg); break;
+        case 'n': O.sessions = atoi(optarg); break;
+        case 'R': O.rates = optarg; break;
+        case 'M': O.max_search = 1; break;
+        case '9': O.p99_ms = atof(optarg); break;
+        case 'T': O.phase_secs = atof(optarg); break;
+        case 'S': O.settle_secs = atof(optarg); break;
+        case 'D': O.drain_secs = atof(optarg); break;
+        case 'L': O.login_secs = atof(optarg); break;
+        case 'x': O.timeout = atof(optarg); break;
+        case 'l': O.logins = atoi(optarg); break;
+        case 'b': B.body_len = atoi(optarg); break;
+        case 'P': O.pids = optarg; break;
+        case 'A': O.aux_pids = optarg; break;
+        case 'N': O.label = optarg; break;
+        case 'j': O.json_path = optarg; break;
+        case 'y': O.ldap_port = atoi(optarg); break;
+        case 'z': O.ldap_dn_fmt = optarg; break;
+        default: usage();
+        }
+    }
+    if (B.body_len < 0 || B.body_len > 1000 || O.sessions < 1 || B.concurrency < 1)
+        usage();
+    signal(SIGPIPE, SIG_IGN);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    B.base = event_base_new();
+    B.ssl_ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(B.ssl_ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_mode(B.ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+    json = O.json_path ? fopen(O.json_path, "w") : fopen("/dev/null", "w");
+    if (!B.base || !B.ssl_ctx || !json) {
+        perror("plucs-bench");
+        return 1;
+    }
+    fprintf(json, "{\"label\": \"%s\", \"scenario\": \"%s\", \"tls\": %d, \"raw\": %d, "
+            "\"sessions\": %d, \"phases\": [", O.label, O.scenario, B.tls, B.mode == MODE_RAW,
+            O.sessions);
+    t_run_end = now_us() + (uint64_t)(O.timeout * 1e6);
+
+    if (strcmp(O.scenario, "ldap") == 0) {
+        struct ldap_result r = { 0 };
+        struct sample2 a, b;
+        if (!O.ldap_dn_fmt || !O.ldap_port)
+            usage();
+        sample(&a);
+        ldap_bind_storm(B.host, O.ldap_port, O.ldap_dn_fmt, B.pass_fmt, B.first_user,
+                        O.sessions, O.logins, B.concurrency, O.login_secs, &r);
+        sample(&b);
+        double cpu = b.srv.cpu_s - a.srv.cpu_s;
+        printf("%-10s binds     %llu ok %llu failed  %.0f/s  p50 %.2f ms  p99 %.2f ms  "
+               "slapd cpu %.2f s (%.3f s/1000)\n", O.label, (unsigned long long)r.ok,
+               (unsigned long long)r.fail, r.ok / (r.secs > 0 ? r.secs : 1),
+               lat_pct_ms(&r.lat, 50), lat_pct_ms(&r.lat, 99), cpu,
+               r.ok ? cpu / (double)r.ok * 1000 : 0);
+        json_begin_phase("binds");
+        JNUM("ok", r.ok); JNUM("failed", r.fail); JNUM("secs", r.secs);
+        JNUM("binds_per_s", r.ok / (r.secs > 0 ? r.secs : 1));
+        JNUM("lat_p50_ms", lat_pct_ms(&r.lat, 50)); JNUM("lat_p99_ms", lat_pct_ms(&r.lat, 99));
+        JNUM("cpu_s", cpu); JNUM("cpu_per_1000_logins", r.ok ? cpu / (double)r.ok * 1000 : 0);
+        fputs("}", json);
+    } else {
+        int storm = strcmp(O.scenario, "storm") == 0;
+        if (B.mode == MODE_RAW)
+            B.concurrency = 1; /* the floor pairs connections in accept order */
+        nconns = storm ? B.concurrency : O.sessions;
+        conns = calloc((size_t)nconns, sizeof *conns);
+        if (!conns)
+            return 1;
+        for (int i = 0; i < nconns; i++)
+            conns[i].idx = i;
+        struct event *tk = event_new(B.base, -1, EV_PERSIST, tick, NULL);
+        struct timeval ms = { 0, 1000 };
+        event_add(tk, &ms);
+        if (storm) {
+            free_slots = malloc((size_t)nconns * sizeof *free_slots);
+            for (int i = 0; i < nconns; i++)
+                free_slots[nfree++] = nconns - 1 - i;
+            phase_login("storm", O.logins, 0);
+        } else if (strcmp(O.scenario, "idle") == 0) {
+            phase_login("login", nconns, 1);
+        } else if (strcmp(O.scenario, "msg") == 0) {
+            scenario_traffic(0);
+        } else if (strcmp(O.scenario, "presence") == 0) {
+            scenario_traffic(1);
+        } else {
+            usage();
+        }
+        for (int i = 0; i < nconns; i++)
+            if (conns[i].state != CS_NONE && conns[i].state != CS_DEAD) {
+                conns[i].storm = 0;
+                conn_close(&conns[i]);
+            }
+        event_free(tk);
+    }
+    fputs("\n], \"errors\": {", json);
+    for (int e = 0; e < ERR__COUNT; e++)
+        fprintf(json, "%s\"%s\": %llu", e ? ", " : "", bench_err_names[e],
+                (unsigned long long)B.errors[e]);
+    fprintf(json, "}, \"aborted\": %d}\n", aborted);
+    fclose(json);
+    int any = 0;
+    for (int e = 0; e < ERR__COUNT; e++)
+        if (B.errors[e]) {
+            printf("%s%s %llu", any++ ? ", " : "errors: ", bench_err_names[e],
+                   (unsigned long long)B.errors[e]);
+        }
+    if (any)
+        putchar('\n');
+    SSL_CTX_free(B.ssl_ctx);
+    event_base_free(B.base);
+    return aborted ? 3 : 0;
+}
