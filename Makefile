@@ -104,4 +104,21 @@ install: all
 clean:
 	rm -rf build build-asan
 
+# make bench (not part of check): the load generator, the floor forwarder and
+# the side-by-side run against ejabberd, Prosody and jabberd2 (bench/run;
+# BENCH_QUICK=1 for a short run, BENCH_USERS=N for the directory size).
+BENCHSRC := bench/bench_main.c bench/bench_conn.c bench/bench_stats.c bench/bench_ldap.c
+.PHONY: bench
+$(BUILD)/plucs-bench: $(BENCHSRC) bench/bench.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BENCHSRC) $(LDLIBS)
+
+$(BUILD)/plucs-floor: bench/floor.c
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: deps
+	$(MAKE) WERROR=1 all $(BUILD)/plucs-bench $(BUILD)/plucs-floor
+	PLUCS_BUILD=$(abspath $(BUILD)) bench/run
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
