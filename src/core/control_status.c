@@ -29,12 +29,15 @@
 #define PLUCS_VERSION "unknown"
 #endif
 
-/* The directory thread's connection state, for when src/directory offers
- * it: true when the service connection is up; server is the URI in use (or
- * last tried), error the last connection error ("" when none). Weak, so
- * that status says "unknown" until the directory provides it. */
-bool directory_connection(char *server, size_t slen, char *error, size_t elen)
-    __attribute__((weak));
+/* The directory thread's own state lines, for when src/directory offers
+ * them: appends `directory/...: value` lines to out (connected yes/no, the
+ * server in use, the last error, feed mode and state, time and lag of the
+ * last applied change ...). Called on the main thread, so it must read what
+ * the directory thread writes under a lock or atomically. Weak, so that
+ * status says `directory/connected: unknown` until the directory has it.
+ * (A weak reference does not pull an object out of libplucs.a: define it in
+ * a file the daemon links anyway, such as directory.c.) */
+void directory_status_lines(buf *out) __attribute__((weak));
 
 typedef struct dom_count {
     char *domain;
@@ -219,15 +222,10 @@ static void render(control_status_job *j, buf *out)
     buf_puts(out, "\n");
 
     /* the directory */
-    if (directory_connection) {
-        char server[512] = "", error[512] = "";
-        bool up = directory_connection(server, sizeof server, error, sizeof error);
-        buf_printf(out, "directory/connected: %s\n", up ? "yes" : "no");
-        buf_printf(out, "directory/server: %s\n", server);
-        buf_printf(out, "directory/last_error: %s\n", error);
-    } else {
+    if (directory_status_lines)
+        directory_status_lines(out);
+    else
         buf_puts(out, "directory/connected: unknown\n");
-    }
     if (c && c->ldap_uris) {
         buf_puts(out, "directory/servers:");
         for (size_t i = 0; c->ldap_uris[i]; i++)
