@@ -323,6 +323,25 @@ def test_explain_worked_example(plucsd_factory):
     assert on[1:] == [without_ignored(l) for l in off[1:]]
 
 
+def test_explain_ignored_names(plucsd_factory, ldap):
+    """A list naming only non-XMPP groups counts as empty; --offline names them."""
+    p = plucsd_factory(**{"plucs/mod/filter": "true"})
+    dn = ldap.group_dn("interns")
+    ldap.replace(dn, "xmppMessageGroups", "nosuchgroup", "plaingroup", "oldgroup")
+    try:
+        # (the resolved lists do not change, so the server publishes nothing new)
+        time.sleep(0.5)
+        off = explain(p, "--offline", "carol@a.test", "bob@a.test")
+        assert ("  - interns: its message list is empty (ignored, not XMPP groups: nosuchgroup, "
+                "plaingroup, oldgroup); message_policy deny: nobody") in off.stdout
+        assert "interns: xmppMessageGroups names 'plaingroup', which is not an XMPP group" in off.stderr
+        on = explain(p, "carol@a.test", "bob@a.test").stdout
+        assert "  - interns: its message list is empty; message_policy deny: nobody" in on
+        assert verdict(on, "message: carol@a.test -> bob@a.test: ") == "refused"
+    finally:
+        ldap.replace(dn, "xmppMessageGroups")
+
+
 def test_explain_policies_allow(plucsd_factory):
     p = plucsd_factory(**{"plucs/mod/filter": "true"})
     t = explain(p, "carol@a.test", "bob@a.test").stdout
