@@ -59,6 +59,7 @@ typedef struct acct {
 
 acct *acct_acquire(const char *bare);   /* creates when needed; one reference */
 acct *acct_find(const char *bare);      /* a reference, or NULL when nobody is online */
+acct *acct_ref(acct *a);                /* one more reference */
 void acct_release(acct *a);
 /* Under a->lock: */
 store_roster_item *acct_item(acct *a, const char *contact);

@@ -78,6 +78,14 @@ acct *acct_acquire(const char *bare)
     return a;
 }
 
+acct *acct_ref(acct *a)
+{
+    pthread_mutex_lock(&table_lock);
+    a->refs++;
+    pthread_mutex_unlock(&table_lock);
+    return a;
+}
+
 acct *acct_find(const char *bare)
 {
     pthread_mutex_lock(&table_lock);

@@ -46,6 +46,7 @@ static void finish(load_job *j)
     store_pending_free(j->p);
     unlink_job(j);
     j->fn(j->ud);
+    acct_release(j->a);
     free(j);
 }
 
@@ -75,7 +76,7 @@ void acct_when_loaded(acct *a, void (*fn)(void *), void (*free_ud)(void *), void
         return;
     }
     load_job *j = calloc(1, sizeof *j);
-    j->a = a;
+    j->a = acct_ref(a);   /* the load outlives whoever asked (a session may end) */
     j->fn = fn;
     j->free_ud = free_ud;
     j->ud = ud;
@@ -97,6 +98,7 @@ void roster_thread_exit(void)
             j->free_ud(j->ud);
         store_roster_free(j->r);
         store_pending_free(j->p);
+        acct_release(j->a);
         free(j);
     }
 }
