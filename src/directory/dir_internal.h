@@ -115,6 +115,10 @@ struct dir {
     size_t tries;              /* failed attempts in this cycle */
     int backoff;               /* seconds before the next cycle */
     char last_error[256];
+    /* for `plucs status` (other threads read them under lock) */
+    bool st_up;                /* lock */
+    char st_server[512];       /* lock: server in use, or the last one tried */
+    char st_error[256];        /* lock: the last error, "" when none */
     char lost_from[512];       /* server we lost (for the fail-over line) */
     struct event *ev_retry;
     struct event *ev_bind_timeout;   /* service bind sent, no answer yet */

@@ -65,6 +65,11 @@ static void attempt_failed(dir *d, const char *err)
 {
     snprintf(d->last_error, sizeof d->last_error, "%s: %s", d->set->uris[d->cur], err);
     log_debug("directory: cannot use %s: %s", d->set->uris[d->cur], err);
+    pthread_mutex_lock(&d->lock);
+    d->st_up = false;
+    snprintf(d->st_server, sizeof d->st_server, "%s", d->set->uris[d->cur]);
+    snprintf(d->st_error, sizeof d->st_error, "%s", d->last_error);
+    pthread_mutex_unlock(&d->lock);
     dir_conn_free(d->svc);
     d->svc = NULL;
     d->svc_state = SVC_DOWN;
@@ -132,6 +137,10 @@ static void service_up(dir *d)
     } else {
         log_warn("directory: reconnected to %s", uri);
     }
+    pthread_mutex_lock(&d->lock);
+    d->st_up = true;
+    snprintf(d->st_server, sizeof d->st_server, "%s", uri);
+    pthread_mutex_unlock(&d->lock);
     d->ever_connected = true;
     d->unreachable_logged = false;
     d->hostdn_logged = false;
@@ -214,6 +223,10 @@ void dir_service_lost(dir *d, const char *reason)
     log_warn("directory: lost connection to %s: %s", uri, reason);
     snprintf(d->lost_from, sizeof d->lost_from, "%s", uri);
     snprintf(d->last_error, sizeof d->last_error, "%s: %s", uri, reason);
+    pthread_mutex_lock(&d->lock);
+    d->st_up = false;
+    snprintf(d->st_error, sizeof d->st_error, "%s", d->last_error);
+    pthread_mutex_unlock(&d->lock);
     dir_service_reset(d);
     d->tries = 0;
     if (d->set->nuris > 1)

@@ -4,6 +4,7 @@
  * dir_hosts.c, dir_auth.c, dir_load.c and dir_sync.c; snapshots are built
  * and published by dir_publish.c. */
 #include "directory/dir_internal.h"
+#include "core/buf.h"
 #include "directory/dir_query.h"
 #include "core/log.h"
 
@@ -371,4 +372,20 @@ unsigned directory_pending_changes(void)
 {
     dir *d = g_dir;
     return d ? atomic_load(&d->nchanges) : 0;
+}
+
+/* For `plucs status` (control_status.c): the service connection's state. */
+void directory_status_lines(buf *out)
+{
+    dir *d = g_dir;
+    if (!d) {
+        buf_puts(out, "directory/connected: no (not started)\n");
+        return;
+    }
+    pthread_mutex_lock(&d->lock);
+    buf_printf(out, "directory/connected: %s\n", d->st_up ? "yes" : "no");
+    if (d->st_server[0])
+        buf_printf(out, "directory/server: %s\n", d->st_server);
+    buf_printf(out, "directory/last_error: %s\n", d->st_error[0] ? d->st_error : "none");
+    pthread_mutex_unlock(&d->lock);
 }
