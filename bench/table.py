@@ -98,6 +98,8 @@ for label, vals, better, target in rows:
         v = vals.get(c)
         line += "%10s" % ("-" if v is None else fmt(v[0]) + ("" if v[1] else "!"))
     good = [vals[a][0] for a in ANCHORS if a in vals and vals[a][1]]
+    if not good:  # no anchor held this phase: compare with what they did
+        good = [vals[a][0] for a in ANCHORS if a in vals and vals[a][0]]
     best = (min(good) if better == "low" else max(good)) if good else None
     p = vals.get("plucsd")
     f = vals.get("floor")
