@@ -106,3 +106,43 @@ def raw():
     yield make
     for r in made:
         r.close()
+
+
+# --- instant messaging (test_roster/presence/routing/offline/live_directory) ----
+
+@pytest.fixture
+def im(plucsd_factory):
+    """im(user, pw=None, resource=None, daemon=..., tls="on") ->
+    harness.IMClient (not yet logged in): records every message, presence
+    and roster push, answers no subscription request by itself. Closed at
+    teardown."""
+    made = []
+
+    def make(user, pw=None, tls="on", resource=None, port=None, daemon=None):
+        if port is None:
+            assert daemon is not None, "im(): pass port= or daemon="
+            port = daemon.port
+        if "@" in user:
+            j = user
+            pw = pw if pw is not None else ""
+        else:
+            j = H.jid(user)
+            pw = pw if pw is not None else H.password(user)
+        c = H.IMClient(port, j, pw, tls=tls, resource=resource)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def ldap_undo(ldap):
+    """harness.LdapUndo on the session slapd: every change made through it
+    is reverted at teardown (the directory is shared by all tests)."""
+    u = H.LdapUndo(ldap)
+    yield u
+    errors = u.restore()
+    if errors:
+        pytest.fail("could not restore the directory: %s" % "; ".join(errors), pytrace=False)

@@ -685,3 +685,616 @@ def raw_login(port, user, pw, domain="a.test", resource="raw"):
     m = r.read_until(rb"<iq[^>]*id=['\"]bind1['\"].*?</iq>|<iq[^>]*id=['\"]bind1['\"][^>]*/>")
     assert m and b"result" in m.group(0), "bind failed: %r" % (m and m.group(0))
     return r
+
+
+# --- instant messaging: roster, presence, routing, offline ---------------------
+#
+# Added for test_roster.py, test_presence.py, test_routing.py, test_offline.py
+# and test_live_directory.py (RFC 6121, XEP-0237, XEP-0203, directory.md).
+
+import copy as _copy
+import datetime as _dt
+from xml.etree import ElementTree as _ET
+
+USERS.update({
+    # Keep in sync with the appended part of data.ldif.
+    "hugo": ("a.test", "hugo-secret"),      # projects; displayName != gecos
+    "ida": ("a.test", "ida-secret"),        # projects, mixed; no displayName
+    "kai": ("a.test", "kai-secret"),        # unlabelled (group without description)
+    "bea": ("b.test", "bea-secret"),        # mixed (group with members in two domains)
+    "nora": ("a.test", "nora-secret"),      # in no group: personal roster tests
+    "oscar": ("a.test", "oscar-secret"),    # in no group: personal roster tests
+    "lena": ("a.test", "lena-secret"),      # in no group: live-directory tests
+    "nils": ("new.test", "nils-secret"),    # new.test not served until added
+})
+
+NS_ROSTER = "jabber:iq:roster"
+NS_DELAY = "urn:xmpp:delay"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_ROSTERVER = "urn:xmpp:features:rosterver"
+
+
+def bare(j):
+    """The bare JID of J (str), lower-cased domain and localpart."""
+    j = str(j or "")
+    return j.split("/", 1)[0].lower()
+
+
+def _same_jid(got, want):
+    """WANT with a resource matches exactly; a bare WANT matches any resource
+    of that bare JID (and the bare JID itself)."""
+    if want is None:
+        return True
+    got = str(got or "")
+    if "/" in want:
+        b, _, r = want.partition("/")
+        g, _, gr = got.partition("/")
+        return g.lower() == b.lower() and gr == r
+    return bare(got) == want.lower()
+
+
+class RosterItem:
+    """One <item/> of jabber:iq:roster."""
+
+    def __init__(self, el):
+        self.el = el
+        self.jid = bare(el.get("jid"))
+        self.name = el.get("name")                    # None when absent
+        self.subscription = el.get("subscription") or "none"
+        self.ask = el.get("ask")
+        self.approved = el.get("approved")
+        self.groups = sorted((g.text or "") for g in el.findall("{%s}group" % NS_ROSTER))
+
+    def __repr__(self):
+        return "RosterItem(%s name=%r sub=%s ask=%s groups=%r)" % (
+            self.jid, self.name, self.subscription, self.ask, self.groups)
+
+
+class RosterResult:
+    """Answer to a roster get: type 'result'/'error'/'timeout'; items
+    (dict bare JID -> RosterItem) or None for an empty result (no <query/>,
+    RFC 6121 2.6.3); ver; error condition."""
+
+    def __init__(self, iq_el):
+        self.el = iq_el
+        self.items = None
+        self.ver = None
+        self.duplicates = []
+        self.condition = None
+        if iq_el is None:
+            self.type = "timeout"
+            return
+        self.type = iq_el.get("type")
+        if self.type == "error":
+            self.condition = error_condition(iq_el)
+            return
+        q = iq_el.find("{%s}query" % NS_ROSTER)
+        if q is None:
+            return
+        self.ver = q.get("ver")
+        self.items = {}
+        for el in q.findall("{%s}item" % NS_ROSTER):
+            it = RosterItem(el)
+            if it.jid in self.items:
+                self.duplicates.append(it.jid)
+            self.items[it.jid] = it
+
+    def __repr__(self):
+        return "RosterResult(type=%s ver=%r cond=%r items=%r)" % (
+            self.type, self.ver, self.condition,
+            None if self.items is None else sorted(self.items.values(), key=lambda i: i.jid))
+
+
+class RosterPush:
+    """A roster push received (iq type='set' with one item, RFC 6121 2.1.6)."""
+
+    def __init__(self, el, t):
+        self.el = el
+        self.t = t
+        self.frm = el.get("from")
+        q = el.find("{%s}query" % NS_ROSTER)
+        self.ver = q.get("ver") if q is not None else None
+        items = q.findall("{%s}item" % NS_ROSTER) if q is not None else []
+        self.nitems = len(items)
+        self.item = RosterItem(items[0]) if items else None
+
+    def __repr__(self):
+        return "RosterPush(from=%r ver=%r n=%d %r)" % (self.frm, self.ver, self.nitems, self.item)
+
+
+def error_condition(el):
+    """The defined condition of the <error/> child of stanza element EL."""
+    e = el.find("{%s}error" % NS_CLIENT)
+    if e is None:
+        e = el.find("error")
+    if e is None:
+        return None
+    for c in e:
+        if c.tag.startswith("{%s}" % NS_STANZAS) and not c.tag.endswith("}text"):
+            return c.tag.split("}", 1)[1]
+    return None
+
+
+def error_type(el):
+    e = el.find("{%s}error" % NS_CLIENT)
+    return e.get("type") if e is not None else None
+
+
+class Stanza:
+    """A received message or presence, flattened for assertions."""
+
+    def __init__(self, el, t):
+        self.el = el
+        self.t = t                           # time.monotonic() at receipt
+        self.kind = el.tag.split("}", 1)[-1]
+        self.frm = el.get("from") or ""
+        self.to = el.get("to") or ""
+        self.type = el.get("type") or ("available" if self.kind == "presence" else "normal")
+        self.id = el.get("id")
+
+        def text(name):
+            c = el.find("{%s}%s" % (NS_CLIENT, name))
+            return None if c is None else (c.text or "")
+        self.body = text("body")
+        self.show = text("show")
+        self.status = text("status")
+        p = text("priority")
+        self.priority = int(p) if p not in (None, "") else None
+        self.condition = error_condition(el) if self.type == "error" else None
+        d = el.find("{%s}delay" % NS_DELAY)
+        self.delay = None if d is None else d.get("stamp")
+        self.delay_from = None if d is None else d.get("from")
+
+    def delay_time(self):
+        """The XEP-0203 stamp as an aware UTC datetime (None without one);
+        raises ValueError when it is not an XEP-0082 DateTime in UTC."""
+        if self.delay is None:
+            return None
+        s = self.delay
+        m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", s)
+        if not m:
+            raise ValueError("not an XEP-0082 DateTime: %r" % s)
+        base = _dt.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+        frac = float(m.group(2)) if m.group(2) else 0.0
+        tz = m.group(3)
+        off = _dt.timedelta(0)
+        if tz != "Z":
+            sign = 1 if tz[0] == "+" else -1
+            off = sign * _dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
+        return (base + _dt.timedelta(seconds=frac) - off).replace(tzinfo=_dt.timezone.utc)
+
+    def __repr__(self):
+        return "<%s from=%s to=%s type=%s body=%r show=%r status=%r prio=%r cond=%r delay=%r>" % (
+            self.kind, self.frm, self.to, self.type, self.body, self.show, self.status,
+            self.priority, self.condition, self.delay)
+
+
+class IMClient(Client):
+    """A Client that records every message, presence and roster push it
+    receives (in order, with receive time) and never answers subscription
+    requests by itself (slixmpp's auto_authorize/auto_subscribe are off).
+
+    The wait_* methods consume the first matching recorded stanza, so a test
+    can wait for several things in any order; saw_* only look."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath, StanzaPath
+        self.x.roster.auto_authorize = None
+        self.x.roster.auto_subscribe = False
+        self.stanzas = []          # Stanza (messages, all types, with or without body)
+        self.presences = []        # Stanza (presence)
+        self.pushes = []           # RosterPush
+        self.all_messages = []     # never consumed: every message in order
+        self.all_presences = []    # never consumed
+        self.all_pushes = []       # never consumed
+        self.x.register_handler(Callback(
+            "plucs-test messages", MatchXPath("{%s}message" % NS_CLIENT), self._rec_message))
+        self.x.register_handler(Callback(
+            "plucs-test presences", MatchXPath("{%s}presence" % NS_CLIENT), self._rec_presence))
+        self.x.register_handler(Callback(
+            "plucs-test roster pushes", StanzaPath("iq@type=set/roster"), self._rec_push))
+
+    def _rec_message(self, st):
+        s = Stanza(_copy.deepcopy(st.xml), time.monotonic())
+        self.stanzas.append(s)
+        self.all_messages.append(s)
+
+    def _rec_presence(self, st):
+        s = Stanza(_copy.deepcopy(st.xml), time.monotonic())
+        self.presences.append(s)
+        self.all_presences.append(s)
+
+    def _rec_push(self, st):
+        p = RosterPush(_copy.deepcopy(st.xml), time.monotonic())
+        self.pushes.append(p)
+        self.all_pushes.append(p)
+
+    # -- waiting -------------------------------------------------------------
+
+    def wait_for(self, pred, timeout=5, step=0.05):
+        """Runs the event loop (all clients share it) until pred() is truthy
+        or timeout; returns pred()'s last value."""
+        end = time.monotonic() + timeout
+        while True:
+            v = pred()
+            if v or time.monotonic() >= end or self.loop.is_closed():
+                return v
+            self.pump(step)
+
+    @staticmethod
+    def _take(lst, pred):
+        for i, s in enumerate(lst):
+            if pred(s):
+                del lst[i]
+                return s
+        return None
+
+    @staticmethod
+    def _stanza_pred(frm=None, type=None, body=None, pred=None):
+        def p(s):
+            return (_same_jid(s.frm, frm)
+                    and (type is None or s.type == type)
+                    and (body is None or s.body == body)
+                    and (pred is None or pred(s)))
+        return p
+
+    def wait_message(self, timeout=5, frm=None, type=None, body=None, pred=None):
+        """Next recorded message matching (from: bare matches any resource;
+        type: 'chat', 'error', ...); None on timeout. (Overrides Client's
+        body-only queue; that queue is left as it is.)"""
+        p = self._stanza_pred(frm, type, body, pred)
+        return self.wait_for(lambda: self._take(self.stanzas, p), timeout)
+
+    def saw_message(self, frm=None, type=None, body=None, pred=None):
+        p = self._stanza_pred(frm, type, body, pred)
+        return [s for s in self.stanzas if p(s)]
+
+    def wait_presence(self, frm=None, type=None, timeout=5, pred=None):
+        """Next recorded presence matching; type 'available' means no type
+        attribute. None on timeout."""
+        p = self._stanza_pred(frm, type, None, pred)
+        return self.wait_for(lambda: self._take(self.presences, p), timeout)
+
+    def expect_unavailable(self, full, timeout=5):
+        """Waits for presence type='unavailable' from the full JID FULL and
+        returns it; raises AssertionError otherwise, saying when an
+        unavailable came from the bare JID instead (RFC 6121 sends it from
+        each resource that was available: 3.2.2, 3.3.3, 4.5.2)."""
+        s = self.wait_presence(frm=full, type="unavailable", timeout=timeout)
+        if s:
+            return s
+        b = bare(full)
+        hint = ""
+        if [p for p in self.all_presences if p.frm.lower() == b and p.type == "unavailable"]:
+            hint = (" (an unavailable came from the bare JID %s instead: RFC 6121 3.2.2, 3.3.3"
+                    " and 4.5.2 send it from the full JID of each resource that was available;"
+                    " clients track presence per resource)" % b)
+        raise AssertionError("%s got no unavailable from %s within %ss%s; presences: %r" % (
+            self.jid, full, timeout, hint, self.all_presences))
+
+    def saw_presence(self, frm=None, type=None, pred=None):
+        p = self._stanza_pred(frm, type, None, pred)
+        return [s for s in self.presences if p(s)]
+
+    def wait_push(self, jid=None, timeout=5, pred=None):
+        """Next recorded roster push (for item JID) matching pred(push);
+        None on timeout."""
+        def p(push):
+            return ((jid is None or (push.item is not None and push.item.jid == jid.lower()))
+                    and (pred is None or pred(push)))
+        return self.wait_for(lambda: self._take(self.pushes, p), timeout)
+
+    def saw_push(self, jid=None):
+        return [p for p in self.pushes if jid is None or (p.item and p.item.jid == jid.lower())]
+
+    def forget(self):
+        """Drops everything recorded so far (the all_* lists stay)."""
+        del self.stanzas[:]
+        del self.presences[:]
+        del self.pushes[:]
+
+    def quiet(self, seconds):
+        """Lets the loop run for SECONDS (to prove that something does NOT
+        arrive)."""
+        self.pump(seconds)
+
+    # -- sending -------------------------------------------------------------
+
+    def presence(self, to=None, type=None, show=None, status=None, priority=None, settle=0.0):
+        """Sends a presence stanza (no arguments: initial/available presence
+        broadcast). type: None/'unavailable'/'subscribe'/'subscribed'/
+        'unsubscribe'/'unsubscribed'/'probe'."""
+        p = self.x.make_presence(pshow=show, pstatus=status, ppriority=priority,
+                                 pto=to, ptype=type)
+        p.send()
+        if settle:
+            self.pump(settle)
+        else:
+            self.pump(0.01)
+
+    def available(self, show=None, status=None, priority=None, settle=0.3):
+        self.presence(show=show, status=status, priority=priority, settle=settle)
+
+    def subscribe(self, to):
+        self.presence(to=to, type="subscribe")
+
+    def subscribed(self, to):
+        self.presence(to=to, type="subscribed")
+
+    def unsubscribe(self, to):
+        self.presence(to=to, type="unsubscribe")
+
+    def unsubscribed(self, to):
+        self.presence(to=to, type="unsubscribed")
+
+    def send(self, to, body=None, type="chat", id=None, extra_xml=None):
+        """Sends a message stanza (body may be None)."""
+        m = self.x.make_message(mto=to, mbody=body, mtype=type)
+        if id:
+            m["id"] = id
+        if extra_xml is not None:
+            m.append(_ET.fromstring(extra_xml) if isinstance(extra_xml, str) else extra_xml)
+        m.send()
+        self.pump(0.01)
+
+    def iq_el(self, to, type, payload_xml, timeout=5):
+        """Sends <iq to= type=> with PAYLOAD_XML (string) and returns the
+        answer element, or None when no answer came within timeout."""
+        from slixmpp.exceptions import IqError, IqTimeout
+        iq = self.x.make_iq(ito=to, itype=type)
+        if payload_xml:
+            iq.append(_ET.fromstring(payload_xml))
+        try:
+            r = self.run(iq.send(timeout=timeout), timeout + 1)
+        except IqError as e:
+            r = e.iq
+        except (IqTimeout, asyncio.TimeoutError):
+            return None
+        return _copy.deepcopy(r.xml)
+
+    # -- roster (RFC 6121 section 2) -------------------------------------------
+
+    def roster_get(self, ver=None, timeout=5):
+        """<iq type='get'><query xmlns='jabber:iq:roster' [ver=]/></iq>;
+        returns a RosterResult. Makes this resource 'interested'."""
+        q = "<query xmlns='%s'%s/>" % (NS_ROSTER, "" if ver is None else " ver='%s'" % _xml_attr(ver))
+        return RosterResult(self.iq_el(None, "get", q, timeout))
+
+    def roster(self, timeout=5):
+        """The items dict of a plain roster get (asserts a full result)."""
+        r = self.roster_get(timeout=timeout)
+        assert r.type == "result" and r.items is not None, "roster get failed: %r" % r
+        assert not r.duplicates, "roster lists a JID more than once: %r" % r.duplicates
+        return r.items
+
+    def roster_set(self, jid, name=None, groups=(), timeout=5):
+        """Adds/updates an item; returns (iq type, error condition)."""
+        item = "<item jid='%s'%s>%s</item>" % (
+            _xml_attr(jid), "" if name is None else " name='%s'" % _xml_attr(name),
+            "".join("<group>%s</group>" % _xml_text(g) for g in groups))
+        r = self.iq_el(None, "set", "<query xmlns='%s'>%s</query>" % (NS_ROSTER, item), timeout)
+        if r is None:
+            return ("timeout", None)
+        return (r.get("type"), error_condition(r) if r.get("type") == "error" else None)
+
+    def roster_remove(self, jid, timeout=5):
+        """subscription='remove'; returns (iq type, error condition)."""
+        q = "<query xmlns='%s'><item jid='%s' subscription='remove'/></query>" % (
+            NS_ROSTER, _xml_attr(jid))
+        r = self.iq_el(None, "set", q, timeout)
+        if r is None:
+            return ("timeout", None)
+        return (r.get("type"), error_condition(r) if r.get("type") == "error" else None)
+
+    def roster_features(self):
+        """The stream features slixmpp saw (set of names, e.g. 'rosterver')."""
+        return set(self.x.features)
+
+    # -- ending the session --------------------------------------------------
+
+    def drop(self):
+        """Ends the TCP connection abruptly: no unavailable presence, no
+        </stream:stream> (the transport is aborted)."""
+        t = self.x.transport
+        if t is not None:
+            t.abort()
+        self.pump(0.05)
+
+
+def _xml_attr(s):
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;")
+            .replace("'", "&apos;").replace('"', "&quot;"))
+
+
+def _xml_text(s):
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def rst_close(raw_client):
+    """Closes a RawClient's socket with a TCP reset (SO_LINGER 0), without
+    </stream:stream>."""
+    import struct
+    try:
+        raw_client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    raw_client.close()
+
+
+# --- plucsd: crash and restart on the same data --------------------------------
+
+def plucsd_kill9(p):
+    """SIGKILL the daemon and reap it (nothing is flushed, no clean exit)."""
+    if p.proc is not None and p.proc.poll() is None:
+        p.proc.send_signal(signal.SIGKILL)
+        p.proc.wait(10)
+    if p.logf:
+        p.logf.close()
+        p.logf = None
+
+
+def plucsd_restart(p, timeout=15):
+    """Starts P again with the same registry, store, port and folders (after
+    plucsd_kill9 or terminate). The previous log is kept as plucsd.log.N."""
+    assert p.proc is None or p.proc.poll() is not None, "plucsd still running"
+    if p.logf:
+        p.logf.close()
+        p.logf = None
+    n = 1
+    while os.path.exists("%s.%d" % (p.log_path, n)):
+        n += 1
+    if os.path.exists(p.log_path):
+        os.rename(p.log_path, "%s.%d" % (p.log_path, n))
+    return p.start(timeout)
+
+
+# --- LDAP reading (for spec-level expectations) ----------------------------------
+
+def ldap_entries(ldap, filt, *attrs):
+    """Entries matching FILT below the base as dicts: lower-cased attribute
+    name -> list of str values (base64 values decoded); 'dn' -> [dn]."""
+    import base64
+    r = subprocess.run(["ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-x",
+                        "-H", ldap.env["LDAP_URI"], "-D", ldap.env["ROOTDN"],
+                        "-w", ldap.env["ROOTPW"], "-b", ldap.env["BASE"], filt] + list(attrs),
+                       capture_output=True, text=True)
+    if r.returncode not in (0, 32):
+        raise RuntimeError("ldapsearch failed: %s" % r.stderr)
+    lines = []
+    for line in r.stdout.splitlines():
+        if line.startswith(" ") and lines:
+            lines[-1] += line[1:]
+        else:
+            lines.append(line)
+    entries, cur = [], None
+    for line in lines + [""]:
+        if not line.strip():
+            if cur:
+                entries.append(cur)
+            cur = None
+            continue
+        if line.startswith("#"):
+            continue
+        m = re.match(r"^([A-Za-z0-9;.-]+)(::?)\s?(.*)$", line)
+        if not m:
+            continue
+        name, sep, val = m.group(1).lower(), m.group(2), m.group(3)
+        if sep == "::":
+            val = base64.b64decode(val).decode("utf-8", "replace")
+        cur = cur or {}
+        cur.setdefault(name, []).append(val)
+    return entries
+
+
+def expected_shared_roster(ldap, user, userlabel="gecos", grouplabel="cn", scope="domain"):
+    """The shared roster of USER as directory.md defines it, computed from
+    the directory's current content: dict bare JID -> (name or None,
+    sorted list of group labels). Served domains are the host object's
+    xmppDomains (the test daemons do not set plucs/domains)."""
+    host = ldap_entries(ldap, "(&(objectClass=univentionXMPPHost)(cn=%s))" % HOSTNAME,
+                        "xmppDomains", "univentionService")
+    served = set()
+    for h in host:
+        svc = h.get("univentionservice")
+        if svc and not any(s.upper() == "XMPP" for s in svc):
+            continue
+        served |= {d.lower() for d in h.get("xmppdomains", [])}
+    users = ldap_entries(ldap, "(&(objectClass=univentionXMPPAccount)(xmppEnabled=TRUE))",
+                         "uid", "xmppDomain", userlabel)
+    accounts = {}     # uid -> (domain, label)
+    counts = {}
+    for u in users:
+        if "uid" not in u or "xmppdomain" not in u:
+            continue
+        dom = u["xmppdomain"][0].lower()
+        if dom not in served:
+            continue
+        for uid in u["uid"]:
+            key = (uid.lower(), dom)
+            counts[key] = counts.get(key, 0) + 1
+            lab = u.get(userlabel.lower())
+            accounts[key] = lab[0] if lab else None
+    accounts = {k: v for k, v in accounts.items() if counts[k] == 1}
+    me_uid, me_dom = user.split("@", 1)[0].lower(), user.split("@", 1)[1].lower()
+    groups = ldap_entries(ldap, "(&(objectClass=univentionXMPPGroup)(xmppEnabled=TRUE))",
+                          "cn", "memberUid", grouplabel)
+    out = {}
+    for g in groups:
+        members = {m.lower() for m in g.get("memberuid", [])}
+        if scope == "member" and me_uid not in members:
+            continue
+        lab = g.get(grouplabel.lower())
+        label = lab[0] if lab else None
+        for m in members:
+            if m == me_uid or (m, me_dom) not in accounts:
+                continue
+            j = "%s@%s" % (m, me_dom)
+            name, gl = out.get(j, (accounts[(m, me_dom)], []))
+            if label is not None and label not in gl:
+                gl.append(label)
+            out[j] = (name, gl)
+    return {j: (n, sorted(g)) for j, (n, g) in out.items()}
+
+
+class LdapUndo:
+    """Collects LDIF changes to undo at teardown (in reverse order)."""
+
+    def __init__(self, ldap):
+        self.ldap = ldap
+        self.undo = []
+
+    def modify(self, ldif, undo_ldif):
+        """Applies LDIF (changetype lines) now; UNDO_LDIF at teardown.
+        Returns time.monotonic() right after ldapmodify returned."""
+        self.undo.append(undo_ldif)
+        self.ldap.modify(ldif)
+        return time.monotonic()
+
+    def replace(self, dn, attr, new_values, old_values):
+        def ldif(vals):
+            lines = ["dn: " + dn, "changetype: modify", "replace: " + attr]
+            lines += ["%s: %s" % (attr, v) for v in vals]
+            return "\n".join(lines) + "\n"
+        return self.modify(ldif(new_values), ldif(old_values))
+
+    def add_value(self, dn, attr, value):
+        return self.modify(
+            "dn: %s\nchangetype: modify\nadd: %s\n%s: %s\n" % (dn, attr, attr, value),
+            "dn: %s\nchangetype: modify\ndelete: %s\n%s: %s\n" % (dn, attr, attr, value))
+
+    def delete_value(self, dn, attr, value):
+        return self.modify(
+            "dn: %s\nchangetype: modify\ndelete: %s\n%s: %s\n" % (dn, attr, attr, value),
+            "dn: %s\nchangetype: modify\nadd: %s\n%s: %s\n" % (dn, attr, attr, value))
+
+    def restore(self):
+        errors = []
+        while self.undo:
+            ldif = self.undo.pop()
+            try:
+                self.ldap.modify(ldif)
+            except Exception as e:     # keep restoring the rest
+                errors.append(str(e))
+        return errors
+
+
+def mutual_subscription(c1, c2, timeout=5):
+    """Makes the accounts of IMClients C1 and C2 subscribed to each other
+    (RFC 6121 3.1 in both directions, each side answering the other's
+    request). Returns None on success, else a text saying which step failed.
+    Both should be logged in, interested (roster requested) and available."""
+    j1, j2 = bare(c1.jid), bare(c2.jid)
+    for a, b, ja, jb in ((c1, c2, j1, j2), (c2, c1, j2, j1)):
+        a.subscribe(jb)
+        if not b.wait_presence(frm=ja, type="subscribe", timeout=timeout):
+            return "%s did not receive subscribe from %s" % (jb, ja)
+        b.subscribed(ja)
+        want = "to" if a is c1 else "both"
+        if not a.wait_push(jb, timeout=timeout, pred=lambda p: p.item.subscription == want):
+            return "%s got no push subscription=%s for %s: %r" % (ja, want, jb, a.all_pushes)
+    for c in (c1, c2):
+        c.pump(0.3)
+        c.forget()
+    return None
