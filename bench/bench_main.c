@@ -308,6 +308,14 @@ static int phase_traffic(double rate, int presence, const char *name)
     JNUM("bench_cpu_s", b.self_cpu - a.self_cpu);
     fputs("}", json);
     fflush(stdout);
+    /* A server that fell behind is still delivering: let it finish (at most
+     * 60 s) so the next phase starts from an idle server. */
+    for (int i = 0; i < 60 && !aborted; i++) {
+        uint64_t seen = B.msgs_recv + B.msgs_late + B.pres_recv;
+        run_phase(PH_WAIT, 1);
+        if (B.msgs_recv + B.msgs_late + B.pres_recv == seen)
+            break;
+    }
     return pass;
 }
 
