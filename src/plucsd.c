@@ -25,6 +25,7 @@
 #include "transport/c2s.h"
 #include "transport/listener.h"
 #include "transport/tls.h"
+#include "transport/xmpp_stream.h"
 
 static const char *registry_path;
 static char *pidfile;
@@ -180,6 +181,7 @@ int main(int argc, char **argv)
     }
     int n = cfg->threads;
     modules_init();
+    xmpp_stream_set_features_fn(module_stream_features);
     sessions_init(n);
     router_init(n);
     workers_set_exit_hook(worker_exit);

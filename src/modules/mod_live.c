@@ -114,13 +114,53 @@ static bool visible(const view *v, char **personal_to, const char *contact)
     return !c || dir_may_see(v->snap, v->u, c);
 }
 
+/* 'unavailable' from each available resource of contact (RFC 6121 sends
+ * presence per resource; clients track it that way). Sent directly: the
+ * policy step may no longer let contact's presence through. */
 static void send_unavailable(session *s, const char *contact)
 {
-    xnode *p = xnode_new("presence", NS_CLIENT);
-    xnode_set_attr(p, "type", "unavailable");
-    xnode_set_attr(p, "from", contact);
-    xnode_set_attr(p, "to", s->full);
-    session_send_free(s, p);
+    xnode *pres[ROUTES_MAX_RESOURCES];
+    size_t n = routes_presences(contact, pres, ROUTES_MAX_RESOURCES);
+    for (size_t i = 0; i < n; i++) {
+        xnode *p = xnode_new("presence", NS_CLIENT);
+        xnode_set_attr(p, "type", "unavailable");
+        xnode_set_attr(p, "from", xnode_attr(pres[i], "from"));
+        xnode_set_attr(p, "to", s->full);
+        session_send_free(s, p);
+        xnode_free(pres[i]);
+    }
+}
+
+/* The session's account left the directory: everyone who had it in their
+ * roster (as the old snapshot says) learns it is gone before the stream
+ * ends. */
+typedef struct bye {
+    xnode *p;
+} bye;
+
+static void bye_one(const dir_account *c, void *ud)
+{
+    bye *b = ud;
+    route_ref refs[ROUTES_MAX_RESOURCES];
+    size_t n = routes_lookup(c->bare, refs, ROUTES_MAX_RESOURCES);
+    for (size_t k = 0; k < n; k++)
+        if (refs[k].available)
+            router_deliver_ref(&refs[k], xnode_copy(b->p));
+}
+
+static void goodbye(session *s, const dir_snapshot *old, enum roster_scope scope,
+                    const dir_account *ou)
+{
+    if (!s->available)
+        return;
+    bye b = { xnode_new("presence", NS_CLIENT) };
+    xnode_set_attr(b.p, "type", "unavailable");
+    xnode_set_attr(b.p, "from", s->full);
+    if (old && ou)
+        shared_observers_each(old, scope, ou, bye_one, &b);
+    xnode_free(b.p);
+    s->available = false;
+    routes_set_presence(s->bare, s->id, false, s->priority, NULL);
 }
 
 static void send_current(session *s, const char *contact)
@@ -154,6 +194,7 @@ static void check_session(session *s, void *ud)
     if (!nu && x->snap->complete && (ou || (x->old && x->old->complete))) {
         log_warn("live: %s: account no longer enabled for XMPP in %s, closing", s->full,
                  s->domain);
+        goodbye(s, x->old, x->old_cfg ? x->old_cfg->roster_scope : cfg->roster_scope, ou);
         s->ops->close(s, "not-authorized", i18n(s->lang, T_ACCOUNT_DISABLED));
         return;
     }

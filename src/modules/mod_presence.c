@@ -14,6 +14,7 @@
 #include "modules/module.h"
 #include "modules/roster.h"
 #include "modules/shared_roster.h"
+#include "router/policy.h"
 #include "router/router.h"
 #include "router/routes.h"
 #include "store/store.h"
@@ -93,10 +94,10 @@ static void broadcast(session *s, const xnode *st)
     enum roster_scope scope = config_current()->roster_scope;
     bcast b = { st, NULL };
     if (u)
-        shared_each(router_snapshot(), scope, u, to_shared, &b);
+        shared_observers_each(router_snapshot(), scope, u, to_shared, &b);
     char **from = roster_personal_list(s->bare, true, false);
     for (char **p = from; *p; p++)
-        if (!roster_is_shared(s->bare, *p))
+        if (!roster_is_shared(*p, s->bare))   /* not already an observer above */
             send_copy(st, *p);
     roster_list_free(from);
 }
@@ -229,6 +230,19 @@ static sub_ctx *ctx_new(const char *user, const char *contact, const xnode *st, 
     return c;
 }
 
+/* The router's policy step for presence the server generates or processes
+ * itself (subscription handling): the same rule as for routed presence. */
+static bool presence_allowed(const xnode *st)
+{
+    const char *to_s = xnode_attr(st, "to");
+    jid to;
+    if (!to_s || jid_parse(to_s, &to) != 0)
+        return true;
+    bool ok = policy_allows(router_snapshot(), st, 'p', &to);
+    jid_clear(&to);
+    return ok;
+}
+
 static bool is_local_account(const char *bare)
 {
     const dir_snapshot *snap = router_snapshot();
@@ -278,7 +292,8 @@ static void inbound_then(void *ud, unsigned acts)
         xnode_set_attr(r, "type", "subscribed");
         xnode_set_attr(r, "from", c->user);
         xnode_set_attr(r, "to", c->contact);
-        inbound(c->contact, c->user, r, RS_IN_SUBSCRIBED);
+        if (presence_allowed(r))
+            inbound(c->contact, c->user, r, RS_IN_SUBSCRIBED);
         xnode_free(r);
     }
     if (acts & RS_ACT_PRESENCE)
@@ -296,7 +311,10 @@ static void outbound_then(void *ud, unsigned acts)
                        : c->op == RS_OUT_SUBSCRIBED  ? RS_IN_SUBSCRIBED
                        : c->op == RS_OUT_UNSUBSCRIBE ? RS_IN_UNSUBSCRIBE
                                                      : RS_IN_UNSUBSCRIBED;
-        if (is_local_account(c->contact)) {
+        if (!presence_allowed(c->st)) {
+            /* plucs/mod/filter: the contact may not see the user's presence,
+             * so the request is neither delivered nor remembered. */
+        } else if (is_local_account(c->contact)) {
             inbound(c->contact, c->user, c->st, in);
         } else {
             xnode *x = xnode_copy(c->st);
@@ -335,7 +353,9 @@ void presence_subscription_out(session *s, const xnode *st)
             xnode_set_attr(r, "type", "subscribed");
             xnode_set_attr(r, "from", contact);
             xnode_set_attr(r, "to", s->full);
-            session_send_free(s, r);
+            if (presence_allowed(r))
+                session_send(s, r);
+            xnode_free(r);
         }
         free(contact);
         return;
@@ -369,7 +389,7 @@ void presence_directed(session *s, xnode *st)
         jid j;
         if (jid_parse(to, &j) == 0) {
             char *bare = jid_bare_string(&j);
-            bool covered = !strcmp(bare, s->bare) || roster_is_shared(s->bare, bare);
+            bool covered = !strcmp(bare, s->bare) || roster_is_shared(bare, s->bare);
             if (!covered) {
                 char **from = roster_personal_list(s->bare, true, false);
                 for (char **p = from; *p && !covered; p++)

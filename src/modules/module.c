@@ -2,6 +2,7 @@
  * once at start-up and read-only afterwards, so workers read it unlocked. */
 #include "modules/module.h"
 #include "modules/everyday.h"
+#include "modules/caps.h"
 #include "modules/presence.h"
 #include "modules/roster.h"
 #include "modules/tjob.h"
@@ -149,6 +150,14 @@ void modules_init(void)
     mod_roster_init();
     mod_offline_init();
     mod_live_init();
+}
+
+void module_stream_features(const session *s, bool authed, buf *out)
+{
+    if (!authed)
+        return;
+    buf_puts(out, "<ver xmlns='urn:xmpp:features:rosterver'/>");   /* XEP-0237 */
+    buf_puts(out, caps_stream_feature());                          /* XEP-0115 */
 }
 
 void modules_thread_exit(void)

@@ -60,6 +60,11 @@ void module_run_ended(session *s);
 int module_slot_register(void (*free_fn)(void *data));
 void module_slots_free(session *s);
 
+/* Stream features the modules add (after authentication: roster
+ * versioning, entity capabilities); the daemon hands this to the
+ * transports' stream layer, so neither side knows the other. */
+void module_stream_features(const session *s, bool authed, buf *out);
+
 /* Registers every built-in module; once, before the workers start. */
 void modules_init(void);
 void modules_shutdown(void);

@@ -64,6 +64,24 @@ void shared_each(const dir_snapshot *s, enum roster_scope scope, const dir_accou
     free(seen);
 }
 
+void shared_observers_each(const dir_snapshot *s, enum roster_scope scope, const dir_account *u,
+                           void (*fn)(const dir_account *c, void *ud), void *ud)
+{
+    if (!u)
+        return;
+    if (scope == ROSTER_SCOPE_DOMAIN) {
+        if (u->ngroups == 0)
+            return;   /* in no group: in nobody's shared roster */
+        for (uint32_t i = 0; i < s->naccounts; i++) {
+            const dir_account *c = &s->accounts[i];
+            if (c != u && !strcmp(c->domain, u->domain))
+                fn(c, ud);
+        }
+        return;
+    }
+    shared_each(s, scope, u, fn, ud);   /* sharing a group is symmetric */
+}
+
 static bool in_sorted(const uint32_t *v, uint32_t n, uint32_t x)
 {
     uint32_t lo = 0, hi = n;

@@ -115,6 +115,8 @@ typedef struct delivery {
     xnode *st;
 } delivery;
 
+static void deliver_bare(xnode *st, const char *bare, char kind);
+
 static void deliver_run(void *arg)
 {
     delivery *d = arg;
@@ -125,12 +127,23 @@ static void deliver_run(void *arg)
         if (module_run_inbound(s, d->st) == HOOK_CONTINUE)
             session_send(s, d->st);
     } else {
-        /* The session ended while the stanza travelled. An iq must never
-         * go unanswered; a message is answered too (RFC 6121 §8.5.3.2.1
-         * would reroute it to the bare JID; offline storage is not there
-         * yet, so the sender learns it was not delivered). */
+        /* The session ended while the stanza travelled. A message goes to
+         * the account as if sent to its bare JID (RFC 6121 §8.5.3.2.1:
+         * another resource, or offline storage); an iq is answered. */
         char k = stanza_kind(d->st);
-        if (k == 'i' || k == 'm')
+        if (s && s->bound) /* closing: no longer a candidate for delivery */
+            routes_set_presence(s->bare, s->id, false, s->priority, NULL);
+        jid to;
+        const char *to_s = xnode_attr(d->st, "to");
+        if (k == 'm' && to_s && jid_parse(to_s, &to) == 0) {
+            char *bare = jid_bare_string(&to);
+            jid_clear(&to);
+            deliver_bare(d->st, bare, k);
+            free(bare);
+            free(d);
+            return;
+        }
+        if (k == 'i')
             router_bounce(d->st, ERR_CANCEL, "service-unavailable", NULL);
     }
     xnode_free(d->st);
@@ -296,6 +309,12 @@ static void server_iq(session *s, xnode *st)
 
 static void route_from(session *s, xnode *st);
 
+static bool account_exists(const jid *j)
+{
+    const dir_snapshot *snap = router_snapshot();
+    return snap && j->node && dir_snapshot_account(snap, j->node, j->domain);
+}
+
 void router_from_session(session *s, xnode *st)
 {
     origin = s;
@@ -335,6 +354,13 @@ static void route_from(session *s, xnode *st)
     free(norm);
 
     if (module_run_outbound(s, st) == HOOK_STOP) {
+        xnode_free(st);
+    } else if (kind == 'i' && !to.resource && to.node && router_serves(to.domain) &&
+               !account_exists(&to)) {
+        /* Nobody to answer on behalf of (RFC 6121 §8.5.1). */
+        const char *type = xnode_attr(st, "type");
+        if (type && (!strcmp(type, "get") || !strcmp(type, "set")))
+            session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "service-unavailable", NULL));
         xnode_free(st);
     } else if (kind == 'i' && !to.resource && router_serves(to.domain)) {
         server_iq(s, st);   /* the server itself or an account's bare JID */

@@ -438,8 +438,6 @@ def test_caps_node_answers_disco(plucsd, client):
     assert r["type"] == "error" and condition(r) == "item-not-found", r
 
 
-@pytest.mark.xfail(reason="the transport must add caps_stream_feature() to the features "
-                          "after authentication", strict=False)
 def test_caps_in_stream_features(plucsd, client):
     c = xclient(client, "alice", plucsd, plugins=["xep_0115"])
     ver, _ = server_ver(c)
