@@ -1,13 +1,27 @@
 // converse_test.mjs: drives Debian's Chromium (playwright-core) through one
 // Converse.js session for tests/integration/test_web_browser.py. Prints one
 // line per milestone on stdout (VERSIONS, LOGGED_IN, RECEIVED, REPLIED,
-// SCREENSHOT path) so the Python side can act between them; exits non-zero
-// with the reason on failure.
+// SCREENSHOT path) so the Python side can act between them; after REPLIED it
+// keeps the page open until the Python side writes a line on stdin (the
+// answer reached the other client), then takes the screenshot. Exits
+// non-zero with the reason on failure.
 // usage: node converse_test.mjs URL PEER GREETING REPLY SCREENSHOT
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
+
+// Resolves with the next line on stdin, or rejects after ms.
+const lines = readline.createInterface({ input: process.stdin });
+const waiting = [];
+lines.on('line', (l) => { const w = waiting.shift(); if (w) w(l); });
+function nextLine(ms) {
+    return new Promise((resolve, reject) => {
+        waiting.push(resolve);
+        setTimeout(() => reject(new Error('no go-ahead on stdin')), ms);
+    });
+}
 
 const [url, peer, greeting, reply, shot] = process.argv.slice(2);
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'plucs-chromium-'));
@@ -42,6 +56,7 @@ try {
     await box.press('Enter');
     await page.getByText(reply).first().waitFor({ timeout: 15000 });
     console.log('REPLIED');
+    await nextLine(60000);   /* the answer arrived over XMPP: keep the page until then */
     await page.screenshot({ path: shot });
     console.log('SCREENSHOT ' + shot);
     ok = true;
@@ -51,4 +66,5 @@ try {
     await ctx.close();
     fs.rmSync(profile, { recursive: true, force: true });
 }
+lines.close();
 process.exit(ok ? 0 : 1);

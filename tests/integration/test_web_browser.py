@@ -62,7 +62,8 @@ def run_converse(site, client, transport):
         a.port, transport)
     proc = subprocess.Popen([NODE, os.path.join(BROWSER, "converse_test.mjs"), url, "bob@a.test",
                              greeting, reply, shot],
-                            cwd=BROWSER, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=BROWSER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     lines = queue.Queue()
     out = []
 
@@ -101,11 +102,13 @@ def run_converse(site, client, transport):
         bob.send_message("alice@a.test", greeting)
         wait_for("RECEIVED", 40)
         wait_for("REPLIED", 40)
-        m = bob.wait_message(10)
+        m = bob.wait_message(30)
         while m is not None and m["body"] != reply:
-            m = bob.wait_message(10)
+            m = bob.wait_message(30)
         assert m is not None, "the answer typed in the browser never reached slixmpp"
         assert str(m["from"]).startswith("alice@a.test/")
+        proc.stdin.write("go\n")     # now the page may take its screenshot and close
+        proc.stdin.flush()
         wait_for("SCREENSHOT", 30)
         assert os.path.getsize(shot) > 10000
     finally:
