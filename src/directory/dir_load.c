@@ -23,8 +23,12 @@ static const char *const load_filters[2] = {
 static void reload_cb(evutil_socket_t fd, short what, void *arg)
 {
     dir *d = arg;
-    if (d->svc_state == SVC_UP && d->sync_msgid < 0 && d->loads_running == 0)
+    if (d->svc_state == SVC_UP && d->sync_msgid < 0 && d->loads_running == 0) {
+        /* Without a change feed the host object (served domains) is polled
+         * at the same pace as accounts and groups. */
+        dir_hosts_read(d);
         dir_load_start(d);
+    }
 }
 
 void dir_load_schedule(dir *d)

@@ -5,8 +5,8 @@
  * of one's own domain asks the directory thread for that account's entry
  * (dir_query_account) and answers, on this worker, with the vCard built by
  * vcard_build(). Accounts of other domains are answered exactly like
- * unknown ones (item-not-found), so nothing can be harvested across
- * domains. A vCard set is not-allowed: the directory is the source.
+ * unknown ones (service-unavailable, RFC 6121 §8.5.1's answer for a JID
+ * with no account), so nothing can be harvested across domains. A vCard set is not-allowed: the directory is the source.
  *
  * Avatar: when a session is bound, the account's jpegPhoto is fetched once
  * and its SHA-1 kept in a per-session slot; every available presence the
@@ -208,7 +208,7 @@ static void vcard_done(void *arg, const dir_query_result *res)
         break;
     }
     case DIR_QUERY_NOT_FOUND:
-        session_send_free(s, stanza_error_reply(q->iq, ERR_CANCEL, "item-not-found", NULL));
+        session_send_free(s, stanza_error_reply(q->iq, ERR_CANCEL, "service-unavailable", NULL));
         break;
     default:
         session_send_free(s, error_text(s, q->iq, ERR_WAIT, "internal-server-error",
@@ -237,10 +237,12 @@ static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
     const char *to = xnode_attr(iq, "to");
     char *node = NULL;
     bool found = true;
+    bool account_like = false;
     if (to) {
         jid j;
         if (jid_parse(to, &j) != 0 || !j.node || j.resource || strcmp(j.domain, s->domain) != 0) {
             found = false;
+            account_like = j.node != NULL;
         } else {
             node = strdup(j.node);
             found = node != NULL;
@@ -248,7 +250,10 @@ static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
         jid_clear(&j);
     }
     if (!found) {
-        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "item-not-found", NULL));
+        /* the server itself has no vCard; an account elsewhere looks like none */
+        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL,
+                                                account_like ? "service-unavailable" : "item-not-found",
+                                                NULL));
         return;
     }
     avatar *a = avatar_of(s);

@@ -271,7 +271,7 @@ def test_unknown_disabled_and_other_domain_look_alike(plucsd, client):
     for to in ("nobody@a.test", "erin@a.test", "dave@b.test", "nodomain@a.test",
                "plainuser@a.test", "*@a.test"):
         t, cond, _, _ = error_of(vcard_iq(a, to=to))
-        assert (t, cond) == ("cancel", "item-not-found"), to
+        assert (t, cond) == ("cancel", "service-unavailable"), to
     # the server itself has no vCard
     t, cond, _, _ = error_of(vcard_iq(a, to="a.test"))
     assert cond == "item-not-found"
