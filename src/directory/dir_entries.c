@@ -107,13 +107,14 @@ bool dir_entries_del(dir *d, const char *key)
     return changed;
 }
 
-void dir_entries_mark(dir *d, const char *key)
+bool dir_entries_mark(dir *d, const char *key)
 {
     if (!d->ecap)
-        return;
+        return false;
     dir_entry *e = d->etab[slot(d, key)];
     if (e)
         e->seen = true;
+    return e != NULL;
 }
 
 void dir_entries_unmark_all(dir *d)

@@ -178,6 +178,7 @@ struct dir {
     bool sync_refused_logged;
     bool sync_refreshing;      /* refresh phase running */
     bool sync_full;            /* refresh without a cookie: sweep what was not sent */
+    bool sync_stale;           /* a "present" named an entry we never saw */
     bool sync_logged;
 };
 
@@ -187,7 +188,7 @@ struct dir {
  * object. */
 bool dir_entries_put(dir *d, dir_entry *e);
 bool dir_entries_del(dir *d, const char *key);           /* same */
-void dir_entries_mark(dir *d, const char *key);           /* seen */
+bool dir_entries_mark(dir *d, const char *key);           /* seen; false when unknown */
 void dir_entries_unmark_all(dir *d);
 /* Deletes every entry not seen since unmark_all (except hosts when
  * keep_hosts); returns the number of relevant deletions. */

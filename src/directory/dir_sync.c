@@ -86,6 +86,7 @@ void dir_sync_start(dir *d)
     ber_memfree(val.bv_val);
     LDAPControl *ctrls[2] = { ctrl, NULL };
     d->sync_full = d->sync_cookie.bv_len == 0;
+    d->sync_stale = false;
     if (d->sync_full)
         dir_entries_unmark_all(d);
     int rc = ldap_search_ext(d->svc->ld, d->set->base, LDAP_SCOPE_SUBTREE, sync_filter,
@@ -122,6 +123,18 @@ void dir_sync_abort(dir *d)
  * what was not named is gone. */
 static void refresh_phase_end(dir *d, bool presents, bool done)
 {
+    if (presents && d->sync_stale) {
+        /* The server says "unchanged" about an entry this server never
+         * received (seen with slapd after offline edits): our state cannot
+         * be trusted, so nothing is swept and everything is read again. */
+        log_info("directory: the change feed named unknown entries; refreshing in full");
+        d->sync_stale = false;
+        dir_entries_unmark_all(d);
+        dir_sync_abort(d);
+        dir_sync_forget(d);
+        dir_sync_start(d);
+        return;
+    }
     if (presents || d->sync_full) {
         unsigned gone = dir_entries_sweep(d, false);
         if (gone)
@@ -162,7 +175,8 @@ static void sync_entry(dir *d, LDAPMessage *msg)
             break;
         }
         case LDAP_SYNC_PRESENT:
-            dir_entries_mark(d, key);
+            if (!dir_entries_mark(d, key))
+                d->sync_stale = true;
             break;
         case LDAP_SYNC_DELETE:
             if (dir_entries_del(d, key))
@@ -226,8 +240,8 @@ static void sync_info(dir *d, LDAPMessage *msg)
             uuid_text(&uuids[i], key);
             if (deletes)
                 changed += dir_entries_del(d, key);
-            else
-                dir_entries_mark(d, key);
+            else if (!dir_entries_mark(d, key))
+                d->sync_stale = true;
         }
         log_debug("directory: sync info syncIdSet (%s)", deletes ? "deletes" : "presents");
         ber_bvarray_free(uuids);
