@@ -19,6 +19,7 @@
 #include "modules/shared_roster.h"
 #include "router/router.h"
 #include "router/routes.h"
+#include "xmpp/jid.h"
 
 typedef struct entry {
     const dir_account *acc;
@@ -101,15 +102,12 @@ static bool visible(const view *v, char **personal_to, const char *contact)
     bool listed = view_find(v, contact) || in_list(personal_to, contact);
     if (!listed || !v->snap || !v->snap->filter || !v->u)
         return listed;
+    char node[JID_PART_MAX + 1];
     const char *at = strchr(contact, '@');
-    if (!at)
+    if (!at || (size_t)(at - contact) > JID_PART_MAX)
         return listed;
-    char node[1024];
-    size_t n = (size_t)(at - contact);
-    if (n >= sizeof node)
-        return listed;
-    memcpy(node, contact, n);
-    node[n] = 0;
+    memcpy(node, contact, (size_t)(at - contact));
+    node[at - contact] = 0;
     const dir_account *c = dir_snapshot_account(v->snap, node, at + 1);
     return !c || dir_may_see(v->snap, v->u, c);
 }

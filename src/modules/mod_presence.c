@@ -243,18 +243,6 @@ static bool presence_allowed(const xnode *st)
     return ok;
 }
 
-static bool is_local_account(const char *bare)
-{
-    const dir_snapshot *snap = router_snapshot();
-    const char *at = strchr(bare, '@');
-    if (!snap || !at || (size_t)(at - bare) > JID_PART_MAX)
-        return false;
-    char node[JID_PART_MAX + 1];
-    memcpy(node, bare, (size_t)(at - bare));
-    node[at - bare] = 0;
-    return dir_snapshot_account(snap, node, at + 1) != NULL;
-}
-
 /* user's current presence (every available resource) to contact. */
 static void presence_to(const char *user, const char *contact, bool unavailable)
 {
@@ -314,7 +302,7 @@ static void outbound_then(void *ud, unsigned acts)
         if (!presence_allowed(c->st)) {
             /* plucs/mod/filter: the contact may not see the user's presence,
              * so the request is neither delivered nor remembered. */
-        } else if (is_local_account(c->contact)) {
+        } else if (router_account(c->contact)) {
             inbound(c->contact, c->user, c->st, in);
         } else {
             xnode *x = xnode_copy(c->st);

@@ -26,32 +26,16 @@ static unsigned long push_id;
 
 static acct *session_acct(session *s) { return slot >= 0 ? s->slots[slot] : NULL; }
 
-/* The directory account of a bare JID, in the calling worker's snapshot. */
-static const dir_account *account_of(const char *bare)
-{
-    const dir_snapshot *snap = router_snapshot();
-    const char *at = strchr(bare, '@');
-    if (!snap || !at)
-        return NULL;
-    char node[JID_PART_MAX + 1];
-    size_t n = (size_t)(at - bare);
-    if (n > JID_PART_MAX)
-        return NULL;
-    memcpy(node, bare, n);
-    node[n] = 0;
-    return dir_snapshot_account(snap, node, at + 1);
-}
-
 bool roster_is_shared(const char *user_bare, const char *contact_bare)
 {
     const dir_snapshot *snap = router_snapshot();
-    const dir_account *u = account_of(user_bare), *c = account_of(contact_bare);
+    const dir_account *u = router_account(user_bare), *c = router_account(contact_bare);
     return u && c && shared_visible(snap, config_current()->roster_scope, u, c);
 }
 
 static void version_string(char *out, size_t len, const char *user, int64_t version)
 {
-    const dir_account *u = account_of(user);
+    const dir_account *u = router_account(user);
     unsigned long long h = 0;
     if (u)
         h = shared_hash(router_snapshot(), config_current()->roster_scope, u);
@@ -148,7 +132,7 @@ static void roster_get(session *s, const xnode *iq, const xnode *q)
     acct *a = session_acct(s);
     const dir_snapshot *snap = router_snapshot();
     enum roster_scope scope = config_current()->roster_scope;
-    const dir_account *u = account_of(s->bare);
+    const dir_account *u = router_account(s->bare);
     char ver[64];
     pthread_mutex_lock(&a->lock);
     version_string(ver, sizeof ver, s->bare, a->version);
@@ -163,7 +147,7 @@ static void roster_get(session *s, const xnode *iq, const xnode *q)
         if (u)
             shared_each(snap, scope, u, add_shared, &g);
         for (size_t i = 0; i < a->n; i++) {
-            const dir_account *c = account_of(a->items[i].contact);
+            const dir_account *c = router_account(a->items[i].contact);
             if (u && c && shared_visible(snap, scope, u, c))
                 continue;   /* the directory's item wins */
             xnode_append(query, personal_item(&a->items[i]));

@@ -187,16 +187,16 @@ void router_bounce(const xnode *st, const char *type, const char *condition, con
 
 /* ---- local delivery (RFC 6121 §8.5) ---- */
 
-static bool is_account(const char *bare)
+const dir_account *router_account(const char *bare)
 {
     const dir_snapshot *snap = router_snapshot();
-    const char *at = strchr(bare, '@');
+    const char *at = bare ? strchr(bare, '@') : NULL;
     if (!snap || !at || (size_t)(at - bare) > JID_PART_MAX)
-        return false;
+        return NULL;
     char node[JID_PART_MAX + 1];
     memcpy(node, bare, (size_t)(at - bare));
     node[at - bare] = 0;
-    return dir_snapshot_account(snap, node, at + 1) != NULL;
+    return dir_snapshot_account(snap, node, at + 1);
 }
 
 static void deliver_bare(xnode *st, const char *bare, char kind)
@@ -234,7 +234,7 @@ static void deliver_bare(xnode *st, const char *bare, char kind)
             deliver_to(best, st);
             return;
         }
-        if (is_account(bare)) {
+        if (router_account(bare)) {
             offline_store(st, bare);
             return;
         }

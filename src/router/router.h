@@ -29,6 +29,10 @@ void router_deliver_ref(const struct route_ref *r, xnode *st);
  * (NULL for server-generated traffic). */
 session *router_origin(void);
 
+/* The account with this bare JID ("uid@domain") in the calling worker's
+ * snapshot, or NULL. */
+const dir_account *router_account(const char *bare);
+
 /* Whether the calling worker's directory snapshot serves domain. */
 bool router_serves(const char *domain);
 /* The calling worker's snapshot (borrowed; valid until the worker's next
