@@ -139,6 +139,19 @@ static void probe_all(session *s)
     }
 }
 
+/* The router's policy step for presence the server generates or processes
+ * itself (subscription handling): the same rule as for routed presence. */
+static bool presence_allowed(const xnode *st)
+{
+    const char *to_s = xnode_attr(st, "to");
+    jid to;
+    if (!to_s || jid_parse(to_s, &to) != 0)
+        return true;
+    bool ok = policy_allows(router_snapshot(), st, 'p', &to);
+    jid_clear(&to);
+    return ok;
+}
+
 /* Stored inbound subscription requests, delivered at initial presence. */
 static void pending_delivered(void *arg, store_pending *p)
 {
@@ -148,7 +161,9 @@ static void pending_delivered(void *arg, store_pending *p)
             continue;
         xnode *st = xml_fragment_parse(p->items[i].stanza, strlen(p->items[i].stanza),
                                        NS_CLIENT, 64);
-        if (st && module_run_inbound(s, st) == HOOK_CONTINUE)
+        /* Today's rules decide (plucs/mod/filter may have changed since);
+         * a request not shown now stays stored. */
+        if (st && presence_allowed(st) && module_run_inbound(s, st) == HOOK_CONTINUE)
             session_send(s, st);
         xnode_free(st);
     }
@@ -228,19 +243,6 @@ static sub_ctx *ctx_new(const char *user, const char *contact, const xnode *st, 
     c->st = xnode_copy(st);
     c->op = op;
     return c;
-}
-
-/* The router's policy step for presence the server generates or processes
- * itself (subscription handling): the same rule as for routed presence. */
-static bool presence_allowed(const xnode *st)
-{
-    const char *to_s = xnode_attr(st, "to");
-    jid to;
-    if (!to_s || jid_parse(to_s, &to) != 0)
-        return true;
-    bool ok = policy_allows(router_snapshot(), st, 'p', &to);
-    jid_clear(&to);
-    return ok;
 }
 
 /* user's current presence (every available resource) to contact. */

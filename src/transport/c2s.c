@@ -38,6 +38,7 @@ typedef struct c2s {
     bool reading;             /* the stream wants input */
     bool starttls;            /* switch to TLS after this feed */
     bool closing;
+    bool overflowed;          /* MAX_OUTPUT passed: nothing more is queued */
 } c2s;
 
 static void c2s_read(struct bufferevent *bev, void *arg);
@@ -97,10 +98,13 @@ static void c2s_close_timeout(evutil_socket_t fd, short what, void *arg)
 static void t_write(void *t, const char *data, size_t len)
 {
     c2s *c = t;
-    if (c->closing)
+    if (c->closing || c->overflowed)
         return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     if (evbuffer_get_length(out) > MAX_OUTPUT) {
+        /* Set first: closing writes the stream error through here again.
+         * The client reads nothing, so nothing more is queued for it. */
+        c->overflowed = true;
         log_warn("c2s: %s: client does not read its stream, closing", c->peer);
         xmpp_stream_close(c->st, "policy-violation",
                           i18n(xmpp_stream_session(c->st)->lang, T_UNREAD));

@@ -38,6 +38,7 @@ struct xmpp_stream {
     bool auth_pending;
     bool awaiting_response;   /* PLAIN without initial response */
     bool closing;
+    bool ending;              /* inside xmpp_stream_close() */
     bool counted;             /* in the sessions-by-domain metric */
     bool input_off;           /* last value given to t->input */
     int paused;               /* session_ops pause count */
@@ -172,8 +173,11 @@ static void send_header(xmpp_stream *st, const char *to)
 
 void xmpp_stream_close(xmpp_stream *st, const char *condition, const char *text)
 {
-    if (st->closing)
+    /* ending: a transport may call back in here while the error is written
+     * (its output limit); the outer call finishes the job. */
+    if (st->closing || st->ending)
         return;
+    st->ending = true;
     if (condition) {
         if (!st->header_sent)
             send_header(st, NULL);

@@ -589,8 +589,6 @@ def test_refused_subscription_request_not_redelivered(fdir, plucsd_factory, fcli
     assert not got, "fivy got fbob's refused subscription request at the next login: %r" % got
 
 
-@pytest.mark.xfail(strict=True, reason="mod_presence.c pending_delivered() offers stored "
-                   "subscription requests at login without the policy step (current rules)")
 def test_pending_request_follows_current_rules(fdir, undo, plucsd_factory, fclients):
     """A request stored while allowed is not offered at the next login when
     the contact may no longer see the sender then ("visibility always
