@@ -431,7 +431,7 @@ class Client:
         return self.loop.run_until_complete(asyncio.wait_for(aw, timeout))
 
     # API
-    def login(self, timeout=10):
+    def login(self, timeout=30):
         """Connects and authenticates; returns a LoginResult."""
         self._login = self.loop.create_future()
         if self.tls == "off":
