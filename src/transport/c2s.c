@@ -2,7 +2,16 @@
  * connection owns its bufferevent (plain, then the OpenSSL filter after
  * STARTTLS) and its XML stream parser; the XMPP logic (negotiation, SASL,
  * bind, routing, stream errors) is the stream layer's (xmpp_stream.c). This
- * file only turns bytes into stream events and stream output into bytes. */
+ * file only turns bytes into stream events and stream output into bytes.
+ *
+ * Output is batched: what the stream layer writes during one loop turn
+ * collects in the connection's pending buffer, and one flush event per
+ * worker, run after the turn's other callbacks, hands it on. On a plain
+ * socket whose bufferevent has nothing queued it is written with one
+ * writev() straight away; only what the socket does not take goes through
+ * the bufferevent (and its EPOLLOUT registration). One system call per
+ * connection per turn instead of an epoll_ctl pair and a write per stanza. */
+#include <errno.h>
 #include "transport/c2s.h"
 
 #include <event2/buffer.h>
@@ -34,7 +43,10 @@ typedef struct c2s {
     xmpp_stream *st;
     struct event *close_timer;   /* while closing: give up flushing */
     struct event *flush_timer;   /* while closing over TLS */
+    struct evbuffer *pend;       /* written this loop turn, not yet handed on */
+    struct c2s *next_dirty, **prev_dirty;   /* on the worker's flush list */
     char peer[64];
+    bool plain;               /* a plain socket bufferevent: direct writes allowed */
     bool reading;             /* the stream wants input */
     bool starttls;            /* switch to TLS after this feed */
     bool closing;
@@ -44,10 +56,74 @@ typedef struct c2s {
 static void c2s_read(struct bufferevent *bev, void *arg);
 static void c2s_event(struct bufferevent *bev, short what, void *arg);
 
+/* ---- output batching (one flush per worker per loop turn) ---- */
+
+static __thread struct event *flush_ev;
+static __thread c2s *dirty;
+
+static void dirty_unlink(c2s *c)
+{
+    if (!c->prev_dirty)
+        return;
+    *c->prev_dirty = c->next_dirty;
+    if (c->next_dirty)
+        c->next_dirty->prev_dirty = c->prev_dirty;
+    c->next_dirty = NULL;
+    c->prev_dirty = NULL;
+}
+
+/* Hands the pending output on: written directly when nothing is queued
+ * before it on a plain socket, the rest into the bufferevent's output. */
+static void c2s_flush_pending(c2s *c)
+{
+    dirty_unlink(c);
+    if (!c->pend || !evbuffer_get_length(c->pend) || !c->bev)
+        return;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (c->plain && evbuffer_get_length(out) == 0) {
+        evutil_socket_t fd = bufferevent_getfd(c->bev);
+        while (fd >= 0 && evbuffer_get_length(c->pend)) {
+            int n = evbuffer_write(c->pend, fd);
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR)
+                    continue;
+                break;   /* full or failed: the bufferevent retries and reports */
+            }
+        }
+    }
+    if (evbuffer_get_length(c->pend))
+        evbuffer_add_buffer(out, c->pend);
+}
+
+static void flush_run(evutil_socket_t fd, short what, void *arg)
+{
+    while (dirty)
+        c2s_flush_pending(dirty);
+}
+
+static void mark_dirty(c2s *c)
+{
+    if (c->prev_dirty)
+        return;
+    if (!flush_ev) {
+        flush_ev = event_new(bufferevent_get_base(c->bev), -1, 0, flush_run, NULL);
+        if (!flush_ev)
+            abort();
+    }
+    if (!dirty)
+        event_active(flush_ev, EV_TIMEOUT, 0);
+    c->next_dirty = dirty;
+    if (dirty)
+        dirty->prev_dirty = &c->next_dirty;
+    dirty = c;
+    c->prev_dirty = &dirty;
+}
+
 /* ---- lifetime ---- */
 
 static void c2s_free(c2s *c)
 {
+    dirty_unlink(c);
     xmpp_stream_free(c->st);
     if (c->close_timer)
         event_free(c->close_timer);
@@ -57,6 +133,8 @@ static void c2s_free(c2s *c)
         xstream_free(c->xs);
     if (c->bev)
         bufferevent_free(c->bev);
+    if (c->pend)
+        evbuffer_free(c->pend);
     free(c);
     transport_conn_closed();
 }
@@ -66,6 +144,7 @@ static void c2s_free(c2s *c)
  * must be empty too. */
 static bool c2s_drained(c2s *c)
 {
+    c2s_flush_pending(c);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)))
         return false;
     struct bufferevent *under = bufferevent_get_underlying(c->bev);
@@ -101,7 +180,7 @@ static void t_write(void *t, const char *data, size_t len)
     if (c->closing || c->overflowed)
         return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (evbuffer_get_length(out) > MAX_OUTPUT) {
+    if (evbuffer_get_length(out) + evbuffer_get_length(c->pend) > MAX_OUTPUT) {
         /* Set first: closing writes the stream error through here again.
          * The client reads nothing, so nothing more is queued for it. */
         c->overflowed = true;
@@ -110,7 +189,8 @@ static void t_write(void *t, const char *data, size_t len)
                           i18n(xmpp_stream_session(c->st)->lang, T_UNREAD));
         return;
     }
-    evbuffer_add(out, data, len);
+    evbuffer_add(c->pend, data, len);
+    mark_dirty(c);
 }
 
 static void t_header(void *t, const char *id, const char *from, const char *to, const char *lang)
@@ -141,6 +221,7 @@ static void t_end(void *t, bool header_open, bool error)
     c2s *c = t;
     if (header_open)
         t_write(c, "</stream:stream>", 16);
+    c2s_flush_pending(c);
     c->closing = true;
     c->reading = false;
     if (c->xs)
@@ -204,6 +285,8 @@ static const xmpp_transport tcp_transport = {
 
 static void start_tls(c2s *c)
 {
+    c2s_flush_pending(c);   /* <proceed/> goes out in the clear */
+    c->plain = false;
     SSL *ssl = tls_new_ssl();
     if (!ssl) {
         t_write(c, "<failure xmlns='" NS_TLS "'/>", strlen("<failure xmlns='" NS_TLS "'/>"));
@@ -323,6 +406,9 @@ void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->reading = true;
+    c->pend = evbuffer_new();
+    if (!c->pend)
+        abort();
     c->st = xmpp_stream_new(w, &tcp_transport, c, peer, direct_tls);
     transport_conn_opened();
     if (direct_tls) {
@@ -341,6 +427,7 @@ void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls
         }
     } else {
         c->bev = bufferevent_socket_new(worker_base(w), fd, BEV_OPT_CLOSE_ON_FREE);
+        c->plain = c->bev != NULL;
     }
     bufferevent_setcb(c->bev, c2s_read, NULL, c2s_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -348,4 +435,12 @@ void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls
 }
 
 void c2s_worker_shutdown(void *arg) { transport_worker_shutdown(arg); }
-void c2s_worker_cleanup(void) { transport_worker_cleanup(); }
+void c2s_worker_cleanup(void)
+{
+    transport_worker_cleanup();
+    while (dirty)
+        dirty_unlink(dirty);
+    if (flush_ev)
+        event_free(flush_ev);
+    flush_ev = NULL;
+}
