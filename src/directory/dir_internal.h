@@ -151,6 +151,7 @@ struct dir {
     bool domains_known;        /* host object read once, or the override */
     bool loaded;               /* accounts and groups read once */
     atomic_uint nchanges;      /* entry changes not yet published (any thread reads) */
+    struct timespec first_change;   /* when the oldest unpublished change came */
     bool apply_requested;      /* lock: directory_apply_pending() */
     bool held_logged;
     bool domains_logged;

@@ -9,6 +9,7 @@
  * With plucs/restart/listener false, changes wait for
  * directory_apply_pending() (the daemon's reload). */
 #include "directory/dir_internal.h"
+#include "transport/metrics.h"
 #include "core/log.h"
 
 #include <event2/event.h>
@@ -59,7 +60,8 @@ void dir_publish_free(dir *d)
 
 void dir_changed(dir *d, unsigned n)
 {
-    atomic_fetch_add(&d->nchanges, n);
+    if (atomic_fetch_add(&d->nchanges, n) == 0)
+        clock_gettime(CLOCK_MONOTONIC, &d->first_change);   /* for the lag metric */
     if (!evtimer_pending(d->ev_publish, NULL)) {
         struct timeval tv = { 0, DIR_COALESCE_MS * 1000 };
         evtimer_add(d->ev_publish, &tv);
@@ -172,6 +174,12 @@ void dir_publish(dir *d, bool force)
     pthread_mutex_lock(&d->snap_lock);
     d->snap = s;
     pthread_mutex_unlock(&d->snap_lock);
+    if (d->first_change.tv_sec) {
+        /* from the first change the feed reported to its publication */
+        metrics_set_directory_lag((double)(t1.tv_sec - d->first_change.tv_sec) +
+                                  (t1.tv_nsec - d->first_change.tv_nsec) / 1e9);
+        d->first_change = (struct timespec){ 0, 0 };
+    }
     if (diff.domains || (!d->domains_logged && d->domains_known)) {
         dir_log_domains(s, domains_reason);
         d->domains_logged = true;

@@ -10,6 +10,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "router/router.h"
+#include "transport/metrics.h"
 #include "xmpp/stanza.h"
 
 #define LOG_PER_SECOND 10
@@ -51,6 +52,7 @@ bool policy_allows(const dir_snapshot *snap, const xnode *st, char kind, const j
                 ok = dir_may_message(snap, a, b);
                 if (!ok) {
                     const char *type = xnode_attr(st, "type");
+                    metrics_filter_refused();
                     log_refusal(a->bare, b->bare);
                     if (!type || strcmp(type, "error")) {
                         session *o = router_origin();
@@ -60,6 +62,8 @@ bool policy_allows(const dir_snapshot *snap, const xnode *st, char kind, const j
                 }
             } else {
                 ok = dir_may_see(snap, b, a);
+                if (!ok)
+                    metrics_filter_refused();
             }
         }
     }

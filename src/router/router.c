@@ -102,7 +102,15 @@ const dir_snapshot *router_snapshot(void)
 bool router_serves(const char *domain)
 {
     const dir_snapshot *s = router_snapshot();
-    return s && dir_snapshot_serves(s, domain);
+    if (s && dir_snapshot_serves(s, domain))
+        return true;
+    /* The directory may have published a domain this worker has not
+     * installed yet (its inbox is a loop turn behind): ask the latest. */
+    dir_snapshot *latest = directory_snapshot();
+    bool served = latest && latest != s && dir_snapshot_serves(latest, domain);
+    if (latest)
+        dir_snapshot_unref(latest);
+    return served;
 }
 
 /* ---- delivery to a session, possibly on another worker ---- */
