@@ -341,10 +341,13 @@ static void c2s_read(struct bufferevent *bev, void *arg)
     c2s *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     char chunk[16384];
+    size_t used = 0;   /* only what held input is wiped (16 KiB per read cost more than the stanza) */
     while (!c->closing && c->reading && bev == c->bev) {
         int n = evbuffer_remove(in, chunk, sizeof chunk);
         if (n <= 0)
             break;
+        if ((size_t)n > used)
+            used = (size_t)n;
         if (!c->xs)
             c->xs = xstream_new(&xs_callbacks, c, (size_t)config_current()->max_stanza_size,
                                 XMPP_STREAM_MAX_DEPTH);
@@ -360,7 +363,7 @@ static void c2s_read(struct bufferevent *bev, void *arg)
             return;
         }
     }
-    explicit_bzero(chunk, sizeof chunk);
+    explicit_bzero(chunk, used);
 }
 
 static void c2s_event(struct bufferevent *bev, short what, void *arg)
