@@ -43,6 +43,7 @@ struct bench {
     int tls;
     int first_user;
     int group_size;       /* pairs never cross a group of this many users */
+    int users;            /* --users: session i logs in as user i mod users */
     int concurrency;      /* logins in flight at most */
     int src_spread;       /* spread source addresses over 127.0.0.2-254 */
     int body_len;         /* padding of a message body */
@@ -54,6 +55,9 @@ struct bench {
     int in_flight;        /* logins started and not finished */
     int online;           /* sessions logged in and open */
     uint64_t seq, seq_floor; /* messages with seq <= seq_floor are late */
+    uint64_t push_t0;     /* push scenario: when the group change was made */
+    uint64_t pushes_recv; /* sessions that got their roster push since then */
+    struct lat push_lat;
 };
 extern struct bench B;
 
@@ -70,6 +74,7 @@ struct conn {
     int user;             /* user number */
     uint8_t state;
     uint8_t storm;        /* close and count after login */
+    uint8_t pushed;       /* push scenario: its roster push arrived */
     int depth;            /* XML element depth of the stream */
     size_t scan;          /* scan position in the input */
     size_t elem;          /* start of the current depth-1 element */

@@ -8,6 +8,9 @@
  *   presence  like msg, with presence changes instead of messages
  *   storm     log in, close, log in again: --logins logins in all
  *   ldap      simple binds straight to slapd (its own rate, for comparison)
+ *   push      N sessions log in, then --push-cmd changes the directory (a
+ *             user added to the groups); time until every online session
+ *             got its roster push (at most --phase-secs)
  * Every loop is bounded by a count and by time (--timeout caps the whole
  * run). Prints a table and writes the figures as JSON (--json). */
 #include "bench.h"
@@ -24,7 +27,7 @@ struct bench B;
 
 static struct {
     const char *scenario, *pids, *aux_pids, *label, *json_path, *rates;
-    const char *ldap_dn_fmt;
+    const char *ldap_dn_fmt, *push_cmd;
     int sessions, max_search, logins, ldap_port;
     double phase_secs, settle_secs, drain_secs, login_secs, timeout, p99_ms;
 } O = {
@@ -389,15 +392,60 @@ static void scenario_traffic(int presence)
     fputs("}", json);
 }
 
+/* Scenario D: the directory change is made by --push-cmd (started without
+ * blocking the loop); every online session should get one roster push. */
+static void scenario_push(void)
+{
+    phase_login("login", nconns, 1);
+    if (!O.push_cmd || B.online < 1 || aborted) {
+        fprintf(stderr, "plucs-bench: no sessions online or no --push-cmd\n");
+        return;
+    }
+    struct sample2 a, b;
+    lat_reset(&B.push_lat);
+    B.pushes_recv = 0;
+    int expect = B.online;
+    sample(&a);
+    B.push_t0 = now_us();
+    FILE *cmd = popen(O.push_cmd, "r");
+    if (!cmd) {
+        perror("plucs-bench: --push-cmd");
+        return;
+    }
+    uint64_t limit = B.push_t0 + (uint64_t)(O.phase_secs * 1e6);
+    while (!aborted && B.pushes_recv < (uint64_t)expect && now_us() < limit)
+        run_phase(PH_WAIT, 0.05);
+    sample(&b);
+    char line[256];
+    while (fgets(line, sizeof line, cmd))
+        ;
+    int rc = pclose(cmd);
+    double cpu = b.srv.cpu_s - a.srv.cpu_s;
+    double all = B.pushes_recv >= (uint64_t)expect ? lat_max_ms(&B.push_lat) : -1;
+    printf("%-10s push      online %d pushed %llu  first %.1f  p50 %.1f  p99 %.1f  all %.1f ms  "
+           "cpu %.2f s  command rc %d  %s\n", O.label, expect, (unsigned long long)B.pushes_recv,
+           lat_pct_ms(&B.push_lat, 0), lat_pct_ms(&B.push_lat, 50), lat_pct_ms(&B.push_lat, 99),
+           all, cpu, rc, all >= 0 ? "ok" : "INCOMPLETE");
+    json_begin_phase("push");
+    JNUM("online", expect); JNUM("pushed", B.pushes_recv);
+    JNUM("first_ms", lat_pct_ms(&B.push_lat, 0)); JNUM("p50_ms", lat_pct_ms(&B.push_lat, 50));
+    JNUM("p99_ms", lat_pct_ms(&B.push_lat, 99)); JNUM("all_ms", all);
+    JNUM("max_ms", lat_max_ms(&B.push_lat)); JNUM("cpu_s", cpu); JNUM("command_rc", rc);
+    fputs("}", json);
+    fflush(stdout);
+}
+
 static void usage(void)
 {
-    fputs("usage: plucs-bench --scenario idle|msg|presence|storm|ldap [options]\n"
+    fputs("usage: plucs-bench --scenario idle|msg|presence|storm|ldap|push [options]\n"
           "  --host 127.0.0.1 --port 5222 --domain D --user-fmt u%05d --pass-fmt p%05d\n"
           "  --first 1 --group-size 0 --tls --raw --concurrency 100 --sessions 1000\n"
           "  --rates 5000,20000 --max --p99-ms 50 --phase-secs 10 --settle-secs 3\n"
           "  --drain-secs 3 --login-secs 300 --timeout 900 --logins 5000 (storm)\n"
           "  --body-len 60 --pid PID,PID --aux-pid PID --label NAME --json FILE\n"
-          "  --ldap-port P --ldap-dn-fmt uid=u%05d,cn=users,dc=example,dc=com (ldap)\n",
+          "  --ldap-port P --ldap-dn-fmt uid=u%05d,cn=users,dc=example,dc=com (ldap)\n"
+          "  --push-cmd 'SHELL COMMAND' (push: makes the directory change)\n"
+          "  --users K (session i logs in as user first + i mod K, one resource each)\n",
           stderr);
     exit(2);
 }
@@ -414,7 +462,9 @@ int main(int argc, char **argv)
         { "login-secs", 1, 0, 'L' }, { "timeout", 1, 0, 'x' }, { "logins", 1, 0, 'l' },
         { "body-len", 1, 0, 'b' }, { "pid", 1, 0, 'P' }, { "aux-pid", 1, 0, 'A' },
         { "label", 1, 0, 'N' }, { "json", 1, 0, 'j' }, { "ldap-port", 1, 0, 'y' },
-        { "ldap-dn-fmt", 1, 0, 'z' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
+        { "ldap-dn-fmt", 1, 0, 'z' }, { "push-cmd", 1, 0, 'C' }, { "users", 1, 0, 'U' },
+        { "help", 0, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
     B.host = "127.0.0.1";
     B.port = 5222;
@@ -457,6 +507,8 @@ int main(int argc, char **argv)
         case 'j': O.json_path = optarg; break;
         case 'y': O.ldap_port = atoi(optarg); break;
         case 'z': O.ldap_dn_fmt = optarg; break;
+        case 'C': O.push_cmd = optarg; break;
+        case 'U': B.users = atoi(optarg); break;
         default: usage();
         }
     }
@@ -527,6 +579,8 @@ int main(int argc, char **argv)
             scenario_traffic(0);
         } else if (strcmp(O.scenario, "presence") == 0) {
             scenario_traffic(1);
+        } else if (strcmp(O.scenario, "push") == 0) {
+            scenario_push();
         } else {
             usage();
         }
