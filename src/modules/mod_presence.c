@@ -23,6 +23,10 @@
 
 static int slot = -1;   /* per session: directed presence recipients */
 
+/* Recipients remembered per session: beyond this a client spraying
+ * directed presence is still served but no longer tracked. */
+#define MAX_DIRECTED 1024
+
 typedef struct directed {
     char **jids;
     size_t n;
@@ -54,7 +58,7 @@ static void directed_set(session *s, const char *to, bool on)
             return;
         }
     }
-    if (on) {
+    if (on && d->n < MAX_DIRECTED) {
         d->jids = realloc(d->jids, (d->n + 1) * sizeof *d->jids);
         d->jids[d->n++] = strdup(to);
     }
@@ -76,25 +80,15 @@ static void send_copy(const xnode *st, const char *to)
 
 /* ---- broadcast ---- */
 
-typedef struct bcast {
-    const xnode *st;
-    char **personal;     /* to skip duplicates: personal contacts sent separately */
-} bcast;
-
-static void to_shared(const dir_account *c, void *ud)
-{
-    bcast *b = ud;
-    send_copy(b->st, c->bare);
-}
+static void to_observer(const dir_account *c, void *st) { send_copy(st, c->bare); }
 
 static void broadcast(session *s, const xnode *st)
 {
     send_copy(st, s->bare);   /* the user's own resources, the sender included */
     const dir_account *u = me(s);
     enum roster_scope scope = config_current()->roster_scope;
-    bcast b = { st, NULL };
     if (u)
-        shared_observers_each(router_snapshot(), scope, u, to_shared, &b);
+        shared_observers_each(router_snapshot(), scope, u, to_observer, (void *)st);
     char **from = roster_personal_list(s->bare, true, false);
     for (char **p = from; *p; p++)
         if (!roster_is_shared(*p, s->bare))   /* not already an observer above */
