@@ -228,16 +228,7 @@ static void deliver_bare(xnode *st, const char *bare, char kind)
             xnode_free(st);
             return;
         }
-        /* chat / normal: the most available resource; ties go to the one
-         * whose presence changed last. */
-        const route_ref *best = NULL;
-        for (size_t i = 0; i < n; i++) {
-            if (!refs[i].available || refs[i].priority < 0)
-                continue;
-            if (!best || refs[i].priority > best->priority ||
-                (refs[i].priority == best->priority && refs[i].seq > best->seq))
-                best = &refs[i];
-        }
+        const route_ref *best = routes_pick_best(refs, n);
         if (best) {
             deliver_to(best, st);
             return;

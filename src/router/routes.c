@@ -234,3 +234,16 @@ size_t routes_count(const char *bare)
     pthread_mutex_unlock(&sh->lock);
     return n;
 }
+
+const route_ref *routes_pick_best(const route_ref *refs, size_t n)
+{
+    const route_ref *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!refs[i].available || refs[i].priority < 0)
+            continue;
+        if (!best || refs[i].priority > best->priority ||
+            (refs[i].priority == best->priority && refs[i].seq > best->seq))
+            best = &refs[i];
+    }
+    return best;
+}

@@ -44,6 +44,11 @@ bool routes_find(const char *bare, const char *resource, route_ref *out);
 /* Number of resources bound for bare (does the user resource limit). */
 size_t routes_count(const char *bare);
 
+/* RFC 6121 §8.5.2.1.1: the resource a chat/normal message to the bare JID
+ * goes to: available, priority >= 0, the highest priority; on a tie the one
+ * whose presence changed last. NULL when there is none. Pure. */
+const route_ref *routes_pick_best(const route_ref *refs, size_t n);
+
 void routes_init(void);
 void routes_shutdown(void);
 
