@@ -268,9 +268,27 @@ static void route_local(xnode *st, const jid *to, char kind)
     free(bare);
 }
 
-void router_route(xnode *st)
+/* Routing once the destination is parsed (to: st's prepared 'to'). */
+static void route_to(xnode *st, const jid *to)
 {
     char kind = stanza_kind(st);
+    if (!router_serves(to->domain)) {
+        /* No federation yet: every other domain is unreachable. */
+        if (kind != 'p')
+            router_bounce(st, ERR_CANCEL, "remote-server-not-found", NULL);
+        xnode_free(st);
+    } else if (!to->node) {
+        /* Server-generated traffic to the server itself: nothing to do. */
+        xnode_free(st);
+    } else if (!server_generated && !policy_allows(router_snapshot(), st, kind, to)) {
+        xnode_free(st);
+    } else {
+        route_local(st, to, kind);
+    }
+}
+
+void router_route(xnode *st)
+{
     const char *to_s = xnode_attr(st, "to");
     jid to;
     if (!to_s || jid_parse(to_s, &to) != 0) {
@@ -278,19 +296,7 @@ void router_route(xnode *st)
         xnode_free(st);
         return;
     }
-    if (!router_serves(to.domain)) {
-        /* No federation yet: every other domain is unreachable. */
-        if (kind != 'p')
-            router_bounce(st, ERR_CANCEL, "remote-server-not-found", NULL);
-        xnode_free(st);
-    } else if (!to.node) {
-        /* Server-generated traffic to the server itself: nothing to do. */
-        xnode_free(st);
-    } else if (!server_generated && !policy_allows(router_snapshot(), st, kind, &to)) {
-        xnode_free(st);
-    } else {
-        route_local(st, &to, kind);
-    }
+    route_to(st, &to);
     jid_clear(&to);
 }
 
@@ -368,7 +374,7 @@ static void route_from(session *s, xnode *st)
     } else if (kind == 'p') {
         presence_directed(s, st);
     } else {
-        router_route(st);
+        route_to(st, &to);   /* already prepared: no second stringprep */
     }
     jid_clear(&to);
 }
