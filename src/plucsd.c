@@ -180,7 +180,12 @@ int main(int argc, char **argv)
         return 1;
     }
     int n = cfg->threads;
-    modules_init();
+    if (modules_init(builtin_modules, builtin_modules_count, err, sizeof err) != 0) {
+        fprintf(stderr, "plucsd: %s\n", err);
+        log_crit("%s", err);
+        store_stop();
+        return 1;
+    }
     xmpp_stream_set_features_fn(module_stream_features);
     sessions_init(n);
     router_init(n);

@@ -1,8 +1,8 @@
 /* caps.h: XEP-0115 entity capabilities of the server. The verification
  * string is computed (XEP-0115 §5.1, SHA-1) over exactly the disco#info
  * answer mod_disco gives for the server, so the two can never disagree.
- * The transport adds caps_stream_feature() to the stream features after
- * authentication; mod_disco answers disco#info for the node
+ * mod_caps adds caps_stream_feature() to the stream features after
+ * authentication (its descriptor); mod_disco answers disco#info for the node
  * "CAPS_NODE#<ver>" like the plain query. */
 #ifndef PLUCS_CAPS_H
 #define PLUCS_CAPS_H

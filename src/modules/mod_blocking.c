@@ -33,7 +33,6 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "modules/blocklist.h"
-#include "modules/everyday.h"
 #include "modules/module.h"
 #include "modules/roster.h"
 #include "router/router.h"
@@ -111,7 +110,7 @@ static void post_session(int wid, uint64_t sid, xnode *st, bool only_requested)
 static void send_direct(const char *bare, const xnode *st, bool only_available, bool push)
 {
     route_ref refs[ROUTES_MAX_RESOURCES];
-    size_t n = routes_lookup(bare, refs, ROUTES_MAX_RESOURCES);
+    size_t n = router_resources(bare, refs, ROUTES_MAX_RESOURCES);
     for (size_t i = 0; i < n; i++)
         if (!only_available || refs[i].available)
             post_session(refs[i].worker, refs[i].sid, xnode_copy(st), push);
@@ -182,15 +181,15 @@ static hook_result blocking_inbound(session *s, xnode *st)
     const char *from = xnode_attr(st, "from");
     if (!from)
         return HOOK_CONTINUE;
-    char kind = stanza_kind(st);
+    stanza_kind kind = stanza_kind_of(st);
     const char *type = xnode_attr(st, "type");
     if (session_blocks(s, from)) {
-        if ((kind == 'i' && type && (!strcmp(type, "get") || !strcmp(type, "set"))) ||
-            (kind == 'm' && (!type || !strcmp(type, "chat") || !strcmp(type, "normal"))))
+        if ((kind == STANZA_IQ && type && (!strcmp(type, "get") || !strcmp(type, "set"))) ||
+            (kind == STANZA_MESSAGE && (!type || !strcmp(type, "chat") || !strcmp(type, "normal"))))
             router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
         return HOOK_STOP;
     }
-    if (kind == 'p' && !(type && !strcmp(type, "unavailable"))) {
+    if (kind == STANZA_PRESENCE && !(type && !strcmp(type, "unavailable"))) {
         /* Presence of someone who blocked this user. */
         jid f;
         if (jid_parse(from, &f) == 0) {
@@ -231,10 +230,10 @@ static hook_result blocking_outbound(session *s, xnode *st)
     const char *to = xnode_attr(st, "to");
     if (!to || !block_cache_any() || !session_blocks(s, to))
         return HOOK_CONTINUE;
-    char kind = stanza_kind(st);
+    stanza_kind kind = stanza_kind_of(st);
     const char *type = xnode_attr(st, "type");
-    bool answer = kind == 'm' ||
-                  (kind == 'i' && type && (!strcmp(type, "get") || !strcmp(type, "set")));
+    bool answer = kind == STANZA_MESSAGE ||
+                  (kind == STANZA_IQ && type && (!strcmp(type, "get") || !strcmp(type, "set")));
     if (answer)
         session_send_free(s, blocked_error(s, st));
     log_debug("blocking: %s -> %s refused (blocked by the sender)", s->full, to);
@@ -471,14 +470,19 @@ static void blocking_iq(session *s, const xnode *iq, const xnode *payload)
     }
 }
 
-void mod_blocking_init(void)
+static void blocking_init(void)
 {
-    slot = module_slot_register(bsess_free);
     module_register_iq(NS_BLOCKING, blocking_iq);
     module_add_feature(NS_BLOCKING);
-    module_hook_bound(blocking_bound);
-    module_hook_inbound(blocking_inbound);
-    module_hook_outbound(blocking_outbound);
+    module_hook_session(EV_BOUND, blocking_bound);
+    module_hook_stanza(EV_INBOUND, blocking_inbound);
+    module_hook_stanza(EV_OUTBOUND, blocking_outbound);
 }
 
-void mod_blocking_shutdown(void) { block_cache_shutdown(); }
+const module mod_blocking = {
+    .name = "blocking",
+    .init = blocking_init,
+    .shutdown = block_cache_shutdown,
+    .slot = &slot,
+    .slot_free = bsess_free,
+};

@@ -13,7 +13,6 @@
 #include "core/buf.h"
 #include "modules/caps.h"
 #include "modules/disco.h"
-#include "modules/everyday.h"
 #include "modules/module.h"
 
 #define NS_DATA "jabber:x:data"
@@ -254,7 +253,16 @@ bool caps_node_is_current(const char *node)
     return r;
 }
 
-void mod_caps_init(void)
+/* XEP-0115 §6.3: the server's own capabilities, after authentication. */
+static void caps_stream_features(const session *s, buf *out) { buf_puts(out, caps_stream_feature()); }
+
+static void caps_init(void)
 {
     module_add_feature(NS_CAPS);
 }
+
+const module mod_caps = {
+    .name = "caps",
+    .init = caps_init,
+    .stream_features = caps_stream_features,
+};

@@ -68,8 +68,13 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
     session_send_free(s, r);
 }
 
-void mod_disco_init(void)
+static void disco_init(void)
 {
     module_register_iq(NS_DISCO_INFO, disco_info);
     module_register_iq(NS_DISCO_ITEMS, disco_items);
 }
+
+const module mod_disco = {
+    .name = "disco",
+    .init = disco_init,
+};

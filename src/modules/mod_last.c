@@ -19,7 +19,6 @@
 
 #include "core/log.h"
 #include "modules/blocklist.h"
-#include "modules/everyday.h"
 #include "modules/module.h"
 #include "router/router.h"
 #include "router/routes.h"
@@ -36,7 +35,7 @@ static int slot = -1;   /* per session: status text of its last unavailable pres
 
 static hook_result last_outbound(session *s, xnode *st)
 {
-    if (xnode_attr(st, "to") || stanza_kind(st) != 'p')
+    if (xnode_attr(st, "to") || stanza_kind_of(st) != STANZA_PRESENCE)
         return HOOK_CONTINUE;
     const char *type = xnode_attr(st, "type");
     if (!type) {
@@ -132,7 +131,7 @@ static void blocklist_read(void *arg, store_blocklist *res)
 static bool any_available(const char *bare)
 {
     route_ref refs[ROUTES_MAX_RESOURCES];
-    size_t n = routes_lookup(bare, refs, ROUTES_MAX_RESOURCES);
+    size_t n = router_resources(bare, refs, ROUTES_MAX_RESOURCES);
     for (size_t i = 0; i < n; i++)
         if (refs[i].available)
             return true;
@@ -209,12 +208,18 @@ static void last_iq(session *s, const xnode *iq, const xnode *payload)
     jid_clear(&target);
 }
 
-void mod_last_init(void)
+static void last_init(void)
 {
     clock_gettime(CLOCK_MONOTONIC, &started);
-    slot = module_slot_register(free);
     module_register_iq(NS_LAST, last_iq);
     module_add_feature(NS_LAST);
-    module_hook_outbound(last_outbound);
-    module_hook_ended(last_ended);
+    module_hook_stanza(EV_OUTBOUND, last_outbound);
+    module_hook_session(EV_ENDED, last_ended);
 }
+
+const module mod_last = {
+    .name = "last",
+    .init = last_init,
+    .slot = &slot,
+    .slot_free = free,
+};

@@ -140,7 +140,7 @@ static void bye_one(const dir_account *c, void *ud)
 {
     bye *b = ud;
     route_ref refs[ROUTES_MAX_RESOURCES];
-    size_t n = routes_lookup(c->bare, refs, ROUTES_MAX_RESOURCES);
+    size_t n = router_resources(c->bare, refs, ROUTES_MAX_RESOURCES);
     for (size_t k = 0; k < n; k++)
         if (refs[k].available)
             router_deliver_ref(&refs[k], xnode_copy(b->p));
@@ -256,4 +256,12 @@ static void on_snapshot(const dir_snapshot *old, const config *old_cfg, const di
     sessions_each(worker_self(), check_session, &x);
 }
 
-void mod_live_init(void) { module_hook_snapshot(on_snapshot); }
+static void live_init(void)
+{
+    module_hook_snapshot(on_snapshot);
+}
+
+const module mod_live = {
+    .name = "live",
+    .init = live_init,
+};

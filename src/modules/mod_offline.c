@@ -3,9 +3,8 @@
  * stored, stamped (XEP-0203 <delay/>), and delivered at the next initial
  * presence; beyond plucs/offline/max the sender gets service-unavailable.
  * The sender's stream is paused until the store committed, so a message is
- * durable before the next stanza of that stream is processed. */
-#include "modules/presence.h"
-
+ * durable before the next stanza of that stream is processed. Hooks on the
+ * router's EV_UNDELIVERABLE (store) and presence's EV_AVAILABLE (deliver). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "modules/module.h"
-#include "modules/tjob.h"
+#include "modules/async_job.h"
 #include "router/router.h"
 #include "store/store.h"
 #include "xml/xml_fragment.h"
@@ -50,7 +49,7 @@ static void stamp_now(char *out, size_t len)
 
 static void pushed(void *arg, store_status st, int64_t value)
 {
-    push_job *j = tjob_take(arg);
+    push_job *j = async_job_take(arg);
     if (st != STORE_OK) {
         const char *to = xnode_attr(j->st, "to");
         if (st == STORE_FULL)
@@ -69,22 +68,17 @@ static void pushed(void *arg, store_status st, int64_t value)
     push_job_free(j);
 }
 
-void offline_store(xnode *st, const char *bare)
+/* EV_UNDELIVERABLE: a message for bare, which has no available resource;
+ * st borrowed. Not storable: the router answers service-unavailable. */
+static hook_result offline_store(session *origin, xnode *st, const char *bare)
 {
     int max = config_current()->offline_max;
     const char *type = xnode_attr(st, "type");
     bool storable = !type || !strcmp(type, "chat") || !strcmp(type, "normal");
-    if (!storable || max <= 0 || !xnode_child(st, "body", NULL)) {
-        /* Only messages with content are worth keeping (XEP-0160 §3). */
-        if (storable && max > 0) {
-            xnode_free(st);   /* chat states etc.: dropped silently */
-            return;
-        }
-        if (!type || strcmp(type, "error"))
-            router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
-        xnode_free(st);
-        return;
-    }
+    if (!storable || max <= 0)
+        return HOOK_CONTINUE;
+    if (!xnode_child(st, "body", NULL))
+        return HOOK_STOP;   /* chat states etc.: dropped silently (XEP-0160 §3) */
     char stamp[40];
     stamp_now(stamp, sizeof stamp);
     xnode *copy = xnode_copy(st);
@@ -97,15 +91,17 @@ void offline_store(xnode *st, const char *bare)
     xnode_free(copy);
 
     push_job *j = calloc(1, sizeof *j);
-    j->st = st;
-    session *origin = router_origin();
+    if (!j)
+        abort();
+    j->st = xnode_copy(st);
     if (origin) {
         j->origin = origin->id;
         j->worker = worker_id(origin->w);
         origin->ops->pause(origin);
     }
-    store_offline_push(worker_self(), bare, xml, max, pushed, tjob_new(j, push_job_free));
+    store_offline_push(worker_self(), bare, xml, max, pushed, async_job_new(j, push_job_free));
     free(xml);
+    return HOOK_STOP;
 }
 
 typedef struct pop_job {
@@ -122,14 +118,14 @@ static void pop_job_free(void *p)
 
 static void popped(void *arg, store_offline *o)
 {
-    pop_job *j = tjob_take(arg);
+    pop_job *j = async_job_take(arg);
     session *s = session_find(worker_self(), j->sid);
     if (s && !s->closing && o->status == STORE_OK && o->n) {
         for (size_t i = 0; i < o->n; i++) {
             /* Stored stanzas pass the delivery hooks too (blocking...). */
             xnode *st = xml_fragment_parse(o->msgs[i].stanza, strlen(o->msgs[i].stanza),
                                            NS_CLIENT, 64);
-            if (st && module_run_inbound(s, st) == HOOK_CONTINUE)
+            if (st && events_stanza(EV_INBOUND, s, st) == HOOK_CONTINUE)
                 session_send(s, st);
             xnode_free(st);
         }
@@ -141,12 +137,23 @@ static void popped(void *arg, store_offline *o)
     pop_job_free(j);
 }
 
-void offline_deliver(session *s)
+/* EV_AVAILABLE: s's stored messages, after its initial presence. */
+static void offline_deliver(session *s)
 {
     pop_job *j = calloc(1, sizeof *j);
     j->sid = s->id;
     j->bare = strdup(s->bare);
-    store_offline_pop_all(s->w, s->bare, popped, tjob_new(j, pop_job_free));
+    store_offline_pop_all(s->w, s->bare, popped, async_job_new(j, pop_job_free));
 }
 
-void mod_offline_init(void) { module_add_feature("msgoffline"); }
+static void offline_init(void)
+{
+    module_add_feature("msgoffline");
+    module_hook_undeliverable(offline_store);
+    module_hook_session(EV_AVAILABLE, offline_deliver);
+}
+
+const module mod_offline = {
+    .name = "offline",
+    .init = offline_init,
+};

@@ -16,8 +16,13 @@ static void ping_iq(session *s, const xnode *iq, const xnode *payload)
         session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "bad-request", NULL));
 }
 
-void mod_ping_init(void)
+static void ping_init(void)
 {
     module_register_iq(NS_PING, ping_iq);
     module_add_feature(NS_PING);
 }
+
+const module mod_ping = {
+    .name = "ping",
+    .init = ping_init,
+};

@@ -1,11 +1,14 @@
-/* mod_presence.c: presence broadcast and subscriptions (see presence.h).
+/* mod_presence.c: presence (RFC 6121 §4) and subscriptions (§3), as hooks
+ * on the router's presence events: broadcasts to shared and subscribed
+ * contacts, probes answered from the routing table, directed presence
+ * tracked per session, unavailable when a session ends for any reason. It
+ * fires EV_AVAILABLE after a session's initial presence (offline delivery
+ * hangs there).
  * Who receives a user's presence: the user's own available resources, the
  * shared-roster contacts (no subscription needed, directory.md), personal
  * contacts with subscription from/both, and whoever got directed presence.
  * Every stanza still goes through router_route(), so the policy step
  * (plucs/mod/filter) sees each one. */
-#include "modules/presence.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,7 +144,7 @@ static bool presence_allowed(const xnode *st)
     jid to;
     if (!to_s || jid_parse(to_s, &to) != 0)
         return true;
-    bool ok = policy_allows(router_snapshot(), st, 'p', &to);
+    bool ok = policy_check(router_snapshot(), st, STANZA_PRESENCE, &to, NULL) == POLICY_ALLOW;
     jid_clear(&to);
     return ok;
 }
@@ -157,7 +160,7 @@ static void pending_delivered(void *arg, store_pending *p)
                                        NS_CLIENT, 64);
         /* Today's rules decide (plucs/mod/filter may have changed since);
          * a request not shown now stays stored. */
-        if (st && presence_allowed(st) && module_run_inbound(s, st) == HOOK_CONTINUE)
+        if (st && presence_allowed(st) && events_stanza(EV_INBOUND, s, st) == HOOK_CONTINUE)
             session_send(s, st);
         xnode_free(st);
     }
@@ -171,7 +174,8 @@ static void send_unavailable_to_directed(session *s, const xnode *unavail)
         send_copy(unavail, d->jids[i]);
 }
 
-void presence_outbound(session *s, xnode *st)
+/* EV_PRESENCE_BROADCAST: a presence without 'to' from s. */
+static hook_result presence_broadcast(session *s, xnode *st)
 {
     const char *type = xnode_attr(st, "type");
     xnode_set_attr(st, "to", NULL);
@@ -192,7 +196,7 @@ void presence_outbound(session *s, xnode *st)
         if (initial) {
             probe_all(s);
             store_pending_list(s->w, s->bare, pending_delivered, (void *)(uintptr_t)s->id);
-            offline_deliver(s);
+            events_session(EV_AVAILABLE, s);
         }
     } else if (!strcmp(type, "unavailable")) {
         if (s->available) {
@@ -208,7 +212,7 @@ void presence_outbound(session *s, xnode *st)
         routes_set_presence(s->bare, s->id, false, s->priority, NULL);
     }
     /* probe, error and subscription types without 'to' are ignored */
-    xnode_free(st);
+    return HOOK_STOP;
 }
 
 /* ---- subscriptions ---- */
@@ -312,7 +316,7 @@ static void outbound_then(void *ud, unsigned acts)
     ctx_free(c);
 }
 
-void presence_subscription_out(session *s, const xnode *st)
+static void presence_subscription_out(session *s, const xnode *st)
 {
     const char *type = xnode_attr(st, "type");
     const char *to_s = xnode_attr(st, "to");
@@ -354,19 +358,18 @@ void presence_subscription_out(session *s, const xnode *st)
     free(contact);
 }
 
-void presence_directed(session *s, xnode *st)
+/* EV_PRESENCE_DIRECTED: subscriptions and probes are handled here; other
+ * directed presence is remembered, then routed by the router. */
+static hook_result presence_directed(session *s, xnode *st)
 {
     const char *type = xnode_attr(st, "type");
     if (type && (!strcmp(type, "subscribe") || !strcmp(type, "subscribed") ||
                  !strcmp(type, "unsubscribe") || !strcmp(type, "unsubscribed"))) {
         presence_subscription_out(s, st);
-        xnode_free(st);
-        return;
+        return HOOK_STOP;
     }
-    if (type && !strcmp(type, "probe")) {
-        xnode_free(st);   /* the server answers probes itself */
-        return;
-    }
+    if (type && !strcmp(type, "probe"))
+        return HOOK_STOP;   /* the server answers probes itself */
     const char *to = xnode_attr(st, "to");
     if (to && (!type || !strcmp(type, "unavailable"))) {
         /* Remember recipients outside the broadcast set (RFC 6121 §4.6). */
@@ -386,7 +389,7 @@ void presence_directed(session *s, xnode *st)
             jid_clear(&j);
         }
     }
-    router_route(st);
+    return HOOK_CONTINUE;
 }
 
 static void presence_ended(session *s)
@@ -403,8 +406,16 @@ static void presence_ended(session *s)
     }
 }
 
-void mod_presence_init(void)
+static void presence_init(void)
 {
-    slot = module_slot_register(directed_free);
-    module_hook_ended(presence_ended);
+    module_hook_stanza(EV_PRESENCE_BROADCAST, presence_broadcast);
+    module_hook_stanza(EV_PRESENCE_DIRECTED, presence_directed);
+    module_hook_session(EV_ENDED, presence_ended);
 }
+
+const module mod_presence = {
+    .name = "presence",
+    .init = presence_init,
+    .slot = &slot,
+    .slot_free = directed_free,
+};

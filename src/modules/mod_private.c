@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "modules/everyday.h"
 #include "modules/module.h"
 #include "store/store_extra.h"
 #include "xml/xml_fragment.h"
@@ -162,8 +161,13 @@ static void private_iq(session *s, const xnode *iq, const xnode *payload)
         private_set(s, iq, payload, n);
 }
 
-void mod_private_init(void)
+static void private_init(void)
 {
     module_register_iq(NS_PRIVATE, private_iq);
     module_add_feature(NS_PRIVATE);
 }
+
+const module mod_private = {
+    .name = "private",
+    .init = private_init,
+};

@@ -14,7 +14,6 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "modules/module.h"
-#include "modules/presence.h"
 #include "modules/shared_roster.h"
 #include "router/router.h"
 #include "router/routes.h"
@@ -87,7 +86,7 @@ xnode *roster_push_iq(const char *user, const xnode *item, int64_t version)
 void roster_push_node(const char *user, const xnode *item, int64_t version)
 {
     route_ref refs[ROUTES_MAX_RESOURCES];
-    size_t n = routes_lookup(user, refs, ROUTES_MAX_RESOURCES);
+    size_t n = router_resources(user, refs, ROUTES_MAX_RESOURCES);
     if (!n)
         return;
     xnode *iq = roster_push_iq(user, item, version);
@@ -367,15 +366,15 @@ void roster_subscription(const char *user, const char *contact, roster_op op, co
     acct_when_loaded(j->a, sub_run, sub_free, j);
 }
 
-/* roster remove: the cancellations go through the presence module's
- * subscription path like any client-sent subscription stanza. */
+/* roster remove: the cancellations go through the directed-presence event
+ * (the presence module's subscription path) like client-sent ones. */
 static void route_subscription(session *s, const char *contact, const char *type)
 {
     xnode *p = xnode_new("presence", NS_CLIENT);
     xnode_set_attr(p, "type", type);
     xnode_set_attr(p, "to", contact);
     xnode_set_attr(p, "from", s->full);
-    presence_subscription_out(s, p);
+    router_session_presence(s, p);
     xnode_free(p);
 }
 
@@ -404,9 +403,23 @@ static void roster_bound(session *s)
 
 static void slot_release(void *data) { acct_release(data); }
 
-void mod_roster_init(void)
+static void roster_init(void)
 {
-    slot = module_slot_register(slot_release);
     module_register_iq(NS_ROSTER, roster_iq);
-    module_hook_bound(roster_bound);
+    module_hook_session(EV_BOUND, roster_bound);
 }
+
+/* XEP-0237: roster versioning, offered once the client is authenticated. */
+static void roster_stream_features(const session *s, buf *out)
+{
+    buf_puts(out, "<ver xmlns='urn:xmpp:features:rosterver'/>");
+}
+
+const module mod_roster = {
+    .name = "roster",
+    .init = roster_init,
+    .thread_exit = roster_thread_exit,
+    .stream_features = roster_stream_features,
+    .slot = &slot,
+    .slot_free = slot_release,
+};

@@ -358,9 +358,14 @@ static void search_iq(session *s, const xnode *iq, const xnode *payload)
     free(email);
 }
 
-void mod_search_init(void)
+static void search_init(void)
 {
-    slot = module_slot_register(NULL);
     module_register_iq(NS_SEARCH, search_iq);
     module_add_feature(NS_SEARCH);
 }
+
+const module mod_search = {
+    .name = "search",
+    .init = search_init,
+    .slot = &slot,
+};

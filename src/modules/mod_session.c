@@ -9,4 +9,12 @@ static void session_iq(session *s, const xnode *iq, const xnode *payload)
     session_send_free(s, iq_result(iq));
 }
 
-void mod_session_init(void) { module_register_iq(NS_SESSION, session_iq); }
+static void session_init(void)
+{
+    module_register_iq(NS_SESSION, session_iq);
+}
+
+const module mod_session = {
+    .name = "session",
+    .init = session_init,
+};

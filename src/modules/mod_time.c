@@ -9,7 +9,6 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "modules/everyday.h"
 #include "modules/module.h"
 #include "xmpp/stanza.h"
 
@@ -53,9 +52,14 @@ static void time_iq(session *s, const xnode *iq, const xnode *payload)
     session_send_free(s, r);
 }
 
-void mod_time_init(void)
+static void time_init(void)
 {
     tzset();   /* reads the zone now, on the main thread */
     module_register_iq(NS_TIME, time_iq);
     module_add_feature(NS_TIME);
 }
+
+const module mod_time = {
+    .name = "time",
+    .init = time_init,
+};

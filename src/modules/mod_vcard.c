@@ -98,7 +98,7 @@ static void put_update(xnode *st, const char *hash)
 
 static hook_result avatar_outbound(session *s, xnode *st)
 {
-    if (stanza_kind(st) != 'p')
+    if (stanza_kind_of(st) != STANZA_PRESENCE)
         return HOOK_CONTINUE;
     const char *type = xnode_attr(st, "type");
     bool broadcast = !xnode_attr(st, "to");
@@ -289,11 +289,17 @@ static void avatar_bound(session *s)
     dir_query_account(s->w, s->node, s->domain, photo, photo_done, vq_free, q);
 }
 
-void mod_vcard_init(void)
+static void vcard_init(void)
 {
-    slot = module_slot_register(avatar_free);
     module_register_iq(NS_VCARD, vcard_iq);
     module_add_feature(NS_VCARD);
-    module_hook_bound(avatar_bound);
-    module_hook_outbound(avatar_outbound);
+    module_hook_session(EV_BOUND, avatar_bound);
+    module_hook_stanza(EV_OUTBOUND, avatar_outbound);
 }
+
+const module mod_vcard = {
+    .name = "vcard",
+    .init = vcard_init,
+    .slot = &slot,
+    .slot_free = avatar_free,
+};

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/version.h"
-#include "modules/everyday.h"
 #include "modules/module.h"
 #include "xmpp/stanza.h"
 
@@ -33,8 +32,13 @@ static void version_iq(session *s, const xnode *iq, const xnode *payload)
     session_send_free(s, r);
 }
 
-void mod_version_init(void)
+static void version_init(void)
 {
     module_register_iq(NS_VERSION, version_iq);
     module_add_feature(NS_VERSION);
 }
+
+const module mod_version = {
+    .name = "version",
+    .init = version_init,
+};

@@ -7,11 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/i18n.h"
 #include "core/log.h"
-#include "router/router.h"
 #include "transport/metrics.h"
-#include "xmpp/stanza.h"
 
 #define LOG_PER_SECOND 10
 
@@ -35,50 +32,45 @@ static void log_refusal(const char *from, const char *to)
         dropped++;
 }
 
-bool policy_allows(const dir_snapshot *snap, const xnode *st, char kind, const jid *to)
+static policy_verdict judge(const dir_snapshot *snap, const xnode *st, stanza_kind kind,
+                            const char *fnode, const char *fdomain, const jid *to)
 {
-    if (!snap || !snap->filter || (kind != 'm' && kind != 'p') || !to->node)
-        return true;
+    const dir_account *a = dir_snapshot_account(snap, fnode, fdomain);
+    const dir_account *b = dir_snapshot_account(snap, to->node, to->domain);
+    if (!a || !b || a == b)
+        return POLICY_ALLOW;
+    if (kind == STANZA_PRESENCE) {
+        if (dir_may_see(snap, b, a))
+            return POLICY_ALLOW;
+        metrics_filter_refused();
+        return POLICY_DROP;
+    }
+    if (dir_may_message(snap, a, b))
+        return POLICY_ALLOW;
+    metrics_filter_refused();
+    log_refusal(a->bare, b->bare);
+    const char *type = xnode_attr(st, "type");
+    return type && !strcmp(type, "error") ? POLICY_DROP : POLICY_REFUSE;
+}
+
+policy_verdict policy_check(const dir_snapshot *snap, const xnode *st, stanza_kind kind,
+                            const jid *to, const session *origin)
+{
+    if (!snap || !snap->filter || (kind != STANZA_MESSAGE && kind != STANZA_PRESENCE) ||
+        !to->node)
+        return POLICY_ALLOW;
     const char *from_s = xnode_attr(st, "from");
     if (!from_s)
-        return true;
+        return POLICY_ALLOW;
     /* The sender is nearly always the client session being routed, whose
      * JID the router stamped: use its prepared parts instead of preparing
      * the address again (stringprep is the costly part of this check). */
-    session *o = router_origin();
-    jid from = { 0 };
-    const char *fnode, *fdomain;
-    if (o && o->full && o->node && !strcmp(from_s, o->full)) {
-        fnode = o->node;
-        fdomain = o->domain;
-    } else if (jid_parse(from_s, &from) == 0) {
-        fnode = from.node;
-        fdomain = from.domain;
-    } else {
-        return true;
-    }
-    bool ok = true;
-    if (fnode) {
-        const dir_account *a = dir_snapshot_account(snap, fnode, fdomain);
-        const dir_account *b = dir_snapshot_account(snap, to->node, to->domain);
-        if (a && b && a != b) {
-            if (kind == 'm') {
-                ok = dir_may_message(snap, a, b);
-                if (!ok) {
-                    const char *type = xnode_attr(st, "type");
-                    metrics_filter_refused();
-                    log_refusal(a->bare, b->bare);
-                    if (!type || strcmp(type, "error"))
-                        router_bounce(st, ERR_CANCEL, "policy-violation",
-                                      i18n(o ? o->lang : NULL, T_POLICY_MESSAGE));
-                }
-            } else {
-                ok = dir_may_see(snap, b, a);
-                if (!ok)
-                    metrics_filter_refused();
-            }
-        }
-    }
+    if (origin && origin->full && origin->node && !strcmp(from_s, origin->full))
+        return judge(snap, st, kind, origin->node, origin->domain, to);
+    jid from;
+    if (jid_parse(from_s, &from) != 0)
+        return POLICY_ALLOW;
+    policy_verdict v = from.node ? judge(snap, st, kind, from.node, from.domain, to) : POLICY_ALLOW;
     jid_clear(&from);
-    return ok;
+    return v;
 }

@@ -1,19 +1,30 @@
-/* policy.h: the router's policy step (plucs/mod/filter, directory.md
+/* policy.h: the router's policy stage (plucs/mod/filter, directory.md
  * "Communication restrictions"). Every message and presence between two
  * local accounts passes here before delivery; the check is two binary
- * searches and one bit test in the snapshot's compiled matrices. */
+ * searches and one bit test in the snapshot's compiled matrices. The stage
+ * only judges (and counts and logs a refusal); the router acts on the
+ * verdict, bouncing a refused message to its sender. */
 #ifndef PLUCS_POLICY_H
 #define PLUCS_POLICY_H
 
-#include <stdbool.h>
-
 #include "directory/directory.h"
+#include "router/session.h"
 #include "xml/xml.h"
 #include "xmpp/jid.h"
+#include "xmpp/stanza.h"
 
-/* true when st (kind 'm' or 'p', addressed to the local JID `to`) may be
- * delivered. A refused message has been answered with policy-violation and
- * logged; a refused presence is dropped silently. st stays the caller's. */
-bool policy_allows(const dir_snapshot *snap, const xnode *st, char kind, const jid *to);
+typedef enum policy_verdict {
+    POLICY_ALLOW = 0,
+    POLICY_REFUSE,    /* a message: answer the sender with policy-violation */
+    POLICY_DROP,      /* presence (never answered: it would leak), or an error stanza */
+} policy_verdict;
+
+/* The verdict for st (addressed to the local JID `to`). origin is the client
+ * session that sent st, or NULL (server-generated, or rerouted): when its
+ * full JID is st's 'from', its prepared parts are used instead of parsing
+ * 'from' again. Pure apart from the refusal counter and the rate-limited
+ * log line. */
+policy_verdict policy_check(const dir_snapshot *snap, const xnode *st, stanza_kind kind,
+                            const jid *to, const session *origin);
 
 #endif

@@ -1,25 +1,28 @@
 /* router.c: stanza routing, see router.h. Runs on the worker of the sending
- * session; delivery to a session on another worker is a posted closure that
- * carries the target's (worker, session id) and the stanza. */
+ * session. It resolves the destination, asks the policy stage for a verdict
+ * and delivers through the locator; every IM-specific step is an event
+ * (router/events.h) that modules handle. */
 #include "router/router.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/config.h"
+#include "core/i18n.h"
 #include "core/log.h"
-#include "modules/module.h"
-#include "modules/presence.h"
+#include "router/events.h"
 #include "router/policy.h"
 #include "router/routes.h"
 #include "xmpp/jid.h"
 #include "xmpp/stanza.h"
 
 static dir_snapshot **snaps;   /* per worker, replaced only on that worker */
-static __thread session *origin;
-
-session *router_origin(void) { return origin; }
 static int nsnaps;
+static const dir_snapshot *no_worker_snap;   /* router_set_snapshot() */
+static const session_locator *loc = &locator_local;
+
+void router_set_locator(const session_locator *l) { loc = l ? l : &locator_local; }
+void router_set_snapshot(const dir_snapshot *snap) { no_worker_snap = snap; }
 
 /* ---- directory snapshots, one reference per worker ---- */
 
@@ -34,7 +37,7 @@ static void snap_install(void *arg)
     dir_snapshot *old = snaps[j->worker];
     snaps[j->worker] = j->snap;
     /* Sessions catch up with what changed (rosters, presence, accounts). */
-    module_run_snapshot(old, config_current(), j->snap);
+    events_snapshot(old, config_current(), j->snap);
     if (old)
         dir_snapshot_unref(old);
     free(j);
@@ -44,7 +47,7 @@ static void cfg_changed(void *arg)
 {
     const dir_snapshot *s = router_snapshot();
     if (s)
-        module_run_snapshot(s, arg, s);
+        events_snapshot(s, arg, s);
 }
 
 void router_config_changed(const config *old)
@@ -64,6 +67,8 @@ static void on_snapshot(dir_snapshot *snap, void *ud)
 {
     for (int i = 0; i < nsnaps && worker_get(i); i++) {
         snap_job *j = malloc(sizeof *j);
+        if (!j)
+            abort();
         j->worker = i;
         j->snap = dir_snapshot_ref(snap);
         worker_post_drop(worker_get(i), snap_install, snap_drop, j);
@@ -75,6 +80,8 @@ void router_init(int nworkers)
 {
     nsnaps = nworkers;
     snaps = calloc((size_t)nworkers, sizeof *snaps);
+    if (!snaps)
+        abort();
     directory_on_snapshot(on_snapshot, NULL);
 }
 
@@ -91,8 +98,8 @@ void router_shutdown(void)
 const dir_snapshot *router_snapshot(void)
 {
     worker *w = worker_self();
-    if (!w)
-        return NULL;
+    if (!w || !snaps)
+        return no_worker_snap;
     int i = worker_id(w);
     if (!snaps[i])
         snaps[i] = directory_snapshot();
@@ -104,6 +111,8 @@ bool router_serves(const char *domain)
     const dir_snapshot *s = router_snapshot();
     if (s && dir_snapshot_serves(s, domain))
         return true;
+    if (!worker_self())
+        return false;
     /* The directory may have published a domain this worker has not
      * installed yet (its inbox is a loop turn behind): ask the latest. */
     dir_snapshot *latest = directory_snapshot();
@@ -112,88 +121,6 @@ bool router_serves(const char *domain)
         dir_snapshot_unref(latest);
     return served;
 }
-
-/* ---- delivery to a session, possibly on another worker ---- */
-
-static void deliver_to(const route_ref *r, xnode *st);
-
-typedef struct delivery {
-    uint64_t sid;
-    int worker;
-    xnode *st;
-} delivery;
-
-static void deliver_bare(xnode *st, const char *bare, char kind);
-
-static void deliver_run(void *arg)
-{
-    delivery *d = arg;
-    session *s = session_find(worker_get(d->worker), d->sid);
-    if (s && !s->closing) {
-        if (!xnode_attr(d->st, "to"))
-            xnode_set_attr(d->st, "to", s->full);
-        if (module_run_inbound(s, d->st) == HOOK_CONTINUE)
-            session_send(s, d->st);
-    } else {
-        /* The session ended while the stanza travelled. A message goes to
-         * the account as if sent to its bare JID (RFC 6121 §8.5.3.2.1:
-         * another resource, or offline storage); an iq is answered. */
-        char k = stanza_kind(d->st);
-        if (s && s->bound) /* closing: no longer a candidate for delivery */
-            routes_set_presence(s->bare, s->id, false, s->priority, NULL);
-        jid to;
-        const char *to_s = xnode_attr(d->st, "to");
-        if (k == 'm' && to_s && jid_parse(to_s, &to) == 0) {
-            char *bare = jid_bare_string(&to);
-            jid_clear(&to);
-            deliver_bare(d->st, bare, k);
-            free(bare);
-            free(d);
-            return;
-        }
-        if (k == 'i')
-            router_bounce(d->st, ERR_CANCEL, "service-unavailable", NULL);
-    }
-    xnode_free(d->st);
-    free(d);
-}
-
-static void deliver_drop(void *arg)
-{
-    delivery *d = arg;
-    xnode_free(d->st);
-    free(d);
-}
-
-void router_deliver_ref(const route_ref *r, xnode *st) { deliver_to(r, st); }
-
-static void deliver_to(const route_ref *r, xnode *st)
-{
-    delivery *d = malloc(sizeof *d);
-    d->sid = r->sid;
-    d->worker = r->worker;
-    d->st = st;
-    worker *self = worker_self();
-    if (self && worker_id(self) == r->worker)
-        deliver_run(d);
-    else
-        worker_post_drop(worker_get(r->worker), deliver_run, deliver_drop, d);
-}
-
-static __thread bool server_generated;   /* errors the server itself answers */
-
-void router_bounce(const xnode *st, const char *type, const char *condition, const char *text)
-{
-    xnode *r = stanza_error_reply(st, type, condition, text);
-    if (r) {
-        bool was = server_generated;
-        server_generated = true;   /* an error reply is never filtered */
-        router_route(r);
-        server_generated = was;
-    }
-}
-
-/* ---- local delivery (RFC 6121 §8.5) ---- */
 
 const dir_account *router_account(const char *bare)
 {
@@ -207,84 +134,161 @@ const dir_account *router_account(const char *bare)
     return dir_snapshot_account(snap, node, at + 1);
 }
 
-static void deliver_bare(xnode *st, const char *bare, char kind)
+size_t router_resources(const char *bare, route_ref *out, size_t max)
 {
-    route_ref refs[ROUTES_MAX_RESOURCES];
-    size_t n = routes_lookup(bare, refs, ROUTES_MAX_RESOURCES);
-    const char *type = xnode_attr(st, "type");
-    if (!type)
-        type = kind == 'm' ? "normal" : "";
+    return loc->resources(bare, out, max);
+}
 
-    if (kind == 'm') {
-        if (!strcmp(type, "groupchat")) {
-            router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
-            xnode_free(st);
-            return;
-        }
-        if (!strcmp(type, "headline") || !strcmp(type, "error")) {
-            for (size_t i = 0; i < n; i++)
-                if (refs[i].available && refs[i].priority >= 0)
-                    deliver_to(&refs[i], xnode_copy(st));
-            xnode_free(st);
-            return;
-        }
-        const route_ref *best = routes_pick_best(refs, n);
-        if (best) {
-            deliver_to(best, st);
-            return;
-        }
-        if (router_account(bare)) {
-            offline_store(st, bare);
-            return;
-        }
-        router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
-        xnode_free(st);
-        return;
+void router_deliver_ref(const route_ref *r, xnode *st) { loc->deliver(r, st); }
+
+/* ---- the path: resolve, policy, deliver ---- */
+
+static void route_to(xnode *st, const jid *to, session *origin, bool trusted);
+
+static void bounce_trusted(const xnode *st, const char *type, const char *condition,
+                           const char *text)
+{
+    xnode *r = stanza_error_reply(st, type, condition, text);
+    const char *to_s = r ? xnode_attr(r, "to") : NULL;
+    jid to;
+    if (to_s && jid_parse(to_s, &to) == 0) {
+        route_to(r, &to, NULL, true);   /* an error reply is never filtered */
+        jid_clear(&to);
+    } else {
+        xnode_free(r);
     }
-    /* presence to a bare JID: every available resource */
-    for (size_t i = 0; i < n; i++)
-        if (refs[i].available)
-            deliver_to(&refs[i], xnode_copy(st));
+}
+
+void router_bounce(const xnode *st, const char *type, const char *condition, const char *text)
+{
+    bounce_trusted(st, type, condition, text);
+}
+
+void router_deliver_session(session *s, xnode *st)
+{
+    if (!xnode_attr(st, "to"))
+        xnode_set_attr(st, "to", s->full);
+    if (events_stanza(EV_INBOUND, s, st) == HOOK_CONTINUE)
+        session_send(s, st);
     xnode_free(st);
 }
 
-static void route_local(xnode *st, const jid *to, char kind)
+/* RFC 6121 §8.5: a stanza to a bare JID (st owned). */
+static void deliver_bare(xnode *st, const char *bare, stanza_kind kind, session *origin)
+{
+    route_ref refs[ROUTES_MAX_RESOURCES];
+    size_t n = loc->resources(bare, refs, ROUTES_MAX_RESOURCES);
+    const char *type = xnode_attr(st, "type");
+    if (!type)
+        type = kind == STANZA_MESSAGE ? "normal" : "";
+
+    if (kind != STANZA_MESSAGE) {
+        /* presence (and server-generated iq) to a bare JID: every available
+         * resource */
+        for (size_t i = 0; i < n; i++)
+            if (refs[i].available)
+                loc->deliver(&refs[i], xnode_copy(st));
+        xnode_free(st);
+        return;
+    }
+    if (!strcmp(type, "groupchat")) {
+        bounce_trusted(st, ERR_CANCEL, "service-unavailable", NULL);
+        xnode_free(st);
+        return;
+    }
+    if (!strcmp(type, "headline") || !strcmp(type, "error")) {
+        for (size_t i = 0; i < n; i++)
+            if (refs[i].available && refs[i].priority >= 0)
+                loc->deliver(&refs[i], xnode_copy(st));
+        xnode_free(st);
+        return;
+    }
+    /* chat and normal: every resource at the top non-negative priority */
+    size_t top[ROUTES_MAX_RESOURCES];
+    size_t k = routes_pick_top(refs, n, top);
+    if (k) {
+        for (size_t i = 0; i + 1 < k; i++)
+            loc->deliver(&refs[top[i]], xnode_copy(st));
+        loc->deliver(&refs[top[k - 1]], st);
+        return;
+    }
+    if (!router_account(bare) || events_undeliverable(origin, st, bare) == HOOK_CONTINUE)
+        bounce_trusted(st, ERR_CANCEL, "service-unavailable", NULL);
+    xnode_free(st);
+}
+
+void router_session_gone(session *s, xnode *st)
+{
+    /* The session ended while the stanza travelled. A message goes to the
+     * account as if sent to its bare JID (RFC 6121 §8.5.3.2.1: another
+     * resource, or the undeliverable event); an iq is answered. */
+    (void)s;
+    stanza_kind k = stanza_kind_of(st);
+    const char *to_s = xnode_attr(st, "to");
+    jid to;
+    if (k == STANZA_MESSAGE && to_s && jid_parse(to_s, &to) == 0) {
+        char *bare = jid_bare_string(&to);
+        jid_clear(&to);
+        deliver_bare(st, bare, k, NULL);
+        free(bare);
+        return;
+    }
+    if (k == STANZA_IQ)
+        bounce_trusted(st, ERR_CANCEL, "service-unavailable", NULL);
+    xnode_free(st);
+}
+
+static void route_local(xnode *st, const jid *to, stanza_kind kind, session *origin)
 {
     char *bare = jid_bare_string(to);
     if (to->resource) {
         route_ref r;
-        if (routes_find(bare, to->resource, &r)) {
-            deliver_to(&r, st);
-        } else if (kind == 'm') {
-            deliver_bare(st, bare, kind);
+        if (loc->resource(bare, to->resource, &r)) {
+            loc->deliver(&r, st);
+        } else if (kind == STANZA_MESSAGE) {
+            deliver_bare(st, bare, kind, origin);
         } else {
-            if (kind == 'i')
-                router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
+            if (kind == STANZA_IQ)
+                bounce_trusted(st, ERR_CANCEL, "service-unavailable", NULL);
             xnode_free(st);
         }
     } else {
-        deliver_bare(st, bare, kind);
+        deliver_bare(st, bare, kind, origin);
     }
     free(bare);
 }
 
-/* Routing once the destination is parsed (to: st's prepared 'to'). */
-static void route_to(xnode *st, const jid *to)
+/* Routing once the destination is parsed (to: st's prepared 'to'); st
+ * owned. trusted: server-generated errors, never filtered. */
+static void route_to(xnode *st, const jid *to, session *origin, bool trusted)
 {
-    char kind = stanza_kind(st);
+    stanza_kind kind = stanza_kind_of(st);
     if (!router_serves(to->domain)) {
-        /* No federation yet: every other domain is unreachable. */
-        if (kind != 'p')
-            router_bounce(st, ERR_CANCEL, "remote-server-not-found", NULL);
+        /* No federation yet: every other domain is unreachable. Presence
+         * is never answered with an error (it would leak). */
+        if (kind != STANZA_PRESENCE)
+            bounce_trusted(st, ERR_CANCEL, "remote-server-not-found", NULL);
         xnode_free(st);
-    } else if (!to->node) {
-        /* Server-generated traffic to the server itself: nothing to do. */
-        xnode_free(st);
-    } else if (!server_generated && !policy_allows(router_snapshot(), st, kind, to)) {
-        xnode_free(st);
-    } else {
-        route_local(st, to, kind);
+        return;
     }
+    if (!to->node) {
+        xnode_free(st);   /* server-generated traffic to the server itself */
+        return;
+    }
+    if (!trusted) {
+        switch (policy_check(router_snapshot(), st, kind, to, origin)) {
+        case POLICY_ALLOW:
+            break;
+        case POLICY_REFUSE:
+            bounce_trusted(st, ERR_CANCEL, "policy-violation",
+                           i18n(origin ? origin->lang : NULL, T_POLICY_MESSAGE));
+            /* fall through */
+        case POLICY_DROP:
+            xnode_free(st);
+            return;
+        }
+    }
+    route_local(st, to, kind, origin);
 }
 
 void router_route(xnode *st)
@@ -296,53 +300,74 @@ void router_route(xnode *st)
         xnode_free(st);
         return;
     }
-    route_to(st, &to);
+    route_to(st, &to, NULL, false);
     jid_clear(&to);
 }
+
+/* ---- client stanzas ---- */
 
 /* An iq for the server or handled by the server on an account's behalf. */
 static void server_iq(session *s, xnode *st)
 {
     const char *type = xnode_attr(st, "type");
-    if (type && (!strcmp(type, "get") || !strcmp(type, "set"))) {
-        if (!module_handle_iq(s, st))
-            session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "service-unavailable", NULL));
-    }
+    if (type && (!strcmp(type, "get") || !strcmp(type, "set")) &&
+        events_stanza(EV_SERVER_IQ, s, st) == HOOK_CONTINUE)
+        session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "service-unavailable", NULL));
     /* results and errors addressed to the server are consumed */
     xnode_free(st);
 }
 
-static void route_from(session *s, xnode *st);
-
-static bool account_exists(const jid *j)
+static bool is_get_or_set(const xnode *st)
 {
-    const dir_snapshot *snap = router_snapshot();
-    return snap && j->node && dir_snapshot_account(snap, j->node, j->domain);
+    const char *type = xnode_attr(st, "type");
+    return type && (!strcmp(type, "get") || !strcmp(type, "set"));
+}
+
+static void route_from_to(session *s, xnode *st, stanza_kind kind, const jid *to)
+{
+    bool local = router_serves(to->domain);
+    if (events_stanza(EV_OUTBOUND, s, st) == HOOK_STOP) {
+        xnode_free(st);
+    } else if (kind == STANZA_IQ && !to->resource && to->node && local &&
+               !router_account(xnode_attr(st, "to"))) {
+        /* Nobody to answer on behalf of (RFC 6121 §8.5.1). */
+        if (is_get_or_set(st))
+            session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "service-unavailable", NULL));
+        xnode_free(st);
+    } else if (kind == STANZA_IQ && !to->resource && local) {
+        server_iq(s, st);   /* the server itself or an account's bare JID */
+    } else if (kind == STANZA_PRESENCE && !to->node && local) {
+        xnode_free(st);     /* presence to the server: nothing to track */
+    } else if (kind == STANZA_PRESENCE &&
+               events_stanza(EV_PRESENCE_DIRECTED, s, st) == HOOK_STOP) {
+        xnode_free(st);
+    } else {
+        route_to(st, to, s, false);   /* already prepared: no second stringprep */
+    }
 }
 
 void router_from_session(session *s, xnode *st)
 {
-    origin = s;
-    route_from(s, st);
-    origin = NULL;
-}
-
-static void route_from(session *s, xnode *st)
-{
-    char kind = stanza_kind(st);
+    stanza_kind kind = stanza_kind_of(st);
     xnode_set_attr(st, "from", s->full);
     const char *to_s = xnode_attr(st, "to");
 
     if (!to_s) {
-        if (module_run_outbound(s, st) == HOOK_STOP) {
+        if (events_stanza(EV_OUTBOUND, s, st) == HOOK_STOP) {
             xnode_free(st);
-        } else if (kind == 'i') {
+        } else if (kind == STANZA_IQ) {
             server_iq(s, st);
-        } else if (kind == 'p') {
-            presence_outbound(s, st);
+        } else if (kind == STANZA_PRESENCE) {
+            events_stanza(EV_PRESENCE_BROADCAST, s, st);
+            xnode_free(st);
         } else {
             xnode_set_attr(st, "to", s->bare);   /* a message to oneself */
-            router_route(st);
+            jid self = { 0 };
+            if (jid_parse(s->bare, &self) == 0)
+                route_to(st, &self, s, false);
+            else
+                xnode_free(st);
+            jid_clear(&self);
         }
         return;
     }
@@ -357,24 +382,24 @@ static void route_from(session *s, xnode *st)
     char *norm = jid_to_string(&to);
     xnode_set_attr(st, "to", norm);
     free(norm);
+    route_from_to(s, st, kind, &to);
+    jid_clear(&to);
+}
 
-    if (module_run_outbound(s, st) == HOOK_STOP) {
-        xnode_free(st);
-    } else if (kind == 'i' && !to.resource && to.node && router_serves(to.domain) &&
-               !account_exists(&to)) {
-        /* Nobody to answer on behalf of (RFC 6121 §8.5.1). */
-        const char *type = xnode_attr(st, "type");
-        if (type && (!strcmp(type, "get") || !strcmp(type, "set")))
-            session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "service-unavailable", NULL));
-        xnode_free(st);
-    } else if (kind == 'i' && !to.resource && router_serves(to.domain)) {
-        server_iq(s, st);   /* the server itself or an account's bare JID */
-    } else if (kind == 'p' && !to.node && router_serves(to.domain)) {
-        xnode_free(st);     /* presence to the server: nothing to track yet */
-    } else if (kind == 'p') {
-        presence_directed(s, st);
-    } else {
-        route_to(st, &to);   /* already prepared: no second stringprep */
+void router_session_bound(session *s) { events_session(EV_BOUND, s); }
+
+void router_session_presence(session *s, const xnode *st)
+{
+    xnode *c = xnode_copy(st);
+    const char *to_s = xnode_attr(c, "to");
+    jid to;
+    if (!to_s || jid_parse(to_s, &to) != 0) {
+        xnode_free(c);
+        return;
     }
+    if (events_stanza(EV_PRESENCE_DIRECTED, s, c) == HOOK_STOP)
+        xnode_free(c);
+    else
+        route_to(c, &to, s, false);
     jid_clear(&to);
 }

@@ -1,33 +1,53 @@
-/* router.h: where every stanza goes (RFC 6120 §10, RFC 6121 §8). A
- * transport hands each client stanza to router_from_session(); the router
- * stamps the sender, then delivers to a local session (posting to its
- * worker when needed), to a server module, or answers with an error. One
- * path for every stanza, whatever transport it came from. The policy step
- * (plucs/mod/filter) sits in router_route() before local delivery. */
+/* router.h: where every stanza goes (RFC 6120 §10, RFC 6121 §8). The path
+ * of a client stanza is one line:
+ *
+ *   transport -> router_from_session -> EV_OUTBOUND -> resolve 'to'
+ *     -> [presence/iq for the server: EV_PRESENCE_*, EV_SERVER_IQ]
+ *     -> policy_check (verdict; the router bounces) -> locator -> worker
+ *     -> EV_INBOUND -> session_send -> transport
+ *
+ * with EV_UNDELIVERABLE when a message finds no resource. The router knows
+ * no XEP: presence, offline storage, blocking... hang on the events of
+ * router/events.h. It finds sessions only through the locator
+ * (router/locator.h). */
 #ifndef PLUCS_ROUTER_H
 #define PLUCS_ROUTER_H
 
 #include <stdbool.h>
 
 #include "directory/directory.h"
+#include "router/locator.h"
 #include "router/session.h"
 #include "xml/xml.h"
 
 /* A stanza from a bound client session; takes ownership. */
 void router_from_session(session *s, xnode *st);
 /* A stanza with trusted from/to (server-generated or already stamped);
- * takes ownership. */
+ * takes ownership. Passes the policy stage like any other. */
 void router_route(xnode *st);
-/* Answers st with a stanza error routed back to its sender (st borrowed). */
+/* Answers st with a stanza error routed back to its sender (st borrowed).
+ * Error replies are never filtered. */
 void router_bounce(const xnode *st, const char *type, const char *condition, const char *text);
 
+/* A session's resource was bound (the stream layer calls this): EV_BOUND. */
+void router_session_bound(session *s);
+/* A presence with 'to' on behalf of s that does not come from its client
+ * (e.g. roster removal cancelling subscriptions): EV_PRESENCE_DIRECTED,
+ * then routing. st borrowed. */
+void router_session_presence(session *s, const xnode *st);
+
+/* The resources bound for bare, through the locator (see locator.h). */
+size_t router_resources(const char *bare, struct route_ref *out, size_t max);
 /* Delivers st (ownership passes) to the session named by r, posting to its
  * worker when needed; a missing 'to' becomes the session's full JID. */
-struct route_ref;
 void router_deliver_ref(const struct route_ref *r, xnode *st);
-/* The client session whose stanza is being routed on this thread right now
- * (NULL for server-generated traffic). */
-session *router_origin(void);
+
+/* Called by a locator on the target session's worker: st (owned) arrives
+ * at live session s (EV_INBOUND, then written); or s ended (s NULL or
+ * closing) while st travelled: a message is delivered as if sent to the
+ * bare JID, an iq answered with service-unavailable. */
+void router_deliver_session(session *s, xnode *st);
+void router_session_gone(session *s, xnode *st);
 
 /* The account with this bare JID ("uid@domain") in the calling worker's
  * snapshot, or NULL. */
@@ -36,7 +56,8 @@ const dir_account *router_account(const char *bare);
 /* Whether the calling worker's directory snapshot serves domain. */
 bool router_serves(const char *domain);
 /* The calling worker's snapshot (borrowed; valid until the worker's next
- * loop turn). */
+ * loop turn). Threads without a worker (tests, tools) see the one given to
+ * router_set_snapshot(). */
 const dir_snapshot *router_snapshot(void);
 
 /* After a reload: every worker re-checks its sessions against the new
@@ -46,5 +67,11 @@ void router_config_changed(const config *old);
 /* Set up per-worker state and hook into the directory's snapshots. */
 void router_init(int nworkers);
 void router_shutdown(void);
+
+/* Seams for tests and a later cluster back end: where sessions are found
+ * (NULL: locator_local), and the snapshot of threads without a worker
+ * (borrowed; NULL to clear). */
+void router_set_locator(const session_locator *l);
+void router_set_snapshot(const dir_snapshot *snap);
 
 #endif

@@ -235,15 +235,15 @@ size_t routes_count(const char *bare)
     return n;
 }
 
-const route_ref *routes_pick_best(const route_ref *refs, size_t n)
+size_t routes_pick_top(const route_ref *refs, size_t n, size_t *out)
 {
-    const route_ref *best = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (!refs[i].available || refs[i].priority < 0)
-            continue;
-        if (!best || refs[i].priority > best->priority ||
-            (refs[i].priority == best->priority && refs[i].seq > best->seq))
-            best = &refs[i];
-    }
-    return best;
+    int top = -1;
+    for (size_t i = 0; i < n; i++)
+        if (refs[i].available && refs[i].priority > top)
+            top = refs[i].priority;
+    size_t k = 0;
+    for (size_t i = 0; top >= 0 && i < n; i++)
+        if (refs[i].available && refs[i].priority == top)
+            out[k++] = i;
+    return k;
 }

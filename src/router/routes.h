@@ -17,7 +17,7 @@ typedef struct route_ref {
     int worker;
     int priority;
     bool available;
-    uint64_t seq;       /* increases with every presence change: "most recent" */
+    uint64_t seq;       /* increases with every presence change */
     bool interested;    /* requested the roster (RFC 6121 §2.1.6 pushes) */
 } route_ref;
 
@@ -44,10 +44,12 @@ bool routes_find(const char *bare, const char *resource, route_ref *out);
 /* Number of resources bound for bare (does the user resource limit). */
 size_t routes_count(const char *bare);
 
-/* RFC 6121 §8.5.2.1.1: the resource a chat/normal message to the bare JID
- * goes to: available, priority >= 0, the highest priority; on a tie the one
- * whose presence changed last. NULL when there is none. Pure. */
-const route_ref *routes_pick_best(const route_ref *refs, size_t n);
+/* RFC 6121 §8.5.2.1.1: the resources a chat/normal message to the bare JID
+ * goes to: every available one with the highest non-negative priority (as
+ * ejabberd and Prosody do, so a desktop and a phone at equal priority both
+ * see it). Writes their indexes into out (room for n) and returns how
+ * many; 0 when there is none. Pure. */
+size_t routes_pick_top(const route_ref *refs, size_t n, size_t *out);
 
 void routes_init(void);
 void routes_shutdown(void);

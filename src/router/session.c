@@ -12,13 +12,34 @@
 #include "core/i18n.h"
 #include "core/idmap.h"
 #include "core/log.h"
-#include "modules/module.h"
+#include "router/events.h"
 #include "router/routes.h"
 
 static idmap *tables;          /* one per worker, touched only by its thread */
 static int ntables;
 static atomic_uint_fast64_t next_id = 1;
 static __thread buf out;       /* per-thread serialization scratch */
+static void (*slot_free[SESSION_SLOTS])(void *);
+static int nslots;
+
+int session_slot_register(void (*free_fn)(void *))
+{
+    if (nslots >= SESSION_SLOTS)
+        return -1;
+    slot_free[nslots] = free_fn;
+    return nslots++;
+}
+
+void session_slots_reset(void) { nslots = 0; }
+
+static void slots_free(session *s)
+{
+    for (int i = 0; i < nslots; i++) {
+        if (s->slots[i] && slot_free[i])
+            slot_free[i](s->slots[i]);
+        s->slots[i] = NULL;
+    }
+}
 
 void sessions_init(int nworkers)
 {
@@ -59,8 +80,8 @@ void session_free(session *s)
     if (!s)
         return;
     if (s->bound)
-        module_run_ended(s);
-    module_slots_free(s);
+        events_session(EV_ENDED, s);
+    slots_free(s);
     if (s->bound)
         routes_remove(s->bare, s->resource, s->id);
     idmap_del(&tables[worker_id(s->w)], s->id);
@@ -150,7 +171,5 @@ void sessions_each(worker *w, void (*fn)(session *s, void *ud), void *ud)
     }
     free(ids);
 }
-
-size_t sessions_count(worker *w) { return tables[worker_id(w)].count; }
 
 void session_thread_exit(void) { buf_free(&out); }

@@ -16,7 +16,7 @@
 
 typedef struct session session;
 
-#define SESSION_SLOTS 8      /* per-session data of modules (module.h) */
+#define SESSION_SLOTS 8      /* per-session data of modules (session_slot_register) */
 
 typedef struct session_ops {
     /* Queue serialized stanza bytes for the client. */
@@ -70,7 +70,13 @@ int session_bind(session *s, const char *resource);
 
 /* Calls fn for every session of worker w (on w's thread); fn may close. */
 void sessions_each(worker *w, void (*fn)(session *s, void *ud), void *ud);
-size_t sessions_count(worker *w);
+
+/* Per-session data of modules: a module gets a slot index once, before the
+ * workers start, with the destructor session_free() calls for a non-NULL
+ * s->slots[slot]. -1 when all SESSION_SLOTS are taken. */
+int session_slot_register(void (*free_fn)(void *data));
+/* Forgets every registration (shutdown, tests). */
+void session_slots_reset(void);
 
 /* Per-worker tables; called once before the workers start. */
 void sessions_init(int nworkers);

@@ -15,7 +15,6 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "directory/directory.h"
-#include "modules/module.h"
 #include "router/router.h"
 #include "transport/metrics.h"
 #include "transport/tls.h"
@@ -519,7 +518,7 @@ static void handle_bind(xmpp_stream *st, xnode *iq, xnode *bind)
     xnode *j = xnode_add_child(xnode_add_child(reply, "bind", NS_BIND), "jid", NS_BIND);
     xnode_add_text(j, s->full, strlen(s->full));
     session_send_free(s, reply);
-    module_run_bound(s);
+    router_session_bound(s);
 }
 
 void xmpp_stream_stanza(xmpp_stream *st, xnode *el)
@@ -563,7 +562,7 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
         xnode_free(el);
         return;
     }
-    char kind = strcmp(el->ns, NS_CLIENT) ? 0 : stanza_kind(el);
+    stanza_kind kind = strcmp(el->ns, NS_CLIENT) ? STANZA_NONE : stanza_kind_of(el);
     if (!kind) {
         log_info("%s: %s: unsupported stanza <%s xmlns='%s'/>", st->t->name, st->peer, el->name,
                  el->ns);
@@ -571,7 +570,7 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
         xnode_free(el);
         return;
     }
-    if (kind == 'i') {
+    if (kind == STANZA_IQ) {
         xnode *bind = xnode_child(el, "bind", NS_BIND);
         if (bind) {
             handle_bind(st, el, bind);
@@ -580,7 +579,7 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
         }
     }
     if (!st->s->bound) {
-        if (kind == 'i')
+        if (kind == STANZA_IQ)
             session_send_free(st->s, stanza_error_reply(el, ERR_AUTH, "not-authorized",
                                                         i18n(st->s->lang, T_BIND_FIRST)));
         xnode_free(el);

@@ -3,17 +3,17 @@
 
 #include <string.h>
 
-char stanza_kind(const xnode *st)
+stanza_kind stanza_kind_of(const xnode *st)
 {
     if (!st || !st->name)
-        return 0;
+        return STANZA_NONE;
     if (!strcmp(st->name, "message"))
-        return 'm';
+        return STANZA_MESSAGE;
     if (!strcmp(st->name, "presence"))
-        return 'p';
+        return STANZA_PRESENCE;
     if (!strcmp(st->name, "iq"))
-        return 'i';
-    return 0;
+        return STANZA_IQ;
+    return STANZA_NONE;
 }
 
 xnode *iq_result(const xnode *iq)
@@ -39,7 +39,7 @@ xnode *stanza_error_reply(const xnode *st, const char *type, const char *conditi
     if (t && !strcmp(t, "error"))
         return NULL;
     xnode *r;
-    if (stanza_kind(st) == 'i') {
+    if (stanza_kind_of(st) == STANZA_IQ) {
         /* An iq error carries at most the request's payload (we send none). */
         r = xnode_new("iq", st->ns);
         const char *id = xnode_attr(st, "id");

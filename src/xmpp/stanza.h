@@ -20,7 +20,14 @@ xnode *iq_result(const xnode *iq);
 xnode *stanza_error_reply(const xnode *st, const char *type, const char *condition,
                           const char *text);
 
-/* The stanza kind by element name: 'm'essage, 'p'resence, 'i'q, 0 otherwise. */
-char stanza_kind(const xnode *st);
+/* The three stanza kinds of RFC 6120 §8, by element name. */
+typedef enum stanza_kind {
+    STANZA_NONE = 0,     /* not a stanza (a stream-level or unknown element) */
+    STANZA_MESSAGE,
+    STANZA_PRESENCE,
+    STANZA_IQ,
+} stanza_kind;
+
+stanza_kind stanza_kind_of(const xnode *st);
 
 #endif

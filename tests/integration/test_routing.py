@@ -1,6 +1,6 @@
 """Routing of message and iq stanzas (RFC 6121 section 8, issue 3 point 1):
-resource priority, negative priority, chat to the highest-priority / most
-recent resource, headline and groupchat to a bare JID, full JIDs that are
+resource priority, negative priority, chat and normal to every resource at
+the highest priority (as ejabberd and Prosody do), headline and groupchat to a bare JID, full JIDs that are
 gone, and "never silence for an iq"."""
 
 import plucs_harness as H
@@ -37,14 +37,24 @@ def test_bare_chat_goes_to_highest_priority(plucsd, im):
         "lower-priority resource got a bare-JID chat: %r" % low.all_messages
 
 
-def test_bare_chat_equal_priority_goes_to_most_recent(plucsd, im):
-    old = online(im, plucsd, "bob", "old", priority=2)
-    new = online(im, plucsd, "bob", "new", priority=2)
+def test_bare_chat_equal_priority_goes_to_every_top_resource(plucsd, im):
+    """A desktop and a second client at equal priority both get the reply
+    (RFC 6121 8.5.2.1.1 allows it; ejabberd and Prosody do it); a third one
+    at a lower priority does not."""
+    desk = online(im, plucsd, "bob", "desk", priority=2)
+    phone = online(im, plucsd, "bob", "phone", priority=2)
+    low = online(im, plucsd, "bob", "low", priority=1)
     a = sender(im, plucsd)
-    a.send(B, "to the newest")
-    assert got(new, "to the newest"), "most recent resource got nothing: %r" % new.all_messages
-    old.quiet(0.8)
-    assert not old.saw_message(body="to the newest"), old.all_messages
+    for t in ("chat", "normal"):
+        a.send(B, "to both " + t, type=t)
+        assert got(desk, "to both " + t), "desk got nothing: %r" % desk.all_messages
+        assert got(phone, "to both " + t), "phone got nothing: %r" % phone.all_messages
+    low.quiet(0.8)
+    assert not low.saw_message(pred=lambda s: (s.body or "").startswith("to both")), low.all_messages
+    # exactly one copy each
+    for c in (desk, phone):
+        n = sum(1 for m in c.all_messages if m.body == "to both chat")
+        assert n == 1, "%d copies at %s" % (n, c)
 
 
 def test_negative_priority_never_gets_bare_jid_messages(plucsd, im):

@@ -10,20 +10,27 @@
 
 #include "router/routes.h"
 
-static void test_pick_best(void **state)
+static void test_pick_top(void **state)
 {
-    route_ref r[4] = {
+    route_ref r[5] = {
         { .sid = 1, .priority = 5, .available = true, .seq = 10 },
         { .sid = 2, .priority = 7, .available = false, .seq = 11 },  /* not available */
-        { .sid = 3, .priority = 5, .available = true, .seq = 12 },   /* same prio, newer */
+        { .sid = 3, .priority = 5, .available = true, .seq = 12 },   /* same prio: both */
         { .sid = 4, .priority = -1, .available = true, .seq = 13 },  /* negative: never */
+        { .sid = 5, .priority = 0, .available = true, .seq = 14 },   /* lower */
     };
-    assert_int_equal(routes_pick_best(r, 4)->sid, 3);
+    size_t idx[5];
+    assert_int_equal(routes_pick_top(r, 5, idx), 2);
+    assert_int_equal(r[idx[0]].sid, 1);
+    assert_int_equal(r[idx[1]].sid, 3);
     r[0].priority = 6;
-    assert_int_equal(routes_pick_best(r, 4)->sid, 1);
-    assert_null(routes_pick_best(&r[3], 1));
-    assert_null(routes_pick_best(&r[1], 1));
-    assert_null(routes_pick_best(r, 0));
+    assert_int_equal(routes_pick_top(r, 5, idx), 1);
+    assert_int_equal(r[idx[0]].sid, 1);
+    assert_int_equal(routes_pick_top(&r[3], 1, idx), 0);
+    assert_int_equal(routes_pick_top(&r[1], 1, idx), 0);
+    assert_int_equal(routes_pick_top(r, 0, idx), 0);
+    assert_int_equal(routes_pick_top(&r[3], 2, idx), 1);   /* priority 0 counts */
+    assert_int_equal(r[3 + idx[0]].sid, 5);
 }
 
 static void test_table(void **state)
@@ -69,7 +76,7 @@ static void test_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pick_best),
+        cmocka_unit_test(test_pick_top),
         cmocka_unit_test(test_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

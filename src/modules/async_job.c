@@ -1,19 +1,19 @@
-/* tjob.c: see tjob.h. A per-thread doubly linked list. */
-#include "modules/tjob.h"
+/* async_job.c: see async_job.h. A per-thread doubly linked list. */
+#include "modules/async_job.h"
 
 #include <stdlib.h>
 
-struct tjob {
-    tjob *prev, *next;
+struct async_job {
+    async_job *prev, *next;
     void *data;
     void (*free_fn)(void *);
 };
 
-static __thread tjob *head;
+static __thread async_job *head;
 
-tjob *tjob_new(void *data, void (*free_fn)(void *))
+async_job *async_job_new(void *data, void (*free_fn)(void *))
 {
-    tjob *j = malloc(sizeof *j);
+    async_job *j = malloc(sizeof *j);
     if (!j)
         abort();
     j->data = data;
@@ -26,7 +26,7 @@ tjob *tjob_new(void *data, void (*free_fn)(void *))
     return j;
 }
 
-void *tjob_take(tjob *j)
+void *async_job_take(async_job *j)
 {
     if (j->prev)
         j->prev->next = j->next;
@@ -39,10 +39,10 @@ void *tjob_take(tjob *j)
     return d;
 }
 
-void tjobs_thread_exit(void)
+void async_jobs_thread_exit(void)
 {
     while (head) {
-        tjob *j = head;
+        async_job *j = head;
         head = j->next;
         if (j->free_fn)
             j->free_fn(j->data);
