@@ -2,13 +2,13 @@
  * on them. The router knows no XEP: it resolves, asks the policy stage and
  * delivers, and at each point where IM behaviour belongs it fires one of
  * these events. Presence, offline storage, blocking, rosters... are modules
- * (modules/module.h) that register hooks here at start-up, through their
+ * (module.h of the modules folder) that register hooks here at start-up, via their
  * descriptor's init. Hooks run on the worker of the session concerned, in
  * registration order, so the built-in table's order is the run order.
  *
  * The tables are filled once before the workers start and only read
  * afterwards, so workers read them without locks. A registration beyond
- * EVENT_MAX_HOOKS fails (returns -1); modules/module.c turns that into a
+ * EVENT_MAX_HOOKS fails (returns -1); the module table turns that into a
  * start-up error naming the module, never a silently missing hook. */
 #ifndef PLUCS_EVENTS_H
 #define PLUCS_EVENTS_H
