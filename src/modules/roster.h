@@ -107,6 +107,4 @@ xnode *roster_push_iq(const char *user, const xnode *item, int64_t version);
 /* Is contact in user's shared roster (directory)? */
 bool roster_is_shared(const char *user_bare, const char *contact_bare);
 
-void mod_roster_init(void);
-
 #endif
