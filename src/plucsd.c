@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "core/control.h"
+#include "control/control.h"
 #include "core/log.h"
 #include "core/registry.h"
 #include "core/worker.h"

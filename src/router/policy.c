@@ -10,7 +10,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "router/router.h"
-#include "transport/metrics.h"
+#include "metrics/metrics.h"
 #include "xmpp/stanza.h"
 
 #define LOG_PER_SECOND 10

@@ -17,7 +17,7 @@
 #include "directory/directory.h"
 #include "modules/module.h"
 #include "router/router.h"
-#include "transport/metrics.h"
+#include "metrics/metrics.h"
 #include "transport/tls.h"
 #include "xmpp/jid.h"
 #include "xmpp/sasl.h"

@@ -1,7 +1,7 @@
 /* metrics.c: see metrics.h. Counters are relaxed atomics (a scrape needs
  * no ordering between them); the per-domain session gauges sit in a short
  * list under a mutex because domains are few and change rarely. */
-#include "transport/metrics.h"
+#include "metrics/metrics.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
