@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 
 #include "directory/dir_build.h"
+#include "core/secret.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,30 +22,11 @@
 #define OFFLINE_NET_TIMEOUT_S 5
 #define OFFLINE_PAGE_SIZE 500
 
-static int read_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
-{
-    buf[0] = '\0';
-    if (!path || !*path)
-        return 0;
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, errlen, "cannot read the secret file %s (plucs/ldap/secretfile): %s", path,
-                 strerror(errno));
-        return -1;
-    }
-    size_t n = fread(buf, 1, len - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    return 0;
-}
-
 /* A bound handle to the first server that accepts the bind, or NULL. */
 static LDAP *connect_bind(const config *c, char *err, size_t errlen)
 {
     char secret[1024];
-    if (read_secret(c->ldap_secretfile, secret, sizeof secret, err, errlen) != 0)
+    if (secret_read(c->ldap_secretfile, secret, sizeof secret, err, errlen) != 0)
         return NULL;
     struct berval cred = { strlen(secret), secret };
     size_t o = 0;
