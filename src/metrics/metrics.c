@@ -151,14 +151,3 @@ void metrics_render(buf *out)
         buf_printf(out, "plucs_http_requests_total{code=\"%dxx\"} %llu\n", c,
                    (unsigned long long)atomic_load(&http_by_class[c]));
 }
-
-void metrics_shutdown(void)
-{
-    pthread_mutex_lock(&dom_lock);
-    while (domains) {
-        dom_count *d = domains;
-        domains = d->next;
-        free(d);
-    }
-    pthread_mutex_unlock(&dom_lock);
-}

@@ -28,7 +28,5 @@ void metrics_set_directory_lag(double seconds);
 
 /* Appends the exposition text. */
 void metrics_render(buf *out);
-/* Frees the session table (at exit). */
-void metrics_shutdown(void);
 
 #endif

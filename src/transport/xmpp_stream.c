@@ -156,9 +156,6 @@ void xmpp_stream_destroy_transport(xmpp_stream *st) { st->t->destroy(st->tctx); 
 
 session *xmpp_stream_session(xmpp_stream *st) { return st->s; }
 bool xmpp_stream_closing(const xmpp_stream *st) { return st->closing; }
-bool xmpp_stream_secure(const xmpp_stream *st) { return st->secure; }
-void xmpp_stream_set_secure(xmpp_stream *st, bool secure) { st->secure = secure; }
-const char *xmpp_stream_peer(const xmpp_stream *st) { return st->peer; }
 
 static void send_header(xmpp_stream *st, const char *to)
 {
