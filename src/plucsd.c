@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "core/control.h"
+#include "control/control.h"
 #include "core/log.h"
 #include "core/registry.h"
 #include "core/worker.h"
@@ -92,6 +92,8 @@ static int reload(void (*report)(void *ud, const char *line), void *ud)
     if (!str_eq(old->store, nc->store))
         log_warn("reload: plucs/store changed; it takes effect when plucsd restarts");
     config_set_current(nc);
+    if (config_inert_warning(nc))
+        log_warn("reload: %s", config_inert_warning(nc));
     int failed = listeners_apply(main_base, nc);
     if (failed && report)
         report(ud, "some listeners could not be opened; see the log");
@@ -170,6 +172,8 @@ int main(int argc, char **argv)
     }
     log_set_level(cfg->loglevel);
     config_set_current(cfg);
+    if (config_inert_warning(cfg))
+        log_warn("%s", config_inert_warning(cfg));
     signal(SIGPIPE, SIG_IGN);
     if (setup_tls(cfg, true) != 0)
         return 1;

@@ -256,19 +256,21 @@ static int cmp_entry(const void *a, const void *b)
 
 typedef struct {
     const char *type, *allowed, *def, *none, *computed, *same_as, *restart, *rebind, *required,
-        *unknown;
+        *unknown, *inert;
 } labels;
 
 static const labels labels_en = { "type", "allowed", "default", "(none)", "computed from the system",
                                   "the value of plucs/certfile", "changing it needs a restart",
                                   "listeners are re-bound automatically",
                                   "required: must be set for the daemon to start",
-                                  "not a PLUCS variable (kept as it is)" };
+                                  "not a PLUCS variable (kept as it is)",
+                                  "inert: not used yet, federation (server-to-server) is not built" };
 static const labels labels_de = { "Typ", "erlaubt", "Standard", "(keiner)", "vom System ermittelt",
                                   "der Wert von plucs/certfile", "eine Änderung erfordert einen Neustart",
                                   "Listener werden automatisch neu gebunden",
                                   "erforderlich: muss gesetzt sein, damit der Dienst startet",
-                                  "keine PLUCS-Variable (bleibt unverändert)" };
+                                  "keine PLUCS-Variable (bleibt unverändert)",
+                                  "wirkungslos: noch nicht benutzt, Föderation (Server-zu-Server) ist nicht eingebaut" };
 
 static void print_verbose(const entry *e, bool german)
 {
@@ -279,6 +281,8 @@ static void print_verbose(const entry *e, bool german)
         return;
     }
     printf(" %s\n", german ? v->desc_de : v->desc_en);
+    if (v->flags & REG_F_INERT)
+        printf(" %s\n", L->inert);
     char allowed[256];
     printf(" %s: %s; %s: %s\n", L->type, reg_type_name(v->type), L->allowed, reg_allowed(v, allowed, sizeof allowed));
     if (strcmp(v->key, "plucs/s2s/certfile") == 0)

@@ -8,7 +8,7 @@
  * with the same code (control_explain.c). */
 #include "cli/cli.h"
 
-#include "core/control.h"
+#include "control/control.h"
 #include "core/registry.h"
 
 #include <stdlib.h>

@@ -1,18 +1,20 @@
 /* cli_offline.c: the directory snapshot compiled by the `plucs` tool itself,
- * for `plucs explain` when no plucsd runs (or with --offline). It reads what
- * the directory thread reads, the way it reads it, but synchronously (the
- * tool has nothing else to do): simple bind as ldap/hostdn with the secret
- * file over the configured servers in order, the host object for the served
- * domains (or plucs/domains), the enabled XMPP accounts and groups with
- * paged searches, and then the same builder and permission compiler as the
- * server (dir_build.c, dir_permissions.c). It keeps the raw entries, so it
+ * for `plucs explain` when no plucsd runs (or with --offline). Only the LDAP
+ * conversation is its own, synchronous (the tool has nothing else to do):
+ * simple bind as ldap/hostdn over the configured servers in order, the host
+ * object (or plucs/domains), the enabled XMPP accounts and groups with paged
+ * searches. Everything it reads goes through the daemon's code: the secret
+ * file (core/secret.c), the entries and the host object's domains
+ * (directory/dir_reader.c), the domain normalisation, the builder and the
+ * permission compiler (dir_snapshot.c, dir_build.c, dir_permissions.c), so
+ * its answer cannot drift from the server's. It keeps the raw entries, so it
  * can also say which names in a group's lists were ignored. */
 #include "cli/cli.h"
 
 #include "directory/dir_build.h"
+#include "directory/dir_reader.h"
+#include "core/secret.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <ldap.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,30 +23,11 @@
 #define OFFLINE_NET_TIMEOUT_S 5
 #define OFFLINE_PAGE_SIZE 500
 
-static int read_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
-{
-    buf[0] = '\0';
-    if (!path || !*path)
-        return 0;
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, errlen, "cannot read the secret file %s (plucs/ldap/secretfile): %s", path,
-                 strerror(errno));
-        return -1;
-    }
-    size_t n = fread(buf, 1, len - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    return 0;
-}
-
 /* A bound handle to the first server that accepts the bind, or NULL. */
 static LDAP *connect_bind(const config *c, char *err, size_t errlen)
 {
     char secret[1024];
-    if (read_secret(c->ldap_secretfile, secret, sizeof secret, err, errlen) != 0)
+    if (secret_read(c->ldap_secretfile, secret, sizeof secret, err, errlen) != 0)
         return NULL;
     struct berval cred = { strlen(secret), secret };
     size_t o = 0;
@@ -90,76 +73,6 @@ static LDAP *connect_bind(const config *c, char *err, size_t errlen)
     return NULL;
 }
 
-static char *first(LDAP *ld, LDAPMessage *m, const char *attr)
-{
-    struct berval **v = ldap_get_values_len(ld, m, attr);
-    char *s = (v && v[0]) ? strndup(v[0]->bv_val, v[0]->bv_len) : NULL;
-    ldap_value_free_len(v);
-    return s;
-}
-
-static char **all(LDAP *ld, LDAPMessage *m, const char *attr, size_t *n)
-{
-    struct berval **v = ldap_get_values_len(ld, m, attr);
-    *n = 0;
-    size_t k = 0;
-    while (v && v[k])
-        k++;
-    char **out = k ? calloc(k, sizeof *out) : NULL;
-    for (size_t i = 0; out && i < k; i++)
-        if ((out[*n] = strndup(v[i]->bv_val, v[i]->bv_len)))
-            (*n)++;
-    ldap_value_free_len(v);
-    return out;
-}
-
-/* The same reading as the directory thread's dir_entry_read(). */
-static dir_entry *entry_read(LDAP *ld, LDAPMessage *msg, const config *c)
-{
-    dir_entry *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
-    char *dn = ldap_get_dn(ld, msg);
-    e->dn = dn ? strdup(dn) : NULL;
-    ldap_memfree(dn);
-    struct berval **oc = ldap_get_values_len(ld, msg, "objectClass");
-    for (size_t i = 0; oc && oc[i]; i++) {
-        const struct berval *v = oc[i];
-#define IS(name) (v->bv_len == sizeof name - 1 && strncasecmp(v->bv_val, name, v->bv_len) == 0)
-        if (IS("univentionXMPPAccount"))
-            e->kinds |= DIR_E_ACCOUNT;
-        else if (IS("univentionXMPPGroup"))
-            e->kinds |= DIR_E_GROUP;
-#undef IS
-    }
-    ldap_value_free_len(oc);
-    char *en = first(ld, msg, "xmppEnabled");
-    e->enabled = en && strcmp(en, "TRUE") == 0;
-    free(en);
-    if ((e->key = first(ld, msg, "entryUUID")))
-        for (char *p = e->key; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-    else if (e->dn)
-        e->key = strdup(e->dn);
-    e->cn = first(ld, msg, "cn");
-    if (e->kinds & DIR_E_ACCOUNT) {
-        e->uid = first(ld, msg, "uid");
-        e->domain = first(ld, msg, "xmppDomain");
-        e->ulabel = first(ld, msg, c->userlabel);
-    }
-    if (e->kinds & DIR_E_GROUP) {
-        e->glabel = first(ld, msg, c->grouplabel);
-        e->members = all(ld, msg, "memberUid", &e->nmembers);
-        e->mgroups = all(ld, msg, "xmppMessageGroups", &e->nmgroups);
-        e->pgroups = all(ld, msg, "xmppPresenceGroups", &e->npgroups);
-    }
-    if (!e->dn || !e->key) {
-        dir_entry_free(e);
-        return NULL;
-    }
-    return e;
-}
-
 static int push_entry(cli_directory *d, dir_entry *e)
 {
     dir_entry **n = realloc(d->entries, (d->nentries + 1) * sizeof *n);
@@ -176,9 +89,8 @@ static int push_entry(cli_directory *d, dir_entry *e)
 static int search_all(LDAP *ld, const config *c, const char *filter, cli_directory *d,
                       char *err, size_t errlen)
 {
-    char *attrs[] = { "objectClass", "entryUUID", "uid", "cn", "xmppEnabled", "xmppDomain",
-                      "memberUid", "xmppMessageGroups", "xmppPresenceGroups",
-                      c->userlabel, c->grouplabel, NULL };
+    char *attrs[DIR_READER_NATTRS];
+    dir_reader_attrs(c->userlabel, c->grouplabel, attrs);
     struct berval *cookie = NULL;
     int result = -1;
     for (;;) {
@@ -198,7 +110,7 @@ static int search_all(LDAP *ld, const config *c, const char *filter, cli_directo
             break;
         }
         for (LDAPMessage *m = ldap_first_entry(ld, res); m; m = ldap_next_entry(ld, m)) {
-            dir_entry *e = entry_read(ld, m, c);
+            dir_entry *e = dir_entry_from_ldap(ld, m, c->userlabel, c->grouplabel, NULL);
             if (e && push_entry(d, e) != 0)
                 e = NULL;
             if (!e) {
@@ -238,40 +150,23 @@ out:
     return result;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int add_domain(cli_directory *d, const char *dom, size_t len)
-{
-    char *s = strndup(dom, len);
-    char **n = s ? realloc(d->domains, (d->ndomains + 2) * sizeof *n) : NULL;
-    if (!n) {
-        free(s);
-        return -1;
-    }
-    for (char *p = s; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    d->domains = n;
-    d->domains[d->ndomains++] = s;
-    d->domains[d->ndomains] = NULL;
-    return 0;
-}
-
-/* The served domains: plucs/domains, else the host object (as dir_hosts.c). */
+/* The served domains: plucs/domains, else the host object, read and
+ * normalised as the directory thread does (dir_hosts.c, dir_reader.c). */
 static int read_domains(LDAP *ld, const config *c, cli_directory *d, char *err, size_t errlen)
 {
     if (c->domains) {
-        for (size_t i = 0; c->domains[i]; i++)
-            if (add_domain(d, c->domains[i], strlen(c->domains[i])) != 0)
+        size_t n = 0;
+        while (c->domains[n])
+            n++;
+        if (!(d->domains = calloc(n + 1, sizeof *d->domains)))
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            if (!(d->domains[i] = strdup(c->domains[i])))
                 return -1;
+            d->ndomains++;
+        }
     } else {
-        char *esc = ldap_filter_escape(c->hostname ? c->hostname : "");
-        char *filter = NULL;
-        if (!esc || asprintf(&filter, "(&(objectClass=univentionXMPPHost)(cn=%s))", esc) < 0)
-            filter = NULL;
-        free(esc);
+        char *filter = dir_host_filter(c->hostname);
         if (!filter)
             return -1;
         char *attrs[] = { "xmppDomains", "univentionService", NULL };
@@ -286,33 +181,23 @@ static int read_domains(LDAP *ld, const config *c, cli_directory *d, char *err, 
         }
         free(filter);
         for (LDAPMessage *m = ldap_first_entry(ld, res); m; m = ldap_next_entry(ld, m)) {
-            struct berval **svc = ldap_get_values_len(ld, m, "univentionService");
-            bool refused = svc && svc[0];
-            for (size_t i = 0; svc && svc[i]; i++)
-                if (svc[i]->bv_len == 4 && strncasecmp(svc[i]->bv_val, "XMPP", 4) == 0)
-                    refused = false;
-            ldap_value_free_len(svc);
-            if (refused)
-                continue;
-            struct berval **doms = ldap_get_values_len(ld, m, "xmppDomains");
-            for (size_t i = 0; doms && doms[i]; i++)
-                add_domain(d, doms[i]->bv_val, doms[i]->bv_len);
-            ldap_value_free_len(doms);
+            dir_attrs a;
+            int hr = -1;
+            if (dir_attrs_from_ldap(ld, m, &a) == 0) {
+                hr = dir_host_domains(a.v, a.n, &d->domains, &d->ndomains);
+                dir_attrs_free(&a);
+            }
+            if (hr < 0) {
+                snprintf(err, errlen, "out of memory");
+                ldap_msgfree(res);
+                return -1;
+            }
         }
         ldap_msgfree(res);
     }
-    if (d->ndomains > 1)
-        qsort(d->domains, d->ndomains, sizeof *d->domains, cmp_str);
-    size_t k = 0;
-    for (size_t i = 0; i < d->ndomains; i++) {
-        if (k && strcmp(d->domains[k - 1], d->domains[i]) == 0)
-            free(d->domains[i]);
-        else
-            d->domains[k++] = d->domains[i];
-    }
-    d->ndomains = k;
+    dir_domains_normalise(d->domains, &d->ndomains);
     if (d->domains)
-        d->domains[k] = NULL;
+        d->domains[d->ndomains] = NULL;
     return 0;
 }
 

@@ -5,7 +5,7 @@
  * that needs the daemon says so clearly and exits 1 when none runs. */
 #include "cli/cli.h"
 
-#include "core/control.h"
+#include "control/control.h"
 #include "core/registry.h"
 
 #include <errno.h>

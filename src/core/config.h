@@ -77,6 +77,12 @@ typedef struct config {
 config *config_load(const char *path, void (*report)(void *ud, const char *line), void *ud);
 void config_free(config *c);
 
+/* The one warning line for settings that are read but have no effect yet
+ * (registry flag REG_F_INERT): plucs/s2s=true while federation is not built.
+ * NULL when there is nothing to say. plucsd logs it at start-up and at each
+ * reload. */
+const char *config_inert_warning(const config *c);
+
 /* The configuration the daemon currently runs with (set by the main thread). */
 const config *config_current(void);
 void config_set_current(config *c);   /* takes ownership; old ones kept until exit */

@@ -16,6 +16,7 @@
 #define R REG_F_RESTART
 #define Q REG_F_REQUIRED
 #define S REG_F_STATIC
+#define I REG_F_INERT
 
 /* Sorted by nothing in particular: grouped as in docs/registry.md. */
 static const reg_var vars[] = {
@@ -108,13 +109,13 @@ static const reg_var vars[] = {
     { "plucs/http/poll/url", REG_URLPATH, "/http-poll/", 0, 0, NULL, 0,
       "URL path of HTTP polling",
       "URL-Pfad des HTTP-Pollings" },
-    { "plucs/s2s", REG_BOOL, "false", 0, 0, NULL, R,
+    { "plucs/s2s", REG_BOOL, "false", 0, 0, NULL, I,
       "federate with other XMPP servers (server-to-server)",
       "Verbindungen zu anderen XMPP-Servern erlauben (Server-zu-Server)" },
-    { "plucs/s2s/certfile", REG_PATH, NULL, 0, 0, NULL, 0,
+    { "plucs/s2s/certfile", REG_PATH, NULL, 0, 0, NULL, I,
       "certificate for server-to-server connections (default: the value of plucs/certfile)",
       "Zertifikat für Server-zu-Server-Verbindungen (Standard: der Wert von plucs/certfile)" },
-    { "plucs/s2s/tls", REG_ENUM, "true", 0, 0, "false,optional,required,required_trusted,true", 0,
+    { "plucs/s2s/tls", REG_ENUM, "true", 0, 0, "false,optional,required,required_trusted,true", I,
       "TLS on server-to-server connections; true means optional",
       "TLS bei Server-zu-Server-Verbindungen; true bedeutet optional" },
 
@@ -128,7 +129,7 @@ static const reg_var vars[] = {
     { "plucs/c2s/tls/port", REG_INT, "0", 0, 65535, NULL, R,
       "direct-TLS client port (XEP-0368, usually 5223); 0 turns it off",
       "Client-Port mit direktem TLS (XEP-0368, meist 5223); 0 schaltet ihn ab" },
-    { "plucs/s2s/port", REG_INT, "5269", 1, 65535, NULL, R,
+    { "plucs/s2s/port", REG_INT, "5269", 1, 65535, NULL, I,
       "server-to-server port",
       "Server-zu-Server-Port" },
     { "plucs/http/address", REG_STR, "127.0.0.1 ::1", 0, 0, NULL, R,

@@ -55,6 +55,11 @@ typedef struct dir_build_opts {
     void *warn_ud;
 } dir_build_opts;
 
+/* Lower-cases, sorts and de-duplicates domains[0..*n) in place (freeing
+ * duplicates and empty names); returns the new count in *n. The served
+ * domains pass here in plucsd and in `plucs explain --offline`. */
+void dir_domains_normalise(char **domains, size_t *n);
+
 /* Builds a snapshot (refcount 1) of the accounts and groups among
  * entries[0..n) for the served domains (lower case, sorted, as in
  * dir_domains_normalise). NULL on allocation failure. */

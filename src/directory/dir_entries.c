@@ -3,8 +3,10 @@
  * entryUUID (what the change feed names entries by; the DN when a server
  * has no entryUUID). The initial read, the change feed and the polling
  * fallback all feed it; each insert/delete says whether it mattered, so
- * that only relevant changes lead to a new snapshot. */
+ * that only relevant changes lead to a new snapshot. Entries are read by
+ * dir_reader.c, the reader `plucs explain --offline` uses too. */
 #include "directory/dir_internal.h"
+#include "directory/dir_reader.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,136 +164,16 @@ void dir_entries_clear(dir *d)
     d->ecap = d->ecount = 0;
 }
 
-/* --- reading an LDAP entry ---------------------------------------------- */
+/* --- reading an LDAP entry: the shared reader (dir_reader.c) ----------- */
 
 char **dir_entry_attrs(dir *d)
 {
-    static char *attrs[16];
-    char **a = attrs;
-    *a++ = "objectClass";
-    *a++ = "entryUUID";
-    *a++ = "uid";
-    *a++ = "cn";
-    *a++ = "xmppEnabled";
-    *a++ = "xmppDomain";
-    *a++ = "memberUid";
-    *a++ = "xmppMessageGroups";
-    *a++ = "xmppPresenceGroups";
-    *a++ = "xmppDomains";
-    *a++ = "univentionService";
-    *a++ = d->set->userlabel;
-    *a++ = d->set->grouplabel;
-    *a = NULL;
+    static char *attrs[DIR_READER_NATTRS];
+    dir_reader_attrs(d->set->userlabel, d->set->grouplabel, attrs);
     return attrs;
-}
-
-static char *first(LDAP *ld, LDAPMessage *m, const char *attr, bool *oom)
-{
-    struct berval **v = ldap_get_values_len(ld, m, attr);
-    char *s = NULL;
-    if (v && v[0]) {
-        s = strndup(v[0]->bv_val, v[0]->bv_len);
-        if (!s)
-            *oom = true;
-    }
-    ldap_value_free_len(v);
-    return s;
-}
-
-static char **all(LDAP *ld, LDAPMessage *m, const char *attr, size_t *n, bool *oom)
-{
-    struct berval **v = ldap_get_values_len(ld, m, attr);
-    *n = 0;
-    char **out = NULL;
-    if (v && v[0]) {
-        size_t k = 0;
-        while (v[k])
-            k++;
-        out = calloc(k, sizeof *out);
-        for (size_t i = 0; out && i < k; i++)
-            if ((out[*n] = strndup(v[i]->bv_val, v[i]->bv_len)))
-                (*n)++;
-        if (!out || *n != k)
-            *oom = true;
-    }
-    ldap_value_free_len(v);
-    return out;
 }
 
 dir_entry *dir_entry_read(dir *d, LDAPMessage *msg, const char *key)
 {
-    LDAP *ld = d->svc->ld;
-    dir_entry *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
-    bool oom = false;
-    char *dn = ldap_get_dn(ld, msg);
-    e->dn = dn ? strdup(dn) : NULL;
-    ldap_memfree(dn);
-    struct berval **oc = ldap_get_values_len(ld, msg, "objectClass");
-    for (size_t i = 0; oc && oc[i]; i++) {
-        const struct berval *v = oc[i];
-#define IS(name) (v->bv_len == sizeof name - 1 && strncasecmp(v->bv_val, name, v->bv_len) == 0)
-        if (IS("univentionXMPPAccount"))
-            e->kinds |= DIR_E_ACCOUNT;
-        else if (IS("univentionXMPPGroup"))
-            e->kinds |= DIR_E_GROUP;
-        else if (IS("univentionXMPPHost"))
-            e->kinds |= DIR_E_HOST;
-#undef IS
-    }
-    ldap_value_free_len(oc);
-    char *en = first(ld, msg, "xmppEnabled", &oom);
-    e->enabled = en && strcmp(en, "TRUE") == 0;
-    free(en);
-    if (key)
-        e->key = strdup(key);
-    else if ((e->key = first(ld, msg, "entryUUID", &oom)))
-        for (char *p = e->key; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    else if (e->dn)
-        e->key = strdup(e->dn);
-    e->cn = first(ld, msg, "cn", &oom);
-    if (e->kinds & DIR_E_ACCOUNT) {
-        e->uid = first(ld, msg, "uid", &oom);
-        e->domain = first(ld, msg, "xmppDomain", &oom);
-        e->ulabel = first(ld, msg, d->set->userlabel, &oom);
-    }
-    if (e->kinds & DIR_E_GROUP) {
-        e->glabel = first(ld, msg, d->set->grouplabel, &oom);
-        e->members = all(ld, msg, "memberUid", &e->nmembers, &oom);
-        e->mgroups = all(ld, msg, "xmppMessageGroups", &e->nmgroups, &oom);
-        e->pgroups = all(ld, msg, "xmppPresenceGroups", &e->npgroups, &oom);
-    }
-    if (e->kinds & DIR_E_HOST) {
-        size_t nd = 0, ns = 0;
-        char **dv = all(ld, msg, "xmppDomains", &nd, &oom);
-        char **sv = all(ld, msg, "univentionService", &ns, &oom);
-        size_t len = 4;
-        for (size_t i = 0; i < nd; i++)
-            len += strlen(dv[i]) + 1;
-        for (size_t i = 0; i < ns; i++)
-            len += strlen(sv[i]) + 1;
-        if ((e->hostattrs = malloc(len))) {
-            char *p = e->hostattrs;
-            for (size_t i = 0; i < nd; i++)
-                p += sprintf(p, "%s ", dv[i]);
-            p += sprintf(p, "| ");
-            for (size_t i = 0; i < ns; i++)
-                p += sprintf(p, "%s ", sv[i]);
-        } else {
-            oom = true;
-        }
-        for (size_t i = 0; i < nd; i++)
-            free(dv[i]);
-        for (size_t i = 0; i < ns; i++)
-            free(sv[i]);
-        free(dv);
-        free(sv);
-    }
-    if (oom || !e->dn || !e->key) {
-        dir_entry_free(e);
-        return NULL;
-    }
-    return e;
+    return dir_entry_from_ldap(d->svc->ld, msg, d->set->userlabel, d->set->grouplabel, key);
 }

@@ -2,8 +2,11 @@
  * (&(objectClass=univentionXMPPHost)(cn=<hostname>)) below ldap/base after
  * each service bind and every DIR_POLL_S seconds; its xmppDomains (lower
  * case) are served unless univentionService is set without "XMPP". The
- * plucs/domains override makes this read unnecessary. */
+ * plucs/domains override makes this read unnecessary. The host object is
+ * read by dir_reader.c (dir_host_domains), as `plucs explain --offline`
+ * reads it. */
 #include "directory/dir_internal.h"
+#include "directory/dir_reader.h"
 #include "core/log.h"
 
 #include <event2/event.h>
@@ -18,36 +21,9 @@ static void found_clear(dir *d)
         free(d->hfound[i]);
     free(d->hfound);
     d->hfound = NULL;
-    d->nhfound = d->caphfound = 0;
+    d->nhfound = 0;
     d->hentries = 0;
     d->hservice_refused = false;
-}
-
-static void found_add(dir *d, const struct berval *v)
-{
-    if (d->nhfound == d->caphfound) {
-        size_t cap = d->caphfound ? d->caphfound * 2 : 8;
-        char **n = realloc(d->hfound, cap * sizeof *n);
-        if (!n)
-            return;
-        d->hfound = n;
-        d->caphfound = cap;
-    }
-    char *s = strndup(v->bv_val, v->bv_len);
-    if (s)
-        d->hfound[d->nhfound++] = s;
-}
-
-static char *host_filter(const char *hostname)
-{
-    char *esc = ldap_filter_escape(hostname);
-    if (!esc)
-        return NULL;
-    char *f = NULL;
-    if (asprintf(&f, "(&(objectClass=univentionXMPPHost)(cn=%s))", esc) < 0)
-        f = NULL;
-    free(esc);
-    return f;
 }
 
 void dir_hosts_read(dir *d)
@@ -57,7 +33,7 @@ void dir_hosts_read(dir *d)
         evtimer_add(d->ev_poll, &tv);
     if (d->set->domains || d->svc_state != SVC_UP || d->host_msgid >= 0)
         return;
-    char *filter = host_filter(d->set->hostname);
+    char *filter = dir_host_filter(d->set->hostname);
     if (!filter)
         return;
     char *attrs[] = { "xmppDomains", "univentionService", NULL };
@@ -78,25 +54,13 @@ void dir_hosts_read(dir *d)
 
 static void host_entry(dir *d, LDAPMessage *e)
 {
-    LDAP *ld = d->svc->ld;
     d->hentries++;
-    struct berval **svc = ldap_get_values_len(ld, e, "univentionService");
-    bool refused = false;
-    if (svc && svc[0]) {
-        refused = true;
-        for (size_t i = 0; svc[i]; i++)
-            if (svc[i]->bv_len == 4 && strncasecmp(svc[i]->bv_val, "XMPP", 4) == 0)
-                refused = false;
-    }
-    ldap_value_free_len(svc);
-    if (refused) {
-        d->hservice_refused = true;
+    dir_attrs a;
+    if (dir_attrs_from_ldap(d->svc->ld, e, &a) != 0)
         return;
-    }
-    struct berval **doms = ldap_get_values_len(ld, e, "xmppDomains");
-    for (size_t i = 0; doms && doms[i]; i++)
-        found_add(d, doms[i]);
-    ldap_value_free_len(doms);
+    if (dir_host_domains(a.v, a.n, &d->hfound, &d->nhfound) == 1)
+        d->hservice_refused = true;
+    dir_attrs_free(&a);
 }
 
 static void host_done(dir *d, LDAPMessage *msg)
@@ -114,7 +78,7 @@ static void host_done(dir *d, LDAPMessage *msg)
     const char *reason = NULL;
     char why[600];
     if (d->hentries == 0) {
-        char *filter = host_filter(d->set->hostname);
+        char *filter = dir_host_filter(d->set->hostname);
         snprintf(why, sizeof why, "no entry matches %s below %s", filter ? filter : "?", d->set->base);
         free(filter);
         if (!d->nohost_logged)
@@ -130,7 +94,7 @@ static void host_done(dir *d, LDAPMessage *msg)
     char **doms = d->hfound;
     size_t n = d->nhfound;
     d->hfound = NULL;
-    d->nhfound = d->caphfound = 0;
+    d->nhfound = 0;
     found_clear(d);
     dir_publish_domains(d, doms, n, reason);
 }

@@ -127,7 +127,7 @@ struct dir {
     /* host object read */
     int host_msgid;            /* -1 when none in flight */
     char **hfound;
-    size_t nhfound, caphfound;
+    size_t nhfound;
     int hentries;
     bool hservice_refused;
     bool nohost_logged;
@@ -196,8 +196,9 @@ void dir_entries_unmark_all(dir *d);
 unsigned dir_entries_sweep(dir *d, bool keep_hosts);
 dir_entry **dir_entries_list(dir *d, size_t *n);          /* malloc'ed array */
 void dir_entries_clear(dir *d);
-/* Reads an entry of a search result; key is the sync UUID or NULL (then
- * the entryUUID attribute or the DN). NULL on allocation failure. */
+/* Reads an entry of a search result with the shared reader (dir_reader.h);
+ * key is the sync UUID or NULL (then the entryUUID attribute or the DN).
+ * NULL on allocation failure. */
 dir_entry *dir_entry_read(dir *d, LDAPMessage *msg, const char *key);
 /* The attributes every search asks for (static array, NULL-terminated). */
 char **dir_entry_attrs(dir *d);
@@ -236,9 +237,6 @@ int dir_tcp_reachable(const char *uri, int timeout_s, char *err, size_t errlen);
 /* dir_snapshot.c */
 dir_snapshot *dir_snapshot_new(char **domains, size_t n, bool complete, uint64_t serial);
 bool dir_snapshot_same_domains(const dir_snapshot *s, char **domains, size_t n);
-/* Lower-cases, sorts and de-duplicates domains[0..*n) in place (freeing
- * duplicates); returns the new count in *n. */
-void dir_domains_normalise(char **domains, size_t *n);
 
 /* dir_publish.c */
 /* Sets the served domains (takes ownership of domains); a change is

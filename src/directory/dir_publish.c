@@ -9,7 +9,7 @@
  * With plucs/restart/listener false, changes wait for
  * directory_apply_pending() (the daemon's reload). */
 #include "directory/dir_internal.h"
-#include "transport/metrics.h"
+#include "metrics/metrics.h"
 #include "core/log.h"
 
 #include <event2/event.h>

@@ -7,31 +7,13 @@
 #include "directory/dir_internal.h"
 #include "directory/dir_query.h"
 #include "core/log.h"
+#include "core/secret.h"
 
 #include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Reads the host secret (trailing newlines stripped) into buf. */
-static int read_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
-{
-    buf[0] = '\0';
-    if (!path)
-        return 0;
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, errlen, "cannot read secret file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t n = fread(buf, 1, len - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    return 0;
-}
 
 static void retry_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -102,7 +84,7 @@ void dir_service_connect(dir *d)
         return;
     }
     char secret[1024];
-    if (read_secret(d->set->secretfile, secret, sizeof secret, err, sizeof err) != 0) {
+    if (secret_read(d->set->secretfile, secret, sizeof secret, err, sizeof err) != 0) {
         if (!d->hostdn_logged) {
             log_err("directory: %s", err);
             d->hostdn_logged = true;

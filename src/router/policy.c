@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "transport/metrics.h"
+#include "metrics/metrics.h"
 
 #define LOG_PER_SECOND 10
 

@@ -27,7 +27,7 @@
 #include "core/log.h"
 #include "transport/bosh_body.h"
 #include "transport/framing.h"
-#include "transport/metrics.h"
+#include "metrics/metrics.h"
 #include "transport/transport.h"
 #include "transport/xmpp_stream.h"
 

@@ -30,7 +30,7 @@
 #include "core/log.h"
 #include "transport/bosh.h"
 #include "transport/http_reader.h"
-#include "transport/metrics.h"
+#include "metrics/metrics.h"
 #include "transport/poll.h"
 #include "transport/transport.h"
 #include "transport/websocket.h"

@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "directory/directory.h"
 #include "router/router.h"
-#include "transport/metrics.h"
+#include "metrics/metrics.h"
 #include "transport/tls.h"
 #include "xmpp/jid.h"
 #include "xmpp/sasl.h"
@@ -155,9 +155,6 @@ void xmpp_stream_destroy_transport(xmpp_stream *st) { st->t->destroy(st->tctx); 
 
 session *xmpp_stream_session(xmpp_stream *st) { return st->s; }
 bool xmpp_stream_closing(const xmpp_stream *st) { return st->closing; }
-bool xmpp_stream_secure(const xmpp_stream *st) { return st->secure; }
-void xmpp_stream_set_secure(xmpp_stream *st, bool secure) { st->secure = secure; }
-const char *xmpp_stream_peer(const xmpp_stream *st) { return st->peer; }
 
 static void send_header(xmpp_stream *st, const char *to)
 {

@@ -83,9 +83,6 @@ void xmpp_stream_destroy_transport(xmpp_stream *st);
 
 session *xmpp_stream_session(xmpp_stream *st);
 bool xmpp_stream_closing(const xmpp_stream *st);
-bool xmpp_stream_secure(const xmpp_stream *st);
-void xmpp_stream_set_secure(xmpp_stream *st, bool secure);
-const char *xmpp_stream_peer(const xmpp_stream *st);
 
 /* Stream features owned elsewhere (XEP-0115 caps, roster versioning...):
  * fn appends elements inside <stream:features/> (authed: the features after

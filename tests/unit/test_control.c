@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/control.h"
+#include "control/control.h"
 
 static int parse(const char *text, control_request *req, char *err)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/control.h"
+#include "control/control.h"
 #include "directory/dir_build.h"
 
 static dir_entry *ents[64];

@@ -1,7 +1,7 @@
 /* metrics.c: see metrics.h. Counters are relaxed atomics (a scrape needs
  * no ordering between them); the per-domain session gauges sit in a short
  * list under a mutex because domains are few and change rarely. */
-#include "transport/metrics.h"
+#include "metrics/metrics.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -150,15 +150,4 @@ void metrics_render(buf *out)
     for (int c = 1; c <= 5; c++)
         buf_printf(out, "plucs_http_requests_total{code=\"%dxx\"} %llu\n", c,
                    (unsigned long long)atomic_load(&http_by_class[c]));
-}
-
-void metrics_shutdown(void)
-{
-    pthread_mutex_lock(&dom_lock);
-    while (domains) {
-        dom_count *d = domains;
-        domains = d->next;
-        free(d);
-    }
-    pthread_mutex_unlock(&dom_lock);
 }

@@ -6,7 +6,7 @@
  * then adds up the slots and writes the `key: value` body. The rest
  * (configuration, snapshot, pending directory changes) is read on the main
  * thread from thread-safe sources. */
-#include "core/control.h"
+#include "control/control.h"
 
 #include <event2/event.h>
 #include <stdatomic.h>

@@ -7,7 +7,7 @@
  * observer), whether its list names a group of the other side, or is empty
  * and the policy decides. Pure: the daemon runs it on its current snapshot
  * (control.c), `plucs explain --offline` on one it compiled itself. */
-#include "core/control.h"
+#include "control/control.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,9 @@
  * is updated where the event happens, from any thread: plain atomics, plus
  * one small locked table for sessions by transport and domain (changed only
  * at authentication and session end, never per stanza). Other parts of the
- * server call the setters below (the filter, the directory). */
+ * server call the setters below (the filter, the directory). Its own folder
+ * (src/metrics/) because transports, the router and the directory all
+ * report here; it includes nothing from them. */
 #ifndef PLUCS_METRICS_H
 #define PLUCS_METRICS_H
 
@@ -26,7 +28,5 @@ void metrics_set_directory_lag(double seconds);
 
 /* Appends the exposition text. */
 void metrics_render(buf *out);
-/* Frees the session table (at exit). */
-void metrics_shutdown(void);
 
 #endif

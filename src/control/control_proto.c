@@ -3,7 +3,7 @@
  * the unit tests share exactly the same rules: request parsing with its
  * limits, answer framing with dot-stuffing, and the status body as JSON for
  * `plucs status --json`. */
-#include "core/control.h"
+#include "control/control.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -14,7 +14,9 @@
  * control_status.c (collecting session counts from the workers) and
  * control_explain.c (the communication restrictions of a snapshot in words;
  * `plucs explain --offline` uses the same code on a snapshot it compiled
- * itself, so both answers read alike). */
+ * itself, so both answers read alike). They live in src/control/, not
+ * src/core/, because they read the router's sessions and the directory's
+ * snapshot: core stays below every other layer. */
 #ifndef PLUCS_CONTROL_H
 #define PLUCS_CONTROL_H
 

@@ -12,7 +12,7 @@
  * renamed over rundir/control, so it never exists with looser permissions
  * and a stale socket from a crashed daemon is replaced atomically; a socket
  * a live daemon still answers on is left alone. */
-#include "core/control.h"
+#include "control/control.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
