@@ -17,23 +17,9 @@
 #include "modules/module.h"
 #include "router/router.h"
 #include "xml/xml_fragment.h"
+
+#include "recording_session.h"
 #include "xmpp/stanza.h"
-
-/* --- a session that records what it is sent ---------------------------- */
-
-static char out[4096];
-static size_t outlen;
-static void rec_write(session *s, const char *d, size_t n)
-{
-    if (outlen + n < sizeof out) {
-        memcpy(out + outlen, d, n);
-        outlen += n;
-        out[outlen] = 0;
-    }
-}
-static void nop_close(session *s, const char *c, const char *t) {}
-static void nop(session *s) {}
-static const session_ops ops = { rec_write, nop_close, nop, nop };
 
 static session me = {
     .id = 1, .ops = &ops, .node = "alice", .domain = "a.test", .bare = "alice@a.test",
