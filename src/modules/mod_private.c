@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "modules/everyday.h"
 #include "modules/module.h"
-#include "store/store_extra.h"
+#include "store/store_private.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/stanza.h"
 

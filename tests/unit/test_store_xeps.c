@@ -1,9 +1,10 @@
-/* test_store_extra.c: unit tests for the storage of the everyday XEPs
- * (src/store/store_private.c, store_block.c, store_last.c, store_ctx.c):
- * schema version 2, round trips, replacement, per-user isolation, removal
- * of all items, store_user_forget covering the new tables, and the
- * ownership rule of store_extra.h (arg consumed exactly once, by the
- * callback or by arg_free). Results come back through a real worker. */
+/* test_store_xeps.c: unit tests for the storage of the everyday XEPs
+ * (src/store/store_private.c, store_blocklist.c, store_last.c, store_ctx.c
+ * and their SQLite files): schema version 2, round trips, replacement,
+ * per-user isolation, removal of all items, store_user_forget covering the
+ * new tables, and the arg_free ownership rule of store.h (arg consumed
+ * exactly once, by the callback or by arg_free). Results come back through
+ * a real worker. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +21,10 @@
 #include <unistd.h>
 
 #include "core/worker.h"
-#include "store/store_extra.h"
+#include "store/store_blocklist.h"
+#include "store/store_last.h"
+#include "store/store_private.h"
+#include "store/store_user.h"
 
 static struct {
     pthread_mutex_t m;

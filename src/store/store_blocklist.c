@@ -1,7 +1,9 @@
-/* store_block.c: blocklists (XEP-0191) in table blocklist, one row per
- * (user, blocked JID). The blocking module keeps an online account's list
- * in memory and writes every change through to here; the list is read once
- * when the account's first session binds. */
+/* store_blocklist.c: the blocklist operations of store_blocklist.h
+ * (XEP-0191): their requests, argument checks and delivery. The storage
+ * itself is the back end's store_blocklist_ops (store_sqlite_blocklist.c
+ * for SQLite). */
+#include "store/store_blocklist.h"
+
 #include "store/store_ctx.h"
 
 #include <stdlib.h>
@@ -34,6 +36,13 @@ static void items_free(char **v, size_t n)
     free(v);
 }
 
+static const store_blocklist_ops *blocklist_ops(store_conn *c)
+{
+    if (!c->backend->blocklist)
+        store_kind_missing(c, "blocklists");
+    return c->backend->blocklist;
+}
+
 /* ---- get ---- */
 
 typedef struct {
@@ -42,31 +51,13 @@ typedef struct {
     store_blocklist *res;
 } block_get_req;
 
-static store_status block_get_exec(store_req *r, store_db *d)
+static store_status block_get_exec(store_req *r, store_conn *c)
 {
     block_get_req *q = (block_get_req *)r;
-    store_blocklist *res = q->res;
-    if (!store_ctx_user_ok(res->user, "block get"))
+    const store_blocklist_ops *ops = blocklist_ops(c);
+    if (!ops || !store_ctx_user_ok(q->res->user, "block get"))
         return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d, "SELECT item FROM blocklist WHERE user = ?1 ORDER BY item");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, res->user);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (res->n == cap) {
-            cap = cap ? cap * 2 : 8;
-            res->items = realloc(res->items, cap * sizeof *res->items);
-            if (!res->items)
-                abort();
-        }
-        char *it = store_column_strdup(st, 0);
-        res->items[res->n++] = it ? it : store_xstrdup("");
-    }
-    if (rc != SQLITE_DONE)
-        return store_db_fail(d, "block get");
-    return STORE_OK;
+    return ops->get(c, q->res->user, q->res);
 }
 
 static void block_get_free(store_req *r)
@@ -119,51 +110,36 @@ typedef struct {
     size_t n;
 } block_change_req;
 
-static store_status block_add_exec(store_req *r, store_db *d)
+static store_status block_add_exec(store_req *r, store_conn *c)
 {
     block_change_req *q = (block_change_req *)r;
-    if (!store_ctx_user_ok(q->user, "block add"))
+    const store_blocklist_ops *ops = blocklist_ops(c);
+    if (!ops || !store_ctx_user_ok(q->user, "block add"))
         return STORE_ERROR;
     q->done.value = 0;
     for (size_t i = 0; i < q->n; i++) {
-        sqlite3_stmt *st = store_db_stmt(d,
-            "INSERT INTO blocklist (user, item) VALUES (?1, ?2) ON CONFLICT DO NOTHING");
-        if (!st)
+        int64_t added = 0;
+        if (ops->add(c, q->user, q->items[i], &added) != STORE_OK)
             return STORE_ERROR;
-        store_bind_text(st, 1, q->user);
-        store_bind_text(st, 2, q->items[i]);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return store_db_fail(d, "block add");
-        q->done.value += sqlite3_changes(d->db);
+        q->done.value += added;
     }
     return STORE_OK;
 }
 
-static store_status block_remove_exec(store_req *r, store_db *d)
+static store_status block_remove_exec(store_req *r, store_conn *c)
 {
     block_change_req *q = (block_change_req *)r;
-    if (!store_ctx_user_ok(q->user, "block remove"))
+    const store_blocklist_ops *ops = blocklist_ops(c);
+    if (!ops || !store_ctx_user_ok(q->user, "block remove"))
         return STORE_ERROR;
     q->done.value = 0;
-    if (q->n == 0) {
-        sqlite3_stmt *st = store_db_stmt(d, "DELETE FROM blocklist WHERE user = ?1");
-        if (!st)
-            return STORE_ERROR;
-        store_bind_text(st, 1, q->user);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return store_db_fail(d, "block remove");
-        q->done.value = sqlite3_changes(d->db);
-        return STORE_OK;
-    }
+    if (q->n == 0)
+        return ops->forget(c, q->user, &q->done.value);
     for (size_t i = 0; i < q->n; i++) {
-        sqlite3_stmt *st = store_db_stmt(d, "DELETE FROM blocklist WHERE user = ?1 AND item = ?2");
-        if (!st)
+        int64_t removed = 0;
+        if (ops->remove(c, q->user, q->items[i], &removed) != STORE_OK)
             return STORE_ERROR;
-        store_bind_text(st, 1, q->user);
-        store_bind_text(st, 2, q->items[i]);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return store_db_fail(d, "block remove");
-        q->done.value += sqlite3_changes(d->db);
+        q->done.value += removed;
     }
     return STORE_OK;
 }
