@@ -37,7 +37,7 @@
 typedef struct store_backend store_backend;
 
 /* An open database. Each back end embeds it as the first member of its own
- * connection struct and casts back in its ops. */
+ * connection struct (open sets backend) and casts back in its ops. */
 typedef struct store_conn {
     const store_backend *backend;
 } store_conn;

@@ -112,6 +112,7 @@ static store_conn *sqlite_open(const char *path, char *err, size_t errlen)
     store_db *d = store_xcalloc(1, sizeof *d);
     d->db = db;
     d->path = store_xstrdup(path);
+    d->conn.backend = &store_sqlite_backend;
     return &d->conn;
 }
 

@@ -142,7 +142,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 
 static int setup(void **state)
 {
-    strcpy(tmpdir, "/tmp/plucs-store-extra-XXXXXX");
+    strcpy(tmpdir, "/tmp/plucs-store-xeps-XXXXXX");
     assert_non_null(mkdtemp(tmpdir));
     snprintf(spec, sizeof spec, "sqlite:%s/plucs.db", tmpdir);
     char err[512] = "";
