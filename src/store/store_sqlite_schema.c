@@ -1,10 +1,10 @@
 /* store_sqlite_schema.c: the SQLite back end's schema and its migrations.
- * PRAGMA user_version holds the version of the schema a database has; migrations[i]
- * brings version i to i + 1, each in its own transaction together with the
- * new user_version, so an interrupted upgrade leaves a consistent database.
- * A database written by a newer plucsd (a higher version than we know) is
- * refused rather than guessed at. To change the schema, append a migration;
- * never edit one that has shipped. */
+ * PRAGMA user_version holds the version of the schema a database has;
+ * migrations[i] brings version i to i + 1, each in its own transaction
+ * together with the new user_version, so an interrupted upgrade leaves a
+ * consistent database. A database written by a newer plucsd (a higher
+ * version than we know) is refused rather than guessed at. To change the
+ * schema, append a migration; never edit one that has shipped. */
 #include "store/store_sqlite.h"
 
 #include <stdio.h>
