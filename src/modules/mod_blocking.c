@@ -37,7 +37,7 @@
 #include "modules/roster.h"
 #include "router/router.h"
 #include "router/routes.h"
-#include "store/store_extra.h"
+#include "store/store_blocklist.h"
 #include "xmpp/jid.h"
 #include "xmpp/stanza.h"
 

@@ -22,7 +22,8 @@
 #include "modules/module.h"
 #include "router/router.h"
 #include "router/routes.h"
-#include "store/store_extra.h"
+#include "store/store_blocklist.h"
+#include "store/store_last.h"
 #include "xmpp/jid.h"
 #include "xmpp/stanza.h"
 

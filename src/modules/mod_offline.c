@@ -18,7 +18,7 @@
 #include "modules/module.h"
 #include "modules/async_job.h"
 #include "router/router.h"
-#include "store/store.h"
+#include "store/store_offline.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/stanza.h"
 

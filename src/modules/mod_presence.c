@@ -20,7 +20,7 @@
 #include "router/policy.h"
 #include "router/router.h"
 #include "router/routes.h"
-#include "store/store.h"
+#include "store/store_pending.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/jid.h"
 

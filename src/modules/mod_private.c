@@ -15,7 +15,7 @@
 
 #include "core/log.h"
 #include "modules/module.h"
-#include "store/store_extra.h"
+#include "store/store_private.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/stanza.h"
 

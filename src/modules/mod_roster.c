@@ -17,6 +17,8 @@
 #include "modules/shared_roster.h"
 #include "router/router.h"
 #include "router/routes.h"
+#include "store/store_pending.h"
+#include "store/store_roster.h"
 #include "xmpp/jid.h"
 #include "xmpp/stanza.h"
 

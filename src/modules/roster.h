@@ -10,7 +10,8 @@
 #include <stdbool.h>
 
 #include "router/session.h"
-#include "store/store.h"
+#include "store/store_pending.h"
+#include "store/store_roster.h"
 
 #define NS_ROSTER "jabber:iq:roster"
 

@@ -8,6 +8,8 @@
 
 #include "core/log.h"
 #include "core/worker.h"
+#include "store/store_pending.h"
+#include "store/store_roster.h"
 
 typedef struct load_job {
     struct load_job *prev, *next;

@@ -2,10 +2,11 @@
  * append requests to a mutex-protected list (O(1), one short lock); the
  * thread takes up to STORE_BATCH of them at a time and runs them in one
  * transaction, each inside its own savepoint so one failing request does not
- * undo the others. Only after COMMIT (synchronous=FULL: the WAL is fsynced)
- * are the results posted to the workers, so a callback never reports data
- * that a crash could still take away. One fsync per batch keeps a burst of
- * offline messages cheap. */
+ * undo the others. Only after COMMIT (synchronous=FULL for SQLite: the WAL is
+ * fsynced) are the results posted to the workers, so a callback never
+ * reports data that a crash could still take away. One fsync per batch
+ * keeps a burst of offline messages cheap. The database is reached only
+ * through the back end selected at start (store_backend.h). */
 #include "store/store_internal.h"
 
 #include <pthread.h>
@@ -28,7 +29,7 @@ static struct {
     bool running;               /* accepting requests */
     bool stopping;
     pthread_t thread;
-    store_db *db;               /* the storage thread's, once started */
+    store_conn *conn;           /* the storage thread's, once started */
 } S = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .wake = PTHREAD_COND_INITIALIZER,
@@ -138,40 +139,33 @@ static void fail_range(store_req **batch, int from, int to)
 
 static void run_batch(store_req **batch, int n)
 {
-    store_db *d = S.db;
+    store_conn *c = S.conn;
+    const store_backend *be = c->backend;
     int tx_first = -1;          /* index of the first request of the open transaction */
     for (int i = 0; i < n; i++) {
         store_req *r = batch[i];
         if (tx_first < 0) {
-            if (store_db_exec(d, "BEGIN IMMEDIATE", "begin") != 0) {
+            if (be->begin(c) != 0) {
                 r->status = STORE_ERROR;
                 continue;
             }
             tx_first = i;
         }
-        if (store_db_exec(d, "SAVEPOINT req", "savepoint") != 0) {
+        if (be->req_begin(c) != 0) {
             r->status = STORE_ERROR;
             continue;
         }
-        r->status = r->op->exec(r, d);
-        store_db_reset_all(d);
-        if (sqlite3_get_autocommit(d->db)) {
-            /* Some errors (disk full, I/O) make SQLite roll back the whole
-             * transaction: everything since BEGIN is gone. */
+        r->status = r->op->exec(r, c);
+        if (be->req_end(c, r->status == STORE_ERROR) != 0) {
+            /* Some errors (disk full, I/O) make the database roll back the
+             * whole transaction: everything since begin is gone. */
             log_err("store: %s: transaction rolled back by the database", r->op->name);
             fail_range(batch, tx_first, i + 1);
             tx_first = -1;
-            continue;
         }
-        if (r->status == STORE_ERROR)
-            store_db_exec(d, "ROLLBACK TO req", "rollback to savepoint");
-        store_db_exec(d, "RELEASE req", "release savepoint");
     }
-    if (tx_first >= 0 && store_db_exec(d, "COMMIT", "commit") != 0) {
-        if (!sqlite3_get_autocommit(d->db))
-            store_db_exec(d, "ROLLBACK", "rollback");
+    if (tx_first >= 0 && be->commit(c) != 0)
         fail_range(batch, tx_first, n);
-    }
     for (int i = 0; i < n; i++)
         finish(batch[i]);
 }
@@ -202,50 +196,36 @@ static void *store_main(void *unused)
     return NULL;
 }
 
-/* "sqlite:/abs/path" -> "/abs/path"; NULL with err for anything else. */
-static const char *spec_sqlite_path(const char *spec, char *err, size_t errlen)
-{
-    static const char prefix[] = "sqlite:";
-    if (!spec || strncmp(spec, prefix, sizeof prefix - 1) != 0) {
-        snprintf(err, errlen, "plucs/store: unsupported value '%s' (expected sqlite:/absolute/path)",
-                 spec ? spec : "");
-        return NULL;
-    }
-    const char *path = spec + sizeof prefix - 1;
-    if (path[0] != '/' || path[1] == '\0') {
-        snprintf(err, errlen, "plucs/store: '%s' is not an absolute file path", path);
-        return NULL;
-    }
-    return path;
-}
-
 int store_start(const char *spec, char *err, size_t errlen)
 {
     if (store_running()) {
         snprintf(err, errlen, "store already running");
         return -1;
     }
-    const char *path = spec_sqlite_path(spec, err, errlen);
-    if (!path)
+    const char *location = NULL;
+    const store_backend *be = store_backend_select(spec, &location, err, errlen);
+    if (!be)
         return -1;
-    store_db *d = store_db_open(path, err, errlen);
-    if (!d)
+    store_conn *c = be->open(location, err, errlen);
+    if (!c)
         return -1;
+    c->backend = be;
     pthread_mutex_lock(&S.lock);
-    S.db = d;
+    S.conn = c;
     S.stopping = false;
     S.running = true;
     S.queued = S.done = 0;
     if (pthread_create(&S.thread, NULL, store_main, NULL) != 0) {
         S.running = false;
-        S.db = NULL;
+        S.conn = NULL;
         pthread_mutex_unlock(&S.lock);
-        store_db_close(d);
+        be->close(c);
         snprintf(err, errlen, "cannot start the storage thread");
         return -1;
     }
     pthread_mutex_unlock(&S.lock);
-    log_info("store: %s open (schema version %d)", path, store_schema_version());
+    log_info("store: %s open (%s back end, schema version %d)", location, be->scheme,
+             store_schema_version());
     return 0;
 }
 
@@ -269,9 +249,9 @@ void store_stop(void)
     pthread_cond_signal(&S.wake);
     pthread_mutex_unlock(&S.lock);
     pthread_join(S.thread, NULL);   /* the thread drains the queue first */
-    store_db_close(S.db);
+    S.conn->backend->close(S.conn);
     pthread_mutex_lock(&S.lock);
-    S.db = NULL;
+    S.conn = NULL;
     S.running = false;
     S.stopping = false;
     pthread_cond_broadcast(&S.progress);

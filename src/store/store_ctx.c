@@ -1,5 +1,5 @@
-/* store_ctx.c: the request base of store_extra.h operations (see
- * store_ctx.h): ownership of the caller's context across the storage
+/* store_ctx.c: the request base of the operations that take an arg_free
+ * (see store_ctx.h): ownership of the caller's context across the storage
  * thread, so a worker that stops never leaks what it handed over. */
 #include "store/store_ctx.h"
 

@@ -1,10 +1,10 @@
-/* store_ctx.h: the request base of the operations in store_extra.h, shared
- * by their files only. It adds what store_extra.h promises on top of
- * store_req: arg is consumed exactly once, by the callback or by arg_free. */
+/* store_ctx.h: the request base of the operations that take an arg_free
+ * (store_private.h, store_blocklist.h, store_last.h), shared by their files
+ * only. It adds what store.h promises for them on top of store_req: arg is
+ * consumed exactly once, by the callback or by arg_free. */
 #ifndef PLUCS_STORE_CTX_H
 #define PLUCS_STORE_CTX_H
 
-#include "store/store_extra.h"
 #include "store/store_internal.h"
 
 typedef struct store_ctx_req {

@@ -1,6 +1,8 @@
-/* store_last.c: the last logout of each account (table last_activity), for
- * XEP-0012 last activity queries about users who are offline. One row per
- * account, replaced at every logout. */
+/* store_last.c: the last activity operations of store_last.h (XEP-0012):
+ * their requests, argument checks and delivery. The storage itself is the
+ * back end's store_last_ops (store_sqlite_last.c for SQLite). */
+#include "store/store_last.h"
+
 #include "store/store_ctx.h"
 
 #include <stdlib.h>
@@ -13,6 +15,13 @@ void store_last_free(store_last *l)
     free(l);
 }
 
+static const store_last_ops *last_ops(store_conn *c)
+{
+    if (!c->backend->last)
+        store_kind_missing(c, "last activity");
+    return c->backend->last;
+}
+
 /* ---- set ---- */
 
 typedef struct {
@@ -22,23 +31,15 @@ typedef struct {
     char *text;
 } last_set_req;
 
-static store_status last_set_exec(store_req *r, store_db *d)
+static store_status last_set_exec(store_req *r, store_conn *c)
 {
     last_set_req *q = (last_set_req *)r;
-    if (!store_ctx_user_ok(q->user, "last set"))
+    const store_last_ops *ops = last_ops(c);
+    if (!ops || !store_ctx_user_ok(q->user, "last set"))
         return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d,
-        "INSERT INTO last_activity (user, stamp, status) VALUES (?1, ?2, ?3) "
-        "ON CONFLICT (user) DO UPDATE SET stamp = excluded.stamp, status = excluded.status");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    sqlite3_bind_int64(st, 2, q->stamp);
-    store_bind_text(st, 3, q->text ? q->text : "");
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "last set");
-    q->done.value = 1;
-    return STORE_OK;
+    store_status st = ops->set(c, q->user, q->stamp, q->text ? q->text : "");
+    q->done.value = st == STORE_OK;
+    return st;
 }
 
 static void last_set_free(store_req *r)
@@ -75,23 +76,13 @@ typedef struct {
     store_last *res;
 } last_get_req;
 
-static store_status last_get_exec(store_req *r, store_db *d)
+static store_status last_get_exec(store_req *r, store_conn *c)
 {
     last_get_req *q = (last_get_req *)r;
-    if (!store_ctx_user_ok(q->user, "last get"))
+    const store_last_ops *ops = last_ops(c);
+    if (!ops || !store_ctx_user_ok(q->user, "last get"))
         return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d, "SELECT stamp, status FROM last_activity WHERE user = ?1");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return STORE_NOT_FOUND;
-    if (rc != SQLITE_ROW)
-        return store_db_fail(d, "last get");
-    q->res->stamp = sqlite3_column_int64(st, 0);
-    q->res->text = store_column_strdup(st, 1);
-    return STORE_OK;
+    return ops->get(c, q->user, q->res);
 }
 
 static void last_get_free(store_req *r)

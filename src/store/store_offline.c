@@ -1,10 +1,9 @@
-/* store_offline.c: messages kept for users who are not online (table
- * offline). A push reports success only after its batch is committed and
- * fsynced; the per-user limit (plucs/offline/max) is checked in the same
- * transaction as the insert, so concurrent pushes cannot overshoot it.
- * Reading does not delete: the caller acknowledges what it delivered
- * (store_offline_ack with the highest id), so messages fetched just before
- * a crash are delivered again rather than lost. */
+/* store_offline.c: the offline message operations of store_offline.h:
+ * their requests, argument checks and delivery. A push takes its arrival
+ * time when it is asked for, not when it is executed. The storage itself is
+ * the back end's store_offline_ops (store_sqlite_offline.c for SQLite). */
+#include "store/store_offline.h"
+
 #include "store/store_internal.h"
 
 #include <stdlib.h>
@@ -31,18 +30,11 @@ static bool user_ok(const char *user, const char *op)
     return true;
 }
 
-/* Number of messages stored for user, -1 on error. */
-static int64_t offline_count(store_db *d, const char *user)
+static const store_offline_ops *offline_ops(store_conn *c)
 {
-    sqlite3_stmt *st = store_db_stmt(d, "SELECT COUNT(*) FROM offline WHERE user = ?1");
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, user);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        store_db_fail(d, "offline count");
-        return -1;
-    }
-    return sqlite3_column_int64(st, 0);
+    if (!c->backend->offline)
+        store_kind_missing(c, "offline messages");
+    return c->backend->offline;
 }
 
 /* ---- push / ack / count: answered with store_done_fn ---- */
@@ -55,56 +47,33 @@ typedef struct {
     int64_t num;            /* push: max; ack: max_id */
 } offline_req;
 
-static store_status offline_push_exec(store_req *r, store_db *d)
+static store_status offline_push_exec(store_req *r, store_conn *c)
 {
     offline_req *q = (offline_req *)r;
-    if (!user_ok(q->user, "offline push"))
+    const store_offline_ops *ops = offline_ops(c);
+    if (!ops || !user_ok(q->user, "offline push"))
         return STORE_ERROR;
     if (q->num <= 0)
         return STORE_FULL;
-    int64_t have = offline_count(d, q->user);
-    if (have < 0)
-        return STORE_ERROR;
-    if (have >= q->num) {
-        q->done.value = have;
-        return STORE_FULL;
-    }
-    sqlite3_stmt *st = store_db_stmt(d,
-        "INSERT INTO offline (user, stamp, stanza) VALUES (?1, ?2, ?3)");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    sqlite3_bind_int64(st, 2, q->stamp);
-    store_bind_text(st, 3, q->stanza ? q->stanza : "");
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "offline push");
-    q->done.value = sqlite3_last_insert_rowid(d->db);
-    return STORE_OK;
+    return ops->push(c, q->user, q->stamp, q->stanza ? q->stanza : "", q->num, &q->done.value);
 }
 
-static store_status offline_ack_exec(store_req *r, store_db *d)
+static store_status offline_ack_exec(store_req *r, store_conn *c)
 {
     offline_req *q = (offline_req *)r;
-    if (!user_ok(q->user, "offline ack"))
+    const store_offline_ops *ops = offline_ops(c);
+    if (!ops || !user_ok(q->user, "offline ack"))
         return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d, "DELETE FROM offline WHERE user = ?1 AND id <= ?2");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    sqlite3_bind_int64(st, 2, q->num);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "offline ack");
-    q->done.value = sqlite3_changes(d->db);
-    return STORE_OK;
+    return ops->ack(c, q->user, q->num, &q->done.value);
 }
 
-static store_status offline_count_exec(store_req *r, store_db *d)
+static store_status offline_count_exec(store_req *r, store_conn *c)
 {
     offline_req *q = (offline_req *)r;
-    if (!user_ok(q->user, "offline count"))
+    const store_offline_ops *ops = offline_ops(c);
+    if (!ops || !user_ok(q->user, "offline count"))
         return STORE_ERROR;
-    q->done.value = offline_count(d, q->user);
-    return q->done.value < 0 ? STORE_ERROR : STORE_OK;
+    return ops->count(c, q->user, &q->done.value);
 }
 
 static void offline_req_free(store_req *r)
@@ -170,37 +139,13 @@ typedef struct {
     store_offline *res;
 } offline_pop_req;
 
-static store_status offline_pop_exec(store_req *r, store_db *d)
+static store_status offline_pop_exec(store_req *r, store_conn *c)
 {
     offline_pop_req *q = (offline_pop_req *)r;
-    if (!user_ok(q->user, "offline fetch"))
+    const store_offline_ops *ops = offline_ops(c);
+    if (!ops || !user_ok(q->user, "offline fetch"))
         return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d,
-        "SELECT id, stamp, stanza FROM offline WHERE user = ?1 ORDER BY id");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    store_offline *res = q->res;
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (res->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            res->msgs = realloc(res->msgs, cap * sizeof *res->msgs);
-            if (!res->msgs)
-                abort();
-        }
-        store_offline_msg *m = &res->msgs[res->n++];
-        m->id = sqlite3_column_int64(st, 0);
-        m->stamp = sqlite3_column_int64(st, 1);
-        m->stanza = store_column_strdup(st, 2);
-        if (!m->stanza)
-            m->stanza = store_xstrdup("");
-        res->max_id = m->id;
-    }
-    if (rc != SQLITE_DONE)
-        return store_db_fail(d, "offline fetch");
-    return STORE_OK;
+    return ops->fetch(c, q->user, q->res);
 }
 
 static void offline_pop_free(store_req *r)

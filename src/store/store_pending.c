@@ -1,8 +1,9 @@
-/* store_pending.c: inbound subscription requests waiting for the user's
- * answer (table pending_in, RFC 6121 3.1.3: the server stores a request
- * for an offline user, or one not yet answered, and delivers it again at
- * every login until the user approves or denies it). One per contact: a
- * repeated request replaces the stored stanza. */
+/* store_pending.c: the operations of store_pending.h on stored inbound
+ * subscription requests: their requests, argument checks and delivery. The
+ * storage itself is the back end's store_pending_ops
+ * (store_sqlite_pending.c for SQLite). */
+#include "store/store_pending.h"
+
 #include "store/store_internal.h"
 
 #include <stdlib.h>
@@ -38,37 +39,29 @@ static bool pending_args_ok(const pending_req *q, const char *op)
     return true;
 }
 
-static store_status pending_add_exec(store_req *r, store_db *d)
+static const store_pending_ops *pending_ops(store_conn *c)
 {
-    pending_req *q = (pending_req *)r;
-    if (!pending_args_ok(q, "pending add"))
-        return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d,
-        "INSERT INTO pending_in (user, contact, stanza) VALUES (?1, ?2, ?3) "
-        "ON CONFLICT (user, contact) DO UPDATE SET stanza = excluded.stanza");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    store_bind_text(st, 2, q->contact);
-    store_bind_text(st, 3, q->stanza ? q->stanza : "");
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "pending add");
-    return STORE_OK;
+    if (!c->backend->pending)
+        store_kind_missing(c, "subscription requests");
+    return c->backend->pending;
 }
 
-static store_status pending_del_exec(store_req *r, store_db *d)
+static store_status pending_add_exec(store_req *r, store_conn *c)
 {
     pending_req *q = (pending_req *)r;
-    if (!pending_args_ok(q, "pending del"))
+    const store_pending_ops *ops = pending_ops(c);
+    if (!ops || !pending_args_ok(q, "pending add"))
         return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d, "DELETE FROM pending_in WHERE user = ?1 AND contact = ?2");
-    if (!st)
+    return ops->add(c, q->user, q->contact, q->stanza ? q->stanza : "");
+}
+
+static store_status pending_del_exec(store_req *r, store_conn *c)
+{
+    pending_req *q = (pending_req *)r;
+    const store_pending_ops *ops = pending_ops(c);
+    if (!ops || !pending_args_ok(q, "pending del"))
         return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    store_bind_text(st, 2, q->contact);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "pending del");
-    return sqlite3_changes(d->db) ? STORE_OK : STORE_NOT_FOUND;
+    return ops->del(c, q->user, q->contact);
 }
 
 static void pending_req_free(store_req *r)
@@ -123,35 +116,17 @@ typedef struct {
     store_pending *res;
 } pending_list_req;
 
-static store_status pending_list_exec(store_req *r, store_db *d)
+static store_status pending_list_exec(store_req *r, store_conn *c)
 {
     pending_list_req *q = (pending_list_req *)r;
+    const store_pending_ops *ops = pending_ops(c);
+    if (!ops)
+        return STORE_ERROR;
     if (!q->user || !*q->user) {
         log_err("store: pending list without a user");
         return STORE_ERROR;
     }
-    sqlite3_stmt *st = store_db_stmt(d,
-        "SELECT contact, stanza FROM pending_in WHERE user = ?1 ORDER BY contact");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    store_pending *res = q->res;
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (res->n == cap) {
-            cap = cap ? cap * 2 : 8;
-            res->items = realloc(res->items, cap * sizeof *res->items);
-            if (!res->items)
-                abort();
-        }
-        store_pending_item *it = &res->items[res->n++];
-        it->contact = store_column_strdup(st, 0);
-        it->stanza = store_column_strdup(st, 1);
-    }
-    if (rc != SQLITE_DONE)
-        return store_db_fail(d, "pending list");
-    return STORE_OK;
+    return ops->list(c, q->user, q->res);
 }
 
 static void pending_list_free(store_req *r)

@@ -1,6 +1,10 @@
-/* store_private.c: private XML storage (XEP-0049) in table private_xml: one
- * serialized element per (user, namespace, element name). The module checks
- * what may be stored; the stanza size limit bounds each element. */
+/* store_private.c: the private XML operations of store_private.h
+ * (XEP-0049): their requests, argument checks and delivery. The module
+ * checks what may be stored; the stanza size limit bounds each element. The
+ * storage itself is the back end's store_private_ops
+ * (store_sqlite_private.c for SQLite). */
+#include "store/store_private.h"
+
 #include "store/store_ctx.h"
 
 #include <stdlib.h>
@@ -11,6 +15,13 @@ void store_private_free(store_private *p)
         return;
     free(p->xml);
     free(p);
+}
+
+static const store_private_ops *private_ops(store_conn *c)
+{
+    if (!c->backend->private_xml)
+        store_kind_missing(c, "private XML");
+    return c->backend->private_xml;
 }
 
 /* ---- get ---- */
@@ -24,25 +35,13 @@ typedef struct {
     store_private *res;
 } private_get_req;
 
-static store_status private_get_exec(store_req *r, store_db *d)
+static store_status private_get_exec(store_req *r, store_conn *c)
 {
     private_get_req *q = (private_get_req *)r;
-    if (!store_ctx_user_ok(q->user, "private get"))
+    const store_private_ops *ops = private_ops(c);
+    if (!ops || !store_ctx_user_ok(q->user, "private get"))
         return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d,
-        "SELECT xml FROM private_xml WHERE user = ?1 AND ns = ?2 AND name = ?3");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    store_bind_text(st, 2, q->ns ? q->ns : "");
-    store_bind_text(st, 3, q->name ? q->name : "");
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return STORE_NOT_FOUND;
-    if (rc != SQLITE_ROW)
-        return store_db_fail(d, "private get");
-    q->res->xml = store_column_strdup(st, 0);
-    return STORE_OK;
+    return ops->get(c, q->user, q->ns ? q->ns : "", q->name ? q->name : "", &q->res->xml);
 }
 
 static void private_get_free(store_req *r)
@@ -103,24 +102,17 @@ typedef struct {
     size_t n;
 } private_set_req;
 
-static store_status private_set_exec(store_req *r, store_db *d)
+static store_status private_set_exec(store_req *r, store_conn *c)
 {
     private_set_req *q = (private_set_req *)r;
-    if (!store_ctx_user_ok(q->user, "private set"))
+    const store_private_ops *ops = private_ops(c);
+    if (!ops || !store_ctx_user_ok(q->user, "private set"))
         return STORE_ERROR;
     q->done.value = 0;
     for (size_t i = 0; i < q->n; i++) {
-        sqlite3_stmt *st = store_db_stmt(d,
-            "INSERT INTO private_xml (user, ns, name, xml) VALUES (?1, ?2, ?3, ?4) "
-            "ON CONFLICT (user, ns, name) DO UPDATE SET xml = excluded.xml");
-        if (!st)
-            return STORE_ERROR;
-        store_bind_text(st, 1, q->user);
-        store_bind_text(st, 2, q->rows[i].ns);
-        store_bind_text(st, 3, q->rows[i].name);
-        store_bind_text(st, 4, q->rows[i].xml);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return store_db_fail(d, "private set");
+        store_status st = ops->put(c, q->user, q->rows[i].ns, q->rows[i].name, q->rows[i].xml);
+        if (st != STORE_OK)
+            return STORE_ERROR;     /* the savepoint undoes the entries written */
         q->done.value++;
     }
     return STORE_OK;

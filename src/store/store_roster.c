@@ -1,15 +1,15 @@
-/* store_roster.c: personal roster items (RFC 6121) in table roster_items and
- * the per-user roster version in roster_version. Every change to a user's
- * items bumps the version in the same transaction, so the version a client
- * caches (roster versioning, RFC 6121 2.6) always names one exact state.
- * Groups are kept as one newline-separated column: a roster is always read
- * whole or by item, never searched by group. */
+/* store_roster.c: the personal roster operations of store_roster.h: their
+ * requests, argument checks and delivery. The storage itself is the back
+ * end's store_roster_ops (store_sqlite_roster.c for SQLite). Group names are
+ * cleaned here (newlines become spaces, empty names are dropped), so every
+ * back end stores the same thing. */
+#include "store/store_roster.h"
+
 #include "store/store_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
 #include "core/log.h"
 
 static const char *const sub_names[] = { "none", "to", "from", "both" };
@@ -51,75 +51,31 @@ void store_roster_free(store_roster *r)
     free(r);
 }
 
-/* groups -> "a\nb"; empty names are skipped, newlines inside become spaces. */
-static char *groups_join(char *const *groups)
+/* A copy of groups without empty names, newlines in a name as spaces. */
+static char **groups_clean(char *const *groups)
 {
-    buf b;
-    buf_init(&b);
-    buf_puts(&b, "");
+    size_t n = 0;
+    for (char *const *g = groups; g && *g; g++)
+        n++;
+    char **v = store_xcalloc(n + 1, sizeof *v);
+    size_t k = 0;
     for (char *const *g = groups; g && *g; g++) {
         if (!**g)
             continue;
-        if (b.len)
-            buf_puts(&b, "\n");
-        size_t start = b.len;
-        buf_puts(&b, *g);
-        for (size_t i = start; i < b.len; i++)
-            if (b.data[i] == '\n' || b.data[i] == '\r')
-                b.data[i] = ' ';
-    }
-    return buf_steal(&b);
-}
-
-static char **groups_split(const char *s)
-{
-    size_t n = 0;
-    for (const char *p = s; *p; p++)
-        n += *p == '\n';
-    char **v = store_xcalloc(n + 2, sizeof *v);
-    size_t k = 0;
-    while (*s) {
-        const char *nl = strchr(s, '\n');
-        size_t len = nl ? (size_t)(nl - s) : strlen(s);
-        if (len) {
-            v[k] = store_xcalloc(len + 1, 1);
-            memcpy(v[k++], s, len);
-        }
-        s += len + (nl ? 1 : 0);
+        char *c = store_xstrdup(*g);
+        for (char *p = c; *p; p++)
+            if (*p == '\n' || *p == '\r')
+                *p = ' ';
+        v[k++] = c;
     }
     return v;
 }
 
-/* The user's roster version (0 when never changed), -1 on error. */
-static int64_t version_get(store_db *d, const char *user)
+static const store_roster_ops *roster_ops(store_conn *c)
 {
-    sqlite3_stmt *st = store_db_stmt(d, "SELECT version FROM roster_version WHERE user = ?1");
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, user);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return sqlite3_column_int64(st, 0);
-    if (rc == SQLITE_DONE)
-        return 0;
-    store_db_fail(d, "roster version");
-    return -1;
-}
-
-/* Increments the user's roster version; the new one, -1 on error. */
-static int64_t version_bump(store_db *d, const char *user)
-{
-    sqlite3_stmt *st = store_db_stmt(d,
-        "INSERT INTO roster_version (user, version) VALUES (?1, 1) "
-        "ON CONFLICT (user) DO UPDATE SET version = version + 1");
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, user);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        store_db_fail(d, "roster version bump");
-        return -1;
-    }
-    return version_get(d, user);
+    if (!c->backend->roster)
+        store_kind_missing(c, "rosters");
+    return c->backend->roster;
 }
 
 static bool check_user(const char *op, const char *user, const char *contact, bool need_contact)
@@ -142,55 +98,13 @@ typedef struct {
     store_roster *res;
 } roster_get_req;
 
-static store_status roster_get_exec(store_req *r, store_db *d)
+static store_status roster_get_exec(store_req *r, store_conn *c)
 {
     roster_get_req *q = (roster_get_req *)r;
-    store_roster *res = q->res;
-    if (!check_user("roster get", q->user, NULL, false))
+    const store_roster_ops *ops = roster_ops(c);
+    if (!ops || !check_user("roster get", q->user, NULL, false))
         return STORE_ERROR;
-    res->version = version_get(d, q->user);
-    if (res->version < 0)
-        return STORE_ERROR;
-    sqlite3_stmt *st;
-    if (q->contact) {
-        st = store_db_stmt(d, "SELECT contact, name, subscription, ask, approved, groups "
-                              "FROM roster_items WHERE user = ?1 AND contact = ?2");
-    } else {
-        st = store_db_stmt(d, "SELECT contact, name, subscription, ask, approved, groups "
-                              "FROM roster_items WHERE user = ?1 ORDER BY contact");
-    }
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    if (q->contact)
-        store_bind_text(st, 2, q->contact);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (res->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            res->items = realloc(res->items, cap * sizeof *res->items);
-            if (!res->items)
-                abort();
-        }
-        store_roster_item *it = &res->items[res->n++];
-        memset(it, 0, sizeof *it);
-        it->contact = store_column_strdup(st, 0);
-        it->name = store_column_strdup(st, 1);
-        const char *sub = (const char *)sqlite3_column_text(st, 2);
-        if (store_sub_parse(sub, &it->subscription) != 0)
-            it->subscription = STORE_SUB_NONE;
-        const char *ask = (const char *)sqlite3_column_text(st, 3);
-        it->ask = ask && strcmp(ask, "subscribe") == 0;
-        it->approved = sqlite3_column_int(st, 4) != 0;
-        const char *groups = (const char *)sqlite3_column_text(st, 5);
-        it->groups = groups_split(groups ? groups : "");
-        if (!it->contact)
-            it->contact = store_xstrdup("");
-    }
-    if (rc != SQLITE_DONE)
-        return store_db_fail(d, "roster get");
-    return STORE_OK;
+    return ops->get(c, q->user, q->contact, q->res);
 }
 
 static void roster_get_free(store_req *r)
@@ -255,47 +169,23 @@ void store_roster_get_item(worker *reply_to, const char *user, const char *conta
 typedef struct {
     store_done_req done;
     char *user;
-    char *contact;
-    char *name;
-    store_sub subscription;
-    bool ask;
-    bool approved;
-    char *groups;           /* joined */
+    store_roster_item item; /* a copy, groups cleaned */
 } roster_set_req;
 
-static store_status roster_set_exec(store_req *r, store_db *d)
+static store_status roster_set_exec(store_req *r, store_conn *c)
 {
     roster_set_req *q = (roster_set_req *)r;
-    if (!check_user("roster set", q->user, q->contact, true))
+    const store_roster_ops *ops = roster_ops(c);
+    if (!ops || !check_user("roster set", q->user, q->item.contact, true))
         return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d,
-        "INSERT INTO roster_items (user, contact, name, subscription, ask, approved, groups) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-        "ON CONFLICT (user, contact) DO UPDATE SET name = excluded.name, "
-        "subscription = excluded.subscription, ask = excluded.ask, "
-        "approved = excluded.approved, groups = excluded.groups");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    store_bind_text(st, 2, q->contact);
-    store_bind_text(st, 3, q->name);
-    store_bind_text(st, 4, store_sub_name(q->subscription));
-    store_bind_text(st, 5, q->ask ? "subscribe" : "");
-    sqlite3_bind_int(st, 6, q->approved ? 1 : 0);
-    store_bind_text(st, 7, q->groups);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "roster set");
-    q->done.value = version_bump(d, q->user);
-    return q->done.value < 0 ? STORE_ERROR : STORE_OK;
+    return ops->set(c, q->user, &q->item, &q->done.value);
 }
 
 static void roster_set_free(store_req *r)
 {
     roster_set_req *q = (roster_set_req *)r;
     free(q->user);
-    free(q->contact);
-    free(q->name);
-    free(q->groups);
+    item_clear(&q->item);
     free(q);
 }
 
@@ -313,12 +203,12 @@ void store_roster_set(worker *reply_to, const char *user, const store_roster_ite
     q->done.arg = arg;
     q->user = store_xstrdup(user);
     if (item) {
-        q->contact = store_xstrdup(item->contact);
-        q->name = store_xstrdup(item->name);
-        q->subscription = item->subscription;
-        q->ask = item->ask;
-        q->approved = item->approved;
-        q->groups = groups_join(item->groups);
+        q->item.contact = store_xstrdup(item->contact);
+        q->item.name = store_xstrdup(item->name);
+        q->item.subscription = item->subscription;
+        q->item.ask = item->ask;
+        q->item.approved = item->approved;
+        q->item.groups = groups_clean(item->groups);
     }
     store_submit(&q->done.base);
 }
@@ -329,24 +219,13 @@ typedef struct {
     char *contact;
 } roster_del_req;
 
-static store_status roster_del_exec(store_req *r, store_db *d)
+static store_status roster_del_exec(store_req *r, store_conn *c)
 {
     roster_del_req *q = (roster_del_req *)r;
-    if (!check_user("roster del", q->user, q->contact, true))
+    const store_roster_ops *ops = roster_ops(c);
+    if (!ops || !check_user("roster del", q->user, q->contact, true))
         return STORE_ERROR;
-    sqlite3_stmt *st = store_db_stmt(d, "DELETE FROM roster_items WHERE user = ?1 AND contact = ?2");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_text(st, 1, q->user);
-    store_bind_text(st, 2, q->contact);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "roster del");
-    if (sqlite3_changes(d->db) == 0) {
-        q->done.value = version_get(d, q->user);
-        return q->done.value < 0 ? STORE_ERROR : STORE_NOT_FOUND;
-    }
-    q->done.value = version_bump(d, q->user);
-    return q->done.value < 0 ? STORE_ERROR : STORE_OK;
+    return ops->del(c, q->user, q->contact, &q->done.value);
 }
 
 static void roster_del_free(store_req *r)

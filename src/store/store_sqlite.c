@@ -1,11 +1,13 @@
-/* store_sqlite.c: the SQLite connection of the storage thread. Opening
+/* store_sqlite.c: the SQLite back end (plucs/store "sqlite:/absolute/path"):
+ * its connection, the transaction steps of a batch, and store_sqlite_backend,
+ * which points at the per-kind files store_sqlite_<kind>.c. Opening
  * creates what is missing (folder 0750, database file 0640 so offline
  * messages are not world-readable; SQLite gives its -wal and -shm files the
  * database file's mode), switches to WAL (readers such as `sqlite3 .backup`
  * never block the server) with synchronous=FULL (every COMMIT fsyncs the
  * WAL: a committed offline message survives a kill or a power cut), and
  * runs the schema migrations. Statements are prepared once and cached. */
-#include "store/store_internal.h"
+#include "store/store_sqlite.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,8 +71,12 @@ static int wal_cb(void *ud, int ncol, char **vals, char **names)
     return 0;
 }
 
-store_db *store_db_open(const char *path, char *err, size_t errlen)
+static store_conn *sqlite_open(const char *path, char *err, size_t errlen)
 {
+    if (path[0] != '/' || path[1] == '\0') {
+        snprintf(err, errlen, "plucs/store: '%s' is not an absolute file path", path);
+        return NULL;
+    }
     if (make_parent_dirs(path, err, errlen) != 0 || create_file(path, err, errlen) != 0)
         return NULL;
     sqlite3 *db = NULL;
@@ -106,11 +112,13 @@ store_db *store_db_open(const char *path, char *err, size_t errlen)
     store_db *d = store_xcalloc(1, sizeof *d);
     d->db = db;
     d->path = store_xstrdup(path);
-    return d;
+    d->conn.backend = &store_sqlite_backend;
+    return &d->conn;
 }
 
-void store_db_close(store_db *d)
+static void sqlite_close(store_conn *c)
 {
+    store_db *d = store_db_of(c);
     if (!d)
         return;
     for (int i = 0; i < d->ncache; i++)
@@ -155,7 +163,9 @@ sqlite3_stmt *store_db_stmt(store_db *d, const char *sql)
     return st;
 }
 
-void store_db_reset_all(store_db *d)
+/* Resets every cached statement (after each request: no statement keeps a
+ * read snapshot open or points at freed bindings). */
+static void reset_all(store_db *d)
 {
     for (int i = 0; i < d->ncache; i++) {
         sqlite3_reset(d->cache[i].st);
@@ -187,3 +197,67 @@ char *store_column_strdup(sqlite3_stmt *st, int col)
     const unsigned char *t = sqlite3_column_text(st, col);
     return t ? store_xstrdup((const char *)t) : NULL;
 }
+
+store_status store_db_run_user(store_db *d, const char *sql, const char *user, int64_t *changed,
+                               const char *what)
+{
+    sqlite3_stmt *st = store_db_stmt(d, sql);
+    if (!st)
+        return STORE_ERROR;
+    store_bind_text(st, 1, user);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return store_db_fail(d, what);
+    *changed += sqlite3_changes(d->db);
+    return STORE_OK;
+}
+
+/* ---- the batch transaction ---- */
+
+static int sqlite_begin(store_conn *c)
+{
+    return store_db_exec(store_db_of(c), "BEGIN IMMEDIATE", "begin");
+}
+
+static int sqlite_req_begin(store_conn *c)
+{
+    return store_db_exec(store_db_of(c), "SAVEPOINT req", "savepoint");
+}
+
+static int sqlite_req_end(store_conn *c, bool failed)
+{
+    store_db *d = store_db_of(c);
+    reset_all(d);
+    if (sqlite3_get_autocommit(d->db))
+        return -1;                  /* SQLite rolled back the whole transaction */
+    if (failed)
+        store_db_exec(d, "ROLLBACK TO req", "rollback to savepoint");
+    store_db_exec(d, "RELEASE req", "release savepoint");
+    return 0;
+}
+
+static int sqlite_commit(store_conn *c)
+{
+    store_db *d = store_db_of(c);
+    if (store_db_exec(d, "COMMIT", "commit") == 0)
+        return 0;
+    if (!sqlite3_get_autocommit(d->db))
+        store_db_exec(d, "ROLLBACK", "rollback");
+    return -1;
+}
+
+const store_backend store_sqlite_backend = {
+    .scheme = "sqlite",
+    .form = "sqlite:/absolute/path",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .req_begin = sqlite_req_begin,
+    .req_end = sqlite_req_end,
+    .commit = sqlite_commit,
+    .roster = &store_sqlite_roster,
+    .pending = &store_sqlite_pending,
+    .offline = &store_sqlite_offline,
+    .private_xml = &store_sqlite_private,
+    .blocklist = &store_sqlite_blocklist,
+    .last = &store_sqlite_last,
+};

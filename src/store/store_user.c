@@ -1,6 +1,10 @@
-/* store_user.c: operations on everything the store keeps for one account,
- * across tables. store_user_forget() is what the directory side calls when an
- * account is removed, so its personal data does not outlive it. */
+/* store_user.c: the operations of store_user.h on everything the store
+ * keeps for one account, across record kinds: each kind's back end table
+ * forgets its own records, all in the one request's savepoint.
+ * store_user_forget() is what the directory side calls when an account is
+ * removed, so its personal data does not outlive it. */
+#include "store/store_user.h"
+
 #include "store/store_internal.h"
 
 #include <stdlib.h>
@@ -12,16 +16,17 @@ typedef struct {
     char *user;
 } user_req;
 
-static store_status user_forget_exec(store_req *r, store_db *d)
+static store_status user_forget_exec(store_req *r, store_conn *c)
 {
-    static const char *const sql[] = {
-        "DELETE FROM roster_items WHERE user = ?1",
-        "DELETE FROM roster_version WHERE user = ?1",
-        "DELETE FROM pending_in WHERE user = ?1",
-        "DELETE FROM offline WHERE user = ?1",
-        "DELETE FROM private_xml WHERE user = ?1",
-        "DELETE FROM blocklist WHERE user = ?1",
-        "DELETE FROM last_activity WHERE user = ?1",
+    const store_backend *be = c->backend;
+    /* Every kind's forget; a kind the back end does not store has nothing. */
+    store_status (*const forget[])(store_conn *, const char *, int64_t *) = {
+        be->roster ? be->roster->forget : NULL,
+        be->pending ? be->pending->forget : NULL,
+        be->offline ? be->offline->forget : NULL,
+        be->private_xml ? be->private_xml->forget : NULL,
+        be->blocklist ? be->blocklist->forget : NULL,
+        be->last ? be->last->forget : NULL,
     };
     user_req *q = (user_req *)r;
     if (!q->user || !*q->user) {
@@ -29,14 +34,9 @@ static store_status user_forget_exec(store_req *r, store_db *d)
         return STORE_ERROR;
     }
     q->done.value = 0;
-    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-        sqlite3_stmt *st = store_db_stmt(d, sql[i]);
-        if (!st)
+    for (size_t i = 0; i < sizeof forget / sizeof forget[0]; i++) {
+        if (forget[i] && forget[i](c, q->user, &q->done.value) != STORE_OK)
             return STORE_ERROR;
-        store_bind_text(st, 1, q->user);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return store_db_fail(d, "user forget");
-        q->done.value += sqlite3_changes(d->db);
     }
     return STORE_OK;
 }

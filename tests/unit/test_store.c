@@ -21,7 +21,10 @@
 #include <unistd.h>
 
 #include "core/worker.h"
-#include "store/store.h"
+#include "store/store_offline.h"
+#include "store/store_pending.h"
+#include "store/store_roster.h"
+#include "store/store_user.h"
 
 /* ---- waiting for a result on the test thread ---- */
 

@@ -1,0 +1,23 @@
+build-dev/obj/src/modules/mod_live.o: src/modules/mod_live.c \
+ src/core/config.h src/core/i18n.h src/core/log.h src/modules/module.h \
+ src/core/buf.h src/router/events.h src/router/session.h \
+ src/core/worker.h src/xml/xml.h src/xmpp/jid.h src/modules/roster.h \
+ src/store/store.h src/modules/shared_roster.h src/directory/directory.h \
+ src/router/router.h src/router/locator.h src/router/routes.h
+src/core/config.h:
+src/core/i18n.h:
+src/core/log.h:
+src/modules/module.h:
+src/core/buf.h:
+src/router/events.h:
+src/router/session.h:
+src/core/worker.h:
+src/xml/xml.h:
+src/xmpp/jid.h:
+src/modules/roster.h:
+src/store/store.h:
+src/modules/shared_roster.h:
+src/directory/directory.h:
+src/router/router.h:
+src/router/locator.h:
+src/router/routes.h:

@@ -1,0 +1,12 @@
+build-dev/obj/src/modules/roster_load.o: src/modules/roster_load.c \
+ src/modules/roster.h src/router/session.h src/core/worker.h \
+ src/xml/xml.h src/core/buf.h src/xmpp/jid.h src/store/store.h \
+ src/core/log.h
+src/modules/roster.h:
+src/router/session.h:
+src/core/worker.h:
+src/xml/xml.h:
+src/core/buf.h:
+src/xmpp/jid.h:
+src/store/store.h:
+src/core/log.h:

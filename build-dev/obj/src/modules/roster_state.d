@@ -1,0 +1,10 @@
+build-dev/obj/src/modules/roster_state.o: src/modules/roster_state.c \
+ src/modules/roster.h src/router/session.h src/core/worker.h \
+ src/xml/xml.h src/core/buf.h src/xmpp/jid.h src/store/store.h
+src/modules/roster.h:
+src/router/session.h:
+src/core/worker.h:
+src/xml/xml.h:
+src/core/buf.h:
+src/xmpp/jid.h:
+src/store/store.h:

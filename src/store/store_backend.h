@@ -1,0 +1,161 @@
+/* store_backend.h: the seam between the storage thread and a database.
+ * The storage thread (store.c) owns the queue, the batching and the group
+ * commit; everything it asks a database goes through a store_backend: a
+ * connection, the transaction steps of a batch, and one table of operations
+ * per record kind (the kinds of store_roster.h, store_pending.h, ...). The
+ * back end is chosen by the scheme of plucs/store ("sqlite:/path" selects
+ * store_sqlite_backend); the table of back ends is in store_backend.c.
+ *
+ * A new back end (PostgreSQL, say) is one file per record kind, each
+ * defining that kind's ops table, one file for the connection and the
+ * store_backend that points at them, and one line in the table of
+ * store_backend.c. The public operations, their requests, callbacks,
+ * threading and commit rules do not change: those live in the per-kind
+ * front files (store_roster.c, ...), which validate arguments and call the
+ * ops below.
+ *
+ * Rules for every op: it runs on the storage thread, inside the batch's
+ * transaction and inside its request's own savepoint (so returning
+ * STORE_ERROR after a partial write is fine: the request is undone alone).
+ * user (and contact where there is one) are non-empty prepared bare JIDs,
+ * other strings are never NULL unless said. An op logs its own database
+ * errors and returns STORE_ERROR. Results it fills are the public result
+ * structs of the kind's header; their status field is set by the front.
+ * The rules each kind must keep (versions, limits, ordering) are in the
+ * first comment of its header. Only this folder includes this file. */
+#ifndef PLUCS_STORE_BACKEND_H
+#define PLUCS_STORE_BACKEND_H
+
+#include "store/store.h"
+#include "store/store_blocklist.h"
+#include "store/store_last.h"
+#include "store/store_offline.h"
+#include "store/store_pending.h"
+#include "store/store_private.h"
+#include "store/store_roster.h"
+
+typedef struct store_backend store_backend;
+
+/* An open database. Each back end embeds it as the first member of its own
+ * connection struct (open sets backend) and casts back in its ops. */
+typedef struct store_conn {
+    const store_backend *backend;
+} store_conn;
+
+/* Every kind has forget: deletes all of user's records of that kind
+ * (store_user_forget) and adds the number of records deleted to *removed. */
+
+typedef struct store_roster_ops {
+    /* contact NULL: every item of user sorted by contact; otherwise only
+     * that item (0 or 1). Also res->version (0 if never changed). */
+    store_status (*get)(store_conn *c, const char *user, const char *contact, store_roster *res);
+    /* Inserts or replaces item (groups already cleaned: no newlines, no
+     * empty names; may be NULL), raises the version: *version = new one. */
+    store_status (*set)(store_conn *c, const char *user, const store_roster_item *item,
+                        int64_t *version);
+    /* Removes the item and raises the version (*version = new one); no such
+     * item: STORE_NOT_FOUND with *version = the unchanged version. */
+    store_status (*del)(store_conn *c, const char *user, const char *contact, int64_t *version);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed); /* items + version */
+} store_roster_ops;
+
+typedef struct store_pending_ops {
+    /* Inserts or replaces the request of contact. */
+    store_status (*add)(store_conn *c, const char *user, const char *contact, const char *stanza);
+    /* STORE_NOT_FOUND when there was none. */
+    store_status (*del)(store_conn *c, const char *user, const char *contact);
+    /* Every request of user, sorted by contact. */
+    store_status (*list)(store_conn *c, const char *user, store_pending *res);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_pending_ops;
+
+typedef struct store_offline_ops {
+    /* Stores the message unless user already has max or more (then
+     * STORE_FULL, *value = the count); otherwise *value = the new id, which
+     * is greater than every id user had. max > 0. */
+    store_status (*push)(store_conn *c, const char *user, int64_t stamp, const char *stanza,
+                         int64_t max, int64_t *value);
+    /* Every message of user in id order; res->max_id = the last id. */
+    store_status (*fetch)(store_conn *c, const char *user, store_offline *res);
+    /* Deletes user's messages with id <= max_id; *removed = how many. */
+    store_status (*ack)(store_conn *c, const char *user, int64_t max_id, int64_t *removed);
+    store_status (*count)(store_conn *c, const char *user, int64_t *count);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_offline_ops;
+
+typedef struct store_private_ops {
+    /* *xml = a copy of the element stored under (ns, name), or
+     * STORE_NOT_FOUND. */
+    store_status (*get)(store_conn *c, const char *user, const char *ns, const char *name,
+                        char **xml);
+    /* Stores (replacing) one element; the front calls it per entry. */
+    store_status (*put)(store_conn *c, const char *user, const char *ns, const char *name,
+                        const char *xml);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_private_ops;
+
+typedef struct store_blocklist_ops {
+    /* Fills res->items (sorted) and res->n; res->user is already set. */
+    store_status (*get)(store_conn *c, const char *user, store_blocklist *res);
+    /* *changed = 1 when item was added, 0 when it was already blocked. */
+    store_status (*add)(store_conn *c, const char *user, const char *item, int64_t *changed);
+    /* *changed = 1 when item was removed, 0 when it was not blocked. */
+    store_status (*remove)(store_conn *c, const char *user, const char *item, int64_t *changed);
+    /* Removes every item of user (also store_block_remove with n == 0). */
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_blocklist_ops;
+
+typedef struct store_last_ops {
+    /* Records (replacing) the logout; text never NULL. */
+    store_status (*set)(store_conn *c, const char *user, int64_t stamp, const char *text);
+    /* Fills res->stamp and res->text, or STORE_NOT_FOUND. */
+    store_status (*get)(store_conn *c, const char *user, store_last *res);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_last_ops;
+
+struct store_backend {
+    const char *scheme;            /* plucs/store's part before the first ':' */
+    const char *form;              /* what the value looks like, for messages */
+    /* Opens (creating what is missing, migrating the schema) the database at
+     * location (the part after "scheme:"). NULL with err on failure; err
+     * names plucs/store when location itself is wrong. */
+    store_conn *(*open)(const char *location, char *err, size_t errlen);
+    void (*close)(store_conn *c);
+    /* The batch: begin, then per request req_begin / the op / req_end, then
+     * commit. 0 or -1 (logged). */
+    int (*begin)(store_conn *c);
+    int (*req_begin)(store_conn *c);
+    /* After one request: undoes it if failed, then ends it. -1 when the
+     * database has lost the whole transaction (e.g. disk full: everything
+     * since begin is gone and no transaction is open any more). */
+    int (*req_end)(store_conn *c, bool failed);
+    /* -1: not committed; the transaction is rolled back and closed. */
+    int (*commit)(store_conn *c);
+    /* One table per record kind. NULL: this back end does not store that
+     * kind (its requests fail with STORE_ERROR, forget skips it). */
+    const store_roster_ops *roster;
+    const store_pending_ops *pending;
+    const store_offline_ops *offline;
+    const store_private_ops *private_xml;
+    const store_blocklist_ops *blocklist;
+    const store_last_ops *last;
+};
+
+/* The back ends of the table (store_backend.c). */
+extern const store_backend store_sqlite_backend;
+
+/* The back end whose scheme starts spec ("scheme:location"), with
+ * *location pointing after the ':'. NULL with err naming plucs/store, the
+ * value and the accepted forms when no back end has that scheme. */
+const store_backend *store_backend_select(const char *spec, const char **location, char *err,
+                                          size_t errlen);
+/* Adds a back end to the table for the rest of the process, e.g. a test
+ * double; call before store_start(), never concurrently with it. 0, or -1
+ * when the scheme is taken or the table is full. */
+int store_backend_register(const store_backend *b);
+
+/* For the fronts: logs that the back end has no table for kind; returns
+ * STORE_ERROR. */
+store_status store_kind_missing(store_conn *c, const char *kind);
+
+#endif

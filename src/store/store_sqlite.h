@@ -1,0 +1,54 @@
+/* store_sqlite.h: what the SQLite back end's files share (store_sqlite.c
+ * and store_sqlite_<kind>.c): the connection with its statement cache, the
+ * helpers around it, the migrations and the per-kind tables that
+ * store_sqlite_backend points at. */
+#ifndef PLUCS_STORE_SQLITE_H
+#define PLUCS_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "store/store_internal.h"
+
+#define STORE_STMT_CACHE 64
+
+typedef struct store_db {
+    store_conn conn;        /* first: a store_conn * is a store_db * */
+    sqlite3 *db;
+    char *path;
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[STORE_STMT_CACHE];
+    int ncache;
+} store_db;
+
+static inline store_db *store_db_of(store_conn *c) { return (store_db *)c; }
+
+/* A cached prepared statement for sql (a string literal: the cache is keyed
+ * by its address), reset and with bindings cleared. NULL on error (logged). */
+sqlite3_stmt *store_db_stmt(store_db *d, const char *sql);
+/* Runs sql without results; 0 or -1 (logged with what). */
+int store_db_exec(store_db *d, const char *sql, const char *what);
+/* Logs the connection's last error for operation what; returns STORE_ERROR. */
+store_status store_db_fail(store_db *d, const char *what);
+/* Binds a C string (NULL binds SQL NULL). */
+void store_bind_text(sqlite3_stmt *st, int idx, const char *s);
+char *store_column_strdup(sqlite3_stmt *st, int col);  /* NULL for SQL NULL */
+/* Runs a one-parameter (?1 = user) statement that changes rows; adds the
+ * rows changed to *changed. STORE_OK or STORE_ERROR (logged with what). */
+store_status store_db_run_user(store_db *d, const char *sql, const char *user, int64_t *changed,
+                               const char *what);
+
+/* Brings the schema of db up to date; refuses a newer one. 0 or -1 + err
+ * (store_sqlite_schema.c). */
+int store_schema_migrate(sqlite3 *db, const char *path, char *err, size_t errlen);
+
+/* The per-kind tables (store_sqlite_<kind>.c). */
+extern const store_roster_ops store_sqlite_roster;
+extern const store_pending_ops store_sqlite_pending;
+extern const store_offline_ops store_sqlite_offline;
+extern const store_private_ops store_sqlite_private;
+extern const store_blocklist_ops store_sqlite_blocklist;
+extern const store_last_ops store_sqlite_last;
+
+#endif

@@ -1,0 +1,123 @@
+/* store_sqlite_schema.c: the SQLite back end's schema and its migrations.
+ * PRAGMA user_version holds the version of the schema a database has;
+ * migrations[i] brings version i to i + 1, each in its own transaction
+ * together with the new user_version, so an interrupted upgrade leaves a
+ * consistent database. A database written by a newer plucsd (a higher
+ * version than we know) is refused rather than guessed at. To change the
+ * schema, append a migration; never edit one that has shipped. */
+#include "store/store_sqlite.h"
+
+#include <stdio.h>
+
+#include "core/log.h"
+
+static const char *const migrations[] = {
+    /* 0 -> 1: personal rosters, stored subscription requests, offline messages */
+    "CREATE TABLE roster_items ("
+    "  user TEXT NOT NULL,"
+    "  contact TEXT NOT NULL,"
+    "  name TEXT,"
+    "  subscription TEXT NOT NULL DEFAULT 'none'"
+    "    CHECK (subscription IN ('none','to','from','both')),"
+    "  ask TEXT NOT NULL DEFAULT '' CHECK (ask IN ('','subscribe')),"
+    "  approved INTEGER NOT NULL DEFAULT 0,"
+    "  groups TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (user, contact)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE roster_version ("
+    "  user TEXT PRIMARY KEY NOT NULL,"
+    "  version INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE pending_in ("
+    "  user TEXT NOT NULL,"
+    "  contact TEXT NOT NULL,"
+    "  stanza TEXT NOT NULL,"
+    "  PRIMARY KEY (user, contact)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE offline ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  user TEXT NOT NULL,"
+    "  stamp INTEGER NOT NULL,"
+    "  stanza TEXT NOT NULL"
+    ");"
+    "CREATE INDEX offline_user ON offline (user, id);",
+    /* 1 -> 2: private XML (XEP-0049), blocklists (XEP-0191), last logout (XEP-0012) */
+    "CREATE TABLE private_xml ("
+    "  user TEXT NOT NULL,"
+    "  ns TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  xml TEXT NOT NULL,"
+    "  PRIMARY KEY (user, ns, name)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE blocklist ("
+    "  user TEXT NOT NULL,"
+    "  item TEXT NOT NULL,"
+    "  PRIMARY KEY (user, item)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE last_activity ("
+    "  user TEXT PRIMARY KEY NOT NULL,"
+    "  stamp INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT ''"
+    ") WITHOUT ROWID;",
+};
+
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int store_schema_version(void) { return NMIGRATIONS; }
+
+static int user_version(sqlite3 *db, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int migrate_one(sqlite3 *db, int to, char **msg)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", to);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg) != SQLITE_OK)
+        return -1;
+    if (sqlite3_exec(db, migrations[to - 1], NULL, NULL, msg) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, msg) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, msg) != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int store_schema_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    int have = 0;
+    if (user_version(db, &have) != 0) {
+        snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));
+        return -1;
+    }
+    if (have > NMIGRATIONS) {
+        snprintf(err, errlen,
+                 "database %s has schema version %d, but this plucsd knows only up to %d; "
+                 "it was written by a newer plucsd: refusing to use it", path, have, NMIGRATIONS);
+        return -1;
+    }
+    if (have < 0) {
+        snprintf(err, errlen, "database %s: invalid schema version %d", path, have);
+        return -1;
+    }
+    for (int v = have + 1; v <= NMIGRATIONS; v++) {
+        char *msg = NULL;
+        if (migrate_one(db, v, &msg) != 0) {
+            snprintf(err, errlen, "database %s: migration to schema version %d failed: %s", path,
+                     v, msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            return -1;
+        }
+        log_info("store: %s migrated to schema version %d", path, v);
+    }
+    return 0;
+}
