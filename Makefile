@@ -75,16 +75,16 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@mkdir -p $(BUILD)/fuzz/corpus-xml $(BUILD)/fuzz/corpus-jid $(BUILD)/fuzz/corpus-sasl $(BUILD)/fuzz/corpus-http
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
-	  -o $(BUILD)/fuzz/fuzz_xml tests/fuzz/fuzz_xml.c src/xml/*.c src/core/buf.c src/core/log.c \
+	  -o $(BUILD)/fuzz/fuzz_xml tests/fuzz/fuzz_xml.c src/xml/*.c src/core/buf.c src/core/log.c src/core/alloc.c \
 	  $(shell pkg-config --cflags --libs expat)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
-	  -o $(BUILD)/fuzz/fuzz_jid tests/fuzz/fuzz_jid.c src/xmpp/jid.c src/xmpp/utf8.c \
+	  -o $(BUILD)/fuzz/fuzz_jid tests/fuzz/fuzz_jid.c src/xmpp/jid.c src/xmpp/utf8.c src/core/alloc.c \
 	  $(shell pkg-config --cflags --libs libidn)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
-	  -o $(BUILD)/fuzz/fuzz_sasl tests/fuzz/fuzz_sasl.c src/xmpp/sasl.c src/xmpp/utf8.c
+	  -o $(BUILD)/fuzz/fuzz_sasl tests/fuzz/fuzz_sasl.c src/xmpp/sasl.c src/xmpp/utf8.c src/core/alloc.c
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Isrc \
 	  -o $(BUILD)/fuzz/fuzz_http tests/fuzz/fuzz_http.c src/transport/http_reader.c \
-	  src/transport/bosh_body.c src/transport/framing.c src/xml/*.c src/core/buf.c src/core/log.c \
+	  src/transport/bosh_body.c src/transport/framing.c src/xml/*.c src/core/buf.c src/core/log.c src/core/alloc.c \
 	  $(shell pkg-config --cflags --libs expat) -lhttp_parser
 	$(BUILD)/fuzz/fuzz_xml -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus-xml tests/fuzz/corpus_xml
 	$(BUILD)/fuzz/fuzz_jid -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) $(BUILD)/fuzz/corpus-jid

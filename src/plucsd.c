@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/alloc.h"
 #include "control/control.h"
 #include "core/log.h"
 #include "core/registry.h"
@@ -121,7 +122,7 @@ static int write_pidfile(const config *c)
     if (!pidfile) {
         mkdir(c->rundir, 0755);
         size_t n = strlen(c->rundir) + 16;
-        pidfile = malloc(n);
+        pidfile = xmalloc(n);
         snprintf(pidfile, n, "%s/plucsd.pid", c->rundir);
     }
     FILE *f = fopen(pidfile, "w");
@@ -155,7 +156,7 @@ int main(int argc, char **argv)
     while ((o = getopt_long(argc, argv, "r:p:h", opts, NULL)) != -1) {
         switch (o) {
         case 'r': reg_arg = optarg; break;
-        case 'p': pidfile = strdup(optarg); break;
+        case 'p': pidfile = xstrdup(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

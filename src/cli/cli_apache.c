@@ -8,6 +8,7 @@
  * only rewritten when its content changes, and plucs says what the
  * administrator must do next (enable modules and the conf, reload). */
 #include "cli/cli_apache.h"
+#include "core/alloc.h"
 
 #include "cli/cli.h"
 
@@ -117,7 +118,7 @@ static char *read_file(const char *path)
 static int write_atomic(const char *path, const char *data)
 {
     size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
+    char *tmp = xmalloc(n);
     if (!tmp)
         return -1;
     snprintf(tmp, n, "%s.tmp", path);

@@ -9,6 +9,7 @@
  * free UCR-style variable, because on a UCS host the file is UCR's own
  * base.conf and holds the variables of every other service. */
 #include "cli/cli.h"
+#include "core/alloc.h"
 #include "cli/cli_apache.h"
 
 #include "core/config.h"
@@ -135,7 +136,7 @@ static int cmd_set(int argc, char **argv, const char *path)
         return CLI_USAGE;
     }
     int n = argc - 1;
-    pending *p = calloc((size_t)n, sizeof *p);
+    pending *p = xcalloc((size_t)n, sizeof *p);
     if (!p)
         return CLI_FAIL;
     int rc = CLI_OK;
@@ -147,7 +148,7 @@ static int cmd_set(int argc, char **argv, const char *path)
             rc = CLI_USAGE;
             break;
         }
-        p[i].key = strndup(a, klen);
+        p[i].key = xstrndup(a, klen);
         p[i].value = a + klen + 1;
         p[i].if_unset = a[klen] == '?';
         if (!p[i].key) {
@@ -170,7 +171,7 @@ static int cmd_set(int argc, char **argv, const char *path)
     if (rc == CLI_OK && !(r = load_or_complain(path)))
         rc = CLI_FAIL;
     if (rc == CLI_OK) {
-        char *rundir = strdup(registry_get(r, "plucs/rundir"));   /* the running daemon's */
+        char *rundir = xstrdup(registry_get(r, "plucs/rundir"));   /* the running daemon's */
         bool changed = false;
         for (int i = 0; i < n; i++) {
             if (p[i].if_unset && registry_get_raw(r, p[i].key))
@@ -207,7 +208,7 @@ static int cmd_unset(int argc, char **argv, const char *path)
     registry *r = load_or_complain(path);
     if (!r)
         return CLI_FAIL;
-    char *rundir = strdup(registry_get(r, "plucs/rundir"));
+    char *rundir = xstrdup(registry_get(r, "plucs/rundir"));
     bool changed = false;
     for (int i = 1; i < argc; i++)
         changed |= registry_unset(r, argv[i]);
@@ -234,7 +235,7 @@ static void add_entry(entries *es, const char *key, const char *value, const reg
 {
     if (es->n == es->cap) {
         size_t cap = es->cap ? es->cap * 2 : 64;
-        entry *ne = realloc(es->e, cap * sizeof *ne);
+        entry *ne = xrealloc(es->e, cap * sizeof *ne);
         if (!ne)
             return;
         es->e = ne;

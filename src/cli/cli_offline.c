@@ -10,6 +10,7 @@
  * its answer cannot drift from the server's. It keeps the raw entries, so it
  * can also say which names in a group's lists were ignored. */
 #include "cli/cli.h"
+#include "core/alloc.h"
 
 #include "directory/dir_build.h"
 #include "directory/dir_reader.h"
@@ -75,7 +76,7 @@ static LDAP *connect_bind(const config *c, char *err, size_t errlen)
 
 static int push_entry(cli_directory *d, dir_entry *e)
 {
-    dir_entry **n = realloc(d->entries, (d->nentries + 1) * sizeof *n);
+    dir_entry **n = xrealloc(d->entries, (d->nentries + 1) * sizeof *n);
     if (!n) {
         dir_entry_free(e);
         return -1;
@@ -158,10 +159,10 @@ static int read_domains(LDAP *ld, const config *c, cli_directory *d, char *err, 
         size_t n = 0;
         while (c->domains[n])
             n++;
-        if (!(d->domains = calloc(n + 1, sizeof *d->domains)))
+        if (!(d->domains = xcalloc(n + 1, sizeof *d->domains)))
             return -1;
         for (size_t i = 0; i < n; i++) {
-            if (!(d->domains[i] = strdup(c->domains[i])))
+            if (!(d->domains[i] = xstrdup(c->domains[i])))
                 return -1;
             d->ndomains++;
         }

@@ -4,6 +4,7 @@
  * plucs/rundir of the registry: its socket is <rundir>/control. A command
  * that needs the daemon says so clearly and exits 1 when none runs. */
 #include "cli/cli.h"
+#include "core/alloc.h"
 
 #include "control/control.h"
 #include "core/registry.h"
@@ -24,7 +25,7 @@ char *cli_rundir(const char *registry_path)
 {
     registry *r = registry_load(registry_default_path(registry_path));
     const char *v = r ? registry_get(r, "plucs/rundir") : NULL;
-    char *out = strdup(v && *v ? v : "/run/plucs");
+    char *out = xstrdup(v && *v ? v : "/run/plucs");
     registry_free(r);
     return out;
 }

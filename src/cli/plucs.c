@@ -3,6 +3,7 @@
  * too), prints help, and hands the rest of the command line to the
  * sub-command's function (see cli.h). */
 #include "cli/cli_apache.h"
+#include "core/alloc.h"
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
 {
     /* Take --registry out of argv wherever it is (before a lone "--"). */
     const char *registry_path = NULL;
-    char **args = calloc((size_t)argc + 1, sizeof *args);
+    char **args = xcalloc((size_t)argc + 1, sizeof *args);
     if (!args) {
         fputs("plucs: out of memory\n", stderr);
         return 1;

@@ -13,6 +13,7 @@
  * and a stale socket from a crashed daemon is replaced atomically; a socket
  * a live daemon still answers on is left alone. */
 #include "control/control.h"
+#include "core/alloc.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -161,7 +162,7 @@ static void process_input(ctl_client *c)
         if (!line && c->eof && rest && rest <= CONTROL_LINE_MAX) {
             /* the last line, without its newline (the input's end is frozen
              * for us, so it is taken out as it is) */
-            if (!(line = malloc(rest + 1)))
+            if (!(line = xmalloc(rest + 1)))
                 break;
             len = (size_t)evbuffer_remove(in, line, rest);
             line[len] = '\0';
@@ -256,7 +257,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
             log_warn("control: refused a connection (%d already open)", ctl.nclients);
             continue;
         }
-        ctl_client *c = calloc(1, sizeof *c);
+        ctl_client *c = xcalloc(1, sizeof *c);
         struct bufferevent *bev = c ? bufferevent_socket_new(ctl.base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
         if (!bev) {
             free(c);
@@ -333,7 +334,7 @@ int control_start(struct event_base *base, const char *rundir, control_reload_fn
     ctl.reload = reload;
     ctl.dev = st.st_dev;
     ctl.ino = st.st_ino;
-    ctl.path = strdup(sa.sun_path);
+    ctl.path = xstrdup(sa.sun_path);
     ctl.ev_accept = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb, NULL);
     if (!ctl.path || !ctl.ev_accept || event_add(ctl.ev_accept, NULL) != 0) {
         log_err("control: out of memory");

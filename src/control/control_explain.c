@@ -8,6 +8,7 @@
  * and the policy decides. Pure: the daemon runs it on its current snapshot
  * (control.c), `plucs explain --offline` on one it compiled itself. */
 #include "control/control.h"
+#include "core/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,7 +342,7 @@ int control_matrix(const control_explain_ctx *c, const char *domain, buf *out, c
         return -1;
     }
     const char *d = domain ? dom : NULL;
-    uint32_t *rows = malloc(((size_t)s->ngroups + 1) * sizeof *rows);
+    uint32_t *rows = xmalloc(((size_t)s->ngroups + 1) * sizeof *rows);
     if (!rows) {
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -4,6 +4,7 @@
  * limits, answer framing with dot-stuffing, and the status body as JSON for
  * `plucs status --json`. */
 #include "control/control.h"
+#include "core/alloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -154,7 +155,7 @@ long control_reply_parse(const char *data, size_t len, control_reply *r)
         size_t n = (size_t)(e - (data + pos));
         const char *line = data + pos;
         if (n == 1 && line[0] == '.') {
-            if (!r->ok && !(r->error = strndup(data + 7, first - 7)))
+            if (!r->ok && !(r->error = xstrndup(data + 7, first - 7)))
                 abort();
             return (long)(pos + 2);
         }

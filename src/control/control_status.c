@@ -7,6 +7,7 @@
  * (configuration, snapshot, pending directory changes) is read on the main
  * thread from thread-safe sources. */
 #include "control/control.h"
+#include "core/alloc.h"
 
 #include <event2/event.h>
 #include <stdatomic.h>
@@ -104,11 +105,11 @@ static void dom_add(worker_slot *w, const char *domain)
             w->doms[i].n++;
             return;
         }
-    dom_count *d = realloc(w->doms, (w->ndoms + 1) * sizeof *d);
+    dom_count *d = xrealloc(w->doms, (w->ndoms + 1) * sizeof *d);
     if (!d)
         return;
     w->doms = d;
-    if ((d[w->ndoms].domain = strdup(domain))) {
+    if ((d[w->ndoms].domain = xstrdup(domain))) {
         d[w->ndoms].n = 1;
         w->ndoms++;
     }
@@ -176,7 +177,7 @@ static void render(control_status_job *j, buf *out)
             while (m < nall && strcmp(all[m].domain, w->doms[k].domain) != 0)
                 m++;
             if (m == nall) {
-                dom_count *g = realloc(all, (nall + 1) * sizeof *g);
+                dom_count *g = xrealloc(all, (nall + 1) * sizeof *g);
                 if (!g)
                     continue;
                 all = g;
@@ -196,7 +197,7 @@ static void render(control_status_job *j, buf *out)
         while (m < nall && strcmp(all[m].domain, s->domains[i]) != 0)
             m++;
         if (m == nall) {
-            dom_count *g = realloc(all, (nall + 1) * sizeof *g);
+            dom_count *g = xrealloc(all, (nall + 1) * sizeof *g);
             if (!g)
                 continue;
             all = g;
@@ -262,13 +263,13 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 control_status_job *control_status_start(struct event_base *base,
                                          void (*done)(void *ud, const char *text), void *ud)
 {
-    control_status_job *j = calloc(1, sizeof *j);
+    control_status_job *j = xcalloc(1, sizeof *j);
     if (!j)
         return NULL;
     j->done = done;
     j->ud = ud;
     j->nslots = workers_count();
-    j->slots = calloc((size_t)j->nslots + 1, sizeof *j->slots);
+    j->slots = xcalloc((size_t)j->nslots + 1, sizeof *j->slots);
     j->ev_done = event_new(base, -1, 0, done_cb, j);
     if (!j->slots || !j->ev_done) {
         free(j->slots);

@@ -1,6 +1,7 @@
 /* buf.c: growable byte buffer, see buf.h. Allocation failure aborts: a
  * server that cannot allocate a few bytes has no sane way to continue. */
 #include "core/buf.h"
+#include "core/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,9 +30,7 @@ static void buf_reserve(buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d)
-        abort();
+    char *d = xrealloc(b->data, cap);
     b->data = d;
     b->cap = cap;
 }
@@ -73,7 +72,7 @@ char *buf_steal(buf *b)
 {
     char *d = b->data;
     if (!d)
-        d = calloc(1, 1);
+        d = xcalloc(1, 1);
     buf_init(b);
     return d;
 }

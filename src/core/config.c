@@ -4,6 +4,7 @@
  * current configuration as an atomic pointer; replaced ones are kept on a
  * list until exit because readers may still hold them. */
 #include "core/config.h"
+#include "core/alloc.h"
 
 #include "core/registry.h"
 
@@ -17,25 +18,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fputs("plucs: out of memory\n", stderr);
-        exit(1);
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) {
-        fputs("plucs: out of memory\n", stderr);
-        exit(1);
-    }
-    return d;
-}
+/* A copy of s, "" for NULL. */
+static char *str_or_empty(const char *s) { return xstrdup(s ? s : ""); }
 
 static void strv_free(char **v)
 {
@@ -62,7 +46,7 @@ static char **split_words(const char *s)
     for (const char *p = s; *p && i < n;) {
         p += strspn(p, " \t");
         size_t len = strcspn(p, " \t");
-        v[i] = strndup(p, len);
+        v[i] = xstrndup(p, len);
         if (!v[i]) {
             fputs("plucs: out of memory\n", stderr);
             exit(1);
@@ -131,45 +115,45 @@ static char **lower_words(const char *s)
 
 static void fill(config *c, const registry *r)
 {
-    c->hostname = xstrdup(registry_get(r, "hostname"));
-    c->domainname = xstrdup(registry_get(r, "domainname"));
-    c->ldap_base = xstrdup(registry_get(r, "ldap/base"));
-    c->ldap_hostdn = xstrdup(registry_get(r, "ldap/hostdn"));
+    c->hostname = str_or_empty(registry_get(r, "hostname"));
+    c->domainname = str_or_empty(registry_get(r, "domainname"));
+    c->ldap_base = str_or_empty(registry_get(r, "ldap/base"));
+    c->ldap_hostdn = str_or_empty(registry_get(r, "ldap/hostdn"));
     const char *uri = registry_get(r, "plucs/ldap/uri");
     c->ldap_uris = uri[strspn(uri, " \t")] ? split_words(uri) : derive_ldap_uris(r);
-    c->ldap_secretfile = xstrdup(registry_get(r, "plucs/ldap/secretfile"));
-    c->ldap_cacert = xstrdup(registry_get(r, "plucs/ldap/cacert"));
+    c->ldap_secretfile = str_or_empty(registry_get(r, "plucs/ldap/secretfile"));
+    c->ldap_cacert = str_or_empty(registry_get(r, "plucs/ldap/cacert"));
     c->ldap_poll = get_int(r, "plucs/ldap/poll");
     c->offline_max = get_int(r, "plucs/offline/max");
 
     c->autostart = get_bool(r, "plucs/autostart");
-    c->language = xstrdup(registry_get(r, "plucs/language"));
+    c->language = str_or_empty(registry_get(r, "plucs/language"));
     c->restart_listener = get_bool(r, "plucs/restart/listener");
     c->loglevel = get_int(r, "plucs/loglevel");
     c->filter = get_bool(r, "plucs/mod/filter");
     c->filter_message_allow = strcasecmp(registry_get(r, "plucs/mod/filter/message_policy"), "allow") == 0;
     c->filter_presence_allow = strcasecmp(registry_get(r, "plucs/mod/filter/presence_policy"), "allow") == 0;
-    c->certfile = xstrdup(registry_get(r, "plucs/certfile"));
+    c->certfile = str_or_empty(registry_get(r, "plucs/certfile"));
     const char *tls = registry_get(r, "plucs/tls");
     c->tls = strcasecmp(tls, "required") == 0 ? TLS_REQUIRED : strcasecmp(tls, "false") == 0 ? TLS_OFF : TLS_ON;
-    c->userlabel = xstrdup(registry_get(r, "plucs/userlabel"));
-    c->grouplabel = xstrdup(registry_get(r, "plucs/grouplabel"));
+    c->userlabel = str_or_empty(registry_get(r, "plucs/userlabel"));
+    c->grouplabel = str_or_empty(registry_get(r, "plucs/grouplabel"));
 
     c->http_proxy = get_bool(r, "plucs/http/proxy");
     c->http_bind = get_bool(r, "plucs/http/bind");
-    c->http_bind_url = xstrdup(registry_get(r, "plucs/http/bind/url"));
+    c->http_bind_url = str_or_empty(registry_get(r, "plucs/http/bind/url"));
     c->http_poll = get_bool(r, "plucs/http/poll");
-    c->http_poll_url = xstrdup(registry_get(r, "plucs/http/poll/url"));
+    c->http_poll_url = str_or_empty(registry_get(r, "plucs/http/poll/url"));
     c->http_websocket = get_bool(r, "plucs/http/websocket");
-    c->http_websocket_url = xstrdup(registry_get(r, "plucs/http/websocket/url"));
+    c->http_websocket_url = str_or_empty(registry_get(r, "plucs/http/websocket/url"));
     c->http_addresses = split_words(registry_get(r, "plucs/http/address"));
     c->http_port = get_int(r, "plucs/http/port");
     c->http_cors_origins = split_words(registry_get(r, "plucs/http/cors/origins"));
-    c->http_proxy_conffile = xstrdup(registry_get(r, "plucs/http/proxy/conffile"));
+    c->http_proxy_conffile = str_or_empty(registry_get(r, "plucs/http/proxy/conffile"));
     c->http_bind_inactivity = get_int(r, "plucs/http/bind/inactivity");
 
     c->s2s = get_bool(r, "plucs/s2s");
-    c->s2s_certfile = xstrdup(registry_get(r, "plucs/s2s/certfile"));
+    c->s2s_certfile = str_or_empty(registry_get(r, "plucs/s2s/certfile"));
     const char *s2s_tls = registry_get(r, "plucs/s2s/tls");
     if (strcasecmp(s2s_tls, "false") == 0)
         c->s2s_tls = S2S_TLS_FALSE;
@@ -185,7 +169,7 @@ static void fill(config *c, const registry *r)
     c->c2s_port = get_int(r, "plucs/c2s/port");
     c->c2s_tls_port = get_int(r, "plucs/c2s/tls/port");
 
-    c->store = xstrdup(registry_get(r, "plucs/store"));
+    c->store = str_or_empty(registry_get(r, "plucs/store"));
     c->max_stanza_size = get_int(r, "plucs/max_stanza_size");
     const char *domains = registry_get(r, "plucs/domains");
     c->domains = domains[strspn(domains, " \t")] ? lower_words(domains) : NULL;
@@ -194,7 +178,7 @@ static void fill(config *c, const registry *r)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = cpus > 0 ? (cpus > 256 ? 256 : (int)cpus) : 1;
     }
-    c->rundir = xstrdup(registry_get(r, "plucs/rundir"));
+    c->rundir = str_or_empty(registry_get(r, "plucs/rundir"));
     c->roster_scope = strcasecmp(registry_get(r, "plucs/roster/scope"), "member") == 0 ? ROSTER_SCOPE_MEMBER
                                                                                       : ROSTER_SCOPE_DOMAIN;
 }
@@ -233,7 +217,7 @@ config *config_load(const char *path, void (*report)(void *ud, const char *line)
         return NULL;
     }
     config *c = xcalloc(1, sizeof *c);
-    c->registry_path = xstrdup(path);
+    c->registry_path = str_or_empty(path);
     fill(c, r);
     registry_free(r);
     return c;

@@ -1,5 +1,6 @@
 /* idmap.c: see idmap.h. Linear probing with tombstones, grown at 50% use. */
 #include "core/idmap.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 
@@ -47,8 +48,8 @@ static void idmap_grow(idmap *m)
     uint64_t *ok = m->keys;
     void **ov = m->vals;
     size_t ocap = m->cap;
-    m->keys = calloc(ncap, sizeof *m->keys);
-    m->vals = calloc(ncap, sizeof *m->vals);
+    m->keys = xcalloc(ncap, sizeof *m->keys);
+    m->vals = xcalloc(ncap, sizeof *m->vals);
     if (!m->keys || !m->vals)
         abort();
     m->cap = ncap;

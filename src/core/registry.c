@@ -5,6 +5,7 @@
  * fsync, rename, fsync of the folder). The variable table is in
  * registry_vars.c, value checks in registry_validate.c. */
 #include "core/registry.h"
+#include "core/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,27 +25,19 @@ typedef struct reg_line {
     bool junk;      /* not a comment, not blank, not `key: value` */
 } reg_line;
 
+/* A copy of s, "" for NULL. */
+static char *str_or_empty(const char *s) { return xstrdup(s ? s : ""); }
+
 struct registry {
     reg_line *lines;
     size_t count, cap;
 };
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d) {
-        /* Out of memory while configuring: nothing sensible to do but stop. */
-        fputs("plucs: out of memory\n", stderr);
-        exit(1);
-    }
-    return d;
-}
-
 static reg_line *add_line(registry *r)
 {
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 32;
-        reg_line *n = realloc(r->lines, cap * sizeof *n);
+        reg_line *n = xrealloc(r->lines, cap * sizeof *n);
         if (!n) {
             fputs("plucs: out of memory\n", stderr);
             exit(1);
@@ -59,7 +52,7 @@ static reg_line *add_line(registry *r)
 
 registry *registry_new(void)
 {
-    registry *r = calloc(1, sizeof *r);
+    registry *r = xcalloc(1, sizeof *r);
     if (!r) {
         fputs("plucs: out of memory\n", stderr);
         exit(1);
@@ -93,8 +86,8 @@ static bool split_key_line(const char *line, char **key, char **value)
         v = line + klen + 2;
     else
         return false;
-    *key = strndup(line, klen);
-    *value = strdup(v);
+    *key = xstrndup(line, klen);
+    *value = str_or_empty(v);
     if (!*key || !*value) {
         fputs("plucs: out of memory\n", stderr);
         exit(1);
@@ -111,13 +104,13 @@ static void parse_line(registry *r, char *line, int lineno)
     l->lineno = lineno;
     const char *p = line + strspn(line, " \t\r");
     if (*p == '\0' || *p == '#') {
-        l->text = xstrdup(line);
+        l->text = str_or_empty(line);
         return;
     }
     if (n && line[n - 1] == '\r')   /* a file edited on Windows */
         line[--n] = '\0';
     if (!split_key_line(line, &l->key, &l->value)) {
-        l->text = xstrdup(line);
+        l->text = str_or_empty(line);
         l->junk = true;
     }
 }
@@ -179,14 +172,14 @@ void registry_set(registry *r, const char *key, const char *value)
         return;
     reg_line *l = find_last(r, key);
     if (l) {
-        char *v = xstrdup(value);
+        char *v = str_or_empty(value);
         free(l->value);
         l->value = v;
         return;
     }
     l = add_line(r);
-    l->key = xstrdup(key);
-    l->value = xstrdup(value);
+    l->key = str_or_empty(key);
+    l->value = str_or_empty(value);
 }
 
 bool registry_unset(registry *r, const char *key)

@@ -4,6 +4,7 @@
  * event_active(). The queue is swapped out whole, so a burst of posts costs
  * one wake-up and one lock on the receiving side. */
 #include "core/worker.h"
+#include "core/alloc.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -60,9 +61,7 @@ static void inbox_run(evutil_socket_t fd, short what, void *arg)
 
 void worker_post_drop(worker *w, void (*fn)(void *), void (*drop)(void *), void *arg)
 {
-    job *j = malloc(sizeof *j);
-    if (!j)
-        abort();
+    job *j = xmalloc(sizeof *j);
     j->next = NULL;
     j->fn = fn;
     j->drop = drop;
@@ -128,11 +127,11 @@ int workers_start(int count)
         evthread_use_pthreads();
         threads_enabled = 1;
     }
-    workers = calloc((size_t)count, sizeof *workers);
+    workers = xcalloc((size_t)count, sizeof *workers);
     if (!workers)
         return -1;
     for (int i = 0; i < count; i++) {
-        worker *w = calloc(1, sizeof *w);
+        worker *w = xcalloc(1, sizeof *w);
         if (!w)
             return -1;
         w->id = i;

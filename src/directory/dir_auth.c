@@ -6,6 +6,7 @@
  * (unreachable, timeout, connection lost) is DIR_AUTH_UNAVAILABLE, anything
  * that is the user's (no account, wrong password) is DIR_AUTH_FAILED. */
 #include "directory/dir_internal.h"
+#include "core/alloc.h"
 #include "core/log.h"
 
 #include <event2/event.h>
@@ -44,7 +45,7 @@ void dir_req_free(dir_req *r)
 
 void dir_req_reply(dir_req *r, dir_auth_result res)
 {
-    auth_reply *a = malloc(sizeof *a);
+    auth_reply *a = xmalloc(sizeof *a);
     if (a) {
         a->done = r->done;
         a->arg = r->arg;
@@ -216,7 +217,7 @@ bool dir_auth_search_message(dir *d, LDAPMessage *msg)
     if (ldap_msgtype(msg) == LDAP_RES_SEARCH_ENTRY) {
         if (r->nentries++ == 0) {
             char *dn = ldap_get_dn(d->svc->ld, msg);
-            r->dn = dn ? strdup(dn) : NULL;
+            r->dn = dn ? xstrdup(dn) : NULL;
             ldap_memfree(dn);
         }
         ldap_msgfree(msg);

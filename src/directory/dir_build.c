@@ -7,6 +7,7 @@
  * ignored (and reported). Sorting plus binary search keep it O(n log n):
  * 10,000 accounts and 400 groups build in milliseconds. */
 #include "directory/dir_build.h"
+#include "core/alloc.h"
 #include "directory/dir_internal.h"
 #include "xmpp/jid.h"
 
@@ -134,7 +135,7 @@ static int cmp_gcand(const void *x, const void *y)
     return strcasecmp(a->cn, b->cn);
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
 /* uid index: account indexes sorted by uid */
 static int cmp_uid_idx(const void *x, const void *y, void *ctx)
@@ -173,7 +174,7 @@ static int group_index(const dir_snapshot *s, const char *cn)
 
 static int build_accounts(const build *b, dir_snapshot *s, dir_entry *const *entries, size_t n)
 {
-    cand *c = calloc(n + 1, sizeof *c);
+    cand *c = xcalloc(n + 1, sizeof *c);
     if (!c)
         return -1;
     size_t nc = 0;
@@ -194,7 +195,7 @@ static int build_accounts(const build *b, dir_snapshot *s, dir_entry *const *ent
     }
     if (nc > 1)
         qsort(c, nc, sizeof *c, cmp_cand);
-    s->accounts = calloc(nc + 1, sizeof *s->accounts);
+    s->accounts = xcalloc(nc + 1, sizeof *s->accounts);
     int rc = s->accounts ? 0 : -1;
     for (size_t i = 0; i < nc && rc == 0;) {
         size_t j = i + 1;
@@ -206,8 +207,8 @@ static int build_accounts(const build *b, dir_snapshot *s, dir_entry *const *ent
                  j - i > 2 ? ", ..." : "");
         } else {
             dir_account *a = &s->accounts[s->naccounts];
-            a->uid = strdup(c[i].uid);
-            a->domain = strdup(c[i].domain);
+            a->uid = xstrdup(c[i].uid);
+            a->domain = xstrdup(c[i].domain);
             a->dn = dup_or_null(c[i].e->dn);
             a->label = dup_or_null(c[i].e->ulabel);
             if (asprintf(&a->bare, "%s@%s", c[i].uid, c[i].domain) < 0)
@@ -230,7 +231,7 @@ static int build_accounts(const build *b, dir_snapshot *s, dir_entry *const *ent
 static int resolve_names(const build *b, dir_snapshot *s, const char *cn, char **names,
                          size_t n, const char *attr, uint32_t **out, uint32_t *nout)
 {
-    *out = calloc(n + 1, sizeof **out);
+    *out = xcalloc(n + 1, sizeof **out);
     if (!*out)
         return -1;
     uint32_t k = 0;
@@ -250,7 +251,7 @@ static int resolve_members(dir_snapshot *s, const uint32_t *uidx, const dir_entr
                            dir_group *g)
 {
     size_t cap = e->nmembers + 4;
-    g->members = calloc(cap, sizeof *g->members);
+    g->members = xcalloc(cap, sizeof *g->members);
     if (!g->members)
         return -1;
     uint32_t k = 0;
@@ -270,7 +271,7 @@ static int resolve_members(dir_snapshot *s, const uint32_t *uidx, const dir_entr
         for (; lo < s->naccounts && strcmp(s->accounts[uidx[lo]].uid, uid) == 0; lo++) {
             if (k == cap) {
                 cap *= 2;
-                uint32_t *m = realloc(g->members, cap * sizeof *m);
+                uint32_t *m = xrealloc(g->members, cap * sizeof *m);
                 if (!m) {
                     free(uid);
                     return -1;
@@ -287,7 +288,7 @@ static int resolve_members(dir_snapshot *s, const uint32_t *uidx, const dir_entr
 
 static int build_groups(const build *b, dir_snapshot *s, dir_entry *const *entries, size_t n)
 {
-    const dir_entry **c = calloc(n + 1, sizeof *c);
+    const dir_entry **c = xcalloc(n + 1, sizeof *c);
     const dir_entry **src = NULL;
     uint32_t *uidx = NULL;
     int rc = -1;
@@ -300,8 +301,8 @@ static int build_groups(const build *b, dir_snapshot *s, dir_entry *const *entri
             c[nc++] = entries[i];
     if (nc > 1)
         qsort(c, nc, sizeof *c, cmp_gcand);
-    s->groups = calloc(nc + 1, sizeof *s->groups);
-    src = calloc(nc + 1, sizeof *src);
+    s->groups = xcalloc(nc + 1, sizeof *s->groups);
+    src = xcalloc(nc + 1, sizeof *src);
     if (!s->groups || !src)
         goto out;
     for (size_t i = 0; i < nc;) {
@@ -314,14 +315,14 @@ static int build_groups(const build *b, dir_snapshot *s, dir_entry *const *entri
         } else {
             dir_group *g = &s->groups[s->ngroups];
             src[s->ngroups++] = c[i];
-            g->cn = strdup(c[i]->cn);
+            g->cn = xstrdup(c[i]->cn);
             g->label = dup_or_null(c[i]->glabel);
             if (!g->cn || (c[i]->glabel && !g->label))
                 goto out;
         }
         i = j;
     }
-    uidx = malloc(((size_t)s->naccounts + 1) * sizeof *uidx);
+    uidx = xmalloc(((size_t)s->naccounts + 1) * sizeof *uidx);
     if (!uidx)
         goto out;
     for (uint32_t i = 0; i < s->naccounts; i++)
@@ -343,7 +344,7 @@ static int build_groups(const build *b, dir_snapshot *s, dir_entry *const *entri
         for (uint32_t k = 0; k < s->groups[i].nmembers; k++)
             s->accounts[s->groups[i].members[k]].ngroups++;
     for (uint32_t a = 0; a < s->naccounts; a++) {
-        s->accounts[a].groups = calloc((size_t)s->accounts[a].ngroups + 1, sizeof(uint32_t));
+        s->accounts[a].groups = xcalloc((size_t)s->accounts[a].ngroups + 1, sizeof(uint32_t));
         if (!s->accounts[a].groups)
             goto out;
         s->accounts[a].ngroups = 0;

@@ -5,6 +5,7 @@
  * on the first operation, bounded by the network timeout; after that a
  * persistent read event drains ldap_result() without ever blocking. */
 #include "directory/dir_internal.h"
+#include "core/alloc.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -40,8 +41,8 @@ static const ldap_conncb conn_callbacks = { conn_added, conn_deleted, NULL };
 
 dir_conn *dir_conn_new(dir *d, const char *uri, bool service, char *err, size_t errlen)
 {
-    dir_conn *c = calloc(1, sizeof *c);
-    if (!c || !(c->uri = strdup(uri))) {
+    dir_conn *c = xcalloc(1, sizeof *c);
+    if (!c || !(c->uri = xstrdup(uri))) {
         free(c);
         snprintf(err, errlen, "out of memory");
         return NULL;

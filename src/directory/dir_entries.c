@@ -6,6 +6,7 @@
  * that only relevant changes lead to a new snapshot. Entries are read by
  * dir_reader.c, the reader `plucs explain --offline` uses too. */
 #include "directory/dir_internal.h"
+#include "core/alloc.h"
 #include "directory/dir_reader.h"
 
 #include <stdio.h>
@@ -36,7 +37,7 @@ static int grow(dir *d)
     size_t cap = d->ecap ? d->ecap * 2 : 1024;
     dir_entry **old = d->etab;
     size_t oldcap = d->ecap;
-    d->etab = calloc(cap, sizeof *d->etab);
+    d->etab = xcalloc(cap, sizeof *d->etab);
     if (!d->etab) {
         d->etab = old;
         return -1;
@@ -146,7 +147,7 @@ unsigned dir_entries_sweep(dir *d, bool keep_hosts)
 
 dir_entry **dir_entries_list(dir *d, size_t *n)
 {
-    dir_entry **v = malloc((d->ecount + 1) * sizeof *v);
+    dir_entry **v = xmalloc((d->ecount + 1) * sizeof *v);
     size_t k = 0;
     for (size_t i = 0; v && i < d->ecap; i++)
         if (d->etab[i])

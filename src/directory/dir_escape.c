@@ -2,13 +2,14 @@
  * LDAP search filter (uid, xmppDomain, cn of the host object), so that a
  * user name such as "a)(uid=*" can never change a filter's meaning. */
 #include "directory/directory.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 
 char *ldap_filter_escape_len(const char *value, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    char *out = malloc(len * 3 + 1);
+    char *out = xmalloc(len * 3 + 1);
     if (!out)
         return NULL;
     size_t o = 0;

@@ -7,6 +7,7 @@
  * entries not returned by a complete read are removed (deletions are
  * noticed). */
 #include "directory/dir_internal.h"
+#include "core/alloc.h"
 #include "core/log.h"
 
 #include <event2/event.h>
@@ -125,7 +126,7 @@ static void page_done(dir *d, int i, LDAPMessage *msg)
         ber_int_t count = 0;
         if (pc && ldap_parse_pageresponse_control(d->svc->ld, pc, &count, &cookie) ==
                       LDAP_SUCCESS && cookie.bv_len) {
-            d->load[i].cookie.bv_val = malloc(cookie.bv_len);
+            d->load[i].cookie.bv_val = xmalloc(cookie.bv_len);
             if (d->load[i].cookie.bv_val) {
                 memcpy(d->load[i].cookie.bv_val, cookie.bv_val, cookie.bv_len);
                 d->load[i].cookie.bv_len = cookie.bv_len;

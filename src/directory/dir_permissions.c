@@ -9,6 +9,7 @@
  * groupless class counts as one group with empty lists); pres_allow the
  * same with Peff, read as "observer a may see subject b". */
 #include "directory/dir_build.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +107,8 @@ int dir_permissions_compile(dir_snapshot *s, bool msg_allow, bool pres_allow)
     s->msg_allow = s->pres_allow = NULL;
     s->nclasses = 0;
     uint32_t n = s->naccounts;
-    uint32_t *order = malloc(((size_t)n + 1) * sizeof *order);
-    uint32_t *class_rep = malloc(((size_t)n + 1) * sizeof *class_rep);
+    uint32_t *order = xmalloc(((size_t)n + 1) * sizeof *order);
+    uint32_t *class_rep = xmalloc(((size_t)n + 1) * sizeof *class_rep);
     if (!order || !class_rep)
         goto fail;
     /* classes: sort accounts by group set, equal neighbours share one */
@@ -129,11 +130,11 @@ int dir_permissions_compile(dir_snapshot *s, bool msg_allow, bool pres_allow)
     size_t words = ((size_t)c + 63) / 64;
     size_t mwords = ((size_t)c * c + 63) / 64 + 1;    /* one spare for or_bits_at */
     size_t gw = (size_t)s->ngroups * words;
-    uint64_t *member_classes = calloc(gw + 1, sizeof *member_classes);
-    uint64_t *eff = calloc(gw + 1, sizeof *eff);
-    uint64_t *tmp = calloc(words + 1, sizeof *tmp);
-    s->msg_allow = calloc(mwords, sizeof *s->msg_allow);
-    s->pres_allow = calloc(mwords, sizeof *s->pres_allow);
+    uint64_t *member_classes = xcalloc(gw + 1, sizeof *member_classes);
+    uint64_t *eff = xcalloc(gw + 1, sizeof *eff);
+    uint64_t *tmp = xcalloc(words + 1, sizeof *tmp);
+    s->msg_allow = xcalloc(mwords, sizeof *s->msg_allow);
+    s->pres_allow = xcalloc(mwords, sizeof *s->pres_allow);
     if (!member_classes || !eff || !tmp || !s->msg_allow || !s->pres_allow) {
         free(member_classes);
         free(eff);

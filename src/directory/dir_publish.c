@@ -9,6 +9,7 @@
  * With plucs/restart/listener false, changes wait for
  * directory_apply_pending() (the daemon's reload). */
 #include "directory/dir_internal.h"
+#include "core/alloc.h"
 #include "metrics/metrics.h"
 #include "core/log.h"
 
@@ -113,11 +114,11 @@ void dir_publish_domains(dir *d, char **domains, size_t n, const char *reason)
 static void on_warning(void *ud, const char *line)
 {
     dir *d = ud;
-    char **w = realloc(d->warnings, (d->nwarnings + 1) * sizeof *w);
+    char **w = xrealloc(d->warnings, (d->nwarnings + 1) * sizeof *w);
     if (!w)
         return;
     d->warnings = w;
-    if ((w[d->nwarnings] = strdup(line)))
+    if ((w[d->nwarnings] = xstrdup(line)))
         d->nwarnings++;
 }
 

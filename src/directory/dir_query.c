@@ -8,6 +8,7 @@
  * worker always gets exactly one answer (or its drop function). Only four
  * hooks connect this to directory.c and dir_service.c. */
 #include "directory/dir_query.h"
+#include "core/alloc.h"
 #include "directory/dir_internal.h"
 #include "core/log.h"
 
@@ -124,9 +125,9 @@ static char **attrs_copy(const char *const *attrs)
     size_t n = 0;
     while (attrs && attrs[n])
         n++;
-    char **c = calloc(n + 1, sizeof *c);
+    char **c = xcalloc(n + 1, sizeof *c);
     for (size_t i = 0; c && i < n; i++) {
-        if (!(c[i] = strdup(attrs[i]))) {
+        if (!(c[i] = xstrdup(attrs[i]))) {
             for (size_t j = 0; j < i; j++)
                 free(c[j]);
             free(c);
@@ -138,7 +139,7 @@ static char **attrs_copy(const char *const *attrs)
 
 static dq *dq_new(worker *w, dq_kind kind, dir_query_done done, void (*drop)(void *), void *arg)
 {
-    dq *q = calloc(1, sizeof *q);
+    dq *q = xcalloc(1, sizeof *q);
     if (!q)
         return NULL;
     q->reply_to = w;
@@ -339,14 +340,14 @@ static dq *find_active(int msgid)
 /* Copies every attribute of entry e into a new record of q's result. */
 static void keep_entry(LDAP *ld, dq *q, LDAPMessage *e)
 {
-    dir_record *recs = realloc(q->res.records, (q->res.nrecords + 1) * sizeof *recs);
+    dir_record *recs = xrealloc(q->res.records, (q->res.nrecords + 1) * sizeof *recs);
     if (!recs)
         return;
     q->res.records = recs;
     dir_record *r = &recs[q->res.nrecords++];
     memset(r, 0, sizeof *r);
     char *dn = ldap_get_dn(ld, e);
-    r->dn = dn ? strdup(dn) : NULL;
+    r->dn = dn ? xstrdup(dn) : NULL;
     ldap_memfree(dn);
     BerElement *ber = NULL;
     for (char *a = ldap_first_attribute(ld, e, &ber); a; a = ldap_next_attribute(ld, e, ber)) {

@@ -2,6 +2,7 @@
  * served domains, for the directory thread and `plucs explain --offline`
  * alike (dir_reader.h says why there is only one). */
 #include "directory/dir_reader.h"
+#include "core/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ static char *first(const dir_attr *a, size_t n, const char *name, bool *oom)
     for (size_t i = 0; i < n; i++) {
         if (strcasecmp(a[i].name, name) != 0 || !a[i].values || !a[i].values[0])
             continue;
-        char *s = strndup(a[i].values[0]->bv_val, a[i].values[0]->bv_len);
+        char *s = xstrndup(a[i].values[0]->bv_val, a[i].values[0]->bv_len);
         if (!s)
             *oom = true;
         return s;
@@ -52,7 +53,7 @@ static char **all(const dir_attr *a, size_t n, const char *name, size_t *count, 
     *count = 0;
     if (!k)
         return NULL;
-    char **out = calloc(k, sizeof *out);
+    char **out = xcalloc(k, sizeof *out);
     if (!out) {
         *oom = true;
         return NULL;
@@ -61,7 +62,7 @@ static char **all(const dir_attr *a, size_t n, const char *name, size_t *count, 
         if (strcasecmp(a[i].name, name) == 0)
             for (size_t j = 0; a[i].values && a[i].values[j]; j++) {
                 const struct berval *v = a[i].values[j];
-                if ((out[*count] = strndup(v->bv_val, v->bv_len)))
+                if ((out[*count] = xstrndup(v->bv_val, v->bv_len)))
                     (*count)++;
                 else
                     *oom = true;
@@ -85,11 +86,11 @@ static bool value_is(const struct berval *v, const char *s)
 dir_entry *dir_entry_from_attrs(const char *dn, const dir_attr *a, size_t n,
                                 const char *userlabel, const char *grouplabel, const char *key)
 {
-    dir_entry *e = calloc(1, sizeof *e);
+    dir_entry *e = xcalloc(1, sizeof *e);
     if (!e)
         return NULL;
     bool oom = false;
-    e->dn = dn ? strdup(dn) : NULL;
+    e->dn = dn ? xstrdup(dn) : NULL;
     for (size_t i = 0; i < n; i++) {
         if (strcasecmp(a[i].name, "objectClass") != 0)
             continue;
@@ -107,12 +108,12 @@ dir_entry *dir_entry_from_attrs(const char *dn, const dir_attr *a, size_t n,
     e->enabled = en && strcmp(en, "TRUE") == 0;
     free(en);
     if (key)
-        e->key = strdup(key);
+        e->key = xstrdup(key);
     else if ((e->key = first(a, n, "entryUUID", &oom)))
         for (char *p = e->key; *p; p++)        /* ASCII only: not the locale's */
             *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     else if (e->dn)
-        e->key = strdup(e->dn);
+        e->key = xstrdup(e->dn);
     e->cn = first(a, n, "cn", &oom);
     if (e->kinds & DIR_E_ACCOUNT) {
         e->uid = first(a, n, "uid", &oom);
@@ -135,7 +136,7 @@ dir_entry *dir_entry_from_attrs(const char *dn, const dir_attr *a, size_t n,
             len += strlen(dv[i]) + 1;
         for (size_t i = 0; i < ns; i++)
             len += strlen(sv[i]) + 1;
-        if ((e->hostattrs = malloc(len))) {
+        if ((e->hostattrs = xmalloc(len))) {
             char *p = e->hostattrs;
             for (size_t i = 0; i < nd; i++)
                 p += sprintf(p, "%s ", dv[i]);
@@ -188,7 +189,7 @@ int dir_host_domains(const dir_attr *a, size_t n, char ***domains, size_t *nd)
     }
     if (!k)
         return 0;
-    char **grown = realloc(*domains, (*nd + k + 1) * sizeof *grown);
+    char **grown = xrealloc(*domains, (*nd + k + 1) * sizeof *grown);
     if (!grown) {
         free_list(v, k);
         return -1;
@@ -205,7 +206,7 @@ int dir_attrs_from_ldap(LDAP *ld, LDAPMessage *msg, dir_attrs *out)
 {
     memset(out, 0, sizeof *out);
     char *dn = ldap_get_dn(ld, msg);
-    out->dn = dn ? strdup(dn) : NULL;
+    out->dn = dn ? xstrdup(dn) : NULL;
     ldap_memfree(dn);
     if (!out->dn)
         return -1;
@@ -216,7 +217,7 @@ int dir_attrs_from_ldap(LDAP *ld, LDAPMessage *msg, dir_attrs *out)
          name = ldap_next_attribute(ld, msg, ber)) {
         if (out->n == cap) {
             cap = cap ? cap * 2 : 16;
-            dir_attr *g = realloc(out->v, cap * sizeof *g);
+            dir_attr *g = xrealloc(out->v, cap * sizeof *g);
             if (!g) {
                 ldap_memfree(name);
                 failed = true;
@@ -225,7 +226,7 @@ int dir_attrs_from_ldap(LDAP *ld, LDAPMessage *msg, dir_attrs *out)
             out->v = g;
         }
         struct berval **vals = ldap_get_values_len(ld, msg, name);
-        char *copy = strdup(name);
+        char *copy = xstrdup(name);
         ldap_memfree(name);
         if (!copy) {
             ldap_value_free_len(vals);

@@ -3,6 +3,7 @@
  * jpegPhoto travels unchanged from the directory thread to a module. Built
  * on the directory thread, read and freed on a worker. */
 #include "directory/dir_query.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,21 +29,21 @@ int dir_record_add(dir_record *r, const char *name, const void *data, size_t len
 {
     dir_attr *a = (dir_attr *)dir_record_attr(r, name);
     if (!a) {
-        dir_attr *n = realloc(r->attrs, (r->nattrs + 1) * sizeof *n);
+        dir_attr *n = xrealloc(r->attrs, (r->nattrs + 1) * sizeof *n);
         if (!n)
             return -1;
         r->attrs = n;
         a = &n[r->nattrs];
         memset(a, 0, sizeof *a);
-        if (!(a->name = strdup(name)))
+        if (!(a->name = xstrdup(name)))
             return -1;
         r->nattrs++;
     }
-    dir_value *v = realloc(a->values, (a->nvalues + 1) * sizeof *v);
+    dir_value *v = xrealloc(a->values, (a->nvalues + 1) * sizeof *v);
     if (!v)
         return -1;
     a->values = v;
-    char *copy = malloc(len + 1);
+    char *copy = xmalloc(len + 1);
     if (!copy)
         return -1;
     if (len)

@@ -3,12 +3,13 @@
  * reload must redo (reconnect, re-read the host object, re-read entries for
  * new label attributes, or only recompile the permissions). */
 #include "directory/dir_internal.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
 static bool same_str(const char *a, const char *b)
 {
@@ -42,11 +43,11 @@ static char **copy_list(char **l, size_t *count)
     size_t n = 0;
     while (l && l[n])
         n++;
-    char **out = calloc(n + 1, sizeof *out);
+    char **out = xcalloc(n + 1, sizeof *out);
     if (!out)
         return NULL;
     for (size_t i = 0; i < n; i++)
-        if (!(out[i] = strdup(l[i]))) {
+        if (!(out[i] = xstrdup(l[i]))) {
             free_list(out);
             return NULL;
         }
@@ -57,7 +58,7 @@ static char **copy_list(char **l, size_t *count)
 
 dir_settings *dir_settings_new(const config *c)
 {
-    dir_settings *s = calloc(1, sizeof *s);
+    dir_settings *s = xcalloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->uris = copy_list(c->ldap_uris, &s->nuris);

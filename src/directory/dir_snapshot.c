@@ -4,6 +4,7 @@
  * dir_build.c / dir_permissions.c), their lookups, and the comparison that
  * decides whether a rebuilt snapshot is worth publishing. */
 #include "directory/dir_internal.h"
+#include "core/alloc.h"
 #include "directory/dir_build.h"
 
 #include <stdio.h>
@@ -15,16 +16,16 @@
 
 dir_snapshot *dir_snapshot_new(char **domains, size_t n, bool complete, uint64_t serial)
 {
-    dir_snapshot *s = calloc(1, sizeof *s);
+    dir_snapshot *s = xcalloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->domains = calloc(n + 1, sizeof *s->domains);
+    s->domains = xcalloc(n + 1, sizeof *s->domains);
     if (!s->domains) {
         free(s);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        s->domains[i] = strdup(domains[i]);
+        s->domains[i] = xstrdup(domains[i]);
         if (!s->domains[i]) {
             s->ndomains = i;
             atomic_init(&s->refs, 1);

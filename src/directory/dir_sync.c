@@ -10,6 +10,7 @@
  * full refresh, and a server without the control is polled instead
  * (dir_load.c). */
 #include "directory/dir_internal.h"
+#include "core/alloc.h"
 #include "core/log.h"
 
 #include <stdio.h>
@@ -40,7 +41,7 @@ static void set_cookie(dir *d, const struct berval *c)
 {
     if (!c || !c->bv_len)
         return;
-    char *v = malloc(c->bv_len);
+    char *v = xmalloc(c->bv_len);
     if (!v)
         return;
     memcpy(v, c->bv_val, c->bv_len);

@@ -4,6 +4,7 @@
  * dir_hosts.c, dir_auth.c, dir_load.c and dir_sync.c; snapshots are built
  * and published by dir_publish.c. */
 #include "directory/dir_internal.h"
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "directory/dir_query.h"
 #include "core/log.h"
@@ -48,10 +49,10 @@ static char **override_copy(const dir *d, size_t *count)
     size_t n = 0;
     while (d->set->domains[n])
         n++;
-    char **copy = calloc(n + 1, sizeof *copy);
+    char **copy = xcalloc(n + 1, sizeof *copy);
     size_t m = 0;
     for (size_t i = 0; copy && i < n; i++)
-        if ((copy[m] = strdup(d->set->domains[i])))
+        if ((copy[m] = xstrdup(d->set->domains[i])))
             m++;
     *count = copy ? m : 0;
     return copy;
@@ -204,7 +205,7 @@ int directory_start(const config *c)
     if (g_dir)
         return -1;
     evthread_use_pthreads();   /* idempotent; the daemon should call it first anyway */
-    dir *d = calloc(1, sizeof *d);
+    dir *d = xcalloc(1, sizeof *d);
     if (!d)
         return -1;
     pthread_mutex_init(&d->lock, NULL);
@@ -299,7 +300,7 @@ void directory_reconfigure(const config *c)
 static void reply_now(worker *w, void (*done)(void *, dir_auth_result), void *arg,
                       dir_auth_result res)
 {
-    dir_req *r = calloc(1, sizeof *r);
+    dir_req *r = xcalloc(1, sizeof *r);
     if (!r)
         return;
     r->reply_to = w;
@@ -321,16 +322,16 @@ void directory_auth(worker *reply_to, const char *localpart, const char *domain,
         reply_now(reply_to, done, arg, d ? DIR_AUTH_FAILED : DIR_AUTH_UNAVAILABLE);
         return;
     }
-    dir_req *r = calloc(1, sizeof *r);
+    dir_req *r = xcalloc(1, sizeof *r);
     if (r) {
         r->reply_to = reply_to;
         r->done = done;
         r->arg = arg;
         r->msgid = -1;
         r->pwlen = strlen(password);
-        r->localpart = strdup(localpart);
-        r->domain = strdup(domain);
-        r->password = strdup(password);
+        r->localpart = xstrdup(localpart);
+        r->domain = xstrdup(domain);
+        r->password = xstrdup(password);
     }
     if (!r || !r->localpart || !r->domain || !r->password) {
         if (r)

@@ -2,6 +2,7 @@
  * no ordering between them); the per-domain session gauges sit in a short
  * list under a mutex because domains are few and change rarely. */
 #include "metrics/metrics.h"
+#include "core/alloc.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,9 +52,7 @@ void metrics_session_add(const char *transport, const char *domain, int delta)
         d = d->next;
     if (!d) {
         size_t n = strlen(domain) + 1;
-        d = calloc(1, sizeof *d + n);
-        if (!d)
-            abort();
+        d = xcalloc(1, sizeof *d + n);
         memcpy(d->domain, domain, n);
         d->transport = ti;
         d->next = domains;

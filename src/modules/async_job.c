@@ -1,5 +1,6 @@
 /* async_job.c: see async_job.h. A per-thread doubly linked list. */
 #include "modules/async_job.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 
@@ -13,9 +14,7 @@ static __thread async_job *head;
 
 async_job *async_job_new(void *data, void (*free_fn)(void *))
 {
-    async_job *j = malloc(sizeof *j);
-    if (!j)
-        abort();
+    async_job *j = xmalloc(sizeof *j);
     j->data = data;
     j->free_fn = free_fn;
     j->prev = NULL;

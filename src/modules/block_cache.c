@@ -4,6 +4,7 @@
  * (at most BLOCKLIST_MAX items) and matched linearly with their parsed JIDs
  * kept next to the strings. */
 #include "modules/blocklist.h"
+#include "core/alloc.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,22 +31,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static block_list **buckets;
 static size_t nbuckets, count;
 static atomic_size_t nonempty;   /* lists with at least one item */
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
 
 static size_t hash(const char *s)
 {
@@ -120,9 +105,7 @@ static bool item_append(block_list *b, const char *str)
         return false;
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 8;
-        b->items = realloc(b->items, b->cap * sizeof *b->items);
-        if (!b->items)
-            abort();
+        b->items = xrealloc(b->items, b->cap * sizeof *b->items);
     }
     if (b->n == 0)
         atomic_fetch_add(&nonempty, 1);
@@ -173,9 +156,7 @@ bool block_cache_wait(block_list *b, int worker, uint64_t sid)
     pthread_mutex_lock(&lock);
     bool wait = !b->loaded;
     if (wait) {
-        b->waiters = realloc(b->waiters, (b->nwaiters + 1) * sizeof *b->waiters);
-        if (!b->waiters)
-            abort();
+        b->waiters = xrealloc(b->waiters, (b->nwaiters + 1) * sizeof *b->waiters);
         b->waiters[b->nwaiters].worker = worker;
         b->waiters[b->nwaiters].sid = sid;
         b->nwaiters++;

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "core/i18n.h"
+#include "core/alloc.h"
 #include "core/log.h"
 #include "modules/blocklist.h"
 #include "modules/module.h"
@@ -95,9 +96,7 @@ static void sess_job_run(void *p)
 
 static void post_session(int wid, uint64_t sid, xnode *st, bool only_requested)
 {
-    sess_job *j = calloc(1, sizeof *j);
-    if (!j)
-        abort();
+    sess_job *j = xcalloc(1, sizeof *j);
     j->worker = wid;
     j->sid = sid;
     j->st = st;
@@ -134,9 +133,7 @@ static void list_loaded(void *arg, store_blocklist *res)
 static void blocking_bound(session *s)
 {
     bool created = false;
-    bsess *x = calloc(1, sizeof *x);
-    if (!x)
-        abort();
+    bsess *x = xcalloc(1, sizeof *x);
     x->list = block_cache_acquire(s->bare, &created);
     s->slots[slot] = x;
     if (block_cache_wait(x->list, worker_id(s->w), s->id))
@@ -353,9 +350,7 @@ static char **parse_items(const xnode *payload, size_t *n, bool *bad)
     size_t cap = 0;
     for (const xnode *c = xnode_first_element(payload); c; c = xnode_next_element(c))
         cap++;
-    char **v = calloc(cap ? cap : 1, sizeof *v);
-    if (!v)
-        abort();
+    char **v = xcalloc(cap ? cap : 1, sizeof *v);
     *n = 0;
     *bad = false;
     for (const xnode *c = xnode_first_element(payload); c; c = xnode_next_element(c)) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/alloc.h"
 #include "modules/caps.h"
 #include "modules/disco.h"
 #include "modules/module.h"
@@ -91,9 +92,7 @@ static int form_read(const xnode *x, form *f)
 {
     memset(f, 0, sizeof *f);
     size_t nf = count_children(x, "field", NS_DATA);
-    f->fields = calloc(nf ? nf : 1, sizeof *f->fields);
-    if (!f->fields)
-        abort();
+    f->fields = xcalloc(nf ? nf : 1, sizeof *f->fields);
     int rc = 1;
     for (const xnode *c = xnode_first_element(x); c; c = xnode_next_element(c)) {
         if (strcmp(c->name, "field") || strcmp(c->ns, NS_DATA))
@@ -106,20 +105,18 @@ static int form_read(const xnode *x, form *f)
                 return -1;
             f->form_type = xnode_text(v);
             if (!f->form_type)
-                f->form_type = strdup("");
+                f->form_type = xstrdup("");
             rc = 0;
             continue;
         }
         field *fd = &f->fields[f->n++];
         fd->var = nz(var);
-        fd->values = calloc(nv ? nv : 1, sizeof *fd->values);
-        if (!fd->values)
-            abort();
+        fd->values = xcalloc(nv ? nv : 1, sizeof *fd->values);
         for (const xnode *v = xnode_first_element(c); v; v = xnode_next_element(v)) {
             if (strcmp(v->name, "value") || strcmp(v->ns, NS_DATA))
                 continue;
             char *t = xnode_text(v);
-            fd->values[fd->n++] = t ? t : strdup("");
+            fd->values[fd->n++] = t ? t : xstrdup("");
         }
         qsort(fd->values, fd->n, sizeof *fd->values, cmp_str);
     }
@@ -138,9 +135,9 @@ int caps_ver(const xnode *query, char out[CAPS_VER_LEN])
     const char *ns = query->ns;
     size_t ni = count_children(query, "identity", ns), nf = count_children(query, "feature", ns);
     size_t nx = count_children(query, "x", NS_DATA);
-    ident *ids = calloc(ni ? ni : 1, sizeof *ids);
-    const char **feats = calloc(nf ? nf : 1, sizeof *feats);
-    form *forms = calloc(nx ? nx : 1, sizeof *forms);
+    ident *ids = xcalloc(ni ? ni : 1, sizeof *ids);
+    const char **feats = xcalloc(nf ? nf : 1, sizeof *feats);
+    form *forms = xcalloc(nx ? nx : 1, sizeof *forms);
     if (!ids || !feats || !forms)
         abort();
     size_t i = 0, k = 0, m = 0;

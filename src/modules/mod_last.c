@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/alloc.h"
 #include "modules/blocklist.h"
 #include "modules/module.h"
 #include "router/router.h"
@@ -166,13 +167,11 @@ static void user_last(session *s, const xnode *iq, const jid *target)
     } else if (any_available(bare)) {
         session_send_free(s, last_reply(iq, 0, NULL));
     } else {
-        last_job *j = calloc(1, sizeof *j);
-        if (!j)
-            abort();
+        last_job *j = xcalloc(1, sizeof *j);
         j->sid = s->id;
         j->target = bare;
         bare = NULL;
-        j->asker = strdup(s->full);
+        j->asker = xstrdup(s->full);
         j->iq = xnode_new("iq", iq->ns);
         static const char *const keep[] = { "id", "from", "to" };
         for (size_t i = 0; i < 3; i++)

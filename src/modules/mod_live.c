@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/alloc.h"
 #include "core/i18n.h"
 #include "core/log.h"
 #include "modules/module.h"
@@ -39,7 +40,7 @@ static void view_add(const dir_account *c, void *ud)
     view *v = ud;
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 16;
-        v->e = realloc(v->e, v->cap * sizeof *v->e);
+        v->e = xrealloc(v->e, v->cap * sizeof *v->e);
     }
     xnode *it = shared_item(v->snap, v->scope, v->u, c);
     v->e[v->n].acc = c;

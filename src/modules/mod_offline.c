@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/alloc.h"
 #include "core/i18n.h"
 #include "core/log.h"
 #include "modules/module.h"
@@ -90,9 +91,7 @@ static hook_result offline_store(session *origin, xnode *st, const char *bare)
     char *xml = xml_to_string(copy, NS_CLIENT);
     xnode_free(copy);
 
-    push_job *j = calloc(1, sizeof *j);
-    if (!j)
-        abort();
+    push_job *j = xcalloc(1, sizeof *j);
     j->st = xnode_copy(st);
     if (origin) {
         j->origin = origin->id;
@@ -140,9 +139,9 @@ static void popped(void *arg, store_offline *o)
 /* EV_AVAILABLE: s's stored messages, after its initial presence. */
 static void offline_deliver(session *s)
 {
-    pop_job *j = calloc(1, sizeof *j);
+    pop_job *j = xcalloc(1, sizeof *j);
     j->sid = s->id;
-    j->bare = strdup(s->bare);
+    j->bare = xstrdup(s->bare);
     store_offline_pop_all(s->w, s->bare, popped, async_job_new(j, pop_job_free));
 }
 

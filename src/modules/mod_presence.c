@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/alloc.h"
 #include "core/log.h"
 #include "modules/module.h"
 #include "modules/roster.h"
@@ -50,7 +51,7 @@ static void directed_set(session *s, const char *to, bool on)
     if (!d) {
         if (!on)
             return;
-        d = s->slots[slot] = calloc(1, sizeof *d);
+        d = s->slots[slot] = xcalloc(1, sizeof *d);
     }
     for (size_t i = 0; i < d->n; i++) {
         if (!strcmp(d->jids[i], to)) {
@@ -62,8 +63,8 @@ static void directed_set(session *s, const char *to, bool on)
         }
     }
     if (on && d->n < MAX_DIRECTED) {
-        d->jids = realloc(d->jids, (d->n + 1) * sizeof *d->jids);
-        d->jids[d->n++] = strdup(to);
+        d->jids = xrealloc(d->jids, (d->n + 1) * sizeof *d->jids);
+        d->jids[d->n++] = xstrdup(to);
     }
 }
 
@@ -235,9 +236,9 @@ static void ctx_free(void *p)
 
 static sub_ctx *ctx_new(const char *user, const char *contact, const xnode *st, roster_op op)
 {
-    sub_ctx *c = calloc(1, sizeof *c);
-    c->user = strdup(user);
-    c->contact = strdup(contact);
+    sub_ctx *c = xcalloc(1, sizeof *c);
+    c->user = xstrdup(user);
+    c->contact = xstrdup(contact);
     c->st = xnode_copy(st);
     c->op = op;
     return c;

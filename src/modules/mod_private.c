@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/alloc.h"
 #include "modules/module.h"
 #include "store/store_private.h"
 #include "xml/xml_fragment.h"
@@ -52,9 +53,7 @@ static void job_free(void *p)
 
 static priv_job *job_new(session *s, const xnode *iq)
 {
-    priv_job *j = calloc(1, sizeof *j);
-    if (!j)
-        abort();
+    priv_job *j = xcalloc(1, sizeof *j);
     j->sid = s->id;
     j->iq = xnode_new("iq", iq->ns);
     static const char *const keep[] = { "id", "from", "to", "type" };
@@ -115,8 +114,8 @@ static void private_get(session *s, const xnode *iq, const xnode *el)
 
 static void private_set(session *s, const xnode *iq, const xnode *payload, size_t n)
 {
-    store_private_entry *e = calloc(n, sizeof *e);
-    char **xml = calloc(n, sizeof *xml);
+    store_private_entry *e = xcalloc(n, sizeof *e);
+    char **xml = xcalloc(n, sizeof *xml);
     if (!e || !xml)
         abort();
     size_t k = 0;

@@ -4,6 +4,7 @@
  * driver that applies subscription state changes to the cached roster
  * (roster_subscription). */
 #include "modules/roster.h"
+#include "core/alloc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -224,7 +225,7 @@ static void roster_set(session *s, const xnode *iq, const xnode *q)
     size_t ng = 0;
     for (xnode *g = xnode_first_element(item); g; g = xnode_next_element(g))
         ng++;
-    char **groups = calloc(ng + 1, sizeof *groups);
+    char **groups = xcalloc(ng + 1, sizeof *groups);
     size_t k = 0;
     for (xnode *g = xnode_first_element(item); g; g = xnode_next_element(g)) {
         if (strcmp(g->name, "group"))
@@ -257,11 +258,11 @@ static void roster_set(session *s, const xnode *iq, const xnode *q)
         roster_item_copy(&it, cur);
         exists = true;
     } else {
-        it.contact = strdup(contact);
+        it.contact = xstrdup(contact);
     }
     roster_apply(&it, &exists, false, RS_SET);
     free(it.name);
-    it.name = name && *name ? strdup(name) : NULL;
+    it.name = name && *name ? xstrdup(name) : NULL;
     for (char **g = it.groups; g && *g; g++)
         free(*g);
     free(it.groups);
@@ -325,7 +326,7 @@ static void sub_run(void *arg)
         roster_item_copy(&it, cur);
         exists = true;
     } else {
-        it.contact = strdup(j->contact);
+        it.contact = xstrdup(j->contact);
     }
     unsigned acts = roster_apply(&it, &exists, acct_pending_has(a, j->contact), j->op);
     int64_t v = a->version;
@@ -357,9 +358,9 @@ void roster_subscription(const char *user, const char *contact, roster_op op, co
                          void (*then)(void *ud, unsigned acts), void (*free_ud)(void *ud),
                          void *ud)
 {
-    sub_job *j = calloc(1, sizeof *j);
+    sub_job *j = xcalloc(1, sizeof *j);
     j->a = acct_acquire(user);
-    j->contact = strdup(contact);
+    j->contact = xstrdup(contact);
     j->op = op;
     j->stanza = st ? xml_to_string(st, NS_CLIENT) : NULL;
     j->then = then;

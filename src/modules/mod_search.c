@@ -13,6 +13,7 @@
  * to this user: service-unavailable, so no account of another domain can
  * ever be listed. */
 #include "modules/module.h"
+#include "core/alloc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -126,7 +127,7 @@ static int row_cmp(const void *a, const void *b)
  * account, directory.md), is left out. Returns the count; *out malloc'ed. */
 static size_t collect_rows(const dir_query_result *res, row **out)
 {
-    row *rows = calloc(res->nrecords ? res->nrecords : 1, sizeof *rows);
+    row *rows = xcalloc(res->nrecords ? res->nrecords : 1, sizeof *rows);
     size_t n = 0;
     for (size_t i = 0; rows && i < res->nrecords; i++) {
         const dir_record *r = &res->records[i];
@@ -167,7 +168,7 @@ static size_t collect_rows(const dir_query_result *res, row **out)
 static char *row_jid(const row *r, const char *domain)
 {
     size_t n = strlen(r->uid) + 1 + strlen(domain) + 1;
-    char *j = malloc(n);
+    char *j = xmalloc(n);
     if (j)
         snprintf(j, n, "%s@%s", r->uid, domain);
     return j;
@@ -340,7 +341,7 @@ static void search_iq(session *s, const xnode *iq, const xnode *payload)
         family = child_text(payload, "last", NS_SEARCH);
         email = child_text(payload, "email", NS_SEARCH);
     }
-    sq *q = calloc(1, sizeof *q);
+    sq *q = xcalloc(1, sizeof *q);
     if (!q) {
         session_send_free(s, stanza_error_reply(iq, ERR_WAIT, "resource-constraint", NULL));
     } else {

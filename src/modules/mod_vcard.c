@@ -17,6 +17,7 @@
  * once the hash is known, as XEP-0153 does on an avatar change. Fetching
  * one's own vCard refreshes the hash too. */
 #include "modules/module.h"
+#include "core/alloc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ static avatar *avatar_of(session *s)
     if (slot < 0)
         return NULL;
     if (!s->slots[slot])
-        s->slots[slot] = calloc(1, sizeof(avatar));
+        s->slots[slot] = xcalloc(1, sizeof(avatar));
     return s->slots[slot];
 }
 
@@ -194,7 +195,7 @@ static void vcard_done(void *arg, const dir_query_result *res)
         if (to) {
             jid j;
             if (jid_parse(to, &j) == 0) {
-                uid = j.node ? strdup(j.node) : NULL;
+                uid = j.node ? xstrdup(j.node) : NULL;
                 jid_clear(&j);
             }
         }
@@ -244,7 +245,7 @@ static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
             found = false;
             account_like = j.node != NULL;
         } else {
-            node = strdup(j.node);
+            node = xstrdup(j.node);
             found = node != NULL;
         }
         jid_clear(&j);
@@ -257,7 +258,7 @@ static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
         return;
     }
     avatar *a = avatar_of(s);
-    vq *q = calloc(1, sizeof *q);
+    vq *q = xcalloc(1, sizeof *q);
     if (!q || (a && a->pending >= VCARD_MAX_PENDING)) {
         free(q);
         free(node);
@@ -277,7 +278,7 @@ static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
 
 static void avatar_bound(session *s)
 {
-    vq *q = calloc(1, sizeof *q);
+    vq *q = xcalloc(1, sizeof *q);
     if (!q || !avatar_of(s)) {
         free(q);
         return;

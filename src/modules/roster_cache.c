@@ -3,6 +3,7 @@
  * session holds one reference. The table has one lock (taken only to find
  * or create an entry); each entry has its own lock for its items. */
 #include "modules/roster.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,14 +39,14 @@ void roster_item_clear(store_roster_item *it)
 void roster_item_copy(store_roster_item *dst, const store_roster_item *src)
 {
     *dst = *src;
-    dst->contact = src->contact ? strdup(src->contact) : NULL;
-    dst->name = src->name ? strdup(src->name) : NULL;
+    dst->contact = src->contact ? xstrdup(src->contact) : NULL;
+    dst->name = src->name ? xstrdup(src->name) : NULL;
     size_t n = 0;
     while (src->groups && src->groups[n])
         n++;
-    dst->groups = calloc(n + 1, sizeof *dst->groups);
+    dst->groups = xcalloc(n + 1, sizeof *dst->groups);
     for (size_t i = 0; i < n; i++)
-        dst->groups[i] = strdup(src->groups[i]);
+        dst->groups[i] = xstrdup(src->groups[i]);
 }
 
 static acct *lookup(const char *bare, bool create)
@@ -59,10 +60,8 @@ static acct *lookup(const char *bare, bool create)
     }
     if (!create)
         return NULL;
-    node *n = calloc(1, sizeof *n);
-    if (!n)
-        abort();
-    n->a.bare = strdup(bare);
+    node *n = xcalloc(1, sizeof *n);
+    n->a.bare = xstrdup(bare);
     n->a.refs = 1;
     pthread_mutex_init(&n->a.lock, NULL);
     n->next = buckets[b];
@@ -157,7 +156,7 @@ void acct_item_put(acct *a, const store_roster_item *it)
     if (found) {
         roster_item_clear(&a->items[i]);
     } else {
-        a->items = realloc(a->items, (a->n + 1) * sizeof *a->items);
+        a->items = xrealloc(a->items, (a->n + 1) * sizeof *a->items);
         memmove(&a->items[i + 1], &a->items[i], (a->n - i) * sizeof *a->items);
         a->n++;
     }
@@ -184,9 +183,9 @@ void acct_load(acct *a, store_roster *r, store_pending *p)
     a->version = r->version;
     r->items = NULL;
     r->n = 0;
-    a->pending = calloc(p->n + 1, sizeof *a->pending);
+    a->pending = xcalloc(p->n + 1, sizeof *a->pending);
     for (size_t i = 0; i < p->n; i++)
-        a->pending[a->npending++] = strdup(p->items[i].contact);
+        a->pending[a->npending++] = xstrdup(p->items[i].contact);
     a->loaded = true;
 }
 
@@ -210,8 +209,8 @@ void acct_pending_set(acct *a, const char *contact, bool on)
         }
     }
     if (on) {
-        a->pending = realloc(a->pending, (a->npending + 2) * sizeof *a->pending);
-        a->pending[a->npending++] = strdup(contact);
+        a->pending = xrealloc(a->pending, (a->npending + 2) * sizeof *a->pending);
+        a->pending[a->npending++] = xstrdup(contact);
         a->pending[a->npending] = NULL;
     }
 }
@@ -223,19 +222,19 @@ char **roster_personal_list(const char *user, bool want_from, bool want_to)
     size_t n = 0;
     if (a) {
         pthread_mutex_lock(&a->lock);
-        list = calloc(a->n + 1, sizeof *list);
+        list = xcalloc(a->n + 1, sizeof *list);
         for (size_t i = 0; i < a->n; i++) {
             store_sub s = a->items[i].subscription;
             bool from = s == STORE_SUB_FROM || s == STORE_SUB_BOTH;
             bool to = s == STORE_SUB_TO || s == STORE_SUB_BOTH;
             if ((want_from && from) || (want_to && to))
-                list[n++] = strdup(a->items[i].contact);
+                list[n++] = xstrdup(a->items[i].contact);
         }
         pthread_mutex_unlock(&a->lock);
         acct_release(a);
     }
     if (!list)
-        list = calloc(1, sizeof *list);
+        list = xcalloc(1, sizeof *list);
     return list;
 }
 

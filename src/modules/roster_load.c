@@ -3,6 +3,7 @@
  * touches them (see acct_when_loaded in roster.h). Loads in flight are
  * kept in a per-worker list so that a shutdown frees them. */
 #include "modules/roster.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 
@@ -77,7 +78,7 @@ void acct_when_loaded(acct *a, void (*fn)(void *), void (*free_ud)(void *), void
         fn(ud);
         return;
     }
-    load_job *j = calloc(1, sizeof *j);
+    load_job *j = xcalloc(1, sizeof *j);
     j->a = acct_ref(a);   /* the load outlives whoever asked (a session may end) */
     j->fn = fn;
     j->free_ud = free_ud;

@@ -3,6 +3,7 @@
  * its labelled groups; with scope "member" only accounts sharing a group
  * with u, under the shared groups. */
 #include "modules/shared_roster.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ void shared_each(const dir_snapshot *s, enum roster_scope scope, const dir_accou
         return;
     }
     /* member scope: members of u's groups, each once */
-    unsigned char *seen = calloc((s->naccounts + 7) / 8 + 1, 1);
+    unsigned char *seen = xcalloc((s->naccounts + 7) / 8 + 1, 1);
     if (!seen)
         return;
     for (uint32_t g = 0; g < u->ngroups; g++) {

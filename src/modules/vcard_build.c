@@ -3,6 +3,7 @@
  * stored or editable, and a value the XML stream could not carry is left
  * out rather than sent broken. */
 #include "modules/vcard_build.h"
+#include "core/alloc.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ static void add_fn(xnode *vc, const dir_record *r, const char *uid)
     const char *display = vcard_text(r, "displayName");
     if (given && sn) {
         size_t n = strlen(given) + 1 + strlen(sn) + 1;
-        char *fn = malloc(n);
+        char *fn = xmalloc(n);
         if (fn) {
             strcpy(fn, given);
             strcat(fn, " ");

@@ -3,6 +3,7 @@
  * session on another worker travels as a posted closure carrying the
  * target's (worker, session id). Delivery on the calling worker is direct. */
 #include "router/locator.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 
@@ -41,9 +42,7 @@ static void deliver_drop(void *arg)
 
 static void local_deliver(const route_ref *r, xnode *st)
 {
-    delivery *d = malloc(sizeof *d);
-    if (!d)
-        abort();
+    delivery *d = xmalloc(sizeof *d);
     d->sid = r->sid;
     d->worker = r->worker;
     d->st = st;

@@ -3,6 +3,7 @@
  * and delivers through the locator; every IM-specific step is an event
  * (router/events.h) that modules handle. */
 #include "router/router.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,9 +67,7 @@ static void snap_drop(void *arg)
 static void on_snapshot(dir_snapshot *snap, void *ud)
 {
     for (int i = 0; i < nsnaps && worker_get(i); i++) {
-        snap_job *j = malloc(sizeof *j);
-        if (!j)
-            abort();
+        snap_job *j = xmalloc(sizeof *j);
         j->worker = i;
         j->snap = dir_snapshot_ref(snap);
         worker_post_drop(worker_get(i), snap_install, snap_drop, j);
@@ -79,9 +78,7 @@ static void on_snapshot(dir_snapshot *snap, void *ud)
 void router_init(int nworkers)
 {
     nsnaps = nworkers;
-    snaps = calloc((size_t)nworkers, sizeof *snaps);
-    if (!snaps)
-        abort();
+    snaps = xcalloc((size_t)nworkers, sizeof *snaps);
     directory_on_snapshot(on_snapshot, NULL);
 }
 

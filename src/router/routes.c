@@ -2,6 +2,7 @@
  * shard is a chained hash table of accounts; an account holds a small array
  * of resources (a user rarely has more than a handful). */
 #include "router/routes.h"
+#include "core/alloc.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,9 +43,7 @@ static uint64_t hash_str(const char *s)
 
 void routes_init(void)
 {
-    shards = calloc(NSHARDS, sizeof *shards);
-    if (!shards)
-        abort();
+    shards = xcalloc(NSHARDS, sizeof *shards);
     for (int i = 0; i < NSHARDS; i++)
         pthread_mutex_init(&shards[i].lock, NULL);
 }
@@ -98,10 +97,8 @@ bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker
     account **pp = locate(bare, &sh);
     account *a = *pp;
     if (!a) {
-        a = calloc(1, sizeof *a);
-        if (!a)
-            abort();
-        a->bare = strdup(bare);
+        a = xcalloc(1, sizeof *a);
+        a->bare = xstrdup(bare);
         *pp = a;
     }
     route_ref ref = { .sid = sid, .worker = worker, .priority = 0, .available = false,
@@ -119,11 +116,9 @@ bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker
     }
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 2;
-        a->res = realloc(a->res, a->cap * sizeof *a->res);
-        if (!a->res)
-            abort();
+        a->res = xrealloc(a->res, a->cap * sizeof *a->res);
     }
-    a->res[a->n].resource = strdup(resource);
+    a->res[a->n].resource = xstrdup(resource);
     a->res[a->n].ref = ref;
     a->res[a->n].presence = NULL;
     a->n++;

@@ -2,6 +2,7 @@
  * session.h). Binding registers the full JID in routes.c; a replaced
  * session on another worker is told to close through that worker's inbox. */
 #include "router/session.h"
+#include "core/alloc.h"
 
 #include <openssl/rand.h>
 #include <stdatomic.h>
@@ -43,9 +44,7 @@ static void slots_free(session *s)
 
 void sessions_init(int nworkers)
 {
-    tables = calloc((size_t)nworkers, sizeof *tables);
-    if (!tables)
-        abort();
+    tables = xcalloc((size_t)nworkers, sizeof *tables);
     ntables = nworkers;
     for (int i = 0; i < nworkers; i++)
         idmap_init(&tables[i]);
@@ -64,9 +63,7 @@ void sessions_shutdown(void)
 
 session *session_new(worker *w, const session_ops *ops, void *conn)
 {
-    session *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    session *s = xcalloc(1, sizeof *s);
     s->id = atomic_fetch_add(&next_id, 1);
     s->w = w;
     s->ops = ops;
@@ -140,13 +137,13 @@ int session_bind(session *s, const char *resource)
                  rnd[4], rnd[5]);
         resource = gen;
     }
-    s->resource = strdup(resource);
+    s->resource = xstrdup(resource);
     size_t n = strlen(s->bare) + 1 + strlen(resource) + 1;
-    s->full = malloc(n);
+    s->full = xmalloc(n);
     snprintf(s->full, n, "%s/%s", s->bare, resource);
     route_ref old;
     if (routes_add(s->bare, resource, s->id, worker_id(s->w), &old)) {
-        kick *k = malloc(sizeof *k);
+        kick *k = xmalloc(sizeof *k);
         k->sid = old.sid;
         k->worker = old.worker;
         worker_post_drop(worker_get(old.worker), kick_run, free, k);
@@ -160,7 +157,7 @@ void sessions_each(worker *w, void (*fn)(session *s, void *ud), void *ud)
     idmap *m = &tables[worker_id(w)];
     /* Collect first: fn may remove entries. */
     size_t n = m->count, k = 0;
-    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    uint64_t *ids = xmalloc((n ? n : 1) * sizeof *ids);
     for (size_t i = 0; i < m->cap && k < n; i++)
         if (idmap_live(m, i))
             ids[k++] = m->keys[i];

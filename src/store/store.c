@@ -8,6 +8,7 @@
  * keeps a burst of offline messages cheap. The database is reached only
  * through the back end selected at start (store_backend.h). */
 #include "store/store_internal.h"
+#include "core/alloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -38,9 +39,7 @@ static struct {
 
 void *store_xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        abort();
+    void *p = xcalloc(n ? n : 1, size ? size : 1);
     return p;
 }
 
@@ -48,9 +47,7 @@ char *store_xstrdup(const char *s)
 {
     if (!s)
         return NULL;
-    char *d = strdup(s);
-    if (!d)
-        abort();
+    char *d = xstrdup(s);
     return d;
 }
 

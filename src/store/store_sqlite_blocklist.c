@@ -1,6 +1,7 @@
 /* store_sqlite_blocklist.c: blocklists in SQLite (table blocklist, one row
  * per (user, blocked JID); rules: store_blocklist.h). */
 #include "store/store_sqlite.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 
@@ -16,9 +17,7 @@ static store_status block_get(store_conn *c, const char *user, store_blocklist *
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (res->n == cap) {
             cap = cap ? cap * 2 : 8;
-            res->items = realloc(res->items, cap * sizeof *res->items);
-            if (!res->items)
-                abort();
+            res->items = xrealloc(res->items, cap * sizeof *res->items);
         }
         char *it = store_column_strdup(st, 0);
         res->items[res->n++] = it ? it : store_xstrdup("");

@@ -3,6 +3,7 @@
  * the insert run in the same transaction: the storage thread is the only
  * writer, so concurrent pushes cannot overshoot the limit. */
 #include "store/store_sqlite.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 
@@ -57,9 +58,7 @@ static store_status offline_fetch(store_conn *c, const char *user, store_offline
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (res->n == cap) {
             cap = cap ? cap * 2 : 16;
-            res->msgs = realloc(res->msgs, cap * sizeof *res->msgs);
-            if (!res->msgs)
-                abort();
+            res->msgs = xrealloc(res->msgs, cap * sizeof *res->msgs);
         }
         store_offline_msg *m = &res->msgs[res->n++];
         m->id = sqlite3_column_int64(st, 0);

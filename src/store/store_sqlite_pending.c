@@ -1,6 +1,7 @@
 /* store_sqlite_pending.c: stored inbound subscription requests in SQLite
  * (table pending_in, one row per (user, contact); rules: store_pending.h). */
 #include "store/store_sqlite.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 
@@ -47,9 +48,7 @@ static store_status pending_list(store_conn *c, const char *user, store_pending 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (res->n == cap) {
             cap = cap ? cap * 2 : 8;
-            res->items = realloc(res->items, cap * sizeof *res->items);
-            if (!res->items)
-                abort();
+            res->items = xrealloc(res->items, cap * sizeof *res->items);
         }
         store_pending_item *it = &res->items[res->n++];
         it->contact = store_column_strdup(st, 0);

@@ -3,6 +3,7 @@
  * store_roster.h). Groups are kept as one newline-separated column: a
  * roster is always read whole or by item, never searched by group. */
 #include "store/store_sqlite.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,9 +100,7 @@ static store_status roster_get(store_conn *c, const char *user, const char *cont
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (res->n == cap) {
             cap = cap ? cap * 2 : 16;
-            res->items = realloc(res->items, cap * sizeof *res->items);
-            if (!res->items)
-                abort();
+            res->items = xrealloc(res->items, cap * sizeof *res->items);
         }
         store_roster_item *it = &res->items[res->n++];
         memset(it, 0, sizeof *it);

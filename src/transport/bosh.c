@@ -11,6 +11,7 @@
  * hooks, unavailable presence) is freed at once, a small shell keeps the
  * final answer for a repeated request a little longer. */
 #include "transport/bosh.h"
+#include "core/alloc.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
@@ -97,9 +98,7 @@ static char *body_open(buf *o, const char *attrs)
 
 static void reply_bytes(const http_ref *ref, const char *data, size_t len)
 {
-    char *copy = malloc(len + 1);
-    if (!copy)
-        abort();
+    char *copy = xmalloc(len + 1);
     memcpy(copy, data, len);
     copy[len] = 0;
     http_reply(ref, 200, NULL, copy, len);
@@ -123,9 +122,7 @@ static void cache_put(bosh *b, uint64_t rid, const char *data, size_t len)
     cached *c = &b->cache[b->cache_next++ % CACHE_SLOTS];
     free(c->data);
     c->rid = rid;
-    c->data = malloc(len + 1);
-    if (!c->data)
-        abort();
+    c->data = xmalloc(len + 1);
     memcpy(c->data, data, len);
     c->len = len;
 }
@@ -302,8 +299,8 @@ static void t_header(void *t, const char *id, const char *from, const char *to, 
     bosh *b = t;
     free(b->stream_id);
     free(b->from);
-    b->stream_id = strdup(id);
-    b->from = from ? strdup(from) : NULL;
+    b->stream_id = xstrdup(id);
+    b->from = from ? xstrdup(from) : NULL;
 }
 
 static void t_write(void *t, const char *data, size_t len)
@@ -556,9 +553,7 @@ static void handle(bosh *b, breq *r)
 static bosh *bosh_new(worker *w, const char *peer)
 {
     ensure_table();
-    bosh *b = calloc(1, sizeof *b);
-    if (!b)
-        abort();
+    bosh *b = xcalloc(1, sizeof *b);
     do {
         uint64_t k;
         RAND_bytes((unsigned char *)&k, sizeof k);
@@ -669,15 +664,13 @@ static void job_drop(void *arg)
 
 void bosh_request(const http_ref *ref, const char *body, size_t len, const char *peer)
 {
-    breq *r = calloc(1, sizeof *r);
-    if (!r)
-        abort();
+    breq *r = xcalloc(1, sizeof *r);
     r->ref = *ref;
     char err[128];
     if (bosh_body_parse(body, len, (size_t)config_current()->max_stanza_size, &r->body, err,
                         sizeof err) != 0) {
         log_info("bosh: %s: bad request body: %s", peer, err);
-        char *t = strdup("<body xmlns='" NS_HTTPBIND "' type='terminate' condition='bad-request'/>");
+        char *t = xstrdup("<body xmlns='" NS_HTTPBIND "' type='terminate' condition='bad-request'/>");
         http_reply(ref, 400, NULL, t, strlen(t));
         free(r);
         return;
@@ -696,9 +689,7 @@ void bosh_request(const http_ref *ref, const char *body, size_t len, const char 
         breq_free(r);
         return;
     }
-    bosh_job *j = calloc(1, sizeof *j);
-    if (!j)
-        abort();
+    bosh_job *j = xcalloc(1, sizeof *j);
     j->r = r;
     j->key = key;
     snprintf(j->peer, sizeof j->peer, "%s", peer);

@@ -3,6 +3,7 @@
  * the stream parser (stanza size, depth, no DTD/entities/comments) hold for
  * BOSH exactly as for TCP. */
 #include "transport/bosh_body.h"
+#include "core/alloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ static void retag(xnode *n)
         return;
     if (n->ns && !strcmp(n->ns, NS_HTTPBIND)) {
         free(n->ns);
-        n->ns = strdup(NS_CLIENT);
+        n->ns = xstrdup(NS_CLIENT);
     }
     for (xnode *k = n->children; k; k = k->next)
         retag(k);

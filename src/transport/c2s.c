@@ -13,6 +13,7 @@
  * connection per turn instead of an epoll_ctl pair and a write per stanza. */
 #include <errno.h>
 #include "transport/c2s.h"
+#include "core/alloc.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -107,8 +108,6 @@ static void mark_dirty(c2s *c)
         return;
     if (!flush_ev) {
         flush_ev = event_new(bufferevent_get_base(c->bev), -1, 0, flush_run, NULL);
-        if (!flush_ev)
-            abort();
     }
     if (!dirty)
         event_active(flush_ev, EV_TIMEOUT, 0);
@@ -396,7 +395,7 @@ static void c2s_event(struct bufferevent *bev, short what, void *arg)
 
 void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls)
 {
-    c2s *c = calloc(1, sizeof *c);
+    c2s *c = xcalloc(1, sizeof *c);
     if (!c) {
         evutil_closesocket(fd);
         return;
@@ -410,8 +409,6 @@ void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->reading = true;
     c->pend = evbuffer_new();
-    if (!c->pend)
-        abort();
     c->st = xmpp_stream_new(w, &tcp_transport, c, peer, direct_tls);
     transport_conn_opened();
     if (direct_tls) {

@@ -9,6 +9,7 @@
  * resumes with whatever is buffered (keep-alive), or the connection closes
  * once the answer is flushed (CLOSING). */
 #include "transport/http.h"
+#include "core/alloc.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -244,12 +245,10 @@ static void reply_run(void *arg)
 
 void http_reply(const http_ref *ref, int status, const char *headers, char *body, size_t len)
 {
-    reply_job *j = calloc(1, sizeof *j);
-    if (!j)
-        abort();
+    reply_job *j = xcalloc(1, sizeof *j);
     j->ref = *ref;
     j->status = status;
-    j->headers = headers ? strdup(headers) : NULL;
+    j->headers = headers ? xstrdup(headers) : NULL;
     j->body = body;
     j->len = len;
     worker *w = worker_get(ref->worker);
@@ -548,7 +547,7 @@ void http_accept(worker *w, evutil_socket_t fd, const char *peer)
         evutil_closesocket(fd);
         return;
     }
-    http_conn *c = calloc(1, sizeof *c);
+    http_conn *c = xcalloc(1, sizeof *c);
     if (!c) {
         evutil_closesocket(fd);
         return;
@@ -577,7 +576,7 @@ static void each_conn(void (*fn)(http_conn *c))
     if (!conns_ready)
         return;
     size_t n = conns.count, k = 0;
-    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    uint64_t *ids = xmalloc((n ? n : 1) * sizeof *ids);
     for (size_t i = 0; i < conns.cap && k < n; i++)
         if (idmap_live(&conns, i))
             ids[k++] = conns.keys[i];

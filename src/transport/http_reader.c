@@ -3,6 +3,7 @@
  * are collected here, counted against the header limit, and the few headers
  * the web transports need are kept. */
 #include "transport/http_reader.h"
+#include "core/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ static void header_done(http_reader *r)
             free(*slot);
             *slot = joined;
         } else {
-            *slot = strdup(v);
+            *slot = xstrdup(v);
         }
         break;
     }

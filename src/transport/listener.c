@@ -1,5 +1,6 @@
 /* listener.c: see listener.h. */
 #include "transport/listener.h"
+#include "core/alloc.h"
 
 #include <arpa/inet.h>
 #include <event2/listener.h>
@@ -55,7 +56,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
                       void *arg)
 {
     listener *l = arg;
-    accept_job *j = malloc(sizeof *j);
+    accept_job *j = xmalloc(sizeof *j);
     j->fd = fd;
     j->kind = l->kind;
     char host[INET6_ADDRSTRLEN] = "?";
@@ -124,7 +125,7 @@ static int want(struct event_base *base, listener_kind kind, const char *addr, i
             return 0;
         }
     }
-    listener *l = calloc(1, sizeof *l);
+    listener *l = xcalloc(1, sizeof *l);
     l->kind = kind;
     snprintf(l->addr, sizeof l->addr, "%s", addr);
     l->port = port;

@@ -6,6 +6,7 @@
  * is the previous key (optionally starting a new sequence with NEWKEY);
  * a wrong key ends the session (ID=-3:0). */
 #include "transport/poll.h"
+#include "core/alloc.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
@@ -59,9 +60,7 @@ static void reply(const http_ref *ref, const char *id, const char *data, size_t 
     char headers[160];
     snprintf(headers, sizeof headers, "Set-Cookie: ID=%s; path=%s\r\n", id,
              config_current()->http_poll_url);
-    char *copy = malloc(len + 1);
-    if (!copy)
-        abort();
+    char *copy = xmalloc(len + 1);
     memcpy(copy, data, len);
     copy[len] = 0;
     http_reply(ref, 200, headers, copy, len);
@@ -239,9 +238,7 @@ static void create(preq *q)
         sessions_ready = true;
     }
     worker *w = worker_self();
-    psess *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
+    psess *p = xcalloc(1, sizeof *p);
     do {
         uint64_t k;
         RAND_bytes((unsigned char *)&k, sizeof k);
@@ -249,7 +246,7 @@ static void create(preq *q)
     } while (p->key == 0 || idmap_get(&sessions, p->key));
     snprintf(p->id, sizeof p->id, "%016" PRIx64, p->key);
     snprintf(p->peer, sizeof p->peer, "%s", q->peer);
-    p->last_key = q->newkey ? strdup(q->newkey) : q->keyv ? strdup(q->keyv) : NULL;
+    p->last_key = q->newkey ? xstrdup(q->newkey) : q->keyv ? xstrdup(q->keyv) : NULL;
     p->timer = evtimer_new(worker_base(w), timer_run, p);
     p->finish_ev = event_new(worker_base(w), -1, 0, finish_run, p);
     idmap_put(&sessions, p->key, p);
@@ -279,7 +276,7 @@ static void handle(psess *p, preq *q)
             return;
         }
         free(p->last_key);
-        p->last_key = strdup(q->newkey ? q->newkey : q->keyv);
+        p->last_key = xstrdup(q->newkey ? q->newkey : q->keyv);
     }
     feed(p, q);
     answer(p, &q->ref);
@@ -320,21 +317,17 @@ void poll_request(const http_ref *ref, const char *body, size_t len, const char 
     char prefix[201];
     memcpy(prefix, body, plen);
     prefix[plen] = 0;
-    preq *q = calloc(1, sizeof *q);
-    if (!q)
-        abort();
+    preq *q = xcalloc(1, sizeof *q);
     q->ref = *ref;
     snprintf(q->peer, sizeof q->peer, "%s", peer);
     char *save = NULL;
     char *id = strtok_r(prefix, ";", &save);
     char *k = strtok_r(NULL, ";", &save);
     char *nk = strtok_r(NULL, ";", &save);
-    q->keyv = k ? strdup(k) : NULL;
-    q->newkey = nk ? strdup(nk) : NULL;
+    q->keyv = k ? xstrdup(k) : NULL;
+    q->newkey = nk ? xstrdup(nk) : NULL;
     q->len = len - plen - 1;
-    q->data = malloc(q->len + 1);
-    if (!q->data)
-        abort();
+    q->data = xmalloc(q->len + 1);
     memcpy(q->data, comma + 1, q->len);
     if (!id || !strcmp(id, "0")) {
         create(q);

@@ -1,5 +1,6 @@
 /* tls.c: server TLS contexts, see tls.h. */
 #include "transport/tls.h"
+#include "core/alloc.h"
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -106,8 +107,8 @@ static SSL_CTX *ctx_load(const char *path, char *err, size_t errlen)
 
 int tls_load(const char *certfiles, char *err, size_t errlen)
 {
-    tls_set *s = calloc(1, sizeof *s);
-    char *list = strdup(certfiles ? certfiles : "");
+    tls_set *s = xcalloc(1, sizeof *s);
+    char *list = xstrdup(certfiles ? certfiles : "");
     char *save = NULL;
     for (char *p = strtok_r(list, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
         SSL_CTX *ctx = ctx_load(p, err, errlen);
@@ -116,8 +117,8 @@ int tls_load(const char *certfiles, char *err, size_t errlen)
             set_free(s);
             return -1;
         }
-        s->ctx = realloc(s->ctx, (s->n + 1) * sizeof *s->ctx);
-        s->cert = realloc(s->cert, (s->n + 1) * sizeof *s->cert);
+        s->ctx = xrealloc(s->ctx, (s->n + 1) * sizeof *s->ctx);
+        s->cert = xrealloc(s->cert, (s->n + 1) * sizeof *s->cert);
         s->ctx[s->n] = ctx;
         s->cert[s->n] = SSL_CTX_get0_certificate(ctx);
         s->n++;

@@ -6,6 +6,7 @@
  * the stream layer writes becomes one text message, with the namespace
  * declarations it needs to stand alone. */
 #include "transport/websocket.h"
+#include "core/alloc.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -344,9 +345,7 @@ void websocket_accept(worker *w, struct bufferevent *bev, const char *peer)
     static const struct wslay_event_callbacks callbacks = {
         recv_cb, send_cb, NULL, NULL, NULL, NULL, msg_cb,
     };
-    ws *c = calloc(1, sizeof *c);
-    if (!c)
-        abort();
+    ws *c = xcalloc(1, sizeof *c);
     c->bev = bev;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     if (wslay_event_context_server_init(&c->ctx, &callbacks, c) != 0)

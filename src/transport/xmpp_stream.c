@@ -4,6 +4,7 @@
  * pause/resume with held stanzas, the pre-authentication timeout, and the
  * one place where a stream error is written (xmpp_stream_close). */
 #include "transport/xmpp_stream.h"
+#include "core/alloc.h"
 
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -115,9 +116,7 @@ static void preauth_timeout(evutil_socket_t fd, short what, void *arg)
 xmpp_stream *xmpp_stream_new(worker *w, const xmpp_transport *t, void *tctx, const char *peer,
                              bool secure)
 {
-    xmpp_stream *st = calloc(1, sizeof *st);
-    if (!st)
-        abort();
+    xmpp_stream *st = xcalloc(1, sizeof *st);
     st->t = t;
     st->tctx = tctx;
     st->secure = secure;
@@ -267,7 +266,7 @@ void xmpp_stream_open_refused(xmpp_stream *st, const char *to, const char *lang,
     char *domain = to ? jid_nameprep(to) : NULL;
     bool served = domain && router_serves(domain);
     if (served && !st->s->domain)
-        st->s->domain = strdup(domain);
+        st->s->domain = xstrdup(domain);
     if (!st->header_sent)
         send_header(st, NULL);
     free(domain);
@@ -284,7 +283,7 @@ void xmpp_stream_open(xmpp_stream *st, const char *to, const char *version, cons
     char *domain = to ? jid_nameprep(to) : NULL;
     bool served = domain && router_serves(domain);
     if (served && !st->s->domain)
-        st->s->domain = strdup(domain);
+        st->s->domain = xstrdup(domain);
     if (!st->header_sent)
         send_header(st, NULL);
 
@@ -340,7 +339,7 @@ static void auth_done(void *arg, dir_auth_result r)
         s->node = a->node;
         a->node = NULL;
         size_t n = strlen(s->node) + strlen(s->domain) + 2;
-        s->bare = malloc(n);
+        s->bare = xmalloc(n);
         snprintf(s->bare, n, "%s@%s", s->node, s->domain);
         st->authed = true;
         st->header_sent = false;
@@ -415,7 +414,7 @@ static void sasl_plain(xmpp_stream *st, const char *b64)
         sasl_failure(st, "not-authorized");
         goto out;
     }
-    auth_req *a = malloc(sizeof *a);
+    auth_req *a = xmalloc(sizeof *a);
     a->sid = st->s->id;
     a->w = st->s->w;
     a->node = node;

@@ -16,6 +16,7 @@
  * a peer sending ever new names would otherwise grow a session without
  * bound. Expat's allocations are counted per stream for this (xs_malloc). */
 #include "xml/xml.h"
+#include "core/alloc.h"
 
 #include <expat.h>
 #include <stdint.h>
@@ -117,16 +118,6 @@ static const XML_Memory_Handling_Suite xs_mem = { xs_malloc, xs_realloc, xs_free
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char *xs_strndup(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (!d)
-        abort();
-    memcpy(d, s, n);
-    d[n] = 0;
-    return d;
-}
-
 static bool xs_halted(const xstream *xs)
 {
     return xs->failed || xs->stopped || xs->reset_pending;
@@ -186,39 +177,33 @@ static xnode *build_element(const XML_Char *name, const XML_Char **atts)
     size_t urilen, locallen;
     split_name(name, &uri, &urilen, &local, &locallen, &prefix);
 
-    xnode *n = calloc(1, sizeof *n);
-    if (!n)
-        abort();
-    n->name = xs_strndup(local, locallen);
-    n->ns = xs_strndup(uri, urilen);
+    xnode *n = xcalloc(1, sizeof *n);
+    n->name = xstrndup(local, locallen);
+    n->ns = xstrndup(uri, urilen);
 
     size_t count = 0;
     while (atts[count * 2])
         count++;
     if (!count)
         return n;
-    n->attrs = calloc(count, sizeof *n->attrs);
-    if (!n->attrs)
-        abort();
+    n->attrs = xcalloc(count, sizeof *n->attrs);
     for (size_t i = 0; i < count; i++) {
         xattr *a = &n->attrs[i];
         split_name(atts[i * 2], &uri, &urilen, &local, &locallen, &prefix);
         if (urilen == 0) {
-            a->name = xs_strndup(local, locallen);
+            a->name = xstrndup(local, locallen);
         } else {
             if (!prefix)   /* cannot happen with triplets; be safe */
                 prefix = "ns";
             size_t plen = strlen(prefix);
-            a->name = malloc(plen + 1 + locallen + 1);
-            if (!a->name)
-                abort();
+            a->name = xmalloc(plen + 1 + locallen + 1);
             memcpy(a->name, prefix, plen);
             a->name[plen] = ':';
             memcpy(a->name + plen + 1, local, locallen);
             a->name[plen + 1 + locallen] = 0;
-            a->ns = xs_strndup(uri, urilen);
+            a->ns = xstrndup(uri, urilen);
         }
-        a->value = xs_strndup(atts[i * 2 + 1], strlen(atts[i * 2 + 1]));
+        a->value = xstrndup(atts[i * 2 + 1], strlen(atts[i * 2 + 1]));
     }
     n->nattrs = count;
     return n;
@@ -285,9 +270,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
             size_t urilen, locallen;
             split_name(name, &uri, &urilen, &local, &locallen, &prefix);
             size_t plen = prefix ? strlen(prefix) : 0;
-            xs->hdr_qname = malloc(plen + 1 + locallen + 1);
-            if (!xs->hdr_qname)
-                abort();
+            xs->hdr_qname = xmalloc(plen + 1 + locallen + 1);
             char *q = xs->hdr_qname;
             if (plen) {
                 memcpy(q, prefix, plen);
@@ -376,12 +359,10 @@ static void XMLCALL on_nsdecl(void *ud, const XML_Char *prefix, const XML_Char *
         xs_fail(xs, XS_ERR_TOO_BIG, "too many namespace declarations on the stream header");
         return;
     }
-    nsdecl *d = realloc(xs->hdr_ns, (xs->n_hdr_ns + 1) * sizeof *d);
-    if (!d)
-        abort();
+    nsdecl *d = xrealloc(xs->hdr_ns, (xs->n_hdr_ns + 1) * sizeof *d);
     xs->hdr_ns = d;
-    d[xs->n_hdr_ns].prefix = prefix ? xs_strndup(prefix, strlen(prefix)) : NULL;
-    d[xs->n_hdr_ns].uri = xs_strndup(uri ? uri : "", uri ? strlen(uri) : 0);
+    d[xs->n_hdr_ns].prefix = prefix ? xstrndup(prefix, strlen(prefix)) : NULL;
+    d[xs->n_hdr_ns].uri = xstrndup(uri ? uri : "", uri ? strlen(uri) : 0);
     xs->n_hdr_ns++;
 }
 
@@ -446,8 +427,6 @@ static void xs_new_parser(xstream *xs)
     const XML_Char sep[2] = { NS_SEP, 0 };
     xs->p = XML_ParserCreate_MM("UTF-8", &xs_mem, sep);
     xs_current = saved;
-    if (!xs->p)
-        abort();
     XML_SetReturnNSTriplet(xs->p, 1);
     XML_SetUserData(xs->p, xs);
     XML_SetElementHandler(xs->p, on_start, on_end);
@@ -486,9 +465,7 @@ static void xs_restart(xstream *xs)
 
 xstream *xstream_new(const xstream_cb *cb, void *ud, size_t max_stanza, unsigned max_depth)
 {
-    xstream *xs = calloc(1, sizeof *xs);
-    if (!xs)
-        abort();
+    xstream *xs = xcalloc(1, sizeof *xs);
     if (cb)
         xs->cb = *cb;
     xs->ud = ud;

@@ -3,39 +3,16 @@
  * the router and modules inspect and edit them, the serializer writes them.
  * Allocation failure aborts, as in buf.c. */
 #include "xml/xml.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void *xn_alloc(size_t n)
-{
-    void *p = calloc(1, n ? n : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
-static char *xn_strndup(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (!d)
-        abort();
-    if (n)
-        memcpy(d, s, n);
-    d[n] = 0;
-    return d;
-}
-
-static char *xn_strdup(const char *s)
-{
-    return xn_strndup(s, strlen(s));
-}
-
 xnode *xnode_new(const char *name, const char *ns)
 {
-    xnode *n = xn_alloc(sizeof *n);
-    n->name = xn_strdup(name ? name : "");
-    n->ns = xn_strdup(ns ? ns : "");
+    xnode *n = xcalloc(1, sizeof *n);
+    n->name = xstrdup(name ? name : "");
+    n->ns = xstrdup(ns ? ns : "");
     return n;
 }
 
@@ -78,20 +55,20 @@ void xnode_free(xnode *n)
 
 static xnode *xnode_copy_one(const xnode *n)
 {
-    xnode *c = xn_alloc(sizeof *c);
+    xnode *c = xcalloc(1, sizeof *c);
     if (n->name)
-        c->name = xn_strdup(n->name);
+        c->name = xstrdup(n->name);
     if (n->ns)
-        c->ns = xn_strdup(n->ns);
+        c->ns = xstrdup(n->ns);
     if (n->text)
-        c->text = xn_strdup(n->text);
+        c->text = xstrdup(n->text);
     if (n->nattrs) {
-        c->attrs = xn_alloc(n->nattrs * sizeof *c->attrs);
+        c->attrs = xcalloc(1, n->nattrs * sizeof *c->attrs);
         c->nattrs = n->nattrs;
         for (size_t i = 0; i < n->nattrs; i++) {
-            c->attrs[i].name = xn_strdup(n->attrs[i].name);
-            c->attrs[i].ns = n->attrs[i].ns ? xn_strdup(n->attrs[i].ns) : NULL;
-            c->attrs[i].value = xn_strdup(n->attrs[i].value);
+            c->attrs[i].name = xstrdup(n->attrs[i].name);
+            c->attrs[i].ns = n->attrs[i].ns ? xstrdup(n->attrs[i].ns) : NULL;
+            c->attrs[i].value = xstrdup(n->attrs[i].value);
         }
     }
     for (const xnode *k = n->children; k; k = k->next)
@@ -122,7 +99,7 @@ void xnode_set_attr(xnode *n, const char *name, const char *value)
         if (strcmp(n->attrs[i].name, name) != 0)
             continue;
         if (value) {
-            char *v = xn_strdup(value);
+            char *v = xstrdup(value);
             free(n->attrs[i].value);
             n->attrs[i].value = v;
         } else {
@@ -136,13 +113,11 @@ void xnode_set_attr(xnode *n, const char *name, const char *value)
     }
     if (!value)
         return;
-    xattr *a = realloc(n->attrs, (n->nattrs + 1) * sizeof *a);
-    if (!a)
-        abort();
+    xattr *a = xrealloc(n->attrs, (n->nattrs + 1) * sizeof *a);
     n->attrs = a;
-    a[n->nattrs].name = xn_strdup(name);
-    a[n->nattrs].ns = strncmp(name, "xml:", 4) == 0 ? xn_strdup(NS_XML) : NULL;
-    a[n->nattrs].value = xn_strdup(value);
+    a[n->nattrs].name = xstrdup(name);
+    a[n->nattrs].ns = strncmp(name, "xml:", 4) == 0 ? xstrdup(NS_XML) : NULL;
+    a[n->nattrs].value = xstrdup(value);
     n->nattrs++;
 }
 
@@ -193,16 +168,14 @@ void xnode_add_text(xnode *parent, const char *text, size_t len)
     xnode *l = parent->last;
     if (l && !l->name) {   /* merge with an adjacent text node */
         size_t old = strlen(l->text);
-        char *t = realloc(l->text, old + len + 1);
-        if (!t)
-            abort();
+        char *t = xrealloc(l->text, old + len + 1);
         memcpy(t + old, text, len);
         t[old + len] = 0;
         l->text = t;
         return;
     }
-    xnode *t = xn_alloc(sizeof *t);
-    t->text = xn_strndup(text, len);
+    xnode *t = xcalloc(1, sizeof *t);
+    t->text = xstrndup(text, len);
     xnode_append(parent, t);
 }
 
@@ -244,9 +217,7 @@ char *xnode_text(const xnode *n)
         for (const xnode *k = n->children; k; k = k->next)
             if (!k->name && k->text)
                 len += strlen(k->text);
-    char *s = malloc(len + 1), *p = s;
-    if (!s)
-        abort();
+    char *s = xmalloc(len + 1), *p = s;
     if (n)
         for (const xnode *k = n->children; k; k = k->next)
             if (!k->name && k->text) {

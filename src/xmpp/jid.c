@@ -4,6 +4,7 @@
  * parts, by far the common case, take a fast path that gives the same result
  * as the stringprep profiles without their UCS-4 round trips. */
 #include "xmpp/jid.h"
+#include "core/alloc.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -15,16 +16,6 @@
 /* Raw parts longer than this cannot prepare to JID_PART_MAX bytes in any
  * sane way; refusing them early bounds the work done on hostile input. */
 #define JID_RAW_MAX (4 * JID_PART_MAX)
-
-static char *jid_strndup(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (!d)
-        abort();
-    memcpy(d, s, n);
-    d[n] = 0;
-    return d;
-}
 
 static bool is_ascii(const char *s, size_t n)
 {
@@ -42,9 +33,7 @@ static char *prep_slow(const char *s, size_t n, enum prep_kind kind)
     if (!utf8_valid(s, n))
         return NULL;
     size_t cap = n + 1 > JID_PART_MAX + 1 ? n + 1 : JID_PART_MAX + 1;
-    char *b = malloc(cap);
-    if (!b)
-        abort();
+    char *b = xmalloc(cap);
     memcpy(b, s, n);
     b[n] = 0;
     int rc;
@@ -67,7 +56,7 @@ static char *prep_part(const char *s, size_t n, enum prep_kind kind)
         return NULL;
     char *out;
     if (is_ascii(s, n)) {
-        out = jid_strndup(s, n);
+        out = xstrndup(s, n);
         for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)out[i];
             if (c < 0x20 || c == 0x7f) {   /* ASCII controls: prohibited everywhere */
@@ -180,7 +169,7 @@ int jid_parse(const char *s, jid *out)
         goto bad;
     if (domlen == 0 || domlen > JID_RAW_MAX)
         goto bad;
-    char *raw = jid_strndup(dom, domlen);
+    char *raw = xstrndup(dom, domlen);
     j.domain = jid_nameprep(raw);
     free(raw);
     if (!j.domain)
@@ -206,9 +195,9 @@ int jid_copy(const jid *src, jid *dst)
 {
     if (!src || !dst || !src->domain)
         return -1;
-    dst->node = src->node ? jid_strndup(src->node, strlen(src->node)) : NULL;
-    dst->domain = jid_strndup(src->domain, strlen(src->domain));
-    dst->resource = src->resource ? jid_strndup(src->resource, strlen(src->resource)) : NULL;
+    dst->node = src->node ? xstrndup(src->node, strlen(src->node)) : NULL;
+    dst->domain = xstrndup(src->domain, strlen(src->domain));
+    dst->resource = src->resource ? xstrndup(src->resource, strlen(src->resource)) : NULL;
     return 0;
 }
 
@@ -217,9 +206,7 @@ static char *jid_join(const jid *j, bool full)
     size_t nl = j->node ? strlen(j->node) : 0;
     size_t dl = j->domain ? strlen(j->domain) : 0;
     size_t rl = full && j->resource ? strlen(j->resource) : 0;
-    char *s = malloc(nl + 1 + dl + 1 + rl + 1), *p = s;
-    if (!s)
-        abort();
+    char *s = xmalloc(nl + 1 + dl + 1 + rl + 1), *p = s;
     if (j->node) {
         memcpy(p, j->node, nl);
         p += nl;

@@ -4,6 +4,7 @@
  * calls sasl_plain_decode() on <auth mechanism='PLAIN'> and hands authcid
  * and password to the directory for a bind. */
 #include "xmpp/sasl.h"
+#include "core/alloc.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,7 +46,7 @@ char *base64_decode(const char *in, size_t inlen, size_t *outlen)
     if (pad == 2 && in[inlen - 1] != '=')
         return NULL;
     size_t n = inlen / 4 * 3 - pad;
-    char *out = malloc(n + 1);
+    char *out = xmalloc(n + 1);
     if (!out)
         return NULL;
     size_t o = 0;
@@ -88,9 +89,7 @@ char *base64_encode(const void *in, size_t inlen)
 {
     const unsigned char *s = in;
     size_t n = (inlen + 2) / 3 * 4;
-    char *out = malloc(n + 1), *p = out;
-    if (!out)
-        abort();
+    char *out = xmalloc(n + 1), *p = out;
     size_t i = 0;
     for (; i + 3 <= inlen; i += 3) {
         uint32_t w = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
@@ -114,16 +113,6 @@ char *base64_encode(const void *in, size_t inlen)
     }
     *p = 0;
     return out;
-}
-
-static char *dup_field(const char *s, size_t len)
-{
-    char *d = malloc(len + 1);
-    if (!d)
-        abort();
-    memcpy(d, s, len);
-    d[len] = 0;
-    return d;
 }
 
 sasl_plain_result sasl_plain_decode(const char *b64, size_t len,
@@ -158,9 +147,9 @@ sasl_plain_result sasl_plain_decode(const char *b64, size_t len,
         goto out;
     if (!utf8_valid(msg, zlen) || !utf8_valid(nul1 + 1, clen) || !utf8_valid(nul2 + 1, plen))
         goto out;
-    *authzid = dup_field(msg, zlen);
-    *authcid = dup_field(nul1 + 1, clen);
-    *password = dup_field(nul2 + 1, plen);
+    *authzid = xstrndup(msg, zlen);
+    *authcid = xstrndup(nul1 + 1, clen);
+    *password = xstrndup(nul2 + 1, plen);
     rc = SASL_PLAIN_OK;
 out:
     explicit_bzero(msg, n);
