@@ -4,7 +4,13 @@
  * presence; beyond plucs/offline/max the sender gets service-unavailable.
  * The sender's stream is paused until the store committed, so a message is
  * durable before the next stanza of that stream is processed. Hooks on the
- * router's EV_UNDELIVERABLE (store) and presence's EV_AVAILABLE (deliver). */
+ * router's EV_UNDELIVERABLE (store) and presence's EV_AVAILABLE (deliver).
+ *
+ * A message can be stored while its recipient is coming online on another
+ * worker: the store may commit it after the recipient's fetch. So a
+ * committed push looks again; if the recipient is available by now, its
+ * top resource fetches once more. Fetches of one session never overlap (the
+ * next waits for the previous acknowledgement), so nothing comes twice. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,23 +25,61 @@
 #include "modules/module.h"
 #include "modules/async_job.h"
 #include "router/router.h"
+#include "router/routes.h"
 #include "store/store_offline.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/stanza.h"
 
 #define NS_DELAY "urn:xmpp:delay"
 
+static int slot = -1;   /* per session: its fetch state (fetch) */
+
+typedef struct fetch {
+    bool in_flight;       /* a pop_all is on its way; the next one waits */
+    bool again;           /* asked for while in flight */
+} fetch;
+
 typedef struct push_job {
     uint64_t origin;      /* the sending session, paused; 0 when none */
     int worker;
     xnode *st;            /* for the error when it could not be stored */
+    char *bare;           /* the recipient */
 } push_job;
 
 static void push_job_free(void *p)
 {
     push_job *j = p;
     xnode_free(j->st);
+    free(j->bare);
     free(j);
+}
+
+static void offline_deliver(session *s);
+
+typedef struct recheck {
+    uint64_t sid;
+} recheck;
+
+static void recheck_run(void *arg)
+{
+    recheck *r = arg;
+    session *s = session_find(worker_self(), r->sid);
+    if (s && !s->closing && s->available)
+        offline_deliver(s);
+    free(r);
+}
+
+/* After a committed push: the recipient may have come online meanwhile. */
+static void recheck_recipient(const char *bare)
+{
+    route_ref refs[ROUTES_MAX_RESOURCES];
+    size_t top[ROUTES_MAX_RESOURCES];
+    size_t n = router_resources(bare, refs, ROUTES_MAX_RESOURCES);
+    if (!routes_pick_top(refs, n, top))
+        return;
+    recheck *r = xmalloc(sizeof *r);
+    r->sid = refs[top[0]].sid;
+    worker_post_drop(worker_get(refs[top[0]].worker), recheck_run, free, r);
 }
 
 static void stamp_now(char *out, size_t len)
@@ -60,6 +104,8 @@ static void pushed(void *arg, store_status st, int64_t value)
             log_err("offline: cannot store a message for %s", to ? to : "?");
         router_bounce(j->st, ERR_CANCEL, "service-unavailable",
                       st == STORE_FULL ? i18n(NULL, T_OFFLINE_FULL) : NULL);
+    } else {
+        recheck_recipient(j->bare);
     }
     if (j->origin) {
         session *s = session_find(worker_get(j->worker), j->origin);
@@ -93,6 +139,7 @@ static hook_result offline_store(session *origin, xnode *st, const char *bare)
 
     push_job *j = xcalloc(1, sizeof *j);
     j->st = xnode_copy(st);
+    j->bare = xstrdup(bare);
     if (origin) {
         j->origin = origin->id;
         j->worker = worker_id(origin->w);
@@ -119,6 +166,7 @@ static void popped(void *arg, store_offline *o)
 {
     pop_job *j = async_job_take(arg);
     session *s = session_find(worker_self(), j->sid);
+    fetch *f = s ? s->slots[slot] : NULL;
     if (s && !s->closing && o->status == STORE_OK && o->n) {
         for (size_t i = 0; i < o->n; i++) {
             /* Stored stanzas pass the delivery hooks too (blocking...). */
@@ -134,11 +182,27 @@ static void popped(void *arg, store_offline *o)
     }
     store_offline_free(o);
     pop_job_free(j);
+    if (f) {
+        /* The ack above is queued before any next fetch of this session. */
+        f->in_flight = false;
+        if (f->again && !s->closing) {
+            f->again = false;
+            offline_deliver(s);
+        }
+    }
 }
 
-/* EV_AVAILABLE: s's stored messages, after its initial presence. */
+/* EV_AVAILABLE (and a recheck): s's stored messages. */
 static void offline_deliver(session *s)
 {
+    fetch *f = s->slots[slot];
+    if (!f)
+        f = s->slots[slot] = xcalloc(1, sizeof *f);
+    if (f->in_flight) {
+        f->again = true;
+        return;
+    }
+    f->in_flight = true;
     pop_job *j = xcalloc(1, sizeof *j);
     j->sid = s->id;
     j->bare = xstrdup(s->bare);
@@ -155,4 +219,6 @@ static void offline_init(void)
 const module mod_offline = {
     .name = "offline",
     .init = offline_init,
+    .slot = &slot,
+    .slot_free = free,
 };
