@@ -1374,7 +1374,10 @@ def mutual_subscription(c1, c2, timeout=5):
         want = "to" if a is c1 else "both"
         if not a.wait_push(jb, timeout=timeout, pred=lambda p: p.item.subscription == want):
             return "%s got no push subscription=%s for %s: %r" % (ja, want, jb, a.all_pushes)
-    for c in (c1, c2):
-        c.barrier()
+    # Each approval ends with the approver's current presence to the
+    # requester (RFC 6121 3.1.5): wait for both before forgetting.
+    for c, other in ((c1, j2), (c2, j1)):
+        if not c.wait_for(lambda: c.saw_presence(frm=other, type="available"), timeout):
+            return "%s got no presence from %s after the approval" % (c.jid, other)
         c.forget()
     return None
