@@ -483,16 +483,18 @@ def test_c2s_port_change_keeps_sessions(plucsd, im, ldap):
 # new UUID as present in the refresh without sending the entry.)
 
 def outage_then(d, ldap, changes):
-    """Stops slapd, waits until plucsd failed three reconnect attempts (the
-    next one is 4 s away), starts slapd and runs changes() at once. Returns
-    (log offset before the outage, time the changes were done). Skips when
-    plucsd reconnected before the changes were written (timing not met)."""
+    """Stops slapd, waits until plucsd failed four reconnect attempts (the
+    back-off is 1, 2, 4, 8 s: the next one is 8 s away, room enough for
+    slapd's start and the changes on a loaded machine), starts slapd and
+    runs changes() at once. Returns (log offset before the outage, time the
+    changes were done). Skips, visibly (-rs), when plucsd reconnected
+    before the changes were written (timing not met)."""
     off = d.log_size()
     try:
         ldap.stop()
         assert d.wait_log(r"directory: lost connection to", 10, off), log_since(d, off)
         ok = H.wait_until(
-            lambda: len(re.findall(r"directory: cannot use ", log_since(d, off))) >= 3, 15, 0.05)
+            lambda: len(re.findall(r"directory: cannot use ", log_since(d, off))) >= 4, 20, 0.05)
         assert ok, "plucsd did not retry as expected:\n" + log_since(d, off)
         ldap.start()
         changes()
