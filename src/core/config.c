@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,11 +70,14 @@ static bool get_bool(const registry *r, const char *key)
     return b;
 }
 
-static void report_line(void (*report)(void *, const char *), void *ud, const char *fmt, const char *a,
-                        const char *b)
+__attribute__((format(printf, 3, 4)))
+static void report_line(void (*report)(void *, const char *), void *ud, const char *fmt, ...)
 {
     char line[1024];
-    snprintf(line, sizeof line, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
     if (report)
         report(ud, line);
 }

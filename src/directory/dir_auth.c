@@ -4,7 +4,11 @@
  * simple bind as the entry's DN -> reply to the worker with worker_post.
  * Each request has a deadline; anything that is the directory's fault
  * (unreachable, timeout, connection lost) is DIR_AUTH_UNAVAILABLE, anything
- * that is the user's (no account, wrong password) is DIR_AUTH_FAILED. */
+ * that is the user's (no account, wrong password) is DIR_AUTH_FAILED.
+ * A request that comes while the directory is not ready (not connected yet
+ * after the start, reconnecting after a loss, first full read incomplete)
+ * is held, not failed: it starts when the directory is ready, or fails as
+ * unavailable at its deadline (DIR_AUTH_DEADLINE_S from its arrival). */
 #include "directory/dir_internal.h"
 #include "core/alloc.h"
 #include "core/log.h"
@@ -55,6 +59,14 @@ void dir_req_reply(dir_req *r, dir_auth_result res)
     dir_req_free(r);
 }
 
+static void held_remove(dir *d, dir_req *r)
+{
+    if (r->qprev) r->qprev->qnext = r->qnext; else d->held_head = r->qnext;
+    if (r->qnext) r->qnext->qprev = r->qprev; else d->held_tail = r->qprev;
+    r->qnext = r->qprev = NULL;
+    d->nheld--;
+}
+
 static void wait_remove(dir *d, dir_req *r)
 {
     if (r->qprev) r->qprev->qnext = r->qnext; else d->wait_head = r->qnext;
@@ -66,6 +78,11 @@ static void wait_remove(dir *d, dir_req *r)
  * already dealt with what is in flight on the wire for r. */
 static void finish(dir *d, dir_req *r, dir_auth_result res)
 {
+    if (r->state == REQ_HELD) {
+        held_remove(d, r);
+        dir_req_reply(r, res);
+        return;
+    }
     if (r->state == REQ_WAITING)
         wait_remove(d, r);
     if (r->state == REQ_BINDING && r->conn)
@@ -92,6 +109,12 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
     dir_req *r = arg;
     dir *d = r->d;
+    if (r->state == REQ_HELD) {
+        log_info("auth: directory not available within %d s for %s@%s", DIR_AUTH_DEADLINE_S,
+                 r->localpart, r->domain);
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        return;
+    }
     log_info("auth: directory did not answer in time for %s@%s", r->localpart, r->domain);
     if (r->state == REQ_SEARCHING && d->svc) {
         /* A server that cannot answer a one-entry search in this time is as
@@ -111,26 +134,47 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     finish(d, r, DIR_AUTH_UNAVAILABLE);
 }
 
+/* Ready for a search: connected, and the first full read is complete. */
+static bool ready(dir *d)
+{
+    if (d->svc_state != SVC_UP || !d->svc)
+        return false;
+    pthread_mutex_lock(&d->snap_lock);
+    bool complete = d->snap->complete;
+    pthread_mutex_unlock(&d->snap_lock);
+    return complete;
+}
+
 void dir_auth_begin(dir *d, dir_req *r)
 {
     r->d = d;
-    if (d->svc_state != SVC_UP) {
-        log_info("auth: directory unavailable for %s@%s", r->localpart, r->domain);
-        finish(d, r, DIR_AUTH_UNAVAILABLE);
-        return;
+    if (!r->deadline) {
+        /* The deadline runs from the request's arrival, held or not. */
+        struct timeval tv = { DIR_AUTH_DEADLINE_S, 0 };
+        r->deadline = evtimer_new(d->base, deadline_cb, r);
+        if (!r->deadline || evtimer_add(r->deadline, &tv) != 0) {
+            finish(d, r, DIR_AUTH_UNAVAILABLE);
+            return;
+        }
     }
-    if (d->nactive >= DIR_MAX_REQUESTS) {
+    if (d->nactive + d->nheld >= DIR_MAX_REQUESTS) {
         log_warn("auth: too many pending directory requests; refusing %s@%s", r->localpart, r->domain);
         finish(d, r, DIR_AUTH_UNAVAILABLE);
         return;
     }
-    pthread_mutex_lock(&d->snap_lock);
-    bool complete = d->snap->complete, served = dir_snapshot_serves(d->snap, r->domain);
-    pthread_mutex_unlock(&d->snap_lock);
-    if (!complete) {
-        finish(d, r, DIR_AUTH_UNAVAILABLE);
+    if (!ready(d)) {
+        log_debug("auth: directory not ready; holding %s@%s", r->localpart, r->domain);
+        r->state = REQ_HELD;
+        r->qnext = NULL;
+        r->qprev = d->held_tail;
+        if (d->held_tail) d->held_tail->qnext = r; else d->held_head = r;
+        d->held_tail = r;
+        d->nheld++;
         return;
     }
+    pthread_mutex_lock(&d->snap_lock);
+    bool served = dir_snapshot_serves(d->snap, r->domain);
+    pthread_mutex_unlock(&d->snap_lock);
     if (!served) {
         log_info("auth: domain %s is not served (%s@%s)", r->domain, r->localpart, r->domain);
         finish(d, r, DIR_AUTH_FAILED);
@@ -146,12 +190,9 @@ void dir_auth_begin(dir *d, dir_req *r)
         finish(d, r, DIR_AUTH_UNAVAILABLE);
         return;
     }
-    r->deadline = evtimer_new(d->base, deadline_cb, r);
-    struct timeval tv = { DIR_AUTH_DEADLINE_S, 0 };
     char *attrs[] = { LDAP_NO_ATTRS, NULL };
-    int rc = r->deadline ? ldap_search_ext(d->svc->ld, d->set->base, LDAP_SCOPE_SUBTREE, filter,
-                                           attrs, 0, NULL, NULL, NULL, 2, &r->msgid)
-                         : LDAP_NO_MEMORY;
+    int rc = ldap_search_ext(d->svc->ld, d->set->base, LDAP_SCOPE_SUBTREE, filter,
+                             attrs, 0, NULL, NULL, NULL, 2, &r->msgid);
     free(filter);
     if (rc != LDAP_SUCCESS) {
         char err[300];
@@ -161,7 +202,6 @@ void dir_auth_begin(dir *d, dir_req *r)
             dir_service_lost(d, err);
         return;
     }
-    evtimer_add(r->deadline, &tv);
     r->state = REQ_SEARCHING;
     r->next = d->active;
     r->prev = NULL;
@@ -334,4 +374,30 @@ void dir_auth_fail_all(dir *d)
             ldap_abandon_ext(d->svc->ld, r->msgid, NULL, NULL);
         finish(d, r, DIR_AUTH_UNAVAILABLE);
     }
+}
+
+void dir_auth_release_held(dir *d)
+{
+    if (!d->held_head || !ready(d))
+        return;
+    /* Detached first: a request may be held again (the connection can be
+     * lost while they start) and must not be seen twice here. */
+    dir_req *r = d->held_head;
+    size_t n = d->nheld;
+    d->held_head = d->held_tail = NULL;
+    d->nheld = 0;
+    log_debug("auth: directory ready; starting %zu held request%s", n, n == 1 ? "" : "s");
+    while (r) {
+        dir_req *next = r->qnext;
+        r->qnext = r->qprev = NULL;
+        r->state = REQ_NEW;
+        dir_auth_begin(d, r);
+        r = next;
+    }
+}
+
+void dir_auth_fail_held(dir *d)
+{
+    while (d->held_head)
+        finish(d, d->held_head, DIR_AUTH_UNAVAILABLE);
 }

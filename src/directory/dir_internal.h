@@ -70,11 +70,14 @@ void dir_conn_free(dir_conn *c);         /* unbinds; NULL is fine */
 /* The handle's last error as text (diagnostic message if any). */
 void dir_conn_error(dir_conn *c, int rc, char *buf, size_t len);
 
-typedef enum { REQ_NEW, REQ_SEARCHING, REQ_WAITING, REQ_BINDING } dir_req_state;
+/* REQ_HELD: the directory is not connected yet (start, reconnect) or its
+ * first full read is not complete; the request waits in d->held until it
+ * is, or until its deadline. */
+typedef enum { REQ_NEW, REQ_HELD, REQ_SEARCHING, REQ_WAITING, REQ_BINDING } dir_req_state;
 
 struct dir_req {
     dir_req *next, *prev;        /* inbox (next only) or d->active */
-    dir_req *qnext, *qprev;      /* d->wait FIFO while REQ_WAITING */
+    dir_req *qnext, *qprev;      /* d->wait FIFO (REQ_WAITING) or d->held (REQ_HELD) */
     dir *d;                      /* set when the directory thread takes it */
     worker *reply_to;
     void (*done)(void *arg, dir_auth_result r);
@@ -86,7 +89,7 @@ struct dir_req {
     int msgid;                   /* REQ_SEARCHING: on the service connection */
     dir_req_state state;
     dir_conn *conn;              /* REQ_BINDING */
-    struct event *deadline;
+    struct event *deadline;      /* from the first dir_auth_begin: DIR_AUTH_DEADLINE_S */
 };
 
 enum dir_svc_state { SVC_DOWN, SVC_BINDING, SVC_UP };
@@ -137,6 +140,8 @@ struct dir {
     dir_req *active;           /* every request past the inbox */
     size_t nactive;
     dir_req *wait_head, *wait_tail;
+    dir_req *held_head, *held_tail;   /* REQ_HELD, oldest first */
+    size_t nheld;
 
     /* snapshot */
     pthread_mutex_t snap_lock;
@@ -259,12 +264,21 @@ bool dir_hosts_message(dir *d, LDAPMessage *msg);   /* true if it was ours */
 void dir_hosts_abort(dir *d);
 
 /* dir_auth.c */
+/* Starts r, or holds it while the directory is not ready (not connected,
+ * first read incomplete); either way r gets its answer within
+ * DIR_AUTH_DEADLINE_S of this first call. */
 void dir_auth_begin(dir *d, dir_req *r);
+/* The directory became ready (connected, or its snapshot complete): starts
+ * the held requests. Nothing happens while it is not ready. */
+void dir_auth_release_held(dir *d);
+/* Fails the held requests (shutdown). */
+void dir_auth_fail_held(dir *d);
 bool dir_auth_search_message(dir *d, LDAPMessage *msg);  /* true if it was ours */
 void dir_auth_bind_message(dir_conn *c, LDAPMessage *msg);
 void dir_auth_conn_lost(dir_conn *c, const char *reason);
 /* Fails every request past the inbox with UNAVAILABLE and closes the auth
- * connections (service lost, reconfigure, stop). */
+ * connections (service lost, reconfigure, stop); held requests stay held
+ * (dir_auth_fail_held at stop). */
 void dir_auth_fail_all(dir *d);
 void dir_auth_close_conns(dir *d);       /* closes auth conns, failing their binds */
 void dir_req_reply(dir_req *r, dir_auth_result res);    /* posts and frees r */

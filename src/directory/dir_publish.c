@@ -196,6 +196,8 @@ void dir_publish(dir *d, bool force)
     dir_snapshot_unref(old);
     if (d->on_snapshot)
         d->on_snapshot(dir_snapshot_ref(s), d->on_snapshot_ud);
+    if (s->complete)
+        dir_auth_release_held(d);   /* logins held until the first complete read */
 }
 
 void dir_loaded(dir *d)

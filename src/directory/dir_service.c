@@ -135,6 +135,7 @@ static void service_up(dir *d)
     dir_feed_start(d);
     struct timeval tv = { DIR_POLL_S, 0 };
     evtimer_add(d->ev_poll, &tv);
+    dir_auth_release_held(d);   /* after a reconnect (at the start: when the read completes) */
 }
 
 static bool bind_result(dir *d, LDAPMessage *msg)

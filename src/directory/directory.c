@@ -173,8 +173,9 @@ static void *dir_thread_main(void *arg)
     dir *d = arg;
     event_base_once(d->base, -1, EV_TIMEOUT, start_cb, d, NULL);
     event_base_dispatch(d->base);
-    /* shutdown: everything in flight fails as unavailable, then unbind */
+    /* shutdown: everything in flight or held fails as unavailable, then unbind */
     dir_service_reset(d);
+    dir_auth_fail_held(d);
     return NULL;
 }
 

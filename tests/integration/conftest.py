@@ -3,7 +3,8 @@
 - ldap (session): a private slapd (scripts/ldap-env) with schema/plucs.ldif,
   ucs-compat.ldif and data.ldif. A test that stops it must use
   `ldap_outage` (which restarts it at teardown).
-- plucsd_factory (function): start(**registry overrides) -> harness.Plucsd;
+- plucsd_factory (function): start(**registry overrides) -> harness.Plucsd,
+  started and ready (directory read; _ready=False: do not wait for that);
   every started daemon is stopped at teardown with SIGTERM and the test
   fails if it crashed, exited non-zero or (PLUCS_SANITIZED=1) logged a
   sanitizer report.
@@ -45,7 +46,7 @@ def plucsd_factory(ldap, tmp_path):
     started = []
     n = [0]
 
-    def start(**registry):
+    def start(_ready=True, **registry):
         n[0] += 1
         d = tmp_path / ("plucsd%d" % n[0])
         d.mkdir()
@@ -53,7 +54,7 @@ def plucsd_factory(ldap, tmp_path):
         # pass them as start(**{"plucs/tls": "required"}).
         p = H.Plucsd(d, ldap, **registry)
         started.append(p)
-        p.start()
+        p.start(ready=_ready)
         return p
 
     yield start

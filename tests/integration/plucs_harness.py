@@ -9,6 +9,10 @@ The pieces (used through the fixtures in conftest.py):
   (crash, exit status, sanitizer reports when PLUCS_SANITIZED=1).
 - Client: a slixmpp client driven synchronously from the test thread (each
   call runs the thread's asyncio loop until the awaited thing or a timeout).
+  Sending presence returns once the server has processed it (a barrier, no
+  settle sleeps): available presence waits for the server's reflection of
+  it to the sending resource (RFC 6121 4.2.2, 4.4.2), any other presence for
+  the answer to a ping sent after it on the same stream.
 - RawClient: a plain socket for protocol-level tests (send bytes, read until
   a pattern); can switch to TLS after <proceed/>.
 
@@ -17,6 +21,7 @@ registry.md), never against the implementation.
 """
 
 import asyncio
+import itertools
 import os
 import re
 import signal
@@ -221,10 +226,16 @@ class Plucsd:
                 f.write(line + "\n")
         os.rename(tmp, self.registry_path)
 
-    def start(self, timeout=15):
+    def start(self, timeout=15, ready=True):
+        """Starts plucsd and waits until it serves its domains and accepts
+        connections; with ready (the default) also until the directory's
+        first full read is published (logins are answered from then on;
+        before, plucsd holds them, see test_directory.py). ready=False for
+        a start while the directory is down."""
         exe = os.path.join(BUILD, "plucsd")
         assert os.access(exe, os.X_OK), "%s is not built" % exe
         self.write_registry()
+        since = self.log_size()          # a restart appends to the same log
         self.logf = open(self.log_path, "ab")
         env = dict(os.environ)
         env.pop("PLUCS_REGISTRY", None)
@@ -232,8 +243,11 @@ class Plucsd:
             [exe, "--registry", self.registry_path,
              "--pidfile", os.path.join(self.rundir, "plucsd.pid")],
             stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf, env=env)
-        if not self.wait_log("serving domains:", timeout):
+        if not self.wait_log("serving domains:", timeout, since):
             self.fail_with_log("plucsd did not log 'serving domains:' within %ss" % timeout)
+        if ready and not self.wait_log(r"directory: snapshot \d+: ", timeout, since):
+            self.fail_with_log("plucsd did not publish a complete directory snapshot within %ss"
+                               % timeout)
         # The listener must accept connections too.
         if not wait_until(self._port_open, 5):
             self.fail_with_log("plucsd does not accept connections on port %d" % self.port)
@@ -394,8 +408,19 @@ class Client:
         x.add_event_handler("disconnected", self._on_disconnected)
         x.add_event_handler("connection_failed", self._on_connection_failed)
         x.add_event_handler("message", lambda m: self.messages.put_nowait(m))
+        # presence barriers: id -> future, resolved by the reflected presence
+        self._echo_waits = {}
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath
+        x.register_handler(Callback("plucs-test presence echo",
+                                    MatchXPath("{%s}presence" % NS_CLIENT), self._on_echo))
 
     # event handlers
+    def _on_echo(self, st):
+        f = self._echo_waits.get(st.xml.get("id"))
+        if f is not None and not f.done() and _same_jid(st.xml.get("from") or "", self.jid):
+            f.set_result(True)
+
     def _finish(self, result):
         if self._login is not None and not self._login.done():
             self._login.set_result(result)
@@ -431,8 +456,9 @@ class Client:
         return self.loop.run_until_complete(asyncio.wait_for(aw, timeout))
 
     # API
-    def login(self, timeout=30):
-        """Connects and authenticates; returns a LoginResult."""
+    def login_start(self):
+        """Starts connecting and authenticating without waiting (several
+        logins can run at once); login_result() collects the outcome."""
         self._login = self.loop.create_future()
         if self.tls == "off":
             kw = dict(force_starttls=False, disable_starttls=True)
@@ -441,6 +467,12 @@ class Client:
         else:
             kw = dict(force_starttls=None, disable_starttls=False)
         self.x.connect(address=(self.host, self.port), **kw)
+
+    def login_done(self):
+        return self._login is not None and self._login.done()
+
+    def login_result(self, timeout=30):
+        """The LoginResult of login_start(), waiting up to timeout."""
         try:
             res = self.run(asyncio.shield(self._login), timeout)
         except asyncio.TimeoutError:
@@ -449,15 +481,63 @@ class Client:
             self.abort()
         return res
 
+    def login(self, timeout=30):
+        """Connects and authenticates; returns a LoginResult."""
+        self.login_start()
+        return self.login_result(timeout)
+
     @property
     def jid(self):
         """The bound full JID (after login)."""
         return str(self.x.boundjid)
 
-    def send_presence(self, settle=0.3):
-        """Initial presence (makes the session available, RFC 6121 4.2)."""
-        self.x.send_presence()
-        self.pump(settle)
+    def send_presence(self, timeout=5, **kw):
+        """Available presence (no arguments: initial presence, RFC 6121
+        4.2; keyword arguments as slixmpp's make_presence: pshow, pstatus,
+        ppriority); returns once the server has processed it."""
+        self.send_presence_stanza(self.x.make_presence(**kw), timeout)
+
+    def send_presence_stanza(self, p, timeout=5):
+        """Sends the slixmpp presence P and waits until the server has
+        processed it (the barrier described in the module docstring).
+        Raises AssertionError when the server does not confirm in time."""
+        broadcast = p.xml.get("to") is None and p.xml.get("type") in (None, "available")
+        if not broadcast:
+            p.send()
+            self.barrier(timeout)
+            return
+        pid = "plucs-barrier-%d" % next(_barrier_ids)
+        p["id"] = pid
+        f = self.loop.create_future()
+        self._echo_waits[pid] = f
+        try:
+            p.send()
+            try:
+                self.run(asyncio.shield(f), timeout)
+            except asyncio.TimeoutError:
+                raise AssertionError(
+                    "%s: the server did not reflect its available presence to the sending "
+                    "resource within %s s (RFC 6121 4.2.2)" % (self.jid, timeout)) from None
+        finally:
+            self._echo_waits.pop(pid, None)
+
+    def barrier(self, timeout=5):
+        """Returns once the server has processed everything this client
+        sent before: a ping to the server is answered in order on the same
+        stream. No-op when the stream is already closed."""
+        if not self.is_connected():
+            return
+        from slixmpp.exceptions import IqError, IqTimeout
+        iq = self.x.make_iq_get(ito=self.x.boundjid.domain)
+        iq.enable("ping")
+        try:
+            self.run(iq.send(timeout=timeout), timeout + 1)
+        except IqError:
+            pass                  # an answer all the same
+        except (IqTimeout, asyncio.TimeoutError):
+            if self.is_connected():
+                raise AssertionError("%s: no answer to a ping within %s s" % (self.jid, timeout)) \
+                    from None
 
     def send_message(self, to, body, mtype="chat"):
         self.x.send_message(mto=to, mbody=body, mtype=mtype)
@@ -530,6 +610,9 @@ class Client:
                 self.abort()
         else:
             self.abort()
+
+
+_barrier_ids = itertools.count(1)
 
 
 def try_login(port, user_jid, pw, tls="on", resource=None, timeout=10):
@@ -1002,20 +1085,17 @@ class IMClient(Client):
 
     # -- sending -------------------------------------------------------------
 
-    def presence(self, to=None, type=None, show=None, status=None, priority=None, settle=0.0):
+    def presence(self, to=None, type=None, show=None, status=None, priority=None, timeout=5):
         """Sends a presence stanza (no arguments: initial/available presence
-        broadcast). type: None/'unavailable'/'subscribe'/'subscribed'/
-        'unsubscribe'/'unsubscribed'/'probe'."""
+        broadcast) and returns once the server has processed it (see
+        send_presence_stanza). type: None/'unavailable'/'subscribe'/
+        'subscribed'/'unsubscribe'/'unsubscribed'/'probe'."""
         p = self.x.make_presence(pshow=show, pstatus=status, ppriority=priority,
                                  pto=to, ptype=type)
-        p.send()
-        if settle:
-            self.pump(settle)
-        else:
-            self.pump(0.01)
+        self.send_presence_stanza(p, timeout)
 
-    def available(self, show=None, status=None, priority=None, settle=0.3):
-        self.presence(show=show, status=status, priority=priority, settle=settle)
+    def available(self, show=None, status=None, priority=None):
+        self.presence(show=show, status=status, priority=priority)
 
     def subscribe(self, to):
         self.presence(to=to, type="subscribe")
@@ -1294,7 +1374,10 @@ def mutual_subscription(c1, c2, timeout=5):
         want = "to" if a is c1 else "both"
         if not a.wait_push(jb, timeout=timeout, pred=lambda p: p.item.subscription == want):
             return "%s got no push subscription=%s for %s: %r" % (ja, want, jb, a.all_pushes)
-    for c in (c1, c2):
-        c.pump(0.3)
+    # Each approval ends with the approver's current presence to the
+    # requester (RFC 6121 3.1.5): wait for both before forgetting.
+    for c, other in ((c1, j2), (c2, j1)):
+        if not c.wait_for(lambda: c.saw_presence(frm=other, type="available"), timeout):
+            return "%s got no presence from %s after the approval" % (c.jid, other)
         c.forget()
     return None

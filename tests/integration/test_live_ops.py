@@ -16,11 +16,12 @@ semantics"), everything while clients stay connected:
 and a series of membership changes, disables and domain additions whose
 lags are summarised for the issue's note.
 
-Each measured lag is printed as one line (collect with pytest -s):
+Each measured lag is asserted by the test that measures it (LIMIT, or
+the kind's own bound) and printed as one line (collect with pytest -s):
     LAG <kind>=<seconds>s (<what>)
 kinds: membership, disable, domain (the note's three), and label, scope,
 port, reload, resume, poll-membership, poll-delete, poll-disable,
-poll-domain. test_lag_series also prints
+poll-domain. test_lag_series also prints, for its own measurements,
     LAG-SUMMARY <kind>: n=N median=Ms worst=Ws
 A lag runs from the return of the write (ldapmodify, `plucs config set`,
 slapd's restart) to the moment the client received the effect; directory
@@ -49,16 +50,23 @@ PLUCS = os.path.join(H.BUILD, "plucs")
 A, B, C = "alice@a.test", "bob@a.test", "carol@a.test"
 HUGO, IDA, KAI, LENA = "hugo@a.test", "ida@a.test", "kai@a.test", "lena@a.test"
 
-LAGS = {}
+# Bounds other than LIMIT: changes made during an outage wait for plucsd's
+# reconnect back-off (at most 30 s).
+BOUNDS = {"resume": 30 + LIMIT}
 
 
 # --- helpers -------------------------------------------------------------------
 
-def lag(kind, what, t0, t1):
+def lag(kind, what, t0, t1, series=None):
+    """Prints the LAG line, asserts the kind's bound; appends to SERIES (a
+    list) when given. Returns the lag in seconds."""
     v = t1 - t0
-    LAGS.setdefault(kind, []).append(v)
+    bound = BOUNDS.get(kind, LIMIT)
     # own line even after pytest's progress characters
     print("\nLAG %s=%.3fs (%s)" % (kind, v, what))
+    assert 0 <= v <= bound, "LAG %s (%s): %.3f s, over the bound of %.1f s" % (kind, what, v, bound)
+    if series is not None:
+        series.append(v)
     return v
 
 
@@ -388,10 +396,15 @@ def test_roster_scope_change(plucsd, im, ldap):
 
 
 def _wait_reload_seen(d, off):
-    """After config set: waits for the daemon to log that it reloads (info,
-    still at the old level), then a moment for the reload to finish."""
-    d.wait_log(r"plucsd\[info\] .*(?i:reload)", 3, off)
-    time.sleep(0.5)
+    """After config set: the daemon logged that it reloads (info, still at
+    the old level), and the reload has finished: it runs on plucsd's main
+    thread, which also answers `plucs status`, so that answer comes after
+    it (config set through the control socket is synchronous anyway; the
+    status round trip covers the SIGHUP fallback)."""
+    assert d.wait_log(r"plucsd\[info\] .*(?i:reload)", 3, off), \
+        "plucsd did not log the reload:\n" + log_since(d, off)
+    r = plucs(d, "status")
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_loglevel_change(plucsd, im, ldap, ldap_undo):
@@ -470,16 +483,18 @@ def test_c2s_port_change_keeps_sessions(plucsd, im, ldap):
 # new UUID as present in the refresh without sending the entry.)
 
 def outage_then(d, ldap, changes):
-    """Stops slapd, waits until plucsd failed three reconnect attempts (the
-    next one is 4 s away), starts slapd and runs changes() at once. Returns
-    (log offset before the outage, time the changes were done). Skips when
-    plucsd reconnected before the changes were written (timing not met)."""
+    """Stops slapd, waits until plucsd failed four reconnect attempts (the
+    back-off is 1, 2, 4, 8 s: the next one is 8 s away, room enough for
+    slapd's start and the changes on a loaded machine), starts slapd and
+    runs changes() at once. Returns (log offset before the outage, time the
+    changes were done). Skips, visibly (-rs), when plucsd reconnected
+    before the changes were written (timing not met)."""
     off = d.log_size()
     try:
         ldap.stop()
         assert d.wait_log(r"directory: lost connection to", 10, off), log_since(d, off)
         ok = H.wait_until(
-            lambda: len(re.findall(r"directory: cannot use ", log_since(d, off))) >= 3, 15, 0.05)
+            lambda: len(re.findall(r"directory: cannot use ", log_since(d, off))) >= 4, 20, 0.05)
         assert ok, "plucsd did not retry as expected:\n" + log_since(d, off)
         ldap.start()
         changes()
@@ -701,32 +716,25 @@ def test_polling_domain_added(poll_plucsd, im, nosync_undo):
 
 # --- lag series for the issue's note (syncrepl feed) -----------------------------------------
 
-def summary(kind):
-    v = LAGS.get(kind, [])
-    if v:
-        print("\nLAG-SUMMARY %s: n=%d median=%.3fs worst=%.3fs" % (
-            kind, len(v), statistics.median(v), max(v)))
-
-
 def test_lag_series(plucsd, im, ldap, ldap_undo):
     """Repeated membership changes, disables and domain additions; every
     effect within LIMIT; summary lines for the note."""
     d = plucsd
     rounds = 5
     a = online(im, d, "alice", "desk")
-    before = {k: len(v) for k, v in LAGS.items()}
+    series = {"membership": [], "disable": [], "domain": []}
     gdn = ldap.group_dn("projects")
     for i in range(rounds):
         a.forget()
         t = ldap_undo.add_value(gdn, "memberUid", "lena")
         p = a.wait_push(LENA, timeout=LIMIT, pred=lambda p: p.item.subscription == "both")
         assert p, "round %d: no push for the added member: %r" % (i, a.all_pushes)
-        lag("membership", "series: member added", t, p.t)
+        lag("membership", "series: member added", t, p.t, series["membership"])
         a.forget()
         t = ldap_undo.delete_value(gdn, "memberUid", "lena")
         p = a.wait_push(LENA, timeout=LIMIT, pred=lambda p: p.item.subscription == "remove")
         assert p, "round %d: no push for the removed member: %r" % (i, a.all_pushes)
-        lag("membership", "series: member removed", t, p.t)
+        lag("membership", "series: member removed", t, p.t, series["membership"])
 
     kdn = ldap.user_dn("kai")
     for i in range(rounds):
@@ -740,7 +748,7 @@ def test_lag_series(plucsd, im, ldap, ldap_undo):
         k.wait_for(lambda: k.t_error is not None or k.disconnected, LIMIT)
         assert k.stream_error and k.stream_error[0] == "not-authorized", \
             "round %d: %r" % (i, k.stream_error)
-        lag("disable", "series: account disabled (stream error)", t, k.t_error)
+        lag("disable", "series: account disabled (stream error)", t, k.t_error, series["disable"])
         off = d.log_size()
         ldap_undo.replace(kdn, "xmppEnabled", ["TRUE"], ["FALSE"])
         ldap_undo.undo.pop()
@@ -754,18 +762,12 @@ def test_lag_series(plucsd, im, ldap, ldap_undo):
         ok = H.wait_until(lambda: stream_answer(d.port, "new.test", 1) == "features", LIMIT, 0.02)
         seen = time.monotonic()
         assert ok, "round %d: new.test not served within %s s" % (i, LIMIT)
-        lag("domain", "series: domain added (new stream accepted)", t, seen)
+        lag("domain", "series: domain added (new stream accepted)", t, seen, series["domain"])
         ldap_undo.delete_value(hdn, "xmppDomains", "new.test")
         ldap_undo.undo.pop()
         ldap_undo.undo.pop()
-    for kind in ("membership", "disable", "domain"):
-        v = LAGS[kind][before.get(kind, 0):]
+    for kind, v in series.items():
+        assert len(v) == (2 * rounds if kind == "membership" else rounds), (kind, v)
         print("\nLAG-SUMMARY %s (series): n=%d median=%.3fs worst=%.3fs" % (
             kind, len(v), statistics.median(v), max(v)))
         assert max(v) <= LIMIT
-
-
-def test_zz_lag_summary():
-    """Summary over every lag measured in this module (runs last)."""
-    for kind in sorted(LAGS):
-        summary(kind)

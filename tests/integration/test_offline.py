@@ -131,8 +131,9 @@ def test_offline_limit(plucsd_factory, im):
     # Delivered messages free the space again (bob is gone for good before
     # m5 is sent: test_message_right_after_logout_is_stored covers the
     # moment of logout itself).
+    a.available()                 # to see bob's session end (shared contacts)
     b.close()
-    a.quiet(0.5)
+    a.expect_unavailable(B + "/b1")
     a.send(B, "m5", id="off5")
     assert a.ping() == "result"
     a.quiet(0.3)

@@ -311,8 +311,9 @@ def test_subscribe_to_offline_contact_delivered_later(plucsd, im):
     n.roster()
     n.available()
     n.subscribe(O)
+    # The push follows the stored roster change; the request kept for oscar
+    # is queued to the store before it, ahead of anything oscar's login asks.
     assert n.wait_push(O, pred=lambda p: p.item.ask == "subscribe"), n.all_pushes
-    n.quiet(0.3)
     # oscar logs in later: the pending request reaches him with his initial presence.
     o = im("oscar", daemon=plucsd, resource="o1")
     assert o.login().ok
@@ -340,8 +341,11 @@ def test_denied_subscription(plucsd, im):
 def make_mutual(n, o):
     assert approve(n, o, N, O) == ("to", "from")
     assert approve(o, n, O, N) == ("both", "both")
-    for c in (n, o):
-        c.quiet(0.3)
+    # Each approval ends with the approver's current presence to the
+    # requester (RFC 6121 3.1.5): wait for both before forgetting.
+    for c, other in ((n, O), (o, N)):
+        assert c.wait_for(lambda: c.saw_presence(frm=other, type="available")), \
+            "%s got no presence from %s after the approval: %r" % (c.jid, other, c.all_presences)
         c.forget()
 
 

@@ -9,10 +9,12 @@ A, B = "alice@a.test", "bob@a.test"
 PING = "<ping xmlns='urn:xmpp:ping'/>"
 
 
-def online(im, d, user, resource, priority=None, settle=0.3):
+def online(im, d, user, resource, priority=None):
+    """Logged in and available (returns once the server has processed the
+    initial presence)."""
     c = im(user, daemon=d, resource=resource)
     assert c.login().ok, user
-    c.available(priority=priority, settle=settle)
+    c.available(priority=priority)
     return c
 
 
@@ -72,7 +74,7 @@ def test_negative_priority_never_gets_bare_jid_messages(plucsd, im):
     # (no available resource: stored) and reaches the next resource with
     # non-negative initial presence.
     zero.close()
-    neg.quiet(0.3)
+    neg.expect_unavailable(B + "/zero")     # the server has ended zero's session
     a.send(B, "while only negative")
     neg.quiet(1.0)
     assert not neg.saw_message(body="while only negative"), neg.all_messages

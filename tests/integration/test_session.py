@@ -11,7 +11,8 @@ def test_two_resources_bound(plucsd, client):
     assert a2.login().ok
     assert a1.jid == "alice@a.test/one"
     assert a2.jid == "alice@a.test/two"
-    a1.pump(0.5)
+    # a second resource does not replace the first (a conflict would have
+    # ended a1's stream while a2 bound): both answer a ping
     assert a1.is_connected() and a2.is_connected()
     assert a1.ping() == "result"
     assert a2.ping() == "result"
@@ -88,8 +89,7 @@ def test_whitespace_keepalive(plucsd, client):
     assert c.login().ok
     for _ in range(5):
         c.send_raw(" ")
-        c.pump(0.3)
+        c.barrier()           # each keepalive on its own, answered in between
     c.send_raw("\n \n")
-    c.pump(0.5)
     assert c.is_connected()
     assert c.ping() == "result"

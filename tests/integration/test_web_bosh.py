@@ -27,6 +27,14 @@ def presence_watch(c):
     return seen
 
 
+def pump_until(c, pred, timeout=5):
+    """Runs C's event loop until pred() holds or timeout; returns pred()."""
+    end = time.monotonic() + timeout
+    while not pred() and time.monotonic() < end:
+        c.pump(0.05)
+    return pred()
+
+
 def test_session_creation_attributes(web):
     b = W.Bosh(web.http_port, wait=5, hold=1)
     el, text = b.create(to="a.test")
@@ -65,7 +73,7 @@ def test_login_and_message_exchange_with_tcp_client(web, client):
     assert str(m["from"]) == "alice@a.test/web"
     # tcp -> bosh: arrives in a held request's answer
     bob.send_message("alice@a.test/web", "hi from tcp")
-    bob.pump(0.2)
+    bob.barrier()             # sent and routed
     seen = b.until("hi from tcp", tries=4)
     assert seen and "jabber:client" in seen
     # metrics count the session
@@ -170,7 +178,7 @@ def test_stanzas_queued_while_no_request_is_held(web, client):
     b.send("<presence xmlns='jabber:client'/>")
     for i in range(3):
         bob.send_message("alice@a.test/q", "queued %d" % i)
-    bob.pump(0.5)           # nothing held now: the server queues them
+    bob.barrier()           # routed; nothing held now: the server queues them
     seen = b.until("queued 2", tries=3)
     assert seen and all(("queued %d" % i) in seen for i in range(3))
     assert seen.index("queued 0") < seen.index("queued 1") < seen.index("queued 2")
@@ -184,7 +192,7 @@ def test_terminate_by_client(web, client):
     b = W.Bosh(web.http_port, wait=1)
     b.login("alice", "alice-secret", resource="t")
     b.send("<presence xmlns='jabber:client'/>")
-    bob.pump(0.5)
+    assert pump_until(bob, lambda: ("alice@a.test/t", "available") in seen), seen
     el, _ = b.send("<presence xmlns='jabber:client' type='unavailable'/>", type="terminate")
     assert el.get("type") == "terminate"
     assert web.wait_log(r"bosh: .* terminated by the client", 5)
@@ -200,8 +208,7 @@ def test_inactivity_timeout_ends_session_with_unavailable(web, client):
     b = W.Bosh(web.http_port, wait=1)
     b.login("alice", "alice-secret", resource="idle")
     b.send("<presence xmlns='jabber:client'/>")
-    bob.pump(0.5)
-    assert ("alice@a.test/idle", "available") in seen
+    assert pump_until(bob, lambda: ("alice@a.test/idle", "available") in seen), seen
     # no more requests: inactivity is 4 s
     assert web.wait_log(r"bosh: .*had no request for 4 s, closing", 10)
     end = time.monotonic() + 5

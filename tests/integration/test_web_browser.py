@@ -19,10 +19,18 @@ BROWSER = os.path.join(H.TOP, "tests", "browser")
 DIST = os.path.join(BROWSER, "node_modules", "converse.js", "dist")
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(
-    not (apache_env.available() and os.path.exists("/usr/bin/chromium") and NODE
-         and os.path.isdir(DIST)),
-    reason="needs apache2, chromium, node and tests/browser/node_modules (scripts/deps)")
+
+
+@pytest.fixture(autouse=True)
+def _dependencies():
+    """A missing dependency fails the test (it never skips silently)."""
+    missing = [what for what, ok in (
+        ("apache2 (/usr/sbin/apache2)", apache_env.available()),
+        ("chromium (/usr/bin/chromium)", os.path.exists("/usr/bin/chromium")),
+        ("node on PATH", NODE),
+        ("tests/browser/node_modules (npm ci)", os.path.isdir(DIST))) if not ok]
+    if missing:
+        pytest.fail("missing: %s; run scripts/deps" % ", ".join(missing), pytrace=False)
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def test_poll_login_and_exchange(web, client):
     m = bob.wait_message(5)
     assert m is not None and m["body"] == "hi from poll"
     bob.send_message("alice@a.test/poll", "hi back")
-    bob.pump(0.2)
+    bob.barrier()             # sent and routed
     assert p.until("hi back")
 
 
@@ -108,7 +108,7 @@ def test_ws_login_and_exchange(web, client):
     m = bob.wait_message(5)
     assert m is not None and m["body"] == "hi from ws"
     bob.send_message("alice@a.test/ws", "hi back")
-    bob.pump(0.3)
+    bob.barrier()             # sent and routed
     got = ws.recv_until("hi back")
     assert got and got.startswith("<message") and "xmlns='jabber:client'" in got
     _, _, metrics = W.http_request(web.http_port, "GET", "/metrics")

@@ -34,6 +34,28 @@ def xclient(client, user, daemon, resource=None, plugins=()):
     return c
 
 
+def pump_until(c, pred, timeout=5, step=0.05):
+    """Runs the (shared) event loop until pred() is truthy or timeout;
+    returns pred()'s last value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= end:
+            return v
+        c.pump(step)
+
+
+def seconds_until(c, to, pred, timeout=5):
+    """Asks TO's last activity (XEP-0012) until pred(result) holds; returns
+    the last answer (the time being measured has to pass)."""
+    end = time.monotonic() + timeout
+    while True:
+        r = last(c, to)
+        if pred(r) or time.monotonic() >= end:
+            return r
+        c.pump(0.1)
+
+
 def call(c, fut, timeout=5):
     """Runs a plugin call's future; returns the response iq (result or error)."""
     from slixmpp.exceptions import IqError
@@ -133,9 +155,8 @@ def test_last_activity_server_uptime(plucsd, client):
     assert r1["type"] == "result", r1
     s1 = int(r1["last_activity"]["seconds"])
     assert 0 <= s1 < 120
-    c.pump(2.1)
-    s2 = int(last(c, "a.test")["last_activity"]["seconds"])
-    assert s2 >= s1 + 1
+    r2 = seconds_until(c, "a.test", lambda r: int(r["last_activity"]["seconds"]) >= s1 + 1)
+    assert int(r2["last_activity"]["seconds"]) >= s1 + 1, (s1, r2)
 
 
 def test_last_activity_of_users(plucsd, client):
@@ -147,11 +168,12 @@ def test_last_activity_of_users(plucsd, client):
     assert r["type"] == "result", r
     assert int(r["last_activity"]["seconds"]) == 0
     # logs out with a status text
-    b.x.send_presence(ptype="unavailable", pstatus="Gone fishing")
-    b.pump(0.3)
+    b.send_presence_stanza(b.x.make_presence(ptype="unavailable", pstatus="Gone fishing"))
     b.close()
-    a.pump(2.2)
-    r = last(a, "bob@a.test")
+    # (right after the logout the answer may still be item-not-found until
+    # the logout is recorded: asked again until a result at least 2 s old)
+    r = seconds_until(a, "bob@a.test", lambda r: r["type"] == "result" and
+                      int(r["last_activity"]["seconds"]) >= 2, timeout=8)
     assert r["type"] == "result", r
     assert int(r["last_activity"]["seconds"]) >= 2
     assert r["last_activity"]["status"] == "Gone fishing"
@@ -167,10 +189,14 @@ def test_last_activity_survives_restart(plucsd_factory, client):
     p = plucsd_factory()
     b = xclient(client, "bob", p, plugins=["xep_0012"])
     b.send_presence()
-    b.x.send_presence(ptype="unavailable", pstatus="See you")
-    b.pump(0.3)
+    b.send_presence_stanza(b.x.make_presence(ptype="unavailable", pstatus="See you"))
     b.close()
-    time.sleep(0.5)
+    # plucsd has recorded the logout (asked before the restart)
+    w = xclient(client, "carol", p, plugins=["xep_0012"])
+    r = seconds_until(w, "bob@a.test", lambda r: r["type"] == "result" and
+                      r["last_activity"]["status"] == "See you")
+    assert r["type"] == "result" and r["last_activity"]["status"] == "See you", r
+    w.close()
     assert p.terminate() == 0
     p.start()
     a = xclient(client, "alice", p, plugins=["xep_0012"])
@@ -398,11 +424,17 @@ def test_blocking_bad_requests(plucsd, client):
 def test_blocked_contact_cannot_see_last_activity(plucsd, client):
     b = xclient(client, "bob", plucsd, plugins=["xep_0191"])
     a = xclient(client, "alice", plucsd, plugins=["xep_0012"])
+    c = xclient(client, "carol", plucsd, plugins=["xep_0012"])
+    gone = []          # carol (a shared contact, not blocked) sees bob leave
+    c.x.add_event_handler("presence_unavailable", lambda p: gone.append(str(p["from"])))
+    c.send_presence()
+    b.send_presence()
     assert call(b, b.x["xep_0191"].block("alice@a.test"))["type"] == "result"
     r = call(a, a.x["xep_0012"].get_last_activity("bob@a.test"))
     assert r["type"] == "error" and condition(r) == "service-unavailable", r
+    bob = b.jid
     b.close()          # offline now: the stored list decides
-    a.pump(0.5)
+    assert pump_until(c, lambda: bob in gone), "carol did not see bob's session end"
     r = call(a, a.x["xep_0012"].get_last_activity("bob@a.test"))
     assert r["type"] == "error" and condition(r) == "service-unavailable", r
     c = xclient(client, "carol", plucsd, plugins=["xep_0012"])
