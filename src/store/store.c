@@ -37,19 +37,7 @@ static struct {
     .progress = PTHREAD_COND_INITIALIZER,
 };
 
-void *store_xcalloc(size_t n, size_t size)
-{
-    void *p = xcalloc(n ? n : 1, size ? size : 1);
-    return p;
-}
-
-char *store_xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = xstrdup(s);
-    return d;
-}
+char *store_strdup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
 int64_t store_now_ms(void)
 {

@@ -3,6 +3,7 @@
  * itself is the back end's store_blocklist_ops (store_sqlite_blocklist.c
  * for SQLite). */
 #include "store/store_blocklist.h"
+#include "core/alloc.h"
 
 #include "store/store_ctx.h"
 
@@ -23,9 +24,9 @@ static char **items_copy(const char *const *items, size_t n)
 {
     if (!n)
         return NULL;
-    char **v = store_xcalloc(n, sizeof *v);
+    char **v = xcalloc(n, sizeof *v);
     for (size_t i = 0; i < n; i++)
-        v[i] = store_xstrdup(items[i] ? items[i] : "");
+        v[i] = store_strdup_or_null(items[i] ? items[i] : "");
     return v;
 }
 
@@ -93,11 +94,11 @@ static const store_op block_get_op = {
 void store_block_get(worker *reply_to, const char *user, store_blocklist_fn cb, void *arg,
                      store_arg_free_fn arg_free)
 {
-    block_get_req *q = store_xcalloc(1, sizeof *q);
+    block_get_req *q = xcalloc(1, sizeof *q);
     store_ctx_init(&q->ctx, &block_get_op, reply_to, arg, arg_free);
     q->cb = cb;
-    q->res = store_xcalloc(1, sizeof *q->res);
-    q->res->user = store_xstrdup(user);
+    q->res = xcalloc(1, sizeof *q->res);
+    q->res->user = store_strdup_or_null(user);
     store_submit(&q->ctx.base);
 }
 
@@ -165,10 +166,10 @@ static void block_change_submit(const store_op *op, worker *reply_to, const char
                                 const char *const *items, size_t n, store_done_fn cb, void *arg,
                                 store_arg_free_fn arg_free)
 {
-    block_change_req *q = store_xcalloc(1, sizeof *q);
+    block_change_req *q = xcalloc(1, sizeof *q);
     store_ctx_init(&q->done.ctx, op, reply_to, arg, arg_free);
     q->done.cb = cb;
-    q->user = store_xstrdup(user);
+    q->user = store_strdup_or_null(user);
     q->items = items_copy(items, n);
     q->n = n;
     store_submit(&q->done.ctx.base);

@@ -47,8 +47,8 @@ void store_done_deliver(store_req *r);
 void store_submit(store_req *r);
 
 /* Allocation helpers: allocation failure aborts, as everywhere in plucsd. */
-void *store_xcalloc(size_t n, size_t size);
-char *store_xstrdup(const char *s);               /* NULL stays NULL */
+/* A copy of s (core/alloc.h policy); NULL stays NULL. */
+char *store_strdup_or_null(const char *s);
 int64_t store_now_ms(void);
 
 #endif

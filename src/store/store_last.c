@@ -2,6 +2,7 @@
  * their requests, argument checks and delivery. The storage itself is the
  * back end's store_last_ops (store_sqlite_last.c for SQLite). */
 #include "store/store_last.h"
+#include "core/alloc.h"
 
 #include "store/store_ctx.h"
 
@@ -58,12 +59,12 @@ static const store_op last_set_op = {
 void store_last_set(worker *reply_to, const char *user, int64_t stamp, const char *text,
                     store_done_fn cb, void *arg, store_arg_free_fn arg_free)
 {
-    last_set_req *q = store_xcalloc(1, sizeof *q);
+    last_set_req *q = xcalloc(1, sizeof *q);
     store_ctx_init(&q->done.ctx, &last_set_op, reply_to, arg, arg_free);
     q->done.cb = cb;
-    q->user = store_xstrdup(user);
+    q->user = store_strdup_or_null(user);
     q->stamp = stamp;
-    q->text = store_xstrdup(text);
+    q->text = store_strdup_or_null(text);
     store_submit(&q->done.ctx.base);
 }
 
@@ -106,7 +107,7 @@ static void last_get_deliver(store_req *r)
         res->text = NULL;
     }
     if (!res->text)
-        res->text = store_xstrdup("");
+        res->text = store_strdup_or_null("");
     if (q->cb)
         q->cb(store_ctx_take_arg(&q->ctx), res);
     else
@@ -121,10 +122,10 @@ static const store_op last_get_op = {
 void store_last_get(worker *reply_to, const char *user, store_last_fn cb, void *arg,
                     store_arg_free_fn arg_free)
 {
-    last_get_req *q = store_xcalloc(1, sizeof *q);
+    last_get_req *q = xcalloc(1, sizeof *q);
     store_ctx_init(&q->ctx, &last_get_op, reply_to, arg, arg_free);
     q->cb = cb;
-    q->user = store_xstrdup(user);
-    q->res = store_xcalloc(1, sizeof *q->res);
+    q->user = store_strdup_or_null(user);
+    q->res = xcalloc(1, sizeof *q->res);
     store_submit(&q->ctx.base);
 }

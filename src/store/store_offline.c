@@ -3,6 +3,7 @@
  * time when it is asked for, not when it is executed. The storage itself is
  * the back end's store_offline_ops (store_sqlite_offline.c for SQLite). */
 #include "store/store_offline.h"
+#include "core/alloc.h"
 
 #include "store/store_internal.h"
 
@@ -97,12 +98,12 @@ static const store_op offline_count_op = {
 static offline_req *offline_req_new(const store_op *op, worker *reply_to, const char *user,
                                     store_done_fn cb, void *arg)
 {
-    offline_req *q = store_xcalloc(1, sizeof *q);
+    offline_req *q = xcalloc(1, sizeof *q);
     q->done.base.op = op;
     q->done.base.reply_to = reply_to;
     q->done.cb = cb;
     q->done.arg = arg;
-    q->user = store_xstrdup(user);
+    q->user = store_strdup_or_null(user);
     return q;
 }
 
@@ -110,7 +111,7 @@ void store_offline_push(worker *reply_to, const char *user, const char *stanza_x
                         store_done_fn cb, void *arg)
 {
     offline_req *q = offline_req_new(&offline_push_op, reply_to, user, cb, arg);
-    q->stanza = store_xstrdup(stanza_xml);
+    q->stanza = store_strdup_or_null(stanza_xml);
     q->stamp = store_now_ms();
     q->num = max;
     store_submit(&q->done.base);
@@ -181,12 +182,12 @@ static const store_op offline_pop_op = {
 
 void store_offline_pop_all(worker *reply_to, const char *user, store_offline_fn cb, void *arg)
 {
-    offline_pop_req *q = store_xcalloc(1, sizeof *q);
+    offline_pop_req *q = xcalloc(1, sizeof *q);
     q->base.op = &offline_pop_op;
     q->base.reply_to = reply_to;
     q->cb = cb;
     q->arg = arg;
-    q->user = store_xstrdup(user);
-    q->res = store_xcalloc(1, sizeof *q->res);
+    q->user = store_strdup_or_null(user);
+    q->res = xcalloc(1, sizeof *q->res);
     store_submit(&q->base);
 }

@@ -3,6 +3,7 @@
  * storage itself is the back end's store_pending_ops
  * (store_sqlite_pending.c for SQLite). */
 #include "store/store_pending.h"
+#include "core/alloc.h"
 
 #include "store/store_internal.h"
 
@@ -83,14 +84,14 @@ static const store_op pending_del_op = {
 static void pending_submit(const store_op *op, worker *reply_to, const char *user,
                            const char *contact, const char *stanza, store_done_fn cb, void *arg)
 {
-    pending_req *q = store_xcalloc(1, sizeof *q);
+    pending_req *q = xcalloc(1, sizeof *q);
     q->done.base.op = op;
     q->done.base.reply_to = reply_to;
     q->done.cb = cb;
     q->done.arg = arg;
-    q->user = store_xstrdup(user);
-    q->contact = store_xstrdup(contact);
-    q->stanza = store_xstrdup(stanza);
+    q->user = store_strdup_or_null(user);
+    q->contact = store_strdup_or_null(contact);
+    q->stanza = store_strdup_or_null(stanza);
     store_submit(&q->done.base);
 }
 
@@ -163,12 +164,12 @@ static const store_op pending_list_op = {
 
 void store_pending_list(worker *reply_to, const char *user, store_pending_fn cb, void *arg)
 {
-    pending_list_req *q = store_xcalloc(1, sizeof *q);
+    pending_list_req *q = xcalloc(1, sizeof *q);
     q->base.op = &pending_list_op;
     q->base.reply_to = reply_to;
     q->cb = cb;
     q->arg = arg;
-    q->user = store_xstrdup(user);
-    q->res = store_xcalloc(1, sizeof *q->res);
+    q->user = store_strdup_or_null(user);
+    q->res = xcalloc(1, sizeof *q->res);
     store_submit(&q->base);
 }

@@ -4,6 +4,7 @@
  * storage itself is the back end's store_private_ops
  * (store_sqlite_private.c for SQLite). */
 #include "store/store_private.h"
+#include "core/alloc.h"
 
 #include "store/store_ctx.h"
 
@@ -79,13 +80,13 @@ static const store_op private_get_op = {
 void store_private_get(worker *reply_to, const char *user, const char *name, const char *ns,
                        store_private_fn cb, void *arg, store_arg_free_fn arg_free)
 {
-    private_get_req *q = store_xcalloc(1, sizeof *q);
+    private_get_req *q = xcalloc(1, sizeof *q);
     store_ctx_init(&q->ctx, &private_get_op, reply_to, arg, arg_free);
     q->cb = cb;
-    q->user = store_xstrdup(user);
-    q->name = store_xstrdup(name);
-    q->ns = store_xstrdup(ns);
-    q->res = store_xcalloc(1, sizeof *q->res);
+    q->user = store_strdup_or_null(user);
+    q->name = store_strdup_or_null(name);
+    q->ns = store_strdup_or_null(ns);
+    q->res = xcalloc(1, sizeof *q->res);
     store_submit(&q->ctx.base);
 }
 
@@ -139,16 +140,16 @@ static const store_op private_set_op = {
 void store_private_set(worker *reply_to, const char *user, const store_private_entry *entries,
                        size_t n, store_done_fn cb, void *arg, store_arg_free_fn arg_free)
 {
-    private_set_req *q = store_xcalloc(1, sizeof *q);
+    private_set_req *q = xcalloc(1, sizeof *q);
     store_ctx_init(&q->done.ctx, &private_set_op, reply_to, arg, arg_free);
     q->done.cb = cb;
-    q->user = store_xstrdup(user);
-    q->rows = store_xcalloc(n, sizeof *q->rows);
+    q->user = store_strdup_or_null(user);
+    q->rows = xcalloc(n, sizeof *q->rows);
     q->n = n;
     for (size_t i = 0; i < n; i++) {
-        q->rows[i].name = store_xstrdup(entries[i].name ? entries[i].name : "");
-        q->rows[i].ns = store_xstrdup(entries[i].ns ? entries[i].ns : "");
-        q->rows[i].xml = store_xstrdup(entries[i].xml ? entries[i].xml : "");
+        q->rows[i].name = store_strdup_or_null(entries[i].name ? entries[i].name : "");
+        q->rows[i].ns = store_strdup_or_null(entries[i].ns ? entries[i].ns : "");
+        q->rows[i].xml = store_strdup_or_null(entries[i].xml ? entries[i].xml : "");
     }
     store_submit(&q->done.ctx.base);
 }

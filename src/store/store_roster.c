@@ -4,6 +4,7 @@
  * cleaned here (newlines become spaces, empty names are dropped), so every
  * back end stores the same thing. */
 #include "store/store_roster.h"
+#include "core/alloc.h"
 
 #include "store/store_internal.h"
 
@@ -57,12 +58,12 @@ static char **groups_clean(char *const *groups)
     size_t n = 0;
     for (char *const *g = groups; g && *g; g++)
         n++;
-    char **v = store_xcalloc(n + 1, sizeof *v);
+    char **v = xcalloc(n + 1, sizeof *v);
     size_t k = 0;
     for (char *const *g = groups; g && *g; g++) {
         if (!**g)
             continue;
-        char *c = store_xstrdup(*g);
+        char *c = store_strdup_or_null(*g);
         for (char *p = c; *p; p++)
             if (*p == '\n' || *p == '\r')
                 *p = ' ';
@@ -141,14 +142,14 @@ static const store_op roster_get_op = {
 static void roster_get_submit(worker *reply_to, const char *user, const char *contact,
                               store_roster_fn cb, void *arg)
 {
-    roster_get_req *q = store_xcalloc(1, sizeof *q);
+    roster_get_req *q = xcalloc(1, sizeof *q);
     q->base.op = &roster_get_op;
     q->base.reply_to = reply_to;
     q->cb = cb;
     q->arg = arg;
-    q->user = store_xstrdup(user);
-    q->contact = store_xstrdup(contact);
-    q->res = store_xcalloc(1, sizeof *q->res);
+    q->user = store_strdup_or_null(user);
+    q->contact = store_strdup_or_null(contact);
+    q->res = xcalloc(1, sizeof *q->res);
     store_submit(&q->base);
 }
 
@@ -196,15 +197,15 @@ static const store_op roster_set_op = {
 void store_roster_set(worker *reply_to, const char *user, const store_roster_item *item,
                       store_done_fn cb, void *arg)
 {
-    roster_set_req *q = store_xcalloc(1, sizeof *q);
+    roster_set_req *q = xcalloc(1, sizeof *q);
     q->done.base.op = &roster_set_op;
     q->done.base.reply_to = reply_to;
     q->done.cb = cb;
     q->done.arg = arg;
-    q->user = store_xstrdup(user);
+    q->user = store_strdup_or_null(user);
     if (item) {
-        q->item.contact = store_xstrdup(item->contact);
-        q->item.name = store_xstrdup(item->name);
+        q->item.contact = store_strdup_or_null(item->contact);
+        q->item.name = store_strdup_or_null(item->name);
         q->item.subscription = item->subscription;
         q->item.ask = item->ask;
         q->item.approved = item->approved;
@@ -243,12 +244,12 @@ static const store_op roster_del_op = {
 void store_roster_del(worker *reply_to, const char *user, const char *contact,
                       store_done_fn cb, void *arg)
 {
-    roster_del_req *q = store_xcalloc(1, sizeof *q);
+    roster_del_req *q = xcalloc(1, sizeof *q);
     q->done.base.op = &roster_del_op;
     q->done.base.reply_to = reply_to;
     q->done.cb = cb;
     q->done.arg = arg;
-    q->user = store_xstrdup(user);
-    q->contact = store_xstrdup(contact);
+    q->user = store_strdup_or_null(user);
+    q->contact = store_strdup_or_null(contact);
     store_submit(&q->done.base);
 }

@@ -8,6 +8,7 @@
  * WAL: a committed offline message survives a kill or a power cut), and
  * runs the schema migrations. Statements are prepared once and cached. */
 #include "store/store_sqlite.h"
+#include "core/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,7 @@
 /* mkdir -p of path's folder; components created 0750. */
 static int make_parent_dirs(const char *path, char *err, size_t errlen)
 {
-    char *dir = store_xstrdup(path);
+    char *dir = store_strdup_or_null(path);
     char *slash = strrchr(dir, '/');
     if (slash == dir) {             /* a file in / */
         free(dir);
@@ -109,9 +110,9 @@ static store_conn *sqlite_open(const char *path, char *err, size_t errlen)
         sqlite3_close(db);
         return NULL;
     }
-    store_db *d = store_xcalloc(1, sizeof *d);
+    store_db *d = xcalloc(1, sizeof *d);
     d->db = db;
-    d->path = store_xstrdup(path);
+    d->path = store_strdup_or_null(path);
     d->conn.backend = &store_sqlite_backend;
     return &d->conn;
 }
@@ -195,7 +196,7 @@ void store_bind_text(sqlite3_stmt *st, int idx, const char *s)
 char *store_column_strdup(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? store_xstrdup((const char *)t) : NULL;
+    return t ? store_strdup_or_null((const char *)t) : NULL;
 }
 
 store_status store_db_run_user(store_db *d, const char *sql, const char *user, int64_t *changed,

@@ -20,7 +20,7 @@ static store_status block_get(store_conn *c, const char *user, store_blocklist *
             res->items = xrealloc(res->items, cap * sizeof *res->items);
         }
         char *it = store_column_strdup(st, 0);
-        res->items[res->n++] = it ? it : store_xstrdup("");
+        res->items[res->n++] = it ? it : store_strdup_or_null("");
     }
     if (rc != SQLITE_DONE)
         return store_db_fail(d, "block get");

@@ -65,7 +65,7 @@ static store_status offline_fetch(store_conn *c, const char *user, store_offline
         m->stamp = sqlite3_column_int64(st, 1);
         m->stanza = store_column_strdup(st, 2);
         if (!m->stanza)
-            m->stanza = store_xstrdup("");
+            m->stanza = store_strdup_or_null("");
         res->max_id = m->id;
     }
     if (rc != SQLITE_DONE)

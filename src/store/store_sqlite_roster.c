@@ -29,13 +29,13 @@ static char **groups_split(const char *s)
     size_t n = 0;
     for (const char *p = s; *p; p++)
         n += *p == '\n';
-    char **v = store_xcalloc(n + 2, sizeof *v);
+    char **v = xcalloc(n + 2, sizeof *v);
     size_t k = 0;
     while (*s) {
         const char *nl = strchr(s, '\n');
         size_t len = nl ? (size_t)(nl - s) : strlen(s);
         if (len) {
-            v[k] = store_xcalloc(len + 1, 1);
+            v[k] = xcalloc(len + 1, 1);
             memcpy(v[k++], s, len);
         }
         s += len + (nl ? 1 : 0);
@@ -115,7 +115,7 @@ static store_status roster_get(store_conn *c, const char *user, const char *cont
         const char *groups = (const char *)sqlite3_column_text(st, 5);
         it->groups = groups_split(groups ? groups : "");
         if (!it->contact)
-            it->contact = store_xstrdup("");
+            it->contact = store_strdup_or_null("");
     }
     if (rc != SQLITE_DONE)
         return store_db_fail(d, "roster get");

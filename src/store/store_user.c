@@ -4,6 +4,7 @@
  * store_user_forget() is what the directory side calls when an account is
  * removed, so its personal data does not outlive it. */
 #include "store/store_user.h"
+#include "core/alloc.h"
 
 #include "store/store_internal.h"
 
@@ -54,11 +55,11 @@ static const store_op user_forget_op = {
 
 void store_user_forget(worker *reply_to, const char *user, store_done_fn cb, void *arg)
 {
-    user_req *q = store_xcalloc(1, sizeof *q);
+    user_req *q = xcalloc(1, sizeof *q);
     q->done.base.op = &user_forget_op;
     q->done.base.reply_to = reply_to;
     q->done.cb = cb;
     q->done.arg = arg;
-    q->user = store_xstrdup(user);
+    q->user = store_strdup_or_null(user);
     store_submit(&q->done.base);
 }

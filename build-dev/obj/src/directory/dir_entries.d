@@ -1,9 +1,0 @@
-build-dev/obj/src/directory/dir_entries.o: src/directory/dir_entries.c \
- src/directory/dir_internal.h src/directory/directory.h src/core/config.h \
- src/core/worker.h src/directory/dir_build.h src/directory/dir_reader.h
-src/directory/dir_internal.h:
-src/directory/directory.h:
-src/core/config.h:
-src/core/worker.h:
-src/directory/dir_build.h:
-src/directory/dir_reader.h:

@@ -1,8 +1,0 @@
-build-dev/obj/src/store/store_last.o: src/store/store_last.c \
- src/store/store_ctx.h src/store/store_extra.h src/store/store.h \
- src/core/worker.h src/store/store_internal.h
-src/store/store_ctx.h:
-src/store/store_extra.h:
-src/store/store.h:
-src/core/worker.h:
-src/store/store_internal.h:

@@ -1,7 +1,0 @@
-build-dev/obj/src/store/store_offline.o: src/store/store_offline.c \
- src/store/store_internal.h src/store/store.h src/core/worker.h \
- src/core/log.h
-src/store/store_internal.h:
-src/store/store.h:
-src/core/worker.h:
-src/core/log.h:
