@@ -155,8 +155,8 @@ long control_reply_parse(const char *data, size_t len, control_reply *r)
         size_t n = (size_t)(e - (data + pos));
         const char *line = data + pos;
         if (n == 1 && line[0] == '.') {
-            if (!r->ok && !(r->error = xstrndup(data + 7, first - 7)))
-                abort();
+            if (!r->ok)
+                r->error = xstrndup(data + 7, first - 7);
             return (long)(pos + 2);
         }
         if (line[0] == '.') {

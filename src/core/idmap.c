@@ -50,8 +50,6 @@ static void idmap_grow(idmap *m)
     size_t ocap = m->cap;
     m->keys = xcalloc(ncap, sizeof *m->keys);
     m->vals = xcalloc(ncap, sizeof *m->vals);
-    if (!m->keys || !m->vals)
-        abort();
     m->cap = ncap;
     m->used = m->count = 0;
     for (size_t i = 0; i < ocap; i++)

@@ -138,8 +138,6 @@ int caps_ver(const xnode *query, char out[CAPS_VER_LEN])
     ident *ids = xcalloc(ni ? ni : 1, sizeof *ids);
     const char **feats = xcalloc(nf ? nf : 1, sizeof *feats);
     form *forms = xcalloc(nx ? nx : 1, sizeof *forms);
-    if (!ids || !feats || !forms)
-        abort();
     size_t i = 0, k = 0, m = 0;
     int rc = 0;
     for (const xnode *c = xnode_first_element(query); c; c = xnode_next_element(c)) {

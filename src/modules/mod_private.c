@@ -116,8 +116,6 @@ static void private_set(session *s, const xnode *iq, const xnode *payload, size_
 {
     store_private_entry *e = xcalloc(n, sizeof *e);
     char **xml = xcalloc(n, sizeof *xml);
-    if (!e || !xml)
-        abort();
     size_t k = 0;
     for (const xnode *c = xnode_first_element(payload); c; c = xnode_next_element(c), k++) {
         xml[k] = xml_to_string(c, NULL);
