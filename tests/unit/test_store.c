@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -25,72 +24,37 @@
 #include "store/store_pending.h"
 #include "store/store_roster.h"
 #include "store/store_user.h"
+#include "store_wait.h"
 
-/* ---- waiting for a result on the test thread ---- */
-
-static struct {
-    pthread_mutex_t m;
-    pthread_cond_t c;
-    int ready;
-    int on_worker;          /* the callback ran on a worker thread */
-    store_status st;
-    int64_t value;
-    store_roster *roster;
-    store_pending *pending;
-    store_offline *offline;
-} W = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
-
-static void signal_ready(void)
-{
-    W.on_worker = worker_self() != NULL;
-    W.ready = 1;
-    pthread_cond_signal(&W.c);
-    pthread_mutex_unlock(&W.m);
-}
-
-static void done_cb(void *arg, store_status st, int64_t value)
-{
-    pthread_mutex_lock(&W.m);
-    W.st = st;
-    W.value = value;
-    signal_ready();
-}
+/* ---- waiting for a result on the test thread (store_wait.h) ---- */
 
 static void roster_cb(void *arg, store_roster *r)
 {
     pthread_mutex_lock(&W.m);
     W.roster = r;
-    W.st = r->status;
-    signal_ready();
+    wait_signal(arg, r->status);
 }
 
 static void pending_cb(void *arg, store_pending *p)
 {
     pthread_mutex_lock(&W.m);
     W.pending = p;
-    W.st = p->status;
-    signal_ready();
+    wait_signal(arg, p->status);
 }
 
 static void offline_cb(void *arg, store_offline *o)
 {
     pthread_mutex_lock(&W.m);
     W.offline = o;
-    W.st = o->status;
-    signal_ready();
+    wait_signal(arg, o->status);
 }
 
-static void wait_result(void)
+/* Here every result must also come on a worker thread. */
+static void wait_on_worker(void)
 {
-    pthread_mutex_lock(&W.m);
-    while (!W.ready)
-        pthread_cond_wait(&W.c, &W.m);
-    W.ready = 0;
-    pthread_mutex_unlock(&W.m);
+    wait_result();
     assert_true(W.on_worker);
 }
-
-static worker *w0(void) { return worker_get(0); }
 
 /* Shorthands: run one operation and wait for its result. */
 static store_status do_set(const char *user, const char *contact, const char *name, store_sub sub,
@@ -98,7 +62,7 @@ static store_status do_set(const char *user, const char *contact, const char *na
 {
     store_roster_item it = { (char *)contact, (char *)name, sub, ask, false, groups };
     store_roster_set(w0(), user, &it, done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     *version = W.value;
     return W.st;
 }
@@ -106,21 +70,21 @@ static store_status do_set(const char *user, const char *contact, const char *na
 static store_roster *do_get(const char *user)
 {
     store_roster_get(w0(), user, roster_cb, NULL);
-    wait_result();
+    wait_on_worker();
     return W.roster;
 }
 
 static store_status do_push(const char *user, const char *xml, int max)
 {
     store_offline_push(w0(), user, xml, max, done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     return W.st;
 }
 
 static store_offline *do_pop(const char *user)
 {
     store_offline_pop_all(w0(), user, offline_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_OK);
     return W.offline;
 }
@@ -128,36 +92,22 @@ static store_offline *do_pop(const char *user)
 static int64_t do_count(const char *user)
 {
     store_offline_count(w0(), user, done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_OK);
     return W.value;
 }
 
 /* ---- temporary folders ---- */
 
-static char tmpdir[256];
 static char spec[600];
 static char dbpath[512];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int setup_dir(void **state)
 {
-    strcpy(tmpdir, "/tmp/plucs-store-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    tmpdir_make("/tmp/plucs-store-XXXXXX");
     /* a folder that does not exist yet: store_start creates it */
     snprintf(dbpath, sizeof dbpath, "%s/lib/plucs/plucs.db", tmpdir);
     snprintf(spec, sizeof spec, "sqlite:%s", dbpath);
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    store_stop();
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 
@@ -249,7 +199,7 @@ static void test_bad_spec(void **state)
 static void test_not_running(void **state)
 {
     store_offline_push(w0(), "a@example.org", "<message/>", 10, done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_ERROR);
     store_roster *r = do_get("a@example.org");
     assert_int_equal(r->status, STORE_ERROR);
@@ -305,7 +255,7 @@ static void test_roster(void **state)
     assert_int_equal(do_set(u, "bob@example.org", "Bob", STORE_SUB_TO, false, g2, &v), STORE_OK);
     assert_int_equal(v, 3);
     store_roster_get_item(w0(), u, "bob@example.org", roster_cb, NULL);
-    wait_result();
+    wait_on_worker();
     r = W.roster;
     assert_int_equal(r->version, 3);
     assert_int_equal(r->n, 1);
@@ -316,17 +266,17 @@ static void test_roster(void **state)
     store_roster_free(r);
 
     store_roster_get_item(w0(), u, "nobody@example.org", roster_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.roster->n, 0);
     store_roster_free(W.roster);
 
     /* delete: bumps; deleting what is not there does not */
     store_roster_del(w0(), u, "bob@example.org", done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_OK);
     assert_int_equal(W.value, 4);
     store_roster_del(w0(), u, "bob@example.org", done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_NOT_FOUND);
     assert_int_equal(W.value, 4);
 
@@ -339,7 +289,7 @@ static void test_roster(void **state)
     /* a request without a contact fails cleanly */
     store_roster_item bad = { NULL, NULL, STORE_SUB_NONE, false, false, NULL };
     store_roster_set(w0(), u, &bad, done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_ERROR);
 
     /* survives a restart */
@@ -363,14 +313,14 @@ static void test_pending(void **state)
     start_ok();
     const char *u = "alice@example.org";
     store_pending_add(w0(), u, "zed@example.org", "<presence type='subscribe'>1</presence>", done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_OK);
     store_pending_add(NULL, u, "bob@example.org", "<presence type='subscribe'/>", NULL, NULL);
     store_pending_add(w0(), u, "zed@example.org", "<presence type='subscribe'>2</presence>", done_cb, NULL);
-    wait_result();
+    wait_on_worker();
 
     store_pending_list(w0(), u, pending_cb, NULL);
-    wait_result();
+    wait_on_worker();
     store_pending *p = W.pending;
     assert_int_equal(p->status, STORE_OK);
     assert_int_equal(p->n, 2);
@@ -380,19 +330,19 @@ static void test_pending(void **state)
     store_pending_free(p);
 
     store_pending_del(w0(), u, "bob@example.org", done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_OK);
     store_pending_del(w0(), u, "bob@example.org", done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_NOT_FOUND);
 
     store_pending_list(w0(), "other@example.org", pending_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.pending->n, 0);
     store_pending_free(W.pending);
 
     store_pending_list(w0(), u, pending_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.pending->n, 1);
     store_pending_free(W.pending);
 }
@@ -429,7 +379,7 @@ static void test_offline(void **state)
     /* a message that arrives between fetch and ack survives the ack */
     assert_int_equal(do_push(u, "<message>late</message>", 10), STORE_OK);
     store_offline_ack(w0(), u, max_id, done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_OK);
     assert_int_equal(W.value, 3);
     o = do_pop(u);
@@ -485,12 +435,12 @@ static void test_forget_and_batch_errors(void **state)
 
     assert_int_equal(do_set(u, "h@example.org", NULL, STORE_SUB_FROM, false, NULL, &v), STORE_OK);
     store_pending_add(w0(), u, "i@example.org", "<presence/>", done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(do_set("keep@example.org", "h@example.org", NULL, STORE_SUB_TO, false, NULL, &v),
                      STORE_OK);
 
     store_user_forget(w0(), u, done_cb, NULL);
-    wait_result();
+    wait_on_worker();
     assert_int_equal(W.st, STORE_OK);
     assert_int_equal(W.value, 5);      /* 2 messages, 1 item, 1 version, 1 request */
     assert_int_equal(do_count(u), 0);
@@ -555,15 +505,10 @@ static void test_durable_across_kill(void **state)
     assert_string_equal(o->msgs[0].stanza, "<message>kept</message>");
     store_offline_free(o);
     store_stop();
-    nftw(kill_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(kill_dir);
 }
 
 static int group_setup(void **state) { return workers_start(1); }
-static int group_teardown(void **state)
-{
-    workers_stop();
-    return 0;
-}
 
 int main(void)
 {

@@ -12,12 +12,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/worker.h"
@@ -25,6 +23,7 @@
 #include "store/store_last.h"
 #include "store/store_roster.h"
 #include "store/store_user.h"
+#include "store_wait.h"
 
 /* ---- the memory back end: last activity only ---- */
 
@@ -136,59 +135,21 @@ static const store_backend mem_backend = {
     .last = &mem_last,              /* every other kind: NULL, not stored */
 };
 
-/* ---- results through a real worker ---- */
-
-static struct {
-    pthread_mutex_t m;
-    pthread_cond_t c;
-    int ready;
-    store_status st;
-    int64_t value;
-    store_last *last;
-    store_roster *roster;
-} W = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
-
-static void ready(void)
-{
-    W.ready = 1;
-    pthread_cond_signal(&W.c);
-    pthread_mutex_unlock(&W.m);
-}
-
-static void done_cb(void *arg, store_status st, int64_t value)
-{
-    pthread_mutex_lock(&W.m);
-    W.st = st;
-    W.value = value;
-    ready();
-}
+/* ---- results through a real worker (store_wait.h) ---- */
 
 static void last_cb(void *arg, store_last *l)
 {
     pthread_mutex_lock(&W.m);
     W.last = l;
-    W.st = l->status;
-    ready();
+    wait_signal(arg, l->status);
 }
 
 static void roster_cb(void *arg, store_roster *r)
 {
     pthread_mutex_lock(&W.m);
     W.roster = r;
-    W.st = r->status;
-    ready();
+    wait_signal(arg, r->status);
 }
-
-static void wait_result(void)
-{
-    pthread_mutex_lock(&W.m);
-    while (!W.ready)
-        pthread_cond_wait(&W.c, &W.m);
-    W.ready = 0;
-    pthread_mutex_unlock(&W.m);
-}
-
-static worker *w0(void) { return worker_get(0); }
 
 static store_last *last_get(const char *user)
 {
@@ -229,24 +190,9 @@ static void check_last_ops(const store_backend *b, store_conn *c)
 
 /* ---- folders ---- */
 
-static char tmpdir[256];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int setup_dir(void **state)
 {
-    strcpy(tmpdir, "/tmp/plucs-store-backend-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    store_stop();
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_make("/tmp/plucs-store-backend-XXXXXX");
     return 0;
 }
 
@@ -382,12 +328,6 @@ static int group_setup(void **state)
     if (store_backend_register(&mem_backend) != 0)
         return -1;
     return workers_start(1);
-}
-
-static int group_teardown(void **state)
-{
-    workers_stop();
-    return 0;
 }
 
 int main(void)

@@ -11,13 +11,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/worker.h"
@@ -25,18 +23,7 @@
 #include "store/store_last.h"
 #include "store/store_private.h"
 #include "store/store_user.h"
-
-static struct {
-    pthread_mutex_t m;
-    pthread_cond_t c;
-    int ready;
-    store_status st;
-    int64_t value;
-    void *arg;
-    store_private *priv;
-    store_blocklist *block;
-    store_last *last;
-} W = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
+#include "store_wait.h"
 
 static atomic_int freed;
 
@@ -46,59 +33,28 @@ static void arg_free(void *arg)
     free(arg);
 }
 
-static void ready(void)
-{
-    W.ready = 1;
-    pthread_cond_signal(&W.c);
-    pthread_mutex_unlock(&W.m);
-}
-
-static void done_cb(void *arg, store_status st, int64_t value)
-{
-    pthread_mutex_lock(&W.m);
-    W.st = st;
-    W.value = value;
-    W.arg = arg;
-    ready();
-}
+/* ---- waiting for a result on the test thread (store_wait.h) ---- */
 
 static void private_cb(void *arg, store_private *p)
 {
     pthread_mutex_lock(&W.m);
     W.priv = p;
-    W.st = p->status;
-    W.arg = arg;
-    ready();
+    wait_signal(arg, p->status);
 }
 
 static void block_cb(void *arg, store_blocklist *b)
 {
     pthread_mutex_lock(&W.m);
     W.block = b;
-    W.st = b->status;
-    W.arg = arg;
-    ready();
+    wait_signal(arg, b->status);
 }
 
 static void last_cb(void *arg, store_last *l)
 {
     pthread_mutex_lock(&W.m);
     W.last = l;
-    W.st = l->status;
-    W.arg = arg;
-    ready();
+    wait_signal(arg, l->status);
 }
-
-static void wait_result(void)
-{
-    pthread_mutex_lock(&W.m);
-    while (!W.ready)
-        pthread_cond_wait(&W.c, &W.m);
-    W.ready = 0;
-    pthread_mutex_unlock(&W.m);
-}
-
-static worker *w0(void) { return worker_get(0); }
 
 static store_status priv_set1(const char *user, const char *name, const char *ns, const char *xml)
 {
@@ -132,29 +88,15 @@ static store_last *last_get(const char *user)
 
 /* ---- folders ---- */
 
-static char tmpdir[256];
 static char spec[600];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
 
 static int setup(void **state)
 {
-    strcpy(tmpdir, "/tmp/plucs-store-xeps-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    tmpdir_make("/tmp/plucs-store-xeps-XXXXXX");
     snprintf(spec, sizeof spec, "sqlite:%s/plucs.db", tmpdir);
     char err[512] = "";
     if (store_start(spec, err, sizeof err) != 0)
         fail_msg("store_start: %s", err);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    store_stop();
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 
@@ -330,21 +272,16 @@ static void test_arg_ownership(void **state)
 }
 
 static int group_setup(void **state) { return workers_start(1); }
-static int group_teardown(void **state)
-{
-    workers_stop();
-    return 0;
-}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_private, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_blocklist, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_last, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_arg_ownership, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_private, setup, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_blocklist, setup, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_last, setup, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_forget, setup, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_arg_ownership, setup, teardown_dir),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
