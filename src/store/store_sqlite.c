@@ -199,17 +199,45 @@ char *store_column_strdup(sqlite3_stmt *st, int col)
     return t ? store_strdup_or_null((const char *)t) : NULL;
 }
 
-store_status store_db_run_user(store_db *d, const char *sql, const char *user, int64_t *changed,
-                               const char *what)
+store_status store_db_done(store_db *d, sqlite3_stmt *st, const char *what)
+{
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : store_db_fail(d, what);
+}
+
+/* ?1 = user, and ?2 = key unless nkeys is 1. */
+static store_status run_user(store_db *d, const char *sql, int nkeys, const char *user,
+                             const char *key, int64_t *changed, const char *what)
 {
     sqlite3_stmt *st = store_db_stmt(d, sql);
     if (!st)
         return STORE_ERROR;
     store_bind_text(st, 1, user);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, what);
+    if (nkeys == 2)
+        store_bind_text(st, 2, key);
+    if (store_db_done(d, st, what) != STORE_OK)
+        return STORE_ERROR;
     *changed += sqlite3_changes(d->db);
     return STORE_OK;
+}
+
+store_status store_db_run_user(store_db *d, const char *sql, const char *user, int64_t *changed,
+                               const char *what)
+{
+    return run_user(d, sql, 1, user, NULL, changed, what);
+}
+
+store_status store_db_run_user_key(store_db *d, const char *sql, const char *user,
+                                   const char *key, int64_t *changed, const char *what)
+{
+    return run_user(d, sql, 2, user, key, changed, what);
+}
+
+void *store_grow(void *v, size_t n, size_t *cap, size_t first, size_t size)
+{
+    if (n < *cap)
+        return v;
+    *cap = *cap ? *cap * 2 : first;
+    return xrealloc(v, *cap * size);
 }
 
 /* ---- the batch transaction ---- */

@@ -34,10 +34,20 @@ store_status store_db_fail(store_db *d, const char *what);
 /* Binds a C string (NULL binds SQL NULL). */
 void store_bind_text(sqlite3_stmt *st, int idx, const char *s);
 char *store_column_strdup(sqlite3_stmt *st, int col);  /* NULL for SQL NULL */
+/* Steps st, a statement that returns no rows: STORE_OK when it is done,
+ * else STORE_ERROR (logged with what). */
+store_status store_db_done(store_db *d, sqlite3_stmt *st, const char *what);
 /* Runs a one-parameter (?1 = user) statement that changes rows; adds the
  * rows changed to *changed. STORE_OK or STORE_ERROR (logged with what). */
 store_status store_db_run_user(store_db *d, const char *sql, const char *user, int64_t *changed,
                                const char *what);
+/* The same with two parameters, ?1 = user and ?2 = key (a contact, an item). */
+store_status store_db_run_user_key(store_db *d, const char *sql, const char *user,
+                                   const char *key, int64_t *changed, const char *what);
+/* Room for item n of the array v (items of size bytes, capacity *cap, which
+ * doubles from first): the array, reallocated when full. For the loops that
+ * collect a result's rows. */
+void *store_grow(void *v, size_t n, size_t *cap, size_t first, size_t size);
 
 /* Brings the schema of db up to date; refuses a newer one. 0 or -1 + err
  * (store_sqlite_schema.c). */

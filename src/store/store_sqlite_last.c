@@ -13,9 +13,7 @@ static store_status last_set(store_conn *c, const char *user, int64_t stamp, con
     store_bind_text(st, 1, user);
     sqlite3_bind_int64(st, 2, stamp);
     store_bind_text(st, 3, text);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "last set");
-    return STORE_OK;
+    return store_db_done(d, st, "last set");
 }
 
 static store_status last_get(store_conn *c, const char *user, store_last *res)

@@ -3,9 +3,6 @@
  * the insert run in the same transaction: the storage thread is the only
  * writer, so concurrent pushes cannot overshoot the limit. */
 #include "store/store_sqlite.h"
-#include "core/alloc.h"
-
-#include <stdlib.h>
 
 /* Number of messages stored for user, -1 on error. */
 static int64_t count_of(store_db *d, const char *user)
@@ -39,8 +36,8 @@ static store_status offline_push(store_conn *c, const char *user, int64_t stamp,
     store_bind_text(st, 1, user);
     sqlite3_bind_int64(st, 2, stamp);
     store_bind_text(st, 3, stanza);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "offline push");
+    if (store_db_done(d, st, "offline push") != STORE_OK)
+        return STORE_ERROR;
     *value = sqlite3_last_insert_rowid(d->db);
     return STORE_OK;
 }
@@ -56,10 +53,7 @@ static store_status offline_fetch(store_conn *c, const char *user, store_offline
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (res->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            res->msgs = xrealloc(res->msgs, cap * sizeof *res->msgs);
-        }
+        res->msgs = store_grow(res->msgs, res->n, &cap, 16, sizeof *res->msgs);
         store_offline_msg *m = &res->msgs[res->n++];
         m->id = sqlite3_column_int64(st, 0);
         m->stamp = sqlite3_column_int64(st, 1);
@@ -82,8 +76,8 @@ static store_status offline_ack(store_conn *c, const char *user, int64_t max_id,
         return STORE_ERROR;
     store_bind_text(st, 1, user);
     sqlite3_bind_int64(st, 2, max_id);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "offline ack");
+    if (store_db_done(d, st, "offline ack") != STORE_OK)
+        return STORE_ERROR;
     *removed = sqlite3_changes(d->db);
     return STORE_OK;
 }

@@ -1,9 +1,6 @@
 /* store_sqlite_pending.c: stored inbound subscription requests in SQLite
  * (table pending_in, one row per (user, contact); rules: store_pending.h). */
 #include "store/store_sqlite.h"
-#include "core/alloc.h"
-
-#include <stdlib.h>
 
 static store_status pending_add(store_conn *c, const char *user, const char *contact,
                                 const char *stanza)
@@ -17,22 +14,17 @@ static store_status pending_add(store_conn *c, const char *user, const char *con
     store_bind_text(st, 1, user);
     store_bind_text(st, 2, contact);
     store_bind_text(st, 3, stanza);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "pending add");
-    return STORE_OK;
+    return store_db_done(d, st, "pending add");
 }
 
 static store_status pending_del(store_conn *c, const char *user, const char *contact)
 {
-    store_db *d = store_db_of(c);
-    sqlite3_stmt *st = store_db_stmt(d, "DELETE FROM pending_in WHERE user = ?1 AND contact = ?2");
-    if (!st)
+    int64_t removed = 0;
+    if (store_db_run_user_key(store_db_of(c),
+                              "DELETE FROM pending_in WHERE user = ?1 AND contact = ?2", user,
+                              contact, &removed, "pending del") != STORE_OK)
         return STORE_ERROR;
-    store_bind_text(st, 1, user);
-    store_bind_text(st, 2, contact);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "pending del");
-    return sqlite3_changes(d->db) ? STORE_OK : STORE_NOT_FOUND;
+    return removed ? STORE_OK : STORE_NOT_FOUND;
 }
 
 static store_status pending_list(store_conn *c, const char *user, store_pending *res)
@@ -46,10 +38,7 @@ static store_status pending_list(store_conn *c, const char *user, store_pending 
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (res->n == cap) {
-            cap = cap ? cap * 2 : 8;
-            res->items = xrealloc(res->items, cap * sizeof *res->items);
-        }
+        res->items = store_grow(res->items, res->n, &cap, 8, sizeof *res->items);
         store_pending_item *it = &res->items[res->n++];
         it->contact = store_column_strdup(st, 0);
         it->stanza = store_column_strdup(st, 1);

@@ -35,9 +35,7 @@ static store_status private_put(store_conn *c, const char *user, const char *ns,
     store_bind_text(st, 2, ns);
     store_bind_text(st, 3, name);
     store_bind_text(st, 4, xml);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "private set");
-    return STORE_OK;
+    return store_db_done(d, st, "private set");
 }
 
 static store_status private_forget(store_conn *c, const char *user, int64_t *removed)

@@ -68,10 +68,8 @@ static int64_t version_bump(store_db *d, const char *user)
     if (!st)
         return -1;
     store_bind_text(st, 1, user);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        store_db_fail(d, "roster version bump");
+    if (store_db_done(d, st, "roster version bump") != STORE_OK)
         return -1;
-    }
     return version_get(d, user);
 }
 
@@ -98,10 +96,7 @@ static store_status roster_get(store_conn *c, const char *user, const char *cont
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (res->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            res->items = xrealloc(res->items, cap * sizeof *res->items);
-        }
+        res->items = store_grow(res->items, res->n, &cap, 16, sizeof *res->items);
         store_roster_item *it = &res->items[res->n++];
         memset(it, 0, sizeof *it);
         it->contact = store_column_strdup(st, 0);
@@ -143,8 +138,8 @@ static store_status roster_set(store_conn *c, const char *user, const store_rost
     sqlite3_bind_int(st, 6, item->approved ? 1 : 0);
     sqlite3_bind_text(st, 7, groups, -1, SQLITE_TRANSIENT);
     free(groups);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "roster set");
+    if (store_db_done(d, st, "roster set") != STORE_OK)
+        return STORE_ERROR;
     *version = version_bump(d, user);
     return *version < 0 ? STORE_ERROR : STORE_OK;
 }
@@ -153,14 +148,11 @@ static store_status roster_del(store_conn *c, const char *user, const char *cont
                                int64_t *version)
 {
     store_db *d = store_db_of(c);
-    sqlite3_stmt *st = store_db_stmt(d, "DELETE FROM roster_items WHERE user = ?1 AND contact = ?2");
-    if (!st)
+    int64_t removed = 0;
+    if (store_db_run_user_key(d, "DELETE FROM roster_items WHERE user = ?1 AND contact = ?2", user,
+                              contact, &removed, "roster del") != STORE_OK)
         return STORE_ERROR;
-    store_bind_text(st, 1, user);
-    store_bind_text(st, 2, contact);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return store_db_fail(d, "roster del");
-    if (sqlite3_changes(d->db) == 0) {
+    if (removed == 0) {
         *version = version_get(d, user);
         return *version < 0 ? STORE_ERROR : STORE_NOT_FOUND;
     }
