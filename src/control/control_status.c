@@ -98,21 +98,32 @@ static void job_one_done(control_status_job *j)
         event_active(j->ev_done, EV_TIMEOUT, 0);
 }
 
+/* The entry for domain among v[0..n), NULL when there is none. */
+static dom_count *dom_find(dom_count *v, size_t n, const char *domain)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].domain, domain) == 0)
+            return &v[i];
+    return NULL;
+}
+
+/* Appends domain (kept as given: a copy or borrowed, the caller's choice)
+ * with count 0 to *v; the new entry. */
+static dom_count *dom_append(dom_count **v, size_t *n, char *domain)
+{
+    *v = xrealloc(*v, (*n + 1) * sizeof **v);
+    dom_count *d = &(*v)[(*n)++];
+    d->domain = domain;
+    d->n = 0;
+    return d;
+}
+
 static void dom_add(worker_slot *w, const char *domain)
 {
-    for (size_t i = 0; i < w->ndoms; i++)
-        if (strcmp(w->doms[i].domain, domain) == 0) {
-            w->doms[i].n++;
-            return;
-        }
-    dom_count *d = xrealloc(w->doms, (w->ndoms + 1) * sizeof *d);
+    dom_count *d = dom_find(w->doms, w->ndoms, domain);
     if (!d)
-        return;
-    w->doms = d;
-    if ((d[w->ndoms].domain = xstrdup(domain))) {
-        d[w->ndoms].n = 1;
-        w->ndoms++;
-    }
+        d = dom_append(&w->doms, &w->ndoms, xstrdup(domain));
+    d->n++;
 }
 
 static void count_one(session *s, void *ud)
@@ -173,18 +184,10 @@ static void render(control_status_job *j, buf *out)
         total += w->sessions;
         conns += w->connections;
         for (size_t k = 0; k < w->ndoms; k++) {
-            size_t m = 0;
-            while (m < nall && strcmp(all[m].domain, w->doms[k].domain) != 0)
-                m++;
-            if (m == nall) {
-                dom_count *g = xrealloc(all, (nall + 1) * sizeof *g);
-                if (!g)
-                    continue;
-                all = g;
-                all[nall].domain = w->doms[k].domain;     /* borrowed from the slot */
-                all[nall++].n = 0;
-            }
-            all[m].n += w->doms[k].n;
+            dom_count *d = dom_find(all, nall, w->doms[k].domain);
+            if (!d)         /* the domain borrowed from the slot */
+                d = dom_append(&all, &nall, w->doms[k].domain);
+            d->n += w->doms[k].n;
         }
     }
     buf_printf(out, "sessions: %u\n", total);
@@ -192,19 +195,9 @@ static void render(control_status_job *j, buf *out)
 
     dir_snapshot *s = directory_snapshot();
     /* every served domain gets a line, also with no session */
-    for (size_t i = 0; s && i < s->ndomains; i++) {
-        size_t m = 0;
-        while (m < nall && strcmp(all[m].domain, s->domains[i]) != 0)
-            m++;
-        if (m == nall) {
-            dom_count *g = xrealloc(all, (nall + 1) * sizeof *g);
-            if (!g)
-                continue;
-            all = g;
-            all[nall].domain = s->domains[i];
-            all[nall++].n = 0;
-        }
-    }
+    for (size_t i = 0; s && i < s->ndomains; i++)
+        if (!dom_find(all, nall, s->domains[i]))
+            dom_append(&all, &nall, s->domains[i]);
     if (nall > 1)
         qsort(all, nall, sizeof *all, cmp_dom);
     for (size_t m = 0; m < nall; m++)
