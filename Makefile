@@ -57,7 +57,7 @@ $(BUILD)/plucs: $(BUILD)/obj/src/cli/plucs.o $(BUILD)/libplucs.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libplucs.a
 	@mkdir -p $(dir $@)
-	$(CC) $(PLUCS_CFLAGS) $(CFLAGS) $(PLUCS_LDFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libplucs.a \
+	$(CC) $(PLUCS_CFLAGS) $(CFLAGS) $(PLUCS_LDFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libplucs.a \
 	  $(PLUCS_LDLIBS) $(LDLIBS) -lcmocka
 
 deps:
@@ -138,4 +138,4 @@ bench: deps
 	$(MAKE) WERROR=1 all $(BUILD)/plucs-bench $(BUILD)/plucs-floor
 	PLUCS_BUILD=$(abspath $(BUILD)) bench/run
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
