@@ -30,7 +30,7 @@ static void deliver_run(void *arg)
     }
     if (s && s->bound)   /* closing: no longer a candidate for delivery */
         routes_set_presence(s->bare, s->id, false, s->priority, NULL);
-    router_session_gone(s, st);
+    router_session_gone(st);
 }
 
 static void deliver_drop(void *arg)

@@ -131,6 +131,13 @@ const dir_account *router_account(const char *bare)
     return dir_snapshot_account(snap, node, at + 1);
 }
 
+/* The account a prepared JID names in the calling worker's snapshot. */
+static const dir_account *account_of(const jid *j)
+{
+    const dir_snapshot *snap = router_snapshot();
+    return snap && j->node ? dir_snapshot_account(snap, j->node, j->domain) : NULL;
+}
+
 size_t router_resources(const char *bare, route_ref *out, size_t max)
 {
     return loc->resources(bare, out, max);
@@ -214,12 +221,11 @@ static void deliver_bare(xnode *st, const char *bare, stanza_kind kind, session 
     xnode_free(st);
 }
 
-void router_session_gone(session *s, xnode *st)
+void router_session_gone(xnode *st)
 {
     /* The session ended while the stanza travelled. A message goes to the
      * account as if sent to its bare JID (RFC 6121 §8.5.3.2.1: another
      * resource, or the undeliverable event); an iq is answered. */
-    (void)s;
     stanza_kind k = stanza_kind_of(st);
     const char *to_s = xnode_attr(st, "to");
     jid to;
@@ -326,7 +332,7 @@ static void route_from_to(session *s, xnode *st, stanza_kind kind, const jid *to
     if (events_stanza(EV_OUTBOUND, s, st) == HOOK_STOP) {
         xnode_free(st);
     } else if (kind == STANZA_IQ && !to->resource && to->node && local &&
-               !router_account(xnode_attr(st, "to"))) {
+               !account_of(to)) {
         /* Nobody to answer on behalf of (RFC 6121 §8.5.1). */
         if (is_get_or_set(st))
             session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "service-unavailable", NULL));

@@ -43,11 +43,11 @@ size_t router_resources(const char *bare, struct route_ref *out, size_t max);
 void router_deliver_ref(const struct route_ref *r, xnode *st);
 
 /* Called by a locator on the target session's worker: st (owned) arrives
- * at live session s (EV_INBOUND, then written); or s ended (s NULL or
- * closing) while st travelled: a message is delivered as if sent to the
- * bare JID, an iq answered with service-unavailable. */
+ * at live session s (EV_INBOUND, then written); or the session ended while
+ * st travelled: a message is delivered as if sent to the bare JID, an iq
+ * answered with service-unavailable. */
 void router_deliver_session(session *s, xnode *st);
-void router_session_gone(session *s, xnode *st);
+void router_session_gone(xnode *st);
 
 /* The account with this bare JID ("uid@domain") in the calling worker's
  * snapshot, or NULL. */

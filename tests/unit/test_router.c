@@ -96,7 +96,7 @@ static void fake_deliver(const route_ref *r, xnode *st)
             router_deliver_session(&fakes[i].s, st);
             return;
         }
-    router_session_gone(NULL, st);
+    router_session_gone(st);
 }
 
 static const session_locator fake_locator = { fake_resources, fake_resource, fake_deliver };
