@@ -59,19 +59,21 @@ void dir_req_reply(dir_req *r, dir_auth_result res)
     dir_req_free(r);
 }
 
-static void held_remove(dir *d, dir_req *r)
+static void fifo_push(req_fifo *q, dir_req *r)
 {
-    if (r->qprev) r->qprev->qnext = r->qnext; else d->held_head = r->qnext;
-    if (r->qnext) r->qnext->qprev = r->qprev; else d->held_tail = r->qprev;
-    r->qnext = r->qprev = NULL;
-    d->nheld--;
+    r->qnext = NULL;
+    r->qprev = q->tail;
+    if (q->tail) q->tail->qnext = r; else q->head = r;
+    q->tail = r;
+    q->n++;
 }
 
-static void wait_remove(dir *d, dir_req *r)
+static void fifo_remove(req_fifo *q, dir_req *r)
 {
-    if (r->qprev) r->qprev->qnext = r->qnext; else d->wait_head = r->qnext;
-    if (r->qnext) r->qnext->qprev = r->qprev; else d->wait_tail = r->qprev;
+    if (r->qprev) r->qprev->qnext = r->qnext; else q->head = r->qnext;
+    if (r->qnext) r->qnext->qprev = r->qprev; else q->tail = r->qprev;
     r->qnext = r->qprev = NULL;
+    q->n--;
 }
 
 /* Removes r from every structure of the thread and replies. The caller has
@@ -79,12 +81,12 @@ static void wait_remove(dir *d, dir_req *r)
 static void finish(dir *d, dir_req *r, dir_auth_result res)
 {
     if (r->state == REQ_HELD) {
-        held_remove(d, r);
+        fifo_remove(&d->held, r);
         dir_req_reply(r, res);
         return;
     }
     if (r->state == REQ_WAITING)
-        wait_remove(d, r);
+        fifo_remove(&d->wait, r);
     if (r->state == REQ_BINDING && r->conn)
         r->conn->req = NULL;
     if (r->state != REQ_NEW) {
@@ -157,7 +159,7 @@ void dir_auth_begin(dir *d, dir_req *r)
             return;
         }
     }
-    if (d->nactive + d->nheld >= DIR_MAX_REQUESTS) {
+    if (d->nactive + d->held.n >= DIR_MAX_REQUESTS) {
         log_warn("auth: too many pending directory requests; refusing %s@%s", r->localpart, r->domain);
         finish(d, r, DIR_AUTH_UNAVAILABLE);
         return;
@@ -165,11 +167,7 @@ void dir_auth_begin(dir *d, dir_req *r)
     if (!ready(d)) {
         log_debug("auth: directory not ready; holding %s@%s", r->localpart, r->domain);
         r->state = REQ_HELD;
-        r->qnext = NULL;
-        r->qprev = d->held_tail;
-        if (d->held_tail) d->held_tail->qnext = r; else d->held_head = r;
-        d->held_tail = r;
-        d->nheld++;
+        fifo_push(&d->held, r);
         return;
     }
     pthread_mutex_lock(&d->snap_lock);
@@ -242,10 +240,7 @@ static void search_done(dir *d, dir_req *r, LDAPMessage *msg)
         return;
     }
     r->state = REQ_WAITING;
-    r->qprev = d->wait_tail;
-    r->qnext = NULL;
-    if (d->wait_tail) d->wait_tail->qnext = r; else d->wait_head = r;
-    d->wait_tail = r;
+    fifo_push(&d->wait, r);
     dispatch(d);
 }
 
@@ -273,7 +268,7 @@ bool dir_auth_search_message(dir *d, LDAPMessage *msg)
 static void start_bind(dir *d, size_t i, dir_req *r)
 {
     char err[300] = "";
-    wait_remove(d, r);
+    fifo_remove(&d->wait, r);
     if (!d->auth[i])
         d->auth[i] = dir_conn_new(d, d->svc->uri, false, err, sizeof err);
     dir_conn *c = d->auth[i];
@@ -299,9 +294,9 @@ static void start_bind(dir *d, size_t i, dir_req *r)
 
 static void dispatch(dir *d)
 {
-    for (size_t i = 0; i < DIR_AUTH_CONNS && d->wait_head && d->svc; i++)
+    for (size_t i = 0; i < DIR_AUTH_CONNS && d->wait.head && d->svc; i++)
         if (!d->auth[i] || !d->auth[i]->req)
-            start_bind(d, i, d->wait_head);
+            start_bind(d, i, d->wait.head);
 }
 
 void dir_auth_bind_message(dir_conn *c, LDAPMessage *msg)
@@ -378,14 +373,13 @@ void dir_auth_fail_all(dir *d)
 
 void dir_auth_release_held(dir *d)
 {
-    if (!d->held_head || !ready(d))
+    if (!d->held.head || !ready(d))
         return;
     /* Detached first: a request may be held again (the connection can be
      * lost while they start) and must not be seen twice here. */
-    dir_req *r = d->held_head;
-    size_t n = d->nheld;
-    d->held_head = d->held_tail = NULL;
-    d->nheld = 0;
+    dir_req *r = d->held.head;
+    size_t n = d->held.n;
+    d->held = (req_fifo){ 0 };
     log_debug("auth: directory ready; starting %zu held request%s", n, n == 1 ? "" : "s");
     while (r) {
         dir_req *next = r->qnext;
@@ -398,6 +392,6 @@ void dir_auth_release_held(dir *d)
 
 void dir_auth_fail_held(dir *d)
 {
-    while (d->held_head)
-        finish(d, d->held_head, DIR_AUTH_UNAVAILABLE);
+    while (d->held.head)
+        finish(d, d->held.head, DIR_AUTH_UNAVAILABLE);
 }

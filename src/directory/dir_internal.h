@@ -92,6 +92,13 @@ struct dir_req {
     struct event *deadline;      /* from the first dir_auth_begin: DIR_AUTH_DEADLINE_S */
 };
 
+/* A FIFO of requests linked through qnext/qprev (a request is in at most
+ * one: d->wait or d->held). */
+typedef struct req_fifo {
+    dir_req *head, *tail;
+    size_t n;
+} req_fifo;
+
 enum dir_svc_state { SVC_DOWN, SVC_BINDING, SVC_UP };
 
 struct dir {
@@ -139,9 +146,8 @@ struct dir {
     dir_conn *auth[DIR_AUTH_CONNS];
     dir_req *active;           /* every request past the inbox */
     size_t nactive;
-    dir_req *wait_head, *wait_tail;
-    dir_req *held_head, *held_tail;   /* REQ_HELD, oldest first */
-    size_t nheld;
+    req_fifo wait;                /* REQ_WAITING: found, waiting for an auth connection */
+    req_fifo held;                /* REQ_HELD, oldest first */
 
     /* snapshot */
     pthread_mutex_t snap_lock;
