@@ -119,8 +119,6 @@ static int write_atomic(const char *path, const char *data)
 {
     size_t n = strlen(path) + 16;
     char *tmp = xmalloc(n);
-    if (!tmp)
-        return -1;
     snprintf(tmp, n, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f) {

@@ -137,8 +137,6 @@ static int cmd_set(int argc, char **argv, const char *path)
     }
     int n = argc - 1;
     pending *p = xcalloc((size_t)n, sizeof *p);
-    if (!p)
-        return CLI_FAIL;
     int rc = CLI_OK;
     for (int i = 0; i < n && rc != CLI_USAGE; i++) {
         const char *a = argv[i + 1];
@@ -236,8 +234,6 @@ static void add_entry(entries *es, const char *key, const char *value, const reg
     if (es->n == es->cap) {
         size_t cap = es->cap ? es->cap * 2 : 64;
         entry *ne = xrealloc(es->e, cap * sizeof *ne);
-        if (!ne)
-            return;
         es->e = ne;
         es->cap = cap;
     }

@@ -77,10 +77,6 @@ static LDAP *connect_bind(const config *c, char *err, size_t errlen)
 static int push_entry(cli_directory *d, dir_entry *e)
 {
     dir_entry **n = xrealloc(d->entries, (d->nentries + 1) * sizeof *n);
-    if (!n) {
-        dir_entry_free(e);
-        return -1;
-    }
     d->entries = n;
     d->entries[d->nentries++] = e;
     return 0;

@@ -46,10 +46,6 @@ int main(int argc, char **argv)
     /* Take --registry out of argv wherever it is (before a lone "--"). */
     const char *registry_path = NULL;
     char **args = xcalloc((size_t)argc + 1, sizeof *args);
-    if (!args) {
-        fputs("plucs: out of memory\n", stderr);
-        return 1;
-    }
     int n = 0;
     int end_of_options = 0;
     for (int i = 1; i < argc; i++) {

@@ -343,10 +343,6 @@ int control_matrix(const control_explain_ctx *c, const char *domain, buf *out, c
     }
     const char *d = domain ? dom : NULL;
     uint32_t *rows = xmalloc(((size_t)s->ngroups + 1) * sizeof *rows);
-    if (!rows) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     uint32_t n = 0;
     for (uint32_t g = 0; g < s->ngroups; g++)
         if (!d || members_in(s, &s->groups[g], d))

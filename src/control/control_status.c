@@ -257,8 +257,6 @@ control_status_job *control_status_start(struct event_base *base,
                                          void (*done)(void *ud, const char *text), void *ud)
 {
     control_status_job *j = xcalloc(1, sizeof *j);
-    if (!j)
-        return NULL;
     j->done = done;
     j->ud = ud;
     j->nslots = workers_count();

@@ -48,10 +48,6 @@ static char **split_words(const char *s)
         p += strspn(p, " \t");
         size_t len = strcspn(p, " \t");
         v[i] = xstrndup(p, len);
-        if (!v[i]) {
-            fputs("plucs: out of memory\n", stderr);
-            exit(1);
-        }
         i++;
         p += len;
     }

@@ -38,10 +38,6 @@ static reg_line *add_line(registry *r)
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 32;
         reg_line *n = xrealloc(r->lines, cap * sizeof *n);
-        if (!n) {
-            fputs("plucs: out of memory\n", stderr);
-            exit(1);
-        }
         r->lines = n;
         r->cap = cap;
     }
@@ -53,10 +49,6 @@ static reg_line *add_line(registry *r)
 registry *registry_new(void)
 {
     registry *r = xcalloc(1, sizeof *r);
-    if (!r) {
-        fputs("plucs: out of memory\n", stderr);
-        exit(1);
-    }
     return r;
 }
 

@@ -128,12 +128,8 @@ int workers_start(int count)
         threads_enabled = 1;
     }
     workers = xcalloc((size_t)count, sizeof *workers);
-    if (!workers)
-        return -1;
     for (int i = 0; i < count; i++) {
         worker *w = xcalloc(1, sizeof *w);
-        if (!w)
-            return -1;
         w->id = i;
         w->base = event_base_new();
         if (!w->base) {

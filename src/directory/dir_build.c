@@ -175,8 +175,6 @@ static int group_index(const dir_snapshot *s, const char *cn)
 static int build_accounts(const build *b, dir_snapshot *s, dir_entry *const *entries, size_t n)
 {
     cand *c = xcalloc(n + 1, sizeof *c);
-    if (!c)
-        return -1;
     size_t nc = 0;
     for (size_t i = 0; i < n; i++) {
         const dir_entry *e = entries[i];
@@ -252,8 +250,6 @@ static int resolve_members(dir_snapshot *s, const uint32_t *uidx, const dir_entr
 {
     size_t cap = e->nmembers + 4;
     g->members = xcalloc(cap, sizeof *g->members);
-    if (!g->members)
-        return -1;
     uint32_t k = 0;
     for (size_t i = 0; i < e->nmembers; i++) {
         char *uid = jid_nodeprep(e->members[i]);
@@ -272,10 +268,6 @@ static int resolve_members(dir_snapshot *s, const uint32_t *uidx, const dir_entr
             if (k == cap) {
                 cap *= 2;
                 uint32_t *m = xrealloc(g->members, cap * sizeof *m);
-                if (!m) {
-                    free(uid);
-                    return -1;
-                }
                 g->members = m;
             }
             g->members[k++] = uidx[lo];
@@ -323,8 +315,6 @@ static int build_groups(const build *b, dir_snapshot *s, dir_entry *const *entri
         i = j;
     }
     uidx = xmalloc(((size_t)s->naccounts + 1) * sizeof *uidx);
-    if (!uidx)
-        goto out;
     for (uint32_t i = 0; i < s->naccounts; i++)
         uidx[i] = i;
     if (s->naccounts > 1)
@@ -345,8 +335,6 @@ static int build_groups(const build *b, dir_snapshot *s, dir_entry *const *entri
             s->accounts[s->groups[i].members[k]].ngroups++;
     for (uint32_t a = 0; a < s->naccounts; a++) {
         s->accounts[a].groups = xcalloc((size_t)s->accounts[a].ngroups + 1, sizeof(uint32_t));
-        if (!s->accounts[a].groups)
-            goto out;
         s->accounts[a].ngroups = 0;
     }
     for (uint32_t i = 0; i < s->ngroups; i++)

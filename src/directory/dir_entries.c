@@ -38,10 +38,6 @@ static int grow(dir *d)
     dir_entry **old = d->etab;
     size_t oldcap = d->ecap;
     d->etab = xcalloc(cap, sizeof *d->etab);
-    if (!d->etab) {
-        d->etab = old;
-        return -1;
-    }
     d->ecap = cap;
     for (size_t i = 0; i < oldcap; i++)
         if (old[i])

@@ -10,8 +10,6 @@ char *ldap_filter_escape_len(const char *value, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     char *out = xmalloc(len * 3 + 1);
-    if (!out)
-        return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)value[i];

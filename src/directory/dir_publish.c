@@ -115,8 +115,6 @@ static void on_warning(void *ud, const char *line)
 {
     dir *d = ud;
     char **w = xrealloc(d->warnings, (d->nwarnings + 1) * sizeof *w);
-    if (!w)
-        return;
     d->warnings = w;
     if ((w[d->nwarnings] = xstrdup(line)))
         d->nwarnings++;

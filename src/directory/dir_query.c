@@ -140,8 +140,6 @@ static char **attrs_copy(const char *const *attrs)
 static dq *dq_new(worker *w, dq_kind kind, dir_query_done done, void (*drop)(void *), void *arg)
 {
     dq *q = xcalloc(1, sizeof *q);
-    if (!q)
-        return NULL;
     q->reply_to = w;
     q->kind = kind;
     q->done = done;
@@ -341,8 +339,6 @@ static dq *find_active(int msgid)
 static void keep_entry(LDAP *ld, dq *q, LDAPMessage *e)
 {
     dir_record *recs = xrealloc(q->res.records, (q->res.nrecords + 1) * sizeof *recs);
-    if (!recs)
-        return;
     q->res.records = recs;
     dir_record *r = &recs[q->res.nrecords++];
     memset(r, 0, sizeof *r);

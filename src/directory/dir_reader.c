@@ -35,8 +35,6 @@ static char *first(const dir_attr *a, size_t n, const char *name, bool *oom)
         if (strcasecmp(a[i].name, name) != 0 || !a[i].values || !a[i].values[0])
             continue;
         char *s = xstrndup(a[i].values[0]->bv_val, a[i].values[0]->bv_len);
-        if (!s)
-            *oom = true;
         return s;
     }
     return NULL;
@@ -54,10 +52,6 @@ static char **all(const dir_attr *a, size_t n, const char *name, size_t *count, 
     if (!k)
         return NULL;
     char **out = xcalloc(k, sizeof *out);
-    if (!out) {
-        *oom = true;
-        return NULL;
-    }
     for (size_t i = 0; i < n; i++)
         if (strcasecmp(a[i].name, name) == 0)
             for (size_t j = 0; a[i].values && a[i].values[j]; j++) {
@@ -87,8 +81,6 @@ dir_entry *dir_entry_from_attrs(const char *dn, const dir_attr *a, size_t n,
                                 const char *userlabel, const char *grouplabel, const char *key)
 {
     dir_entry *e = xcalloc(1, sizeof *e);
-    if (!e)
-        return NULL;
     bool oom = false;
     e->dn = dn ? xstrdup(dn) : NULL;
     for (size_t i = 0; i < n; i++) {
@@ -190,10 +182,6 @@ int dir_host_domains(const dir_attr *a, size_t n, char ***domains, size_t *nd)
     if (!k)
         return 0;
     char **grown = xrealloc(*domains, (*nd + k + 1) * sizeof *grown);
-    if (!grown) {
-        free_list(v, k);
-        return -1;
-    }
     memcpy(grown + *nd, v, k * sizeof *v);
     *nd += k;
     grown[*nd] = NULL;
@@ -218,11 +206,6 @@ int dir_attrs_from_ldap(LDAP *ld, LDAPMessage *msg, dir_attrs *out)
         if (out->n == cap) {
             cap = cap ? cap * 2 : 16;
             dir_attr *g = xrealloc(out->v, cap * sizeof *g);
-            if (!g) {
-                ldap_memfree(name);
-                failed = true;
-                break;
-            }
             out->v = g;
         }
         struct berval **vals = ldap_get_values_len(ld, msg, name);

@@ -30,8 +30,6 @@ int dir_record_add(dir_record *r, const char *name, const void *data, size_t len
     dir_attr *a = (dir_attr *)dir_record_attr(r, name);
     if (!a) {
         dir_attr *n = xrealloc(r->attrs, (r->nattrs + 1) * sizeof *n);
-        if (!n)
-            return -1;
         r->attrs = n;
         a = &n[r->nattrs];
         memset(a, 0, sizeof *a);
@@ -40,12 +38,8 @@ int dir_record_add(dir_record *r, const char *name, const void *data, size_t len
         r->nattrs++;
     }
     dir_value *v = xrealloc(a->values, (a->nvalues + 1) * sizeof *v);
-    if (!v)
-        return -1;
     a->values = v;
     char *copy = xmalloc(len + 1);
-    if (!copy)
-        return -1;
     if (len)
         memcpy(copy, data, len);
     copy[len] = '\0';

@@ -44,8 +44,6 @@ static char **copy_list(char **l, size_t *count)
     while (l && l[n])
         n++;
     char **out = xcalloc(n + 1, sizeof *out);
-    if (!out)
-        return NULL;
     for (size_t i = 0; i < n; i++)
         if (!(out[i] = xstrdup(l[i]))) {
             free_list(out);
@@ -59,8 +57,6 @@ static char **copy_list(char **l, size_t *count)
 dir_settings *dir_settings_new(const config *c)
 {
     dir_settings *s = xcalloc(1, sizeof *s);
-    if (!s)
-        return NULL;
     s->uris = copy_list(c->ldap_uris, &s->nuris);
     s->base = dup_or_null(c->ldap_base ? c->ldap_base : "");
     s->hostdn = dup_or_null(c->ldap_hostdn);

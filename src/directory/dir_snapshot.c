@@ -17,21 +17,9 @@
 dir_snapshot *dir_snapshot_new(char **domains, size_t n, bool complete, uint64_t serial)
 {
     dir_snapshot *s = xcalloc(1, sizeof *s);
-    if (!s)
-        return NULL;
     s->domains = xcalloc(n + 1, sizeof *s->domains);
-    if (!s->domains) {
-        free(s);
-        return NULL;
-    }
     for (size_t i = 0; i < n; i++) {
         s->domains[i] = xstrdup(domains[i]);
-        if (!s->domains[i]) {
-            s->ndomains = i;
-            atomic_init(&s->refs, 1);
-            dir_snapshot_unref(s);
-            return NULL;
-        }
     }
     s->ndomains = n;
     s->complete = complete;

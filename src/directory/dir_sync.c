@@ -42,8 +42,6 @@ static void set_cookie(dir *d, const struct berval *c)
     if (!c || !c->bv_len)
         return;
     char *v = xmalloc(c->bv_len);
-    if (!v)
-        return;
     memcpy(v, c->bv_val, c->bv_len);
     free(d->sync_cookie.bv_val);
     d->sync_cookie.bv_val = v;

@@ -207,8 +207,6 @@ int directory_start(const config *c)
         return -1;
     evthread_use_pthreads();   /* idempotent; the daemon should call it first anyway */
     dir *d = xcalloc(1, sizeof *d);
-    if (!d)
-        return -1;
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->snap_lock, NULL);
     d->host_msgid = -1;
@@ -302,8 +300,6 @@ static void reply_now(worker *w, void (*done)(void *, dir_auth_result), void *ar
                       dir_auth_result res)
 {
     dir_req *r = xcalloc(1, sizeof *r);
-    if (!r)
-        return;
     r->reply_to = w;
     r->done = done;
     r->arg = arg;

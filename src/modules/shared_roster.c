@@ -49,8 +49,6 @@ void shared_each(const dir_snapshot *s, enum roster_scope scope, const dir_accou
     }
     /* member scope: members of u's groups, each once */
     unsigned char *seen = xcalloc((s->naccounts + 7) / 8 + 1, 1);
-    if (!seen)
-        return;
     for (uint32_t g = 0; g < u->ngroups; g++) {
         const dir_group *grp = &s->groups[u->groups[g]];
         for (uint32_t m = 0; m < grp->nmembers; m++) {

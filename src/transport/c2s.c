@@ -396,10 +396,6 @@ static void c2s_event(struct bufferevent *bev, short what, void *arg)
 void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls)
 {
     c2s *c = xcalloc(1, sizeof *c);
-    if (!c) {
-        evutil_closesocket(fd);
-        return;
-    }
     int one = 1, idle = 120, intvl = 30, cnt = 4;
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);

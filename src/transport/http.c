@@ -548,10 +548,6 @@ void http_accept(worker *w, evutil_socket_t fd, const char *peer)
         return;
     }
     http_conn *c = xcalloc(1, sizeof *c);
-    if (!c) {
-        evutil_closesocket(fd);
-        return;
-    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->id = atomic_fetch_add(&next_conn_id, 1);

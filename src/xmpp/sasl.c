@@ -47,8 +47,6 @@ char *base64_decode(const char *in, size_t inlen, size_t *outlen)
         return NULL;
     size_t n = inlen / 4 * 3 - pad;
     char *out = xmalloc(n + 1);
-    if (!out)
-        return NULL;
     size_t o = 0;
     for (size_t i = 0; i < inlen; i += 4) {
         bool last = i + 4 == inlen;
