@@ -107,7 +107,7 @@ static void last_get_deliver(store_req *r)
         res->text = NULL;
     }
     if (!res->text)
-        res->text = store_strdup_or_null("");
+        res->text = xstrdup("");
     if (q->cb)
         q->cb(store_ctx_take_arg(&q->ctx), res);
     else

@@ -1,6 +1,7 @@
 /* store_sqlite_blocklist.c: blocklists in SQLite (table blocklist, one row
  * per (user, blocked JID); rules: store_blocklist.h). */
 #include "store/store_sqlite.h"
+#include "core/alloc.h"
 
 static store_status block_get(store_conn *c, const char *user, store_blocklist *res)
 {
@@ -14,7 +15,7 @@ static store_status block_get(store_conn *c, const char *user, store_blocklist *
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         res->items = store_grow(res->items, res->n, &cap, 8, sizeof *res->items);
         char *it = store_column_strdup(st, 0);
-        res->items[res->n++] = it ? it : store_strdup_or_null("");
+        res->items[res->n++] = it ? it : xstrdup("");
     }
     if (rc != SQLITE_DONE)
         return store_db_fail(d, "block get");

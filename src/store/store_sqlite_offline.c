@@ -3,6 +3,7 @@
  * the insert run in the same transaction: the storage thread is the only
  * writer, so concurrent pushes cannot overshoot the limit. */
 #include "store/store_sqlite.h"
+#include "core/alloc.h"
 
 /* Number of messages stored for user, -1 on error. */
 static int64_t count_of(store_db *d, const char *user)
@@ -59,7 +60,7 @@ static store_status offline_fetch(store_conn *c, const char *user, store_offline
         m->stamp = sqlite3_column_int64(st, 1);
         m->stanza = store_column_strdup(st, 2);
         if (!m->stanza)
-            m->stanza = store_strdup_or_null("");
+            m->stanza = xstrdup("");
         res->max_id = m->id;
     }
     if (rc != SQLITE_DONE)

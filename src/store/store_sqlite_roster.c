@@ -110,7 +110,7 @@ static store_status roster_get(store_conn *c, const char *user, const char *cont
         const char *groups = (const char *)sqlite3_column_text(st, 5);
         it->groups = groups_split(groups ? groups : "");
         if (!it->contact)
-            it->contact = store_strdup_or_null("");
+            it->contact = xstrdup("");
     }
     if (rc != SQLITE_DONE)
         return store_db_fail(d, "roster get");
