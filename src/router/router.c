@@ -149,8 +149,7 @@ void router_deliver_ref(const route_ref *r, xnode *st) { loc->deliver(r, st); }
 
 static void route_to(xnode *st, const jid *to, session *origin, bool trusted);
 
-static void bounce_trusted(const xnode *st, const char *type, const char *condition,
-                           const char *text)
+void router_bounce(const xnode *st, const char *type, const char *condition, const char *text)
 {
     xnode *r = stanza_error_reply(st, type, condition, text);
     const char *to_s = r ? xnode_attr(r, "to") : NULL;
@@ -161,11 +160,6 @@ static void bounce_trusted(const xnode *st, const char *type, const char *condit
     } else {
         xnode_free(r);
     }
-}
-
-void router_bounce(const xnode *st, const char *type, const char *condition, const char *text)
-{
-    bounce_trusted(st, type, condition, text);
 }
 
 void router_deliver_session(session *s, xnode *st)
@@ -196,7 +190,7 @@ static void deliver_bare(xnode *st, const char *bare, stanza_kind kind, session 
         return;
     }
     if (!strcmp(type, "groupchat")) {
-        bounce_trusted(st, ERR_CANCEL, "service-unavailable", NULL);
+        router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
         xnode_free(st);
         return;
     }
@@ -217,7 +211,7 @@ static void deliver_bare(xnode *st, const char *bare, stanza_kind kind, session 
         return;
     }
     if (!router_account(bare) || events_undeliverable(origin, st, bare) == HOOK_CONTINUE)
-        bounce_trusted(st, ERR_CANCEL, "service-unavailable", NULL);
+        router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
     xnode_free(st);
 }
 
@@ -237,7 +231,7 @@ void router_session_gone(xnode *st)
         return;
     }
     if (k == STANZA_IQ)
-        bounce_trusted(st, ERR_CANCEL, "service-unavailable", NULL);
+        router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
     xnode_free(st);
 }
 
@@ -252,7 +246,7 @@ static void route_local(xnode *st, const jid *to, stanza_kind kind, session *ori
             deliver_bare(st, bare, kind, origin);
         } else {
             if (kind == STANZA_IQ)
-                bounce_trusted(st, ERR_CANCEL, "service-unavailable", NULL);
+                router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
             xnode_free(st);
         }
     } else {
@@ -270,7 +264,7 @@ static void route_to(xnode *st, const jid *to, session *origin, bool trusted)
         /* No federation yet: every other domain is unreachable. Presence
          * is never answered with an error (it would leak). */
         if (kind != STANZA_PRESENCE)
-            bounce_trusted(st, ERR_CANCEL, "remote-server-not-found", NULL);
+            router_bounce(st, ERR_CANCEL, "remote-server-not-found", NULL);
         xnode_free(st);
         return;
     }
@@ -283,7 +277,7 @@ static void route_to(xnode *st, const jid *to, session *origin, bool trusted)
         case POLICY_ALLOW:
             break;
         case POLICY_REFUSE:
-            bounce_trusted(st, ERR_CANCEL, "policy-violation",
+            router_bounce(st, ERR_CANCEL, "policy-violation",
                            i18n(origin ? origin->lang : NULL, T_POLICY_MESSAGE));
             /* fall through */
         case POLICY_DROP:
