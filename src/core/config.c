@@ -125,6 +125,14 @@ static void fill(config *c, const registry *r)
     c->ldap_cacert = str_or_empty(registry_get(r, "plucs/ldap/cacert"));
     c->ldap_poll = get_int(r, "plucs/ldap/poll");
     c->offline_max = get_int(r, "plucs/offline/max");
+    c->quota_roster = get_int(r, "plucs/quota/roster");
+    c->quota_private = get_int(r, "plucs/quota/private");
+    c->quota_blocklist = get_int(r, "plucs/quota/blocklist");
+    c->c2s_max_per_ip = get_int(r, "plucs/c2s/max_per_ip");
+    c->c2s_max_preauth = get_int(r, "plucs/c2s/max_preauth");
+    c->c2s_max_sessions = get_int(r, "plucs/c2s/max_sessions");
+    c->c2s_login_timeout = get_int(r, "plucs/c2s/login_timeout");
+    c->http_max_sessions = get_int(r, "plucs/http/max_sessions");
 
     c->autostart = get_bool(r, "plucs/autostart");
     c->language = str_or_empty(registry_get(r, "plucs/language"));

@@ -68,6 +68,16 @@ typedef struct config {
     char *rundir;
     enum roster_scope roster_scope;
     int offline_max;            /* plucs/offline/max */
+
+    /* limits and quotas (0 = no limit), docs/security.md */
+    int quota_roster;           /* plucs/quota/roster: personal roster items per user */
+    int quota_private;          /* plucs/quota/private: bytes of private XML per user */
+    int quota_blocklist;        /* plucs/quota/blocklist: blocked JIDs per user */
+    int c2s_max_per_ip;         /* plucs/c2s/max_per_ip: unauthenticated connections per address */
+    int c2s_max_preauth;        /* plucs/c2s/max_preauth: unauthenticated connections in all */
+    int c2s_max_sessions;       /* plucs/c2s/max_sessions: resources per user */
+    int c2s_login_timeout;      /* plucs/c2s/login_timeout: seconds from accept to bind */
+    int http_max_sessions;      /* plucs/http/max_sessions: BOSH + polling sessions in all */
 } config;
 
 /* Reads and validates the registry at path (NULL: the default location, see

@@ -176,6 +176,32 @@ static const reg_var vars[] = {
     { "plucs/offline/max", REG_INT, "100", 0, 100000, NULL, 0,
       "messages kept per user while offline (0 disables offline storage)",
       "pro Benutzer gespeicherte Nachrichten, während er offline ist (0 schaltet die Speicherung ab)" },
+
+    /* limits and quotas (docs/security.md) */
+    { "plucs/quota/roster", REG_INT, "1000", 0, 1000000, NULL, 0,
+      "personal roster items per user; 0 means no limit",
+      "persönliche Kontakte pro Benutzer; 0 bedeutet keine Grenze" },
+    { "plucs/quota/private", REG_INT, "1048576", 0, 1073741824, NULL, 0,
+      "bytes of private XML storage (XEP-0049) per user; 0 means no limit",
+      "Bytes privater XML-Ablage (XEP-0049) pro Benutzer; 0 bedeutet keine Grenze" },
+    { "plucs/quota/blocklist", REG_INT, "1000", 0, 1000000, NULL, 0,
+      "blocked JIDs (XEP-0191) per user; 0 means no limit",
+      "blockierte JIDs (XEP-0191) pro Benutzer; 0 bedeutet keine Grenze" },
+    { "plucs/c2s/max_per_ip", REG_INT, "100", 0, 1000000, NULL, 0,
+      "connections not yet logged in per client IP address (IPv6: per /64); 0 means no limit",
+      "noch nicht angemeldete Verbindungen pro Client-IP-Adresse (IPv6: pro /64); 0 bedeutet keine Grenze" },
+    { "plucs/c2s/max_preauth", REG_INT, "10000", 0, 1000000, NULL, 0,
+      "connections not yet logged in, all addresses together; 0 means no limit",
+      "noch nicht angemeldete Verbindungen insgesamt; 0 bedeutet keine Grenze" },
+    { "plucs/c2s/max_sessions", REG_INT, "10", 0, 10000, NULL, 0,
+      "sessions (resources) per user; a login beyond it ends the user's oldest session; 0 means no limit",
+      "Sitzungen (Ressourcen) pro Benutzer; eine weitere Anmeldung beendet die älteste Sitzung; 0 bedeutet keine Grenze" },
+    { "plucs/c2s/login_timeout", REG_INT, "60", 5, 3600, NULL, 0,
+      "seconds from connecting to a bound resource; a slower client is disconnected",
+      "Sekunden vom Verbindungsaufbau bis zur gebundenen Ressource; ein langsamerer Client wird getrennt" },
+    { "plucs/http/max_sessions", REG_INT, "10000", 0, 1000000, NULL, 0,
+      "BOSH and HTTP-polling sessions, all users together; 0 means no limit",
+      "BOSH- und HTTP-Polling-Sitzungen insgesamt; 0 bedeutet keine Grenze" },
 };
 
 #undef R
