@@ -31,6 +31,11 @@ static const char *const en[T_COUNT] = {
     [T_SEARCH_EMAIL] = "E-mail address",
     [T_SEARCH_JID] = "Chat address",
     [T_SEARCH_TRUNCATED] = "Only the first 50 matches are shown; please refine your search.",
+    [T_ROSTER_FULL] = "Your contact list is full; remove a contact before adding another.",
+    [T_ROSTER_ITEM_LIMITS] = "The contact's name or a group name is too long, or the contact is in too many groups.",
+    [T_PRIVATE_FULL] = "Your private storage on the server is full.",
+    [T_BLOCKLIST_FULL] = "Your block list is full; unblock someone before blocking another address.",
+    [T_TOO_MANY_SESSIONS] = "You are logged in from too many places at once; this oldest session was ended.",
 };
 
 static const char *const de[T_COUNT] = {
@@ -59,6 +64,11 @@ static const char *const de[T_COUNT] = {
     [T_SEARCH_EMAIL] = "E-Mail-Adresse",
     [T_SEARCH_JID] = "Chat-Adresse",
     [T_SEARCH_TRUNCATED] = "Es werden nur die ersten 50 Treffer angezeigt; bitte verfeinern Sie Ihre Suche.",
+    [T_ROSTER_FULL] = "Ihre Kontaktliste ist voll; bitte entfernen Sie einen Kontakt, bevor Sie einen weiteren hinzufügen.",
+    [T_ROSTER_ITEM_LIMITS] = "Der Name des Kontakts oder ein Gruppenname ist zu lang, oder der Kontakt ist in zu vielen Gruppen.",
+    [T_PRIVATE_FULL] = "Ihr privater Speicher auf dem Server ist voll.",
+    [T_BLOCKLIST_FULL] = "Ihre Blockierliste ist voll; bitte heben Sie eine Blockierung auf, bevor Sie eine weitere Adresse blockieren.",
+    [T_TOO_MANY_SESSIONS] = "Sie sind an zu vielen Orten gleichzeitig angemeldet; diese älteste Sitzung wurde beendet.",
 };
 
 static int is_lang(const char *lang, const char *code)

@@ -31,6 +31,11 @@ typedef enum {
     T_SEARCH_EMAIL,
     T_SEARCH_JID,
     T_SEARCH_TRUNCATED,
+    T_ROSTER_FULL,
+    T_ROSTER_ITEM_LIMITS,
+    T_PRIVATE_FULL,
+    T_BLOCKLIST_FULL,
+    T_TOO_MANY_SESSIONS,
     T_COUNT
 } text_id;
 

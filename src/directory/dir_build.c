@@ -9,6 +9,7 @@
 #include "directory/dir_build.h"
 #include "core/alloc.h"
 #include "directory/dir_internal.h"
+#include "directory/dir_text.h"
 #include "xmpp/jid.h"
 
 #include <ctype.h>
@@ -208,7 +209,7 @@ static int build_accounts(const build *b, dir_snapshot *s, dir_entry *const *ent
             a->uid = xstrdup(c[i].uid);
             a->domain = xstrdup(c[i].domain);
             a->dn = dup_or_null(c[i].e->dn);
-            a->label = dup_or_null(c[i].e->ulabel);
+            a->label = dir_text_dup(c[i].e->ulabel);   /* reaches rosters as XML */
             if (asprintf(&a->bare, "%s@%s", c[i].uid, c[i].domain) < 0)
                 a->bare = NULL;
             s->naccounts++;
@@ -308,7 +309,7 @@ static int build_groups(const build *b, dir_snapshot *s, dir_entry *const *entri
             dir_group *g = &s->groups[s->ngroups];
             src[s->ngroups++] = c[i];
             g->cn = xstrdup(c[i]->cn);
-            g->label = dup_or_null(c[i]->glabel);
+            g->label = dir_text_dup(c[i]->glabel);
             if (!g->cn || (c[i]->glabel && !g->label))
                 goto out;
         }

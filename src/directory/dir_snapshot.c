@@ -6,6 +6,8 @@
 #include "directory/dir_internal.h"
 #include "core/alloc.h"
 #include "directory/dir_build.h"
+#include "directory/dir_text.h"
+#include "core/log.h"
 
 #include <stdio.h>
 
@@ -263,10 +265,16 @@ void dir_domains_normalise(char **domains, size_t *n)
         qsort(domains, *n, sizeof *domains, cmp_str);
     size_t o = 0;
     for (size_t i = 0; i < *n; i++) {
-        if (domains[i][0] == '\0' || (o > 0 && strcmp(domains[o - 1], domains[i]) == 0))
+        if (domains[i][0] == '\0' || (o > 0 && strcmp(domains[o - 1], domains[i]) == 0)) {
             free(domains[i]);
-        else
+        } else if (!dir_text_ok(domains[i], strlen(domains[i])) ||
+                   strpbrk(domains[i], " \t\r\n/@")) {
+            /* it would reach streams and JIDs as XML: never served */
+            log_warn("directory: domain name with characters a domain cannot have ignored");
+            free(domains[i]);
+        } else {
             domains[o++] = domains[i];
+        }
     }
     *n = o;
 }

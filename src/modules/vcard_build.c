@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "directory/dir_text.h"
 #include "xmpp/sasl.h"
-#include "xmpp/utf8.h"
 
 static const char *const attrs[] = {
     "uid", "givenName", "sn", "displayName", "mailPrimaryAddress", "mail",
@@ -23,18 +23,11 @@ const char *const *vcard_attrs(void)
     return attrs;
 }
 
-/* Text that may go into an XML text node: valid UTF-8 without the control
- * characters XML 1.0 forbids, and not empty. */
+/* Text that may go into an XML text node: what dir_text_ok() accepts (the
+ * one check for directory strings), and not empty. */
 static bool text_ok(const dir_value *v)
 {
-    if (!v || v->len == 0 || !utf8_valid(v->data, v->len))
-        return false;
-    for (size_t i = 0; i < v->len; i++) {
-        unsigned char c = (unsigned char)v->data[i];
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-            return false;
-    }
-    return true;
+    return v && v->len > 0 && dir_text_ok(v->data, v->len);
 }
 
 const char *vcard_text(const dir_record *r, const char *name)

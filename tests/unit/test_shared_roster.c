@@ -178,6 +178,28 @@ static void test_hash_follows_labels(void **state)
     dir_snapshot_unref(s2);
 }
 
+/* Defect 10: a label from the directory with a control character or bytes
+ * that are not UTF-8 must not reach a roster as such: the snapshot holds a
+ * cleaned copy, so the item serializes as XML a client can parse. */
+static void test_labels_cleaned(void **state)
+{
+    free(ents[1]->ulabel);
+    ents[1]->ulabel = strdup("Bob\x01 B\xff");
+    free(ents[5]->glabel);                 /* sales */
+    ents[5]->glabel = strdup("Sa\x02les\xed\xa0\x80");
+    dir_snapshot *s2 = build();
+    assert_non_null(s2);
+    const dir_account *alice = dir_snapshot_account(s2, "alice", "a.test");
+    const dir_account *bob = dir_snapshot_account(s2, "bob", "a.test");
+    xnode *it = shared_item(s2, ROSTER_SCOPE_DOMAIN, alice, bob);
+    char *x = xml_to_string(it, "jabber:iq:roster");
+    assert_string_equal(x, "<item jid='bob@a.test' name='Bob B\xef\xbf\xbd' subscription='both'>"
+                           "<group>Sales\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd</group></item>");
+    free(x);
+    xnode_free(it);
+    dir_snapshot_unref(s2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +207,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scope_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_follows_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_labels_cleaned, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
