@@ -16,6 +16,7 @@ typedef struct res {
     char *resource;
     route_ref ref;
     xnode *presence;     /* last broadcast available presence, or NULL */
+    uint64_t bound;      /* bind order: the smallest is the oldest session */
 } res;
 
 typedef struct account {
@@ -32,6 +33,7 @@ typedef struct shard {
 
 static shard *shards;
 static atomic_uint_fast64_t seq_counter;
+static atomic_uint_fast64_t bind_counter;
 
 static uint64_t hash_str(const char *s)
 {
@@ -93,6 +95,26 @@ static account **locate(const char *bare, shard **sh)
 bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker,
                 route_ref *replaced)
 {
+    return routes_add_limited(bare, resource, sid, worker, 0, replaced, NULL, NULL);
+}
+
+/* Index of a's oldest resource. */
+static size_t oldest(const account *a)
+{
+    size_t k = 0;
+    for (size_t i = 1; i < a->n; i++)
+        if (a->res[i].bound < a->res[k].bound)
+            k = i;
+    return k;
+}
+
+bool routes_add_limited(const char *bare, const char *resource, uint64_t sid, int worker,
+                        size_t max, route_ref *replaced, route_ref *evicted, size_t *nevicted)
+{
+    if (max == 0 || max > ROUTES_MAX_RESOURCES)
+        max = ROUTES_MAX_RESOURCES;
+    if (nevicted)
+        *nevicted = 0;
     shard *sh;
     account **pp = locate(bare, &sh);
     account *a = *pp;
@@ -103,16 +125,27 @@ bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker
     }
     route_ref ref = { .sid = sid, .worker = worker, .priority = 0, .available = false,
                       .seq = atomic_fetch_add(&seq_counter, 1) };
+    uint64_t bound = atomic_fetch_add(&bind_counter, 1);
     for (size_t i = 0; i < a->n; i++) {
         if (!strcmp(a->res[i].resource, resource)) {
             if (replaced)
                 *replaced = a->res[i].ref;
             a->res[i].ref = ref;
+            a->res[i].bound = bound;
             xnode_free(a->res[i].presence);
             a->res[i].presence = NULL;
             pthread_mutex_unlock(&sh->lock);
             return true;
         }
+    }
+    /* A new resource: make room by ending the oldest (max - 1 stay). */
+    while (a->n >= max) {
+        size_t k = oldest(a);
+        if (evicted && nevicted && *nevicted < ROUTES_MAX_RESOURCES)
+            evicted[(*nevicted)++] = a->res[k].ref;
+        free(a->res[k].resource);
+        xnode_free(a->res[k].presence);
+        a->res[k] = a->res[--a->n];
     }
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 2;
@@ -121,6 +154,7 @@ bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker
     a->res[a->n].resource = xstrdup(resource);
     a->res[a->n].ref = ref;
     a->res[a->n].presence = NULL;
+    a->res[a->n].bound = bound;
     a->n++;
     pthread_mutex_unlock(&sh->lock);
     return false;

@@ -27,6 +27,14 @@ typedef struct route_ref {
  * entry is replaced and returned in *replaced (true is returned). */
 bool routes_add(const char *bare, const char *resource, uint64_t sid, int worker,
                 route_ref *replaced);
+/* The same, keeping at most max resources per user (0 or more than
+ * ROUTES_MAX_RESOURCES: ROUTES_MAX_RESOURCES, the most a lookup returns).
+ * A new resource beyond it removes the user's oldest entries (by bind
+ * order) until max remain with the new one, and copies them to evicted
+ * (room for ROUTES_MAX_RESOURCES; *nevicted of them): the caller ends those
+ * sessions. Replacing a taken full JID never evicts. */
+bool routes_add_limited(const char *bare, const char *resource, uint64_t sid, int worker,
+                        size_t max, route_ref *replaced, route_ref *evicted, size_t *nevicted);
 /* Removes the entry of sid (no-op when it was replaced meanwhile). */
 void routes_remove(const char *bare, const char *resource, uint64_t sid);
 /* Records the resource's availability, priority and its last broadcast

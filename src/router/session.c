@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/i18n.h"
 #include "core/idmap.h"
 #include "core/log.h"
@@ -113,6 +114,7 @@ void session_send_free(session *s, xnode *st)
 typedef struct kick {
     uint64_t sid;
     int worker;
+    int limit;       /* 0: replaced by the same full JID; else plucs/c2s/max_sessions */
 } kick;
 
 static void kick_run(void *arg)
@@ -120,10 +122,26 @@ static void kick_run(void *arg)
     kick *k = arg;
     session *s = session_find(worker_get(k->worker), k->sid);
     if (s && !s->closing) {
-        log_info("c2s: %s replaced by a new session, closing with conflict", s->full);
-        s->ops->close(s, "conflict", i18n(s->lang, T_REPLACED));
+        if (k->limit) {
+            log_info("c2s: %s ended with conflict: %s logged in once more beyond "
+                     "plucs/c2s/max_sessions=%d, this was the oldest session",
+                     s->full, s->bare, k->limit);
+            s->ops->close(s, "conflict", i18n(s->lang, T_TOO_MANY_SESSIONS));
+        } else {
+            log_info("c2s: %s replaced by a new session, closing with conflict", s->full);
+            s->ops->close(s, "conflict", i18n(s->lang, T_REPLACED));
+        }
     }
     free(k);
+}
+
+static void kick_post(const route_ref *r, int limit)
+{
+    kick *k = xmalloc(sizeof *k);
+    k->sid = r->sid;
+    k->worker = r->worker;
+    k->limit = limit;
+    worker_post_drop(worker_get(r->worker), kick_run, free, k);
 }
 
 int session_bind(session *s, const char *resource)
@@ -141,13 +159,17 @@ int session_bind(session *s, const char *resource)
     size_t n = strlen(s->bare) + 1 + strlen(resource) + 1;
     s->full = xmalloc(n);
     snprintf(s->full, n, "%s/%s", s->bare, resource);
-    route_ref old;
-    if (routes_add(s->bare, resource, s->id, worker_id(s->w), &old)) {
-        kick *k = xmalloc(sizeof *k);
-        k->sid = old.sid;
-        k->worker = old.worker;
-        worker_post_drop(worker_get(old.worker), kick_run, free, k);
-    }
+    /* plucs/c2s/max_sessions: a login beyond it ends the oldest sessions
+     * (as ejabberd does), read per bind so that a reload applies at once. */
+    const config *c = config_current();
+    int max = c ? c->c2s_max_sessions : 0;
+    route_ref old, evicted[ROUTES_MAX_RESOURCES];
+    size_t nevicted = 0;
+    if (routes_add_limited(s->bare, resource, s->id, worker_id(s->w), (size_t)(max > 0 ? max : 0),
+                           &old, evicted, &nevicted))
+        kick_post(&old, 0);
+    for (size_t i = 0; i < nevicted; i++)
+        kick_post(&evicted[i], max > 0 && max <= ROUTES_MAX_RESOURCES ? max : ROUTES_MAX_RESOURCES);
     s->bound = true;
     return 0;
 }

@@ -65,7 +65,10 @@ void session_send_free(session *s, xnode *st);
 
 /* Binds a resource (already resourceprep'ed; NULL: a generated one).
  * A session with the same full JID is replaced: it is closed with the
- * `conflict` stream error. 0 on success. */
+ * `conflict` stream error. When the user already has plucs/c2s/max_sessions
+ * resources (at most ROUTES_MAX_RESOURCES in any case), the oldest are
+ * closed the same way, so the newest login always gets in. Sessions on
+ * other workers are closed through their worker's inbox. 0 on success. */
 int session_bind(session *s, const char *resource);
 
 /* Calls fn for every session of worker w (on w's thread); fn may close. */
