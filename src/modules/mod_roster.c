@@ -15,6 +15,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "modules/module.h"
+#include "modules/quota.h"
 #include "modules/shared_roster.h"
 #include "router/router.h"
 #include "router/routes.h"
@@ -231,14 +232,16 @@ static void roster_set(session *s, const xnode *iq, const xnode *q)
         if (strcmp(g->name, "group"))
             continue;
         char *t = xnode_text(g);
-        if (!t || !*t || strlen(t) > JID_PART_MAX) {
+        if (!t || !*t || strlen(t) > ROSTER_GROUP_MAX) {
             /* RFC 6121 §2.3.3: empty or oversized group names are refused */
             free(t);
             for (size_t i = 0; i < k; i++)
                 free(groups[i]);
             free(groups);
             free(contact);
-            session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "not-acceptable", NULL));
+            quota_refused(s->bare, "the roster group name limit", ROSTER_GROUP_MAX);
+            session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "not-acceptable",
+                                                    i18n(s->lang, T_ROSTER_ITEM_LIMITS)));
             return;
         }
         bool dup = false;
@@ -250,10 +253,32 @@ static void roster_set(session *s, const xnode *iq, const xnode *q)
         }
         groups[k++] = t;
     }
+    if (!roster_item_fits(name, groups, k)) {
+        for (size_t i = 0; i < k; i++)
+            free(groups[i]);
+        free(groups);
+        free(contact);
+        quota_refused(s->bare, "the roster item name/group limits", ROSTER_NAME_MAX);
+        session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "not-acceptable",
+                                                i18n(s->lang, T_ROSTER_ITEM_LIMITS)));
+        return;
+    }
+    int quota = config_current()->quota_roster;
     pthread_mutex_lock(&a->lock);
     store_roster_item it = { 0 };
     bool exists = false;
     store_roster_item *cur = acct_item(a, contact);
+    if (!roster_quota_allows(a->n, cur != NULL, quota)) {
+        pthread_mutex_unlock(&a->lock);
+        for (size_t i = 0; i < k; i++)
+            free(groups[i]);
+        free(groups);
+        free(contact);
+        quota_refused(s->bare, "plucs/quota/roster", quota);
+        session_send_free(s, stanza_error_reply(iq, ERR_WAIT, "resource-constraint",
+                                                i18n(s->lang, T_ROSTER_FULL)));
+        return;
+    }
     if (cur) {
         roster_item_copy(&it, cur);
         exists = true;
@@ -298,6 +323,7 @@ typedef struct sub_job {
     char *contact;
     roster_op op;
     char *stanza;          /* serialized, for stored pending requests */
+    xnode *orig;           /* outbound: the user's stanza, to bounce when refused */
     void (*then)(void *, unsigned);
     void (*free_ud)(void *);
     void *ud;
@@ -311,6 +337,7 @@ static void sub_free(void *arg)
     acct_release(j->a);
     free(j->contact);
     free(j->stanza);
+    xnode_free(j->orig);
     free(j);
 }
 
@@ -329,6 +356,23 @@ static void sub_run(void *arg)
         it.contact = xstrdup(j->contact);
     }
     unsigned acts = roster_apply(&it, &exists, acct_pending_has(a, j->contact), j->op);
+    int quota = config_current()->quota_roster;
+    if (!cur && (acts & RS_ACT_STORE) && !roster_quota_allows(a->n, false, quota)) {
+        /* The user's own subscribe / pre-approval would add an item beyond
+         * plucs/quota/roster: nothing is stored or sent on. */
+        pthread_mutex_unlock(&a->lock);
+        quota_refused(a->bare, "plucs/quota/roster", quota);
+        if (j->orig) {
+            const char *lang = xnode_attr(j->orig, "xml:lang");
+            router_bounce(j->orig, ERR_WAIT, "resource-constraint", i18n(lang, T_ROSTER_FULL));
+        }
+        roster_item_clear(&it);
+        if (j->then)
+            j->then(j->ud, 0);
+        j->free_ud = NULL;
+        sub_free(j);
+        return;
+    }
     int64_t v = a->version;
     if (acts & RS_ACT_STORE) {
         acct_item_put(a, &it);
@@ -363,6 +407,8 @@ void roster_subscription(const char *user, const char *contact, roster_op op, co
     j->contact = xstrdup(contact);
     j->op = op;
     j->stanza = st ? xml_to_string(st, NS_CLIENT) : NULL;
+    if (st && (op == RS_OUT_SUBSCRIBE || op == RS_OUT_SUBSCRIBED))
+        j->orig = xnode_copy(st);
     j->then = then;
     j->free_ud = free_ud;
     j->ud = ud;

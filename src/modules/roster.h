@@ -44,6 +44,21 @@ typedef enum {
  * RS_ACT_* flags. */
 unsigned roster_apply(store_roster_item *it, bool *exists, bool pending, roster_op op);
 
+/* ---- limits (RFC 6121 §2.3.3; pure) ---- */
+
+#define ROSTER_NAME_MAX   1023   /* bytes of an item's name */
+#define ROSTER_GROUP_MAX  1023   /* bytes of one group name */
+#define ROSTER_GROUPS_MAX 100    /* distinct groups of one item */
+
+/* Whether an item's name (NULL: none) and its distinct groups fit the
+ * limits above (a roster set beyond them is not-acceptable). Empty group
+ * names are refused too. */
+bool roster_item_fits(const char *name, char *const *groups, size_t ngroups);
+/* Whether a user who has n personal items may store one more (exists: the
+ * item is there already, so nothing is added) under quota items
+ * (plucs/quota/roster; 0: no limit). Beyond it: resource-constraint. */
+bool roster_quota_allows(size_t n, bool exists, int quota);
+
 /* ---- the per-account cache ---- */
 
 typedef struct acct {

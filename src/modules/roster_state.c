@@ -1,9 +1,11 @@
 /* roster_state.c: the RFC 6121 §3 subscription state machine as one pure
  * function over a roster item, so it can be tested without a server. The
- * caller stores, pushes, routes and delivers according to the flags. */
+ * caller stores, pushes, routes and delivers according to the flags. The
+ * item limits and the roster quota are pure checks here too. */
 #include "modules/roster.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void ensure(store_roster_item *it, bool *exists)
 {
@@ -110,4 +112,21 @@ unsigned roster_apply(store_roster_item *it, bool *exists, bool pending, roster_
         return 0;
     }
     return 0;
+}
+
+bool roster_item_fits(const char *name, char *const *groups, size_t ngroups)
+{
+    if (name && strlen(name) > ROSTER_NAME_MAX)
+        return false;
+    if (ngroups > ROSTER_GROUPS_MAX)
+        return false;
+    for (size_t i = 0; i < ngroups; i++)
+        if (!groups[i] || !*groups[i] || strlen(groups[i]) > ROSTER_GROUP_MAX)
+            return false;
+    return true;
+}
+
+bool roster_quota_allows(size_t n, bool exists, int quota)
+{
+    return exists || quota <= 0 || n < (size_t)quota;
 }

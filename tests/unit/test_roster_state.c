@@ -107,6 +107,38 @@ static void test_set_creates_item(void **state)
     assert_false(x.ask);
 }
 
+/* Defect 5: the item limits of a roster set and the roster quota. */
+static void test_limits(void **state)
+{
+    char name[ROSTER_NAME_MAX + 2];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = 0;
+    char *one[] = { "Friends" };
+    assert_true(roster_item_fits(NULL, NULL, 0));
+    assert_true(roster_item_fits("Bob", one, 1));
+    assert_false(roster_item_fits(name, one, 1));            /* 1024 bytes */
+    name[ROSTER_NAME_MAX] = 0;
+    assert_true(roster_item_fits(name, one, 1));             /* 1023 bytes */
+    char *groups[ROSTER_GROUPS_MAX + 1];
+    for (size_t i = 0; i <= ROSTER_GROUPS_MAX; i++)
+        groups[i] = "g";
+    assert_true(roster_item_fits(NULL, groups, ROSTER_GROUPS_MAX));
+    assert_false(roster_item_fits(NULL, groups, ROSTER_GROUPS_MAX + 1));
+    char *bad[] = { "ok", name };
+    assert_true(roster_item_fits(NULL, bad, 2));
+    name[ROSTER_NAME_MAX] = 'n';
+    assert_false(roster_item_fits(NULL, bad, 2));            /* group name too long */
+    char *empty[] = { "" };
+    assert_false(roster_item_fits(NULL, empty, 1));
+
+    assert_true(roster_quota_allows(0, false, 5));
+    assert_true(roster_quota_allows(4, false, 5));
+    assert_false(roster_quota_allows(5, false, 5));
+    assert_true(roster_quota_allows(5, true, 5));            /* an edit adds nothing */
+    assert_false(roster_quota_allows(9, false, 5));          /* lowered below the count */
+    assert_true(roster_quota_allows(100000, false, 0));      /* 0: no limit */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_cancel_and_unsubscribe),
         cmocka_unit_test(test_preapproval_and_denial),
         cmocka_unit_test(test_set_creates_item),
+        cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
