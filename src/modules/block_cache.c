@@ -1,7 +1,7 @@
 /* block_cache.c: the process-wide table of online accounts' blocklists
  * (see blocklist.h). A chained hash table keyed by bare JID, grown by
  * doubling; one mutex for the table and every list in it. Lists are small
- * (at most BLOCKLIST_MAX items) and matched linearly with their parsed JIDs
+ * (at most plucs/quota/blocklist items) and matched linearly with their parsed JIDs
  * kept next to the strings. */
 #include "modules/blocklist.h"
 #include "core/alloc.h"
@@ -242,9 +242,9 @@ char **block_cache_items(block_list *b, size_t *n)
     return v;
 }
 
-size_t block_cache_count_after_add(block_list *b, char *const *items, size_t n)
+/* Under the lock. */
+static size_t count_after_add(block_list *b, char *const *items, size_t n)
 {
-    pthread_mutex_lock(&lock);
     size_t total = b->n;
     for (size_t i = 0; i < n; i++) {
         bool dup = item_index(b, items[i]) >= 0;
@@ -252,15 +252,26 @@ size_t block_cache_count_after_add(block_list *b, char *const *items, size_t n)
             dup = !strcmp(items[k], items[i]);
         total += !dup;
     }
+    return total;
+}
+
+size_t block_cache_count_after_add(block_list *b, char *const *items, size_t n)
+{
+    pthread_mutex_lock(&lock);
+    size_t total = count_after_add(b, items, n);
     pthread_mutex_unlock(&lock);
     return total;
 }
 
-char **block_cache_add(block_list *b, char *const *items, size_t n, size_t *nadded)
+char **block_cache_add(block_list *b, char *const *items, size_t n, size_t max, size_t *nadded)
 {
-    char **added = xcalloc(n, sizeof *added);
     *nadded = 0;
     pthread_mutex_lock(&lock);
+    if (max && count_after_add(b, items, n) > max) {
+        pthread_mutex_unlock(&lock);
+        return NULL;
+    }
+    char **added = xcalloc(n ? n : 1, sizeof *added);
     for (size_t i = 0; i < n; i++)
         if (item_index(b, items[i]) < 0 && item_append(b, items[i]))
             added[(*nadded)++] = xstrdup(items[i]);

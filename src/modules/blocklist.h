@@ -28,8 +28,6 @@ bool blocklist_item_matches(const jid *item, const jid *addr);
 
 /* ---- the cache ---- */
 
-#define BLOCKLIST_MAX 1000    /* items per account */
-
 typedef struct block_list block_list;
 
 typedef struct block_waiter {
@@ -61,13 +59,15 @@ bool block_cache_any(void);
 
 /* A copy of b's items, sorted (free each and the array). */
 char **block_cache_items(block_list *b, size_t *n);
-/* Adds the prepared JIDs (the caller checks the limit first with
- * block_cache_count_after_add()). Returns the items that were not blocked
- * before (malloc'ed array of malloc'ed strings, *nadded of them). */
-char **block_cache_add(block_list *b, char *const *items, size_t n, size_t *nadded);
+/* Adds the prepared JIDs unless b would then hold more than max items
+ * (plucs/quota/blocklist; 0: no limit): then nothing is added and NULL is
+ * returned. The check and the addition are one step, so two sessions of
+ * the account cannot both pass the limit. Returns the items that were not
+ * blocked before (malloc'ed array of malloc'ed strings, *nadded of them). */
+char **block_cache_add(block_list *b, char *const *items, size_t n, size_t max, size_t *nadded);
 /* Removes the listed items (n == 0: all); returns the ones that were there. */
 char **block_cache_remove(block_list *b, char *const *items, size_t n, size_t *nremoved);
-/* How many items b would hold after adding these (for the limit). */
+/* How many items b would hold after adding these. */
 size_t block_cache_count_after_add(block_list *b, char *const *items, size_t n);
 void block_cache_strv_free(char **v, size_t n);
 

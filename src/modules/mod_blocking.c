@@ -30,11 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/i18n.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "modules/blocklist.h"
 #include "modules/module.h"
+#include "modules/quota.h"
 #include "modules/roster.h"
 #include "router/router.h"
 #include "router/routes.h"
@@ -391,14 +393,16 @@ static void do_block(session *s, bsess *x, const xnode *iq, const xnode *payload
         block_cache_strv_free(items, n);
         return;
     }
-    if (block_cache_count_after_add(x->list, items, n) > BLOCKLIST_MAX) {
-        log_info("blocking: %s tried to block more than %d JIDs", s->bare, BLOCKLIST_MAX);
-        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "policy-violation", NULL));
+    int quota = config_current()->quota_blocklist;
+    size_t nadded;
+    char **added = block_cache_add(x->list, items, n, quota > 0 ? (size_t)quota : 0, &nadded);
+    if (!added) {
+        quota_refused(s->bare, "plucs/quota/blocklist", quota);
+        session_send_free(s, stanza_error_reply(iq, ERR_WAIT, "resource-constraint",
+                                                i18n(s->lang, T_BLOCKLIST_FULL)));
         block_cache_strv_free(items, n);
         return;
     }
-    size_t nadded;
-    char **added = block_cache_add(x->list, items, n, &nadded);
     if (nadded)
         store_block_add(NULL, s->bare, (const char *const *)added, nadded, NULL, NULL, NULL);
     session_send_free(s, iq_result(iq));

@@ -146,11 +146,21 @@ static void test_cache_lifecycle(void **state)
     char *add[] = { "bob@a.test", "carol@a.test", "carol@a.test" };
     assert_int_equal(block_cache_count_after_add(b, add, 3), 3);
     size_t nadded;
-    char **added = block_cache_add(b, add, 3, &nadded);
+    char **added = block_cache_add(b, add, 3, 0, &nadded);
     assert_int_equal(nadded, 1);
     assert_string_equal(added[0], "carol@a.test");
     block_cache_strv_free(added, nadded);
     assert_true(blocks(b, "carol@a.test/x"));
+    /* the limit (plucs/quota/blocklist) is checked in the same step: all or nothing */
+    char *more[] = { "dave@a.test", "bob@a.test" };
+    assert_null(block_cache_add(b, more, 2, 3, &nadded));    /* 4 > 3 */
+    assert_int_equal(nadded, 0);
+    assert_false(blocks(b, "dave@a.test"));
+    added = block_cache_add(b, more, 2, 4, &nadded);        /* 4 <= 4 */
+    assert_int_equal(nadded, 1);
+    block_cache_strv_free(added, nadded);
+    char *rmd[] = { "dave@a.test" };
+    block_cache_strv_free(block_cache_remove(b, rmd, 1, &nadded), nadded);
 
     /* remove listed: only what was there is reported */
     char *rm[] = { "carol@a.test", "nobody@a.test" };
@@ -170,7 +180,7 @@ static void test_cache_lifecycle(void **state)
 
     /* the last reference frees the list; a new acquire starts over */
     char *again[] = { "dave@b.test" };
-    added = block_cache_add(b, again, 1, &nadded);
+    added = block_cache_add(b, again, 1, 0, &nadded);
     block_cache_strv_free(added, nadded);
     assert_true(block_cache_any());
     block_cache_release(b);
