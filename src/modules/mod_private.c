@@ -7,15 +7,21 @@
  *   one; a set may store several at once (all or none);
  * - reserved namespaces (XEP-0049 §2: 'jabber:...', 'http://jabber.org/...',
  *   'vcard-temp', and the stream/stanza namespaces) are not-acceptable;
- * - the stanza size limit (plucs/max_stanza_size) bounds each element.
+ * - the stanza size limit (plucs/max_stanza_size) bounds each element,
+ *   plucs/quota/private what one user stores in all (elements, namespaces
+ *   and names, counted by the store in the same transaction as the write):
+ *   a set beyond it is refused with resource-constraint, nothing written.
  * Elements are stored serialized and parsed again for the reply. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "core/alloc.h"
+#include "core/config.h"
+#include "core/i18n.h"
+#include "core/log.h"
 #include "modules/module.h"
+#include "modules/quota.h"
 #include "store/store_private.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/stanza.h"
@@ -98,9 +104,13 @@ static void stored(void *arg, store_status st, int64_t value)
 {
     priv_job *j = arg;
     session *s = job_session(j);
-    if (s && st == STORE_OK)
+    if (s && st == STORE_OK) {
         session_send_free(s, iq_result(j->iq));
-    else if (s)
+    } else if (s && st == STORE_FULL) {
+        quota_refused(s->bare, "plucs/quota/private", config_current()->quota_private);
+        session_send_free(s, stanza_error_reply(j->iq, ERR_WAIT, "resource-constraint",
+                                                i18n(s->lang, T_PRIVATE_FULL)));
+    } else if (s)
         session_send_free(s, stanza_error_reply(j->iq, ERR_WAIT, "internal-server-error", NULL));
     job_free(j);
 }
@@ -123,7 +133,9 @@ static void private_set(session *s, const xnode *iq, const xnode *payload, size_
         e[k].ns = c->ns;
         e[k].xml = xml[k];
     }
-    store_private_set(s->w, s->bare, e, n, stored, job_new(s, iq), job_free);
+    int quota = config_current()->quota_private;
+    store_private_set(s->w, s->bare, e, n, quota > 0 ? quota : 0, stored, job_new(s, iq),
+                      job_free);
     for (size_t i = 0; i < n; i++)
         free(xml[i]);
     free(xml);

@@ -141,7 +141,8 @@ static void run_batch(store_req **batch, int n)
             continue;
         }
         r->status = r->op->exec(r, c);
-        if (be->req_end(c, r->status == STORE_ERROR) != 0) {
+        /* STORE_FULL: a quota refused the request; what it wrote goes too */
+        if (be->req_end(c, r->status == STORE_ERROR || r->status == STORE_FULL) != 0) {
             /* Some errors (disk full, I/O) make the database roll back the
              * whole transaction: everything since begin is gone. */
             log_err("store: %s: transaction rolled back by the database", r->op->name);

@@ -49,7 +49,8 @@
 
 typedef enum {
     STORE_OK = 0,
-    STORE_FULL,        /* offline_push: the user's offline storage is full, not stored */
+    STORE_FULL,        /* a per-user limit (offline_push: plucs/offline/max; private_set:
+                          plucs/quota/private) refused it: nothing stored */
     STORE_NOT_FOUND,   /* roster_del / pending_del / a get: there was no such entry */
     STORE_ERROR,       /* database error (logged on the storage thread) or store stopped */
 } store_status;

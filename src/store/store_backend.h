@@ -91,6 +91,9 @@ typedef struct store_private_ops {
     /* Stores (replacing) one element; the front calls it per entry. */
     store_status (*put)(store_conn *c, const char *user, const char *ns, const char *name,
                         const char *xml);
+    /* *bytes = what user stores in all: the bytes of every element, its
+     * namespace and name (plucs/quota/private). NULL: no quota is kept. */
+    store_status (*usage)(store_conn *c, const char *user, int64_t *bytes);
     store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
 } store_private_ops;
 

@@ -101,6 +101,7 @@ typedef struct {
     char *user;
     private_row *rows;
     size_t n;
+    int64_t max_bytes;     /* 0: no quota */
 } private_set_req;
 
 static store_status private_set_exec(store_req *r, store_conn *c)
@@ -115,6 +116,15 @@ static store_status private_set_exec(store_req *r, store_conn *c)
         if (st != STORE_OK)
             return STORE_ERROR;     /* the savepoint undoes the entries written */
         q->done.value++;
+    }
+    int64_t bytes = 0;
+    if (q->max_bytes > 0 && ops->usage) {
+        if (ops->usage(c, q->user, &bytes) != STORE_OK)
+            return STORE_ERROR;
+        if (bytes > q->max_bytes) {
+            q->done.value = 0;
+            return STORE_FULL;      /* the savepoint undoes the entries written */
+        }
     }
     return STORE_OK;
 }
@@ -138,9 +148,11 @@ static const store_op private_set_op = {
 };
 
 void store_private_set(worker *reply_to, const char *user, const store_private_entry *entries,
-                       size_t n, store_done_fn cb, void *arg, store_arg_free_fn arg_free)
+                       size_t n, int64_t max_bytes, store_done_fn cb, void *arg,
+                       store_arg_free_fn arg_free)
 {
     private_set_req *q = xcalloc(1, sizeof *q);
+    q->max_bytes = max_bytes;
     store_ctx_init(&q->done.ctx, &private_set_op, reply_to, arg, arg_free);
     q->done.cb = cb;
     q->user = store_strdup_or_null(user);

@@ -38,6 +38,21 @@ static store_status private_put(store_conn *c, const char *user, const char *ns,
     return store_db_done(d, st, "private set");
 }
 
+static store_status private_usage(store_conn *c, const char *user, int64_t *bytes)
+{
+    store_db *d = store_db_of(c);
+    sqlite3_stmt *st = store_db_stmt(d,
+        "SELECT COALESCE(SUM(length(CAST(xml AS BLOB)) + length(CAST(ns AS BLOB)) + "
+        "length(CAST(name AS BLOB))), 0) FROM private_xml WHERE user = ?1");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_text(st, 1, user);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_db_fail(d, "private usage");
+    *bytes = sqlite3_column_int64(st, 0);
+    return STORE_OK;
+}
+
 static store_status private_forget(store_conn *c, const char *user, int64_t *removed)
 {
     return store_db_run_user(store_db_of(c), "DELETE FROM private_xml WHERE user = ?1", user,
@@ -47,5 +62,6 @@ static store_status private_forget(store_conn *c, const char *user, int64_t *rem
 const store_private_ops store_sqlite_private = {
     .get = private_get,
     .put = private_put,
+    .usage = private_usage,
     .forget = private_forget,
 };

@@ -59,7 +59,7 @@ static void last_cb(void *arg, store_last *l)
 static store_status priv_set1(const char *user, const char *name, const char *ns, const char *xml)
 {
     store_private_entry e = { name, ns, xml };
-    store_private_set(w0(), user, &e, 1, done_cb, NULL, NULL);
+    store_private_set(w0(), user, &e, 1, 0, done_cb, NULL, NULL);
     wait_result();
     return W.st;
 }
@@ -139,13 +139,56 @@ static void test_private(void **state)
         { "a", "x:1", "<a xmlns='x:1'/>" },
         { "b", "x:1", "<b xmlns='x:1'/>" },
     };
-    store_private_set(w0(), "bob@a.test", e, 2, done_cb, NULL, NULL);
+    store_private_set(w0(), "bob@a.test", e, 2, 0, done_cb, NULL, NULL);
     wait_result();
     assert_int_equal(W.st, STORE_OK);
     assert_int_equal(W.value, 2);
     p = priv_get("bob@a.test", "b", "x:1");
     assert_string_equal(p->xml, "<b xmlns='x:1'/>");
     store_private_free(p);
+}
+
+static store_status priv_set_max(const char *user, const store_private_entry *e, size_t n,
+                                 int64_t max)
+{
+    store_private_set(w0(), user, e, n, max, done_cb, NULL, NULL);
+    wait_result();
+    return W.st;
+}
+
+/* plucs/quota/private (defect 5): the bytes of all of a user's elements,
+ * namespaces and names; a set that would pass it writes nothing. */
+static void test_private_quota(void **state)
+{
+    store_private_entry e[] = {
+        { "c", "x:q", "<c xmlns='x:q'>0123456789</c>" },
+        { "d", "x:q", "<d xmlns='x:q'/>" },
+    };
+    int64_t total = 0;
+    for (size_t i = 0; i < 2; i++)
+        total += (int64_t)(strlen(e[i].xml) + strlen(e[i].ns) + strlen(e[i].name));
+    /* one byte short: refused, and neither entry was written */
+    assert_int_equal(priv_set_max("carol@a.test", e, 2, total - 1), STORE_FULL);
+    store_private *p = priv_get("carol@a.test", "c", "x:q");
+    assert_int_equal(p->status, STORE_NOT_FOUND);
+    store_private_free(p);
+    /* exactly at the quota: stored */
+    assert_int_equal(priv_set_max("carol@a.test", e, 2, total), STORE_OK);
+    /* replacing an element by one of the same size stays within it */
+    store_private_entry same = { "c", "x:q", "<c xmlns='x:q'>9876543210</c>" };
+    assert_int_equal(priv_set_max("carol@a.test", &same, 1, total), STORE_OK);
+    /* one more element does not fit; what was there stays */
+    store_private_entry more = { "e", "x:q", "<e xmlns='x:q'/>" };
+    assert_int_equal(priv_set_max("carol@a.test", &more, 1, total), STORE_FULL);
+    p = priv_get("carol@a.test", "c", "x:q");
+    assert_string_equal(p->xml, "<c xmlns='x:q'>9876543210</c>");
+    store_private_free(p);
+    p = priv_get("carol@a.test", "e", "x:q");
+    assert_int_equal(p->status, STORE_NOT_FOUND);
+    store_private_free(p);
+    /* another user's storage is counted separately; 0 is no limit */
+    assert_int_equal(priv_set_max("dave@a.test", &more, 1, total), STORE_OK);
+    assert_int_equal(priv_set_max("carol@a.test", &more, 1, 0), STORE_OK);
 }
 
 static void test_blocklist(void **state)
@@ -254,7 +297,7 @@ static void test_arg_ownership(void **state)
     store_block_add(NULL, "alice@a.test", items, 1, done_cb, malloc(4), arg_free);
     store_last_set(NULL, "alice@a.test", 1, "x", NULL, malloc(4), arg_free);
     store_private_entry e = { "n", "x:n", "<n xmlns='x:n'/>" };
-    store_private_set(NULL, "alice@a.test", &e, 1, NULL, malloc(4), arg_free);
+    store_private_set(NULL, "alice@a.test", &e, 1, 0, NULL, malloc(4), arg_free);
     store_sync_wait();
     assert_int_equal(atomic_load(&freed), 3);
     /* not running: fails, and the callback still gets its arg */
@@ -278,6 +321,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown_dir),
         cmocka_unit_test_setup_teardown(test_private, setup, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_private_quota, setup, teardown_dir),
         cmocka_unit_test_setup_teardown(test_blocklist, setup, teardown_dir),
         cmocka_unit_test_setup_teardown(test_last, setup, teardown_dir),
         cmocka_unit_test_setup_teardown(test_forget, setup, teardown_dir),
