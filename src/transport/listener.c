@@ -10,9 +10,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/worker.h"
 #include "transport/c2s.h"
+#include "transport/conn_limits.h"
 #include "transport/http.h"
 
 typedef enum { L_C2S, L_C2S_TLS, L_HTTP } listener_kind;
@@ -32,6 +34,7 @@ static unsigned next_worker;
 typedef struct accept_job {
     evutil_socket_t fd;
     listener_kind kind;
+    conn_slot slot;      /* c2s: the pre-authentication count it holds */
     char peer[64];
 } accept_job;
 
@@ -41,7 +44,7 @@ static void accept_run(void *arg)
     if (j->kind == L_HTTP)
         http_accept(worker_self(), j->fd, j->peer);
     else
-        c2s_accept(worker_self(), j->fd, j->peer, j->kind == L_C2S_TLS);
+        c2s_accept(worker_self(), j->fd, j->peer, j->kind == L_C2S_TLS, &j->slot);
     free(j);
 }
 
@@ -49,7 +52,42 @@ static void accept_drop(void *arg)
 {
     accept_job *j = arg;
     evutil_closesocket(j->fd);
+    conn_limits_release(&j->slot);
     free(j);
+}
+
+/* Over a pre-authentication cap: the connection is accepted and closed at
+ * once. On the plain port the client gets a stream error first (one small
+ * non-blocking write into a fresh socket's empty buffer); on the direct TLS
+ * port there is no TLS yet to say it in. One log line per cap per 10 s. */
+static void refuse(evutil_socket_t fd, listener_kind kind, cl_result why, const char *host)
+{
+    const config *cfg = config_current();
+    if (kind == L_C2S) {
+        buf b;
+        buf_init(&b);
+        buf_puts(&b, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                     "xmlns:stream='http://etherx.jabber.org/streams' id='refused' "
+                     "version='1.0'><stream:error><policy-violation "
+                     "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text "
+                     "xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>");
+        buf_puts(&b, why == CL_PER_IP ? "too many connections not yet logged in from your address"
+                                      : "too many connections not yet logged in");
+        buf_puts(&b, "</text></stream:error></stream:stream>");
+        ssize_t n = send(fd, b.data, b.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)n;   /* best effort: the socket is new, its buffer empty */
+        buf_free(&b);
+        shutdown(fd, SHUT_WR);
+    }
+    evutil_closesocket(fd);
+    unsigned skipped = 0;
+    int kindlog = why == CL_PER_IP ? CL_LOG_PER_IP : CL_LOG_GLOBAL;
+    if (conn_limits_log_ok(kindlog, 10, &skipped))
+        log_warn("c2s: %s: connection refused: %d connections not yet logged in %s "
+                 "(plucs/c2s/%s); %u more refused by this limit since the last such line",
+                 host, why == CL_PER_IP ? cfg->c2s_max_per_ip : cfg->c2s_max_preauth,
+                 why == CL_PER_IP ? "from this address" : "in all",
+                 why == CL_PER_IP ? "max_per_ip" : "max_preauth", skipped);
 }
 
 static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -71,6 +109,17 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
         port = ntohs(in6->sin6_port);
     }
     snprintf(j->peer, sizeof j->peer, "%s:%d", host, port);
+    memset(&j->slot, 0, sizeof j->slot);
+    if (l->kind != L_HTTP) {
+        const config *cfg = config_current();
+        cl_result r = conn_limits_acquire(&j->slot, sa, true, cfg->c2s_max_per_ip,
+                                          cfg->c2s_max_preauth);
+        if (r != CL_OK) {
+            refuse(fd, l->kind, r, host);
+            free(j);
+            return;
+        }
+    }
     evutil_make_socket_nonblocking(fd);
     worker *w = worker_get((int)(next_worker++ % (unsigned)workers_count()));
     worker_post_drop(w, accept_run, accept_drop, j);
