@@ -27,6 +27,7 @@
 #include "core/idmap.h"
 #include "core/log.h"
 #include "transport/bosh_body.h"
+#include "transport/conn_limits.h"
 #include "transport/framing.h"
 #include "metrics/metrics.h"
 #include "transport/transport.h"
@@ -238,6 +239,7 @@ static void bosh_free(bosh *b)
     event_free(b->timer);
     free(b);
     metrics_bosh_sessions_add(-1);
+    conn_limits_web_session_release();
     transport_conn_closed();
 }
 
@@ -570,7 +572,7 @@ static bosh *bosh_new(worker *w, const char *peer)
     return b;
 }
 
-static void create(breq *r, const char *peer)
+static void create(breq *r, const char *peer, bool secure)
 {
     const xnode *a = r->body.attrs;
     uint64_t rid;
@@ -581,6 +583,16 @@ static void create(breq *r, const char *peer)
     }
     if (transport_stopping()) {
         reply_terminate(&r->ref, "system-shutdown");
+        breq_free(r);
+        return;
+    }
+    if (!conn_limits_web_session_acquire(config_current()->http_max_sessions)) {
+        unsigned skipped = 0;
+        if (conn_limits_log_ok(CL_LOG_WEB_SESSIONS, 10, &skipped))
+            log_warn("bosh: %s: new session refused: %d BOSH and polling sessions "
+                     "(plucs/http/max_sessions); %u more refused since the last line",
+                     peer, config_current()->http_max_sessions, skipped);
+        reply_terminate(&r->ref, "policy-violation");
         breq_free(r);
         return;
     }
@@ -598,7 +610,7 @@ static void create(breq *r, const char *peer)
 
     const char *version = bosh_attr_xbosh(a, "version");
     const char *lang = xnode_attr(a, "xml:lang");
-    b->st = xmpp_stream_new(w, &bosh_transport, b, peer, true);
+    b->st = xmpp_stream_new(w, &bosh_transport, b, peer, secure);
     log_debug("bosh: %s: session %s created (wait %d, hold %d)", peer, b->sid, b->wait, b->hold);
     /* Stream children in the creation request are not allowed; ignored. */
     xmpp_stream_open(b->st, xnode_attr(a, "to"), version ? version : "1.0", lang);
@@ -662,7 +674,8 @@ static void job_drop(void *arg)
     free(j);
 }
 
-void bosh_request(const http_ref *ref, const char *body, size_t len, const char *peer)
+void bosh_request(const http_ref *ref, const char *body, size_t len, const char *peer,
+                  bool secure)
 {
     breq *r = xcalloc(1, sizeof *r);
     r->ref = *ref;
@@ -677,7 +690,7 @@ void bosh_request(const http_ref *ref, const char *body, size_t len, const char 
     }
     const char *sid = xnode_attr(r->body.attrs, "sid");
     if (!sid) {
-        create(r, peer);
+        create(r, peer, secure);
         return;
     }
     char *end;

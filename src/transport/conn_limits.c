@@ -30,12 +30,16 @@ static bool key_of(const struct sockaddr *sa, uint8_t key[17])
     if (!sa)
         return false;
     if (sa->sa_family == AF_INET) {
+        struct sockaddr_in in;
+        memcpy(&in, sa, sizeof in);
         key[0] = 4;
-        memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        memcpy(key + 1, &in.sin_addr, 4);
         return true;
     }
     if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        struct sockaddr_in6 in6;
+        memcpy(&in6, sa, sizeof in6);
+        const struct in6_addr *a = &in6.sin6_addr;
         if (IN6_IS_ADDR_V4MAPPED(a)) {
             key[0] = 4;
             memcpy(key + 1, a->s6_addr + 12, 4);
@@ -132,35 +136,67 @@ int conn_limits_of(const struct sockaddr *sa)
     return n;
 }
 
+static int web_sessions;
+
+bool conn_limits_web_session_acquire(int max)
+{
+    pthread_mutex_lock(&lock);
+    bool ok = max <= 0 || web_sessions < max;
+    if (ok)
+        web_sessions++;
+    pthread_mutex_unlock(&lock);
+    return ok;
+}
+
+void conn_limits_web_session_release(void)
+{
+    pthread_mutex_lock(&lock);
+    web_sessions--;
+    pthread_mutex_unlock(&lock);
+}
+
+int conn_limits_web_sessions(void)
+{
+    pthread_mutex_lock(&lock);
+    int n = web_sessions;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+static bool v4_loopback(const struct in_addr *a) { return (ntohl(a->s_addr) >> 24) == 127; }
+
+static bool v6_loopback(const struct in6_addr *a)
+{
+    if (IN6_IS_ADDR_LOOPBACK(a))
+        return true;
+    return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+}
+
 bool conn_addr_is_loopback(const struct sockaddr *sa)
 {
     if (!sa)
         return false;
-    if (sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in in;
+        memcpy(&in, sa, sizeof in);
+        return v4_loopback(&in.sin_addr);
+    }
     if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_LOOPBACK(a))
-            return true;
-        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+        struct sockaddr_in6 in6;
+        memcpy(&in6, sa, sizeof in6);
+        return v6_loopback(&in6.sin6_addr);
     }
     return false;
 }
 
 static bool host_is_loopback(const char *host)
 {
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
-    memset(&in, 0, sizeof in);
-    memset(&in6, 0, sizeof in6);
-    if (inet_pton(AF_INET, host, &in.sin_addr) == 1) {
-        in.sin_family = AF_INET;
-        return conn_addr_is_loopback((struct sockaddr *)&in);
-    }
-    if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1) {
-        in6.sin6_family = AF_INET6;
-        return conn_addr_is_loopback((struct sockaddr *)&in6);
-    }
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return v4_loopback(&a4);
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return v6_loopback(&a6);
     return false;
 }
 

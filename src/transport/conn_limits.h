@@ -38,6 +38,12 @@ void conn_limits_release(conn_slot *slot);
 int conn_limits_preauth(void);
 int conn_limits_of(const struct sockaddr *sa);
 
+/* BOSH and HTTP-polling sessions in all (plucs/http/max_sessions):
+ * acquire returns false at the cap (max <= 0: no limit). */
+bool conn_limits_web_session_acquire(int max);
+void conn_limits_web_session_release(void);
+int conn_limits_web_sessions(void);
+
 /* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 bool conn_addr_is_loopback(const struct sockaddr *sa);
 /* The same for a "host:port" or "[host]:port" peer string. */
@@ -51,7 +57,8 @@ bool conn_web_secure(bool https, bool peer_loopback);
 /* Rate limit for repeated log lines of one kind: true at most once per
  * `seconds`; *suppressed gets how many calls were refused since the last
  * true. kind: an index below CL_LOG_KINDS. */
-enum { CL_LOG_PER_IP, CL_LOG_GLOBAL, CL_LOG_OPEN_TIMEOUT, CL_LOG_HTTP_OUTPUT, CL_LOG_KINDS };
+enum { CL_LOG_PER_IP, CL_LOG_GLOBAL, CL_LOG_OPEN_TIMEOUT, CL_LOG_HTTP_OUTPUT, CL_LOG_WEB_SESSIONS,
+       CL_LOG_KINDS };
 bool conn_limits_log_ok(int kind, int seconds, unsigned *suppressed);
 
 #endif

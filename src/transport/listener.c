@@ -199,8 +199,17 @@ int listeners_apply(struct event_base *base, const config *c)
         if (c->c2s_tls_port)
             failed += want(base, L_C2S_TLS, *a, c->c2s_tls_port, &fresh);
     }
-    for (char **a = c->http_addresses; a && *a; a++)
+    for (char **a = c->http_addresses; a && *a; a++) {
         failed += want(base, L_HTTP, *a, c->http_port, &fresh);
+        /* The HTTP listener has no TLS: it belongs behind the reverse proxy. */
+        if (!conn_peer_is_loopback(*a))
+            log_warn("plucs/http/address %s is not a loopback address: the web transports "
+                     "have no TLS of their own and are meant to sit behind the HTTPS reverse "
+                     "proxy on this host%s",
+                     *a, c->tls == TLS_REQUIRED ? "; with plucs/tls=required, authentication "
+                                                  "over them is refused from any peer that is "
+                                                  "not loopback" : "");
+    }
     /* New ones are open; now close what the configuration dropped. */
     listener **pp = &listeners;
     while (*pp) {

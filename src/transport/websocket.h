@@ -7,6 +7,8 @@
 #ifndef PLUCS_WEBSOCKET_H
 #define PLUCS_WEBSOCKET_H
 
+#include <stdbool.h>
+
 #include "core/worker.h"
 
 struct bufferevent;
@@ -15,6 +17,7 @@ struct bufferevent;
 
 /* Takes over bev (already switched to WebSocket) on the calling worker;
  * bytes after the handshake may already wait in its input. */
-void websocket_accept(worker *w, struct bufferevent *bev, const char *peer);
+/* secure: counts as encrypted (HTTPS or the loopback proxy). */
+void websocket_accept(worker *w, struct bufferevent *bev, const char *peer, bool secure);
 
 #endif
