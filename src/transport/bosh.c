@@ -310,7 +310,7 @@ static void t_write(void *t, const char *data, size_t len)
     bosh *b = t;
     if (b->ended)
         return;
-    if (b->out.len > MAX_OUTPUT) {
+    if (b->out.len + len > MAX_OUTPUT) {
         log_warn("bosh: %s: session %s does not fetch its stanzas, closing", b->peer, b->sid);
         xmpp_stream_close(b->st, "policy-violation",
                           i18n(xmpp_stream_session(b->st)->lang, T_UNREAD));

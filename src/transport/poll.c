@@ -129,7 +129,7 @@ static void t_write(void *t, const char *data, size_t len)
     psess *p = t;
     if (p->ended)
         return;
-    if (p->out.len > MAX_OUTPUT) {
+    if (p->out.len + len > MAX_OUTPUT) {
         log_warn("poll: %s: session %s does not poll, closing", p->peer, p->id);
         xmpp_stream_close(p->st, "policy-violation",
                           i18n(xmpp_stream_session(p->st)->lang, T_UNREAD));

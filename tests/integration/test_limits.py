@@ -209,6 +209,7 @@ def test_http_pipelined_metrics_without_reading_is_bounded(plucsd_factory):
     answered = http_count_200(d) - base - 1
     growth = rss_kb(d) - rss0
     s.close()
+    print("pipelined /metrics: %d sent, %d answered, RSS growth %d KiB" % (sent, answered, growth))
     # metrics answers are a few KiB: what is answered is what the kernel's
     # socket buffers (a few MiB on loopback) plus 64 KiB of unread output
     # hold; before the fix all 10000 were answered (about 30 MB in plucsd)
@@ -249,6 +250,7 @@ def test_ws_ping_flood_without_reading_is_cut(plucsd_factory):
         "%d PINGs without reading and the connection is still served" % sent
     assert d.wait_log(r"websocket: .*: client does not read, closing", 10)
     growth = rss_kb(d) - rss0
+    print("WebSocket PING flood: %d PINGs sent, RSS growth %d KiB" % (sent, growth))
     ws.sock.close()
     bound = 96 * 1024 if SANITIZED else 24 * 1024
     assert growth < bound, "RSS grew by %d KiB" % growth
