@@ -189,20 +189,29 @@ bool conn_addr_is_loopback(const struct sockaddr *sa)
     return false;
 }
 
-static bool host_is_loopback(const char *host)
+static bool host_parse(const char *host, struct sockaddr_storage *ss)
 {
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return v4_loopback(&a4);
-    if (inet_pton(AF_INET6, host, &a6) == 1)
-        return v6_loopback(&a6);
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+    memset(&in, 0, sizeof in);
+    memset(&in6, 0, sizeof in6);
+    if (inet_pton(AF_INET, host, &in.sin_addr) == 1) {
+        in.sin_family = AF_INET;
+        memcpy(ss, &in, sizeof in);
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1) {
+        in6.sin6_family = AF_INET6;
+        memcpy(ss, &in6, sizeof in6);
+        return true;
+    }
     return false;
 }
 
-/* Accepts "host", "host:port" (the listener's form, IPv6 too: the last
- * colon separates the port) and "[host]:port". */
-bool conn_peer_is_loopback(const char *peer)
+/* Accepts "host:port" (the listener's form, IPv6 too: the last colon
+ * separates the port), "[host]:port" and an IPv4 address without port. */
+static bool peer_parse(const char *peer, struct sockaddr_storage *ss)
 {
     if (!peer)
         return false;
@@ -212,8 +221,6 @@ bool conn_peer_is_loopback(const char *peer)
         start = peer + 1;
         end = strchr(start, ']');
     } else {
-        if (host_is_loopback(peer))
-            return true;
         end = strrchr(peer, ':');
     }
     size_t n = end ? (size_t)(end - start) : strlen(start);
@@ -221,7 +228,28 @@ bool conn_peer_is_loopback(const char *peer)
         return false;
     memcpy(host, start, n);
     host[n] = 0;
-    return host_is_loopback(host);
+    return host_parse(host, ss);
+}
+
+bool conn_host_is_loopback(const char *host)
+{
+    struct sockaddr_storage ss;
+    return host && host_parse(host, &ss) && conn_addr_is_loopback((struct sockaddr *)&ss);
+}
+
+bool conn_peer_is_loopback(const char *peer)
+{
+    struct sockaddr_storage ss;
+    return peer_parse(peer, &ss) && conn_addr_is_loopback((struct sockaddr *)&ss);
+}
+
+cl_result conn_limits_acquire_peer(conn_slot *slot, const char *peer, bool per_ip,
+                                   int max_per_ip, int max_preauth)
+{
+    struct sockaddr_storage ss;
+    bool ok = peer_parse(peer, &ss);
+    return conn_limits_acquire(slot, ok ? (struct sockaddr *)&ss : NULL, per_ip && ok, max_per_ip,
+                               max_preauth);
 }
 
 bool conn_web_secure(bool https, bool peer_loopback) { return https || peer_loopback; }

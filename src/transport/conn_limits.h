@@ -31,6 +31,9 @@ typedef enum {
  * reached (max_* <= 0: no limit; per_ip false: only the global count). */
 cl_result conn_limits_acquire(conn_slot *slot, const struct sockaddr *sa, bool per_ip,
                               int max_per_ip, int max_preauth);
+/* The same for a "host:port" peer string (the HTTP side keeps no sockaddr). */
+cl_result conn_limits_acquire_peer(conn_slot *slot, const char *peer, bool per_ip,
+                                   int max_per_ip, int max_preauth);
 /* The connection authenticated or closed; safe to call more than once. */
 void conn_limits_release(conn_slot *slot);
 
@@ -46,8 +49,11 @@ int conn_limits_web_sessions(void);
 
 /* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 bool conn_addr_is_loopback(const struct sockaddr *sa);
-/* The same for a "host:port" or "[host]:port" peer string. */
+/* The same for a "host:port" or "[host]:port" peer string (as the
+ * listener writes it) ... */
 bool conn_peer_is_loopback(const char *peer);
+/* ... and for a bare address (a configured listener address). */
+bool conn_host_is_loopback(const char *host);
 
 /* Whether a web transport (BOSH, polling, WebSocket) counts as encrypted:
  * over HTTPS, or from a loopback peer (the reverse proxy that terminates

@@ -388,6 +388,22 @@ static bool upgrade_websocket(http_conn *c)
         send_text(c, 403, NULL, "origin not allowed\n");
         return false;
     }
+    /* The stream counts as not yet logged in (plucs/c2s/max_preauth; per
+     * address only for a peer that is not the loopback proxy). */
+    const config *cfg = config_current();
+    conn_slot slot;
+    cl_result lim = conn_limits_acquire_peer(&slot, c->conn_peer,
+                                             !conn_peer_is_loopback(c->conn_peer),
+                                             cfg->c2s_max_per_ip, cfg->c2s_max_preauth);
+    if (lim != CL_OK) {
+        unsigned skipped = 0;
+        if (conn_limits_log_ok(lim == CL_PER_IP ? CL_LOG_PER_IP : CL_LOG_GLOBAL, 10, &skipped))
+            log_warn("http: %s: WebSocket refused: connections not yet logged in (plucs/c2s/%s); "
+                     "%u more refused since the last such line",
+                     c->peer, lim == CL_PER_IP ? "max_per_ip" : "max_preauth", skipped);
+        send_text(c, 503, "Retry-After: 5\r\n", "too many connections not yet logged in\n");
+        return false;
+    }
     char accept[64];
     ws_accept_key(c->rd.ws_key, accept);
     metrics_http_request(101);
@@ -403,7 +419,7 @@ static bool upgrade_websocket(http_conn *c)
     snprintf(peer, sizeof peer, "%s", c->peer);
     worker *w = c->w;
     hc_free(c);
-    websocket_accept(w, bev, peer, secure);
+    websocket_accept(w, bev, peer, secure, &slot);
     return true;
 }
 

@@ -202,7 +202,7 @@ int listeners_apply(struct event_base *base, const config *c)
     for (char **a = c->http_addresses; a && *a; a++) {
         failed += want(base, L_HTTP, *a, c->http_port, &fresh);
         /* The HTTP listener has no TLS: it belongs behind the reverse proxy. */
-        if (!conn_peer_is_loopback(*a))
+        if (!conn_host_is_loopback(*a))
             log_warn("plucs/http/address %s is not a loopback address: the web transports "
                      "have no TLS of their own and are meant to sit behind the HTTPS reverse "
                      "proxy on this host%s",

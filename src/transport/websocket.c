@@ -48,6 +48,7 @@ typedef struct ws {
     struct event *ping_timer;
     struct event *close_timer;
     struct event *check_ev;   /* deferred: free when done */
+    conn_slot slot;           /* pre-authentication count until SASL success */
 } ws;
 
 static void ws_pump(ws *c);
@@ -68,6 +69,7 @@ static void ws_free(ws *c)
     event_free(c->ping_timer);
     event_free(c->close_timer);
     event_free(c->check_ev);
+    conn_limits_release(&c->slot);
     free(c);
     transport_conn_closed();
 }
@@ -294,6 +296,9 @@ static void t_input(void *t, bool on)
 
 static void t_destroy(void *t) { ws_free(t); }
 
+/* Called after SASL success only: the stream is no longer pre-auth. */
+static void t_restart(void *t) { conn_limits_release(&((ws *)t)->slot); }
+
 static const xmpp_transport ws_transport = {
     .name = "websocket",
     .metric = "websocket",
@@ -302,7 +307,7 @@ static const xmpp_transport ws_transport = {
     .end = t_end,
     .input = t_input,
     .starttls = NULL,
-    .restart = NULL,
+    .restart = t_restart,
     .destroy = t_destroy,
 };
 
@@ -375,13 +380,16 @@ static void ping_run(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-void websocket_accept(worker *w, struct bufferevent *bev, const char *peer, bool secure)
+void websocket_accept(worker *w, struct bufferevent *bev, const char *peer, bool secure,
+                      const conn_slot *slot)
 {
     static const struct wslay_event_callbacks callbacks = {
         recv_cb, send_cb, NULL, NULL, NULL, NULL, msg_cb,
     };
     ws *c = xcalloc(1, sizeof *c);
     c->bev = bev;
+    if (slot)
+        c->slot = *slot;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     if (wslay_event_context_server_init(&c->ctx, &callbacks, c) != 0)
         abort();

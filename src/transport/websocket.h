@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "core/worker.h"
+#include "transport/conn_limits.h"
 
 struct bufferevent;
 
@@ -18,6 +19,9 @@ struct bufferevent;
 /* Takes over bev (already switched to WebSocket) on the calling worker;
  * bytes after the handshake may already wait in its input. */
 /* secure: counts as encrypted (HTTPS or the loopback proxy). */
-void websocket_accept(worker *w, struct bufferevent *bev, const char *peer, bool secure);
+/* slot: the pre-authentication count taken at the upgrade (may be NULL);
+ * released once the stream authenticated or closed. */
+void websocket_accept(worker *w, struct bufferevent *bev, const char *peer, bool secure,
+                      const conn_slot *slot);
 
 #endif

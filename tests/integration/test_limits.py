@@ -296,3 +296,18 @@ def test_http_listener_not_on_loopback_warns(plucsd_factory):
     ws = W.WebSocket(d.http_port)
     assert ws.login("alice", "alice-secret") == "alice@a.test/ws"
     ws.close()
+
+
+def test_websocket_streams_count_until_logged_in(plucsd_factory):
+    d = plucsd_factory(**dict(WEB, **{"plucs/c2s/max_preauth": "2"}))
+    a, b = W.WebSocket(d.http_port), W.WebSocket(d.http_port)
+    assert a.status == 101 and b.status == 101
+    c = W.WebSocket(d.http_port)
+    assert c.status == 503, c.response
+    assert d.wait_log(r"WebSocket refused: connections not yet logged in "
+                      r"\(plucs/c2s/max_preauth\)")
+    assert a.login("alice", "alice-secret") == "alice@a.test/ws"   # leaves the count
+    e = W.WebSocket(d.http_port)
+    assert e.status == 101
+    for w in (a, b, c, e):
+        w.close()

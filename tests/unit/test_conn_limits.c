@@ -124,11 +124,15 @@ static void test_loopback_and_web_secure(void **state)
     assert_false(conn_addr_is_loopback(SA(any)));
     assert_true(conn_peer_is_loopback("127.0.0.1:4711"));
     assert_true(conn_peer_is_loopback("127.0.0.1"));
-    assert_true(conn_peer_is_loopback("::1"));
     assert_true(conn_peer_is_loopback("::1:4711"));
+    assert_true(conn_host_is_loopback("::1"));
+    assert_true(conn_host_is_loopback("127.0.0.1"));
+    assert_false(conn_host_is_loopback("0.0.0.0"));
+    assert_false(conn_host_is_loopback("::"));
+    assert_false(conn_host_is_loopback("192.0.2.1"));
     assert_true(conn_peer_is_loopback("[::1]:4711"));
     assert_false(conn_peer_is_loopback("0.0.0.0"));
-    assert_false(conn_peer_is_loopback("::"));
+    assert_false(conn_peer_is_loopback("::1"));   /* read as "::" port 1 */
     assert_false(conn_peer_is_loopback("192.0.2.1:80"));
     assert_false(conn_peer_is_loopback("2001:db8::1:443"));
     assert_false(conn_peer_is_loopback("1127.0.0.1:5"));
