@@ -319,3 +319,26 @@ def test_websocket_streams_count_until_logged_in(plucsd_factory):
     assert e.status == 101
     for w in (a, b, c, e):
         w.close()
+
+
+# --- TLS contexts of earlier reloads are freed (ASan: no leak, no use after free) ---
+
+def test_tls_reloads_with_live_stream_of_old_certificate(plucsd_factory):
+    import shutil
+    d = plucsd_factory()
+    other = os.path.join(d.dir, "plucs-other.pem")
+    shutil.copy(d.certfile, other)
+    old = H.raw_login(d.port, "bob", "bob-secret", resource="old")   # TLS of the first set
+    for i in range(12):
+        since = d.log_size()
+        d.registry["plucs/certfile"] = other if i % 2 == 0 else d.certfile
+        d.write_registry()
+        d.sighup()
+        assert d.wait_log(r"reload: registry '.*' applied", 10, since)
+    # the stream of the first set still works, a new login uses the last set
+    old.send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert old.read_until(rb"<iq[^>]*id=['\"]p1['\"]", timeout=10)
+    new = H.raw_login(d.port, "alice", "alice-secret", resource="new")
+    new.close()
+    old.close()
+    assert d.alive()
