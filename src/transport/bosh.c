@@ -69,6 +69,7 @@ typedef struct bosh {
     char *stream_id, *from;
     char *final;                 /* the terminate body once ended */
     bool ended, final_sent;
+    bool overflowed;             /* MAX_OUTPUT passed: nothing more is queued */
     struct event *flush_ev;      /* deferred: answer a held request with out */
     struct event *finish_ev;     /* deferred: after the stream ended */
     struct event *timer;         /* inactivity, then the grace period */
@@ -308,9 +309,10 @@ static void t_header(void *t, const char *id, const char *from, const char *to, 
 static void t_write(void *t, const char *data, size_t len)
 {
     bosh *b = t;
-    if (b->ended)
+    if (b->ended || b->overflowed)
         return;
     if (b->out.len + len > MAX_OUTPUT) {
+        b->overflowed = true;   /* first: closing writes the stream error through here */
         log_warn("bosh: %s: session %s does not fetch its stanzas, closing", b->peer, b->sid);
         xmpp_stream_close(b->st, "policy-violation",
                           i18n(xmpp_stream_session(b->st)->lang, T_UNREAD));

@@ -39,6 +39,7 @@ typedef struct psess {
     xstream *xs;
     buf out;
     bool ended;
+    bool overflowed;         /* MAX_OUTPUT passed: nothing more is queued */
     struct event *timer; /* inactivity, then grace */
     struct event *finish_ev;
 } psess;
@@ -127,9 +128,10 @@ static void t_header(void *t, const char *id, const char *from, const char *to, 
 static void t_write(void *t, const char *data, size_t len)
 {
     psess *p = t;
-    if (p->ended)
+    if (p->ended || p->overflowed)
         return;
     if (p->out.len + len > MAX_OUTPUT) {
+        p->overflowed = true;   /* first: closing writes the stream error through here */
         log_warn("poll: %s: session %s does not poll, closing", p->peer, p->id);
         xmpp_stream_close(p->st, "policy-violation",
                           i18n(xmpp_stream_session(p->st)->lang, T_UNREAD));

@@ -128,8 +128,10 @@ def test_non_reading_client_is_cut_rss_bounded(plucsd_factory, transport):
     assert alice.read_until(rb"<iq[^>]*id=['\"]alive['\"]", timeout=30), "sender not served"
     growth = rss_kb(d) - rss0
     print("RSS growth (%s): %d KiB after %d stanzas" % (transport, growth, sent))
-    # 4 MiB of queued output plus the parser and stanza copies in flight
-    bound = (96 if SANITIZED else 24) * 1024
+    # 4 MiB of queued output plus the parser and stanza copies in flight;
+    # under ASan freed memory sits in its quarantine (256 MiB by default),
+    # so RSS there follows the traffic, not what is held: a loose bound
+    bound = (200 if SANITIZED else 24) * 1024
     assert growth < bound, "%s: RSS grew by %d KiB" % (transport, growth)
     time.sleep(0.3)
     assert len(re.findall(CUT[transport], d.log())) == 1, "one log line per slow client"
