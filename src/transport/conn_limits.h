@@ -64,7 +64,7 @@ bool conn_web_secure(bool https, bool peer_loopback);
  * `seconds`; *suppressed gets how many calls were refused since the last
  * true. kind: an index below CL_LOG_KINDS. */
 enum { CL_LOG_PER_IP, CL_LOG_GLOBAL, CL_LOG_OPEN_TIMEOUT, CL_LOG_HTTP_OUTPUT, CL_LOG_WEB_SESSIONS,
-       CL_LOG_KINDS };
+       CL_LOG_ACCEPT, CL_LOG_KINDS };
 bool conn_limits_log_ok(int kind, int seconds, unsigned *suppressed);
 
 #endif

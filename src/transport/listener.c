@@ -3,6 +3,8 @@
 #include "core/alloc.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@ typedef struct listener {
     char addr[64];
     int port;
     struct evconnlistener *ev;
+    struct event *resume;   /* out of descriptors: accepting pauses briefly */
     int keep;            /* mark during apply */
 } listener;
 
@@ -125,11 +128,32 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
     worker_post_drop(w, accept_run, accept_drop, j);
 }
 
+static void resume_accepting(evutil_socket_t fd, short what, void *arg)
+{
+    listener *l = arg;
+    evconnlistener_enable(l->ev);
+}
+
+/* accept() failed. Out of descriptors or memory the pending connection
+ * stays in the backlog and the socket stays readable: without a pause the
+ * loop would spin on it (and log each turn). So accepting pauses for
+ * ACCEPT_PAUSE_MS, and the line is logged at most once per 10 s. */
+#define ACCEPT_PAUSE_MS 200
 static void on_error(struct evconnlistener *ev, void *arg)
 {
     listener *l = arg;
-    log_err("listener %s:%d: accept failed: %s", l->addr, l->port,
-            evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    int err = EVUTIL_SOCKET_ERROR();
+    bool exhausted = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+    unsigned skipped = 0;
+    if (conn_limits_log_ok(CL_LOG_ACCEPT, 10, &skipped))
+        log_err("listener %s:%d: accept failed: %s%s (%u more such since the last line)", l->addr,
+                l->port, evutil_socket_error_to_string(err),
+                exhausted ? "; pausing new connections briefly" : "", skipped);
+    if (exhausted && l->resume) {
+        evconnlistener_disable(l->ev);
+        struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+        evtimer_add(l->resume, &tv);
+    }
 }
 
 static int open_listener(struct event_base *base, listener *l)
@@ -160,6 +184,7 @@ static int open_listener(struct event_base *base, listener *l)
         return -1;
     }
     evconnlistener_set_error_cb(l->ev, on_error);
+    l->resume = evtimer_new(base, resume_accepting, l);
     log_info("listening on [%s]:%d (%s)", l->addr, l->port,
              l->kind == L_C2S ? "c2s" : l->kind == L_HTTP ? "http" : "c2s direct TLS");
     return 0;
@@ -217,6 +242,8 @@ int listeners_apply(struct event_base *base, const config *c)
         if (!l->keep) {
             log_info("closing listener [%s]:%d", l->addr, l->port);
             evconnlistener_free(l->ev);
+            if (l->resume)
+                event_free(l->resume);
             *pp = l->next;
             free(l);
         } else {
@@ -238,6 +265,8 @@ void listeners_close_all(void)
         listener *l = listeners;
         listeners = l->next;
         evconnlistener_free(l->ev);
+        if (l->resume)
+            event_free(l->resume);
         free(l);
     }
 }

@@ -351,3 +351,42 @@ def test_tls_reloads_with_live_stream_of_old_certificate(plucsd_factory):
     new.close()
     old.close()
     assert d.alive()
+
+
+# --- out of descriptors: accepting pauses instead of spinning -----------------------
+
+def cpu_seconds(d):
+    with open("/proc/%d/stat" % d.proc.pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_descriptor_exhaustion_does_not_spin_and_recovers(plucsd_factory):
+    import resource
+    d = plucsd_factory()
+    pid = d.proc.pid
+    old_limit = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    in_use = len(os.listdir("/proc/%d/fd" % pid))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (in_use + 40, old_limit[1]))
+    socks = []
+    try:
+        for i in range(120):          # 80 more than plucsd can take
+            socks.append(socket.create_connection(("127.0.0.1", d.port), timeout=10,
+                                                  source_address=("127.0.4.%d" % (i % 3 + 1), 0)))
+        assert d.wait_log(r"listener .*: accept failed: ", 10)
+        cpu0, t0 = cpu_seconds(d), time.monotonic()
+        time.sleep(2)                 # measuring CPU use over a span of time
+        used = cpu_seconds(d) - cpu0
+        span = time.monotonic() - t0
+        # before: the loop spun on the readable listener (a whole core)
+        print("out of descriptors: %.2f s CPU in %.2f s, %d log lines" % (used, span, d.log().count("accept failed")))
+        assert used < 0.5 * span, "plucsd used %.2f s CPU in %.2f s" % (used, span)
+        assert d.log().count("accept failed") <= 2, "accept errors must be logged rate-limited"
+        for s in socks:
+            s.close()
+        socks = []
+        assert H.wait_until(lambda: login_from("127.0.4.9", d.port), 20, 0.2)
+    finally:
+        for s in socks:
+            s.close()
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, old_limit)
