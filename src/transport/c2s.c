@@ -10,7 +10,14 @@
  * socket whose bufferevent has nothing queued it is written with one
  * writev() straight away; only what the socket does not take goes through
  * the bufferevent (and its EPOLLOUT registration). One system call per
- * connection per turn instead of an epoll_ctl pair and a write per stanza. */
+ * connection per turn instead of an epoll_ctl pair and a write per stanza.
+ *
+ * Limits (docs/security.md): at most MAX_OUTPUT bytes wait for a client,
+ * counted explicitly over every buffer (pending, the bufferevent's output
+ * and, over TLS, the socket bufferevent under the filter); the TLS
+ * handshake and the stream header must arrive within OPEN_TIMEOUT (after
+ * accept and again after <proceed/>); the connection holds a
+ * pre-authentication slot (conn_limits.h) until SASL success or close. */
 #include <errno.h>
 #include "transport/c2s.h"
 #include "core/alloc.h"
