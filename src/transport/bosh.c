@@ -27,6 +27,7 @@
 #include "core/idmap.h"
 #include "core/log.h"
 #include "transport/bosh_body.h"
+#include "transport/conn_limits.h"
 #include "transport/framing.h"
 #include "metrics/metrics.h"
 #include "transport/transport.h"
@@ -68,6 +69,7 @@ typedef struct bosh {
     char *stream_id, *from;
     char *final;                 /* the terminate body once ended */
     bool ended, final_sent;
+    bool overflowed;             /* MAX_OUTPUT passed: nothing more is queued */
     struct event *flush_ev;      /* deferred: answer a held request with out */
     struct event *finish_ev;     /* deferred: after the stream ended */
     struct event *timer;         /* inactivity, then the grace period */
@@ -238,6 +240,7 @@ static void bosh_free(bosh *b)
     event_free(b->timer);
     free(b);
     metrics_bosh_sessions_add(-1);
+    conn_limits_web_session_release();
     transport_conn_closed();
 }
 
@@ -306,9 +309,10 @@ static void t_header(void *t, const char *id, const char *from, const char *to, 
 static void t_write(void *t, const char *data, size_t len)
 {
     bosh *b = t;
-    if (b->ended)
+    if (b->ended || b->overflowed)
         return;
-    if (b->out.len > MAX_OUTPUT) {
+    if (b->out.len + len > MAX_OUTPUT) {
+        b->overflowed = true;   /* first: closing writes the stream error through here */
         log_warn("bosh: %s: session %s does not fetch its stanzas, closing", b->peer, b->sid);
         xmpp_stream_close(b->st, "policy-violation",
                           i18n(xmpp_stream_session(b->st)->lang, T_UNREAD));
@@ -570,7 +574,7 @@ static bosh *bosh_new(worker *w, const char *peer)
     return b;
 }
 
-static void create(breq *r, const char *peer)
+static void create(breq *r, const char *peer, bool secure)
 {
     const xnode *a = r->body.attrs;
     uint64_t rid;
@@ -581,6 +585,16 @@ static void create(breq *r, const char *peer)
     }
     if (transport_stopping()) {
         reply_terminate(&r->ref, "system-shutdown");
+        breq_free(r);
+        return;
+    }
+    if (!conn_limits_web_session_acquire(config_current()->http_max_sessions)) {
+        unsigned skipped = 0;
+        if (conn_limits_log_ok(CL_LOG_WEB_SESSIONS, 10, &skipped))
+            log_warn("bosh: %s: new session refused: %d BOSH and polling sessions "
+                     "(plucs/http/max_sessions); %u more refused since the last line",
+                     peer, config_current()->http_max_sessions, skipped);
+        reply_terminate(&r->ref, "policy-violation");
         breq_free(r);
         return;
     }
@@ -598,7 +612,7 @@ static void create(breq *r, const char *peer)
 
     const char *version = bosh_attr_xbosh(a, "version");
     const char *lang = xnode_attr(a, "xml:lang");
-    b->st = xmpp_stream_new(w, &bosh_transport, b, peer, true);
+    b->st = xmpp_stream_new(w, &bosh_transport, b, peer, secure);
     log_debug("bosh: %s: session %s created (wait %d, hold %d)", peer, b->sid, b->wait, b->hold);
     /* Stream children in the creation request are not allowed; ignored. */
     xmpp_stream_open(b->st, xnode_attr(a, "to"), version ? version : "1.0", lang);
@@ -662,7 +676,8 @@ static void job_drop(void *arg)
     free(j);
 }
 
-void bosh_request(const http_ref *ref, const char *body, size_t len, const char *peer)
+void bosh_request(const http_ref *ref, const char *body, size_t len, const char *peer,
+                  bool secure)
 {
     breq *r = xcalloc(1, sizeof *r);
     r->ref = *ref;
@@ -677,7 +692,7 @@ void bosh_request(const http_ref *ref, const char *body, size_t len, const char 
     }
     const char *sid = xnode_attr(r->body.attrs, "sid");
     if (!sid) {
-        create(r, peer);
+        create(r, peer, secure);
         return;
     }
     char *end;

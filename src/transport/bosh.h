@@ -6,6 +6,7 @@
 #ifndef PLUCS_BOSH_H
 #define PLUCS_BOSH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "transport/http.h"
@@ -17,7 +18,9 @@
 
 /* A POST to the BOSH URL, on the HTTP connection's worker. body is
  * borrowed. */
-void bosh_request(const http_ref *ref, const char *body, size_t len, const char *peer);
+/* secure: the request counts as encrypted (HTTPS or the loopback proxy). */
+void bosh_request(const http_ref *ref, const char *body, size_t len, const char *peer,
+                  bool secure);
 /* After the worker's loop ended: frees what is left. */
 void bosh_worker_cleanup(void);
 

@@ -10,7 +10,14 @@
  * socket whose bufferevent has nothing queued it is written with one
  * writev() straight away; only what the socket does not take goes through
  * the bufferevent (and its EPOLLOUT registration). One system call per
- * connection per turn instead of an epoll_ctl pair and a write per stanza. */
+ * connection per turn instead of an epoll_ctl pair and a write per stanza.
+ *
+ * Limits (docs/security.md): at most MAX_OUTPUT bytes wait for a client,
+ * counted explicitly over every buffer (pending, the bufferevent's output
+ * and, over TLS, the socket bufferevent under the filter); the TLS
+ * handshake and the stream header must arrive within OPEN_TIMEOUT (after
+ * accept and again after <proceed/>); the connection holds a
+ * pre-authentication slot (conn_limits.h) until SASL success or close. */
 #include <errno.h>
 #include "transport/c2s.h"
 #include "core/alloc.h"
@@ -30,6 +37,7 @@
 #include "core/config.h"
 #include "core/i18n.h"
 #include "core/log.h"
+#include "transport/conn_limits.h"
 #include "transport/tls.h"
 #include "transport/transport.h"
 #include "transport/xmpp_stream.h"
@@ -37,6 +45,7 @@
 
 #define CLOSE_TIMEOUT 5          /* seconds to flush the last bytes */
 #define MAX_OUTPUT (4u << 20)    /* a client that reads nothing is cut off */
+#define OPEN_TIMEOUT 15          /* seconds for the TLS handshake and the stream header */
 
 typedef struct c2s {
     struct bufferevent *bev;
@@ -44,6 +53,8 @@ typedef struct c2s {
     xmpp_stream *st;
     struct event *close_timer;   /* while closing: give up flushing */
     struct event *flush_timer;   /* while closing over TLS */
+    struct event *open_timer;    /* armed until the TLS handshake and stream header are in */
+    conn_slot slot;              /* pre-authentication count, released on auth or free */
     struct evbuffer *pend;       /* written this loop turn, not yet handed on */
     struct c2s *next_dirty, **prev_dirty;   /* on the worker's flush list */
     char peer[64];
@@ -52,6 +63,7 @@ typedef struct c2s {
     bool starttls;            /* switch to TLS after this feed */
     bool closing;
     bool overflowed;          /* MAX_OUTPUT passed: nothing more is queued */
+    bool handshaking;         /* TLS accepted, handshake not finished */
 } c2s;
 
 static void c2s_read(struct bufferevent *bev, void *arg);
@@ -128,6 +140,9 @@ static void c2s_free(c2s *c)
         event_free(c->close_timer);
     if (c->flush_timer)
         event_free(c->flush_timer);
+    if (c->open_timer)
+        event_free(c->open_timer);
+    conn_limits_release(&c->slot);
     if (c->xs)
         xstream_free(c->xs);
     if (c->bev)
@@ -173,13 +188,24 @@ static void c2s_close_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* ---- transport callbacks (xmpp_stream.h) ---- */
 
+/* Everything queued for the client and not yet in the kernel: this turn's
+ * pending bytes, the bufferevent's output and, over TLS, the socket
+ * bufferevent's output under the filter (where the encrypted bytes wait). */
+static size_t c2s_queued(c2s *c)
+{
+    size_t n = evbuffer_get_length(c->pend) + evbuffer_get_length(bufferevent_get_output(c->bev));
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (under)
+        n += evbuffer_get_length(bufferevent_get_output(under));
+    return n;
+}
+
 static void t_write(void *t, const char *data, size_t len)
 {
     c2s *c = t;
     if (c->closing || c->overflowed)
         return;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (evbuffer_get_length(out) + evbuffer_get_length(c->pend) > MAX_OUTPUT) {
+    if (c2s_queued(c) + len > MAX_OUTPUT) {
         /* Set first: closing writes the stream error through here again.
          * The client reads nothing, so nothing more is queued for it. */
         c->overflowed = true;
@@ -264,6 +290,8 @@ static void t_restart(void *t)
      * parser here: this may run inside its callback (pipelined data). */
     if (c->xs)
         xstream_reset(c->xs);
+    /* Only SASL success restarts a TCP stream: no longer pre-auth. */
+    conn_limits_release(&c->slot);
 }
 
 static void t_destroy(void *t) { c2s_free(t); }
@@ -279,6 +307,36 @@ static const xmpp_transport tcp_transport = {
     .restart = t_restart,
     .destroy = t_destroy,
 };
+
+/* ---- handshake and stream-open timeout ---- */
+
+/* No TLS handshake or no stream header within OPEN_TIMEOUT: a half-open
+ * connection (slowloris) is closed. One log line per 10 s for all. */
+static void c2s_open_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    c2s *c = arg;
+    if (c->closing)
+        return;
+    unsigned skipped = 0;
+    if (conn_limits_log_ok(CL_LOG_OPEN_TIMEOUT, 10, &skipped))
+        log_info("c2s: %s: no %s within %d s, closing (%u more such since the last line)",
+                 c->peer, c->handshaking ? "TLS handshake" : "stream header", OPEN_TIMEOUT,
+                 skipped);
+    else
+        log_debug("c2s: %s: open timeout", c->peer);
+    if (c->handshaking)
+        c2s_free(c);   /* nothing can be said without TLS; not inside a callback */
+    else
+        xmpp_stream_close(c->st, "connection-timeout", NULL);
+}
+
+static void arm_open_timer(c2s *c)
+{
+    if (!c->open_timer)
+        c->open_timer = evtimer_new(bufferevent_get_base(c->bev), c2s_open_timeout, c);
+    struct timeval tv = { OPEN_TIMEOUT, 0 };
+    evtimer_add(c->open_timer, &tv);
+}
 
 /* ---- STARTTLS ---- */
 
@@ -301,6 +359,8 @@ static void start_tls(c2s *c)
         return;
     }
     c->bev = tlsbev;
+    c->handshaking = true;
+    arm_open_timer(c);
     bufferevent_setcb(c->bev, c2s_read, NULL, c2s_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
@@ -311,6 +371,8 @@ static void xs_open(void *ud, const xnode *hdr, const char *default_ns)
 {
     c2s *c = ud;
     const char *lang = xnode_attr(hdr, "xml:lang");
+    if (c->open_timer)
+        evtimer_del(c->open_timer);
     if (strcmp(hdr->name, "stream") || strcmp(hdr->ns, NS_STREAM)) {
         log_info("c2s: %s: stream header in wrong namespace '%s'", c->peer, hdr->ns);
         xmpp_stream_open_refused(c->st, xnode_attr(hdr, "to"), lang, "invalid-namespace");
@@ -370,6 +432,7 @@ static void c2s_event(struct bufferevent *bev, short what, void *arg)
     c2s *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
         log_debug("c2s: %s: TLS established", c->peer);   /* the handshake is done */
+        c->handshaking = false;
         return;
     }
     if (c->closing) {
@@ -393,9 +456,12 @@ static void c2s_event(struct bufferevent *bev, short what, void *arg)
 
 /* ---- accept ---- */
 
-void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls)
+void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls,
+                const conn_slot *slot)
 {
     c2s *c = xcalloc(1, sizeof *c);
+    if (slot)
+        c->slot = *slot;   /* taken over: released on authentication or free */
     int one = 1, idle = 120, intvl = 30, cnt = 4;
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
@@ -425,6 +491,8 @@ void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls
         c->bev = bufferevent_socket_new(worker_base(w), fd, BEV_OPT_CLOSE_ON_FREE);
         c->plain = c->bev != NULL;
     }
+    c->handshaking = direct_tls;
+    arm_open_timer(c);
     bufferevent_setcb(c->bev, c2s_read, NULL, c2s_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     log_debug("c2s: %s connected (worker %d)", peer, worker_id(w));

@@ -8,10 +8,14 @@
 #include <stdbool.h>
 
 #include "core/worker.h"
+#include "transport/conn_limits.h"
 
 /* Takes over an accepted socket on the calling worker. direct_tls: the
  * XEP-0368 port, TLS from the first byte. */
-void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls);
+/* slot: the pre-authentication count the listener took for it (may be
+ * NULL); the connection releases it once authenticated or closed. */
+void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls,
+                const conn_slot *slot);
 
 /* Kept for plucsd.c: the shutdown and cleanup steps of every transport
  * (transport_worker_shutdown / transport_worker_cleanup, transport.h). */

@@ -30,6 +30,7 @@
 #include "core/idmap.h"
 #include "core/log.h"
 #include "transport/bosh.h"
+#include "transport/conn_limits.h"
 #include "transport/http_reader.h"
 #include "metrics/metrics.h"
 #include "transport/poll.h"
@@ -38,7 +39,8 @@
 
 #define CLOSE_TIMEOUT 5
 #define WAIT_TIMEOUT 300         /* a BOSH/poll answer that never comes */
-#define MAX_OUTPUT (4u << 20)
+#define MAX_OUTPUT (4u << 20)    /* never more queued for one connection */
+#define OUTPUT_PAUSE (64u << 10) /* over this, no further (pipelined) request is read */
 
 typedef enum { HC_READING, HC_WAITING, HC_CLOSING } hc_state;
 
@@ -56,6 +58,7 @@ typedef struct http_conn {
     bool xmpp_path;            /* CORS headers apply */
     bool head;                 /* HEAD: no body in the answer */
     bool keep_alive;
+    bool paused;               /* output over OUTPUT_PAUSE: reading stopped until it drains */
 } http_conn;
 
 static atomic_uint_fast64_t next_conn_id = 1;
@@ -169,6 +172,18 @@ static void send_response(http_conn *c, int status, const char *ctype, const cha
 {
     if (c->state == HC_CLOSING)
         return;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_get_length(out) + len > MAX_OUTPUT) {
+        /* Cannot happen while requests are read only below OUTPUT_PAUSE,
+         * unless one answer is huge: the client does not read, drop it. */
+        unsigned skipped = 0;
+        if (conn_limits_log_ok(CL_LOG_HTTP_OUTPUT, 10, &skipped))
+            log_warn("http: %s: client does not read its answers, closing (%u more since the "
+                     "last line)", c->peer, skipped);
+        c->keep_alive = false;
+        hc_close(c);
+        return;
+    }
     metrics_http_request(status);
     bool keep = c->keep_alive && !transport_stopping();
     if (status == 400 || status == 408 || status == 413 || status == 431 || status >= 500)
@@ -190,7 +205,6 @@ static void send_response(http_conn *c, int status, const char *ctype, const cha
     if (headers)
         buf_puts(&h, headers);
     buf_puts(&h, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     evbuffer_add(out, h.data, h.len);
     if (body && len && !c->head)
         evbuffer_add(out, body, len);
@@ -335,6 +349,14 @@ static void ws_accept_key(const char *key, char out[64])
     EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
 }
 
+/* Whether a stream over this connection counts as encrypted (so PLAIN is
+ * allowed with plucs/tls=required): the HTTP listener has no TLS of its
+ * own, so only a loopback peer (the reverse proxy terminating HTTPS) is. */
+static bool web_secure(const http_conn *c)
+{
+    return conn_web_secure(false, conn_peer_is_loopback(c->conn_peer));
+}
+
 /* Returns true when the connection was handed over (no longer ours). */
 static bool upgrade_websocket(http_conn *c)
 {
@@ -366,6 +388,22 @@ static bool upgrade_websocket(http_conn *c)
         send_text(c, 403, NULL, "origin not allowed\n");
         return false;
     }
+    /* The stream counts as not yet logged in (plucs/c2s/max_preauth; per
+     * address only for a peer that is not the loopback proxy). */
+    const config *cfg = config_current();
+    conn_slot slot;
+    cl_result lim = conn_limits_acquire_peer(&slot, c->conn_peer,
+                                             !conn_peer_is_loopback(c->conn_peer),
+                                             cfg->c2s_max_per_ip, cfg->c2s_max_preauth);
+    if (lim != CL_OK) {
+        unsigned skipped = 0;
+        if (conn_limits_log_ok(lim == CL_PER_IP ? CL_LOG_PER_IP : CL_LOG_GLOBAL, 10, &skipped))
+            log_warn("http: %s: WebSocket refused: connections not yet logged in (plucs/c2s/%s); "
+                     "%u more refused since the last such line",
+                     c->peer, lim == CL_PER_IP ? "max_per_ip" : "max_preauth", skipped);
+        send_text(c, 503, "Retry-After: 5\r\n", "too many connections not yet logged in\n");
+        return false;
+    }
     char accept[64];
     ws_accept_key(c->rd.ws_key, accept);
     metrics_http_request(101);
@@ -374,13 +412,14 @@ static bool upgrade_websocket(http_conn *c)
                         "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
                         "Sec-WebSocket-Protocol: xmpp\r\n\r\n",
                         accept);
+    bool secure = web_secure(c);
     struct bufferevent *bev = c->bev;
     c->bev = NULL;
     char peer[112];
     snprintf(peer, sizeof peer, "%s", c->peer);
     worker *w = c->w;
     hc_free(c);
-    websocket_accept(w, bev, peer);
+    websocket_accept(w, bev, peer, secure, &slot);
     return true;
 }
 
@@ -424,10 +463,10 @@ static bool dispatch(http_conn *c)
             http_ref ref = ref_of(c);
             if (r == R_BOSH)
                 bosh_request(&ref, c->rd.body.data ? c->rd.body.data : "", c->rd.body.len,
-                             c->peer);
+                             c->peer, web_secure(c));
             else
                 poll_request(&ref, c->rd.body.data ? c->rd.body.data : "", c->rd.body.len,
-                             c->rd.cookie, c->peer);
+                             c->rd.cookie, c->peer, web_secure(c));
         }
         break;
     case R_WS:
@@ -479,6 +518,13 @@ static void hc_read(struct bufferevent *bev, void *arg)
     http_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(c->bev);
     while (c->state == HC_READING) {
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUTPUT_PAUSE) {
+            /* A client that pipelines requests but does not read the
+             * answers: read nothing more until they left (hc_written). */
+            c->paused = true;
+            bufferevent_disable(c->bev, EV_READ);
+            break;
+        }
         size_t avail = evbuffer_get_length(in);
         if (avail == 0)
             break;
@@ -529,6 +575,17 @@ static void hc_timeout(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* The output drained (the write callback runs when it is empty). */
+static void hc_written(struct bufferevent *bev, void *arg)
+{
+    http_conn *c = arg;
+    if (!c->paused || c->state != HC_READING)
+        return;
+    c->paused = false;
+    bufferevent_enable(c->bev, EV_READ);
+    hc_read(c->bev, c);
+}
+
 static void hc_event(struct bufferevent *bev, short what, void *arg)
 {
     http_conn *c = arg;
@@ -561,7 +618,7 @@ void http_accept(worker *w, evutil_socket_t fd, const char *peer)
     c->bev = bufferevent_socket_new(worker_base(w), fd, BEV_OPT_CLOSE_ON_FREE);
     idmap_put(&conns, c->id, c);
     transport_conn_opened();
-    bufferevent_setcb(c->bev, hc_read, NULL, hc_event, c);
+    bufferevent_setcb(c->bev, hc_read, hc_written, hc_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     set_timer(c, HTTP_IDLE_TIMEOUT);
     log_debug("http: %s connected (worker %d)", peer, worker_id(w));

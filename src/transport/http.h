@@ -4,7 +4,11 @@
  * (a pipelined request waits until the previous one is answered), bounded
  * in header and body size and in time, and routed by path: BOSH, polling,
  * the WebSocket upgrade, /metrics; anything else is 404 (405 for a wrong
- * method, 413 for a body too large, 400 for what does not parse).
+ * method, 413 for a body too large, 400 for what does not parse). A client
+ * that pipelines requests without reading the answers is not read from
+ * while 64 KiB of answers wait, and never gets more than 4 MiB queued.
+ * Streams over this listener count as encrypted only from a loopback peer
+ * (the HTTPS reverse proxy): the listener has no TLS of its own.
  *
  * BOSH and polling answer later and possibly from another worker (the one
  * that owns the session): they get an http_ref naming the connection and

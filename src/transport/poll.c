@@ -22,6 +22,7 @@
 #include "core/i18n.h"
 #include "core/idmap.h"
 #include "core/log.h"
+#include "transport/conn_limits.h"
 #include "transport/framing.h"
 #include "transport/transport.h"
 #include "transport/xmpp_stream.h"
@@ -38,6 +39,7 @@ typedef struct psess {
     xstream *xs;
     buf out;
     bool ended;
+    bool overflowed;         /* MAX_OUTPUT passed: nothing more is queued */
     struct event *timer; /* inactivity, then grace */
     struct event *finish_ev;
 } psess;
@@ -81,6 +83,7 @@ static void psess_free(psess *p)
     event_free(p->timer);
     event_free(p->finish_ev);
     free(p);
+    conn_limits_web_session_release();
     transport_conn_closed();
 }
 
@@ -125,9 +128,10 @@ static void t_header(void *t, const char *id, const char *from, const char *to, 
 static void t_write(void *t, const char *data, size_t len)
 {
     psess *p = t;
-    if (p->ended)
+    if (p->ended || p->overflowed)
         return;
-    if (p->out.len > MAX_OUTPUT) {
+    if (p->out.len + len > MAX_OUTPUT) {
+        p->overflowed = true;   /* first: closing writes the stream error through here */
         log_warn("poll: %s: session %s does not poll, closing", p->peer, p->id);
         xmpp_stream_close(p->st, "policy-violation",
                           i18n(xmpp_stream_session(p->st)->lang, T_UNREAD));
@@ -227,10 +231,19 @@ static void feed(psess *p, preq *q)
         xstream_feed(p->xs, q->data, q->len);
 }
 
-static void create(preq *q)
+static void create(preq *q, bool secure)
 {
     if (transport_stopping()) {
         reply_error(&q->ref, "-1:0");
+        return;
+    }
+    if (!conn_limits_web_session_acquire(config_current()->http_max_sessions)) {
+        unsigned skipped = 0;
+        if (conn_limits_log_ok(CL_LOG_WEB_SESSIONS, 10, &skipped))
+            log_warn("poll: %s: new session refused: %d BOSH and polling sessions "
+                     "(plucs/http/max_sessions); %u more refused since the last line",
+                     q->peer, config_current()->http_max_sessions, skipped);
+        reply_error(&q->ref, "-1:0");   /* XEP-0025: server error */
         return;
     }
     if (!sessions_ready) {
@@ -251,7 +264,7 @@ static void create(preq *q)
     p->finish_ev = event_new(worker_base(w), -1, 0, finish_run, p);
     idmap_put(&sessions, p->key, p);
     transport_conn_opened();
-    p->st = xmpp_stream_new(w, &poll_transport, p, q->peer, true);
+    p->st = xmpp_stream_new(w, &poll_transport, p, q->peer, secure);
     p->xs = xstream_new(&xs_callbacks, p, (size_t)config_current()->max_stanza_size,
                         XMPP_STREAM_MAX_DEPTH);
     log_debug("poll: %s: session %s created", q->peer, p->id);
@@ -305,7 +318,7 @@ static void job_drop(void *arg)
 }
 
 void poll_request(const http_ref *ref, const char *body, size_t len, const char *cookie,
-                  const char *peer)
+                  const char *peer, bool secure)
 {
     const char *comma = memchr(body, ',', len);
     size_t plen = comma ? (size_t)(comma - body) : 0;
@@ -330,7 +343,7 @@ void poll_request(const http_ref *ref, const char *body, size_t len, const char 
     q->data = xmalloc(q->len + 1);
     memcpy(q->data, comma + 1, q->len);
     if (!id || !strcmp(id, "0")) {
-        create(q);
+        create(q, secure);
         preq_free(q);
         return;
     }

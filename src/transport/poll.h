@@ -7,12 +7,14 @@
 #ifndef PLUCS_POLL_H
 #define PLUCS_POLL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "transport/http.h"
 
+/* secure: the request counts as encrypted (HTTPS or the loopback proxy). */
 void poll_request(const http_ref *ref, const char *body, size_t len, const char *cookie,
-                  const char *peer);
+                  const char *peer, bool secure);
 void poll_worker_cleanup(void);
 
 /* base64(sha1(key)) == expected: the XEP-0025 key sequence check. */

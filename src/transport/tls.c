@@ -12,8 +12,11 @@
 
 #include "core/log.h"
 
+/* A set lives while it is current or an SSL made from it lives: refs
+ * counts both (under lock); each SSL holds its reference in ex_data, given
+ * back by OpenSSL's ex_data free callback when the SSL is freed. */
 typedef struct tls_set {
-    struct tls_set *older;   /* kept until exit */
+    int refs;
     SSL_CTX **ctx;
     X509 **cert;             /* leaf of each ctx, for SNI matching */
     size_t n;
@@ -21,6 +24,9 @@ typedef struct tls_set {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static tls_set *current;
+static int sets_alive;
+static int ssl_index = -1;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
 static void set_free(tls_set *s)
 {
@@ -29,6 +35,33 @@ static void set_free(tls_set *s)
     free(s->ctx);
     free(s->cert);
     free(s);
+}
+
+/* Drops one reference; the caller holds lock. Returns the set to free
+ * (outside the lock) or NULL. */
+static tls_set *unref_locked(tls_set *s)
+{
+    if (!s || --s->refs > 0)
+        return NULL;
+    sets_alive--;
+    return s;
+}
+
+static void ssl_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                        void *argp)
+{
+    if (!ptr)
+        return;
+    pthread_mutex_lock(&lock);
+    tls_set *dead = unref_locked(ptr);
+    pthread_mutex_unlock(&lock);
+    if (dead)
+        set_free(dead);
+}
+
+static void make_index(void)
+{
+    ssl_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, ssl_ex_free);
 }
 
 static int sni_select(SSL *ssl, int *al, void *arg)
@@ -133,10 +166,15 @@ int tls_load(const char *certfiles, char *err, size_t errlen)
         SSL_CTX_set_tlsext_servername_callback(s->ctx[i], sni_select);
         SSL_CTX_set_tlsext_servername_arg(s->ctx[i], s);
     }
+    pthread_once(&index_once, make_index);
+    s->refs = 1;   /* being current */
     pthread_mutex_lock(&lock);
-    s->older = current;
+    sets_alive++;
+    tls_set *dead = unref_locked(current);
     current = s;
     pthread_mutex_unlock(&lock);
+    if (dead)
+        set_free(dead);   /* no stream uses the previous set any more */
     return 0;
 }
 
@@ -144,6 +182,14 @@ SSL *tls_new_ssl(void)
 {
     pthread_mutex_lock(&lock);
     SSL *ssl = current ? SSL_new(current->ctx[0]) : NULL;
+    if (ssl) {
+        if (SSL_set_ex_data(ssl, ssl_index, current) == 1) {
+            current->refs++;
+        } else {
+            SSL_free(ssl);
+            ssl = NULL;
+        }
+    }
     pthread_mutex_unlock(&lock);
     return ssl;
 }
@@ -159,12 +205,17 @@ int tls_available(void)
 void tls_shutdown(void)
 {
     pthread_mutex_lock(&lock);
-    tls_set *s = current;
+    tls_set *dead = unref_locked(current);
     current = NULL;
     pthread_mutex_unlock(&lock);
-    while (s) {
-        tls_set *older = s->older;
-        set_free(s);
-        s = older;
-    }
+    if (dead)
+        set_free(dead);
+}
+
+int tls_sets_alive(void)
+{
+    pthread_mutex_lock(&lock);
+    int n = sets_alive;
+    pthread_mutex_unlock(&lock);
+    return n;
 }

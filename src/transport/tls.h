@@ -2,8 +2,8 @@
  * plucs/certfile (one or more space-separated PEM files; each either holds
  * key and chain, or is X.pem with X.key beside it). The first certificate is
  * the default; SNI picks another when its names match. TLS 1.2 or newer. A
- * reload builds a new set and swaps it in for new streams; old sets stay
- * alive until exit (existing TLS sessions keep using theirs). */
+ * reload builds a new set and swaps it in for new streams; an older set is
+ * freed as soon as the last TLS stream made from it is gone (refcounted). */
 #ifndef PLUCS_TLS_H
 #define PLUCS_TLS_H
 
@@ -17,5 +17,8 @@ int tls_load(const char *certfiles, char *err, size_t errlen);
 SSL *tls_new_ssl(void);
 int tls_available(void);
 void tls_shutdown(void);
+/* Certificate sets alive: the current one plus older ones still used by
+ * streams (for tests). */
+int tls_sets_alive(void);
 
 #endif

@@ -41,11 +41,14 @@ typedef struct ws {
     bool closing;             /* our side ended: flush and go */
     bool bad_message;
     bool close_pending;       /* send the close frame once the data is out */
+    bool overflowed;          /* MAX_OUTPUT passed: nothing more is queued or read */
+    bool overflow_handled;
     xnode *pending;           /* the element of the message being parsed */
     time_t last_rx;
     struct event *ping_timer;
     struct event *close_timer;
     struct event *check_ev;   /* deferred: free when done */
+    conn_slot slot;           /* pre-authentication count until SASL success */
 } ws;
 
 static void ws_pump(ws *c);
@@ -66,6 +69,7 @@ static void ws_free(ws *c)
     event_free(c->ping_timer);
     event_free(c->close_timer);
     event_free(c->check_ev);
+    conn_limits_release(&c->slot);
     free(c);
     transport_conn_closed();
 }
@@ -98,10 +102,19 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *data, size_t len, i
     return n;
 }
 
+/* Every frame goes through here, data and control (the automatic PONGs
+ * too), so the output cap holds for all of them: beyond MAX_OUTPUT the
+ * frame is dropped and the connection is cut (ws_pump, outside wslay). */
 static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
                        void *ud)
 {
     ws *c = ud;
+    if (c->overflowed)
+        return (ssize_t)len;   /* discarded: the connection is being cut */
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) + len > MAX_OUTPUT) {
+        c->overflowed = true;
+        return (ssize_t)len;
+    }
     if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
@@ -216,15 +229,37 @@ static void t_header(void *t, const char *id, const char *from, const char *to, 
     ws_pump(c);
 }
 
+/* Output waiting for the client: the bufferevent's and wslay's queue. */
+static size_t ws_queued(ws *c)
+{
+    return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+           (size_t)wslay_event_get_queued_msg_length(c->ctx);
+}
+
+/* The client does not read: nothing more is read from or queued for it;
+ * the stream ends (its error is not sent: there is no room) and the
+ * connection goes once the close timeout runs out, or sooner. */
+static void ws_overflow(ws *c)
+{
+    c->overflowed = true;
+    if (c->overflow_handled)
+        return;
+    c->overflow_handled = true;
+    c->reading = false;
+    bufferevent_disable(c->bev, EV_READ);
+    log_warn("websocket: %s: client does not read, closing", c->peer);
+    if (!c->closing)
+        xmpp_stream_close(c->st, "policy-violation",
+                          i18n(xmpp_stream_session(c->st)->lang, T_UNREAD));
+}
+
 static void t_write(void *t, const char *data, size_t len)
 {
     ws *c = t;
-    if (c->closing)
+    if (c->closing || c->overflowed)
         return;
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > MAX_OUTPUT) {
-        log_warn("websocket: %s: client does not read, closing", c->peer);
-        xmpp_stream_close(c->st, "policy-violation",
-                          i18n(xmpp_stream_session(c->st)->lang, T_UNREAD));
+    if (ws_queued(c) + len > MAX_OUTPUT) {
+        ws_overflow(c);
         return;
     }
     buf b;
@@ -242,7 +277,7 @@ static void t_end(void *t, bool header_open, bool error)
     queue_text(c, close_el, sizeof close_el - 1);
     c->close_pending = true;   /* wslay sends control frames first */
     c->closing = true;
-    c->reading = true;   /* keep reading: the peer's close frame */
+    c->reading = !c->overflowed;   /* keep reading: the peer's close frame */
     if (c->xs)
         xstream_stop(c->xs);
     struct timeval tv = { CLOSE_TIMEOUT, 0 };
@@ -261,6 +296,9 @@ static void t_input(void *t, bool on)
 
 static void t_destroy(void *t) { ws_free(t); }
 
+/* Called after SASL success only: the stream is no longer pre-auth. */
+static void t_restart(void *t) { conn_limits_release(&((ws *)t)->slot); }
+
 static const xmpp_transport ws_transport = {
     .name = "websocket",
     .metric = "websocket",
@@ -269,7 +307,7 @@ static const xmpp_transport ws_transport = {
     .end = t_end,
     .input = t_input,
     .starttls = NULL,
-    .restart = NULL,
+    .restart = t_restart,
     .destroy = t_destroy,
 };
 
@@ -294,6 +332,8 @@ static void ws_pump(ws *c)
         wslay_event_send(c->ctx);
     }
     depth--;
+    if (c->overflowed && !c->overflow_handled)
+        ws_overflow(c);
     if (!wslay_event_want_read(c->ctx) && !c->closing) {
         /* wslay gave up (protocol error, message too big): it queued the
          * close frame with the code; the stream ends without a goodbye. */
@@ -340,13 +380,16 @@ static void ping_run(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-void websocket_accept(worker *w, struct bufferevent *bev, const char *peer)
+void websocket_accept(worker *w, struct bufferevent *bev, const char *peer, bool secure,
+                      const conn_slot *slot)
 {
     static const struct wslay_event_callbacks callbacks = {
         recv_cb, send_cb, NULL, NULL, NULL, NULL, msg_cb,
     };
     ws *c = xcalloc(1, sizeof *c);
     c->bev = bev;
+    if (slot)
+        c->slot = *slot;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     if (wslay_event_context_server_init(&c->ctx, &callbacks, c) != 0)
         abort();
@@ -359,7 +402,7 @@ void websocket_accept(worker *w, struct bufferevent *bev, const char *peer)
     struct timeval tv = { WS_PING_INTERVAL, 0 };
     evtimer_add(c->ping_timer, &tv);
     transport_conn_opened();
-    c->st = xmpp_stream_new(w, &ws_transport, c, peer, true);
+    c->st = xmpp_stream_new(w, &ws_transport, c, peer, secure);
     c->xs = xstream_new(&xs_callbacks, c, (size_t)config_current()->max_stanza_size,
                         XMPP_STREAM_MAX_DEPTH + 1);
     xstream_feed(c->xs, wrapper, sizeof wrapper - 1);

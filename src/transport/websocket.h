@@ -7,7 +7,10 @@
 #ifndef PLUCS_WEBSOCKET_H
 #define PLUCS_WEBSOCKET_H
 
+#include <stdbool.h>
+
 #include "core/worker.h"
+#include "transport/conn_limits.h"
 
 struct bufferevent;
 
@@ -15,6 +18,10 @@ struct bufferevent;
 
 /* Takes over bev (already switched to WebSocket) on the calling worker;
  * bytes after the handshake may already wait in its input. */
-void websocket_accept(worker *w, struct bufferevent *bev, const char *peer);
+/* secure: counts as encrypted (HTTPS or the loopback proxy). */
+/* slot: the pre-authentication count taken at the upgrade (may be NULL);
+ * released once the stream authenticated or closed. */
+void websocket_accept(worker *w, struct bufferevent *bev, const char *peer, bool secure,
+                      const conn_slot *slot);
 
 #endif
