@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,35 @@ static void throttle_result(const xmpp_stream *st, const char *account, bool ok)
     pthread_mutex_unlock(&throttle_lock);
 }
 
+/* Per-attempt SASL refusal lines: at most REFUSALS_PER_SECOND a second per
+ * worker (then one line saying how many were not written), so a client
+ * that reconnects in a loop cannot fill the disk. The throttle's own lines
+ * are once per offender per minute. */
+#define REFUSALS_PER_SECOND 20
+__attribute__((format(printf, 1, 2)))
+static void log_refusal(const char *fmt, ...)
+{
+    static __thread time_t second;
+    static __thread int count, dropped;
+    time_t now = time(NULL);
+    if (now != second) {
+        if (dropped)
+            log_info("auth: %d more failed authentication attempt(s) not logged", dropped);
+        second = now;
+        count = dropped = 0;
+    }
+    if (count++ >= REFUSALS_PER_SECOND) {
+        dropped++;
+        return;
+    }
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log_info("%s", line);
+}
+
 /* Every SASL failure counts against the connection (a client cannot repeat
  * invalid-authzid or invalid-mechanism for the whole login timeout), except
  * the directory being unavailable, which is not the client's doing. */
@@ -469,7 +499,7 @@ static void auth_done(void *arg, dir_auth_result r)
             st->t->restart(st->tctx);
     } else if (r == DIR_AUTH_FAILED) {
         throttle_result(st, a->account, false);
-        log_info("%s: authentication of %s@%s from %s failed: not-authorized", st->t->name, a->node,
+        log_refusal("%s: authentication of %s@%s from %s failed: not-authorized", st->t->name, a->node,
                  s->domain, st->peer);
         sasl_failure(st, "not-authorized");
     } else {
@@ -566,7 +596,7 @@ static void sasl_plain(xmpp_stream *st, const char *b64)
 {
     char *authzid = NULL, *authcid = NULL, *password = NULL;
     if (sasl_plain_decode(b64, strlen(b64), &authzid, &authcid, &password) != SASL_PLAIN_OK) {
-        log_info("%s: %s: malformed SASL PLAIN message", st->t->name, st->peer);
+        log_refusal("%s: %s: malformed SASL PLAIN message", st->t->name, st->peer);
         sasl_refuse(st, "malformed-request");
         return;
     }
@@ -590,14 +620,14 @@ static void sasl_plain(xmpp_stream *st, const char *b64)
         if (parsed)
             jid_clear(&z);
         if (!ok) {
-            log_info("%s: %s: authzid '%s' is not %s@%s", st->t->name, st->peer, authzid, node,
+            log_refusal("%s: %s: authzid '%.64s' is not %s@%s", st->t->name, st->peer, authzid, node,
                      st->s->domain);
             sasl_refuse(st, "invalid-authzid");
             goto out;
         }
     }
     if (!ok || !node) {
-        log_info("%s: authentication of '%s' from %s failed: not a user of %s", st->t->name,
+        log_refusal("%s: authentication of '%.64s' from %s failed: not a user of %s", st->t->name,
                  authcid, st->peer, st->s->domain);
         sasl_refuse(st, "not-authorized");
         goto out;
@@ -627,7 +657,7 @@ static void handle_sasl(xmpp_stream *st, xnode *el)
         return;
     }
     if (!st->secure && cfg->tls == TLS_REQUIRED) {
-        log_info("%s: %s: refusing authentication without TLS (plucs/tls=required)", st->t->name,
+        log_refusal("%s: %s: refusing authentication without TLS (plucs/tls=required)", st->t->name,
                  st->peer);
         sasl_failure(st, "encryption-required");
         return;
@@ -636,7 +666,7 @@ static void handle_sasl(xmpp_stream *st, xnode *el)
     if (!strcmp(el->name, "auth")) {
         const char *mech = xnode_attr(el, "mechanism");
         if (!mech || strcmp(mech, "PLAIN")) {
-            log_info("%s: %s: SASL mechanism '%s' is not offered", st->t->name, st->peer,
+            log_refusal("%s: %s: SASL mechanism '%.32s' is not offered", st->t->name, st->peer,
                      mech ? mech : "");
             sasl_refuse(st, "invalid-mechanism");
         } else if (!text || !*text) {
@@ -649,7 +679,7 @@ static void handle_sasl(xmpp_stream *st, xnode *el)
         st->awaiting_response = false;
         sasl_plain(st, text ? text : "");
     } else {
-        log_info("%s: %s: unexpected SASL element <%s/>", st->t->name, st->peer, el->name);
+        log_refusal("%s: %s: unexpected SASL element <%.32s/>", st->t->name, st->peer, el->name);
         sasl_refuse(st, "malformed-request");
     }
     if (text) {

@@ -312,6 +312,7 @@ def test_soft_hyphen_lookalike_never_another_identity(plucsd_factory, ldap):
             ans, _ = send_auth(r, name, "peggy-secret")
             cond = H.sasl_condition(ans)
             assert cond in ("success", "not-authorized"), (name, ans)
+            print("soft hyphen look-alike: login as %r: %s" % (name, cond))
             if cond == "success":
                 assert r.open_stream() is not None
                 r.send("<iq type='set' id='b'><bind xmlns='%s'/></iq>" % NS_BIND)
