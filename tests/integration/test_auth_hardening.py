@@ -363,6 +363,11 @@ def test_login_timeout_cuts_unfinished_logins(plucsd_factory):
     mid_sasl = tls_stream(p.port)
     mid_sasl.send("<auth xmlns='%s' mechanism='PLAIN'/>" % NS_SASL)
     assert mid_sasl.read_until(rb"<challenge[^>]*/>", timeout=10)
+    # <proceed/>, then never a TLS handshake
+    tls_stall = raw_from(p.port, "127.0.0.1")
+    assert tls_stall.open_stream() is not None
+    tls_stall.send("<starttls xmlns='%s'/>" % H.NS_TLS)
+    assert tls_stall.read_until(rb"<proceed[^>]*/>", timeout=10)
     # a normal login meanwhile is not disturbed
     cond, _, ok = attempt(p.port, "127.0.0.1", "bob", H.password("bob"))
     assert cond == "success"
@@ -374,5 +379,12 @@ def test_login_timeout_cuts_unfinished_logins(plucsd_factory):
         r.close()
     elapsed = time.monotonic() - t0
     assert elapsed >= 4.5, "closed after %.1f s, before the timeout" % elapsed
+    # the stalled handshake: closed too (no readable stream error: the
+    # server's side of it is TLS by now; after the timeout the server waits
+    # up to 5 s more for its last bytes to leave)
+    assert tls_stall.wait_closed(max(0.1, 20 - (time.monotonic() - t0))), \
+        "client stalled in the TLS handshake still connected after %.1f s" % (
+            time.monotonic() - t0)
+    tls_stall.close()
     assert p.wait_log(r"no session established within 5 s", 5)
     ok.close()
