@@ -4,6 +4,9 @@
 #include "xmpp/auth_throttle.h"
 #include "core/alloc.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,6 +238,26 @@ void auth_throttle_peer_key(const char *peer, char *out, size_t len)
         if (n >= 2 && peer[0] == '[' && peer[n - 1] == ']') {
             peer++;
             n -= 2;
+        }
+    }
+    char addr[INET6_ADDRSTRLEN + 8];
+    if (n < sizeof addr && memchr(peer, ':', n)) {
+        /* IPv6: one client usually has a whole /64, so that is the key
+         * (an IPv4-mapped address stays the IPv4 address) */
+        memcpy(addr, peer, n);
+        addr[n] = 0;
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, addr, &a6) == 1) {
+            static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+            if (!memcmp(a6.s6_addr, mapped, sizeof mapped)) {
+                inet_ntop(AF_INET, a6.s6_addr + 12, addr, sizeof addr);
+            } else {
+                memset(a6.s6_addr + 8, 0, 8);
+                inet_ntop(AF_INET6, &a6, addr, sizeof addr);
+                strcat(addr, "/64");
+            }
+            snprintf(out, len, "%s", addr);
+            return;
         }
     }
     if (n >= len)

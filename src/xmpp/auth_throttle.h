@@ -75,9 +75,10 @@ void auth_throttle_result(auth_throttle *t, const char *ip, const char *account,
 size_t auth_throttle_size(const auth_throttle *t);
 
 /* The key of a peer as transports name it: "192.0.2.1:5222" -> "192.0.2.1",
- * "[::1]:5222" / "::1:5222" -> "::1" (last ':' part dropped when a port
- * follows), "203.0.113.9 via 127.0.0.1:4711" (behind the proxy) ->
- * "203.0.113.9". Writes at most len bytes, NUL-terminated. */
+ * "203.0.113.9 via 127.0.0.1:4711" (behind the proxy) -> "203.0.113.9";
+ * an IPv6 address becomes its /64 ("2001:db8::1:5222" -> "2001:db8::/64",
+ * one client usually owns a whole /64), an IPv4-mapped one its IPv4
+ * address. Writes at most len bytes, NUL-terminated. */
 void auth_throttle_peer_key(const char *peer, char *out, size_t len);
 
 #endif

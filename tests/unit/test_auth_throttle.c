@@ -163,9 +163,15 @@ static void test_peer_key(void **state)
     auth_throttle_peer_key("192.0.2.1:5222", k, sizeof k);
     assert_string_equal(k, "192.0.2.1");
     auth_throttle_peer_key("::1:40000", k, sizeof k);
-    assert_string_equal(k, "::1");
+    assert_string_equal(k, "::/64");
     auth_throttle_peer_key("[2001:db8::1]:5222", k, sizeof k);
-    assert_string_equal(k, "2001:db8::1");
+    assert_string_equal(k, "2001:db8::/64");
+    auth_throttle_peer_key("2001:db8:0:7:aaaa:bbbb:cccc:dddd:5222", k, sizeof k);
+    assert_string_equal(k, "2001:db8:0:7::/64");
+    auth_throttle_peer_key("2001:db8:0:7:1:2:3:4 via 127.0.0.1:4711", k, sizeof k);
+    assert_string_equal(k, "2001:db8:0:7::/64");
+    auth_throttle_peer_key("::ffff:192.0.2.9:5222", k, sizeof k);
+    assert_string_equal(k, "192.0.2.9");
     auth_throttle_peer_key("203.0.113.9 via 127.0.0.1:4711", k, sizeof k);
     assert_string_equal(k, "203.0.113.9");
     auth_throttle_peer_key("?", k, sizeof k);
