@@ -8,10 +8,19 @@
  * A request that comes while the directory is not ready (not connected yet
  * after the start, reconnecting after a loss, first full read incomplete)
  * is held, not failed: it starts when the directory is ready, or fails as
- * unavailable at its deadline (DIR_AUTH_DEADLINE_S from its arrival). */
+ * unavailable at its deadline (DIR_AUTH_DEADLINE_S from its arrival).
+ *
+ * Identity: the search matches with the directory's rules (caseIgnoreMatch
+ * on uid, any of the entry's uid values), the snapshot names an account by
+ * the nodeprep of its entry's first uid value. A check goes ahead only when
+ * the two agree (nodeprep(first uid) == the login's localpart), so nobody
+ * logs in under a name the snapshot (and with it the filter) does not
+ * know: a second uid value, a look-alike that the directory matches but
+ * stringprep does not, or the reverse. */
 #include "directory/dir_internal.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "xmpp/jid.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -44,6 +53,7 @@ void dir_req_free(dir_req *r)
     free(r->localpart);
     free(r->domain);
     free(r->dn);
+    free(r->uid);
     free(r);
 }
 
@@ -188,7 +198,7 @@ void dir_auth_begin(dir *d, dir_req *r)
         finish(d, r, DIR_AUTH_UNAVAILABLE);
         return;
     }
-    char *attrs[] = { LDAP_NO_ATTRS, NULL };
+    char *attrs[] = { "uid", NULL };
     int rc = ldap_search_ext(d->svc->ld, d->set->base, LDAP_SCOPE_SUBTREE, filter,
                              attrs, 0, NULL, NULL, NULL, 2, &r->msgid);
     free(filter);
@@ -239,6 +249,16 @@ static void search_done(dir *d, dir_req *r, LDAPMessage *msg)
         finish(d, r, DIR_AUTH_FAILED);
         return;
     }
+    char *prepped = r->uid ? jid_nodeprep(r->uid) : NULL;
+    bool same = prepped && !strcmp(prepped, r->localpart);
+    free(prepped);
+    if (!same) {
+        log_info("auth: %s: its uid '%s' is not the login name %s@%s after stringprep "
+                 "(the snapshot knows the entry under its first uid); refusing", r->dn,
+                 r->uid ? r->uid : "", r->localpart, r->domain);
+        finish(d, r, DIR_AUTH_FAILED);
+        return;
+    }
     r->state = REQ_WAITING;
     fifo_push(&d->wait, r);
     dispatch(d);
@@ -254,6 +274,10 @@ bool dir_auth_search_message(dir *d, LDAPMessage *msg)
             char *dn = ldap_get_dn(d->svc->ld, msg);
             r->dn = dn ? xstrdup(dn) : NULL;
             ldap_memfree(dn);
+            struct berval **v = ldap_get_values_len(d->svc->ld, msg, "uid");
+            if (v && v[0] && !memchr(v[0]->bv_val, 0, v[0]->bv_len))
+                r->uid = xstrndup(v[0]->bv_val, v[0]->bv_len);
+            ldap_value_free_len(v);
         }
         ldap_msgfree(msg);
     } else if (ldap_msgtype(msg) == LDAP_RES_SEARCH_RESULT) {

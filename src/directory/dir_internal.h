@@ -85,6 +85,7 @@ struct dir_req {
     char *localpart, *domain, *password;
     size_t pwlen;
     char *dn;                    /* the account entry, once found */
+    char *uid;                   /* its first uid value: the snapshot's name for it */
     int nentries;
     int msgid;                   /* REQ_SEARCHING: on the service connection */
     dir_req_state state;

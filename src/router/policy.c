@@ -1,12 +1,18 @@
 /* policy.c: see policy.h. Stanzas between resources of the same account,
  * iq stanzas, and anything from or to the server, a domain or a service are
  * never filtered; a remote party (no account here) belongs to no group and
- * is not filtered by this step either (no federation yet). */
+ * is not filtered by this step either (no federation yet). A sender of a
+ * served domain without an account in the snapshot (logged in before the
+ * snapshot has its entry, or named by a stanza's 'from') is never
+ * unrestricted: it is a user in no group (directory.md), whose empty lists
+ * mean "nobody" unless the policy is allow. */
 #include "router/policy.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "metrics/metrics.h"
 
@@ -37,8 +43,25 @@ static policy_verdict judge(const dir_snapshot *snap, const xnode *st, stanza_ki
 {
     const dir_account *a = dir_snapshot_account(snap, fnode, fdomain);
     const dir_account *b = dir_snapshot_account(snap, to->node, to->domain);
-    if (!a || !b || a == b)
+    if (!b || a == b)
         return POLICY_ALLOW;
+    if (!a) {
+        if (!dir_snapshot_serves(snap, fdomain))
+            return POLICY_ALLOW;   /* remote: not this step's business */
+        const config *cfg = config_current();
+        bool allow = cfg && (kind == STANZA_PRESENCE ? cfg->filter_presence_allow
+                                                     : cfg->filter_message_allow);
+        if (allow)
+            return POLICY_ALLOW;
+        metrics_filter_refused();
+        if (kind == STANZA_PRESENCE)
+            return POLICY_DROP;
+        char from[2 * JID_PART_MAX + 2];
+        snprintf(from, sizeof from, "%s@%s (no account in the directory snapshot)", fnode, fdomain);
+        log_refusal(from, b->bare);
+        const char *type = xnode_attr(st, "type");
+        return type && !strcmp(type, "error") ? POLICY_DROP : POLICY_REFUSE;
+    }
     if (kind == STANZA_PRESENCE) {
         if (dir_may_see(snap, b, a))
             return POLICY_ALLOW;

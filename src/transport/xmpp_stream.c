@@ -8,9 +8,12 @@
 
 #include <event2/event.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/config.h"
 #include "core/i18n.h"
@@ -19,19 +22,28 @@
 #include "router/router.h"
 #include "metrics/metrics.h"
 #include "transport/tls.h"
+#include "xmpp/auth_throttle.h"
 #include "xmpp/jid.h"
 #include "xmpp/sasl.h"
 #include "xmpp/stanza.h"
 
-#define PREAUTH_TIMEOUT 60       /* seconds from accept to a bound resource */
-#define MAX_AUTH_FAILURES 5
+#define LOGIN_TIMEOUT_MIN 5      /* plucs/c2s/login_timeout's lower bound */
+#define MAX_AUTH_FAILURES 5      /* SASL failures of any kind on one connection */
+
+typedef struct auth_req auth_req;
 
 struct xmpp_stream {
     const xmpp_transport *t;
     void *tctx;
     session *s;
     struct event *timer;      /* pre-authentication timeout */
+    struct event *auth_delay; /* a throttled password check waiting (auth_throttle) */
+    auth_req *delayed;        /* its request ... */
+    char *delayed_password;   /* ... and password (wiped when freed) */
+    bool delayed_refuse;      /* the throttle refuses it: temporary-auth-failure */
+    int login_timeout;        /* seconds, from plucs/c2s/login_timeout at accept */
     char peer[112];
+    char ip[64];              /* the peer's address: the throttle's key */
     bool header_sent;         /* the server's header of the current stream */
     bool secure;              /* encrypted connection (or behind Apache) */
     bool authed;
@@ -41,12 +53,16 @@ struct xmpp_stream {
     bool ending;              /* inside xmpp_stream_close() */
     bool counted;             /* in the sessions-by-domain metric */
     bool input_off;           /* last value given to t->input */
+    bool await_restart;       /* after <proceed/> or <success/>: until the new
+                                 stream header, every element is discarded */
+    bool discard_logged;
     int paused;               /* session_ops pause count */
     xnode *held, *held_last;  /* stanzas received while paused, in order */
     int auth_failures;
 };
 
 static void handle_stanza(xmpp_stream *st, xnode *el);
+static void delayed_auth_clear(xmpp_stream *st);
 static xmpp_features_fn features_fn;
 
 void xmpp_stream_set_features_fn(xmpp_features_fn fn) { features_fn = fn; }
@@ -109,7 +125,7 @@ static void preauth_timeout(evutil_socket_t fd, short what, void *arg)
 {
     xmpp_stream *st = arg;
     log_info("%s: %s: no session established within %d s, closing", st->t->name, st->peer,
-             PREAUTH_TIMEOUT);
+             st->login_timeout);
     xmpp_stream_close(st, "connection-timeout", NULL);
 }
 
@@ -121,9 +137,15 @@ xmpp_stream *xmpp_stream_new(worker *w, const xmpp_transport *t, void *tctx, con
     st->tctx = tctx;
     st->secure = secure;
     snprintf(st->peer, sizeof st->peer, "%s", peer ? peer : "?");
+    auth_throttle_peer_key(st->peer, st->ip, sizeof st->ip);
     st->s = session_new(w, &stream_ops, st);
+    /* From accept to a bound resource: covers a silent client, a stalled
+     * stream header, TLS handshake and SASL alike (slowloris). */
+    st->login_timeout = config_current()->c2s_login_timeout;
+    if (st->login_timeout < LOGIN_TIMEOUT_MIN)
+        st->login_timeout = LOGIN_TIMEOUT_MIN;
     st->timer = evtimer_new(worker_base(w), preauth_timeout, st);
-    struct timeval tv = { PREAUTH_TIMEOUT, 0 };
+    struct timeval tv = { st->login_timeout, 0 };
     evtimer_add(st->timer, &tv);
     return st;
 }
@@ -141,6 +163,7 @@ void xmpp_stream_free(xmpp_stream *st)
     }
     if (st->timer)
         event_free(st->timer);
+    delayed_auth_clear(st);
     while (st->held) {
         xnode *next = st->held->next;
         st->held->next = NULL;
@@ -191,6 +214,8 @@ void xmpp_stream_close(xmpp_stream *st, const char *condition, const char *text)
     st->closing = true;
     st->s->closing = true;
     evtimer_del(st->timer);
+    if (st->auth_delay)
+        evtimer_del(st->auth_delay);
     st->input_off = true;
     st->t->end(st->tctx, st->header_sent, condition != NULL);
 }
@@ -277,6 +302,7 @@ void xmpp_stream_open(xmpp_stream *st, const char *to, const char *version, cons
 {
     if (st->closing)
         return;
+    st->await_restart = false;   /* the restart RFC 6120 asks for */
     if (lang && strlen(lang) < sizeof st->s->lang)
         strcpy(st->s->lang, lang);
 
@@ -306,20 +332,139 @@ void xmpp_stream_open(xmpp_stream *st, const char *to, const char *version, cons
 
 /* ---- SASL PLAIN ---- */
 
-typedef struct auth_req {
+struct auth_req {
     uint64_t sid;
     worker *w;
     char *node;
-} auth_req;
+    char *account;   /* node@domain: the throttle's key */
+};
 
-static void sasl_failure(xmpp_stream *st, const char *condition)
+static void auth_req_free(auth_req *a)
+{
+    if (!a)
+        return;
+    free(a->node);
+    free(a->account);
+    free(a);
+}
+
+/* One throttle for every worker: a client reconnecting lands on another
+ * worker. Its lock is held for a few hash lookups per SASL attempt. */
+static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
+static auth_throttle *throttle;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static at_verdict throttle_attempt(const xmpp_stream *st, const char *account)
+{
+    pthread_mutex_lock(&throttle_lock);
+    if (!throttle)
+        throttle = auth_throttle_new(AT_DEFAULT_CAP);
+    at_verdict v = auth_throttle_attempt(throttle, st->ip, account, now_ms());
+    pthread_mutex_unlock(&throttle_lock);
+    return v;
+}
+
+static void throttle_result(const xmpp_stream *st, const char *account, bool ok)
+{
+    pthread_mutex_lock(&throttle_lock);
+    if (!throttle)
+        throttle = auth_throttle_new(AT_DEFAULT_CAP);
+    auth_throttle_result(throttle, st->ip, account, ok, now_ms());
+    pthread_mutex_unlock(&throttle_lock);
+}
+
+/* Per-attempt SASL refusal lines: at most REFUSALS_PER_SECOND a second per
+ * worker (then one line saying how many were not written), so a client
+ * that reconnects in a loop cannot fill the disk. The throttle's own lines
+ * are once per offender per minute. */
+#define REFUSALS_PER_SECOND 20
+__attribute__((format(printf, 1, 2)))
+static void log_refusal(const char *fmt, ...)
+{
+    static __thread time_t second;
+    static __thread int count, dropped;
+    time_t now = time(NULL);
+    if (now != second) {
+        if (dropped)
+            log_info("auth: %d more failed authentication attempt(s) not logged", dropped);
+        second = now;
+        count = dropped = 0;
+    }
+    if (count++ >= REFUSALS_PER_SECOND) {
+        dropped++;
+        return;
+    }
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log_info("%s", line);
+}
+
+/* Every SASL failure counts against the connection (a client cannot repeat
+ * invalid-authzid or invalid-mechanism for the whole login timeout), except
+ * the directory being unavailable, which is not the client's doing. */
+static void sasl_failure_counted(xmpp_stream *st, const char *condition, bool counts)
 {
     char out[160];
     snprintf(out, sizeof out, "<failure xmlns='" NS_SASL "'><%s/></failure>", condition);
     st_write_str(st, out);
-    if (!strcmp(condition, "not-authorized") && ++st->auth_failures >= MAX_AUTH_FAILURES) {
+    if (counts && ++st->auth_failures >= MAX_AUTH_FAILURES) {
         log_info("%s: %s: too many failed authentication attempts", st->t->name, st->peer);
         xmpp_stream_close(st, "policy-violation", i18n(st->s->lang, T_TOO_MANY_AUTH));
+    }
+}
+
+static void sasl_failure(xmpp_stream *st, const char *condition)
+{
+    sasl_failure_counted(st, condition, true);
+}
+
+/* A failure that is the client's, before any password check: counts for the
+ * connection and against its address in the throttle. */
+static void sasl_refuse(xmpp_stream *st, const char *condition)
+{
+    metrics_auth(false);
+    throttle_result(st, NULL, false);
+    sasl_failure(st, condition);
+}
+
+/* Processes what the transport delivered while the check was pending, or
+ * lets it deliver more. */
+static void auth_resume(xmpp_stream *st)
+{
+    if (!st->paused) {
+        st->paused++;
+        ops_resume(st->s);
+    } else {
+        update_input(st);
+    }
+}
+
+/* Drops what came after <auth/> or <starttls/>: RFC 6120 §5.4.3.3 and
+ * §6.4.6 (the client waits for the answer, then opens a new stream). */
+static void discard_held(xmpp_stream *st, const char *after)
+{
+    int n = 0;
+    while (st->held) {
+        xnode *next = st->held->next;
+        st->held->next = NULL;
+        xnode_free(st->held);
+        st->held = next;
+        n++;
+    }
+    st->held_last = NULL;
+    if (n && !st->discard_logged) {
+        st->discard_logged = true;
+        log_info("%s: %s: discarding %d element%s sent after %s before the stream restart",
+                 st->t->name, st->peer, n, n == 1 ? "" : "s", after);
     }
 }
 
@@ -328,14 +473,14 @@ static void auth_done(void *arg, dir_auth_result r)
     auth_req *a = arg;
     session *s = session_find(a->w, a->sid);
     if (!s || s->closing) {
-        free(a->node);
-        free(a);
+        auth_req_free(a);
         return;
     }
     xmpp_stream *st = s->conn;
     st->auth_pending = false;
     metrics_auth(r == DIR_AUTH_OK);
     if (r == DIR_AUTH_OK) {
+        throttle_result(st, a->account, true);
         s->node = a->node;
         a->node = NULL;
         size_t n = strlen(s->node) + strlen(s->domain) + 2;
@@ -347,37 +492,112 @@ static void auth_done(void *arg, dir_auth_result r)
         metrics_session_add(st->t->metric, s->domain, 1);
         log_info("%s: %s authenticated from %s", st->t->name, s->bare, st->peer);
         st_write_str(st, "<success xmlns='" NS_SASL "'/>");
+        discard_held(st, "<auth/>");
+        st->await_restart = true;
         /* The client starts a new stream. */
         if (st->t->restart)
             st->t->restart(st->tctx);
     } else if (r == DIR_AUTH_FAILED) {
-        log_info("%s: authentication of %s@%s from %s failed: not-authorized", st->t->name, a->node,
+        throttle_result(st, a->account, false);
+        log_refusal("%s: authentication of %s@%s from %s failed: not-authorized", st->t->name, a->node,
                  s->domain, st->peer);
         sasl_failure(st, "not-authorized");
     } else {
         log_warn("%s: authentication of %s@%s from %s failed: directory unavailable", st->t->name,
                  a->node, s->domain, st->peer);
-        sasl_failure(st, "temporary-auth-failure");
+        sasl_failure_counted(st, "temporary-auth-failure", false);
     }
-    free(a->node);
-    free(a);
-    /* Stanzas that arrived during the check, then what waits in the
+    auth_req_free(a);
+    /* Stanzas that arrived during a failed check, then what waits in the
      * transport (pipelining). */
-    if (!st->paused) {
-        st->paused++;
-        ops_resume(s);
-    } else {
-        update_input(st);
+    auth_resume(st);
+}
+
+static void delayed_auth_clear(xmpp_stream *st)
+{
+    if (st->auth_delay) {
+        event_free(st->auth_delay);
+        st->auth_delay = NULL;
     }
+    auth_req_free(st->delayed);
+    st->delayed = NULL;
+    if (st->delayed_password) {
+        explicit_bzero(st->delayed_password, strlen(st->delayed_password));
+        free(st->delayed_password);
+        st->delayed_password = NULL;
+    }
+}
+
+/* The throttle's delay is over: check the password now, or refuse. */
+static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
+{
+    xmpp_stream *st = arg;
+    auth_req *a = st->delayed;
+    st->delayed = NULL;
+    if (st->closing || !a) {
+        auth_req_free(a);
+        delayed_auth_clear(st);
+        return;
+    }
+    if (st->delayed_refuse) {
+        st->auth_pending = false;
+        metrics_auth(false);
+        throttle_result(st, NULL, false);
+        log_info("%s: authentication of %s from %s refused: too many failed attempts "
+                 "(temporary-auth-failure)", st->t->name, a->account, st->peer);
+        auth_req_free(a);
+        delayed_auth_clear(st);
+        sasl_failure(st, "temporary-auth-failure");
+        if (!st->closing)
+            auth_resume(st);
+        return;
+    }
+    directory_auth(a->w, a->node, st->s->domain, st->delayed_password, auth_done, a);
+    delayed_auth_clear(st);
+}
+
+/* Starts the password check of node@domain, after the throttle's delay. */
+static void auth_start(xmpp_stream *st, char *node, const char *password)
+{
+    auth_req *a = xcalloc(1, sizeof *a);
+    a->sid = st->s->id;
+    a->w = st->s->w;
+    a->node = node;
+    size_t n = strlen(node) + strlen(st->s->domain) + 2;
+    a->account = xmalloc(n);
+    snprintf(a->account, n, "%s@%s", node, st->s->domain);
+    st->auth_pending = true;
+    update_input(st);   /* nothing may come before the answer */
+
+    at_verdict v = throttle_attempt(st, a->account);
+    if (v.log_ip)
+        log_info("auth: %s: %d failed authentications from this address; answers delayed "
+                 "(now %lld ms)%s", st->ip, v.ip_failures, (long long)v.delay_ms,
+                 v.refuse ? ", further attempts refused" : "");
+    if (v.log_account)
+        log_info("auth: %s: %d failed authentications for this account; attempts from "
+                 "addresses that failed are spaced (now %lld ms)%s", a->account,
+                 v.account_failures, (long long)v.delay_ms,
+                 v.refuse ? ", further attempts refused" : "");
+    if (v.delay_ms <= 0 && !v.refuse) {
+        directory_auth(a->w, a->node, st->s->domain, password, auth_done, a);
+        return;
+    }
+    delayed_auth_clear(st);
+    st->delayed = a;
+    st->delayed_password = xstrdup(password);
+    st->delayed_refuse = v.refuse;
+    st->auth_delay = evtimer_new(worker_base(st->s->w), auth_delay_done, st);
+    struct timeval tv = { (time_t)(v.delay_ms / 1000), (suseconds_t)(v.delay_ms % 1000) * 1000 };
+    evtimer_add(st->auth_delay, &tv);
 }
 
 static void sasl_plain(xmpp_stream *st, const char *b64)
 {
     char *authzid = NULL, *authcid = NULL, *password = NULL;
     if (sasl_plain_decode(b64, strlen(b64), &authzid, &authcid, &password) != SASL_PLAIN_OK) {
-        log_info("%s: %s: malformed SASL PLAIN message", st->t->name, st->peer);
-        metrics_auth(false);
-        sasl_failure(st, "malformed-request");
+        log_refusal("%s: %s: malformed SASL PLAIN message", st->t->name, st->peer);
+        sasl_refuse(st, "malformed-request");
         return;
     }
     /* authcid is the uid, or uid@domain for clients that send the JID. */
@@ -393,35 +613,27 @@ static void sasl_plain(xmpp_stream *st, const char *b64)
     if (ok)
         node = jid_nodeprep(authcid);
     if (ok && node && *authzid) {
-        char bare[2 * JID_PART_MAX + 2];
-        snprintf(bare, sizeof bare, "%s@%s", node, st->s->domain);
         jid z;
-        ok = jid_parse(authzid, &z) == 0 && !z.resource && z.node &&
-             !strcmp(z.node, node) && !strcmp(z.domain, st->s->domain);
-        if (jid_parse(authzid, &z) == 0)
+        bool parsed = jid_parse(authzid, &z) == 0;
+        ok = parsed && !z.resource && z.node && !strcmp(z.node, node) &&
+             !strcmp(z.domain, st->s->domain);
+        if (parsed)
             jid_clear(&z);
         if (!ok) {
-            log_info("%s: %s: authzid '%s' is not %s", st->t->name, st->peer, authzid, bare);
-            metrics_auth(false);
-            sasl_failure(st, "invalid-authzid");
+            log_refusal("%s: %s: authzid '%.64s' is not %s@%s", st->t->name, st->peer, authzid, node,
+                     st->s->domain);
+            sasl_refuse(st, "invalid-authzid");
             goto out;
         }
     }
     if (!ok || !node) {
-        log_info("%s: authentication of '%s' from %s failed: not a user of %s", st->t->name,
+        log_refusal("%s: authentication of '%.64s' from %s failed: not a user of %s", st->t->name,
                  authcid, st->peer, st->s->domain);
-        metrics_auth(false);
-        sasl_failure(st, "not-authorized");
+        sasl_refuse(st, "not-authorized");
         goto out;
     }
-    auth_req *a = xmalloc(sizeof *a);
-    a->sid = st->s->id;
-    a->w = st->s->w;
-    a->node = node;
+    auth_start(st, node, password);
     node = NULL;
-    st->auth_pending = true;
-    update_input(st);   /* nothing may come before the answer */
-    directory_auth(a->w, a->node, st->s->domain, password, auth_done, a);
 out:
     free(node);
     if (password) {
@@ -445,7 +657,7 @@ static void handle_sasl(xmpp_stream *st, xnode *el)
         return;
     }
     if (!st->secure && cfg->tls == TLS_REQUIRED) {
-        log_info("%s: %s: refusing authentication without TLS (plucs/tls=required)", st->t->name,
+        log_refusal("%s: %s: refusing authentication without TLS (plucs/tls=required)", st->t->name,
                  st->peer);
         sasl_failure(st, "encryption-required");
         return;
@@ -454,7 +666,9 @@ static void handle_sasl(xmpp_stream *st, xnode *el)
     if (!strcmp(el->name, "auth")) {
         const char *mech = xnode_attr(el, "mechanism");
         if (!mech || strcmp(mech, "PLAIN")) {
-            sasl_failure(st, "invalid-mechanism");
+            log_refusal("%s: %s: SASL mechanism '%.32s' is not offered", st->t->name, st->peer,
+                     mech ? mech : "");
+            sasl_refuse(st, "invalid-mechanism");
         } else if (!text || !*text) {
             st->awaiting_response = true;   /* PLAIN with an empty challenge */
             st_write_str(st, "<challenge xmlns='" NS_SASL "'/>");
@@ -465,7 +679,8 @@ static void handle_sasl(xmpp_stream *st, xnode *el)
         st->awaiting_response = false;
         sasl_plain(st, text ? text : "");
     } else {
-        sasl_failure(st, "malformed-request");
+        log_refusal("%s: %s: unexpected SASL element <%.32s/>", st->t->name, st->peer, el->name);
+        sasl_refuse(st, "malformed-request");
     }
     if (text) {
         explicit_bzero(text, strlen(text));
@@ -538,6 +753,17 @@ void xmpp_stream_stanza(xmpp_stream *st, xnode *el)
 
 static void handle_stanza(xmpp_stream *st, xnode *el)
 {
+    if (st->await_restart) {
+        /* Sent after <starttls/> or <auth/> without waiting for the answer
+         * and the new stream: never processed (RFC 6120 §5.4.3.3, §6.4.6). */
+        if (!st->discard_logged) {
+            st->discard_logged = true;
+            log_info("%s: %s: discarding <%s/> sent before the stream restart", st->t->name,
+                     st->peer, el->name);
+        }
+        xnode_free(el);
+        return;
+    }
     if (!st->authed) {
         if (!strcmp(el->ns, NS_TLS) && !strcmp(el->name, "starttls")) {
             if (!tls_offerable(st)) {
@@ -547,6 +773,7 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
                 st_write_str(st, "<proceed xmlns='" NS_TLS "'/>");
                 st->secure = true;
                 st->header_sent = false;
+                st->await_restart = true;
                 st->t->starttls(st->tctx);
             }
         } else if (!strcmp(el->ns, NS_SASL)) {
