@@ -93,10 +93,10 @@ static void test_namespaced_attrs(void **state)
     xnode *n = xnode_new("x", "urn:a");
     n->attrs = calloc(2, sizeof *n->attrs);
     n->attrs[0].name = strdup("p:one");
-    n->attrs[0].ns = strdup("urn:p");
+    n->attrs[0].ns = xns_new("urn:p", 5);
     n->attrs[0].value = strdup("1");
     n->attrs[1].name = strdup("p:two");
-    n->attrs[1].ns = strdup("urn:p");
+    n->attrs[1].ns = xns_new("urn:p", 5);
     n->attrs[1].value = strdup("2");
     n->nattrs = 2;
     xnode_add_child(n, "y", "");
