@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "xml/xml.h"
+#include "xml/xml_fragment.h"
 
 /* ---- tree and serializer ---------------------------------------------- */
 
@@ -843,6 +844,29 @@ static void test_renew_mid_read(void **state)
     xstream_free(xs);
 }
 
+/* XML the server stored (private XML, offline messages) was accepted under a
+ * stream's budget; parsed back alone as a fragment it must not be refused
+ * however dense it is. */
+static void test_fragment_dense_markup(void **state)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<storage xmlns='storage:bookmarks'>");
+    for (int i = 0; i < 3000; i++)
+        buf_puts(&b, "<a/>");
+    buf_puts(&b, "</storage>");
+    xnode *n = xml_fragment_parse(b.data, b.len, NULL, 4);
+    assert_non_null(n);
+    int k = 0;
+    for (xnode *c = xnode_first_element(n); c; c = xnode_next_element(c)) {
+        assert_ptr_equal(c->ns, n->ns);
+        k++;
+    }
+    assert_int_equal(k, 3000);
+    xnode_free(n);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -870,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_ns_amplification_bounded),
         cmocka_unit_test(test_tree_budget),
         cmocka_unit_test(test_renew_mid_read),
+        cmocka_unit_test(test_fragment_dense_markup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
