@@ -53,9 +53,11 @@ struct xnode {
 };
 
 /* Shared namespace strings. xns_new returns a new reference to a string
- * equal to s[0..len) ("" and jabber:client are static); xns_ref takes one
- * more reference, xns_unref drops one (NULL is ignored by both). */
+ * equal to s[0..len) ("", jabber:client and NS_XML are static, never
+ * allocated); xns_ref takes one more reference, xns_unref drops one (NULL
+ * is ignored by both). */
 const char *xns_new(const char *s, size_t len);
+const char *xns_new_static(const char *s, size_t len);   /* NULL unless static */
 const char *xns_ref(const char *ns);
 void xns_unref(const char *ns);
 size_t xns_len(const char *ns);

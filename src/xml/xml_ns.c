@@ -6,7 +6,8 @@
  * Here all elements of a namespace point at one string: the parser hands
  * out references from its small intern table (xml_stream.c), xnode_copy()
  * takes a reference instead of a copy, and the URIs the server itself uses
- * most ("" and jabber:client) are static and never allocated.
+ * most ("", jabber:client and the xml: namespace) are static and never
+ * allocated.
  *
  * The count is atomic because copies of a stanza travel to other workers'
  * inboxes and are freed there while the original is freed here. */
@@ -35,18 +36,29 @@ typedef struct xns_hdr {
 
 XNS_CONST(ns_empty, "");
 XNS_CONST(ns_client, NS_CLIENT);
+XNS_CONST(ns_xml, NS_XML);   /* xml:lang on every stanza that has one */
 
 static xns_hdr *hdr_of(const char *ns)
 {
     return (xns_hdr *)(void *)((char *)ns - sizeof(xns_hdr));
 }
 
-const char *xns_new(const char *s, size_t len)
+const char *xns_new_static(const char *s, size_t len)
 {
     if (len == 0)
         return ns_empty.text;
     if (len == sizeof NS_CLIENT - 1 && memcmp(s, NS_CLIENT, len) == 0)
         return ns_client.text;
+    if (len == sizeof NS_XML - 1 && memcmp(s, NS_XML, len) == 0)
+        return ns_xml.text;
+    return NULL;
+}
+
+const char *xns_new(const char *s, size_t len)
+{
+    const char *st = xns_new_static(s, len);
+    if (st)
+        return st;
     if (len >= UINT_MAX)   /* longer than any stanza limit allows */
         len = UINT_MAX - 1;
     xns_hdr *h = xmalloc(sizeof *h + len + 1);

@@ -194,8 +194,9 @@ static bool xs_charge(xstream *xs, size_t cost)
  * to *cost. */
 static const char *xs_intern(xstream *xs, const char *s, size_t len, size_t *cost)
 {
-    if (len == 0 || (len == sizeof NS_CLIENT - 1 && memcmp(s, NS_CLIENT, len) == 0))
-        return xns_new(s, len);   /* static strings */
+    const char *st = xns_new_static(s, len);
+    if (st)
+        return st;
     for (unsigned i = 0; i < NS_TAB; i++) {
         const char *t = xs->ns_tab[i];
         if (t && xns_len(t) == len && memcmp(t, s, len) == 0)
