@@ -83,6 +83,7 @@ struct xstream {
     size_t stanza_mem;         /* charged to the stanza being built */
     size_t total_mem;          /* charged to all stanzas so far */
     const char *ns_tab[NS_TAB];/* interned namespaces, one reference each */
+    uint32_t ns_hash[NS_TAB];  /* their hashes: one comparison per lookup */
     unsigned ns_next;          /* next slot to replace */
     bool big;                  /* expat's buffer grew: shrink when idle */
     bool in_parse;             /* inside XML_Parse (callbacks may run) */
@@ -197,9 +198,12 @@ static const char *xs_intern(xstream *xs, const char *s, size_t len, size_t *cos
     const char *st = xns_new_static(s, len);
     if (st)
         return st;
+    uint32_t h = 2166136261u;   /* FNV-1a: one pass, like expat's own copy */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
     for (unsigned i = 0; i < NS_TAB; i++) {
         const char *t = xs->ns_tab[i];
-        if (t && xns_len(t) == len && memcmp(t, s, len) == 0)
+        if (t && xs->ns_hash[i] == h && xns_len(t) == len && memcmp(t, s, len) == 0)
             return xns_ref(t);
     }
     const char *ns = xns_new(s, len);
@@ -207,6 +211,7 @@ static const char *xs_intern(xstream *xs, const char *s, size_t len, size_t *cos
     unsigned slot = xs->ns_next++ % NS_TAB;
     xns_unref(xs->ns_tab[slot]);
     xs->ns_tab[slot] = xns_ref(ns);
+    xs->ns_hash[slot] = h;
     return ns;
 }
 
