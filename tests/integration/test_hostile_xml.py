@@ -6,7 +6,7 @@
    250 MB of tree, before authentication). Namespaces are now shared and a
    stanza's memory is budgeted: the stream ends with policy-violation, one
    log line, and plucsd's RSS stays bounded. The same payload in a BOSH
-   <body/> is refused the same way.
+   <body/> or a WebSocket message is refused the same way.
 4. Expat's name tables: stanzas with ever new element and attribute names,
    sent so that reads end inside stanzas, used to grow the session's parser
    without bound (it was only replaced when a read ended between stanzas).
@@ -130,6 +130,27 @@ def test_namespace_amplification_bosh(plucsd_factory):
     assert d.log().count("stanza needs too much memory") == 3, "one line per request"
     el, _ = W.Bosh(d.http_port).create(to="a.test")   # still serving BOSH
     assert el.get("sid") and el.get("type") != "terminate"
+
+
+def test_namespace_amplification_websocket(plucsd_factory):
+    d = plucsd_factory(**{"plucs/http/websocket": "true", "plucs/http/address": "127.0.0.1"})
+    payload = amplification() + b"</x>"   # one message under plucs/max_stanza_size
+    assert len(payload) < 65536
+    bound = (60 if SANITIZED else 30) * MB
+    with RssPeak(d.proc.pid) as m:
+        for i in range(3):
+            ws = W.WebSocket(d.http_port)
+            assert ws.status == 101
+            o, _ = ws.open()
+            assert o and o.startswith("<open"), o
+            ws.send_frame(0x1, payload)
+            got = ws.recv_until("policy-violation", timeout=10)
+            assert got is not None and "stream:error" in got, got
+            ws.close()
+    print("WebSocket amplification x3: RSS +%.1f MB" % (m.growth / MB))
+    assert m.growth < bound, "RSS grew by %.1f MB" % (m.growth / MB)
+    assert H.wait_until(lambda: d.log().count("stanza needs too much memory") >= 3, 5)
+    assert d.log().count("stanza needs too much memory") == 3, "one line per stream"
 
 
 def fresh_names_stanza(i, nattrs=120, pad=200):
