@@ -867,6 +867,45 @@ static void test_fragment_dense_markup(void **state)
     buf_free(&b);
 }
 
+/* The same through a prefixed attribute: every p:k used to copy the 30 KB
+ * URI of p (about 60 MB here); now they all share it and the stanza,
+ * within its budget, is accepted. */
+static void test_attr_ns_shared_not_copied(void **state)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<message><x xmlns:p='urn:p:");
+    for (int i = 0; i < 30000; i++)
+        buf_append(&b, "B", 1);
+    buf_puts(&b, "'>");
+    for (int i = 0; i < 2000; i++)
+        buf_puts(&b, "<a p:k='1'/>");
+    buf_puts(&b, "</x></message>");
+    xstream_cb cb = { NULL, keep_stanza, NULL, r_error };
+    rec r;
+    memset(&r, 0, sizeof r);
+    kept = NULL;
+    xstream *xs = xstream_new(&cb, &r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    size_t before = heap_used();
+    assert_int_equal(xstream_feed(xs, b.data, b.len), 0);
+    size_t after = heap_used();
+    assert_int_equal(r.errors, 0);
+    assert_non_null(kept);
+    xnode *x = xnode_first_element(kept);
+    const char *ns = xnode_first_element(x)->attrs[0].ns;
+    assert_int_equal(strlen(ns), 30000 + 6);
+    int n = 0;
+    for (xnode *a = xnode_first_element(x); a; a = xnode_next_element(a), n++)
+        assert_ptr_equal(a->attrs[0].ns, ns);
+    assert_int_equal(n, 2000);
+    assert_true(after < before || after - before < XML_TREE_BUDGET(65536) + 4 * 65536);
+    xnode_free(kept);
+    kept = NULL;
+    xstream_free(xs);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -895,6 +934,7 @@ int main(void)
         cmocka_unit_test(test_tree_budget),
         cmocka_unit_test(test_renew_mid_read),
         cmocka_unit_test(test_fragment_dense_markup),
+        cmocka_unit_test(test_attr_ns_shared_not_copied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
