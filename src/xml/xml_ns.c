@@ -16,12 +16,16 @@
 
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define XNS_STATIC UINT_MAX   /* count of a string that is never freed */
+#define XNS_MAGIC 0x786e7321u /* "xns!": catches a plain string put into ns */
 
 typedef struct xns_hdr {
+    uint32_t magic;
     atomic_uint refs;
     unsigned len;             /* strlen of the URI, for the intern table */
 } xns_hdr;
@@ -32,15 +36,23 @@ typedef struct xns_hdr {
     static struct {                               \
         xns_hdr h;                                \
         char text[sizeof s];                      \
-    } id = { { XNS_STATIC, sizeof s - 1 }, s }
+    } id = { { XNS_MAGIC, XNS_STATIC, sizeof s - 1 }, s }
 
 XNS_CONST(ns_empty, "");
 XNS_CONST(ns_client, NS_CLIENT);
 XNS_CONST(ns_xml, NS_XML);   /* xml:lang on every stanza that has one */
 
+/* The header of a shared string. A pointer that is not one (an xstrdup'ed
+ * or literal string stored into xnode.ns by mistake) stops the process
+ * here with a clear line rather than corrupting the heap later. */
 static xns_hdr *hdr_of(const char *ns)
 {
-    return (xns_hdr *)(void *)((char *)ns - sizeof(xns_hdr));
+    xns_hdr *h = (xns_hdr *)(void *)((char *)ns - sizeof(xns_hdr));
+    if (h->magic != XNS_MAGIC) {
+        fprintf(stderr, "plucs: not a shared namespace string: %.40s\n", ns);
+        abort();
+    }
+    return h;
 }
 
 const char *xns_new_static(const char *s, size_t len)
@@ -62,6 +74,7 @@ const char *xns_new(const char *s, size_t len)
     if (len >= UINT_MAX)   /* longer than any stanza limit allows */
         len = UINT_MAX - 1;
     xns_hdr *h = xmalloc(sizeof *h + len + 1);
+    h->magic = XNS_MAGIC;
     atomic_init(&h->refs, 1);
     h->len = (unsigned)len;
     char *t = (char *)(h + 1);
