@@ -1,7 +1,8 @@
 /* bosh_body.c: see bosh_body.h. The body is parsed like a tiny stream: the
  * <body> element is the "header", each child a "stanza", so the limits of
  * the stream parser (stanza size, depth, no DTD/entities/comments) hold for
- * BOSH exactly as for TCP. */
+ * BOSH exactly as for TCP, and the memory all children of one body take
+ * is bounded like that of one stanza (xstream_set_tree_budget). */
 #include "transport/bosh_body.h"
 #include "core/alloc.h"
 
@@ -23,10 +24,8 @@ static void retag(xnode *n)
 {
     if (!n->name)
         return;
-    if (n->ns && !strcmp(n->ns, NS_HTTPBIND)) {
-        free(n->ns);
-        n->ns = xstrdup(NS_CLIENT);
-    }
+    if (n->ns && !strcmp(n->ns, NS_HTTPBIND))
+        xnode_set_ns(n, NS_CLIENT);
     for (xnode *k = n->children; k; k = k->next)
         retag(k);
 }
@@ -76,6 +75,10 @@ int bosh_body_parse(const char *data, size_t len, size_t max_stanza, bosh_body *
     memset(b, 0, sizeof *b);
     parse_state ps = { .b = b };
     xstream *xs = xstream_new(&cb, &ps, max_stanza, 64);
+    /* All children are kept until the body is handled: their trees share
+     * one budget, as if they were one stanza (the body is at most
+     * max_stanza plus some slack in bytes). */
+    xstream_set_tree_budget(xs, 0, XML_TREE_BUDGET(max_stanza));
     xstream_feed(xs, data, len);
     xstream_free(xs);
     if (!ps.failed && (!ps.opened || !ps.closed))

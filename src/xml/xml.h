@@ -6,7 +6,12 @@
  * Namespaces: every element carries its namespace URI in `ns` (resolved by
  * expat). Top-level stanzas of a client stream have ns "jabber:client". The
  * serializer writes an xmlns attribute only where an element's ns differs
- * from its parent's (or from the context ns given for the top element). */
+ * from its parent's (or from the context ns given for the top element).
+ *
+ * Namespace strings (xnode.ns, xattr.ns) are shared and immutable: they come
+ * from xns_new()/xns_ref() and are released with xns_unref(), never free()d
+ * or written. Elements of one stanza, and copies of it, share one string per
+ * namespace (xml_ns.c), so inheriting a long namespace costs nothing. */
 #ifndef PLUCS_XML_H
 #define PLUCS_XML_H
 
@@ -29,14 +34,15 @@
 typedef struct xattr {
     char *name;   /* local name; "xml:lang" for the xml namespace; for other
                      namespaced attributes "prefix:local" with ns set */
-    char *ns;     /* NULL for unqualified attributes */
+    const char *ns; /* shared (xns_*); NULL for unqualified attributes */
     char *value;
 } xattr;
 
 typedef struct xnode xnode;
 struct xnode {
     char *name;           /* element local name; NULL for a text node */
-    char *ns;             /* element namespace URI (never NULL for elements) */
+    const char *ns;       /* element namespace URI, shared (xns_*); never NULL
+                             for elements */
     char *text;           /* text node content (unescaped); NULL for elements */
     xattr *attrs;
     size_t nattrs;
@@ -46,10 +52,24 @@ struct xnode {
     xnode *parent;
 };
 
-/* Tree building. Every function copies its string arguments. */
+/* Shared namespace strings. xns_new returns a new reference to a string
+ * equal to s[0..len) ("", jabber:client and NS_XML are static, never
+ * allocated); xns_ref takes one more reference, xns_unref drops one (NULL
+ * is ignored by both). */
+const char *xns_new(const char *s, size_t len);
+const char *xns_new_static(const char *s, size_t len);   /* NULL unless static */
+const char *xns_ref(const char *ns);
+void xns_unref(const char *ns);
+size_t xns_len(const char *ns);
+bool xns_is_static(const char *ns);
+size_t xns_footprint(size_t len);   /* bytes a heap string of len takes */
+
+/* Tree building. Every function copies its string arguments (namespaces are
+ * shared, see above). */
 xnode *xnode_new(const char *name, const char *ns);
 void xnode_free(xnode *n);                  /* frees n and its subtree; n may be NULL */
-xnode *xnode_copy(const xnode *n);          /* deep copy, parent = NULL */
+xnode *xnode_copy(const xnode *n);          /* deep copy (namespaces shared), parent = NULL */
+void xnode_set_ns(xnode *n, const char *ns);   /* replaces n's namespace */
 const char *xnode_attr(const xnode *n, const char *name);     /* unqualified or "xml:lang" */
 void xnode_set_attr(xnode *n, const char *name, const char *value); /* value NULL removes */
 xnode *xnode_add_child(xnode *parent, const char *name, const char *ns);
@@ -71,7 +91,8 @@ void xml_escape(buf *out, const char *s, size_t len, bool attr);
 typedef enum {
     XS_ERR_XML = 1,        /* not well-formed -> <not-well-formed/> */
     XS_ERR_RESTRICTED,     /* DTD, entity, PI, comment -> <restricted-xml/> */
-    XS_ERR_TOO_BIG,        /* stanza larger than max_stanza -> <policy-violation/> */
+    XS_ERR_TOO_BIG,        /* stanza larger than max_stanza, or its tree larger
+                              than its memory budget -> <policy-violation/> */
     XS_ERR_DEPTH,          /* nesting deeper than max_depth -> <policy-violation/> */
 } xstream_err;
 
@@ -90,6 +111,14 @@ typedef struct xstream_cb {
 
 typedef struct xstream xstream;
 
+/* The memory a stanza may take while it is built (its tree, the namespace
+ * strings it adds, expat's growth meanwhile), for a max_stanza in input
+ * bytes. Dense markup takes several times its input as a tree (an element
+ * node is 72 bytes; a realistic bookmark or roster item about 6x its text),
+ * so the budget is a multiple; beyond it the stream fails with
+ * XS_ERR_TOO_BIG exactly like an oversized stanza. */
+#define XML_TREE_BUDGET(max_stanza) (8 * (size_t)(max_stanza) + 65536)
+
 xstream *xstream_new(const xstream_cb *cb, void *ud, size_t max_stanza, unsigned max_depth);
 void xstream_free(xstream *xs);
 /* Feeds bytes. Returns 0, or -1 after the error callback was called.
@@ -101,6 +130,13 @@ void xstream_free(xstream *xs);
 int xstream_feed(xstream *xs, const char *data, size_t len);
 void xstream_reset(xstream *xs);
 void xstream_stop(xstream *xs);
+/* Also sets the tree budget to XML_TREE_BUDGET(max_stanza). */
 void xstream_set_max_stanza(xstream *xs, size_t max_stanza);
+/* Overrides the memory budgets: per_stanza for one stanza under
+ * construction, total (0: none) for everything this xstream builds over
+ * its life, for callers that keep all stanzas (a BOSH <body/>). */
+void xstream_set_tree_budget(xstream *xs, size_t per_stanza, size_t total);
+/* Memory accounted to the stanzas built so far (what the budgets count). */
+size_t xstream_tree_bytes(const xstream *xs);
 
 #endif

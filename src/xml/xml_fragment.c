@@ -34,8 +34,11 @@ xnode *xml_fragment_parse(const char *xml, size_t len, const char *ctx_ns, unsig
     static const xstream_cb cb = { f_open, f_stanza, f_close, f_error };
     frag f = { NULL, 0, 0 };
     xstream *xs = xstream_new(&cb, &f, len + 64, max_depth ? max_depth : 1);
-    if (!xs)
-        return NULL;
+    /* The XML was stored by the server after it passed a client stream's
+     * limits, where its tree fitted the stanza's budget; a fragment alone
+     * may be dense markup of any ratio up to the parser's worst (about 28
+     * bytes of tree per input byte), so its budget follows its length. */
+    xstream_set_tree_budget(xs, 32 * (len + 64) + 65536, 0);
     buf hdr;
     buf_init(&hdr);
     buf_puts(&hdr, "<fragment");

@@ -105,7 +105,7 @@ static void serialize_node(const xnode *n, const char *scope_ns, buf *out)
     const char *ns = n->ns ? n->ns : "";
     buf_append(out, "<", 1);
     buf_puts(out, n->name);
-    if (strcmp(ns, scope_ns ? scope_ns : "") != 0) {
+    if (ns != scope_ns && strcmp(ns, scope_ns ? scope_ns : "") != 0) {   /* shared: often equal */
         buf_append(out, " xmlns='", 8);
         xml_escape(out, ns, strlen(ns), true);
         buf_append(out, "'", 1);

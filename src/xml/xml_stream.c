@@ -14,7 +14,27 @@
  * same happens when expat's own tables have grown: expat remembers every
  * distinct element and attribute name it has seen for the parser's life, so
  * a peer sending ever new names would otherwise grow a session without
- * bound. Expat's allocations are counted per stream for this (xs_malloc). */
+ * bound. Expat's allocations are counted per stream for this (xs_malloc).
+ *
+ * That replacement may happen in the middle of a read: a peer that pipelines
+ * stanzas with fresh names so that no read ever ends on a stanza boundary
+ * would otherwise never let xs_shrink run. So when a stanza completes while
+ * expat holds more than EXPAT_MEM_MAX, the parse stops right after its end
+ * tag (like a reset), the parser is replaced, and the rest of the read goes
+ * to the new one (xs_renew). Recreating the parser was chosen over capping
+ * distinct names: a cap would refuse legitimate streams that use many
+ * extensions over a long session, while a fresh parser costs a few
+ * microseconds at most once per EXPAT_MEM_MAX bytes of new names, and the
+ * stream's namespace context is exactly the header's declarations, which
+ * the synthetic header repeats.
+ *
+ * Memory of the stanza being built: input bytes alone do not bound it (an
+ * inherited namespace, an empty element of 4 bytes becoming a 72-byte node),
+ * so every allocation for the tree is charged to the stanza (xs_charge), with
+ * expat's growth during the stanza, against a budget (XML_TREE_BUDGET, a
+ * multiple of max_stanza); beyond it the stream fails like an oversized
+ * stanza. Namespace URIs are interned per stream (ns_tab): all elements of
+ * one namespace share one reference-counted string (xml_ns.c), charged once. */
 #include "xml/xml.h"
 #include "core/alloc.h"
 
@@ -32,6 +52,8 @@
 #define SHRINK_AFTER 8192        /* pending bytes that make expat's buffer big */
 #define TEXT_KEEP 4096           /* text accumulator kept between stanzas */
 #define EXPAT_MEM_MAX 32768      /* expat memory that makes a parser "big" */
+#define NS_TAB 16                /* namespaces interned per stream */
+#define NS_KEEP 256              /* longer ones are dropped after each stanza */
 
 typedef struct nsdecl {
     char *prefix;   /* NULL: default namespace */
@@ -55,11 +77,20 @@ struct xstream {
     char *hdr_qname;           /* its qualified name, e.g. "stream:stream" */
     unsigned n_hdr_ns;
     size_t expat_mem;          /* bytes expat has allocated for this stream */
+    size_t expat_at_start;     /* expat_mem when the current stanza began */
+    size_t budget;             /* memory one stanza may take (xs_charge) */
+    size_t total_budget;       /* memory all stanzas may take, 0: no limit */
+    size_t stanza_mem;         /* charged to the stanza being built */
+    size_t total_mem;          /* charged to all stanzas so far */
+    const char *ns_tab[NS_TAB];/* interned namespaces, one reference each */
+    uint32_t ns_hash[NS_TAB];  /* their hashes: one comparison per lookup */
+    unsigned ns_next;          /* next slot to replace */
     bool big;                  /* expat's buffer grew: shrink when idle */
     bool in_parse;             /* inside XML_Parse (callbacks may run) */
     bool in_feed;              /* inside xstream_feed: resets are deferred */
     bool priming;              /* feeding the synthetic header */
     bool failed, stopped, reset_pending;
+    bool renew_pending;        /* replace the parser after this stanza (xs_renew) */
 };
 
 /* ---- expat memory accounting ----------------------------------------- */
@@ -120,7 +151,7 @@ static const XML_Memory_Handling_Suite xs_mem = { xs_malloc, xs_realloc, xs_free
 
 static bool xs_halted(const xstream *xs)
 {
-    return xs->failed || xs->stopped || xs->reset_pending;
+    return xs->failed || xs->stopped || xs->reset_pending || xs->renew_pending;
 }
 
 static void xs_fail(xstream *xs, xstream_err kind, const char *detail)
@@ -134,6 +165,68 @@ static void xs_fail(xstream *xs, xstream_err kind, const char *detail)
         xs->cb.error(xs->ud, kind, detail);
 }
 
+/* What an allocation of n bytes takes from the heap (glibc: 8 bytes of
+ * header, 16-byte granules, 32 at least), so the budget counts memory, not
+ * only the bytes asked for. */
+static size_t mcost(size_t n)
+{
+    n = (n + 8 + 15) & ~(size_t)15;
+    return n < 32 ? 32 : n;
+}
+
+/* Charges cost bytes to the stanza being built and checks its budgets
+ * (expat's growth since the stanza began counts too). Returns false when the
+ * stream just failed. */
+static bool xs_charge(xstream *xs, size_t cost)
+{
+    xs->stanza_mem += cost;
+    xs->total_mem += cost;
+    size_t grown = xs->expat_mem > xs->expat_at_start ? xs->expat_mem - xs->expat_at_start : 0;
+    if (xs->stanza_mem + grown > xs->budget ||
+        (xs->total_budget && xs->total_mem > xs->total_budget)) {
+        xs_fail(xs, XS_ERR_TOO_BIG, "stanza needs too much memory");
+        return false;
+    }
+    return true;
+}
+
+/* A reference to the namespace s[0..len), shared with every element of this
+ * stream that uses it while it stays in the table; a new string is charged
+ * to *cost. */
+static const char *xs_intern(xstream *xs, const char *s, size_t len, size_t *cost)
+{
+    const char *st = xns_new_static(s, len);
+    if (st)
+        return st;
+    uint32_t h = 2166136261u;   /* FNV-1a: one pass, like expat's own copy */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    for (unsigned i = 0; i < NS_TAB; i++) {
+        const char *t = xs->ns_tab[i];
+        if (t && xs->ns_hash[i] == h && xns_len(t) == len && memcmp(t, s, len) == 0)
+            return xns_ref(t);
+    }
+    const char *ns = xns_new(s, len);
+    *cost += mcost(xns_footprint(len));
+    unsigned slot = xs->ns_next++ % NS_TAB;
+    xns_unref(xs->ns_tab[slot]);
+    xs->ns_tab[slot] = xns_ref(ns);
+    xs->ns_hash[slot] = h;
+    return ns;
+}
+
+/* Drops the table's references; with long_only, only those to long URIs
+ * (kept between stanzas they would hold up to NS_TAB * max_stanza). */
+static void xs_ns_drop(xstream *xs, bool long_only)
+{
+    for (unsigned i = 0; i < NS_TAB; i++) {
+        if (!xs->ns_tab[i] || (long_only && xns_len(xs->ns_tab[i]) <= NS_KEEP))
+            continue;
+        xns_unref(xs->ns_tab[i]);
+        xs->ns_tab[i] = NULL;
+    }
+}
+
 /* Records where the current event ends and enforces the stanza size while
  * the stanza is arriving. Returns false when the stream just failed. */
 static bool xs_track(xstream *xs)
@@ -145,7 +238,7 @@ static bool xs_track(xstream *xs)
         xs_fail(xs, XS_ERR_TOO_BIG, "stanza too big");
         return false;
     }
-    return true;
+    return !xs->cur || xs_charge(xs, 0);
 }
 
 /* Splits an expat name "uri<SEP>local[<SEP>prefix]" (or "local"). */
@@ -170,8 +263,10 @@ static void split_name(const char *full, const char **uri, size_t *urilen,
     *prefix = s2 ? s2 + 1 : NULL;
 }
 
-/* Builds an element from expat's name and attributes. */
-static xnode *build_element(const XML_Char *name, const XML_Char **atts)
+/* Builds an element from expat's name and attributes; adds what it
+ * allocated to *cost. */
+static xnode *build_element(xstream *xs, const XML_Char *name, const XML_Char **atts,
+                            size_t *cost)
 {
     const char *uri, *local, *prefix;
     size_t urilen, locallen;
@@ -179,7 +274,8 @@ static xnode *build_element(const XML_Char *name, const XML_Char **atts)
 
     xnode *n = xcalloc(1, sizeof *n);
     n->name = xstrndup(local, locallen);
-    n->ns = xstrndup(uri, urilen);
+    n->ns = xs_intern(xs, uri, urilen, cost);
+    *cost += mcost(sizeof *n) + mcost(locallen + 1);
 
     size_t count = 0;
     while (atts[count * 2])
@@ -187,11 +283,13 @@ static xnode *build_element(const XML_Char *name, const XML_Char **atts)
     if (!count)
         return n;
     n->attrs = xcalloc(count, sizeof *n->attrs);
+    *cost += mcost(count * sizeof *n->attrs);
     for (size_t i = 0; i < count; i++) {
         xattr *a = &n->attrs[i];
         split_name(atts[i * 2], &uri, &urilen, &local, &locallen, &prefix);
         if (urilen == 0) {
             a->name = xstrndup(local, locallen);
+            *cost += mcost(locallen + 1);
         } else {
             if (!prefix)   /* cannot happen with triplets; be safe */
                 prefix = "ns";
@@ -201,9 +299,12 @@ static xnode *build_element(const XML_Char *name, const XML_Char **atts)
             a->name[plen] = ':';
             memcpy(a->name + plen + 1, local, locallen);
             a->name[plen + 1 + locallen] = 0;
-            a->ns = xstrndup(uri, urilen);
+            a->ns = xs_intern(xs, uri, urilen, cost);
+            *cost += mcost(plen + 1 + locallen + 1);
         }
-        a->value = xstrndup(atts[i * 2 + 1], strlen(atts[i * 2 + 1]));
+        size_t vlen = strlen(atts[i * 2 + 1]);
+        a->value = xstrndup(atts[i * 2 + 1], vlen);
+        *cost += mcost(vlen + 1);
     }
     n->nattrs = count;
     return n;
@@ -217,11 +318,15 @@ static bool all_space(const char *s, size_t len)
     return true;
 }
 
-static void flush_text(xstream *xs)
+/* Adds pending text to the open element. Returns false when that broke
+ * the stanza's memory budget. */
+static bool flush_text(xstream *xs)
 {
-    if (xs->text.len && xs->cur)
-        xnode_add_text(xs->cur, xs->text.data, xs->text.len);
+    size_t len = xs->text.len;
+    if (len && xs->cur)
+        xnode_add_text(xs->cur, xs->text.data, len);
     buf_reset(&xs->text);
+    return !len || !xs->cur || xs_charge(xs, mcost(sizeof(xnode)) + mcost(len + 1));
 }
 
 static const char *hdr_default_ns(const xstream *xs)
@@ -280,7 +385,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
             memcpy(q, local, locallen);
             q[locallen] = 0;
         }
-        xnode *h = build_element(name, atts);
+        size_t cost = 0;
+        xnode *h = build_element(xs, name, atts, &cost);   /* bounded by HEADER_MAX */
         if (xs->cb.open)
             xs->cb.open(xs->ud, h, hdr_default_ns(xs));
         xnode_free(h);
@@ -299,14 +405,22 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
             xs_fail(xs, XS_ERR_TOO_BIG, "stanza too big");   /* the start tag alone */
             return;
         }
-        xs->cur = build_element(name, atts);
+        xs->stanza_mem = 0;
+        xs->expat_at_start = xs->expat_mem;
+        size_t cost = 0;
+        xs->cur = build_element(xs, name, atts, &cost);
+        xs->depth++;
+        xs_charge(xs, cost);
     } else {
-        flush_text(xs);
-        xnode *n = build_element(name, atts);
+        if (!flush_text(xs))
+            return;
+        size_t cost = 0;
+        xnode *n = build_element(xs, name, atts, &cost);
         xnode_append(xs->cur, n);
         xs->cur = n;
+        xs->depth++;
+        xs_charge(xs, cost);
     }
-    xs->depth++;
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)
@@ -321,17 +435,27 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
             xs->cb.close(xs->ud);
         return;
     }
-    flush_text(xs);
+    if (!flush_text(xs))
+        return;
     xs->depth--;
     xnode *n = xs->cur;
     xs->cur = n->parent;
     if (xs->depth == 1) {
         if (xs->text.cap > TEXT_KEEP)
             buf_free(&xs->text);
+        xs->stanza_mem = 0;
+        xs_ns_drop(xs, true);
         if (xs->cb.stanza)
             xs->cb.stanza(xs->ud, n);
         else
             xnode_free(n);
+        /* Expat's tables grew (new names): replace the parser right here,
+         * even mid-read (see the top of this file). */
+        if (!xs_halted(xs) && !xs->priming && xs->expat_mem > EXPAT_MEM_MAX) {
+            xs->renew_pending = true;
+            if (xs->in_parse)
+                XML_StopParser(xs->p, XML_FALSE);
+        }
     }
 }
 
@@ -444,6 +568,8 @@ static void xs_new_parser(xstream *xs)
     XML_SetReparseDeferralEnabled(xs->p, XML_FALSE);
 #endif
     xs->fed = xs->stanza_start = xs->event_end = xs->skip = 0;
+    xs->expat_at_start = xs->expat_mem;
+    xs->stanza_mem = 0;
     xs->big = false;
 }
 
@@ -458,8 +584,9 @@ static void xs_restart(xstream *xs)
     }
     buf_free(&xs->text);
     free_hdr_ns(xs);
+    xs_ns_drop(xs, false);
     xs->depth = 0;
-    xs->failed = xs->stopped = xs->reset_pending = false;
+    xs->failed = xs->stopped = xs->reset_pending = xs->renew_pending = false;
     xs_new_parser(xs);
 }
 
@@ -471,6 +598,7 @@ xstream *xstream_new(const xstream_cb *cb, void *ud, size_t max_stanza, unsigned
     xs->ud = ud;
     xs->max_stanza = max_stanza ? max_stanza : 65536;
     xs->max_depth = max_depth ? max_depth : 64;
+    xs->budget = XML_TREE_BUDGET(xs->max_stanza);
     buf_init(&xs->text);
     xs_new_parser(xs);
     return xs;
@@ -487,6 +615,7 @@ void xstream_free(xstream *xs)
     }
     buf_free(&xs->text);
     free_hdr_ns(xs);
+    xs_ns_drop(xs, false);
     xs_free_parser(xs);
     free(xs);
 }
@@ -515,8 +644,24 @@ void xstream_stop(xstream *xs)
 
 void xstream_set_max_stanza(xstream *xs, size_t max_stanza)
 {
-    if (xs && max_stanza)
+    if (xs && max_stanza) {
         xs->max_stanza = max_stanza;
+        xs->budget = XML_TREE_BUDGET(max_stanza);
+    }
+}
+
+void xstream_set_tree_budget(xstream *xs, size_t per_stanza, size_t total)
+{
+    if (!xs)
+        return;
+    if (per_stanza)
+        xs->budget = per_stanza;
+    xs->total_budget = total;
+}
+
+size_t xstream_tree_bytes(const xstream *xs)
+{
+    return xs ? xs->total_mem : 0;
 }
 
 /* ---- feeding ---------------------------------------------------------- */
@@ -533,7 +678,7 @@ static size_t xs_parse(xstream *xs, const char *data, size_t len)
     xs->in_parse = false;
     xs_current = saved;
     xs->fed += len;
-    if (xs->reset_pending && !xs->failed && !xs->stopped) {
+    if ((xs->reset_pending || xs->renew_pending) && !xs->failed && !xs->stopped) {
         uint64_t used = xs->event_end > base ? xs->event_end - base : 0;
         return used < len ? (size_t)used : len;
     }
@@ -562,13 +707,12 @@ static size_t xs_parse(xstream *xs, const char *data, size_t len)
     return len;
 }
 
-/* Replaces a parser whose input buffer grew large by a fresh one that has
- * seen only a synthetic stream header with the same namespace declarations.
- * Only possible between stanzas, with nothing pending inside expat. */
-static void xs_shrink(xstream *xs)
+/* Replaces the parser by a fresh one that has seen only a synthetic stream
+ * header with the same namespace declarations. Only possible between
+ * stanzas, with nothing pending inside expat: at the end of a read
+ * (xs_shrink) or right after a stanza's end tag (renew_pending). */
+static void xs_renew(xstream *xs)
 {
-    if (!xs->big || xs->depth != 1 || xs->cur || xs->event_end != xs->fed || !xs->hdr_qname)
-        return;
     buf h;
     buf_init(&h);
     buf_puts(&h, "<");
@@ -611,6 +755,14 @@ static void xs_shrink(xstream *xs)
     buf_free(&h);
 }
 
+/* At the end of a read: replaces a parser whose buffer or tables grew. */
+static void xs_shrink(xstream *xs)
+{
+    if (!xs->big || xs->depth != 1 || xs->cur || xs->event_end != xs->fed || !xs->hdr_qname)
+        return;
+    xs_renew(xs);
+}
+
 static int xs_feed_slices(xstream *xs, const char *data, size_t len)
 {
     size_t pos = 0;
@@ -625,8 +777,14 @@ static int xs_feed_slices(xstream *xs, const char *data, size_t len)
                 xs_restart(xs);
             return rc;
         }
-        if (xs->reset_pending)
+        if (xs->reset_pending) {
             xs_restart(xs);
+        } else if (xs->renew_pending) {
+            xs->renew_pending = false;
+            xs_renew(xs);
+            if (xs->failed)
+                return -1;
+        }
     }
     xs_shrink(xs);
     if (xs->text.cap > TEXT_KEEP && !xs->cur)

@@ -1,5 +1,6 @@
 /* xnode.c: the stanza tree (see xml.h). Every element and text node owns its
- * strings; a node owns its children. The stream parser builds these trees,
+ * strings, except namespaces, which are shared references (xml_ns.c); a
+ * node owns its children. The stream parser builds these trees,
  * the router and modules inspect and edit them, the serializer writes them.
  * Allocation failure aborts, as in buf.c. */
 #include "xml/xml.h"
@@ -12,15 +13,24 @@ xnode *xnode_new(const char *name, const char *ns)
 {
     xnode *n = xcalloc(1, sizeof *n);
     n->name = xstrdup(name ? name : "");
-    n->ns = xstrdup(ns ? ns : "");
+    n->ns = ns ? xns_new(ns, strlen(ns)) : xns_new("", 0);
     return n;
+}
+
+void xnode_set_ns(xnode *n, const char *ns)
+{
+    if (!n || !n->name)
+        return;
+    const char *v = ns ? xns_new(ns, strlen(ns)) : xns_new("", 0);
+    xns_unref(n->ns);
+    n->ns = v;
 }
 
 static void xnode_free_attrs(xnode *n)
 {
     for (size_t i = 0; i < n->nattrs; i++) {
         free(n->attrs[i].name);
-        free(n->attrs[i].ns);
+        xns_unref(n->attrs[i].ns);
         free(n->attrs[i].value);
     }
     free(n->attrs);
@@ -39,7 +49,7 @@ static void xnode_free_subtree(xnode *n)
     }
     xnode_free_attrs(n);
     free(n->name);
-    free(n->ns);
+    xns_unref(n->ns);
     free(n->text);
     free(n);
 }
@@ -58,8 +68,7 @@ static xnode *xnode_copy_one(const xnode *n)
     xnode *c = xcalloc(1, sizeof *c);
     if (n->name)
         c->name = xstrdup(n->name);
-    if (n->ns)
-        c->ns = xstrdup(n->ns);
+    c->ns = xns_ref(n->ns);   /* shared: a copy per recipient adds no URI */
     if (n->text)
         c->text = xstrdup(n->text);
     if (n->nattrs) {
@@ -67,7 +76,7 @@ static xnode *xnode_copy_one(const xnode *n)
         c->nattrs = n->nattrs;
         for (size_t i = 0; i < n->nattrs; i++) {
             c->attrs[i].name = xstrdup(n->attrs[i].name);
-            c->attrs[i].ns = n->attrs[i].ns ? xstrdup(n->attrs[i].ns) : NULL;
+            c->attrs[i].ns = xns_ref(n->attrs[i].ns);
             c->attrs[i].value = xstrdup(n->attrs[i].value);
         }
     }
@@ -104,7 +113,7 @@ void xnode_set_attr(xnode *n, const char *name, const char *value)
             n->attrs[i].value = v;
         } else {
             free(n->attrs[i].name);
-            free(n->attrs[i].ns);
+            xns_unref(n->attrs[i].ns);
             free(n->attrs[i].value);
             memmove(&n->attrs[i], &n->attrs[i + 1], (n->nattrs - i - 1) * sizeof *n->attrs);
             n->nattrs--;
@@ -116,7 +125,7 @@ void xnode_set_attr(xnode *n, const char *name, const char *value)
     xattr *a = xrealloc(n->attrs, (n->nattrs + 1) * sizeof *a);
     n->attrs = a;
     a[n->nattrs].name = xstrdup(name);
-    a[n->nattrs].ns = strncmp(name, "xml:", 4) == 0 ? xstrdup(NS_XML) : NULL;
+    a[n->nattrs].ns = strncmp(name, "xml:", 4) == 0 ? xns_new(NS_XML, strlen(NS_XML)) : NULL;
     a[n->nattrs].value = xstrdup(value);
     n->nattrs++;
 }

@@ -162,6 +162,54 @@ static void test_framing_qualify(void **state)
     }
 }
 
+/* One namespace of 32,000 bytes inherited by 8,000 empty children (about
+ * 64 KB): each child used to copy the URI, about 250 MB for one request. */
+static void test_namespace_amplification_refused(void **state)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, BODY "rid='2' sid='s'><x xmlns='urn:x:");
+    for (int i = 0; i < 32000; i++)
+        buf_append(&b, "A", 1);
+    buf_puts(&b, "'>");
+    for (int i = 0; i < 8000; i++)
+        buf_append(&b, "<a/>", 4);
+    buf_puts(&b, "</x></body>");
+    bosh_body bb;
+    char err[128] = "";
+    assert_int_equal(bosh_body_parse(b.data, b.len, 65536, &bb, err, sizeof err), -1);
+    assert_non_null(strstr(err, "memory"));
+    assert_null(bb.kids);
+    buf_free(&b);
+}
+
+/* Each child is small, but the body keeps them all: together they get one
+ * stanza's memory budget (the body is at most max_stanza + slack bytes). */
+static void test_many_children_share_a_budget(void **state)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, BODY "rid='2' sid='s'>");
+    for (int i = 0; i < 20000; i++)
+        buf_puts(&b, "<a/>");
+    buf_puts(&b, "</body>");
+    bosh_body bb;
+    char err[128] = "";
+    assert_int_equal(bosh_body_parse(b.data, b.len, 65536, &bb, err, sizeof err), -1);
+    assert_non_null(strstr(err, "memory"));
+    /* a normal request with several stanzas is fine */
+    buf_reset(&b);
+    buf_puts(&b, BODY "rid='3' sid='s'>");
+    for (int i = 0; i < 50; i++)
+        buf_printf(&b, "<message to='u%d@a.test' type='chat'><body>hello %d</body></message>", i, i);
+    buf_puts(&b, "</body>");
+    assert_int_equal(bosh_body_parse(b.data, b.len, 65536, &bb, err, sizeof err), 0);
+    assert_int_equal(bb.nkids, 50);
+    assert_string_equal(bb.kids->ns, "jabber:client");
+    bosh_body_clear(&bb);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +221,8 @@ int main(void)
         cmocka_unit_test(test_rid_attribute),
         cmocka_unit_test(test_rid_window),
         cmocka_unit_test(test_framing_qualify),
+        cmocka_unit_test(test_namespace_amplification_refused),
+        cmocka_unit_test(test_many_children_share_a_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

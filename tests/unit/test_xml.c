@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "xml/xml.h"
+#include "xml/xml_fragment.h"
 
 /* ---- tree and serializer ---------------------------------------------- */
 
@@ -93,10 +94,10 @@ static void test_namespaced_attrs(void **state)
     xnode *n = xnode_new("x", "urn:a");
     n->attrs = calloc(2, sizeof *n->attrs);
     n->attrs[0].name = strdup("p:one");
-    n->attrs[0].ns = strdup("urn:p");
+    n->attrs[0].ns = xns_new("urn:p", 5);
     n->attrs[0].value = strdup("1");
     n->attrs[1].name = strdup("p:two");
-    n->attrs[1].ns = strdup("urn:p");
+    n->attrs[1].ns = xns_new("urn:p", 5);
     n->attrs[1].value = strdup("2");
     n->nattrs = 2;
     xnode_add_child(n, "y", "");
@@ -177,6 +178,14 @@ static void rec_free(rec *r)
 }
 
 static int feed_str(xstream *xs, const char *s) { return xstream_feed(xs, s, strlen(s)); }
+
+/* Heap in use: the arena and the blocks malloc maps on their own (a large
+ * hash table or buffer is one of those); 0 under ASan's allocator. */
+static size_t heap_used(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
 
 #define HDR "<?xml version='1.0'?><stream:stream xmlns='jabber:client' " \
             "xmlns:stream='http://etherx.jabber.org/streams' to='example.org' " \
@@ -586,13 +595,13 @@ static void test_distinct_names_bounded(void **state)
     count_stanzas = 0;
     xstream *xs = xstream_new(&cb, &r, 65536, 16);
     assert_int_equal(feed_str(xs, HDR), 0);
-    size_t before = mallinfo2().uordblks;
+    size_t before = heap_used();
     char s[64];
     for (int i = 0; i < 20000; i++) {
         int n = snprintf(s, sizeof s, "<e%d a%d='1'/>", i, i);
         assert_int_equal(xstream_feed(xs, s, (size_t)n), 0);
     }
-    size_t after = mallinfo2().uordblks;
+    size_t after = heap_used();
     assert_int_equal(count_stanzas, 20000);
     assert_int_equal(r.errors, 0);
     /* without the bound this is about 1.9 MB (0 under ASan's allocator) */
@@ -609,6 +618,292 @@ static void test_no_default_ns(void **state)
     assert_null(r.default_ns);
     assert_int_equal(r.nstanzas, 1);
     rec_free(&r);
+}
+
+/* ---- namespace sharing, tree memory budget, parser renewal ------------- */
+
+static xnode *kept;
+
+static void keep_stanza(void *ud, xnode *st)
+{
+    xnode_free(kept);
+    kept = st;
+}
+
+static void test_ns_shared(void **state)
+{
+    /* every element of a namespace points at one string, and so do copies
+     * (the router copies a stanza per recipient) */
+    xstream_cb cb = { NULL, keep_stanza, NULL, r_error };
+    rec r;
+    memset(&r, 0, sizeof r);
+    kept = NULL;
+    xstream *xs = xstream_new(&cb, &r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_int_equal(feed_str(xs, "<iq type='set' id='1'><x xmlns='urn:long:ns' xmlns:p='urn:p'>"
+                                  "<a p:k='1'/><a p:k='2'><b/></a><c xmlns='urn:long:ns'/></x></iq>"), 0);
+    assert_int_equal(r.errors, 0);
+    assert_non_null(kept);
+    xnode *x = xnode_first_element(kept);
+    xnode *a1 = xnode_first_element(x), *a2 = xnode_next_element(a1);
+    xnode *c = xnode_next_element(a2), *b = xnode_first_element(a2);
+    assert_string_equal(x->ns, "urn:long:ns");
+    assert_ptr_equal(a1->ns, x->ns);
+    assert_ptr_equal(a2->ns, x->ns);
+    assert_ptr_equal(b->ns, x->ns);
+    assert_ptr_equal(c->ns, x->ns);   /* declared again: still the same string */
+    assert_string_equal(a1->attrs[0].ns, "urn:p");
+    assert_ptr_equal(a1->attrs[0].ns, a2->attrs[0].ns);
+    xnode *copy = xnode_copy(kept);
+    xnode *cx = xnode_first_element(copy);
+    assert_ptr_equal(cx->ns, x->ns);
+    assert_ptr_equal(xnode_first_element(cx)->attrs[0].ns, a1->attrs[0].ns);
+    char *s1 = xml_to_string(kept, NS_CLIENT), *s2 = xml_to_string(copy, NS_CLIENT);
+    assert_string_equal(s1, s2);
+    assert_non_null(strstr(s1, "<x xmlns='urn:long:ns'><a xmlns:p='urn:p' p:k='1'/>"));
+    free(s1);
+    free(s2);
+    /* the original may go first (another worker frees the copy later) */
+    xnode_free(kept);
+    kept = NULL;
+    xstream_free(xs);
+    xnode_set_ns(cx, "urn:other");
+    assert_string_equal(cx->ns, "urn:other");
+    assert_string_equal(xnode_first_element(cx)->ns, "urn:long:ns");
+    xnode_free(copy);
+    /* the server's own nodes: "" and jabber:client are never allocated */
+    xnode *m = xnode_new("message", NS_CLIENT), *e = xnode_new("x", NULL);
+    assert_true(xns_is_static(m->ns));
+    assert_true(xns_is_static(e->ns));
+    assert_string_equal(e->ns, "");
+    xnode_free(m);
+    xnode_free(e);
+}
+
+/* The attack of the hardening issue: one 32,000-byte namespace inherited by
+ * 8,000 empty children, about 64 KB of input (below max_stanza), made each
+ * child copy the URI: about 250 MB of tree. */
+static char *amplification_payload(size_t *len)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<x xmlns='urn:x:");
+    for (int i = 0; i < 32000; i++)
+        buf_append(&b, "A", 1);
+    buf_puts(&b, "'>");
+    for (int i = 0; i < 8000; i++)
+        buf_append(&b, "<a/>", 4);
+    *len = b.len;
+    return b.data;
+}
+
+static void test_ns_amplification_bounded(void **state)
+{
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    size_t len;
+    char *p = amplification_payload(&len);
+    assert_true(len < 65536);
+    size_t before = heap_used();
+    int rc = 0;
+    for (size_t off = 0; off < len && rc == 0; off += 4096)   /* socket-sized reads */
+        rc = xstream_feed(xs, p + off, len - off < 4096 ? len - off : 4096);
+    size_t after = heap_used();   /* the partial tree is still held */
+    assert_int_equal(rc, -1);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.err, XS_ERR_TOO_BIG);
+    assert_non_null(strstr(r.detail, "memory"));
+    /* the tree's budget at max_stanza 64 KiB is 576 KiB; expat holds the
+     * 32 KB start tag besides (its buffer and the namespace binding); it
+     * was about 250 MB (mallinfo reports 0 under ASan's allocator) */
+    assert_true(after < before || after - before < XML_TREE_BUDGET(65536) + 4 * 65536);
+    free(p);
+    rec_free(&r);
+}
+
+static void test_tree_budget(void **state)
+{
+    /* dense but realistic markup (a bookmark list, 6x its text as a tree)
+     * fits a 64 KB stanza's budget */
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<iq type='set' id='b'><query xmlns='jabber:iq:private'>"
+                 "<storage xmlns='storage:bookmarks'>");
+    for (int i = 0; i < 550; i++)
+        buf_printf(&b, "<conference autojoin='true' jid='room%d@conference.example.org' "
+                       "name='Room %d'><nick>nick</nick></conference>", i, i);
+    buf_puts(&b, "</storage></query></iq>");
+    assert_true(b.len < 65536);
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_int_equal(xstream_feed(xs, b.data, b.len), 0);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.nstanzas, 1);
+    assert_true(xstream_tree_bytes(xs) > b.len);   /* charged, and more than the text */
+    rec_free(&r);
+
+    /* empty elements: 4 input bytes, over 100 bytes of tree each */
+    buf_reset(&b);
+    buf_puts(&b, "<message>");
+    for (int i = 0; i < 15000; i++)
+        buf_puts(&b, "<a/>");
+    buf_puts(&b, "</message>");
+    xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_int_equal(xstream_feed(xs, b.data, b.len), -1);
+    assert_int_equal(r.err, XS_ERR_TOO_BIG);
+    assert_non_null(strstr(r.detail, "memory"));
+    assert_int_equal(r.nstanzas, 0);
+    rec_free(&r);
+
+    /* a smaller budget set explicitly; a total over all stanzas */
+    xs = rec_new(&r, 65536, 16);
+    xstream_set_tree_budget(xs, 2048, 0);
+    assert_int_equal(feed_str(xs, HDR "<message><body>short</body></message>"), 0);
+    assert_int_equal(feed_str(xs, "<message>"), 0);
+    int rc = 0;
+    for (int i = 0; i < 100 && rc == 0; i++)
+        rc = feed_str(xs, "<x>some text</x>");
+    assert_int_equal(rc, -1);
+    assert_int_equal(r.err, XS_ERR_TOO_BIG);
+    rec_free(&r);
+    xs = rec_new(&r, 65536, 16);
+    xstream_set_tree_budget(xs, 0, 4096);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    rc = 0;
+    for (int i = 0; i < 100 && rc == 0; i++)
+        rc = feed_str(xs, "<presence/>");
+    assert_int_equal(rc, -1);
+    assert_true(r.nstanzas > 5 && r.nstanzas < 100);
+    rec_free(&r);
+    buf_free(&b);
+}
+
+/* Stanzas with fresh names, pipelined so that no read ever ends on a
+ * stanza boundary: the parser must still be replaced (at a boundary inside
+ * a read), and parsing must go on correctly across each replacement with
+ * the stream header's namespace declarations (default and prefixed). */
+static int renew_seen;
+static bool renew_bad;
+
+static void renew_check(void *ud, xnode *st)
+{
+    char name[32], attr[32];
+    snprintf(name, sizeof name, "e%d", renew_seen);
+    snprintf(attr, sizeof attr, "p:a%d", renew_seen);
+    xnode *k = xnode_first_element(st);
+    char *t = xnode_text(k);
+    if (strcmp(st->name, name) || strcmp(st->ns, "urn:p") || st->nattrs != 2 ||
+        strcmp(st->attrs[0].name, attr) || strcmp(st->attrs[0].ns, "urn:p") ||
+        strcmp(st->attrs[1].value, "w") || !k || strcmp(k->ns, NS_CLIENT) || strcmp(t, "t&<"))
+        renew_bad = true;
+    free(t);
+    renew_seen++;
+    xnode_free(st);
+}
+
+static void test_renew_mid_read(void **state)
+{
+    xstream_cb cb = { NULL, renew_check, NULL, r_error };
+    rec r;
+    memset(&r, 0, sizeof r);
+    renew_seen = 0;
+    renew_bad = false;
+    xstream *xs = xstream_new(&cb, &r, 65536, 16);
+    assert_int_equal(feed_str(xs, "<stream:stream xmlns='jabber:client' xmlns:p='urn:p' "
+                                  "xmlns:stream='http://etherx.jabber.org/streams'>"), 0);
+    size_t before = heap_used();
+    enum { N = 20000 };
+    char cur[128], next[128];
+    int curlen = snprintf(cur, sizeof cur, "<p:e0 p:a0='v' b0='w'><c0>t&amp;&lt;</c0></p:e0>");
+    size_t half = (size_t)curlen / 2;
+    assert_int_equal(xstream_feed(xs, cur, half), 0);
+    for (int i = 0; i < N; i++) {
+        /* the rest of stanza i and the first half of stanza i+1 */
+        int nextlen = i + 1 < N ? snprintf(next, sizeof next,
+                                           "<p:e%d p:a%d='v' b%d='w'><c%d>t&amp;&lt;</c%d></p:e%d>",
+                                           i + 1, i + 1, i + 1, i + 1, i + 1, i + 1)
+                                : snprintf(next, sizeof next, "<presence><x>");   /* never ends */
+        char chunk[256];
+        size_t rest = (size_t)curlen - half, nhalf = (size_t)nextlen / 2;
+        memcpy(chunk, cur + half, rest);
+        memcpy(chunk + rest, next, nhalf);
+        assert_int_equal(xstream_feed(xs, chunk, rest + nhalf), 0);
+        memcpy(cur, next, (size_t)nextlen);
+        curlen = nextlen;
+        half = nhalf;
+    }
+    size_t after = heap_used();
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(renew_seen, N);   /* all of them, none since */
+    assert_false(renew_bad);
+    /* without renewal inside a read about 3 MB (0 under ASan's allocator) */
+    assert_true(after < before || after - before < 256 * 1024);
+    xstream_free(xs);
+}
+
+/* XML the server stored (private XML, offline messages) was accepted under a
+ * stream's budget; parsed back alone as a fragment it must not be refused
+ * however dense it is. */
+static void test_fragment_dense_markup(void **state)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<storage xmlns='storage:bookmarks'>");
+    for (int i = 0; i < 3000; i++)
+        buf_puts(&b, "<a/>");
+    buf_puts(&b, "</storage>");
+    xnode *n = xml_fragment_parse(b.data, b.len, NULL, 4);
+    assert_non_null(n);
+    int k = 0;
+    for (xnode *c = xnode_first_element(n); c; c = xnode_next_element(c)) {
+        assert_ptr_equal(c->ns, n->ns);
+        k++;
+    }
+    assert_int_equal(k, 3000);
+    xnode_free(n);
+    buf_free(&b);
+}
+
+/* The same through a prefixed attribute: every p:k used to copy the 30 KB
+ * URI of p (about 60 MB here); now they all share it and the stanza,
+ * within its budget, is accepted. */
+static void test_attr_ns_shared_not_copied(void **state)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<message><x xmlns:p='urn:p:");
+    for (int i = 0; i < 30000; i++)
+        buf_append(&b, "B", 1);
+    buf_puts(&b, "'>");
+    for (int i = 0; i < 2000; i++)
+        buf_puts(&b, "<a p:k='1'/>");
+    buf_puts(&b, "</x></message>");
+    xstream_cb cb = { NULL, keep_stanza, NULL, r_error };
+    rec r;
+    memset(&r, 0, sizeof r);
+    kept = NULL;
+    xstream *xs = xstream_new(&cb, &r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    size_t before = heap_used();
+    assert_int_equal(xstream_feed(xs, b.data, b.len), 0);
+    size_t after = heap_used();
+    assert_int_equal(r.errors, 0);
+    assert_non_null(kept);
+    xnode *x = xnode_first_element(kept);
+    const char *ns = xnode_first_element(x)->attrs[0].ns;
+    assert_int_equal(strlen(ns), 30000 + 6);
+    int n = 0;
+    for (xnode *a = xnode_first_element(x); a; a = xnode_next_element(a), n++)
+        assert_ptr_equal(a->attrs[0].ns, ns);
+    assert_int_equal(n, 2000);
+    assert_true(after < before || after - before < XML_TREE_BUDGET(65536) + 4 * 65536);
+    xnode_free(kept);
+    kept = NULL;
+    xstream_free(xs);
+    buf_free(&b);
 }
 
 int main(void)
@@ -634,6 +929,12 @@ int main(void)
         cmocka_unit_test(test_shrink_after_big_stanza),
         cmocka_unit_test(test_distinct_names_bounded),
         cmocka_unit_test(test_no_default_ns),
+        cmocka_unit_test(test_ns_shared),
+        cmocka_unit_test(test_ns_amplification_bounded),
+        cmocka_unit_test(test_tree_budget),
+        cmocka_unit_test(test_renew_mid_read),
+        cmocka_unit_test(test_fragment_dense_markup),
+        cmocka_unit_test(test_attr_ns_shared_not_copied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
