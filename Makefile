@@ -102,6 +102,7 @@ FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,addres
 FUZZ_OBJ      := $(LIBSRC:%.c=$(FUZZ_DIR)/obj/%.o)
 # Link-time seams of the stream-level target (see its first comment).
 FUZZ_LDFLAGS_stream := -Wl,--wrap=directory_auth -Wl,--wrap=directory_snapshot
+FUZZ_LDFLAGS_ws     := $(FUZZ_LDFLAGS_stream) -Wl,--wrap=transport_conn_closed
 .PHONY: fuzz fuzz-build fuzz-short
 
 $(FUZZ_DIR)/obj/%.o: %.c
