@@ -103,6 +103,7 @@ FUZZ_OBJ      := $(LIBSRC:%.c=$(FUZZ_DIR)/obj/%.o)
 # Link-time seams of the stream-level target (see its first comment).
 FUZZ_LDFLAGS_stream := -Wl,--wrap=directory_auth -Wl,--wrap=directory_snapshot
 FUZZ_LDFLAGS_ws     := $(FUZZ_LDFLAGS_stream) -Wl,--wrap=transport_conn_closed
+FUZZ_LDFLAGS_bosh_poll := $(FUZZ_LDFLAGS_stream) -Wl,--wrap=http_reply
 .PHONY: fuzz fuzz-build fuzz-short
 
 $(FUZZ_DIR)/obj/%.o: %.c
