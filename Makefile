@@ -69,9 +69,9 @@ unit: $(UNITBIN)
 integration: all
 	PLUCS_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/integration
 
-# make check: dependencies, -Werror build, unit tests, short fuzz runs (20 s
-# per target), integration tests,
-# then the same integration tests against an ASan+UBSan build.
+# make check: dependencies, -Werror build, unit tests, every fuzz target for
+# 20 s (fuzz-short, below), integration tests, then the same integration
+# tests against an ASan+UBSan build.
 check: deps
 	$(MAKE) WERROR=1 all unit
 	$(MAKE) fuzz-short
