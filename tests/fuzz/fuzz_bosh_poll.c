@@ -126,6 +126,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     R.poll = data[0] & 1;
     R.data = data + 1;
     R.size = size - 1;
-    fz_run(step, abandon, (void *)(uintptr_t)gen, 10);
+    fz_run(step, abandon, (void *)(uintptr_t)gen, 5);
     return 0;
 }

@@ -238,6 +238,9 @@ static void fz_run(void (*fn)(void *), void (*abandon)(void *), void *arg, int t
     worker_post(fz_worker, fn, arg);
     if (fz_wait(timeout_s))
         return;
+    /* nothing legitimate takes seconds here (the directory answers at once,
+     * timers are minutes away), but a loaded CI machine may: say so, end it */
+    fprintf(stderr, "fuzz: input not finished after %d s; ending it\n", timeout_s);
     worker_post(fz_worker, abandon, arg);
     if (!fz_wait(30))
         abort();   /* the worker is stuck: a finding */

@@ -242,6 +242,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     C.by_tag = by_tag;
     C.data = data + 1 + k;
     C.size = size - 1 - k;
-    fz_run(start, abandon, (void *)(uintptr_t)gen, 10);
+    fz_run(start, abandon, (void *)(uintptr_t)gen, 5);
     return 0;
 }

@@ -142,6 +142,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     W.all_at_once = all;
     W.data = data + 1 + k;
     W.size = size - 1 - k;
-    fz_run(start, abandon, (void *)(uintptr_t)gen, 10);
+    fz_run(start, abandon, (void *)(uintptr_t)gen, 5);
     return 0;
 }
