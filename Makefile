@@ -38,7 +38,7 @@ LIBOBJ  := $(LIBSRC:%.c=$(BUILD)/obj/%.o)
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration asan demo fuzz install clean deps
+.PHONY: all check unit integration asan demo install clean deps
 all: $(BUILD)/plucsd $(BUILD)/plucs
 
 $(BUILD)/obj/%.o: %.c
@@ -69,10 +69,12 @@ unit: $(UNITBIN)
 integration: all
 	PLUCS_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/integration
 
-# make check: dependencies, -Werror build, unit tests, integration tests,
-# then the same integration tests against an ASan+UBSan build.
+# make check: dependencies, -Werror build, unit tests, every fuzz target for
+# 20 s (fuzz-short, below), integration tests, then the same integration
+# tests against an ASan+UBSan build.
 check: deps
 	$(MAKE) WERROR=1 all unit
+	$(MAKE) fuzz-short
 	$(MAKE) WERROR=1 integration
 	$(MAKE) WERROR=1 SAN=1 BUILD=build-asan all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -81,28 +83,48 @@ check: deps
 demo: deps all
 	scripts/demo
 
-# libFuzzer targets (clang). New inputs go to $(BUILD)/fuzz/corpus-*; the
-# committed seeds in tests/fuzz/ are only read.
-FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined $(PLUCS_BASE)
-fuzz:
-	@mkdir -p $(BUILD)/fuzz/corpus-xml $(BUILD)/fuzz/corpus-jid $(BUILD)/fuzz/corpus-sasl $(BUILD)/fuzz/corpus-http
-	clang $(FUZZ_CFLAGS) \
-	  -o $(BUILD)/fuzz/fuzz_xml tests/fuzz/fuzz_xml.c src/xml/*.c src/core/buf.c src/core/log.c src/core/alloc.c \
-	  $(shell pkg-config --cflags --libs expat)
-	clang $(FUZZ_CFLAGS) \
-	  -o $(BUILD)/fuzz/fuzz_jid tests/fuzz/fuzz_jid.c src/xmpp/jid.c src/xmpp/utf8.c src/core/alloc.c \
-	  $(shell pkg-config --cflags --libs libidn)
-	clang $(FUZZ_CFLAGS) \
-	  -o $(BUILD)/fuzz/fuzz_sasl tests/fuzz/fuzz_sasl.c src/xmpp/sasl.c src/xmpp/utf8.c src/core/alloc.c
-	clang $(FUZZ_CFLAGS) \
-	  -o $(BUILD)/fuzz/fuzz_http tests/fuzz/fuzz_http.c src/transport/http_reader.c \
-	  src/transport/bosh_body.c src/transport/framing.c src/xml/*.c src/core/buf.c src/core/log.c src/core/alloc.c \
-	  $(shell pkg-config --cflags --libs expat) -lhttp_parser
-	$(BUILD)/fuzz/fuzz_xml -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus-xml tests/fuzz/corpus_xml
-	$(BUILD)/fuzz/fuzz_jid -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) $(BUILD)/fuzz/corpus-jid
-	$(BUILD)/fuzz/fuzz_sasl -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) $(BUILD)/fuzz/corpus-sasl
-	$(BUILD)/fuzz/fuzz_http -max_total_time=$$(( $(FUZZ_SECONDS) / 4 + 1 )) -max_len=8192 $(BUILD)/fuzz/corpus-http
+# libFuzzer targets (clang), one file each: tests/fuzz/fuzz_<name>.c. The
+# whole library is compiled once more with clang under $(BUILD)/fuzz/obj
+# (-fsanitize=fuzzer-no-link,address,undefined) so every target links the
+# real code it exercises. `make fuzz FUZZ_SECONDS=N` runs every target N
+# seconds, one after another (tests/fuzz/run); new inputs go to
+# $(BUILD)/fuzz/corpus-<name>, the committed seeds tests/fuzz/corpus_<name>/
+# are only read; crashes are saved as $(BUILD)/fuzz/crash-<name>-*;
+# $(BUILD)/fuzz/summary.txt gets one line per target ("<name>: N execs,
+# 0 crashes"); the exit status is non-zero when any target crashed.
+# `make fuzz-short` (part of check) is the same with 20 s per target.
+FUZZ_SECONDS  ?= 60
+FUZZ_DIR      := $(BUILD)/fuzz
+FUZZ_NAMES    := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS     := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                 -fno-sanitize-recover=undefined $(PLUCS_BASE) $(shell pkg-config --cflags $(PKGS))
+FUZZ_OBJ      := $(LIBSRC:%.c=$(FUZZ_DIR)/obj/%.o)
+# Link-time seams of the stream-level target (see its first comment).
+FUZZ_LDFLAGS_stream := -Wl,--wrap=directory_auth -Wl,--wrap=directory_snapshot
+FUZZ_LDFLAGS_ws     := $(FUZZ_LDFLAGS_stream) -Wl,--wrap=transport_conn_closed
+FUZZ_LDFLAGS_bosh_poll := $(FUZZ_LDFLAGS_stream) -Wl,--wrap=http_reply
+.PHONY: fuzz fuzz-build fuzz-short
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/libplucs.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libplucs.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP $(FUZZ_LDFLAGS_$*) -o $@ $< $(FUZZ_DIR)/libplucs.a \
+	  $(PLUCS_LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-short: fuzz-build
+	tests/fuzz/run $(FUZZ_DIR) 20 $(FUZZ_NAMES)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
@@ -138,4 +160,4 @@ bench: deps
 	$(MAKE) WERROR=1 all $(BUILD)/plucs-bench $(BUILD)/plucs-floor
 	PLUCS_BUILD=$(abspath $(BUILD)) bench/run
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/fuzz -name '*.d' 2>/dev/null)

@@ -3,6 +3,7 @@
  * signals: SIGHUP reloads the registry (an invalid file keeps the running
  * configuration), SIGTERM/SIGINT close every stream properly and exit. */
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "control/control.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "core/secret.h"
 #include "core/worker.h"
 #include "directory/directory.h"
 #include "modules/module.h"
@@ -117,6 +119,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     }
 }
 
+/* The pid file is written to a fresh temporary file beside it (created
+ * with O_EXCL by mkostemp, so no existing file or symbolic link is ever
+ * opened) and renamed over the final name. A symbolic link, or anything but
+ * a regular file, at the final path is refused: plucsd never writes through
+ * a link someone placed in its run directory. */
+static bool pidfile_written;
 static int write_pidfile(const config *c)
 {
     if (!pidfile) {
@@ -125,13 +133,35 @@ static int write_pidfile(const config *c)
         pidfile = xmalloc(n);
         snprintf(pidfile, n, "%s/plucsd.pid", c->rundir);
     }
-    FILE *f = fopen(pidfile, "w");
-    if (!f) {
-        fprintf(stderr, "plucsd: cannot write pid file '%s': %s\n", pidfile, strerror(errno));
+    struct stat sb;
+    if (lstat(pidfile, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "plucsd: pid file '%s' is %s; refusing to write through it\n", pidfile,
+                S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a regular file");
+        log_crit("pid file '%s' is %s; not starting", pidfile,
+                 S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a regular file");
         return -1;
     }
-    fprintf(f, "%ld\n", (long)getpid());
-    fclose(f);
+    size_t tn = strlen(pidfile) + 8;
+    char *tmp = xmalloc(tn);
+    snprintf(tmp, tn, "%s.XXXXXX", pidfile);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "plucsd: cannot write pid file '%s': %s\n", pidfile, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    char line[32];
+    int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    bool ok = fchmod(fd, 0644) == 0 && write(fd, line, (size_t)len) == len;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, pidfile) != 0) {
+        fprintf(stderr, "plucsd: cannot write pid file '%s': %s\n", pidfile, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    pidfile_written = true;
     return 0;
 }
 
@@ -176,6 +206,9 @@ int main(int argc, char **argv)
     if (config_inert_warning(cfg))
         log_warn("%s", config_inert_warning(cfg));
     signal(SIGPIPE, SIG_IGN);
+    char warn[1024];
+    if (secret_check_mode(cfg->ldap_secretfile, warn, sizeof warn))
+        log_warn("%s", warn);
     if (setup_tls(cfg, true) != 0)
         return 1;
 
@@ -209,7 +242,9 @@ int main(int argc, char **argv)
     int failed = listeners_apply(main_base, cfg);
     if (failed) {
         log_crit("cannot open %d listener(s); not starting", failed);
-    } else if (write_pidfile(cfg) == 0) {
+    } else if (write_pidfile(cfg) != 0) {
+        failed = 1;   /* said why on stderr; exit 1 */
+    } else {
         control_start(main_base, cfg->rundir, reload);
         log_warn("plucsd started: %d worker thread(s), registry '%s'", n, registry_path);
         event_base_dispatch(main_base);
@@ -230,7 +265,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 4; i++)
         event_free(sig[i]);
     event_base_free(main_base);
-    if (pidfile && !failed)
+    if (pidfile_written)
         unlink(pidfile);
     free(pidfile);
     config_free_all();

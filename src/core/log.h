@@ -1,13 +1,22 @@
 /* log.h: the one logging facility. Everything goes to stderr with a time
  * stamp and level; the threshold is plucs/loglevel (0 none .. 5 debug) and
- * may change at any moment (reload), so it is an atomic read per call. */
+ * may change at any moment (reload), so it is an atomic read per call.
+ * Every message is one line: control characters in it (user input such as
+ * a resource with CR LF) are escaped, see log_escape(). */
 #ifndef PLUCS_LOG_H
 #define PLUCS_LOG_H
+
+#include <stddef.h>
 
 enum { PLOG_NONE = 0, PLOG_CRIT = 1, PLOG_ERR = 2, PLOG_WARN = 3, PLOG_INFO = 4, PLOG_DEBUG = 5 };
 
 void log_set_level(int level);
 int log_get_level(void);
+/* Copies in[0..inlen) to out with C0 controls and DEL escaped (\n, \r, \t,
+ * \xNN) and backslash doubled, so an escaped line is unambiguous; stops
+ * before an escape that would not fit. out is NUL-terminated (outlen >= 1);
+ * returns the length written. */
+size_t log_escape(char *out, size_t outlen, const char *in, size_t inlen);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_crit(...)  log_msg(PLOG_CRIT, __VA_ARGS__)

@@ -99,7 +99,8 @@ static void parse_line(registry *r, char *line, int lineno)
         l->text = str_or_empty(line);
         return;
     }
-    if (n && line[n - 1] == '\r')   /* a file edited on Windows */
+    while (n && line[n - 1] == '\r')   /* a file edited on Windows; all of them, or a
+                                         * value ending in CR would not read back */
         line[--n] = '\0';
     if (!split_key_line(line, &l->key, &l->value)) {
         l->text = str_or_empty(line);

@@ -1,17 +1,57 @@
 /* secret.c: the one reader of the LDAP host secret file (secret.h), used by
- * the directory thread and by `plucs explain --offline`. */
+ * the directory thread and by `plucs explain --offline`. Under systemd the
+ * unit hands the root-only secret over with LoadCredential= (plucsd runs as
+ * the `plucs` user and cannot open /etc/machine.secret itself): a file of
+ * the same base name in $CREDENTIALS_DIRECTORY is read instead of the
+ * configured path. */
 #include "core/secret.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+const char *secret_path(const char *path, char *buf, size_t len)
+{
+    if (!path || !*path)
+        return path;
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    if (!dir || !*dir)
+        return path;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!*base)
+        return path;
+    int n = snprintf(buf, len, "%s/%s", dir, base);
+    struct stat sb;
+    if (n < 0 || (size_t)n >= len || stat(buf, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return path;
+    return buf;
+}
+
+int secret_check_mode(const char *path, char *warn, size_t warnlen)
+{
+    char cred[4096];
+    const char *p = secret_path(path, cred, sizeof cred);
+    struct stat sb;
+    if (!p || !*p || stat(p, &sb) != 0 || !(sb.st_mode & (S_IRGRP | S_IROTH)))
+        return 0;
+    snprintf(warn, warnlen, "the secret file %s (plucs/ldap/secretfile) has mode %04o: it is "
+             "readable by %s; it should be 0600 (or 0400), readable only by plucsd's user",
+             p, (unsigned)(sb.st_mode & 07777),
+             (sb.st_mode & S_IROTH) ? "every local user" : "its group");
+    return 1;
+}
 
 int secret_read(const char *path, char *buf, size_t len, char *err, size_t errlen)
 {
     buf[0] = '\0';
     if (!path || !*path)
         return 0;
+    char cred[4096];
+    path = secret_path(path, cred, sizeof cred);
     FILE *f = fopen(path, "re");
     if (!f) {
         snprintf(err, errlen, "cannot read the secret file %s (plucs/ldap/secretfile): %s", path,

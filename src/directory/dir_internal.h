@@ -228,6 +228,25 @@ void dir_sync_abort(dir *d);                              /* keeps the cookie */
 void dir_sync_forget(dir *d);                             /* drops the cookie */
 /* Building and parsing the controls and messages (pure lber). */
 int dir_sync_request_value(int mode, const struct berval *cookie, struct berval *out);
+/* Decoding what the server sends (RFC 4533), without the LDAP message
+ * around it; the cookies returned are copies (free with ber_memfree).
+ * A Sync State control value: state, the entryUUID as text, the cookie
+ * (empty when absent). 0, or -1 when malformed. */
+int dir_sync_state_decode(const struct berval *value, int *state, char key[40],
+                          struct berval *cookie);
+/* A Sync Info message value: which one (tag), its cookie (empty when
+ * absent; valid even when -1 is returned for what follows it), refreshDone
+ * (default true), refreshDeletes (default false) and a syncIdSet's UUIDs
+ * (free with ber_bvarray_free; NULL on failure). 0, or -1 when malformed or
+ * of an unknown kind. */
+typedef struct dir_sync_info {
+    ber_tag_t tag;
+    struct berval cookie;
+    bool done;
+    bool deletes;
+    BerVarray uuids;
+} dir_sync_info;
+int dir_sync_info_decode(const struct berval *value, dir_sync_info *out);
 
 /* dir_publish.c */
 int dir_publish_init(dir *d);

@@ -68,6 +68,97 @@ static void uuid_text(const struct berval *u, char out[40])
     out[o] = '\0';
 }
 
+/* The BER decoding of what the server sends (kept apart from the LDAP
+ * message handling so that tests/fuzz/fuzz_sync.c reaches it directly).
+ * Both decode a copy of value (ber_init): lber's in-place strings ("m")
+ * write a NUL after each one, which needs the byte of slack its own copies
+ * have; the cookie they return is copied out of it. */
+static void cookie_out(struct berval *cookie)
+{
+    struct berval in = *cookie;
+    *cookie = (struct berval){ 0, NULL };
+    if (in.bv_len)
+        ber_dupbv(cookie, &in);
+}
+
+static int sync_state_scan(BerElement *ber, int *state, char key[40], struct berval *cookie)
+{
+    struct berval uuid = { 0, NULL };
+    ber_int_t st = -1;
+    ber_len_t len;
+    if (ber_scanf(ber, "{em", &st, &uuid) == LBER_ERROR)
+        return -1;
+    if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE && ber_scanf(ber, "m", cookie) == LBER_ERROR)
+        *cookie = (struct berval){ 0, NULL };
+    uuid_text(&uuid, key);
+    *state = (int)st;
+    return 0;
+}
+
+int dir_sync_state_decode(const struct berval *value, int *state, char key[40],
+                          struct berval *cookie)
+{
+    struct berval v = *value;
+    *cookie = (struct berval){ 0, NULL };
+    key[0] = '\0';
+    /* ber_init of an empty value has no buffer, and lber then reads NULL */
+    BerElement *ber = v.bv_len && v.bv_val ? ber_init(&v) : NULL;
+    if (!ber)
+        return -1;
+    int rc = sync_state_scan(ber, state, key, cookie);
+    cookie_out(cookie);
+    ber_free(ber, 1);
+    return rc;
+}
+
+static int sync_info_scan(BerElement *ber, dir_sync_info *out)
+{
+    ber_len_t len;
+    ber_int_t flag;
+    ber_tag_t tag = ber_peek_tag(ber, &len);
+    out->tag = tag;
+    switch (tag) {
+    case LDAP_TAG_SYNC_NEW_COOKIE:
+        return ber_scanf(ber, "m", &out->cookie) == LBER_ERROR ? -1 : 0;
+    case LDAP_TAG_SYNC_REFRESH_DELETE:
+    case LDAP_TAG_SYNC_REFRESH_PRESENT:
+        if (ber_scanf(ber, "{") == LBER_ERROR)
+            return -1;
+        if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE && ber_scanf(ber, "m", &out->cookie) == LBER_ERROR)
+            out->cookie = (struct berval){ 0, NULL };
+        if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDONE && ber_scanf(ber, "b", &flag) != LBER_ERROR)
+            out->done = flag != 0;
+        return 0;
+    case LDAP_TAG_SYNC_ID_SET:
+        if (ber_scanf(ber, "{") == LBER_ERROR)
+            return -1;
+        if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE && ber_scanf(ber, "m", &out->cookie) == LBER_ERROR)
+            out->cookie = (struct berval){ 0, NULL };
+        if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDELETES && ber_scanf(ber, "b", &flag) != LBER_ERROR)
+            out->deletes = flag != 0;
+        if (ber_scanf(ber, "[W]", &out->uuids) == LBER_ERROR) {
+            out->uuids = NULL;
+            return -1;   /* the cookie, if any, is still valid */
+        }
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+int dir_sync_info_decode(const struct berval *value, dir_sync_info *out)
+{
+    struct berval v = *value;
+    *out = (dir_sync_info){ .done = true };
+    BerElement *ber = v.bv_len && v.bv_val ? ber_init(&v) : NULL;
+    if (!ber)
+        return -1;
+    int rc = sync_info_scan(ber, out);
+    cookie_out(&out->cookie);
+    ber_free(ber, 1);
+    return rc;
+}
+
 void dir_sync_start(dir *d)
 {
     if (d->svc_state != SVC_UP || d->sync_msgid >= 0)
@@ -156,15 +247,10 @@ static void sync_entry(dir *d, LDAPMessage *msg)
     if (ldap_get_entry_controls(d->svc->ld, msg, &ctrls) != LDAP_SUCCESS)
         return;
     LDAPControl *sc = ldap_control_find(LDAP_CONTROL_SYNC_STATE, ctrls, NULL);
-    BerElement *ber = sc ? ber_init(&sc->ldctl_value) : NULL;
-    ber_int_t state = -1;
-    struct berval uuid = { 0, NULL }, cookie = { 0, NULL };
-    ber_len_t len;
-    if (ber && ber_scanf(ber, "{em", &state, &uuid) != LBER_ERROR) {
-        if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE)
-            ber_scanf(ber, "m", &cookie);
-        char key[40];
-        uuid_text(&uuid, key);
+    int state = -1;
+    char key[40];
+    struct berval cookie;
+    if (sc && dir_sync_state_decode(&sc->ldctl_value, &state, key, &cookie) == 0) {
         switch (state) {
         case LDAP_SYNC_ADD:
         case LDAP_SYNC_MODIFY: {
@@ -182,13 +268,12 @@ static void sync_entry(dir *d, LDAPMessage *msg)
                 dir_changed(d, 1);
             break;
         }
-        log_debug("directory: sync state %d for %s", (int)state, key);
+        log_debug("directory: sync state %d for %s", state, key);
         set_cookie(d, &cookie);
+        ber_memfree(cookie.bv_val);
     } else {
         log_debug("directory: entry without a sync state control ignored");
     }
-    if (ber)
-        ber_free(ber, 1);
     ldap_controls_free(ctrls);
 }
 
@@ -198,61 +283,41 @@ static void sync_info(dir *d, LDAPMessage *msg)
     struct berval *data = NULL;
     if (ldap_parse_intermediate(d->svc->ld, msg, &oid, &data, NULL, 0) != LDAP_SUCCESS)
         return;
-    BerElement *ber = (oid && data && strcmp(oid, LDAP_SYNC_INFO) == 0) ? ber_init(data) : NULL;
-    ber_len_t len;
-    ber_tag_t tag = ber ? ber_peek_tag(ber, &len) : LBER_ERROR;
-    struct berval cookie = { 0, NULL };
-    ber_int_t flag;
-    switch (tag) {
-    case LDAP_TAG_SYNC_NEW_COOKIE:
-        if (ber_scanf(ber, "m", &cookie) != LBER_ERROR)
-            set_cookie(d, &cookie);
-        break;
-    case LDAP_TAG_SYNC_REFRESH_DELETE:
-    case LDAP_TAG_SYNC_REFRESH_PRESENT: {
-        bool done = true;
-        if (ber_scanf(ber, "{") == LBER_ERROR)
-            break;
-        if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE && ber_scanf(ber, "m", &cookie) != LBER_ERROR)
-            set_cookie(d, &cookie);
-        if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDONE && ber_scanf(ber, "b", &flag) != LBER_ERROR)
-            done = flag != 0;
-        log_debug("directory: sync info refresh%s done=%d",
-                  tag == LDAP_TAG_SYNC_REFRESH_PRESENT ? "Present" : "Delete", done);
-        refresh_phase_end(d, tag == LDAP_TAG_SYNC_REFRESH_PRESENT, done);
-        break;
+    dir_sync_info in;
+    int rc = -1;
+    if (oid && data && strcmp(oid, LDAP_SYNC_INFO) == 0) {
+        rc = dir_sync_info_decode(data, &in);
+        set_cookie(d, &in.cookie);   /* even when what follows it is malformed */
+        ber_memfree(in.cookie.bv_val);
     }
-    case LDAP_TAG_SYNC_ID_SET: {
-        bool deletes = false;
-        BerVarray uuids = NULL;
-        if (ber_scanf(ber, "{") == LBER_ERROR)
+    if (rc == 0) {
+        switch (in.tag) {
+        case LDAP_TAG_SYNC_REFRESH_DELETE:
+        case LDAP_TAG_SYNC_REFRESH_PRESENT:
+            log_debug("directory: sync info refresh%s done=%d",
+                      in.tag == LDAP_TAG_SYNC_REFRESH_PRESENT ? "Present" : "Delete", in.done);
+            refresh_phase_end(d, in.tag == LDAP_TAG_SYNC_REFRESH_PRESENT, in.done);
             break;
-        if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE && ber_scanf(ber, "m", &cookie) != LBER_ERROR)
-            set_cookie(d, &cookie);
-        if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDELETES && ber_scanf(ber, "b", &flag) != LBER_ERROR)
-            deletes = flag != 0;
-        if (ber_scanf(ber, "[W]", &uuids) == LBER_ERROR)
+        case LDAP_TAG_SYNC_ID_SET: {
+            unsigned changed = 0;
+            for (size_t i = 0; in.uuids && in.uuids[i].bv_val; i++) {
+                char key[40];
+                uuid_text(&in.uuids[i], key);
+                if (in.deletes)
+                    changed += dir_entries_del(d, key);
+                else if (!dir_entries_mark(d, key))
+                    d->sync_stale = true;
+            }
+            log_debug("directory: sync info syncIdSet (%s)", in.deletes ? "deletes" : "presents");
+            ber_bvarray_free(in.uuids);
+            if (changed)
+                dir_changed(d, changed);
             break;
-        unsigned changed = 0;
-        for (size_t i = 0; uuids && uuids[i].bv_val; i++) {
-            char key[40];
-            uuid_text(&uuids[i], key);
-            if (deletes)
-                changed += dir_entries_del(d, key);
-            else if (!dir_entries_mark(d, key))
-                d->sync_stale = true;
         }
-        log_debug("directory: sync info syncIdSet (%s)", deletes ? "deletes" : "presents");
-        ber_bvarray_free(uuids);
-        if (changed)
-            dir_changed(d, changed);
-        break;
+        default:   /* a new cookie: set above */
+            break;
+        }
     }
-    default:
-        break;
-    }
-    if (ber)
-        ber_free(ber, 1);
     ldap_memfree(oid);
     ber_bvfree(data);
 }

@@ -423,7 +423,9 @@ static void process(bosh *b, breq *r)
     }
     if (restart && (!strcmp(restart, "true") || !strcmp(restart, "1")) && b->st && !b->ended) {
         session *s = xmpp_stream_session(b->st);
-        xmpp_stream_open(b->st, s->domain, "1.0", s->lang[0] ? s->lang : NULL);
+        /* lang NULL: the session keeps its language (passing s->lang itself
+         * made xmpp_stream_open strcpy it onto itself; found by fuzz_bosh_poll) */
+        xmpp_stream_open(b->st, s->domain, "1.0", NULL);
     }
     hold_request(b, r);
     if (type && !strcmp(type, "terminate")) {

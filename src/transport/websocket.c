@@ -141,7 +141,11 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     }
     if (arg->opcode != WSLAY_TEXT_FRAME || xmpp_stream_closing(c->st))
         return;
-    size_t skip = strspn((const char *)arg->msg, " \t\r\n");
+    /* msg is not NUL-terminated (and NULL when empty): no strspn here
+     * (a heap over-read found by fuzz_ws) */
+    size_t skip = 0;
+    while (skip < arg->msg_length && memchr(" \t\r\n", arg->msg[skip], 4))
+        skip++;
     if (skip >= arg->msg_length)
         return;   /* whitespace keep-alive */
     c->elements = 0;

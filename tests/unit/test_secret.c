@@ -2,7 +2,10 @@
  * host secret file shared by plucsd and `plucs explain --offline`: a missing
  * file is an error naming it, an empty file or no path is an empty secret,
  * trailing newlines are stripped (inner ones kept), and a secret that does
- * not fit is refused instead of silently truncated. */
+ * not fit is refused instead of silently truncated. secret_check_mode warns,
+ * naming the file and its mode, when the group or everyone may read it;
+ * with $CREDENTIALS_DIRECTORY (systemd LoadCredential=) holding a file of
+ * the secret's base name, that file is read and checked instead. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -99,6 +103,64 @@ static void test_too_long(void **state)
     assert_non_null(strstr(err, "holds more than 7 bytes"));
 }
 
+static void test_mode_warning(void **state)
+{
+    char warn[512] = "";
+    write_file("s3cret\n");
+    chmod(path, 0600);
+    assert_int_equal(secret_check_mode(path, warn, sizeof warn), 0);
+    chmod(path, 0400);
+    assert_int_equal(secret_check_mode(path, warn, sizeof warn), 0);
+    chmod(path, 0640);
+    assert_int_equal(secret_check_mode(path, warn, sizeof warn), 1);
+    assert_non_null(strstr(warn, path));
+    assert_non_null(strstr(warn, "mode 0640"));
+    assert_non_null(strstr(warn, "its group"));
+    chmod(path, 0644);
+    assert_int_equal(secret_check_mode(path, warn, sizeof warn), 1);
+    assert_non_null(strstr(warn, "mode 0644"));
+    assert_non_null(strstr(warn, "every local user"));
+    assert_int_equal(secret_check_mode(NULL, warn, sizeof warn), 0);
+    assert_int_equal(secret_check_mode("/nonexistent/plucs-secret", warn, sizeof warn), 0);
+}
+
+static void test_credentials_directory(void **state)
+{
+    char dir[] = "/tmp/plucs-test-cred-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cred[128];
+    snprintf(cred, sizeof cred, "%s/machine.secret", dir);
+    FILE *f = fopen(cred, "w");
+    assert_non_null(f);
+    fputs("from-credential\n", f);
+    fclose(f);
+    chmod(cred, 0400);
+    char buf[64], err[256] = "", warn[512] = "", where[4096];
+
+    setenv("CREDENTIALS_DIRECTORY", dir, 1);
+    /* the configured path need not exist: the credential stands in for it */
+    assert_int_equal(secret_read("/etc/nonexistent/machine.secret", buf, sizeof buf, err,
+                                 sizeof err), 0);
+    assert_string_equal(buf, "from-credential");
+    assert_string_equal(secret_path("/etc/machine.secret", where, sizeof where), cred);
+    assert_int_equal(secret_check_mode("/etc/machine.secret", warn, sizeof warn), 0);
+    chmod(cred, 0644);
+    assert_int_equal(secret_check_mode("/etc/machine.secret", warn, sizeof warn), 1);
+    assert_non_null(strstr(warn, cred));
+    /* another base name is not in the directory: the path itself is read */
+    write_file("plain\n");
+    assert_int_equal(secret_read(path, buf, sizeof buf, err, sizeof err), 0);
+    assert_string_equal(buf, "plain");
+
+    unsetenv("CREDENTIALS_DIRECTORY");
+    assert_string_equal(secret_path("/etc/machine.secret", where, sizeof where),
+                        "/etc/machine.secret");
+    assert_int_equal(secret_read("/etc/nonexistent/machine.secret", buf, sizeof buf, err,
+                                 sizeof err), -1);
+    unlink(cred);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +169,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trailing_newline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mode_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_credentials_directory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
