@@ -99,9 +99,9 @@ static void step(void *arg)
     b[o] = 0;
     http_ref ref = { 0, 1, ++R.serial };
     if (R.poll)
-        poll_request(&ref, b, o, NULL, "fuzz");
+        poll_request(&ref, b, o, NULL, fz_peer(), true);   /* as from the loopback proxy */
     else
-        bosh_request(&ref, b, o, "fuzz");
+        bosh_request(&ref, b, o, fz_peer(), true);
     free(b);
     worker_post(fz_worker, step, arg);
 }

@@ -202,7 +202,7 @@ static void step(void *arg)
 static void start(void *arg)
 {
     conn *c = &C;
-    c->st = xmpp_stream_new(fz_worker, &fake_transport, c, "fuzz", false);
+    c->st = xmpp_stream_new(fz_worker, &fake_transport, c, fz_peer(), false);
     c->reading = true;
     c->step_queued = true;
     step(arg);

@@ -103,7 +103,7 @@ static void start(void *arg)
     W.client = pair[0];
     bufferevent_setcb(W.client, client_read, NULL, client_event, NULL);
     bufferevent_enable(W.client, EV_READ | EV_WRITE);
-    websocket_accept(fz_worker, pair[1], "fuzz");
+    websocket_accept(fz_worker, pair[1], fz_peer(), true, NULL);   /* as from the loopback proxy, no pre-auth slot */
     step(arg);
 }
 
