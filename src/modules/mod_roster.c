@@ -232,18 +232,8 @@ static void roster_set(session *s, const xnode *iq, const xnode *q)
         if (strcmp(g->name, "group"))
             continue;
         char *t = xnode_text(g);
-        if (!t || !*t || strlen(t) > ROSTER_GROUP_MAX) {
-            /* RFC 6121 §2.3.3: empty or oversized group names are refused */
-            free(t);
-            for (size_t i = 0; i < k; i++)
-                free(groups[i]);
-            free(groups);
-            free(contact);
-            quota_refused(s->bare, "the roster group name limit", ROSTER_GROUP_MAX);
-            session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "not-acceptable",
-                                                    i18n(s->lang, T_ROSTER_ITEM_LIMITS)));
-            return;
-        }
+        if (!t)
+            t = xstrdup("");
         bool dup = false;
         for (size_t i = 0; !dup && i < k; i++)
             dup = !strcmp(groups[i], t);
@@ -253,6 +243,8 @@ static void roster_set(session *s, const xnode *iq, const xnode *q)
         }
         groups[k++] = t;
     }
+    /* RFC 6121 §2.3.3: empty or oversized group names, an oversized name or
+     * too many groups are refused */
     if (!roster_item_fits(name, groups, k)) {
         for (size_t i = 0; i < k; i++)
             free(groups[i]);

@@ -738,6 +738,14 @@ void xmpp_stream_stanza(xmpp_stream *st, xnode *el)
         xnode_free(el);
         return;
     }
+    if (!st->s->domain) {
+        /* Nothing before an accepted stream header (or WebSocket <open/>):
+         * the stream has no domain to log in to (found by fuzz_ws). */
+        log_info("%s: %s: <%s/> before the stream was opened", st->t->name, st->peer, el->name);
+        xnode_free(el);
+        xmpp_stream_close(st, "not-well-formed", NULL);
+        return;
+    }
     if (st->paused || st->auth_pending) {
         /* Processed in order once the session resumes. */
         el->next = NULL;

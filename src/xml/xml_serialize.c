@@ -103,7 +103,14 @@ static void serialize_node(const xnode *n, const char *scope_ns, buf *out)
         return;
     }
     const char *ns = n->ns ? n->ns : "";
-    buf_append(out, "<", 1);
+    /* An element in the XML namespace (<xml:x/> on input) keeps its
+     * predeclared prefix: binding the default namespace to it is forbidden
+     * and would break the recipient's stream (found by fuzz_xml). Its
+     * children stay in the surrounding default namespace. */
+    bool xml_prefixed = strcmp(ns, NS_XML) == 0;
+    if (xml_prefixed)
+        ns = scope_ns ? scope_ns : "";
+    buf_append(out, xml_prefixed ? "<xml:" : "<", xml_prefixed ? 5 : 1);
     buf_puts(out, n->name);
     if (ns != scope_ns && strcmp(ns, scope_ns ? scope_ns : "") != 0) {   /* shared: often equal */
         buf_append(out, " xmlns='", 8);
@@ -118,7 +125,7 @@ static void serialize_node(const xnode *n, const char *scope_ns, buf *out)
     buf_append(out, ">", 1);
     for (const xnode *k = n->children; k; k = k->next)
         serialize_node(k, ns, out);
-    buf_append(out, "</", 2);
+    buf_append(out, xml_prefixed ? "</xml:" : "</", xml_prefixed ? 6 : 2);
     buf_puts(out, n->name);
     buf_append(out, ">", 1);
 }

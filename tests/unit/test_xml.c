@@ -264,6 +264,23 @@ static void test_roundtrip(void **state)
     rec_free(&r);
 }
 
+/* An element in the XML namespace keeps its xml: prefix when serialized:
+ * binding the default namespace to NS_XML is forbidden, so the stanza would
+ * no longer parse at its recipient (found by fuzz_xml). */
+static void test_roundtrip_xml_prefixed_element(void **state)
+{
+    const char *st = "<message><xml:a q='1'><b/><xml:c>t</xml:c></xml:a></message>";
+    rec r;
+    xstream *xs = rec_new(&r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_int_equal(feed_str(xs, st), 0);
+    assert_int_equal(r.nstanzas, 1);
+    assert_int_equal(r.errors, 0);
+    /* written exactly as received, so what was written parses again */
+    assert_string_equal(r.stanzas[0], st);
+    rec_free(&r);
+}
+
 static void test_split_utf8(void **state)
 {
     /* U+1F600 (4 bytes) and U+00E9 split across reads */
@@ -929,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_shrink_after_big_stanza),
         cmocka_unit_test(test_distinct_names_bounded),
         cmocka_unit_test(test_no_default_ns),
+        cmocka_unit_test(test_roundtrip_xml_prefixed_element),
         cmocka_unit_test(test_ns_shared),
         cmocka_unit_test(test_ns_amplification_bounded),
         cmocka_unit_test(test_tree_budget),
