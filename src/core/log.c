@@ -76,3 +76,18 @@ void log_msg(int level, const char *fmt, ...)
     ssize_t r = write(STDERR_FILENO, line, n);
     (void)r;
 }
+
+bool log_budget_take(log_budget *b, int per_second, int *dropped)
+{
+    time_t now = time(NULL);
+    *dropped = 0;
+    if (now != b->second) {
+        *dropped = b->dropped;
+        b->second = now;
+        b->count = b->dropped = 0;
+    }
+    if (b->count++ < per_second)
+        return true;
+    b->dropped++;
+    return false;
+}

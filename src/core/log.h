@@ -6,7 +6,9 @@
 #ifndef PLUCS_LOG_H
 #define PLUCS_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 enum { PLOG_NONE = 0, PLOG_CRIT = 1, PLOG_ERR = 2, PLOG_WARN = 3, PLOG_INFO = 4, PLOG_DEBUG = 5 };
 
@@ -18,6 +20,17 @@ int log_get_level(void);
  * returns the length written. */
 size_t log_escape(char *out, size_t outlen, const char *in, size_t inlen);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A per-second budget for a flood of similar lines (refused logins,
+ * refused messages): keep one per kind, thread-local. log_budget_take()
+ * says whether this line may be written; when a new second begins after
+ * lines were dropped, *dropped gets their number (else 0) so the caller
+ * can log one summary line. */
+typedef struct log_budget {
+    time_t second;
+    int count, dropped;
+} log_budget;
+bool log_budget_take(log_budget *b, int per_second, int *dropped);
 
 #define log_crit(...)  log_msg(PLOG_CRIT, __VA_ARGS__)
 #define log_err(...)   log_msg(PLOG_ERR, __VA_ARGS__)

@@ -22,20 +22,14 @@
  * worker, so a flood cannot fill the disk. */
 static void log_refusal(const char *from, const char *to)
 {
-    static __thread time_t second;
-    static __thread int count, dropped;
-    time_t now = time(NULL);
-    if (now != second) {
-        if (dropped)
-            log_info("policy: %d more refused message(s) not logged", dropped);
-        second = now;
-        count = dropped = 0;
-    }
-    if (count++ < LOG_PER_SECOND)
+    static __thread log_budget budget;
+    int dropped;
+    bool ok = log_budget_take(&budget, LOG_PER_SECOND, &dropped);
+    if (dropped)
+        log_info("policy: %d more refused message(s) not logged", dropped);
+    if (ok)
         log_info("policy: message from %s to %s refused (plucs/mod/filter: no group of the "
                  "sender lists a group of the recipient; see `plucs explain`)", from, to);
-    else
-        dropped++;
 }
 
 static policy_verdict judge(const dir_snapshot *snap, const xnode *st, stanza_kind kind,

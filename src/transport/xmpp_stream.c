@@ -360,22 +360,25 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static at_verdict throttle_attempt(const xmpp_stream *st, const char *account)
+/* Locks the throttle (made on first use); the caller unlocks throttle_lock. */
+static auth_throttle *throttle_lock_get(void)
 {
     pthread_mutex_lock(&throttle_lock);
     if (!throttle)
         throttle = auth_throttle_new(AT_DEFAULT_CAP);
-    at_verdict v = auth_throttle_attempt(throttle, st->ip, account, now_ms());
+    return throttle;
+}
+
+static at_verdict throttle_attempt(const xmpp_stream *st, const char *account)
+{
+    at_verdict v = auth_throttle_attempt(throttle_lock_get(), st->ip, account, now_ms());
     pthread_mutex_unlock(&throttle_lock);
     return v;
 }
 
 static void throttle_result(const xmpp_stream *st, const char *account, bool ok)
 {
-    pthread_mutex_lock(&throttle_lock);
-    if (!throttle)
-        throttle = auth_throttle_new(AT_DEFAULT_CAP);
-    auth_throttle_result(throttle, st->ip, account, ok, now_ms());
+    auth_throttle_result(throttle_lock_get(), st->ip, account, ok, now_ms());
     pthread_mutex_unlock(&throttle_lock);
 }
 
@@ -387,19 +390,13 @@ static void throttle_result(const xmpp_stream *st, const char *account, bool ok)
 __attribute__((format(printf, 1, 2)))
 static void log_refusal(const char *fmt, ...)
 {
-    static __thread time_t second;
-    static __thread int count, dropped;
-    time_t now = time(NULL);
-    if (now != second) {
-        if (dropped)
-            log_info("auth: %d more failed authentication attempt(s) not logged", dropped);
-        second = now;
-        count = dropped = 0;
-    }
-    if (count++ >= REFUSALS_PER_SECOND) {
-        dropped++;
+    static __thread log_budget budget;
+    int dropped;
+    bool ok = log_budget_take(&budget, REFUSALS_PER_SECOND, &dropped);
+    if (dropped)
+        log_info("auth: %d more failed authentication attempt(s) not logged", dropped);
+    if (!ok)
         return;
-    }
     char line[512];
     va_list ap;
     va_start(ap, fmt);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -99,6 +100,27 @@ static void test_msg_long_is_one_line(void **state)
     free(big);
 }
 
+/* The per-second budget: per_second lines pass, the rest are counted and
+ * reported once when the next second begins (the clock is the field). */
+static void test_budget(void **state)
+{
+    log_budget b = { 0 };
+    int dropped;
+    b.second = time(NULL);
+    for (int i = 0; i < 3; i++) {
+        assert_true(log_budget_take(&b, 3, &dropped));
+        assert_int_equal(dropped, 0);
+    }
+    assert_false(log_budget_take(&b, 3, &dropped));
+    assert_false(log_budget_take(&b, 3, &dropped));
+    assert_int_equal(dropped, 0);
+    b.second -= 1;   /* a new second begins */
+    assert_true(log_budget_take(&b, 3, &dropped));
+    assert_int_equal(dropped, 2);
+    assert_true(log_budget_take(&b, 3, &dropped));
+    assert_int_equal(dropped, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +129,7 @@ int main(void)
         cmocka_unit_test(test_escape_never_split),
         cmocka_unit_test(test_msg_one_line),
         cmocka_unit_test(test_msg_long_is_one_line),
+        cmocka_unit_test(test_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
