@@ -109,15 +109,18 @@ def test_authenticated_connections_leave_the_count(plucsd_factory):
 def test_global_preauth_cap(plucsd_factory):
     d = plucsd_factory(**{"plucs/c2s/max_preauth": "20"})
     held = []
-    tries = 0
-    while len(held) < 20 and tries < 60:    # the harness's start-up probe may still count
-        tries += 1
+
+    def hold_one():
+        # the harness's start-up probe may still count for a moment: a
+        # refused try is retried until 20 are held
         r = connect_from("127.0.1.%d" % (len(held) % 10 + 1), d.port)
         if r.open_stream() is not None:
             held.append(r)
         else:
             r.close()
-            time.sleep(0.1)
+        return len(held) >= 20
+
+    assert H.wait_until(hold_one, 20, 0.05)
     assert len(held) == 20
     r = connect_from("127.0.2.1", d.port)
     assert r.read_until(REFUSED, timeout=10)
@@ -375,7 +378,9 @@ def test_descriptor_exhaustion_does_not_spin_and_recovers(plucsd_factory):
                                                   source_address=("127.0.4.%d" % (i % 3 + 1), 0)))
         assert d.wait_log(r"listener .*: accept failed: ", 10)
         cpu0, t0 = cpu_seconds(d), time.monotonic()
-        time.sleep(2)                 # measuring CPU use over a span of time
+        # a span of about 2 s to measure CPU over; a spinning accept loop
+        # (a whole core) ends it early and fails below
+        H.wait_until(lambda: cpu_seconds(d) - cpu0 >= 1.0, 2, 0.1)
         used = cpu_seconds(d) - cpu0
         span = time.monotonic() - t0
         # before: the loop spun on the readable listener (a whole core)

@@ -133,6 +133,10 @@ def test_non_reading_client_is_cut_rss_bounded(plucsd_factory, transport):
     # so RSS there follows the traffic, not what is held: a loose bound
     bound = (200 if SANITIZED else 24) * 1024
     assert growth < bound, "%s: RSS grew by %d KiB" % (transport, growth)
-    time.sleep(0.3)
+    # more for the cut client, then a round trip as a barrier: whatever the
+    # server logs about it has been logged by then
+    alice.sock.sendall(msg)
+    alice.send("<iq type='get' id='after'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert alice.read_until(rb"<iq[^>]*id=['\"]after['\"]", timeout=30)
     assert len(re.findall(CUT[transport], d.log())) == 1, "one log line per slow client"
     assert d.alive()
