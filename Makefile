@@ -8,7 +8,7 @@ DESTDIR ?=
 CC      ?= cc
 
 PKGS    := libevent_core libevent_openssl libevent_pthreads expat ldap lber \
-           libssl libcrypto libidn sqlite3
+           libssl libcrypto libidn sqlite3 libcares
 
 # CFLAGS, LDFLAGS and LDLIBS are the user's (optimisation, debug info,
 # extras: `make CFLAGS=-O0` is fine); what the build needs is in the PLUCS_*

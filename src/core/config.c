@@ -113,6 +113,34 @@ static char **lower_words(const char *s)
     return v;
 }
 
+/* registry_each callback: plucs/s2s/route/DOMAIN=HOST:PORT (validated). */
+static void add_route(void *ud, const char *key, const char *value)
+{
+    static const char prefix[] = "plucs/s2s/route/";
+    config *c = ud;
+    if (strncmp(key, prefix, sizeof prefix - 1) != 0 || !key[sizeof prefix - 1] || !value)
+        return;
+    const char *colon = strrchr(value, ':');
+    if (!colon)
+        return;
+    for (int i = 0; i < c->s2s_nroutes; i++)
+        if (strcasecmp(c->s2s_routes[i].domain, key + sizeof prefix - 1) == 0)
+            return;   /* the same domain spelt in another case: the first counts */
+    struct s2s_route rt;
+    rt.domain = xstrdup(key + sizeof prefix - 1);
+    for (char *p = rt.domain; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    const char *h = value, *he = colon;
+    if (*h == '[' && he > h && he[-1] == ']') {
+        h++;
+        he--;
+    }
+    rt.host = xstrndup(h, (size_t)(he - h));
+    rt.port = atoi(colon + 1);
+    c->s2s_routes = xrealloc(c->s2s_routes, (size_t)(c->s2s_nroutes + 1) * sizeof rt);
+    c->s2s_routes[c->s2s_nroutes++] = rt;
+}
+
 static void fill(config *c, const registry *r)
 {
     c->hostname = str_or_empty(registry_get(r, "hostname"));
@@ -172,6 +200,13 @@ static void fill(config *c, const registry *r)
     else
         c->s2s_tls = S2S_TLS_OPTIONAL;   /* optional, and true (read as optional) */
     c->s2s_port = get_int(r, "plucs/s2s/port");
+    c->s2s_addresses = split_words(registry_get(r, "plucs/s2s/address"));
+    c->s2s_idle = get_int(r, "plucs/s2s/idle");
+    c->s2s_timeout = get_int(r, "plucs/s2s/timeout");
+    c->s2s_cafile = str_or_empty(registry_get(r, "plucs/s2s/cafile"));
+    c->s2s_max_stanza_size = get_int(r, "plucs/s2s/max_stanza_size");
+    c->s2s_max_per_ip = get_int(r, "plucs/s2s/max_per_ip");
+    registry_each(r, add_route, c);
 
     c->c2s_addresses = split_words(registry_get(r, "plucs/c2s/address"));
     c->c2s_port = get_int(r, "plucs/c2s/port");
@@ -254,6 +289,13 @@ void config_free(config *c)
     strv_free(c->http_cors_origins);
     free(c->http_proxy_conffile);
     free(c->s2s_certfile);
+    strv_free(c->s2s_addresses);
+    free(c->s2s_cafile);
+    for (int i = 0; i < c->s2s_nroutes; i++) {
+        free(c->s2s_routes[i].domain);
+        free(c->s2s_routes[i].host);
+    }
+    free(c->s2s_routes);
     strv_free(c->c2s_addresses);
     free(c->store);
     strv_free(c->domains);

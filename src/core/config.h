@@ -56,6 +56,18 @@ typedef struct config {
     char *s2s_certfile;
     enum s2s_tls_mode s2s_tls;
     int s2s_port;
+    char **s2s_addresses;       /* plucs/s2s/address, NULL-terminated; "::" means all */
+    int s2s_idle;               /* plucs/s2s/idle: seconds before an unused stream closes */
+    int s2s_timeout;            /* plucs/s2s/timeout: seconds to set up an outgoing stream */
+    char *s2s_cafile;           /* plucs/s2s/cafile: "" = the system's CA store */
+    int s2s_max_stanza_size;    /* plucs/s2s/max_stanza_size */
+    int s2s_max_per_ip;         /* plucs/s2s/max_per_ip: incoming connections per address, 0 = no limit */
+    struct s2s_route {          /* plucs/s2s/route/DOMAIN=HOST:PORT */
+        char *domain;           /* lower case */
+        char *host;             /* name or address (IPv6 without brackets) */
+        int port;
+    } *s2s_routes;
+    int s2s_nroutes;
 
     char **c2s_addresses;       /* NULL-terminated; "::" means all */
     int c2s_port;

@@ -14,6 +14,8 @@ typedef enum { REG_BOOL, REG_INT, REG_ENUM, REG_STR, REG_PATH, REG_URLPATH } reg
 #define REG_F_RESTART  1u  /* needs listeners re-bound (the daemon does it itself) */
 #define REG_F_REQUIRED 2u  /* no default; must be set for the daemon to start */
 #define REG_F_STATIC   4u  /* cannot change while running: takes effect at restart */
+#define REG_F_PREFIX  16u  /* key ends with '/': stands for every key below it
+                              (plucs/s2s/route/DOMAIN) */
 #define REG_F_INERT    8u  /* parsed and validated, but nothing uses it yet (plucs/s2s*:
                               federation is not built); `config search --verbose` says so */
 

@@ -100,6 +100,33 @@ static bool host_valid(const char *s)
     return ip_literal_valid(s) || dns_name_valid(s);
 }
 
+/* HOST:PORT, [IPV6]:PORT: a DNS name or address and a port 1-65535. */
+static bool hostport_valid(const char *s)
+{
+    char host[300];
+    const char *colon;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof host)
+            return false;
+        memcpy(host, s + 1, (size_t)(close - s - 1));
+        host[close - s - 1] = 0;
+        unsigned char addr[16];
+        if (inet_pton(AF_INET6, host, addr) != 1)
+            return false;
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || (size_t)(colon - s) >= sizeof host)
+            return false;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = 0;
+        if (!host_valid(host) || strchr(host, ':'))
+            return false;
+    }
+    return parse_int_range(colon + 1, 1, 65535);
+}
+
 /* Applies ok() to every space-separated word; false when any fails or,
  * with need_one, when there is no word at all. */
 static bool each_word(const char *s, bool need_one, bool (*ok)(const char *word))
@@ -198,6 +225,12 @@ const char *reg_allowed(const reg_var *v, char *buf, size_t len)
         snprintf(buf, len, "empty, or space-separated DNS domain names");
     else if (strcmp(k, "plucs/c2s/address") == 0 || strcmp(k, "plucs/http/address") == 0)
         snprintf(buf, len, "one or more space-separated IPv4 or IPv6 addresses, e.g. :: or 0.0.0.0 for all");
+    else if (strcmp(k, "plucs/s2s/address") == 0)
+        snprintf(buf, len, "one or more space-separated IPv4 or IPv6 addresses, e.g. :: or 0.0.0.0 for all");
+    else if (strcmp(k, "plucs/s2s/route/") == 0)
+        snprintf(buf, len, "HOST:PORT, e.g. xmpp.example.org:5269 or [2001:db8::1]:5269");
+    else if (strcmp(k, "plucs/s2s/cafile") == 0)
+        snprintf(buf, len, "empty, or an absolute path");
     else if (strcmp(k, "hostname") == 0)
         snprintf(buf, len, "a host name without dots");
     else if (strcmp(k, "domainname") == 0)
@@ -263,8 +296,13 @@ static bool value_ok(const reg_var *v, const char *s)
         return ldap_attr_valid(s);
     if (strcmp(k, "plucs/domains") == 0)
         return each_word(s, false, dns_name_valid);
-    if (strcmp(k, "plucs/c2s/address") == 0 || strcmp(k, "plucs/http/address") == 0)
+    if (strcmp(k, "plucs/c2s/address") == 0 || strcmp(k, "plucs/http/address") == 0 ||
+        strcmp(k, "plucs/s2s/address") == 0)
         return each_word(s, true, ip_literal_valid);
+    if (strcmp(k, "plucs/s2s/route/") == 0)
+        return hostport_valid(s);
+    if (strcmp(k, "plucs/s2s/cafile") == 0)
+        return s[0] == '\0' || s[0] == '/';
     if (strcmp(k, "hostname") == 0)
         return dns_name_valid(s) && !strchr(s, '.');
     if (strcmp(k, "domainname") == 0)

@@ -17,6 +17,7 @@
 #define Q REG_F_REQUIRED
 #define S REG_F_STATIC
 #define I REG_F_INERT
+#define P REG_F_PREFIX
 
 /* Sorted by nothing in particular: grouped as in docs/registry.md. */
 static const reg_var vars[] = {
@@ -129,9 +130,30 @@ static const reg_var vars[] = {
     { "plucs/c2s/tls/port", REG_INT, "0", 0, 65535, NULL, R,
       "direct-TLS client port (XEP-0368, usually 5223); 0 turns it off",
       "Client-Port mit direktem TLS (XEP-0368, meist 5223); 0 schaltet ihn ab" },
-    { "plucs/s2s/port", REG_INT, "5269", 1, 65535, NULL, I,
+    { "plucs/s2s/port", REG_INT, "5269", 1, 65535, NULL, R | I,
       "server-to-server port",
       "Server-zu-Server-Port" },
+    { "plucs/s2s/address", REG_STR, "::", 0, 0, NULL, R | I,
+      "addresses the server-to-server listener binds to, space separated (:: means all)",
+      "Adressen des Server-zu-Server-Listeners, durch Leerzeichen getrennt (:: bedeutet alle)" },
+    { "plucs/s2s/idle", REG_INT, "600", 10, 86400, NULL, I,
+      "seconds after which an unused server-to-server connection is closed",
+      "Sekunden, nach denen eine unbenutzte Server-zu-Server-Verbindung geschlossen wird" },
+    { "plucs/s2s/timeout", REG_INT, "30", 1, 600, NULL, I,
+      "seconds to set up a server-to-server connection before queued stanzas are bounced",
+      "Sekunden für den Aufbau einer Server-zu-Server-Verbindung, danach werden wartende Stanzas abgewiesen" },
+    { "plucs/s2s/cafile", REG_STR, "", 0, 0, NULL, I,
+      "CA certificates (PEM) trusted for peer certificates; empty: the system's CA store",
+      "CA-Zertifikate (PEM) für die Prüfung der Gegenstellen; leer: der CA-Speicher des Systems" },
+    { "plucs/s2s/max_stanza_size", REG_INT, "262144", 1024, 16777216, NULL, I,
+      "largest stanza in bytes a peer server may send",
+      "größtes Stanza in Bytes, das ein anderer Server senden darf" },
+    { "plucs/s2s/max_per_ip", REG_INT, "20", 0, 100000, NULL, I,
+      "incoming server-to-server connections per peer address; 0: no limit",
+      "eingehende Server-zu-Server-Verbindungen je Adresse der Gegenstelle; 0: keine Grenze" },
+    { "plucs/s2s/route/", REG_STR, "", 0, 0, NULL, P | I,
+      "plucs/s2s/route/DOMAIN=HOST:PORT connects to DOMAIN there instead of asking DNS",
+      "plucs/s2s/route/DOMAIN=HOST:PORT verbindet sich dort mit DOMAIN, statt DNS zu fragen" },
     { "plucs/http/address", REG_STR, "127.0.0.1 ::1", 0, 0, NULL, R,
       "addresses the HTTP listener binds to, space separated (loopback: Apache proxies it)",
       "Adressen des HTTP-Listeners, durch Leerzeichen getrennt (Loopback: Apache leitet weiter)" },
@@ -219,9 +241,13 @@ const reg_var *reg_var_find(const char *key)
 {
     if (!key)
         return NULL;
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         if (strcmp(vars[i].key, key) == 0)
             return &vars[i];
+        size_t n = strlen(vars[i].key);
+        if ((vars[i].flags & REG_F_PREFIX) && strncmp(vars[i].key, key, n) == 0 && key[n])
+            return &vars[i];
+    }
     return NULL;
 }
 

@@ -3,6 +3,7 @@
  * and delivers through the locator; every IM-specific step is an event
  * (router/events.h) that modules handle. */
 #include "router/router.h"
+#include "transport/s2s.h"
 #include "core/alloc.h"
 
 #include <stdlib.h>
@@ -261,8 +262,11 @@ static void route_to(xnode *st, const jid *to, session *origin, bool trusted)
 {
     stanza_kind kind = stanza_kind_of(st);
     if (!router_serves(to->domain)) {
-        /* No federation yet: every other domain is unreachable. Presence
-         * is never answered with an error (it would leak). */
+        /* Another domain: federation's, when it is on. Otherwise
+         * unreachable; presence is never answered with an error (it would
+         * leak). */
+        if (s2s_send(st))
+            return;
         if (kind != STANZA_PRESENCE)
             router_bounce(st, ERR_CANCEL, "remote-server-not-found", NULL);
         xnode_free(st);
@@ -299,6 +303,15 @@ void router_route(xnode *st)
     }
     route_to(st, &to, NULL, false);
     jid_clear(&to);
+}
+
+/* ---- stanzas from other servers ---- */
+
+void router_from_remote(xnode *st)
+{
+    /* FIRST CUT: routed like a server-generated stanza, through the
+     * policy stage; subscriptions, probes and iq for the server follow. */
+    router_route(st);
 }
 
 /* ---- client stanzas ---- */

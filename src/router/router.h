@@ -25,6 +25,11 @@ void router_from_session(session *s, xnode *st);
 /* A stanza with trusted from/to (server-generated or already stamped);
  * takes ownership. Passes the policy stage like any other. */
 void router_route(xnode *st);
+/* A stanza from a remote server (the federation transport, s2s.h): its
+ * 'from' domain was authenticated on the stream and its 'to' is a domain
+ * served here; takes ownership. The remote sender counts as a user in no
+ * group for the policy stage. */
+void router_from_remote(xnode *st);
 /* Answers st with a stanza error routed back to its sender (st borrowed).
  * Error replies are never filtered. */
 void router_bounce(const xnode *st, const char *type, const char *condition, const char *text);
