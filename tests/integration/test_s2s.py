@@ -120,9 +120,12 @@ def test_plain_dialback_status_and_idle_close(plucsd_factory, login):
     assert re.search(r"^s2s/stream/\d+: peer=b\.test local=a\.test direction=in tls=no "
                      r"auth=dialback idle=\d+$", st, re.M), st
     # no stanza for plucs/s2s/idle seconds: closed, with a log line
-    start = a.log_size()
-    assert a.wait_log(r"s2s: outgoing stream a\.test -> b\.test closed idle", 25, start), a.log()
+    # (whichever side's timer fires first closes; the other sees the peer close)
+    idle = r"s2s: (outgoing|incoming) stream [ab]\.test -> [ab]\.test closed idle"
+    assert H.wait_until(lambda: re.search(idle, a.log()) or re.search(idle, b.log()), 25), \
+        a.log()[-3000:] + b.log()[-3000:]
     assert H.wait_until(lambda: "peer=b.test" not in status(a), 10), status(a)
+    assert H.wait_until(lambda: "peer=a.test" not in status(b), 10), status(b)
 
 
 def test_optional_starttls_then_dialback(plucsd_factory, login):
@@ -312,3 +315,94 @@ def test_spoofed_from_after_dialback(plucsd_factory, login):
         assert a.wait_log(r"not authenticated on this stream \(spoofed\?\)", 5)
     finally:
         fake.close()
+
+
+# --- certificates: SASL EXTERNAL and required_trusted ----------------------------
+
+def _openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, text=True)
+
+
+def make_ca(d):
+    """A test CA in directory d; returns (ca.pem, sign) where sign(name)
+    writes a key+certificate PEM for DNS name `name` signed by the CA."""
+    d = str(d)
+    ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=plucs test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    def sign(name):
+        key, csr = os.path.join(d, name + ".key"), os.path.join(d, name + ".csr")
+        crt, pem = os.path.join(d, name + ".crt"), os.path.join(d, name + ".pem")
+        ext = os.path.join(d, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\n" % name)
+        _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", key, "-out", csr, "-subj", "/CN=" + name)
+        _openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+                 "-out", crt, "-days", "2", "-extfile", ext)
+        with open(pem, "w") as f:
+            f.write(open(key).read() + open(crt).read())
+        return pem
+    return ca, sign
+
+
+def test_required_trusted_sasl_external_both_ways(plucsd_factory, login, tmp_path):
+    ca, sign = make_ca(tmp_path)
+    a, b = start_pair(plucsd_factory,
+                      a_extra={"plucs/s2s/certfile": sign("a.test")},
+                      b_extra={"plucs/s2s/certfile": sign("b.test")},
+                      **{"plucs/s2s/tls": "required_trusted", "plucs/s2s/cafile": ca})
+    exchange(a, b, login)
+    for d, local, remote in ((a, "a.test", "b.test"), (b, "b.test", "a.test")):
+        assert d.wait_log(r"s2s: outgoing %s -> %s: authenticated by SASL EXTERNAL over TLS"
+                          % (local, remote), 5), d.log()
+        assert d.wait_log(r"s2s: incoming %s -> %s .*authenticated by SASL EXTERNAL"
+                          % (remote, local), 5), d.log()
+        assert "dialback" not in d.log()
+    st = status(a)
+    assert re.search(r"peer=b\.test local=a\.test direction=out tls=yes auth=external", st), st
+    assert re.search(r"peer=b\.test local=a\.test direction=in tls=yes auth=external", st), st
+
+
+def test_optional_with_trusted_certs_uses_external(plucsd_factory, login, tmp_path):
+    ca, sign = make_ca(tmp_path)
+    a, b = start_pair(plucsd_factory,
+                      a_extra={"plucs/s2s/certfile": sign("a.test")},
+                      b_extra={"plucs/s2s/certfile": sign("b.test")},
+                      **{"plucs/s2s/tls": "optional", "plucs/s2s/cafile": ca})
+    exchange(a, b, login)
+    assert a.wait_log(r"outgoing a\.test -> b\.test: authenticated by SASL EXTERNAL", 5), a.log()
+
+
+def test_required_trusted_refuses_self_signed_peer(plucsd_factory, login, tmp_path):
+    ca, sign = make_ca(tmp_path)
+    # b keeps the harness's self-signed certificate (names a.test and b.test)
+    a, b = start_pair(plucsd_factory,
+                      a_extra={"plucs/s2s/certfile": sign("a.test"), "plucs/s2s/cafile": ca,
+                               "plucs/s2s/tls": "required_trusted"},
+                      b_extra={"plucs/s2s/tls": "optional"})
+    alice = login(a, "alice")
+    dave = login(b, "dave")
+    alice.send_message("dave@b.test", "not to an untrusted peer")
+    expect_error(alice, "remote-server-not-found")
+    assert a.wait_log(r"outgoing a\.test -> b\.test failed: peer certificate not trusted", 5), \
+        a.log()
+    dave.send_message("alice@a.test", "no dialback for me")
+    expect_error(dave, "remote-server-not-found")
+    assert b.wait_log(r"outgoing b\.test -> a\.test failed", 5), b.log()
+
+
+def test_required_trusted_refuses_wrong_name(plucsd_factory, login, tmp_path):
+    ca, sign = make_ca(tmp_path)
+    a, b = start_pair(plucsd_factory,
+                      a_extra={"plucs/s2s/certfile": sign("a.test")},
+                      b_extra={"plucs/s2s/certfile": sign("c.test")},   # wrong name
+                      **{"plucs/s2s/tls": "required_trusted", "plucs/s2s/cafile": ca})
+    alice = login(a, "alice")
+    alice.send_message("dave@b.test", "not to c.test's certificate")
+    expect_error(alice, "remote-server-not-found")
+    assert a.wait_log(r"outgoing a\.test -> b\.test failed: peer certificate not trusted", 5), \
+        a.log()
