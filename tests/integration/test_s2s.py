@@ -406,3 +406,44 @@ def test_required_trusted_refuses_wrong_name(plucsd_factory, login, tmp_path):
     expect_error(alice, "remote-server-not-found")
     assert a.wait_log(r"outgoing a\.test -> b\.test failed: peer certificate not trusted", 5), \
         a.log()
+
+
+def test_incoming_limits(plucsd_factory):
+    """plucs/s2s/max_per_ip, an unauthenticated stream timing out after
+    plucs/s2s/timeout, and a stanza over plucs/s2s/max_stanza_size."""
+    a = _start(plucsd_factory, "a.test", A_IP, H.free_port(), "b.test",
+               "%s:%d" % (B_IP, H.dead_port()),
+               **{"plucs/s2s/tls": "false", "plucs/s2s/max_per_ip": "2",
+                  "plucs/s2s/timeout": "3", "plucs/s2s/max_stanza_size": "1024"})
+    port = int(a.registry["plucs/s2s/port"])
+    held = [H.RawClient(port, host=A_IP) for _ in range(2)]
+    try:
+        for r in held:
+            r.send(HDR)
+            assert r.read_until(r"</stream:features>", 5)
+        third = H.RawClient(port, host=A_IP)
+        try:
+            assert third.wait_closed(5)        # over max_per_ip: closed at once
+        finally:
+            third.close()
+        assert a.wait_log(r"plucs/s2s/max_per_ip", 5)
+        t0 = time.monotonic()
+        for r in held:                         # never authenticated: timed out
+            assert r.read_until(r"<connection-timeout xmlns='urn:ietf:params:xml:ns:"
+                                r"xmpp-streams'/>", 8)
+            assert r.wait_closed(5)
+        assert 2 <= time.monotonic() - t0 < 7
+    finally:
+        for r in held:
+            r.close()
+    # the slots are free again; an oversized stanza ends the stream
+    r = H.RawClient(port, host=A_IP)
+    try:
+        r.send(HDR)
+        assert r.read_until(r"</stream:features>", 5)
+        r.send("<message from='dave@b.test' to='alice@a.test'><body>%s</body></message>"
+               % ("x" * 2048))
+        assert r.read_until(r"<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", 5)
+        assert r.wait_closed(5)
+    finally:
+        r.close()
