@@ -120,9 +120,9 @@ static size_t queued(s2s_stream *s)
 
 void s2s_write(s2s_stream *s, const char *data, size_t len)
 {
-    if (!s->bev || s->closing || s->overflowed)
+    if (!s->bev || s->closing || (s->overflowed && !s->ending))
         return;
-    if (queued(s) + len > S2S_MAX_OUTPUT) {
+    if (!s->ending && queued(s) + len > S2S_MAX_OUTPUT) {
         s->overflowed = true;
         log_warn("s2s: %s %s: peer does not read its stream, closing", s->remote, s->peer);
         s2s_close(s, "policy-violation", NULL);
@@ -199,8 +199,9 @@ static void free_later(evutil_socket_t fd, short what, void *arg) { s2s_free(arg
 
 void s2s_close(s2s_stream *s, const char *condition, const char *text)
 {
-    if (s->closing)
+    if (s->closing || s->ending)
         return;
+    s->ending = true;   /* what follows is written past the output limit, once */
     if (s->dir == S2S_OUT)
         s2s_out_freeing(s);   /* the table forgets us now; queued stanzas bounce */
     if (s->bev && condition) {
@@ -216,7 +217,6 @@ void s2s_close(s2s_stream *s, const char *condition, const char *text)
             buf_puts(&b, "</text>");
         }
         buf_puts(&b, "</stream:error>");
-        s->overflowed = false;   /* the error goes out even past the limit */
         s2s_write_buf(s, &b);
         buf_free(&b);
     }

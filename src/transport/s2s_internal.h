@@ -101,6 +101,7 @@ struct s2s_stream {
     bool starttls_pending;          /* switch to TLS after this feed */
     bool restart_pending;           /* a fresh parser after this feed */
     bool closing;
+    bool ending;                    /* inside s2s_close: its last words pass the output limit */
     bool overflowed;
     _Atomic long long last_active;  /* monotonic seconds: a stanza either way */
     struct event *setup_timer;      /* outgoing: plucs/s2s/timeout; incoming: until authenticated */

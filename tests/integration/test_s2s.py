@@ -200,6 +200,21 @@ def test_silent_peer_times_out(plucsd_factory, login):
         assert 2.5 <= took < 6, took
         assert held, "plucsd never connected to the silent peer"
         assert a.wait_log(r"outgoing a\.test -> b\.test failed: no answer within 3 s", 5)
+
+        # the queue is bounded: 1000 stanzas wait, the rest bounce at once
+        for i in range(1005):
+            alice.send_message("dave@b.test", "q%d" % i)
+        seen = {}
+        end = time.monotonic() + 20
+        while sum(seen.values()) < 1005 and time.monotonic() < end:
+            m = alice.wait_message(max(0.1, end - time.monotonic()))
+            if m is None:
+                break
+            if m["type"] == "error":
+                c = m["error"]["condition"]
+                seen[c] = seen.get(c, 0) + 1
+        assert seen == {"resource-constraint": 5, "remote-server-timeout": 1000}, seen
+        assert a.wait_log(r"queue full \(1000 stanzas\)", 5)
     finally:
         stop.set()
         th.join(2)
