@@ -18,6 +18,7 @@ import time
 import pytest
 
 import plucs_harness as H
+import web_clients as W
 
 A_IP, B_IP, FAKE_IP = "127.0.12.1", "127.0.12.2", "127.0.12.3"
 
@@ -119,6 +120,9 @@ def test_plain_dialback_status_and_idle_close(plucsd_factory, login):
                      r"auth=dialback idle=\d+$", st, re.M), st
     assert re.search(r"^s2s/stream/\d+: peer=b\.test local=a\.test direction=in tls=no "
                      r"auth=dialback idle=\d+$", st, re.M), st
+    _, _, metrics = W.http_request(a.http_port, "GET", "/metrics")
+    assert 'plucs_s2s_streams{direction="in"} 1' in metrics, metrics
+    assert 'plucs_s2s_streams{direction="out"} 1' in metrics, metrics
     # no stanza for plucs/s2s/idle seconds: closed, with a log line
     # (whichever side's timer fires first closes; the other sees the peer close)
     idle = r"s2s: (outgoing|incoming) stream [ab]\.test -> [ab]\.test closed idle"
@@ -126,6 +130,8 @@ def test_plain_dialback_status_and_idle_close(plucsd_factory, login):
         a.log()[-3000:] + b.log()[-3000:]
     assert H.wait_until(lambda: "peer=b.test" not in status(a), 10), status(a)
     assert H.wait_until(lambda: "peer=a.test" not in status(b), 10), status(b)
+    _, _, metrics = W.http_request(a.http_port, "GET", "/metrics")
+    assert 'plucs_s2s_streams{direction="out"} 0' in metrics, metrics
 
 
 def test_optional_starttls_then_dialback(plucsd_factory, login):
