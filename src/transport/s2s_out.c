@@ -509,9 +509,12 @@ void s2s_out_element(s2s_stream *s, xnode *el)
         char msg[300];
         snprintf(msg, sizeof msg, "stream error from the peer: %s",
                  cond ? cond->name : "unknown");
-        if (s->state == OUT_READY)
-            log_info("s2s: outgoing %s -> %s: %s", s->local, s->remote, msg);
-        fail(s, "cancel", "remote-server-not-found", msg);
+        if (s->state == OUT_READY) {   /* an established stream ends: no failure */
+            log_info("s2s: outgoing %s -> %s: %s, closed", s->local, s->remote, msg);
+            s2s_close(s, NULL, NULL);
+        } else {
+            fail(s, "cancel", "remote-server-not-found", msg);
+        }
     }
     xnode_free(el);
 }
