@@ -616,12 +616,14 @@ void s2s_out_enqueue(const char *local, const char *remote, xnode *st)
     s->qbytes += bytes;
 }
 
+static void add_verify_run(void *arg) { s2s_out_add_verify(arg); }
+
 void s2s_out_add_verify(s2s_verify *v)
 {
     worker *other = NULL;
     s2s_stream *s = stream_for(v->to, v->from, &other);
     if (!s) {
-        worker_post_drop(other, (void (*)(void *))s2s_out_add_verify, free, v);
+        worker_post_drop(other, add_verify_run, free, v);
         return;
     }
     v->next = s->verifies;
