@@ -282,6 +282,10 @@ static void setup_fired(evutil_socket_t fd, short what, void *arg)
         return;
     if (s->dir == S2S_OUT) {
         s2s_out_setup_timeout(s);
+    } else if (s->npairs == 0 && s->answered_verify) {
+        /* a peer's stream for db:verify only: done with, no error */
+        log_debug("s2s: incoming %s: verification stream closed", s->peer);
+        s2s_close(s, NULL, NULL);
     } else if (s->npairs == 0) {
         log_info("s2s: incoming %s%s%s: not authenticated within the timeout, closing", s->peer,
                  s->peer_from[0] ? " from " : "", s->peer_from);

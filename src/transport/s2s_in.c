@@ -298,6 +298,7 @@ static void db_verify(s2s_stream *s, const xnode *el)
     log_info("s2s: %s asks whether a dialback key from %s is ours: %s", from, to,
              valid ? "valid" : "invalid");
     db_answer(s, "verify", to, from, id, valid ? "valid" : "invalid");
+    s->answered_verify = true;
     free(key);
 }
 

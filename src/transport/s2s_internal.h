@@ -130,6 +130,7 @@ struct s2s_stream {
     bool table_held;                /* outgoing: the (local, remote) table names us */
     bool detached;                  /* outgoing: queue bounced, table released */
     bool tls_handshaking;
+    bool answered_verify;           /* incoming: served a db:verify (a peer's verification stream) */
     /* what `plucs status` shows, copied under the status lock */
     struct {
         char local[S2S_DOMAIN_MAX];
