@@ -264,9 +264,13 @@ void s2s_out_event_error(s2s_stream *s, const char *why)
             s->bev = NULL;
         }
         try_next(s);
-    } else if (s->state == OUT_READY) {
-        log_info("s2s: outgoing %s -> %s: %s", s->local, s->remote, why);
-        fail_dead(s, "cancel", "remote-server-not-found", why);
+    } else if (s->state == OUT_READY) {   /* an established stream ends: no failure */
+        log_info("s2s: outgoing %s -> %s: %s, closed", s->local, s->remote, why);
+        if (s->bev) {
+            bufferevent_free(s->bev);
+            s->bev = NULL;
+        }
+        s2s_close(s, NULL, NULL);
     } else {
         char msg[400];
         snprintf(msg, sizeof msg, "%s during negotiation", why);
