@@ -215,6 +215,20 @@ static void db_answer(s2s_stream *s, const char *el, const char *from, const cha
     buf_free(&b);
 }
 
+static void db_error(s2s_stream *s, const char *from, const char *to, const char *cond)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "<db:result from='");
+    xml_escape(&b, from, strlen(from), true);
+    buf_puts(&b, "' to='");
+    xml_escape(&b, to, strlen(to), true);
+    buf_printf(&b, "' type='error'><error type='cancel'><%s xmlns='" NS_STANZAS "'/></error>"
+                   "</db:result>", cond);
+    s2s_write_buf(s, &b);
+    buf_free(&b);
+}
+
 static void db_result(s2s_stream *s, const xnode *el)
 {
     const char *from = xnode_attr(el, "from");
@@ -226,15 +240,19 @@ static void db_result(s2s_stream *s, const xnode *el)
         s2s_close(s, "invalid-xml", "incomplete db:result");
         return;
     }
+    /* Refusals as XEP-0220 §2.4 dialback errors (our feature says <errors/>):
+     * the stream stays; the peer gives up, or the setup timer ends it. */
     if (!dialback_allowed(s)) {
         log_info("s2s: incoming %s from %s: dialback refused (plucs/s2s/tls)", s->peer, from);
+        db_error(s, to, from, "policy-violation");
         free(key);
-        s2s_close(s, "policy-violation", "dialback is not allowed here without TLS");
         return;
     }
     if (!router_serves(to)) {
+        log_info("s2s: incoming %s from %s: dialback for '%s', a domain not served here", s->peer,
+                 from, to);
+        db_error(s, to, from, "item-not-found");
         free(key);
-        s2s_close(s, "host-unknown", NULL);
         return;
     }
     if (has_pair(s, from, to)) {

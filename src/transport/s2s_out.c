@@ -502,10 +502,15 @@ void s2s_out_element(s2s_stream *s, xnode *el)
     } else if (!strcmp(el->ns, NS_DIALBACK) && !strcmp(el->name, "result") &&
                s->state == OUT_WAIT_DIALBACK) {
         const char *type = xnode_attr(el, "type");
+        xnode *err = xnode_child(el, "error", NULL);
+        xnode *cond = err ? xnode_first_element(err) : NULL;
+        char msg[300];
+        snprintf(msg, sizeof msg, "dialback refused by the peer%s%s", cond ? ": " : "",
+                 cond ? cond->name : "");
         if (type && !strcmp(type, "valid"))
             ready(s, S2S_AUTH_DIALBACK);
         else
-            fail(s, "cancel", "remote-server-not-found", "dialback refused by the peer");
+            fail(s, "cancel", "remote-server-not-found", msg);
     } else if (!strcmp(el->ns, NS_DIALBACK) && !strcmp(el->name, "verify")) {
         verify_answered(s, el);
     } else if (!strcmp(el->ns, NS_STREAM) && !strcmp(el->name, "error")) {

@@ -244,6 +244,10 @@ def test_stanza_before_authentication(plucsd_factory):
     try:
         r.send(HDR)
         assert r.read_until(r"<stream:features>.*</stream:features>", 5)
+        # dialback for a domain not served here: a dialback error (XEP-0220 2.4)
+        r.send("<db:result from='b.test' to='c.test'>k</db:result>")
+        assert r.read_until(r"<db:result from='c\.test' to='b\.test' type='error'><error "
+                            r"type='cancel'><item-not-found ", 5)
         r.send("<message from='dave@b.test' to='alice@a.test'><body>x</body></message>")
         assert r.read_until(r"<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", 5)
         assert r.wait_closed(5)
@@ -413,7 +417,8 @@ def test_required_trusted_refuses_self_signed_peer(plucsd_factory, login, tmp_pa
         a.log()
     dave.send_message("alice@a.test", "no dialback for me")
     expect_error(dave, "remote-server-not-found")
-    assert b.wait_log(r"outgoing b\.test -> a\.test failed", 5), b.log()
+    assert b.wait_log(r"outgoing b\.test -> a\.test failed: dialback refused by the peer: "
+                      r"policy-violation", 5), b.log()
 
 
 def test_required_trusted_refuses_wrong_name(plucsd_factory, login, tmp_path):
