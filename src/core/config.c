@@ -206,6 +206,7 @@ static void fill(config *c, const registry *r)
     c->s2s_cafile = str_or_empty(registry_get(r, "plucs/s2s/cafile"));
     c->s2s_max_stanza_size = get_int(r, "plucs/s2s/max_stanza_size");
     c->s2s_max_per_ip = get_int(r, "plucs/s2s/max_per_ip");
+    c->s2s_tls_port = get_int(r, "plucs/s2s/tls/port");
     registry_each(r, add_route, c);
 
     c->c2s_addresses = split_words(registry_get(r, "plucs/c2s/address"));

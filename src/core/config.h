@@ -62,6 +62,7 @@ typedef struct config {
     char *s2s_cafile;           /* plucs/s2s/cafile: "" = the system's CA store */
     int s2s_max_stanza_size;    /* plucs/s2s/max_stanza_size */
     int s2s_max_per_ip;         /* plucs/s2s/max_per_ip: incoming connections per address, 0 = no limit */
+    int s2s_tls_port;           /* plucs/s2s/tls/port: direct TLS (XEP-0368), 0 = off */
     struct s2s_route {          /* plucs/s2s/route/DOMAIN=HOST:PORT */
         char *domain;           /* lower case */
         char *host;             /* name or address (IPv6 without brackets) */

@@ -20,7 +20,7 @@
 #include "transport/http.h"
 #include "transport/s2s.h"
 
-typedef enum { L_C2S, L_C2S_TLS, L_HTTP, L_S2S } listener_kind;
+typedef enum { L_C2S, L_C2S_TLS, L_HTTP, L_S2S, L_S2S_TLS } listener_kind;
 
 typedef struct listener {
     struct listener *next;
@@ -48,8 +48,8 @@ static void accept_run(void *arg)
     accept_job *j = arg;
     if (j->kind == L_HTTP)
         http_accept(worker_self(), j->fd, j->peer);
-    else if (j->kind == L_S2S)
-        s2s_accept(worker_self(), j->fd, j->peer, j->ip_key);
+    else if (j->kind == L_S2S || j->kind == L_S2S_TLS)
+        s2s_accept(worker_self(), j->fd, j->peer, j->ip_key, j->kind == L_S2S_TLS);
     else
         c2s_accept(worker_self(), j->fd, j->peer, j->kind == L_C2S_TLS, &j->slot);
     free(j);
@@ -60,7 +60,7 @@ static void accept_drop(void *arg)
     accept_job *j = arg;
     evutil_closesocket(j->fd);
     conn_limits_release(&j->slot);
-    if (j->kind == L_S2S)
+    if (j->kind == L_S2S || j->kind == L_S2S_TLS)
         s2s_ip_release_key(j->ip_key);
     free(j);
 }
@@ -119,7 +119,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
     }
     snprintf(j->peer, sizeof j->peer, "%s:%d", host, port);
     memset(&j->slot, 0, sizeof j->slot);
-    if (l->kind == L_S2S) {
+    if (l->kind == L_S2S || l->kind == L_S2S_TLS) {
         if (!s2s_ip_acquire(sa, j->ip_key)) {
             evutil_closesocket(fd);
             free(j);
@@ -206,6 +206,7 @@ static int open_listener(struct event_base *base, listener *l)
              l->kind == L_C2S    ? "c2s"
              : l->kind == L_HTTP ? "http"
              : l->kind == L_S2S  ? "s2s"
+             : l->kind == L_S2S_TLS ? "s2s direct TLS"
                                  : "c2s direct TLS");
     return 0;
 }
@@ -256,8 +257,11 @@ int listeners_apply(struct event_base *base, const config *c)
                                                   "not loopback" : "");
     }
     /* Federation: only when plucs/s2s is on (re-bound live like c2s). */
-    for (char **a = c->s2s ? c->s2s_addresses : NULL; a && *a; a++)
+    for (char **a = c->s2s ? c->s2s_addresses : NULL; a && *a; a++) {
         failed += want(base, L_S2S, *a, c->s2s_port, &fresh);
+        if (c->s2s_tls_port)
+            failed += want(base, L_S2S_TLS, *a, c->s2s_tls_port, &fresh);
+    }
     /* New ones are open; now close what the configuration dropped. */
     listener **pp = &listeners;
     while (*pp) {

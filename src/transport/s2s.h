@@ -27,8 +27,10 @@ bool s2s_send(xnode *st);
  * socket). key gets what s2s_accept needs to release the count. */
 bool s2s_ip_acquire(const struct sockaddr *sa, uint8_t key[17]);
 void s2s_ip_release_key(const uint8_t key[17]);
-/* On the worker that takes over an accepted socket of the s2s port. */
-void s2s_accept(worker *w, evutil_socket_t fd, const char *peer, const uint8_t ip_key[17]);
+/* On the worker that takes over an accepted socket of the s2s port
+ * (direct_tls: plucs/s2s/tls/port, XEP-0368: TLS from the first byte). */
+void s2s_accept(worker *w, evutil_socket_t fd, const char *peer, const uint8_t ip_key[17],
+                bool direct_tls);
 
 /* `plucs status` lines (any thread): s2s/streams and one s2s/stream/N
  * line per stream (peer, local domain, direction, TLS, authentication,

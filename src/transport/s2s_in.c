@@ -12,6 +12,7 @@
 #include "transport/s2s_internal.h"
 
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,7 +32,8 @@
 #include "xmpp/jid.h"
 #include "xmpp/sasl.h"
 
-void s2s_accept(worker *w, evutil_socket_t fd, const char *peer, const uint8_t ip_key[17])
+void s2s_accept(worker *w, evutil_socket_t fd, const char *peer, const uint8_t ip_key[17],
+                bool direct_tls)
 {
     s2s_stream *s = s2s_stream_new(S2S_IN, peer);
     if (ip_key) {
@@ -41,7 +43,22 @@ void s2s_accept(worker *w, evutil_socket_t fd, const char *peer, const uint8_t i
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct bufferevent *bev = bufferevent_socket_new(worker_base(w), fd, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = NULL;
+    if (direct_tls) {
+        SSL *ssl = config_current()->s2s_tls != S2S_TLS_FALSE ? s2s_tls_accept_ssl() : NULL;
+        bev = ssl ? bufferevent_openssl_socket_new(worker_base(w), fd, ssl,
+                                                   BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)
+                  : NULL;
+        if (!bev) {
+            if (ssl)
+                SSL_free(ssl);
+            log_warn("s2s: %s: no TLS certificate (or plucs/s2s/tls=false) for the direct TLS "
+                     "port", peer);
+        }
+        s->tls_handshaking = bev != NULL;
+    } else {
+        bev = bufferevent_socket_new(worker_base(w), fd, BEV_OPT_CLOSE_ON_FREE);
+    }
     if (!bev) {
         evutil_closesocket(fd);
         s2s_free(s);

@@ -46,13 +46,16 @@ def plucsd_factory(ldap, tmp_path):
     started = []
     n = [0]
 
-    def start(_ready=True, **registry):
+    def start(_ready=True, _wrapper=None, **registry):
         n[0] += 1
         d = tmp_path / ("plucsd%d" % n[0])
         d.mkdir()
         # registry keys contain '/', which keyword arguments cannot:
         # pass them as start(**{"plucs/tls": "required"}).
+        # _wrapper: a command prefix (e.g. a mount namespace with its own
+        # /etc/resolv.conf, see test_s2s.py).
         p = H.Plucsd(d, ldap, **registry)
+        p.wrapper = list(_wrapper or [])
         started.append(p)
         p.start(ready=_ready)
         return p

@@ -212,6 +212,7 @@ class Plucsd:
         self.proc = None
         self.logf = None
         self.expect_exit = False
+        self.wrapper = []         # command prefix, e.g. ["unshare", "-m", ...]
 
     def write_registry(self, extra=None, raw_lines=()):
         reg = dict(self.registry)
@@ -240,7 +241,7 @@ class Plucsd:
         env = dict(os.environ)
         env.pop("PLUCS_REGISTRY", None)
         self.proc = subprocess.Popen(
-            [exe, "--registry", self.registry_path,
+            self.wrapper + [exe, "--registry", self.registry_path,
              "--pidfile", os.path.join(self.rundir, "plucsd.pid")],
             stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf, env=env)
         if not self.wait_log("serving domains:", timeout, since):

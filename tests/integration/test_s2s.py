@@ -473,3 +473,77 @@ def test_incoming_limits(plucsd_factory):
         assert r.wait_closed(5)
     finally:
         r.close()
+
+
+# --- DNS: SRV, XEP-0368 direct TLS, names that do not resolve --------------------
+
+DNS_IP = "127.0.12.53"
+
+
+@pytest.fixture
+def dns(tmp_path):
+    """dns(*dnsmasq_options) -> a command prefix that runs a process with
+    /etc/resolv.conf pointing at a private dnsmasq on DNS_IP (answering
+    only for .test) in its own mount namespace; the machine's file is
+    never touched."""
+    procs = []
+
+    def start(*records):
+        resolv = tmp_path / "resolv.conf"
+        resolv.write_text("nameserver %s\n" % DNS_IP)
+        p = subprocess.Popen(["dnsmasq", "-k", "--no-resolv", "--no-hosts", "--bind-interfaces",
+                              "--listen-address=" + DNS_IP, "--port=53", "--local=/test/",
+                              "--log-facility=" + str(tmp_path / "dnsmasq.log")] + list(records))
+        procs.append(p)
+
+        def answering():
+            try:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.settimeout(0.3)
+                # a minimal query for "x.test" A
+                s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01x\x04test\x00"
+                         b"\x00\x01\x00\x01", (DNS_IP, 53))
+                s.recv(512)
+                return True
+            except OSError:
+                return False
+            finally:
+                s.close()
+        assert H.wait_until(answering, 5), "dnsmasq does not answer"
+        return ["unshare", "-m", "sh", "-c",
+                'mount --bind "%s" /etc/resolv.conf && exec "$0" "$@"' % resolv]
+
+    yield start
+    for p in procs:
+        p.terminate()
+        p.wait(5)
+
+
+def test_srv_direct_tls_and_unresolvable(plucsd_factory, login, dns):
+    """a.test finds b.test only through DNS: _xmpps-server._tcp (XEP-0368,
+    direct TLS to b's plucs/s2s/tls/port) before _xmpp-server._tcp; b
+    reaches a through its route. A domain without records bounces."""
+    pa, pb, pb_tls = H.free_port(), H.free_port(), H.free_port()
+    wrap = dns("--host-record=b.test,%s" % B_IP,
+               "--srv-host=_xmpps-server._tcp.b.test,b.test,%d,0,5" % pb_tls,
+               "--srv-host=_xmpp-server._tcp.b.test,b.test,%d,0,5" % pb)
+    a = plucsd_factory(_wrapper=wrap, **{
+        "plucs/domains": "a.test", "plucs/c2s/address": A_IP, "plucs/s2s": "true",
+        "plucs/s2s/address": A_IP, "plucs/s2s/port": str(pa), "plucs/s2s/timeout": "5"})
+    b = _start(plucsd_factory, "b.test", B_IP, pb, "a.test", "%s:%d" % (A_IP, pa),
+               **{"plucs/s2s/tls/port": str(pb_tls)})
+    assert b.wait_log(r"listening on \[%s\]:%d \(s2s direct TLS\)" % (re.escape(B_IP), pb_tls), 5)
+    exchange(a, b, login)
+    assert a.wait_log(r"outgoing a\.test -> b\.test: connecting to b\.test:%d \(direct TLS\)"
+                      % pb_tls, 5), a.log()
+    assert a.wait_log(r"outgoing a\.test -> b\.test: TLS established", 5), a.log()
+    assert a.wait_log(r"outgoing a\.test -> b\.test: authenticated by dialback over TLS", 5)
+    assert "<starttls" not in a.log()
+    assert re.search(r"peer=b\.test local=a\.test direction=out tls=yes", status(a)), status(a)
+
+    alice = login(a, "alice")
+    t0 = time.monotonic()
+    alice.send_message("nobody@nowhere.test", "does not resolve")
+    expect_error(alice, "remote-server-not-found", 10)
+    assert time.monotonic() - t0 < 5
+    assert a.wait_log(r"outgoing a\.test -> nowhere\.test failed: cannot resolve", 5), a.log()
