@@ -27,6 +27,8 @@
 #include "store/store.h"
 #include "transport/c2s.h"
 #include "transport/listener.h"
+#include "transport/s2s.h"
+#include "transport/s2s_tls.h"
 #include "transport/tls.h"
 #include "transport/xmpp_stream.h"
 
@@ -61,9 +63,23 @@ static int setup_tls(const config *c, bool at_start)
     return 0;
 }
 
+/* Federation's certificates: plucs/s2s/certfile, else plucs/certfile. A
+ * failure is logged and federation runs without TLS (the required modes
+ * then refuse every peer, and say so per stream). */
+static void setup_s2s_tls(const config *c)
+{
+    if (!c->s2s || c->s2s_tls == S2S_TLS_FALSE)
+        return;
+    const char *certs = c->s2s_certfile && *c->s2s_certfile ? c->s2s_certfile : c->certfile;
+    char err[1024];
+    if (s2s_tls_load(certs ? certs : "", c->s2s_cafile ? c->s2s_cafile : "", err, sizeof err) != 0)
+        log_err("s2s: %s; server-to-server streams run without TLS", err);
+}
+
 /* Runs on each worker after its loop ended. */
 static void worker_exit(void)
 {
+    s2s_worker_cleanup();
     c2s_worker_cleanup();
     modules_thread_exit();
 }
@@ -88,6 +104,10 @@ static int reload(void (*report)(void *ud, const char *line), void *ud)
     if (!str_eq(old->certfile, nc->certfile) || old->tls != nc->tls ||
         old->c2s_tls_port != nc->c2s_tls_port)
         setup_tls(nc, false);
+    if (nc->s2s && (!old->s2s || old->s2s_tls != nc->s2s_tls ||
+                    !str_eq(old->s2s_certfile, nc->s2s_certfile) ||
+                    !str_eq(old->certfile, nc->certfile) || !str_eq(old->s2s_cafile, nc->s2s_cafile)))
+        setup_s2s_tls(nc);
     if (old->threads != nc->threads)
         log_warn("reload: plucs/threads changed; it takes effect when plucsd restarts");
     if (!str_eq(old->rundir, nc->rundir))
@@ -211,6 +231,7 @@ int main(int argc, char **argv)
         log_warn("%s", warn);
     if (setup_tls(cfg, true) != 0)
         return 1;
+    setup_s2s_tls(cfg);
 
     char err[1024];
     if (store_start(cfg->store, err, sizeof err) != 0) {
@@ -252,6 +273,7 @@ int main(int argc, char **argv)
 
     /* Shutdown: stop accepting, close every stream, then the threads. */
     listeners_close_all();
+    workers_broadcast(s2s_worker_shutdown, NULL);
     workers_broadcast(c2s_worker_shutdown, NULL);
     workers_join();
     control_stop();
@@ -262,6 +284,7 @@ int main(int argc, char **argv)
     sessions_shutdown();
     modules_shutdown();
     tls_shutdown();
+    s2s_tls_shutdown();
     for (int i = 0; i < 4; i++)
         event_free(sig[i]);
     event_base_free(main_base);

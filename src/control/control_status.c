@@ -39,6 +39,8 @@
  * (A weak reference does not pull an object out of libplucs.a: define it in
  * a file the daemon links anyway, such as directory.c.) */
 void directory_status_lines(buf *out) __attribute__((weak));
+/* Federation's streams (transport/s2s.h), weak for the same reason. */
+void s2s_status_lines(buf *out) __attribute__((weak));
 
 typedef struct dom_count {
     char *domain;
@@ -237,6 +239,8 @@ static void render(control_status_job *j, buf *out)
         buf_printf(out, "filter/message_policy: %s\n", c->filter_message_allow ? "allow" : "deny");
         buf_printf(out, "filter/presence_policy: %s\n", c->filter_presence_allow ? "allow" : "deny");
     }
+    if (s2s_status_lines && c && c->s2s)
+        s2s_status_lines(out);
     dir_snapshot_unref(s);
 }
 

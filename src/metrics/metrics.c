@@ -19,6 +19,12 @@ static atomic_uint_fast64_t routed[NTRANSPORTS];
 static atomic_uint_fast64_t auth_ok, auth_failed;
 static atomic_uint_fast64_t filter_refused;
 static atomic_int bosh_sessions, bosh_held;
+static atomic_int s2s_in, s2s_out;
+
+void metrics_s2s_streams_add(bool incoming, int delta)
+{
+    atomic_fetch_add(incoming ? &s2s_in : &s2s_out, delta);
+}
 static atomic_uint_fast64_t http_by_class[6];   /* 1xx..5xx, [0] other */
 static _Atomic double directory_lag;
 static atomic_bool directory_lag_set;
@@ -149,4 +155,9 @@ void metrics_render(buf *out)
     for (int c = 1; c <= 5; c++)
         buf_printf(out, "plucs_http_requests_total{code=\"%dxx\"} %llu\n", c,
                    (unsigned long long)atomic_load(&http_by_class[c]));
+    buf_printf(out, "# HELP plucs_s2s_streams Server-to-server streams, by direction.\n"
+                    "# TYPE plucs_s2s_streams gauge\n"
+                    "plucs_s2s_streams{direction=\"in\"} %d\n"
+                    "plucs_s2s_streams{direction=\"out\"} %d\n",
+               atomic_load(&s2s_in), atomic_load(&s2s_out));
 }

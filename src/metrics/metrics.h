@@ -26,6 +26,9 @@ void metrics_filter_refused(void);
  * that contains it (or since the last successful refresh). */
 void metrics_set_directory_lag(double seconds);
 
+/* Federation: a server-to-server stream opened (+1) or ended (-1). */
+void metrics_s2s_streams_add(bool incoming, int delta);
+
 /* Appends the exposition text. */
 void metrics_render(buf *out);
 

@@ -18,8 +18,9 @@
 #include "transport/c2s.h"
 #include "transport/conn_limits.h"
 #include "transport/http.h"
+#include "transport/s2s.h"
 
-typedef enum { L_C2S, L_C2S_TLS, L_HTTP } listener_kind;
+typedef enum { L_C2S, L_C2S_TLS, L_HTTP, L_S2S } listener_kind;
 
 typedef struct listener {
     struct listener *next;
@@ -38,6 +39,7 @@ typedef struct accept_job {
     evutil_socket_t fd;
     listener_kind kind;
     conn_slot slot;      /* c2s: the pre-authentication count it holds */
+    uint8_t ip_key[17];  /* s2s: the per-address count it holds */
     char peer[64];
 } accept_job;
 
@@ -46,6 +48,8 @@ static void accept_run(void *arg)
     accept_job *j = arg;
     if (j->kind == L_HTTP)
         http_accept(worker_self(), j->fd, j->peer);
+    else if (j->kind == L_S2S)
+        s2s_accept(worker_self(), j->fd, j->peer, j->ip_key);
     else
         c2s_accept(worker_self(), j->fd, j->peer, j->kind == L_C2S_TLS, &j->slot);
     free(j);
@@ -56,6 +60,8 @@ static void accept_drop(void *arg)
     accept_job *j = arg;
     evutil_closesocket(j->fd);
     conn_limits_release(&j->slot);
+    if (j->kind == L_S2S)
+        s2s_ip_release_key(j->ip_key);
     free(j);
 }
 
@@ -113,7 +119,18 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
     }
     snprintf(j->peer, sizeof j->peer, "%s:%d", host, port);
     memset(&j->slot, 0, sizeof j->slot);
-    if (l->kind != L_HTTP) {
+    if (l->kind == L_S2S) {
+        if (!s2s_ip_acquire(sa, j->ip_key)) {
+            evutil_closesocket(fd);
+            free(j);
+            unsigned skipped = 0;
+            if (conn_limits_log_ok(CL_LOG_PER_IP, 10, &skipped))
+                log_warn("s2s: %s: connection refused: %d server connections from this address "
+                         "(plucs/s2s/max_per_ip); %u more refused since the last such line",
+                         host, config_current()->s2s_max_per_ip, skipped);
+            return;
+        }
+    } else if (l->kind != L_HTTP) {
         const config *cfg = config_current();
         cl_result r = conn_limits_acquire(&j->slot, sa, true, cfg->c2s_max_per_ip,
                                           cfg->c2s_max_preauth);
@@ -186,7 +203,10 @@ static int open_listener(struct event_base *base, listener *l)
     evconnlistener_set_error_cb(l->ev, on_error);
     l->resume = evtimer_new(base, resume_accepting, l);
     log_info("listening on [%s]:%d (%s)", l->addr, l->port,
-             l->kind == L_C2S ? "c2s" : l->kind == L_HTTP ? "http" : "c2s direct TLS");
+             l->kind == L_C2S    ? "c2s"
+             : l->kind == L_HTTP ? "http"
+             : l->kind == L_S2S  ? "s2s"
+                                 : "c2s direct TLS");
     return 0;
 }
 
@@ -235,6 +255,9 @@ int listeners_apply(struct event_base *base, const config *c)
                                                   "over them is refused from any peer that is "
                                                   "not loopback" : "");
     }
+    /* Federation: only when plucs/s2s is on (re-bound live like c2s). */
+    for (char **a = c->s2s ? c->s2s_addresses : NULL; a && *a; a++)
+        failed += want(base, L_S2S, *a, c->s2s_port, &fresh);
     /* New ones are open; now close what the configuration dropped. */
     listener **pp = &listeners;
     while (*pp) {

@@ -1,35 +1,140 @@
-/* s2s_tls.c: TLS for server-to-server streams (see s2s_tls.h). FIRST CUT:
- * no certificates yet (every call says "none loaded"). */
+/* s2s_tls.c: TLS for server-to-server streams (see s2s_tls.h). Our
+ * certificates are a tls_set (same loader and refcounting as c2s) whose
+ * contexts serve both directions (TLS_method): accepted streams pick the
+ * certificate by SNI, outgoing ones present the certificate for the local
+ * domain as client certificate and send SNI = the remote domain. Peers are
+ * always asked for a certificate and verified against one shared trust store
+ * (plucs/s2s/cafile or the system's), but the handshake never fails on it:
+ * the verify callback accepts everything and s2s_tls_peer_verified() decides
+ * afterwards, because dialback may still authenticate an unverified peer. */
 #include "transport/s2s_tls.h"
 
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "transport/s2s_certname.h"
+#include "transport/tls_set.h"
+
+static tls_slot slot = TLS_SLOT_INIT;
+
+static bool names_domain(X509 *cert, const char *name) { return s2s_cert_names(cert, name); }
+
+/* The chain's result is kept in SSL_get_verify_result; the handshake goes on. */
+static int verify_accept(int preverify_ok, X509_STORE_CTX *ctx)
+{
+    (void)preverify_ok;
+    (void)ctx;
+    return 1;
+}
+
+static X509_STORE *trust_load(const char *cafile, char *err, size_t errlen)
+{
+    X509_STORE *st = X509_STORE_new();
+    if (!st) {
+        snprintf(err, errlen, "plucs/s2s/cafile: out of memory");
+        return NULL;
+    }
+    int ok = cafile && *cafile ? X509_STORE_load_file(st, cafile)
+                               : X509_STORE_set_default_paths(st);
+    if (ok != 1) {
+        unsigned long e = ERR_get_error();
+        char reason[256] = "no certificates";
+        if (e)
+            ERR_error_string_n(e, reason, sizeof reason);
+        ERR_clear_error();
+        if (cafile && *cafile)
+            snprintf(err, errlen, "plucs/s2s/cafile: cannot load '%s': %s", cafile, reason);
+        else
+            snprintf(err, errlen, "plucs/s2s/cafile: the system's CA store: %s", reason);
+        X509_STORE_free(st);
+        return NULL;
+    }
+    ERR_clear_error();
+    return st;
+}
 
 int s2s_tls_load(const char *certfiles, const char *cafile, char *err, size_t errlen)
 {
-    (void)certfiles;
-    (void)cafile;
-    snprintf(err, errlen, "server-to-server TLS is not built yet");
-    return -1;
+    X509_STORE *st = trust_load(cafile, err, errlen);
+    if (!st)
+        return -1;
+    tls_set *s = tls_set_load(&slot, certfiles, "plucs/s2s/certfile", TLS_method(), names_domain,
+                              err, errlen);
+    if (!s) {
+        X509_STORE_free(st);
+        return -1;
+    }
+    for (size_t i = 0; i < tls_set_count(s); i++) {
+        SSL_CTX *ctx = tls_set_ctx(s, i);
+        SSL_CTX_set1_cert_store(ctx, st);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_accept);
+        SSL_CTX_set_verify_depth(ctx, 10);
+    }
+    X509_STORE_free(st);   /* the contexts hold it */
+    tls_slot_install(&slot, s);
+    return 0;
 }
-bool s2s_tls_available(void) { return false; }
-SSL *s2s_tls_accept_ssl(void) { return NULL; }
-SSL *s2s_tls_connect_ssl(const char *l, const char *r)
+
+bool s2s_tls_available(void) { return tls_slot_available(&slot); }
+
+SSL *s2s_tls_accept_ssl(void)
 {
-    (void)l;
-    (void)r;
-    return NULL;
+    SSL *ssl = tls_slot_new_ssl(&slot, NULL, NULL);
+    if (ssl)
+        SSL_set_accept_state(ssl);
+    return ssl;
 }
+
+static size_t pick_local(const tls_set *s, const void *ud)
+{
+    for (size_t i = 0; i < tls_set_count(s); i++)
+        if (s2s_cert_names(tls_set_cert(s, i), ud))
+            return i;
+    return 0;
+}
+
+SSL *s2s_tls_connect_ssl(const char *local_domain, const char *remote_domain)
+{
+    SSL *ssl = tls_slot_new_ssl(&slot, local_domain ? pick_local : NULL, local_domain);
+    if (!ssl)
+        return NULL;
+    SSL_set_connect_state(ssl);
+    if (remote_domain && *remote_domain && SSL_set_tlsext_host_name(ssl, remote_domain) != 1) {
+        ERR_clear_error();
+        SSL_free(ssl);
+        return NULL;
+    }
+    return ssl;
+}
+
 bool s2s_tls_peer_verified(SSL *ssl, const char *domain, char *why, size_t whylen)
 {
-    (void)ssl;
-    (void)domain;
-    snprintf(why, whylen, "no certificate");
-    return false;
+    char dummy[1];
+    if (!why || !whylen) {
+        why = dummy;
+        whylen = sizeof dummy;
+    }
+    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+    if (!cert) {
+        snprintf(why, whylen, "no certificate");
+        return false;
+    }
+    long r = SSL_get_verify_result(ssl);
+    if (r != X509_V_OK) {
+        snprintf(why, whylen, "%s", X509_verify_cert_error_string(r));
+        return false;
+    }
+    if (!s2s_cert_names(cert, domain)) {
+        char names[200];
+        s2s_cert_describe(cert, names, sizeof names);
+        snprintf(why, whylen, "certificate names %s, not %s", names, domain ? domain : "");
+        return false;
+    }
+    return true;
 }
-bool s2s_cert_names(struct x509_st *cert, const char *domain)
-{
-    (void)cert;
-    (void)domain;
-    return false;
-}
-void s2s_tls_shutdown(void) {}
+
+void s2s_tls_shutdown(void) { tls_slot_install(&slot, NULL); }
+
+int s2s_tls_sets_alive(void) { return tls_slot_alive(&slot); }

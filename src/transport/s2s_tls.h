@@ -33,5 +33,8 @@ bool s2s_tls_peer_verified(SSL *ssl, const char *domain, char *why, size_t whyle
 struct x509_st;
 bool s2s_cert_names(struct x509_st *cert, const char *domain);
 void s2s_tls_shutdown(void);
+/* Certificate sets alive: the current one plus older ones still used by
+ * streams (for tests). */
+int s2s_tls_sets_alive(void);
 
 #endif
