@@ -291,3 +291,46 @@ def test_filter_remote_party_in_no_group(fed, im):
     assert e and e.condition == "policy-violation", dave.all_messages
     assert not alice.saw_message(body="filtered too")
     assert not dave.saw_message(body="filtered")
+
+
+def test_presence_from_non_contact_and_roster_removal(fed, im):
+    a, b = fed()
+    alice = online(im, "alice", a)
+    dave = online(im, "dave", b)
+    # availability from someone alice did not subscribe to: not to her
+    # bare JID; directed to her full JID it goes through (RFC 6121 4.6)
+    dave.presence(to=ALICE)
+    dave.presence(to=alice.jid, status="direct")
+    s = alice.wait_presence(frm=dave.jid, timeout=15)
+    assert s and s.status == "direct"
+    assert not alice.saw_presence(frm=DAVE)
+    # probe answers: an offline contact with subscription from/both is
+    # reported unavailable
+    subscribe_mutually(alice, dave)
+    dave.close()
+    alice.expect_unavailable(dave.jid, timeout=15)
+    alice.close()
+    alice2 = online(im, "alice", a)
+    s = alice2.wait_presence(frm=DAVE, type="unavailable", timeout=15)
+    assert s, "no unavailable answer to the probe for offline dave: %r" % alice2.all_presences
+    # removing the remote item cancels both directions on the remote side
+    dave2 = online(im, "dave", b)
+    assert alice2.roster_remove(DAVE) == ("result", None)
+    p = dave2.wait_push(ALICE, timeout=15, pred=lambda p: p.item.subscription == "none")
+    assert p, "dave's roster still subscribed after alice removed him: %r" % dave2.all_pushes
+    dave2.expect_unavailable(alice2.jid, timeout=15)
+
+
+def test_last_activity_of_remote_contact(fed, im):
+    a, b = fed()
+    alice = online(im, "alice", a)
+    dave = online(im, "dave", b)
+    q = "<query xmlns='jabber:iq:last'/>"
+    r = iq(alice, DAVE, "get", q)
+    assert (r.get("type"), H.error_condition(r)) == ("error", "forbidden")
+    r = iq(alice, "b.test", "get", q)          # the server's uptime: public
+    assert r.get("type") == "result"
+    subscribe_mutually(alice, dave)
+    r = iq(alice, DAVE, "get", q)
+    assert r.get("type") == "result"
+    assert r.find("{jabber:iq:last}query").get("seconds") == "0"   # online
