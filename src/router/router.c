@@ -400,9 +400,12 @@ void router_from_remote(xnode *st)
     /* Never relayed between two other domains, and never accepted in the
      * name of a domain served here. */
     if (!router_serves(to.domain) || router_serves(from.domain)) {
-        log_info("router: dropping a stanza from %s to %s received over federation "
-                 "(not for a domain served here, or claiming to be from one)",
-                 from.domain, to.domain);
+        static __thread log_budget budget;   /* a peer cannot flood the log */
+        int dropped;
+        if (log_budget_take(&budget, 10, &dropped))
+            log_info("router: dropping a stanza from %s to %s received over federation "
+                     "(not for a domain served here, or claiming to be from one)%s",
+                     from.domain, to.domain, dropped ? "; more were not logged" : "");
         jid_clear(&to);
         jid_clear(&from);
         xnode_free(st);
