@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/i18n.h"
 #include "metrics/metrics.h"
+#include "router/router.h"
 #include "transport/s2s_internal.h"
 #include "xmpp/jid.h"
 
@@ -46,6 +47,9 @@ bool s2s_send(xnode *st)
     if (!fits)
         return false;
     worker *self = worker_self();
+    /* Never a relay: only stanzas from a domain served here leave. */
+    if (self && !router_serves(local))
+        return false;
     worker *w = s2s_table_claim(local, remote, self ? self : worker_get(0));
     if (self && w == self)
         s2s_out_enqueue(local, remote, st);

@@ -42,19 +42,35 @@ static void make_secret(void)
 
 void s2s_dialback_init(void) { pthread_once(&secret_once, make_secret); }
 
-void s2s_dialback_key(const char *receiving, const char *originating, const char *id,
-                      char out[65])
+static void key_hmac(const char *hexkey, const char *receiving, const char *originating,
+                     const char *id, char out[65])
 {
-    s2s_dialback_init();
     buf b;
     buf_init(&b);
     buf_printf(&b, "%s %s %s", receiving, originating, id);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), secret_hex, (int)strlen(secret_hex), (const unsigned char *)b.data,
-         b.len, mac, &len);
+    HMAC(EVP_sha256(), hexkey, (int)strlen(hexkey), (const unsigned char *)b.data, b.len, mac,
+         &len);
     buf_free(&b);
     hex(mac, len > 32 ? 32 : len, out);
+}
+
+void s2s_dialback_key(const char *receiving, const char *originating, const char *id,
+                      char out[65])
+{
+    s2s_dialback_init();
+    key_hmac(secret_hex, receiving, originating, id, out);
+}
+
+void s2s_dialback_key_secret(const char *secret, const char *receiving, const char *originating,
+                             const char *id, char out[65])
+{
+    unsigned char sum[SHA256_DIGEST_LENGTH];
+    char hexkey[65];
+    SHA256((const unsigned char *)secret, strlen(secret), sum);
+    hex(sum, sizeof sum, hexkey);
+    key_hmac(hexkey, receiving, originating, id, out);
 }
 
 /* ---- the round trip ---- */

@@ -91,8 +91,9 @@ static void add_pair(s2s_stream *s, const char *remote, const char *local, s2s_a
     s->npairs++;
     if (s->auth == S2S_AUTH_NONE) {
         s->auth = how;
-        snprintf(s->remote, sizeof s->remote, "%s", remote);
-        snprintf(s->local, sizeof s->local, "%s", local);
+        /* from the pair just stored: remote/local may point into s */
+        memmove(s->remote, s->pairs[s->npairs - 1].remote, sizeof s->remote);
+        memmove(s->local, s->pairs[s->npairs - 1].local, sizeof s->local);
         s2s_status_update(s);
         if (s->setup_timer)
             evtimer_del(s->setup_timer);

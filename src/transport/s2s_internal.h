@@ -190,6 +190,9 @@ void s2s_dialback_init(void);     /* a fresh random secret */
 /* The XEP-0185 key (64 hex digits + NUL into out). */
 void s2s_dialback_key(const char *receiving, const char *originating, const char *id,
                       char out[65]);
+/* The same for a given secret (tests: XEP-0185's example). */
+void s2s_dialback_key_secret(const char *secret, const char *receiving, const char *originating,
+                             const char *id, char out[65]);
 /* Incoming stream s got <db:result from to>key</db:result>: asks the
  * authoritative server through an outgoing stream (any worker). */
 void s2s_dialback_verify_start(s2s_stream *s, const char *from, const char *to, const char *key);

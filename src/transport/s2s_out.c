@@ -15,9 +15,11 @@
  * our incoming streams (s2s_dialback.c). */
 #include "transport/s2s_internal.h"
 
+#include <arpa/inet.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +179,40 @@ static void resolved(void *ud, s2s_resolve_status status, const s2s_addr *addrs,
     try_next(s);
 }
 
+/* A socket for an outgoing connection to a. With one specific
+ * plucs/s2s/address of a's family, connections leave from it (the peer
+ * sees the address our s2s listener has; multi-homed hosts and tests with
+ * a loopback address per server); otherwise the system picks. */
+static evutil_socket_t out_socket(const config *c, const s2s_addr *a)
+{
+    int family = a->ss.ss_family;
+    evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    evutil_make_socket_nonblocking(fd);
+    if (c->s2s_addresses && c->s2s_addresses[0] && !c->s2s_addresses[1]) {
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof ss);
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        socklen_t len = 0;
+        if (family == AF_INET && inet_pton(AF_INET, c->s2s_addresses[0], &in4->sin_addr) == 1 &&
+            in4->sin_addr.s_addr != htonl(INADDR_ANY)) {
+            in4->sin_family = AF_INET;
+            len = sizeof *in4;
+        } else if (family == AF_INET6 &&
+                   inet_pton(AF_INET6, c->s2s_addresses[0], &in6->sin6_addr) == 1 &&
+                   !IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) {
+            in6->sin6_family = AF_INET6;
+            len = sizeof *in6;
+        }
+        if (len && bind(fd, (struct sockaddr *)&ss, len) != 0)
+            log_debug("s2s: cannot bind the outgoing socket to %s: %s", c->s2s_addresses[0],
+                      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    }
+    return fd;
+}
+
 static void try_next(s2s_stream *s)
 {
     const config *c = config_current();
@@ -192,23 +228,15 @@ static void try_next(s2s_stream *s)
             xstream_free(s->xs);
             s->xs = NULL;
         }
-        if (a->direct_tls) {
-            if (c->s2s_tls == S2S_TLS_FALSE)
-                continue;
-            SSL *ssl = s2s_tls_connect_ssl(s->local, s->remote);
-            if (!ssl)
-                continue;
-            bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-                                                 BEV_OPT_CLOSE_ON_FREE);
-            if (!bev) {
-                SSL_free(ssl);
-                continue;
-            }
-            s->tls_handshaking = true;
-        } else {
-            bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-            if (!bev)
-                continue;
+        if (a->direct_tls && (c->s2s_tls == S2S_TLS_FALSE || !s2s_tls_available()))
+            continue;   /* XEP-0368 needs TLS from the first byte */
+        evutil_socket_t fd = out_socket(c, a);
+        if (fd < 0)
+            continue;
+        bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (!bev) {
+            evutil_closesocket(fd);
+            continue;
         }
         log_info("s2s: outgoing %s -> %s: connecting to %s:%d%s", s->local, s->remote, a->host,
                  a->port, a->direct_tls ? " (direct TLS)" : "");
@@ -249,6 +277,11 @@ void s2s_out_event_error(s2s_stream *s, const char *why)
 void s2s_out_connected(s2s_stream *s)
 {
     log_info("s2s: outgoing %s -> %s: connected to %s", s->local, s->remote, s->peer);
+    if (s->direct_tls) {   /* XEP-0368: TLS first, then the stream */
+        if (!s2s_start_tls(s, s2s_tls_connect_ssl(s->local, s->remote), false))
+            s2s_out_event_error(s, "cannot start TLS");
+        return;
+    }
     s->state = OUT_WAIT_FEATURES;
     send_header(s);
 }

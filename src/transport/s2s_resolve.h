@@ -39,12 +39,20 @@ typedef void (*s2s_resolve_cb)(void *ud, s2s_resolve_status status, const s2s_ad
 typedef struct s2s_lookup s2s_lookup;
 
 /* Starts resolving domain (lower case, already IDNA/ASCII) with c's routes.
- * Returns a handle for s2s_resolve_cancel (the callback then never runs). */
+ * Returns a handle for s2s_resolve_cancel (the callback then never runs).
+ * The handle dies when the callback returns: cancel it before, or from
+ * inside the callback (a no-op then), never after. c is only read during
+ * this call. */
 s2s_lookup *s2s_resolve_start(struct event_base *base, const config *c, const char *domain,
                               s2s_resolve_cb cb, void *ud);
 void s2s_resolve_cancel(s2s_lookup *l);
 
 /* On each worker thread at its exit: frees the thread's resolver channel. */
 void s2s_resolve_thread_exit(void);
+
+/* Test seam: name servers in c-ares CSV syntax ("127.0.13.53:5353") for
+ * resolver channels made afterwards (a thread makes its channel on first
+ * use; s2s_resolve_thread_exit ends it); NULL = the system's. */
+void s2s_resolve_set_servers(const char *csv);
 
 #endif

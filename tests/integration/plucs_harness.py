@@ -253,9 +253,16 @@ class Plucsd:
             self.fail_with_log("plucsd does not accept connections on port %d" % self.port)
         return self
 
+    @property
+    def c2s_host(self):
+        """The first plucs/c2s/address, where clients connect (127.0.0.1
+        for the catch-all addresses)."""
+        a = (self.registry.get("plucs/c2s/address") or "127.0.0.1").split()[0]
+        return "127.0.0.1" if a in ("::", "0.0.0.0") else a
+
     def _port_open(self):
         try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            socket.create_connection((self.c2s_host, self.port), timeout=0.5).close()
             return True
         except OSError:
             return False

@@ -1,50 +1,53 @@
-"""test_inert_settings.py: settings that are read but not used yet
-(registry flag REG_F_INERT: plucs/s2s and its companions, federation is not
-built). plucsd logs exactly one warning line naming plucs/s2s at start-up
-and at each reload while plucs/s2s=true, and none while it is false; `plucs
-config search --verbose` says so too (test_cli_config.py)."""
+"""test_inert_settings.py: settings that were read but not used while
+federation was not built (registry flag REG_F_INERT). Federation is built
+now: plucs/s2s=true draws no "has no effect" warning, opens the s2s listener
+on plucs/s2s/address:plucs/s2s/port, and a reload to false closes it (the
+listener is re-bound live like the client port)."""
 import re
+import socket
 
 import plucs_harness as H
 
-WARNING = r"plucs/s2s=true has no effect: federation \(server-to-server\) is not built"
+WARNING = r"has no effect: federation"
+ADDR = "127.0.12.9"
 
 
-def _count(text):
-    return len(re.findall(WARNING, text))
+def _listening(port):
+    try:
+        socket.create_connection((ADDR, port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
 
 
-def test_s2s_true_warns_once_at_start_and_each_reload(plucsd_factory):
-    p = plucsd_factory(**{"plucs/s2s": "true"})
-    assert _count(p.log()) == 1, p.log()
-    line = [l for l in p.log().splitlines() if re.search(WARNING, l)][0]
-    assert "plucs/s2s=true" in line
+def test_s2s_true_no_inert_warning_and_listener(plucsd_factory):
+    port = H.free_port()
+    p = plucsd_factory(**{"plucs/s2s": "true", "plucs/s2s/address": ADDR,
+                          "plucs/s2s/port": str(port)})
+    assert not re.search(WARNING, p.log()), p.log()
+    assert p.wait_log(r"listening on \[%s\]:%d \(s2s\)" % (re.escape(ADDR), port), 5), p.log()
+    assert _listening(port)
 
-    for _ in range(2):                       # each reload: one more line
-        start = p.log_size()
-        p.registry["plucs/loglevel"] = "4"
-        p.write_registry()
-        p.sighup()
-        assert p.wait_log(r"reload: registry '.*' applied", 10, start), p.log()[start:]
-        assert _count(p.log()[start:]) == 1, p.log()[start:]
-    assert _count(p.log()) == 3
-    assert p.alive()
-
-    # switched off: no warning at the next reload
     start = p.log_size()
     p.registry["plucs/s2s"] = "false"
     p.write_registry()
     p.sighup()
     assert p.wait_log(r"reload: registry '.*' applied", 10, start), p.log()[start:]
-    assert _count(p.log()[start:]) == 0
+    assert not re.search(WARNING, p.log()[start:])
+    assert "closing listener [%s]:%d" % (ADDR, port) in p.log()[start:]
+    assert H.wait_until(lambda: not _listening(port), 5)
+    assert p.alive()
 
 
-def test_s2s_false_no_warning(plucsd_factory):
-    p = plucsd_factory()
-    assert "plucs/s2s" not in p.log()
+def test_s2s_false_no_listener(plucsd_factory):
+    port = H.free_port()
+    p = plucsd_factory(**{"plucs/s2s/address": ADDR, "plucs/s2s/port": str(port)})
+    assert "(s2s)" not in p.log()
+    assert not _listening(port)
     start = p.log_size()
-    p.registry["plucs/s2s"] = "true"         # set by a reload: warned then
+    p.registry["plucs/s2s"] = "true"         # switched on by a reload
     p.write_registry()
     p.sighup()
     assert p.wait_log(r"reload: registry '.*' applied", 10, start), p.log()[start:]
-    assert _count(p.log()[start:]) == 1
+    assert not re.search(WARNING, p.log()[start:])
+    assert H.wait_until(lambda: _listening(port), 5)

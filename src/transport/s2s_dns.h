@@ -1,0 +1,24 @@
+/* s2s_dns.h: one c-ares channel per worker thread, driven by that worker's
+ * libevent base (an event per resolver socket, a timer for c-ares' own
+ * timeouts). s2s_resolve.c issues its queries on it. */
+#ifndef PLUCS_S2S_DNS_H
+#define PLUCS_S2S_DNS_H
+
+#include <ares.h>
+
+struct event_base;
+
+/* The calling thread's channel, made on first use on base (the system's
+ * /etc/resolv.conf and /etc/hosts, or the servers of s2s_dns_set_servers).
+ * A call with another base than the channel's rebinds it: the old channel's
+ * queries end with ARES_EDESTRUCTION. NULL when c-ares cannot start. */
+ares_channel s2s_dns_channel(struct event_base *base);
+/* After submitting queries: re-arms the timer for c-ares' timeouts. */
+void s2s_dns_kick(void);
+/* Frees the calling thread's channel (pending queries: ARES_EDESTRUCTION). */
+void s2s_dns_thread_exit(void);
+/* Test seam: name servers ("127.0.13.53:5353", c-ares CSV syntax) for
+ * channels made afterwards; NULL = the system's. */
+void s2s_dns_set_servers(const char *csv);
+
+#endif
