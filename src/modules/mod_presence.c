@@ -33,6 +33,7 @@
 #include "router/router.h"
 #include "router/routes.h"
 #include "modules/blocklist.h"
+#include "store/store_blocklist.h"
 #include "store/store_pending.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/jid.h"
@@ -478,6 +479,29 @@ static void probe_answer(void *ud, store_sub sub)
     probe_job_free(j);
 }
 
+/* An offline user's stored blocklist, read before answering a probe. */
+static void probe_blocklist_read(void *arg, store_blocklist *res)
+{
+    probe_job *j = arg;
+    bool blocked = false;
+    jid prober;
+    if (res->n && jid_parse(j->prober, &prober) == 0) {
+        for (size_t i = 0; i < res->n && !blocked; i++) {
+            jid item;
+            if (jid_parse(res->items[i], &item) == 0) {
+                blocked = blocklist_item_matches(&item, &prober);
+                jid_clear(&item);
+            }
+        }
+        jid_clear(&prober);
+    }
+    store_blocklist_free(res);
+    if (blocked)
+        probe_job_free(j);
+    else
+        roster_subscription_state(j->user, j->prober_bare, probe_answer, probe_job_free, j);
+}
+
 static roster_op inbound_op(const char *type)
 {
     return !strcmp(type, "subscribe")     ? RS_IN_SUBSCRIBE
@@ -534,13 +558,19 @@ static hook_result presence_remote(session *rs, xnode *st)
             inbound(user, contact, x, inbound_op(type));
         xnode_free(x);
     } else if (type && !strcmp(type, "probe")) {
-        bool blocked = block_cache_bare_blocks(user, &from);
-        if (!blocked) {   /* the answers pass the policy stage */
-            probe_job *j = xcalloc(1, sizeof *j);
-            j->user = xstrdup(user);
-            j->prober = xstrdup(xnode_attr(st, "from"));
-            j->prober_bare = xstrdup(contact);
-            roster_subscription_state(user, contact, probe_answer, probe_job_free, j);
+        probe_job *j = xcalloc(1, sizeof *j);
+        j->user = xstrdup(user);
+        j->prober = xstrdup(xnode_attr(st, "from"));
+        j->prober_bare = xstrdup(contact);
+        if (routes_count(user) > 0) {
+            /* online: the blocklist is cached (XEP-0191 §3.3: a blocked
+             * prober learns nothing) */
+            if (block_cache_bare_blocks(user, &from))
+                probe_job_free(j);
+            else
+                roster_subscription_state(user, contact, probe_answer, probe_job_free, j);
+        } else {
+            store_block_get(worker_self(), user, probe_blocklist_read, j, probe_job_free);
         }
     } else if (full || (type && !strcmp(type, "unavailable"))) {
         r = HOOK_CONTINUE;   /* directed presence; unavailable leaks nothing */

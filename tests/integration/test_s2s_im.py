@@ -334,3 +334,22 @@ def test_last_activity_of_remote_contact(fed, im):
     r = iq(alice, DAVE, "get", q)
     assert r.get("type") == "result"
     assert r.find("{jabber:iq:last}query").get("seconds") == "0"   # online
+
+
+def test_blocked_prober_learns_nothing(fed, im):
+    a, b = fed()
+    alice = online(im, "alice", a)
+    dave = online(im, "dave", b)
+    subscribe_mutually(alice, dave)
+    r = iq(dave, None, "set",
+           "<block xmlns='%s'><item jid='%s'/></block>" % (NS_BLOCKING, ALICE))
+    assert r.get("type") == "result"
+    dave.close()
+    alice.close()
+    # dave is offline, his blocklist only in the store: alice's probe at
+    # login gets no answer at all (an unblocked contact gets 'unavailable',
+    # see test_presence_from_non_contact_and_roster_removal)
+    alice2 = online(im, "alice", a)
+    assert alice2.ping(DAVE, timeout=15) == "result"   # the probe went first
+    alice2.quiet(1.0)
+    assert not alice2.saw_presence(frm=DAVE), alice2.all_presences
