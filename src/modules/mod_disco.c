@@ -71,7 +71,9 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
 static void disco_init(void)
 {
     module_register_iq(NS_DISCO_INFO, disco_info);
+    module_allow_remote(NS_DISCO_INFO);   /* remote requesters too */
     module_register_iq(NS_DISCO_ITEMS, disco_items);
+    module_allow_remote(NS_DISCO_ITEMS);   /* remote requesters too */
 }
 
 const module mod_disco = {

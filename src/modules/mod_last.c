@@ -11,6 +11,8 @@
  *   with the shared roster everyone in the user's domain is a contact, so
  *   the user and accounts of the same domain; others get forbidden. Someone
  *   the user blocked (XEP-0191) gets service-unavailable, as for any iq.
+ *   A remote requester (federation) may ask iff the user's personal roster
+ *   shares presence with it (subscription from/both), else forbidden.
  * - A full JID is never seen here: the router hands it to that client. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "core/alloc.h"
 #include "modules/blocklist.h"
 #include "modules/module.h"
+#include "modules/roster.h"
 #include "router/router.h"
 #include "router/routes.h"
 #include "store/store_blocklist.h"
@@ -140,12 +143,16 @@ static bool any_available(const char *bare)
     return false;
 }
 
-static void user_last(session *s, const xnode *iq, const jid *target)
+static void user_last(session *s, const xnode *iq, const jid *target, bool allowed)
 {
     char *bare = jid_bare_string(target);
-    bool self = !strcmp(bare, s->bare);
-    if (!self && strcmp(target->domain, s->domain)) {
-        log_info("last: %s may not ask for the last activity of %s", s->bare, bare);
+    bool self = !s->remote && !strcmp(bare, s->bare);
+    /* the requester, as the stanza names it (the remote pseudo-session
+     * serves many requesters) */
+    const char *asker_s = s->remote ? xnode_attr(iq, "from") : s->full;
+    if (!asker_s || (!self && !allowed && (s->remote || strcmp(target->domain, s->domain)))) {
+        log_info("last: %s may not ask for the last activity of %s", asker_s ? asker_s : "?",
+                 bare);
         session_send_free(s, stanza_error_reply(iq, ERR_AUTH, "forbidden", NULL));
         free(bare);
         return;
@@ -158,7 +165,7 @@ static void user_last(session *s, const xnode *iq, const jid *target)
     }
     jid asker;
     bool blocked = false, online = routes_count(bare) > 0;
-    if (!self && online && jid_parse(s->full, &asker) == 0) {
+    if (!self && online && jid_parse(asker_s, &asker) == 0) {
         blocked = block_cache_bare_blocks(bare, &asker);
         jid_clear(&asker);
     }
@@ -171,7 +178,7 @@ static void user_last(session *s, const xnode *iq, const jid *target)
         j->sid = s->id;
         j->target = bare;
         bare = NULL;
-        j->asker = xstrdup(s->full);
+        j->asker = xstrdup(asker_s);
         j->iq = xnode_new("iq", iq->ns);
         static const char *const keep[] = { "id", "from", "to" };
         for (size_t i = 0; i < 3; i++)
@@ -185,6 +192,49 @@ static void user_last(session *s, const xnode *iq, const jid *target)
     free(bare);
 }
 
+/* A remote requester: allowed once the user's roster says from/both. */
+typedef struct remote_job {
+    uint64_t sid;
+    xnode *iq;
+} remote_job;
+
+static void remote_job_free(void *p)
+{
+    remote_job *r = p;
+    xnode_free(r->iq);
+    free(r);
+}
+
+static void remote_checked(void *ud, store_sub sub)
+{
+    remote_job *r = ud;
+    session *s = session_find(worker_self(), r->sid);
+    jid target;
+    if (s && jid_parse(xnode_attr(r->iq, "to"), &target) == 0) {
+        user_last(s, r->iq, &target, sub == STORE_SUB_FROM || sub == STORE_SUB_BOTH);
+        jid_clear(&target);
+    }
+    remote_job_free(r);
+}
+
+static void remote_last(session *s, const xnode *iq, const jid *target)
+{
+    jid from;
+    const char *from_s = xnode_attr(iq, "from");
+    if (!from_s || jid_parse(from_s, &from) != 0) {
+        session_send_free(s, stanza_error_reply(iq, ERR_AUTH, "forbidden", NULL));
+        return;
+    }
+    remote_job *r = xcalloc(1, sizeof *r);
+    r->sid = s->id;
+    r->iq = xnode_copy(iq);
+    char *user = jid_bare_string(target), *requester = jid_bare_string(&from);
+    jid_clear(&from);
+    roster_subscription_state(user, requester, remote_checked, remote_job_free, r);
+    free(user);
+    free(requester);
+}
+
 static void last_iq(session *s, const xnode *iq, const xnode *payload)
 {
     const char *type = xnode_attr(iq, "type");
@@ -194,6 +244,10 @@ static void last_iq(session *s, const xnode *iq, const xnode *payload)
     }
     const char *to = xnode_attr(iq, "to");
     jid target;
+    if (!to && !s->bare) {
+        session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "jid-malformed", NULL));
+        return;
+    }
     if (jid_parse(to ? to : s->bare, &target) != 0) {
         session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "jid-malformed", NULL));
         return;
@@ -202,8 +256,10 @@ static void last_iq(session *s, const xnode *iq, const xnode *payload)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         session_send_free(s, last_reply(iq, (long long)(now.tv_sec - started.tv_sec), NULL));
+    } else if (s->remote) {
+        remote_last(s, iq, &target);
     } else {
-        user_last(s, iq, &target);
+        user_last(s, iq, &target, false);
     }
     jid_clear(&target);
 }
@@ -212,6 +268,7 @@ static void last_init(void)
 {
     clock_gettime(CLOCK_MONOTONIC, &started);
     module_register_iq(NS_LAST, last_iq);
+    module_allow_remote(NS_LAST);   /* contacts elsewhere: see remote_last */
     module_add_feature(NS_LAST);
     module_hook_stanza(EV_OUTBOUND, last_outbound);
     module_hook_session(EV_ENDED, last_ended);

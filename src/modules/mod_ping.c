@@ -19,6 +19,7 @@ static void ping_iq(session *s, const xnode *iq, const xnode *payload)
 static void ping_init(void)
 {
     module_register_iq(NS_PING, ping_iq);
+    module_allow_remote(NS_PING);   /* remote requesters too */
     module_add_feature(NS_PING);
 }
 

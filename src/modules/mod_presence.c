@@ -8,7 +8,18 @@
  * shared-roster contacts (no subscription needed, directory.md), personal
  * contacts with subscription from/both, and whoever got directed presence.
  * Every stanza still goes through router_route(), so the policy step
- * (plucs/mod/filter) sees each one. */
+ * (plucs/mod/filter) sees each one.
+ *
+ * Remote contacts (federation) are personal roster items like any other:
+ * the user's presence reaches those with from/both through the router
+ * (s2s), initial presence probes those with to/both, and presence from a
+ * remote server arrives on EV_REMOTE_PRESENCE: subscription stanzas run the
+ * same state machine as local ones (stored while the user is offline),
+ * probes are answered by the server from the roster (RFC 6121 §4.3.2:
+ * current presence, or unavailable, for from/both; unsubscribed
+ * otherwise; nothing to someone the user blocked), and availability is
+ * delivered only from contacts the user subscribed to (to/both), or when
+ * directed to a full JID. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +32,8 @@
 #include "router/policy.h"
 #include "router/router.h"
 #include "router/routes.h"
+#include "modules/blocklist.h"
+#include "store/store_blocklist.h"
 #include "store/store_pending.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/jid.h"
@@ -111,6 +124,24 @@ static void probe_one(session *s, const char *contact)
     }
 }
 
+/* Whether a bare JID's domain is served elsewhere (a remote contact). */
+static bool is_remote(const char *bare)
+{
+    const char *at = strchr(bare, '@');
+    return !router_serves(at ? at + 1 : bare);
+}
+
+/* RFC 6121 §4.3.1: a remote contact's server answers a probe with the
+ * contact's presence, to the session that came online. */
+static void probe_remote(session *s, const char *contact)
+{
+    xnode *p = xnode_new("presence", NS_CLIENT);
+    xnode_set_attr(p, "type", "probe");
+    xnode_set_attr(p, "from", s->full);
+    xnode_set_attr(p, "to", contact);
+    router_route(p);
+}
+
 static void probe_shared(const dir_account *c, void *ud) { probe_one(ud, c->bare); }
 
 static void probe_all(session *s)
@@ -120,7 +151,9 @@ static void probe_all(session *s)
         shared_each(router_snapshot(), config_current()->roster_scope, u, probe_shared, s);
     char **to = roster_personal_list(s->bare, false, true);
     for (char **p = to; *p; p++)
-        if (!roster_is_shared(s->bare, *p))
+        if (is_remote(*p))
+            probe_remote(s, *p);
+        else if (!roster_is_shared(s->bare, *p))
             probe_one(s, *p);
     roster_list_free(to);
     /* the user's other resources */
@@ -281,9 +314,14 @@ static void inbound_then(void *ud, unsigned acts)
         xnode_set_attr(r, "type", "subscribed");
         xnode_set_attr(r, "from", c->user);
         xnode_set_attr(r, "to", c->contact);
-        if (presence_allowed(r))
+        if (!presence_allowed(r))
+            xnode_free(r);
+        else if (!router_account(c->contact))
+            router_route(r);   /* a remote requester: through federation */
+        else {
             inbound(c->contact, c->user, r, RS_IN_SUBSCRIBED);
-        xnode_free(r);
+            xnode_free(r);
+        }
     }
     if (acts & RS_ACT_PRESENCE)
         presence_to(c->user, c->contact, false);
@@ -393,6 +431,161 @@ static hook_result presence_directed(session *s, xnode *st)
     return HOOK_CONTINUE;
 }
 
+/* ---- presence from remote servers ---- */
+
+static xnode *server_presence(const char *type, const char *from, const char *to)
+{
+    xnode *p = xnode_new("presence", NS_CLIENT);
+    if (type)
+        xnode_set_attr(p, "type", type);
+    xnode_set_attr(p, "from", from);
+    xnode_set_attr(p, "to", to);
+    return p;
+}
+
+typedef struct probe_job {
+    char *user;       /* the local account probed */
+    char *prober;     /* the remote JID as it asked (answers go there) */
+    char *prober_bare;
+} probe_job;
+
+static void probe_job_free(void *p)
+{
+    probe_job *j = p;
+    free(j->user);
+    free(j->prober);
+    free(j->prober_bare);
+    free(j);
+}
+
+/* RFC 6121 §4.3.2, once the user's roster is known. */
+static void probe_answer(void *ud, store_sub sub)
+{
+    probe_job *j = ud;
+    if (sub == STORE_SUB_FROM || sub == STORE_SUB_BOTH) {
+        xnode *pres[ROUTES_MAX_RESOURCES];
+        size_t n = routes_presences(j->user, pres, ROUTES_MAX_RESOURCES);
+        for (size_t i = 0; i < n; i++) {
+            xnode_set_attr(pres[i], "to", j->prober);
+            router_route(pres[i]);
+        }
+        if (!n)
+            router_route(server_presence("unavailable", j->user, j->prober));
+    } else {
+        /* no subscription (or no item): the prober's server learns to stop
+         * asking, and nothing about the user's availability */
+        router_route(server_presence("unsubscribed", j->user, j->prober_bare));
+    }
+    probe_job_free(j);
+}
+
+/* An offline user's stored blocklist, read before answering a probe. */
+static void probe_blocklist_read(void *arg, store_blocklist *res)
+{
+    probe_job *j = arg;
+    bool blocked = false;
+    jid prober;
+    if (res->n && jid_parse(j->prober, &prober) == 0) {
+        for (size_t i = 0; i < res->n && !blocked; i++) {
+            jid item;
+            if (jid_parse(res->items[i], &item) == 0) {
+                blocked = blocklist_item_matches(&item, &prober);
+                jid_clear(&item);
+            }
+        }
+        jid_clear(&prober);
+    }
+    store_blocklist_free(res);
+    if (blocked)
+        probe_job_free(j);
+    else
+        roster_subscription_state(j->user, j->prober_bare, probe_answer, probe_job_free, j);
+}
+
+static roster_op inbound_op(const char *type)
+{
+    return !strcmp(type, "subscribe")     ? RS_IN_SUBSCRIBE
+           : !strcmp(type, "subscribed")  ? RS_IN_SUBSCRIBED
+           : !strcmp(type, "unsubscribe") ? RS_IN_UNSUBSCRIBE
+                                          : RS_IN_UNSUBSCRIBED;
+}
+
+static bool is_subscription(const char *type)
+{
+    return type && (!strcmp(type, "subscribe") || !strcmp(type, "subscribed") ||
+                    !strcmp(type, "unsubscribe") || !strcmp(type, "unsubscribed"));
+}
+
+/* Whether user's personal roster has contact with subscription to/both
+ * (the user's sessions are online, so the roster is cached). */
+static bool subscribed_to(const char *user, const char *contact)
+{
+    char **to = roster_personal_list(user, false, true);
+    bool r = false;
+    for (char **p = to; *p && !r; p++)
+        r = !strcmp(*p, contact);
+    roster_list_free(to);
+    return r;
+}
+
+/* EV_REMOTE_PRESENCE: a presence from a remote JID to a local account
+ * (from and to prepared by the router). */
+static hook_result presence_remote(session *rs, xnode *st)
+{
+    (void)rs;
+    const char *type = xnode_attr(st, "type");
+    jid from, to;
+    if (jid_parse(xnode_attr(st, "from"), &from) != 0)
+        return HOOK_STOP;
+    if (jid_parse(xnode_attr(st, "to"), &to) != 0) {
+        jid_clear(&from);
+        return HOOK_STOP;
+    }
+    char *user = jid_bare_string(&to), *contact = jid_bare_string(&from);
+    bool full = to.resource != NULL;
+    hook_result r = HOOK_STOP;
+    if (!router_account(user)) {
+        /* RFC 6121 §3.1.3, §4.3.2: no such account looks like no
+         * subscription; anything else is dropped */
+        if (type && (!strcmp(type, "subscribe") || !strcmp(type, "probe")))
+            router_route(server_presence("unsubscribed", user, contact));
+    } else if (is_subscription(type)) {
+        /* RFC 6121 §3: from the remote user's bare JID to the account's */
+        xnode *x = xnode_copy(st);
+        xnode_set_attr(x, "from", contact);
+        xnode_set_attr(x, "to", user);
+        if (presence_allowed(x))
+            inbound(user, contact, x, inbound_op(type));
+        xnode_free(x);
+    } else if (type && !strcmp(type, "probe")) {
+        probe_job *j = xcalloc(1, sizeof *j);
+        j->user = xstrdup(user);
+        j->prober = xstrdup(xnode_attr(st, "from"));
+        j->prober_bare = xstrdup(contact);
+        if (routes_count(user) > 0) {
+            /* online: the blocklist is cached (XEP-0191 §3.3: a blocked
+             * prober learns nothing) */
+            if (block_cache_bare_blocks(user, &from))
+                probe_job_free(j);
+            else
+                roster_subscription_state(user, contact, probe_answer, probe_job_free, j);
+        } else {
+            store_block_get(worker_self(), user, probe_blocklist_read, j, probe_job_free);
+        }
+    } else if (full || (type && !strcmp(type, "unavailable"))) {
+        r = HOOK_CONTINUE;   /* directed presence; unavailable leaks nothing */
+    } else if (!type) {
+        /* availability to the bare JID: from a contact the user sees */
+        r = subscribed_to(user, contact) ? HOOK_CONTINUE : HOOK_STOP;
+    }
+    /* errors to the bare JID and unknown types: dropped */
+    free(user);
+    free(contact);
+    jid_clear(&from);
+    jid_clear(&to);
+    return r;
+}
+
 static void presence_ended(session *s)
 {
     if (s->available) {
@@ -412,6 +605,7 @@ static void presence_init(void)
     module_hook_stanza(EV_PRESENCE_BROADCAST, presence_broadcast);
     module_hook_stanza(EV_PRESENCE_DIRECTED, presence_directed);
     module_hook_session(EV_ENDED, presence_ended);
+    module_hook_stanza(EV_REMOTE_PRESENCE, presence_remote);
 }
 
 const module mod_presence = {

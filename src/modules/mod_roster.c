@@ -407,6 +407,49 @@ void roster_subscription(const char *user, const char *contact, roster_op op, co
     acct_when_loaded(j->a, sub_run, sub_free, j);
 }
 
+typedef struct state_job {
+    acct *a;
+    char *contact;
+    void (*fn)(void *, store_sub);
+    void (*free_ud)(void *);
+    void *ud;
+} state_job;
+
+static void state_free(void *arg)
+{
+    state_job *j = arg;
+    if (j->free_ud)
+        j->free_ud(j->ud);
+    acct_release(j->a);
+    free(j->contact);
+    free(j);
+}
+
+static void state_run(void *arg)
+{
+    state_job *j = arg;
+    pthread_mutex_lock(&j->a->lock);
+    store_roster_item *it = acct_item(j->a, j->contact);
+    store_sub sub = it ? it->subscription : STORE_SUB_NONE;
+    pthread_mutex_unlock(&j->a->lock);
+    j->fn(j->ud, sub);
+    j->free_ud = NULL;   /* fn owned it */
+    state_free(j);
+}
+
+void roster_subscription_state(const char *user, const char *contact,
+                               void (*fn)(void *ud, store_sub sub), void (*free_ud)(void *ud),
+                               void *ud)
+{
+    state_job *j = xcalloc(1, sizeof *j);
+    j->a = acct_acquire(user);
+    j->contact = xstrdup(contact);
+    j->fn = fn;
+    j->free_ud = free_ud;
+    j->ud = ud;
+    acct_when_loaded(j->a, state_run, state_free, j);
+}
+
 /* roster remove: the cancellations go through the directed-presence event
  * (the presence module's subscription path) like client-sent ones. */
 static void route_subscription(session *s, const char *contact, const char *type)

@@ -56,6 +56,7 @@ static void time_init(void)
 {
     tzset();   /* reads the zone now, on the main thread */
     module_register_iq(NS_TIME, time_iq);
+    module_allow_remote(NS_TIME);   /* remote requesters too */
     module_add_feature(NS_TIME);
 }
 

@@ -6,7 +6,9 @@
  * (dir_query_account) and answers, on this worker, with the vCard built by
  * vcard_build(). Accounts of other domains are answered exactly like
  * unknown ones (service-unavailable, RFC 6121 §8.5.1's answer for a JID
- * with no account), so nothing can be harvested across domains. A vCard set is not-allowed: the directory is the source.
+ * with no account), so nothing can be harvested across domains. A vCard set is not-allowed: the directory is the source. A remote requester
+ * (federation) gets the vCard of an account whose personal roster shares
+ * presence with it (from/both), else the same answer as a stranger.
  *
  * Avatar: when a session is bound, the account's jpegPhoto is fetched once
  * and its SHA-1 kept in a per-session slot; every available presence the
@@ -27,6 +29,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "directory/dir_query.h"
+#include "modules/roster.h"
 #include "modules/vcard_build.h"
 #include "router/router.h"
 #include "xmpp/jid.h"
@@ -221,6 +224,82 @@ static void vcard_done(void *arg, const dir_query_result *res)
 
 /* ---- the iq handler and hooks ---- */
 
+/* Asks the directory for node@domain's entry; the answer goes to s. */
+static void vcard_fetch(session *s, const xnode *iq, const char *node, const char *domain,
+                        bool own)
+{
+    avatar *a = avatar_of(s);
+    if (a && a->pending >= VCARD_MAX_PENDING) {
+        session_send_free(s, stanza_error_reply(iq, ERR_WAIT, "resource-constraint", NULL));
+        return;
+    }
+    vq *q = xcalloc(1, sizeof *q);
+    q->w = s->w;
+    q->sid = s->id;
+    q->iq = xnode_copy(iq);
+    q->own = own;
+    if (a)
+        a->pending++;
+    dir_query_account(s->w, node, domain, vcard_attrs(), vcard_done, vq_free, q);
+}
+
+/* A remote requester (federation) may read the vCard of an account that
+ * shares its presence with it (personal roster item with subscription
+ * from/both: the contacts who see the avatar hash in presence); anyone
+ * else elsewhere is answered as for an account of another domain. */
+typedef struct remote_vq {
+    uint64_t sid;
+    xnode *iq;
+    char *node, *domain;
+} remote_vq;
+
+static void remote_vq_free(void *p)
+{
+    remote_vq *r = p;
+    xnode_free(r->iq);
+    free(r->node);
+    free(r->domain);
+    free(r);
+}
+
+static void remote_checked(void *ud, store_sub sub)
+{
+    remote_vq *r = ud;
+    session *s = session_find(worker_self(), r->sid);
+    if (s && (sub == STORE_SUB_FROM || sub == STORE_SUB_BOTH))
+        vcard_fetch(s, r->iq, r->node, r->domain, false);
+    else if (s)
+        session_send_free(s, stanza_error_reply(r->iq, ERR_CANCEL, "service-unavailable", NULL));
+    remote_vq_free(r);
+}
+
+static void vcard_remote(session *s, const xnode *iq)
+{
+    jid to, from;
+    const char *to_s = xnode_attr(iq, "to"), *from_s = xnode_attr(iq, "from");
+    if (!to_s || !from_s || jid_parse(to_s, &to) != 0) {
+        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "item-not-found", NULL));
+        return;
+    }
+    if (!to.node || jid_parse(from_s, &from) != 0) {
+        /* the server itself has no vCard */
+        jid_clear(&to);
+        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "item-not-found", NULL));
+        return;
+    }
+    remote_vq *r = xcalloc(1, sizeof *r);
+    r->sid = s->id;
+    r->iq = xnode_copy(iq);
+    r->node = xstrdup(to.node);
+    r->domain = xstrdup(to.domain);
+    char *user = jid_bare_string(&to), *requester = jid_bare_string(&from);
+    jid_clear(&to);
+    jid_clear(&from);
+    roster_subscription_state(user, requester, remote_checked, remote_vq_free, r);
+    free(user);
+    free(requester);
+}
+
 static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
 {
     const char *type = xnode_attr(iq, "type");
@@ -231,6 +310,10 @@ static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
     if (type && !strcmp(type, "set")) {
         log_info("vcard: %s tried to change a vCard; the directory is the source", s->bare);
         session_send_free(s, error_text(s, iq, ERR_CANCEL, "not-allowed", T_VCARD_READONLY));
+        return;
+    }
+    if (s->remote) {
+        vcard_remote(s, iq);
         return;
     }
     /* Whose vCard: none or one's own bare JID, or an account of one's own
@@ -257,22 +340,7 @@ static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
                                                 NULL));
         return;
     }
-    avatar *a = avatar_of(s);
-    vq *q = xcalloc(1, sizeof *q);
-    if (!q || (a && a->pending >= VCARD_MAX_PENDING)) {
-        free(q);
-        free(node);
-        session_send_free(s, stanza_error_reply(iq, ERR_WAIT, "resource-constraint", NULL));
-        return;
-    }
-    q->w = s->w;
-    q->sid = s->id;
-    q->iq = xnode_copy(iq);
-    q->own = !node || !strcmp(node, s->node);
-    if (a)
-        a->pending++;
-    dir_query_account(s->w, node ? node : s->node, s->domain, vcard_attrs(), vcard_done,
-                      vq_free, q);
+    vcard_fetch(s, iq, node ? node : s->node, s->domain, !node || !strcmp(node, s->node));
     free(node);
 }
 
@@ -293,6 +361,7 @@ static void avatar_bound(session *s)
 static void vcard_init(void)
 {
     module_register_iq(NS_VCARD, vcard_iq);
+    module_allow_remote(NS_VCARD);   /* contacts elsewhere: see vcard_remote */
     module_add_feature(NS_VCARD);
     module_hook_session(EV_BOUND, avatar_bound);
     module_hook_stanza(EV_OUTBOUND, avatar_outbound);

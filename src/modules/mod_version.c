@@ -35,6 +35,7 @@ static void version_iq(session *s, const xnode *iq, const xnode *payload)
 static void version_init(void)
 {
     module_register_iq(NS_VERSION, version_iq);
+    module_allow_remote(NS_VERSION);   /* remote requesters too */
     module_add_feature(NS_VERSION);
 }
 

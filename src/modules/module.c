@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "modules/async_job.h"
+#include "xmpp/stanza.h"
 
 static struct {
     const char *ns;
     iq_handler fn;
+    bool remote;           /* module_allow_remote() */
 } handlers[MODULE_MAX_HANDLERS];
 static size_t nhandlers;
 static const char *features[MODULE_MAX_FEATURES];
@@ -39,7 +42,15 @@ void module_register_iq(const char *ns, iq_handler handler)
     }
     handlers[nhandlers].ns = ns;
     handlers[nhandlers].fn = handler;
+    handlers[nhandlers].remote = false;
     nhandlers++;
+}
+
+void module_allow_remote(const char *ns)
+{
+    for (size_t i = 0; i < nhandlers; i++)
+        if (!strcmp(handlers[i].ns, ns))
+            handlers[i].remote = true;
 }
 
 void module_add_feature(const char *var)
@@ -89,7 +100,14 @@ static hook_result dispatch_iq(session *s, xnode *iq)
         return HOOK_CONTINUE;
     for (size_t i = 0; i < nhandlers; i++) {
         if (!strcmp(handlers[i].ns, payload->ns)) {
-            handlers[i].fn(s, iq, payload);
+            if (s->remote && !handlers[i].remote) {
+                log_debug("%s: %s (remote) asked for %s of %s: forbidden", handlers[i].ns,
+                         s->full ? s->full : "?", xnode_attr(iq, "type"),
+                         xnode_attr(iq, "to") ? xnode_attr(iq, "to") : "?");
+                session_send_free(s, stanza_error_reply(iq, ERR_AUTH, "forbidden", NULL));
+            } else {
+                handlers[i].fn(s, iq, payload);
+            }
             return HOOK_STOP;
         }
     }

@@ -47,6 +47,12 @@ typedef void (*iq_handler)(session *s, const xnode *iq, const xnode *payload);
 
 /* Registration, from a module's init only. */
 void module_register_iq(const char *ns, iq_handler handler);
+/* Lets remote requesters (federation: s->remote, see session.h) reach the
+ * handler of ns. The handler must then cope with s->bare and s->node being
+ * NULL and apply its rules for strangers. Without it, a remote iq in ns is
+ * answered forbidden (someone else's roster, private data, blocklist...:
+ * RFC 6121 §2.1.5, XEP-0049, XEP-0191) and the handler never runs. */
+void module_allow_remote(const char *ns);
 void module_add_feature(const char *var);
 void module_hook_stanza(stanza_event ev, stanza_hook fn);
 void module_hook_session(session_event ev, session_hook fn);

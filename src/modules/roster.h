@@ -111,6 +111,15 @@ void roster_subscription(const char *user, const char *contact, roster_op op, co
                          void (*then)(void *ud, unsigned acts), void (*free_ud)(void *ud),
                          void *ud);
 
+/* Calls fn(ud, sub) on this worker with user's subscription state about
+ * contact (STORE_SUB_NONE when there is no personal item), once user's
+ * roster is loaded: at once when it is cached, else after the store
+ * answered. fn owns ud; free_ud(ud) runs instead when the worker stops
+ * first. For answering remote parties (probes, permission checks). */
+void roster_subscription_state(const char *user, const char *contact,
+                               void (*fn)(void *ud, store_sub sub), void (*free_ud)(void *ud),
+                               void *ud);
+
 /* Sends a roster push for user/contact (item NULL: subscription='remove')
  * to every interested resource of user. */
 void roster_push(const char *user, const store_roster_item *item, const char *contact,

@@ -40,6 +40,13 @@ typedef enum stanza_event {
     EV_SERVER_IQ,
     /* A stanza about to be written to s. HOOK_STOP: not delivered. */
     EV_INBOUND,
+    /* A presence from a remote server (federation) addressed to an
+     * account of a served domain ('from' and 'to' prepared); s is the
+     * worker's remote-origin pseudo-session (session.h). Subscriptions and
+     * probes are the server's business (RFC 6121 §3, §4.3). HOOK_STOP:
+     * handled or dropped; CONTINUE: the router routes it like any stanza
+     * (EV_REMOTE_PRESENCE is fired for iq-less presence only). */
+    EV_REMOTE_PRESENCE,
     EV_STANZA_COUNT
 } stanza_event;
 typedef hook_result (*stanza_hook)(session *s, xnode *st);

@@ -1,6 +1,7 @@
 /* policy.h: the router's policy stage (plucs/mod/filter, directory.md
  * "Communication restrictions"). Every message and presence between two
- * local accounts passes here before delivery; the check is two binary
+ * local accounts, or between an account and a remote party (federation:
+ * a user in no group), passes here before delivery or before it leaves; the check is two binary
  * searches and one bit test in the snapshot's compiled matrices. The stage
  * only judges (and counts and logs a refusal); the router acts on the
  * verdict, bouncing a refused message to its sender. */
@@ -19,7 +20,8 @@ typedef enum policy_verdict {
     POLICY_DROP,      /* presence (never answered: it would leak), or an error stanza */
 } policy_verdict;
 
-/* The verdict for st (addressed to the local JID `to`). origin is the client
+/* The verdict for st (addressed to `to`: a local JID, or a remote one when
+ * st leaves through federation). origin is the client
  * session that sent st, or NULL (server-generated, or rerouted): when its
  * full JID is st's 'from', its prepared parts are used instead of parsing
  * 'from' again. Pure apart from the refusal counter and the rate-limited

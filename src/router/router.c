@@ -148,6 +148,12 @@ void router_deliver_ref(const route_ref *r, xnode *st) { loc->deliver(r, st); }
 
 /* ---- the path: resolve, policy, deliver ---- */
 
+static bool is_get_or_set(const xnode *st)
+{
+    const char *type = xnode_attr(st, "type");
+    return type && (!strcmp(type, "get") || !strcmp(type, "set"));
+}
+
 static void route_to(xnode *st, const jid *to, session *origin, bool trusted);
 
 void router_bounce(const xnode *st, const char *type, const char *condition, const char *text)
@@ -231,7 +237,7 @@ void router_session_gone(xnode *st)
         free(bare);
         return;
     }
-    if (k == STANZA_IQ)
+    if (k == STANZA_IQ && is_get_or_set(st))
         router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
     xnode_free(st);
 }
@@ -246,7 +252,10 @@ static void route_local(xnode *st, const jid *to, stanza_kind kind, session *ori
         } else if (kind == STANZA_MESSAGE) {
             deliver_bare(st, bare, kind, origin);
         } else {
-            if (kind == STANZA_IQ)
+            /* RFC 6121 §8.5.3.2.2: an iq get/set is answered; a result or
+             * error for a gone resource is dropped (never an error for an
+             * error), presence is dropped. */
+            if (kind == STANZA_IQ && is_get_or_set(st))
                 router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
             xnode_free(st);
         }
@@ -261,21 +270,14 @@ static void route_local(xnode *st, const jid *to, stanza_kind kind, session *ori
 static void route_to(xnode *st, const jid *to, session *origin, bool trusted)
 {
     stanza_kind kind = stanza_kind_of(st);
-    if (!router_serves(to->domain)) {
-        /* Another domain: federation's, when it is on. Otherwise
-         * unreachable; presence is never answered with an error (it would
-         * leak). */
-        if (s2s_send(st))
-            return;
-        if (kind != STANZA_PRESENCE)
-            router_bounce(st, ERR_CANCEL, "remote-server-not-found", NULL);
-        xnode_free(st);
-        return;
-    }
-    if (!to->node) {
+    bool local = router_serves(to->domain);
+    if (local && !to->node) {
         xnode_free(st);   /* server-generated traffic to the server itself */
         return;
     }
+    /* The policy stage judges stanzas to local accounts and to remote
+     * parties alike (a remote party is a user in no group); errors the
+     * server generates are never filtered. */
     if (!trusted) {
         switch (policy_check(router_snapshot(), st, kind, to, origin)) {
         case POLICY_ALLOW:
@@ -288,6 +290,17 @@ static void route_to(xnode *st, const jid *to, session *origin, bool trusted)
             xnode_free(st);
             return;
         }
+    }
+    if (!local) {
+        /* Another domain: federation's, when it is on. Otherwise
+         * unreachable; presence is never answered with an error (it would
+         * leak), nor is an error. */
+        if (s2s_send(st))
+            return;
+        if (kind != STANZA_PRESENCE)
+            router_bounce(st, ERR_CANCEL, "remote-server-not-found", NULL);
+        xnode_free(st);
+        return;
     }
     route_local(st, to, kind, origin);
 }
@@ -307,11 +320,117 @@ void router_route(xnode *st)
 
 /* ---- stanzas from other servers ---- */
 
+/* The remote-origin pseudo-session's answers go back through the router
+ * (to the remote requester, via s2s_send) instead of onto a socket. */
+static void remote_route(session *s, const xnode *st)
+{
+    xnode *c = xnode_copy(st);
+    if (!xnode_attr(c, "to") && s->full)
+        xnode_set_attr(c, "to", s->full);
+    router_route(c);
+}
+
+static void remote_write(session *s, const char *data, size_t len) {}
+static void remote_close(session *s, const char *condition, const char *text) {}
+static void remote_noop(session *s) {}
+
+static const session_ops remote_ops = {
+    .write = remote_write,
+    .close = remote_close,
+    .pause = remote_noop,
+    .resume = remote_noop,
+};
+
+session *router_remote_session(const char *from, const char *domain)
+{
+    /* A thread without a worker (unit tests) gets one unregistered
+     * pseudo-session: synchronous answers work, asynchronous ones find
+     * nobody. */
+    static __thread session detached = { .ops = &remote_ops, .remote = true };
+    session *s = session_remote(&remote_ops, remote_route);
+    if (!s)
+        s = &detached;
+    free(s->full);
+    s->full = from ? xstrdup(from) : NULL;
+    free(s->domain);
+    s->domain = domain ? xstrdup(domain) : NULL;
+    return s;
+}
+
+/* An iq from a remote entity for the server or an account's bare JID:
+ * answered by the modules that answer local clients (EV_SERVER_IQ, with
+ * the remote-origin pseudo-session as requester). */
+static void remote_server_iq(xnode *st, const jid *to)
+{
+    if (!is_get_or_set(st)) {
+        xnode_free(st);   /* results and errors for the server are consumed */
+        return;
+    }
+    if (to->node && !account_of(to)) {
+        /* Nobody to answer on behalf of (RFC 6121 §8.5.1). */
+        router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
+        xnode_free(st);
+        return;
+    }
+    session *s = router_remote_session(xnode_attr(st, "from"), to->domain);
+    if (events_stanza(EV_SERVER_IQ, s, st) == HOOK_CONTINUE)
+        router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
+    xnode_free(st);
+}
+
+/* Replaces attribute name of st by the prepared form of j. */
+static void set_prepared(xnode *st, const char *name, const jid *j)
+{
+    char *norm = jid_to_string(j);
+    xnode_set_attr(st, name, norm);
+    free(norm);
+}
+
 void router_from_remote(xnode *st)
 {
-    /* FIRST CUT: routed like a server-generated stanza, through the
-     * policy stage; subscriptions, probes and iq for the server follow. */
-    router_route(st);
+    const char *to_s = xnode_attr(st, "to"), *from_s = xnode_attr(st, "from");
+    jid to = { 0 }, from = { 0 };
+    if (!to_s || !from_s || jid_parse(to_s, &to) != 0 || jid_parse(from_s, &from) != 0) {
+        log_debug("router: dropping a remote stanza with a missing or invalid from/to");
+        jid_clear(&to);
+        jid_clear(&from);
+        xnode_free(st);
+        return;
+    }
+    /* Never relayed between two other domains, and never accepted in the
+     * name of a domain served here. */
+    if (!router_serves(to.domain) || router_serves(from.domain)) {
+        static __thread log_budget budget;   /* a peer cannot flood the log */
+        int dropped;
+        if (log_budget_take(&budget, 10, &dropped))
+            log_info("router: dropping a stanza from %s to %s received over federation "
+                     "(not for a domain served here, or claiming to be from one)%s",
+                     from.domain, to.domain, dropped ? "; more were not logged" : "");
+        jid_clear(&to);
+        jid_clear(&from);
+        xnode_free(st);
+        return;
+    }
+    set_prepared(st, "to", &to);
+    set_prepared(st, "from", &from);
+    stanza_kind kind = stanza_kind_of(st);
+    if (kind == STANZA_IQ && !to.resource) {
+        remote_server_iq(st, &to);
+    } else if (kind == STANZA_PRESENCE && !to.node) {
+        xnode_free(st);   /* presence to the server: nothing to track */
+    } else if (kind == STANZA_PRESENCE &&
+               events_stanza(EV_REMOTE_PRESENCE,
+                             router_remote_session(xnode_attr(st, "from"), to.domain),
+                             st) == HOOK_STOP) {
+        xnode_free(st);
+    } else {
+        /* messages (offline storage through EV_UNDELIVERABLE with no
+         * origin), iq for a full JID, presence the hooks let through: the
+         * policy stage judges the sender as a user in no group */
+        route_to(st, &to, NULL, false);
+    }
+    jid_clear(&to);
+    jid_clear(&from);
 }
 
 /* ---- client stanzas ---- */
@@ -325,12 +444,6 @@ static void server_iq(session *s, xnode *st)
         session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "service-unavailable", NULL));
     /* results and errors addressed to the server are consumed */
     xnode_free(st);
-}
-
-static bool is_get_or_set(const xnode *st)
-{
-    const char *type = xnode_attr(st, "type");
-    return type && (!strcmp(type, "get") || !strcmp(type, "set"));
 }
 
 static void route_from_to(session *s, xnode *st, stanza_kind kind, const jid *to)

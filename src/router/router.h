@@ -28,8 +28,18 @@ void router_route(xnode *st);
 /* A stanza from a remote server (the federation transport, s2s.h): its
  * 'from' domain was authenticated on the stream and its 'to' is a domain
  * served here; takes ownership. The remote sender counts as a user in no
- * group for the policy stage. */
+ * group for the policy stage. RFC 6121 server rules for remote parties:
+ * an iq get/set to the server or an account's bare JID is answered by the
+ * modules (EV_SERVER_IQ with the remote-origin pseudo-session, answers
+ * routed back); presence to an account fires EV_REMOTE_PRESENCE
+ * (subscriptions, probes, who may receive it); the rest is routed like
+ * any stanza (offline storage, blocking, RFC 6121 §8 errors). A stanza
+ * not for a served domain, or claiming to come from one, is dropped. */
 void router_from_remote(xnode *st);
+/* The calling worker's remote-origin pseudo-session (session.h), set up
+ * for a request from `from` (a remote JID) to served domain `domain`;
+ * what a module sends to it is routed (to its 'to', else to `from`). */
+session *router_remote_session(const char *from, const char *domain);
 /* Answers st with a stanza error routed back to its sender (st borrowed).
  * Error replies are never filtered. */
 void router_bounce(const xnode *st, const char *type, const char *condition, const char *text);

@@ -21,6 +21,8 @@ static idmap *tables;          /* one per worker, touched only by its thread */
 static int ntables;
 static atomic_uint_fast64_t next_id = 1;
 static __thread buf out;       /* per-thread serialization scratch */
+static __thread session *remote_ps;   /* session_remote() of this worker */
+static _Atomic(session_route_fn) remote_route;
 static void (*slot_free[SESSION_SLOTS])(void *);
 static int nslots;
 
@@ -97,6 +99,12 @@ void session_send(session *s, const xnode *st)
 {
     if (s->closing)
         return;
+    if (s->remote) {
+        session_route_fn fn = atomic_load(&remote_route);
+        if (fn)
+            fn(s, st);
+        return;
+    }
     buf_reset(&out);
     xml_serialize(st, NS_CLIENT, &out);
     s->ops->write(s, out.data, out.len);
@@ -185,10 +193,29 @@ void sessions_each(worker *w, void (*fn)(session *s, void *ud), void *ud)
             ids[k++] = m->keys[i];
     for (size_t i = 0; i < k; i++) {
         session *s = idmap_get(m, ids[i]);
-        if (s)
+        if (s && !s->remote)
             fn(s, ud);
     }
     free(ids);
 }
 
-void session_thread_exit(void) { buf_free(&out); }
+session *session_remote(const session_ops *ops, session_route_fn route)
+{
+    atomic_store(&remote_route, route);
+    worker *w = worker_self();
+    if (!w || !tables)
+        return NULL;
+    if (!remote_ps) {
+        remote_ps = session_new(w, ops, NULL);
+        remote_ps->remote = true;
+    }
+    return remote_ps;
+}
+
+void session_thread_exit(void)
+{
+    if (remote_ps && tables)
+        session_free(remote_ps);
+    remote_ps = NULL;
+    buf_free(&out);
+}

@@ -47,6 +47,11 @@ struct session {
     bool interested;            /* requested the roster: gets pushes */
     int priority;
     bool closing;
+    /* A remote-origin pseudo-session (router.h): never bound; node, bare
+     * and resource are NULL, full is the remote requester of the stanza
+     * being handled, domain the served domain it addressed. Modules treat
+     * it as a foreign requester. */
+    bool remote;
     char lang[16];              /* the stream's xml:lang, "" when none */
     void *slots[SESSION_SLOTS];
 };
@@ -58,7 +63,9 @@ void session_free(session *s);
 /* The session with this id on the calling worker, or NULL when it is gone. */
 session *session_find(worker *w, uint64_t id);
 
-/* Serializes st (ns jabber:client in context) and writes it. st is borrowed. */
+/* Serializes st (ns jabber:client in context) and writes it; for the
+ * remote-origin pseudo-session, hands it to its route function instead.
+ * st is borrowed. */
 void session_send(session *s, const xnode *st);
 /* Sends and frees. */
 void session_send_free(session *s, xnode *st);
@@ -71,7 +78,17 @@ void session_send_free(session *s, xnode *st);
  * other workers are closed through their worker's inbox. 0 on success. */
 int session_bind(session *s, const char *resource);
 
-/* Calls fn for every session of worker w (on w's thread); fn may close. */
+/* The calling worker's remote-origin pseudo-session (see `remote` above),
+ * created on first use with ops; what is sent to it goes to route (the
+ * router's, the same for every worker) instead of a socket. It is in the
+ * worker's table, so asynchronous answers find it by id, but
+ * sessions_each() skips it. Freed by session_thread_exit(). NULL on a
+ * thread without a worker. */
+typedef void (*session_route_fn)(session *s, const xnode *st);
+session *session_remote(const session_ops *ops, session_route_fn route);
+
+/* Calls fn for every session of worker w (on w's thread); fn may close.
+ * The remote-origin pseudo-session is not one of them. */
 void sessions_each(worker *w, void (*fn)(session *s, void *ud), void *ud);
 
 /* Per-session data of modules: a module gets a slot index once, before the
@@ -84,7 +101,8 @@ void session_slots_reset(void);
 /* Per-worker tables; called once before the workers start. */
 void sessions_init(int nworkers);
 void sessions_shutdown(void);
-/* Frees the calling thread's scratch buffer (worker exit). */
+/* Frees the calling thread's scratch buffer and its remote-origin
+ * pseudo-session (worker exit). */
 void session_thread_exit(void);
 
 #endif

@@ -1,7 +1,9 @@
 /* test_module_table.c: a module joins the server through its descriptor
  * alone (modules/module.h). A test module registers an iq namespace, a
  * feature, a session slot, a stream feature and a hook on every event; the
- * router's events then reach it. Registration limits make modules_init()
+ * router's events then reach it; a remote requester (federation) reaches
+ * only the namespaces a module opened to remote parties (module_allow_remote).
+ * Registration limits make modules_init()
  * fail with the module's name instead of dropping a hook silently, and a
  * failed load leaves nothing registered. */
 #include <setjmp.h>
@@ -155,6 +157,53 @@ static void test_descriptor_receives_every_event(void **state)
     assert_int_equal(events_stanza(EV_PRESENCE_BROADCAST, &me, NULL), HOOK_CONTINUE);
 }
 
+/* --- remote requesters ---------------------------------------------------- */
+
+static int public_calls, remote_seen;
+static void public_iq(session *s, const xnode *iq, const xnode *payload)
+{
+    public_calls++;
+    remote_seen += s->remote && !s->bare;
+    session_send_free(s, iq_result(iq));
+}
+static void public_init(void)
+{
+    module_register_iq("urn:test", test_iq);
+    module_register_iq("urn:test:public", public_iq);
+    module_allow_remote("urn:test:public");
+}
+static const module mod_public = { .name = "public", .init = public_init };
+
+static void test_remote_requesters(void **state)
+{
+    memset(calls, 0, sizeof calls);
+    public_calls = remote_seen = 0;
+    const module *table[] = { &mod_public };
+    char err[200] = "";
+    assert_int_equal(modules_init(table, 1, err, sizeof err), 0);
+    session *rs = router_remote_session("rose@b.test/x", "a.test");
+    assert_true(rs->remote);
+    assert_string_equal(rs->full, "rose@b.test/x");
+    const char *priv = "<iq id='r1' type='get' from='rose@b.test/x' to='a.test'>"
+                       "<q xmlns='urn:test'/></iq>";
+    const char *pub = "<iq id='r2' type='get' from='rose@b.test/x' to='a.test'>"
+                      "<q xmlns='urn:test:public'/></iq>";
+    xnode *a = xml_fragment_parse(priv, strlen(priv), NS_CLIENT, 8);
+    xnode *b = xml_fragment_parse(pub, strlen(pub), NS_CLIENT, 8);
+    /* answered (forbidden) without reaching the handler */
+    assert_int_equal(events_stanza(EV_SERVER_IQ, rs, a), HOOK_STOP);
+    assert_int_equal(calls[C_IQ], 0);
+    assert_int_equal(events_stanza(EV_SERVER_IQ, rs, b), HOOK_STOP);
+    assert_int_equal(public_calls, 1);
+    assert_int_equal(remote_seen, 1);
+    /* a local client still reaches both */
+    assert_int_equal(events_stanza(EV_SERVER_IQ, &me, a), HOOK_STOP);
+    assert_int_equal(calls[C_IQ], 1);
+    xnode_free(a);
+    xnode_free(b);
+    modules_shutdown();
+}
+
 /* --- limits fail loudly -------------------------------------------------- */
 
 static void greedy_init(void)
@@ -235,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_hook_limit_names_the_module),
         cmocka_unit_test(test_slot_limit_names_the_module),
         cmocka_unit_test(test_builtin_table_loads),
+        cmocka_unit_test(test_remote_requesters),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,7 +4,11 @@
  * every resource at the top priority, headline to every non-negative one,
  * a message with no resource fires EV_UNDELIVERABLE (and is bounced when no
  * module takes it), a gone full JID, the policy stage's verdict turned
- * into a bounce by the router, and the outbound/inbound events. Everything
+ * into a bounce by the router, the outbound/inbound events, and stanzas
+ * from remote servers (router_from_remote: the policy stage with the
+ * remote sender in no group, iq for the server answered through the
+ * remote-origin pseudo-session, EV_REMOTE_PRESENCE, offline, errors never
+ * answered, spoofed or misaddressed stanzas dropped). Everything
  * a fake session receives goes through router_deliver_session() and
  * session_send(), as in the server. */
 #include <setjmp.h>
@@ -114,7 +118,7 @@ static int count(const fake *f, const char *what)
 
 static dir_entry *ents[16];
 static size_t nents;
-static dir_snapshot *snap;
+static dir_snapshot *snap, *snap_open;   /* snap_open: plucs/mod/filter off */
 
 static char **list(const char *a, const char *b, const char *c, size_t *n)
 {
@@ -188,6 +192,9 @@ static int setup(void **state)
                          .complete = true, .serial = 1 };
     snap = dir_snapshot_build(domains, 1, ents, nents, &o);
     assert_non_null(snap);
+    o.filter = false;
+    snap_open = dir_snapshot_build(domains, 1, ents, nents, &o);
+    assert_non_null(snap_open);
     router_set_snapshot(snap);
     router_set_locator(&fake_locator);
     return 0;
@@ -198,6 +205,7 @@ static int teardown(void **state)
     router_set_locator(NULL);
     router_set_snapshot(NULL);
     dir_snapshot_unref(snap);
+    dir_snapshot_unref(snap_open);
     for (size_t i = 0; i < nents; i++)
         dir_entry_free(ents[i]);
     nents = 0;
@@ -215,6 +223,7 @@ static int reset(void **state)
     }
     nfakes = 0;
     events_reset();
+    router_set_snapshot(snap);
     undeliverable_calls = 0;
     undeliverable_origin = NULL;
     return 0;
@@ -358,12 +367,129 @@ static void test_outbound_and_inbound_events(void **state)
 
 static void test_remote_domain_unreachable(void **state)
 {
+    router_set_snapshot(snap_open);
     fake *a = online("alice", "desk", 0, true);
     send_from(a, "<message id='r1' to='someone@elsewhere.test'><body>x</body></message>");
     assert_int_equal(count(a, "remote-server-not-found"), 1);
     /* presence is never answered with an error */
     send_from(a, "<presence to='someone@elsewhere.test'/>");
     assert_int_equal(count(a, "remote-server-not-found"), 1);
+}
+
+static void test_policy_before_federation(void **state)
+{
+    /* filter on, policies deny: a remote party is in no group, nobody's
+     * lists reach it; refused before it is handed to federation */
+    fake *a = online("alice", "desk", 0, true);
+    send_from(a, "<message id='r2' to='someone@elsewhere.test'><body>x</body></message>");
+    assert_int_equal(count(a, "policy-violation"), 1);
+    assert_int_equal(count(a, "remote-server-not-found"), 0);
+    send_from(a, "<presence to='someone@elsewhere.test'/>");
+    assert_int_equal(count(a, "policy-violation"), 1);
+    /* iq is not filtered */
+    send_from(a, "<iq id='r3' type='get' to='elsewhere.test'><ping xmlns='urn:xmpp:ping'/></iq>");
+    assert_int_equal(count(a, "remote-server-not-found"), 1);
+}
+
+static void from_remote(const char *xml)
+{
+    xnode *st = xml_fragment_parse(xml, strlen(xml), NS_CLIENT, 16);
+    assert_non_null(st);
+    router_from_remote(st);
+}
+
+static void test_remote_messages(void **state)
+{
+    fake *bob = online("bob", "desk", 0, true);
+    assert_int_equal(events_on_undeliverable(take_undeliverable), 0);
+    /* filter on, deny: a sender in no group may message nobody */
+    from_remote("<message from='rose@b.test/x' to='bob@a.test' type='chat'><body>1</body></message>");
+    assert_int_equal(count(bob, "<body>1</body>"), 0);
+    router_set_snapshot(snap_open);
+    from_remote("<message from='Rose@B.test/x' to='Bob@a.test' type='chat'><body>2</body></message>");
+    assert_int_equal(count(bob, "<body>2</body>"), 1);
+    assert_int_equal(count(bob, "from='rose@b.test/x'"), 1);   /* prepared */
+    /* a gone resource: the bare JID's rules */
+    from_remote("<message from='rose@b.test/x' to='bob@a.test/gone' type='chat'><body>3</body></message>");
+    assert_int_equal(count(bob, "<body>3</body>"), 1);
+    /* nobody online: offline storage, with no origin session */
+    from_remote("<message from='rose@b.test/x' to='carol@a.test' type='chat'><body>4</body></message>");
+    assert_int_equal(undeliverable_calls, 1);
+    assert_null(undeliverable_origin);
+    assert_string_equal(undeliverable_bare, "carol@a.test");
+    /* an error from remote is delivered, never answered */
+    from_remote("<message from='rose@b.test/x' to='bob@a.test/desk' type='error' id='e1'/>");
+    assert_int_equal(count(bob, "id='e1'"), 1);
+    from_remote("<message from='rose@b.test/x' to='carol@a.test' type='error' id='e2'/>");
+    assert_int_equal(undeliverable_calls, 1);
+    /* claiming a served domain, or for a domain not served here: dropped */
+    from_remote("<message from='alice@a.test/x' to='bob@a.test' type='chat'><body>5</body></message>");
+    from_remote("<message from='rose@b.test/x' to='bob@c.test' type='chat'><body>6</body></message>");
+    from_remote("<message to='bob@a.test' type='chat'><body>7</body></message>");
+    assert_int_equal(count(bob, "<body>5</body>"), 0);
+    assert_int_equal(count(bob, "<body>7</body>"), 0);
+    /* an iq result for a gone resource is dropped; one for a live one delivered */
+    from_remote("<iq from='rose@b.test/x' to='bob@a.test/desk' type='result' id='i1'/>");
+    assert_int_equal(count(bob, "id='i1'"), 1);
+    from_remote("<iq from='rose@b.test/x' to='bob@a.test/gone' type='result' id='i2'/>");
+    assert_int_equal(count(bob, "id='i2'"), 0);
+}
+
+static int server_iq_calls;
+static char server_iq_full[64], server_iq_domain[32];
+static bool server_iq_anonymous;
+static hook_result take_server_iq(session *s, xnode *st)
+{
+    server_iq_calls++;
+    snprintf(server_iq_full, sizeof server_iq_full, "%s", s->full ? s->full : "");
+    snprintf(server_iq_domain, sizeof server_iq_domain, "%s", s->domain ? s->domain : "");
+    server_iq_anonymous = s->remote && !s->bare && !s->node && !s->bound;
+    return HOOK_STOP;
+}
+
+static int remote_presence_calls;
+static hook_result take_remote_presence(session *s, xnode *st)
+{
+    remote_presence_calls++;
+    const char *type = xnode_attr(st, "type");
+    return type && !strcmp(type, "probe") ? HOOK_STOP : HOOK_CONTINUE;
+}
+
+static void test_remote_iq_and_presence(void **state)
+{
+    router_set_snapshot(snap_open);
+    fake *bob = online("bob", "desk", 0, true);
+    server_iq_calls = remote_presence_calls = 0;
+    assert_int_equal(events_on_stanza(EV_SERVER_IQ, take_server_iq), 0);
+    assert_int_equal(events_on_stanza(EV_REMOTE_PRESENCE, take_remote_presence), 0);
+    /* to the server and to an account's bare JID: the modules' event,
+     * with an anonymous remote requester */
+    from_remote("<iq from='rose@b.test/x' to='a.test' type='get' id='d1'>"
+                "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    assert_int_equal(server_iq_calls, 1);
+    assert_string_equal(server_iq_full, "rose@b.test/x");
+    assert_string_equal(server_iq_domain, "a.test");
+    assert_true(server_iq_anonymous);
+    from_remote("<iq from='rose@b.test/y' to='bob@a.test' type='get' id='d2'>"
+                "<vCard xmlns='vcard-temp'/></iq>");
+    assert_int_equal(server_iq_calls, 2);
+    assert_string_equal(server_iq_full, "rose@b.test/y");
+    assert_int_equal(count(bob, "d2"), 0);
+    /* no such account, results and errors: not the modules' business */
+    from_remote("<iq from='rose@b.test/x' to='nobody@a.test' type='get' id='d3'>"
+                "<ping xmlns='urn:xmpp:ping'/></iq>");
+    from_remote("<iq from='rose@b.test/x' to='a.test' type='result' id='d4'/>");
+    assert_int_equal(server_iq_calls, 2);
+    /* presence to an account: the presence event decides */
+    from_remote("<presence from='rose@b.test/x' to='bob@a.test' type='probe'/>");
+    assert_int_equal(remote_presence_calls, 1);
+    assert_int_equal(count(bob, "probe"), 0);
+    from_remote("<presence from='rose@b.test/x' to='bob@a.test'><show>away</show></presence>");
+    assert_int_equal(remote_presence_calls, 2);
+    assert_int_equal(count(bob, "<show>away</show>"), 1);
+    /* presence to the server: dropped, no event */
+    from_remote("<presence from='rose@b.test/x' to='a.test'/>");
+    assert_int_equal(remote_presence_calls, 2);
 }
 
 int main(void)
@@ -376,6 +502,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policy_verdict_becomes_a_bounce, reset, reset),
         cmocka_unit_test_setup_teardown(test_outbound_and_inbound_events, reset, reset),
         cmocka_unit_test_setup_teardown(test_remote_domain_unreachable, reset, reset),
+        cmocka_unit_test_setup_teardown(test_policy_before_federation, reset, reset),
+        cmocka_unit_test_setup_teardown(test_remote_messages, reset, reset),
+        cmocka_unit_test_setup_teardown(test_remote_iq_and_presence, reset, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
