@@ -1,0 +1,153 @@
+"""Federation with real servers we did not write (issue 12, "Interop").
+
+Debian's Prosody 0.12 (p.test on 127.0.15.2) and ejabberd 23.01 (e.test on
+127.0.15.3) run as private instances (tests/integration/s2s_peers.py); a
+private dnsmasq on 127.0.15.53 answers for *.test and the peers see it as
+their only resolver. Each pairing is run twice:
+
+- "dialback": no TLS and no certificates anywhere; the receiving server
+  verifies the sender by Server Dialback (XEP-0220);
+- "certs": TLS required, every server has a certificate for its domain
+  from the test CA and trusts that CA; peers are authenticated by their
+  certificates (SASL EXTERNAL, XEP-0178; ejabberd has no dialback module
+  then, Prosody has s2s_secure_auth).
+
+In each: a chat message both ways, then a presence subscription both ways
+(subscribe, subscribed, the roster pushes, the approver's presence), then a
+presence change seen across. test_peers_* prove the fixtures between
+Prosody and ejabberd, independently of PLUCS; test_plucs_* do the same
+between plucsd (a.test on 127.0.15.1) and each peer.
+"""
+
+import pytest
+
+import plucs_harness as H
+import s2s_peers as S
+
+TIMEOUT = 20          # first stanza to a domain: resolve, connect, TLS, auth
+
+MODES = ["dialback", "certs"]
+METHOD = {"dialback": "dialback", "certs": "EXTERNAL"}     # how streams authenticate
+
+
+def peer_client(made, peer, user):
+    c = H.IMClient(peer.c2s_port, peer.jid(user), peer.password(user), tls="off",
+                   host=peer.address)
+    made.append(c)
+    r = c.login(15)
+    assert r, "login of %s on %s failed: %r\n%s" % (peer.jid(user), peer.kind, r, peer.log())
+    return c
+
+
+@pytest.fixture
+def clients():
+    made = []
+    yield made
+    for c in made:
+        c.close()
+
+
+def federate(c1, c2, logs):
+    """Message both ways, subscription both ways, presence seen across,
+    between IMClients C1 and C2 of two federated servers. LOGS() gives
+    the servers' logs for failure messages."""
+    j1, j2 = H.bare(c1.jid), H.bare(c2.jid)
+    for c in (c1, c2):
+        assert c.roster_get().type == "result"
+        c.available()
+
+    for a, b, ja, jb in ((c1, c2, j1, j2), (c2, c1, j2, j1)):
+        body = "s2s hello from %s to %s" % (ja, jb)
+        a.send(jb, body)
+        m = b.wait_message(frm=ja, body=body, timeout=TIMEOUT)
+        assert m is not None, "%s did not get the message from %s; %s got: %r; %s got: %r\n%s" % (
+            jb, ja, jb, b.all_messages, ja, a.all_messages, logs())
+        assert m.type == "chat"
+
+    err = H.mutual_subscription(c1, c2, timeout=TIMEOUT)
+    assert err is None, "%s\n%s" % (err, logs())
+    assert c1.roster()[j2].subscription == "both"
+    assert c2.roster()[j1].subscription == "both"
+
+    for a, b, ja in ((c1, c2, j1), (c2, c1, j2)):
+        status = "s2s status of %s" % ja
+        a.available(status=status)
+        p = b.wait_presence(frm=ja, type="available", timeout=TIMEOUT,
+                            pred=lambda s, st=status: s.status == st)
+        assert p is not None, "%s did not see %s's presence change: %r\n%s" % (
+            H.bare(b.jid), ja, b.all_presences, logs())
+
+
+def both_logs(*servers):
+    def f():
+        return "\n".join(s.log() if hasattr(s, "kind") else
+                         "--- plucsd ---\n" + s.log()[-6000:] for s in servers)
+    return f
+
+
+# --- the fixtures, proven between Prosody and ejabberd ---------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+def test_peers_prosody_ejabberd(mode, s2s_dns, s2s_peer, clients):
+    dns = s2s_dns()
+    p = s2s_peer("prosody", "p.test", S.ADDR_PROSODY, mode, dns.resolv_conf,
+                 users={"pat": "pat-secret"})
+    e = s2s_peer("ejabberd", "e.test", S.ADDR_EJABBERD, mode, dns.resolv_conf,
+                 users={"eve": "eve-secret"})
+    cp = peer_client(clients, p, "pat")
+    ce = peer_client(clients, e, "eve")
+    federate(cp, ce, both_logs(p, e))
+    want = METHOD[mode]
+    assert e.auth_methods("p.test") == {"in": want, "out": want}, both_logs(p, e)()
+    assert p.auth_methods("e.test") == {"in": want, "out": want}, both_logs(p, e)()
+
+
+# --- plucsd with each peer ----------------------------------------------------------
+
+def plucs_registry(ca, mode):
+    """Registry of plucsd for a.test on 127.0.15.1 (c2s stays on
+    127.0.0.1, where the harness expects it)."""
+    _cert, _key, pem = ca.leaf("a.test-plucs-%s" % mode, ["a.test"], ["a.test"])
+    return {
+        "plucs/domains": "a.test",
+        "plucs/s2s": "true",
+        "plucs/s2s/address": S.ADDR_PLUCS,
+        "plucs/s2s/port": "5269",
+        "plucs/s2s/tls": "false" if mode == "dialback" else "required_trusted",
+        "plucs/s2s/certfile": pem,
+        "plucs/s2s/cafile": ca.cert,
+        "plucs/s2s/timeout": "15",
+        "plucs/s2s/route/p.test": "%s:5269" % S.ADDR_PROSODY,
+        "plucs/s2s/route/e.test": "%s:5269" % S.ADDR_EJABBERD,
+    }
+
+
+def plucs_client(made, daemon, user):
+    c = H.IMClient(daemon.port, H.jid(user), H.password(user))
+    made.append(c)
+    r = c.login(15)
+    assert r, "login of %s failed: %r" % (user, r)
+    return c
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kind,domain,address,user", [
+    ("prosody", "p.test", S.ADDR_PROSODY, "pat"),
+    ("ejabberd", "e.test", S.ADDR_EJABBERD, "eve"),
+])
+def test_plucs_with_peer(kind, domain, address, user, mode, s2s_dns, s2s_peer, s2s_ca,
+                         s2s_plucsd, clients):
+    dns = s2s_dns()
+    peer = s2s_peer(kind, domain, address, mode, dns.resolv_conf,
+                    users={user: user + "-secret"})
+    d = s2s_plucsd(resolv_conf=dns.resolv_conf, **plucs_registry(s2s_ca, mode))
+    logs = both_logs(d, peer)
+    ca = plucs_client(clients, d, "alice")
+    cr = peer_client(clients, peer, user)
+    federate(ca, cr, logs)
+    # The peer's own log says how each direction was authenticated:
+    # certificates (SASL EXTERNAL) in "certs", dialback otherwise.
+    want = METHOD[mode]
+    got = peer.auth_methods("a.test")
+    assert got == {"in": want, "out": want}, "%s authenticated a.test by %r, expected %s\n%s" % (
+        kind, got, want, logs())
