@@ -185,18 +185,18 @@ def s2s_dns(tmp_path):
 @pytest.fixture
 def s2s_peer(tmp_path, s2s_ca):
     """s2s_peer(kind, domain, address, mode="dialback", resolv_conf=None,
-    users=None) -> a started ProsodyPeer ("prosody") or EjabberdPeer
+    users=None, s2s_port=5269) -> a started ProsodyPeer ("prosody") or EjabberdPeer
     ("ejabberd"); in mode "certs" with a certificate for DOMAIN from s2s_ca.
     The test fails at teardown when a peer died on its own."""
     made = []
 
-    def start(kind, domain, address, mode="dialback", resolv_conf=None, users=None):
+    def start(kind, domain, address, mode="dialback", resolv_conf=None, users=None, **kw):
         cls = {"prosody": S2S.ProsodyPeer, "ejabberd": S2S.EjabberdPeer}[kind]
         cert = key = None
         if mode == "certs":
             cert, key, _pem = s2s_ca.leaf("%s-%d" % (domain, len(made)), [domain], [domain])
         p = cls(tmp_path / ("%s-%s" % (kind, domain)), domain, address, ca=s2s_ca.cert,
-                cert=cert, key=key, mode=mode, resolv_conf=resolv_conf, users=users)
+                cert=cert, key=key, mode=mode, resolv_conf=resolv_conf, users=users, **kw)
         made.append(p)
         return p.start()
 
@@ -235,3 +235,29 @@ def s2s_plucsd(ldap, tmp_path):
     if problems:
         logs = "\n".join("--- %s ---\n%s" % (p.log_path, p.log()[-6000:]) for p in started)
         pytest.fail("; ".join(problems) + "\n" + logs, pytrace=False)
+
+
+@pytest.fixture
+def silent_listener():
+    """silent_listener(address, port=5269) -> s2s_peers.SilentListener
+    (accepts, never answers); closed at teardown."""
+    made = []
+
+    def make(address, port=5269):
+        s = S2S.SilentListener(address, port)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def s2s_clients():
+    """A list to append IMClients to; every one is closed at teardown (see
+    s2s_peers.login_peer_user / login_plucs_user)."""
+    made = []
+    yield made
+    for c in made:
+        c.close()

@@ -270,7 +270,7 @@ class _Peer:
     kind = "peer"
 
     def __init__(self, directory, domain, address, ca=None, cert=None, key=None,
-                 mode="dialback", resolv_conf=None, users=None):
+                 mode="dialback", resolv_conf=None, users=None, s2s_port=5269):
         assert mode in ("dialback", "certs"), mode
         self.dir = str(directory)
         os.makedirs(self.dir, exist_ok=True)
@@ -283,7 +283,7 @@ class _Peer:
         self.resolv_conf = resolv_conf
         self.users = dict(users or {"peer": "peer-secret"})
         self.c2s_port = free_port_on(address)
-        self.s2s_port = 5269
+        self.s2s_port = s2s_port
         self.log_path = os.path.join(self.dir, "%s.log" % self.kind)
         self.out_path = os.path.join(self.dir, "%s.out" % self.kind)
         self.proc = None
@@ -535,3 +535,71 @@ def _yq(s):
 
 def _erl(s):
     return '"%s"' % str(s).replace("\\", "\\\\").replace('"', '\\"')
+
+
+class SilentListener:
+    """A TCP listener on ADDRESS:PORT that accepts connections and never
+    says anything (a peer that does not answer); counts what it accepted.
+    Also a trap: a test can assert nothing connected to it."""
+
+    def __init__(self, address, port=5269):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((address, port))
+        self.sock.listen(64)
+        self.sock.setblocking(False)
+        self.held = []
+
+    def accepted(self):
+        """Number of connections accepted so far (takes the pending ones)."""
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except (BlockingIOError, OSError):
+                break
+            self.held.append(c)
+        return len(self.held)
+
+    def close(self):
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+# --- clients ------------------------------------------------------------------------
+
+def login_peer_user(made, peer, user, timeout=15):
+    """A logged-in plucs_harness.IMClient of USER on PEER (plain c2s),
+    appended to MADE (the caller closes them)."""
+    import plucs_harness as H
+    c = H.IMClient(peer.c2s_port, peer.jid(user), peer.password(user), tls="off",
+                   host=peer.address)
+    made.append(c)
+    r = c.login(timeout)
+    assert r, "login of %s on %s failed: %r\n%s" % (peer.jid(user), peer.kind, r, peer.log())
+    return c
+
+
+def login_plucs_user(made, daemon, user, timeout=15):
+    """A logged-in IMClient of the test directory's USER on plucsd DAEMON."""
+    import plucs_harness as H
+    c = H.IMClient(daemon.port, H.jid(user), H.password(user))
+    made.append(c)
+    r = c.login(timeout)
+    assert r, "login of %s failed: %r" % (user, r)
+    return c
+
+
+def wait_delivery(sender, receiver, frm, body, timeout):
+    """Waits until RECEIVER (IMClient) got the message BODY from FRM, or
+    SENDER got an error bounce for it (then returns None at once, without
+    waiting out TIMEOUT). Returns the received Stanza or None."""
+    def done():
+        got = receiver.saw_message(frm=frm, body=body)
+        if got:
+            return got[0]
+        if sender.saw_message(type="error", pred=lambda s: s.body == body or s.body is None):
+            return "bounced"
+        return None
+    r = receiver.wait_for(done, timeout)
+    return r if r not in (None, "bounced") else None

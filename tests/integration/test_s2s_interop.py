@@ -30,23 +30,6 @@ MODES = ["dialback", "certs"]
 METHOD = {"dialback": "dialback", "certs": "EXTERNAL"}     # how streams authenticate
 
 
-def peer_client(made, peer, user):
-    c = H.IMClient(peer.c2s_port, peer.jid(user), peer.password(user), tls="off",
-                   host=peer.address)
-    made.append(c)
-    r = c.login(15)
-    assert r, "login of %s on %s failed: %r\n%s" % (peer.jid(user), peer.kind, r, peer.log())
-    return c
-
-
-@pytest.fixture
-def clients():
-    made = []
-    yield made
-    for c in made:
-        c.close()
-
-
 def federate(c1, c2, logs):
     """Message both ways, subscription both ways, presence seen across,
     between IMClients C1 and C2 of two federated servers. LOGS() gives
@@ -59,7 +42,7 @@ def federate(c1, c2, logs):
     for a, b, ja, jb in ((c1, c2, j1, j2), (c2, c1, j2, j1)):
         body = "s2s hello from %s to %s" % (ja, jb)
         a.send(jb, body)
-        m = b.wait_message(frm=ja, body=body, timeout=TIMEOUT)
+        m = S.wait_delivery(a, b, ja, body, TIMEOUT)
         assert m is not None, "%s did not get the message from %s; %s got: %r; %s got: %r\n%s" % (
             jb, ja, jb, b.all_messages, ja, a.all_messages, logs())
         assert m.type == "chat"
@@ -88,14 +71,14 @@ def both_logs(*servers):
 # --- the fixtures, proven between Prosody and ejabberd ---------------------------------
 
 @pytest.mark.parametrize("mode", MODES)
-def test_peers_prosody_ejabberd(mode, s2s_dns, s2s_peer, clients):
+def test_peers_prosody_ejabberd(mode, s2s_dns, s2s_peer, s2s_clients):
     dns = s2s_dns()
     p = s2s_peer("prosody", "p.test", S.ADDR_PROSODY, mode, dns.resolv_conf,
                  users={"pat": "pat-secret"})
     e = s2s_peer("ejabberd", "e.test", S.ADDR_EJABBERD, mode, dns.resolv_conf,
                  users={"eve": "eve-secret"})
-    cp = peer_client(clients, p, "pat")
-    ce = peer_client(clients, e, "eve")
+    cp = S.login_peer_user(s2s_clients, p, "pat")
+    ce = S.login_peer_user(s2s_clients, e, "eve")
     federate(cp, ce, both_logs(p, e))
     want = METHOD[mode]
     assert e.auth_methods("p.test") == {"in": want, "out": want}, both_logs(p, e)()
@@ -122,28 +105,20 @@ def plucs_registry(ca, mode):
     }
 
 
-def plucs_client(made, daemon, user):
-    c = H.IMClient(daemon.port, H.jid(user), H.password(user))
-    made.append(c)
-    r = c.login(15)
-    assert r, "login of %s failed: %r" % (user, r)
-    return c
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("kind,domain,address,user", [
     ("prosody", "p.test", S.ADDR_PROSODY, "pat"),
     ("ejabberd", "e.test", S.ADDR_EJABBERD, "eve"),
 ])
 def test_plucs_with_peer(kind, domain, address, user, mode, s2s_dns, s2s_peer, s2s_ca,
-                         s2s_plucsd, clients):
+                         s2s_plucsd, s2s_clients):
     dns = s2s_dns()
     peer = s2s_peer(kind, domain, address, mode, dns.resolv_conf,
                     users={user: user + "-secret"})
     d = s2s_plucsd(resolv_conf=dns.resolv_conf, **plucs_registry(s2s_ca, mode))
     logs = both_logs(d, peer)
-    ca = plucs_client(clients, d, "alice")
-    cr = peer_client(clients, peer, user)
+    ca = S.login_plucs_user(s2s_clients, d, "alice")
+    cr = S.login_peer_user(s2s_clients, peer, user)
     federate(ca, cr, logs)
     # The peer's own log says how each direction was authenticated:
     # certificates (SASL EXTERNAL) in "certs", dialback otherwise.
