@@ -21,7 +21,6 @@ import time
 
 import pytest
 
-import plucs_harness as H
 import s2s_peers as S
 
 TIMEOUT = 20
@@ -139,3 +138,16 @@ def test_bounce(target, condition, s2s_dns, s2s_plucsd, s2s_clients, silent_list
     assert m.id == "bounce-1", m
     assert took <= S2S_TIMEOUT + 3, "bounce after %.1fs, plucs/s2s/timeout is %ss" % (
         took, S2S_TIMEOUT)
+
+
+def test_xmpps_server_direct_tls(s2s_dns, s2s_peer, s2s_plucsd, s2s_ca, s2s_clients):
+    # XEP-0368: the only way to p.test is _xmpps-server._tcp -> direct TLS
+    # on 5270 (no _xmpp-server record, no address record for p.test).
+    dns = s2s_dns(hosts=BASE_HOSTS, srv=[("_xmpps-server._tcp.p.test", "xmpp.p.test", 5270, 0, 5)])
+    peer = s2s_peer("prosody", "p.test", S.ADDR_PROSODY, "certs", dns.resolv_conf,
+                    users={"pat": "pat-secret"}, direct_tls_port=5270)
+    _cert, _key, pem = s2s_ca.leaf("a.test-dns-direct", ["a.test"], ["a.test"])
+    d = s2s_plucsd(resolv_conf=dns.resolv_conf, **registry(**{
+        "plucs/s2s/tls": "required_trusted", "plucs/s2s/certfile": pem,
+        "plucs/s2s/cafile": s2s_ca.cert}))
+    message_reaches(d, peer, s2s_clients)
