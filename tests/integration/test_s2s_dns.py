@@ -56,6 +56,8 @@ def message_reaches(d, peer, clients):
     """alice@a.test -> pat@p.test and back; asserts both arrive."""
     alice = S.login_plucs_user(clients, d, "alice")
     pat = S.login_peer_user(clients, peer, "pat")
+    for c in (alice, pat):
+        c.available()         # else messages go to offline storage
     for a, b, ja, jb in ((alice, pat, "alice@a.test", "pat@p.test"),
                          (pat, alice, "pat@p.test", "alice@a.test")):
         body = "dns test %s -> %s" % (ja, jb)
