@@ -185,16 +185,24 @@ def s2s_dns(tmp_path):
 @pytest.fixture
 def s2s_peer(tmp_path, s2s_ca):
     """s2s_peer(kind, domain, address, mode="dialback", resolv_conf=None,
-    users=None, s2s_port=5269) -> a started ProsodyPeer ("prosody") or EjabberdPeer
-    ("ejabberd"); in mode "certs" with a certificate for DOMAIN from s2s_ca.
+    users=None, cert_kind="ca", s2s_port=5269) -> a started ProsodyPeer
+    ("prosody") or EjabberdPeer ("ejabberd"); in mode "certs" with a
+    certificate for DOMAIN from s2s_ca (cert_kind "ca"), a self-signed one
+    ("self") or one from s2s_ca for other names ("wrong").
     The test fails at teardown when a peer died on its own."""
     made = []
 
-    def start(kind, domain, address, mode="dialback", resolv_conf=None, users=None, **kw):
+    def start(kind, domain, address, mode="dialback", resolv_conf=None, users=None,
+              cert_kind="ca", **kw):
         cls = {"prosody": S2S.ProsodyPeer, "ejabberd": S2S.EjabberdPeer}[kind]
         cert = key = None
         if mode == "certs":
-            cert, key, _pem = s2s_ca.leaf("%s-%d" % (domain, len(made)), [domain], [domain])
+            name = "%s-%d-%s" % (domain, len(made), cert_kind)
+            cert, key, _pem = {
+                "ca": lambda: s2s_ca.leaf(name, [domain], [domain]),
+                "self": lambda: s2s_ca.self_signed(name, [domain]),
+                "wrong": lambda: s2s_ca.wrong_name(name, domain),
+            }[cert_kind]()
         p = cls(tmp_path / ("%s-%s" % (kind, domain)), domain, address, ca=s2s_ca.cert,
                 cert=cert, key=key, mode=mode, resolv_conf=resolv_conf, users=users, **kw)
         made.append(p)

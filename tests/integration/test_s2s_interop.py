@@ -126,3 +126,32 @@ def test_plucs_with_peer(kind, domain, address, user, mode, s2s_dns, s2s_peer, s
     got = peer.auth_methods("a.test")
     assert got == {"in": want, "out": want}, "%s authenticated a.test by %r, expected %s\n%s" % (
         kind, got, want, logs())
+
+
+# --- required_trusted refuses a real peer whose certificate does not verify -----------
+
+@pytest.mark.parametrize("cert_kind", ["self", "wrong"])
+def test_plucs_refuses_untrusted_prosody(cert_kind, s2s_dns, s2s_peer, s2s_ca, s2s_plucsd,
+                                         s2s_clients):
+    # Prosody trusts the test CA and plucsd's certificate, but its own
+    # certificate is self-signed or names other domains: plucsd
+    # (required_trusted) must not federate in either direction.
+    dns = s2s_dns()
+    peer = s2s_peer("prosody", "p.test", S.ADDR_PROSODY, "certs", dns.resolv_conf,
+                    users={"pat": "pat-secret"}, cert_kind=cert_kind)
+    d = s2s_plucsd(resolv_conf=dns.resolv_conf, **plucs_registry(s2s_ca, "certs"))
+    alice = S.login_plucs_user(s2s_clients, d, "alice")
+    pat = S.login_peer_user(s2s_clients, peer, "pat")
+    for c in (alice, pat):
+        c.available()
+    alice.send("pat@p.test", "must not arrive", id="untrusted-1")
+    m = alice.wait_message(frm="pat@p.test", type="error", timeout=TIMEOUT)
+    assert m is not None and m.condition == "remote-server-not-found", (
+        "no remote-server-not-found bounce: %r\n%s" % (alice.all_messages, both_logs(d, peer)()))
+    pat.send("alice@a.test", "must not arrive either", id="untrusted-2")
+    e = pat.wait_message(frm="alice@a.test", type="error", timeout=TIMEOUT)
+    assert e is not None, "Prosody got no error for its message to a.test: %r\n%s" % (
+        pat.all_messages, both_logs(d, peer)())
+    assert not pat.saw_message(frm="alice@a.test", body="must not arrive")
+    assert not alice.saw_message(frm="pat@p.test", body="must not arrive either")
+    assert peer.auth_methods("a.test") == {"in": None, "out": None}
