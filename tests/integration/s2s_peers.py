@@ -333,17 +333,28 @@ class _Peer:
         return self.proc is not None and self.proc.poll() is None
 
     def _logtext(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        # ejabberd's log file is written with a delay; its stdout (where
+        # it logs too) is not: read both.
+        text = ""
+        for p in (self.log_path, self.out_path):
+            try:
+                with open(p, errors="replace") as f:
+                    text += f.read()
+            except OSError:
+                pass
+        return text
 
     def auth_methods(self, remote):
         """How this server authenticated its s2s streams with REMOTE, read
         from its log: {"in": method, "out": method}, method "EXTERNAL",
         "dialback" or None (not authenticated)."""
         raise NotImplementedError
+
+    def wait_auth_methods(self, remote, want, timeout=5):
+        """auth_methods(REMOTE) once it equals WANT or TIMEOUT passed (log
+        lines may reach the file a little after the fact)."""
+        got = _bounded_wait(lambda: self.auth_methods(remote) == want, timeout)
+        return want if got else self.auth_methods(remote)
 
     def stop(self, timeout=10):
         rc = _stop_process(self.proc, timeout)

@@ -81,8 +81,9 @@ def test_peers_prosody_ejabberd(mode, s2s_dns, s2s_peer, s2s_clients):
     ce = S.login_peer_user(s2s_clients, e, "eve")
     federate(cp, ce, both_logs(p, e))
     want = METHOD[mode]
-    assert e.auth_methods("p.test") == {"in": want, "out": want}, both_logs(p, e)()
-    assert p.auth_methods("e.test") == {"in": want, "out": want}, both_logs(p, e)()
+    want = {"in": want, "out": want}
+    assert e.wait_auth_methods("p.test", want) == want, both_logs(p, e)()
+    assert p.wait_auth_methods("e.test", want) == want, both_logs(p, e)()
 
 
 # --- plucsd with each peer ----------------------------------------------------------
@@ -123,8 +124,9 @@ def test_plucs_with_peer(kind, domain, address, user, mode, s2s_dns, s2s_peer, s
     # The peer's own log says how each direction was authenticated:
     # certificates (SASL EXTERNAL) in "certs", dialback otherwise.
     want = METHOD[mode]
-    got = peer.auth_methods("a.test")
-    assert got == {"in": want, "out": want}, "%s authenticated a.test by %r, expected %s\n%s" % (
+    want = {"in": want, "out": want}
+    got = peer.wait_auth_methods("a.test", want)
+    assert got == want, "%s authenticated a.test by %r, expected %s\n%s" % (
         kind, got, want, logs())
 
 
