@@ -150,3 +150,125 @@ def ldap_undo(ldap):
     errors = u.restore()
     if errors:
         pytest.fail("could not restore the directory: %s" % "; ".join(errors), pytrace=False)
+
+
+# --- federation (test_s2s_interop.py, test_s2s_dns.py) -------------------------
+
+import s2s_peers as S2S  # noqa: E402
+
+# The interop tests' DNS: every test domain on its own 127.0.15.x address,
+# with _xmpp-server._tcp SRV records pointing at port 5269.
+S2S_HOSTS = {"a.test": S2S.ADDR_PLUCS, "p.test": S2S.ADDR_PROSODY, "e.test": S2S.ADDR_EJABBERD}
+S2S_SRV = [("_xmpp-server._tcp.%s" % d, d, 5269, 0, 5) for d in S2S_HOSTS]
+
+
+@pytest.fixture(scope="session")
+def s2s_ca(tmp_path_factory):
+    """s2s_peers.TestCA (session): signs the peers' and plucsd's certificates."""
+    return S2S.TestCA(tmp_path_factory.mktemp("s2s-ca"))
+
+
+@pytest.fixture
+def s2s_dns(tmp_path):
+    """s2s_dns(hosts=S2S_HOSTS, srv=S2S_SRV) -> started s2s_peers.Dns on
+    127.0.15.53 (one at a time); stopped at teardown."""
+    made = []
+
+    def start(hosts=None, srv=None):
+        d = S2S.Dns(tmp_path / ("dns%d" % len(made)), S2S_HOSTS if hosts is None else hosts,
+                    S2S_SRV if srv is None else srv)
+        made.append(d)
+        return d.start()
+
+    yield start
+    for d in made:
+        d.stop()
+
+
+@pytest.fixture
+def s2s_peer(tmp_path, s2s_ca):
+    """s2s_peer(kind, domain, address, mode="dialback", resolv_conf=None,
+    users=None, cert_kind="ca", s2s_port=5269) -> a started ProsodyPeer
+    ("prosody") or EjabberdPeer ("ejabberd"); in mode "certs" with a
+    certificate for DOMAIN from s2s_ca (cert_kind "ca"), a self-signed one
+    ("self") or one from s2s_ca for other names ("wrong").
+    The test fails at teardown when a peer died on its own."""
+    made = []
+
+    def start(kind, domain, address, mode="dialback", resolv_conf=None, users=None,
+              cert_kind="ca", **kw):
+        cls = {"prosody": S2S.ProsodyPeer, "ejabberd": S2S.EjabberdPeer}[kind]
+        cert = key = None
+        if mode == "certs":
+            name = "%s-%d-%s" % (domain, len(made), cert_kind)
+            cert, key, _pem = {
+                "ca": lambda: s2s_ca.leaf(name, [domain], [domain]),
+                "self": lambda: s2s_ca.self_signed(name, [domain]),
+                "wrong": lambda: s2s_ca.wrong_name(name, domain),
+            }[cert_kind]()
+        p = cls(tmp_path / ("%s-%s" % (kind, domain)), domain, address, ca=s2s_ca.cert,
+                cert=cert, key=key, mode=mode, resolv_conf=resolv_conf, users=users, **kw)
+        made.append(p)
+        return p.start()
+
+    yield start
+    dead = [p for p in made if p.proc is not None and p.proc.poll() is not None]
+    for p in made:
+        p.stop()
+    if dead:
+        pytest.fail("peer(s) exited during the test: %s\n%s" % (
+            ", ".join("%s (%s)" % (p.domain, p.proc.returncode) for p in dead),
+            "\n".join(p.log() for p in dead)), pytrace=False)
+
+
+@pytest.fixture
+def s2s_plucsd(ldap, tmp_path):
+    """s2s_plucsd(resolv_conf=None, **registry) -> a started harness.Plucsd
+    for federation tests; with RESOLV_CONF plucsd runs in a private mount
+    namespace that sees that file as /etc/resolv.conf. Checked like
+    plucsd_factory's daemons at teardown."""
+    started = []
+
+    def start(resolv_conf=None, **registry):
+        d = tmp_path / ("s2s-plucsd%d" % len(started))
+        d.mkdir()
+        p = H.Plucsd(d, ldap, **registry)
+        if resolv_conf:
+            p.wrap = lambda argv: S2S.in_namespace(argv, resolv_conf)
+        started.append(p)
+        p.start()
+        return p
+
+    yield start
+    problems = []
+    for p in started:
+        problems += p.problems()
+    if problems:
+        logs = "\n".join("--- %s ---\n%s" % (p.log_path, p.log()[-6000:]) for p in started)
+        pytest.fail("; ".join(problems) + "\n" + logs, pytrace=False)
+
+
+@pytest.fixture
+def silent_listener():
+    """silent_listener(address, port=5269) -> s2s_peers.SilentListener
+    (accepts, never answers); closed at teardown."""
+    made = []
+
+    def make(address, port=5269):
+        s = S2S.SilentListener(address, port)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def s2s_clients():
+    """A list to append IMClients to; every one is closed at teardown (see
+    s2s_peers.login_peer_user / login_plucs_user)."""
+    made = []
+    yield made
+    for c in made:
+        c.close()

@@ -213,6 +213,7 @@ class Plucsd:
         self.logf = None
         self.expect_exit = False
         self.wrapper = []         # command prefix, e.g. ["unshare", "-m", ...]
+        self.wrap = None        # argv -> argv used to start plucsd (None: as is)
 
     def write_registry(self, extra=None, raw_lines=()):
         reg = dict(self.registry)
@@ -240,9 +241,12 @@ class Plucsd:
         self.logf = open(self.log_path, "ab")
         env = dict(os.environ)
         env.pop("PLUCS_REGISTRY", None)
+        argv = self.wrapper + [exe, "--registry", self.registry_path,
+                               "--pidfile", os.path.join(self.rundir, "plucsd.pid")]
+        if self.wrap is not None:       # e.g. a private mount namespace (s2s tests)
+            argv = self.wrap(argv)
         self.proc = subprocess.Popen(
-            self.wrapper + [exe, "--registry", self.registry_path,
-             "--pidfile", os.path.join(self.rundir, "plucsd.pid")],
+            argv,
             stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf, env=env)
         if not self.wait_log("serving domains:", timeout, since):
             self.fail_with_log("plucsd did not log 'serving domains:' within %ss" % timeout)
