@@ -209,6 +209,12 @@ static void fill(config *c, const registry *r)
     c->s2s_tls_port = get_int(r, "plucs/s2s/tls/port");
     registry_each(r, add_route, c);
 
+    c->muc = get_bool(r, "plucs/muc");
+    c->muc_host = str_or_empty(registry_get(r, "plucs/muc/host"));
+    c->muc_create = str_or_empty(registry_get(r, "plucs/muc/create"));
+    c->muc_grouprooms = get_bool(r, "plucs/muc/grouprooms");
+    c->muc_grouprooms_owners = str_or_empty(registry_get(r, "plucs/muc/grouprooms/owners"));
+
     c->c2s_addresses = split_words(registry_get(r, "plucs/c2s/address"));
     c->c2s_port = get_int(r, "plucs/c2s/port");
     c->c2s_tls_port = get_int(r, "plucs/c2s/tls/port");
@@ -297,6 +303,9 @@ void config_free(config *c)
         free(c->s2s_routes[i].host);
     }
     free(c->s2s_routes);
+    free(c->muc_host);
+    free(c->muc_create);
+    free(c->muc_grouprooms_owners);
     strv_free(c->c2s_addresses);
     free(c->store);
     strv_free(c->domains);

@@ -70,6 +70,12 @@ typedef struct config {
     } *s2s_routes;
     int s2s_nroutes;
 
+    bool muc;                   /* plucs/muc */
+    char *muc_host;             /* plucs/muc/host, with %s for the served domain */
+    char *muc_create;           /* plucs/muc/create: "all", "none" or a group cn */
+    bool muc_grouprooms;        /* plucs/muc/grouprooms */
+    char *muc_grouprooms_owners;/* plucs/muc/grouprooms/owners: group cn, "" = nobody */
+
     char **c2s_addresses;       /* NULL-terminated; "::" means all */
     int c2s_port;
     int c2s_tls_port;           /* 0 = off */

@@ -100,6 +100,35 @@ static bool host_valid(const char *s)
     return ip_literal_valid(s) || dns_name_valid(s);
 }
 
+/* plucs/muc/host: a DNS name in which %s (at most once) stands for the
+ * served domain. */
+static bool muc_host_valid(const char *s)
+{
+    char name[300];
+    const char *pct = strstr(s, "%s");
+    if (strlen(s) >= 250 || (pct && strstr(pct + 2, "%s")))
+        return false;
+    for (const char *p = s; *p; p++)
+        if (*p == '%' && p != pct)
+            return false;
+    if (pct)
+        snprintf(name, sizeof name, "%.*sexample.org%s", (int)(pct - s), s, pct + 2);
+    else
+        snprintf(name, sizeof name, "%s", s);
+    return dns_name_valid(name);
+}
+
+/* A group's cn as an LDAP value: printable, no filter metacharacters. */
+static bool group_cn_valid(const char *s)
+{
+    if (!*s || strlen(s) > 256)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < ' ' || *p == '(' || *p == ')' || *p == '*' || *p == '\\')
+            return false;
+    return true;
+}
+
 /* HOST:PORT, [IPV6]:PORT: a DNS name or address and a port 1-65535. */
 static bool hostport_valid(const char *s)
 {
@@ -231,6 +260,12 @@ const char *reg_allowed(const reg_var *v, char *buf, size_t len)
         snprintf(buf, len, "HOST:PORT, e.g. xmpp.example.org:5269 or [2001:db8::1]:5269");
     else if (strcmp(k, "plucs/s2s/cafile") == 0)
         snprintf(buf, len, "empty, or an absolute path");
+    else if (strcmp(k, "plucs/muc/host") == 0)
+        snprintf(buf, len, "a DNS name, where %%s stands for the served domain, e.g. conference.%%s");
+    else if (strcmp(k, "plucs/muc/create") == 0)
+        snprintf(buf, len, "all, none, or the cn of a directory group");
+    else if (strcmp(k, "plucs/muc/grouprooms/owners") == 0)
+        snprintf(buf, len, "empty, or the cn of a directory group");
     else if (strcmp(k, "hostname") == 0)
         snprintf(buf, len, "a host name without dots");
     else if (strcmp(k, "domainname") == 0)
@@ -303,6 +338,10 @@ static bool value_ok(const reg_var *v, const char *s)
         return hostport_valid(s);
     if (strcmp(k, "plucs/s2s/cafile") == 0)
         return s[0] == '\0' || s[0] == '/';
+    if (strcmp(k, "plucs/muc/host") == 0)
+        return muc_host_valid(s);
+    if (strcmp(k, "plucs/muc/create") == 0 || strcmp(k, "plucs/muc/grouprooms/owners") == 0)
+        return s[0] == '\0' ? strcmp(k, "plucs/muc/create") != 0 : group_cn_valid(s);
     if (strcmp(k, "hostname") == 0)
         return dns_name_valid(s) && !strchr(s, '.');
     if (strcmp(k, "domainname") == 0)

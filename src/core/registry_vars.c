@@ -120,6 +120,23 @@ static const reg_var vars[] = {
       "TLS on server-to-server connections; true means optional",
       "TLS bei Server-zu-Server-Verbindungen; true bedeutet optional" },
 
+    /* group chat (XEP-0045), docs/muc.md */
+    { "plucs/muc", REG_BOOL, "true", 0, 0, NULL, 0,
+      "offer multi-user chat rooms (XEP-0045) at plucs/muc/host for every served domain",
+      "Mehrbenutzer-Chaträume (XEP-0045) unter plucs/muc/host für jede bediente Domäne anbieten" },
+    { "plucs/muc/host", REG_STR, "conference.%s", 0, 0, NULL, 0,
+      "the address of the group chat service; %s stands for the served domain",
+      "die Adresse des Gruppenchat-Dienstes; %s steht für die bediente Domäne" },
+    { "plucs/muc/create", REG_STR, "all", 0, 0, NULL, 0,
+      "who may create rooms: all, none, or the cn of a directory group whose members may",
+      "wer Räume anlegen darf: all, none oder der cn einer Verzeichnisgruppe, deren Mitglieder es dürfen" },
+    { "plucs/muc/grouprooms", REG_BOOL, "false", 0, 0, NULL, 0,
+      "give every XMPP group a members-only room whose members follow the directory",
+      "jeder XMPP-Gruppe einen Raum nur für Mitglieder geben, dessen Mitglieder dem Verzeichnis folgen" },
+    { "plucs/muc/grouprooms/owners", REG_STR, "", 0, 0, NULL, 0,
+      "the cn of a directory group whose members own the group rooms; empty: nobody",
+      "der cn einer Verzeichnisgruppe, deren Mitglieder die Gruppenräume besitzen; leer: niemand" },
+
     /* additions for non-UCS hosts and modern deployments */
     { "plucs/c2s/address", REG_STR, "::", 0, 0, NULL, R,
       "addresses the client listener binds to, space separated (:: means all)",
