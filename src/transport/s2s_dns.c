@@ -30,6 +30,7 @@ static __thread dns_thread *tl;
 
 static pthread_mutex_t servers_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *servers;   /* test seam; NULL = system */
+static int timeout_ms, tries;   /* test seam; 0 = system */
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static int lib_status;
 
@@ -38,10 +39,19 @@ static void lib_init(void) { lib_status = ares_library_init(ARES_LIB_INIT_ALL); 
 static void arm_timer(dns_thread *t)
 {
     struct timeval buf, *tv = ares_timeout(t->ch, NULL, &buf);
-    if (tv)
-        evtimer_add(t->timer, tv);
-    else
+    if (!tv) {
         evtimer_del(t->timer);
+        return;
+    }
+    /* c-ares rounds down to the millisecond: one more, so the timer does
+     * not fire just before the query's deadline and spin until it. */
+    struct timeval when = *tv;
+    when.tv_usec += 1000;
+    if (when.tv_usec >= 1000000) {
+        when.tv_sec++;
+        when.tv_usec -= 1000000;
+    }
+    evtimer_add(t->timer, &when);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -107,7 +117,15 @@ ares_channel s2s_dns_channel(struct event_base *base)
     memset(&o, 0, sizeof o);
     o.sock_state_cb = sock_state;
     o.sock_state_cb_data = t;
-    int r = ares_init_options(&t->ch, &o, ARES_OPT_SOCK_STATE_CB);
+    int mask = ARES_OPT_SOCK_STATE_CB;
+    pthread_mutex_lock(&servers_lock);
+    if (timeout_ms > 0) {
+        o.timeout = timeout_ms;
+        o.tries = tries > 0 ? tries : 1;
+        mask |= ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+    }
+    pthread_mutex_unlock(&servers_lock);
+    int r = ares_init_options(&t->ch, &o, mask);
     if (r != ARES_SUCCESS) {
         log_err("s2s: cannot make a DNS resolver: %s", ares_strerror(r));
         free(t);
@@ -146,6 +164,14 @@ void s2s_dns_thread_exit(void)
     }
     event_free(t->timer);
     free(t);
+}
+
+void s2s_dns_set_timeout(int ms, int n)
+{
+    pthread_mutex_lock(&servers_lock);
+    timeout_ms = ms;
+    tries = n;
+    pthread_mutex_unlock(&servers_lock);
 }
 
 void s2s_dns_set_servers(const char *csv)

@@ -20,5 +20,8 @@ void s2s_dns_thread_exit(void);
 /* Test seam: name servers ("127.0.13.53:5353", c-ares CSV syntax) for
  * channels made afterwards; NULL = the system's. */
 void s2s_dns_set_servers(const char *csv);
+/* Test seam: c-ares' per-try timeout and tries for channels made
+ * afterwards; 0 = the system's (resolv.conf options, else 5 s, 4 tries). */
+void s2s_dns_set_timeout(int ms, int tries);
 
 #endif

@@ -70,8 +70,13 @@ typedef struct query {
     int idx;
 } query;
 
+static _Atomic int lookups_alive;
+
+int s2s_resolve_lookups_alive(void) { return lookups_alive; }
+
 static void lookup_free(s2s_lookup *l)
 {
+    lookups_alive--;
     for (int i = 0; i < 2; i++)
         free(l->svc[i].recs);
     for (size_t i = 0; i < l->ntargets; i++)
@@ -312,6 +317,7 @@ s2s_lookup *s2s_resolve_start(struct event_base *base, const config *c, const ch
                               s2s_resolve_cb cb, void *ud)
 {
     s2s_lookup *l = xcalloc(1, sizeof *l);
+    lookups_alive++;
     l->refs = 1;
     l->base = base;
     l->cb = cb;
@@ -371,3 +377,5 @@ void s2s_resolve_cancel(s2s_lookup *l)
 void s2s_resolve_thread_exit(void) { s2s_dns_thread_exit(); }
 
 void s2s_resolve_set_servers(const char *csv) { s2s_dns_set_servers(csv); }
+
+void s2s_resolve_set_timeout(int ms, int tries) { s2s_dns_set_timeout(ms, tries); }
