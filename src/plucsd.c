@@ -27,7 +27,6 @@
 #include "store/store.h"
 #include "transport/c2s.h"
 #include "transport/listener.h"
-#include "transport/s2s_resolve.h"
 #include "transport/tls.h"
 #include "transport/xmpp_stream.h"
 
@@ -67,7 +66,6 @@ static void worker_exit(void)
 {
     c2s_worker_cleanup();
     modules_thread_exit();
-    s2s_resolve_thread_exit();   /* last: s2s streams have cancelled their lookups */
 }
 
 static bool str_eq(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }

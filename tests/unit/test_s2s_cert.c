@@ -4,7 +4,8 @@
  * a different SAN. s2s_cert_names is checked against RFC 6125's rules, then
  * real TLS handshakes over in-memory BIO pairs check s2s_tls_peer_verified:
  * trusted and right name, self-signed, wrong name, no client certificate,
- * and SNI / client certificate selection by domain. */
+ * SNI / client certificate selection by domain, ALPN xmpp-server, and
+ * TLS older than 1.2 refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -327,6 +328,11 @@ static void test_trusted_right_name(void **state)
     assert_false(s2s_tls_peer_verified(c, "a.test", why, sizeof why));
     assert_string_equal(why, "certificate names b.test, not a.test");
     assert_true(SSL_version(c) >= TLS1_2_VERSION);
+    const unsigned char *alpn;
+    unsigned alpnlen;
+    SSL_get0_alpn_selected(s, &alpn, &alpnlen);
+    assert_int_equal(alpnlen, 11);
+    assert_memory_equal(alpn, "xmpp-server", 11);
     SSL_free(c);
     SSL_free(s);
 }
@@ -425,6 +431,19 @@ static void test_untrusted_with_other_ca(void **state)
     SSL_free(s);
 }
 
+static void test_tls11_refused(void **state)
+{
+    load_ab();
+    SSL *c = foreign(NULL, false);
+    SSL_set_min_proto_version(c, TLS1_VERSION);
+    SSL_set_max_proto_version(c, TLS1_1_VERSION);
+    SSL_set_security_level(c, 0);
+    SSL *s = s2s_tls_accept_ssl();
+    assert_false(handshake(c, s));
+    SSL_free(c);
+    SSL_free(s);
+}
+
 static void test_load_errors_and_sets(void **state)
 {
     char err[512];
@@ -468,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_wrong_name_refused),
         cmocka_unit_test(test_no_client_certificate),
         cmocka_unit_test(test_untrusted_with_other_ca),
+        cmocka_unit_test(test_tls11_refused),
         cmocka_unit_test(test_load_errors_and_sets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
