@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -24,7 +25,11 @@ typedef struct dns_thread {
     struct event_base *base;
     struct event *timer;
     dns_sock *socks;
+    int inflight;
+    time_t created;
 } dns_thread;
+
+static _Atomic int renew_after = 60;   /* seconds: re-read the system's resolver files */
 
 static __thread dns_thread *tl;
 
@@ -102,8 +107,13 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 
 ares_channel s2s_dns_channel(struct event_base *base)
 {
-    if (tl && tl->base == base)
-        return tl->ch;
+    if (tl && tl->base == base) {
+        if (tl->inflight > 0 || time(NULL) - tl->created < renew_after)
+            return tl->ch;
+        /* idle and old: nothing of c-ares runs now (no query in flight,
+         * so no callback is on the stack), a new channel re-reads
+         * /etc/resolv.conf */
+    }
     if (tl)
         s2s_dns_thread_exit();
     pthread_once(&lib_once, lib_init);
@@ -113,6 +123,7 @@ ares_channel s2s_dns_channel(struct event_base *base)
     }
     dns_thread *t = xcalloc(1, sizeof *t);
     t->base = base;
+    t->created = time(NULL);
     struct ares_options o;
     memset(&o, 0, sizeof o);
     o.sock_state_cb = sock_state;
@@ -141,6 +152,14 @@ ares_channel s2s_dns_channel(struct event_base *base)
     t->timer = evtimer_new(base, on_timer, t);
     tl = t;
     return t->ch;
+}
+
+void s2s_dns_set_renew_after(int seconds) { renew_after = seconds; }
+
+void s2s_dns_inflight(int delta)
+{
+    if (tl)
+        tl->inflight += delta;
 }
 
 void s2s_dns_kick(void)

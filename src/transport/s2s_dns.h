@@ -13,6 +13,13 @@ struct event_base;
  * A call with another base than the channel's rebinds it: the old channel's
  * queries end with ARES_EDESTRUCTION. NULL when c-ares cannot start. */
 ares_channel s2s_dns_channel(struct event_base *base);
+/* Queries in flight on the thread's channel: +1 before submitting one, -1
+ * at the very end of its callback (not for ARES_EDESTRUCTION). A channel
+ * older than a minute is renewed by s2s_dns_channel when none is in flight,
+ * so changes to /etc/resolv.conf and /etc/hosts apply without a restart. */
+void s2s_dns_inflight(int delta);
+/* Test seam: the age in seconds after which an idle channel is renewed. */
+void s2s_dns_set_renew_after(int seconds);
 /* After submitting queries: re-arms the timer for c-ares' timeouts. */
 void s2s_dns_kick(void);
 /* Frees the calling thread's channel (pending queries: ARES_EDESTRUCTION). */

@@ -189,6 +189,8 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
         ares_freeaddrinfo(res);
     free(q);
     unref(l);
+    if (status != ARES_EDESTRUCTION)
+        s2s_dns_inflight(-1);   /* last: the channel may be renewed once idle */
 }
 
 /* Phase two: A/AAAA of every target at once. */
@@ -214,6 +216,7 @@ static void resolve_targets(s2s_lookup *l, const s2s_srv *srv, size_t n)
         q->idx = (int)i;
         l->refs++;
         /* may answer at once (IP literal, /etc/hosts): on_addrinfo defers */
+        s2s_dns_inflight(+1);
         ares_getaddrinfo(ch, srv[i].target, NULL, &hints, on_addrinfo, q);
     }
     s2s_dns_kick();
@@ -288,6 +291,8 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
     }
     free(q);
     unref(l);
+    if (status != ARES_EDESTRUCTION)
+        s2s_dns_inflight(-1);   /* last: the channel may be renewed once idle */
 }
 
 /* ---- start / cancel ---- */
@@ -359,6 +364,7 @@ s2s_lookup *s2s_resolve_start(struct event_base *base, const config *c, const ch
         q->l = l;
         q->idx = i;
         l->refs++;
+        s2s_dns_inflight(+1);
         ares_query(ch, name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, q);
     }
     s2s_dns_kick();

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "transport/s2s_dns.h"
 #include "transport/s2s_resolve.h"
 
 #define DNS_ADDR "127.0.13.53"
@@ -356,6 +357,34 @@ static void test_silent_server_times_out(void **state)
     s2s_resolve_set_servers(csv);
 }
 
+/* An idle channel older than the renewal age is made anew on the next
+ * lookup, with the settings of that moment (here: the servers seam; in
+ * production /etc/resolv.conf), without s2s_resolve_thread_exit. */
+static void test_idle_channel_renewed(void **state)
+{
+    char good[64], dead[64];
+    snprintf(good, sizeof good, DNS_ADDR ":%d", dns_port);
+    snprintf(dead, sizeof dead, DNS_ADDR ":%d", dns_port + 1);
+    s2s_dns_set_renew_after(0);
+    s2s_resolve_set_servers(dead);
+    result r = resolve(NULL, "a.test");
+    assert_int_equal(r.status, S2S_RESOLVE_FAILED);
+    s2s_resolve_set_servers(good);
+    r = resolve(NULL, "a.test");
+    assert_int_equal(r.status, S2S_RESOLVE_OK);
+    /* a busy channel is kept: two lookups at once both succeed */
+    result r2;
+    memset(&r2, 0, sizeof r2);
+    r2.base = base;
+    s2s_lookup *l2 = s2s_resolve_start(base, NULL, "x.test", on_result, &r2);
+    assert_non_null(l2);
+    r = resolve(NULL, "y.test");
+    assert_int_equal(r.status, S2S_RESOLVE_OK);
+    run_until(base, &r2);
+    assert_int_equal(r2.status, S2S_RESOLVE_OK);
+    s2s_dns_set_renew_after(60);
+}
+
 static void test_cancel_at_every_stage(void **state)
 {
     config c;
@@ -435,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_dead_server_failed),
         cmocka_unit_test(test_silent_server_times_out),
+        cmocka_unit_test(test_idle_channel_renewed),
         cmocka_unit_test(test_cancel_at_every_stage),
         cmocka_unit_test(test_cancel_inside_callback_and_thread_exit),
     };
