@@ -87,6 +87,12 @@ int s2s_tls_load(const char *certfiles, const char *cafile, char *err, size_t er
         SSL_CTX_set1_cert_store(ctx, st);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_accept);
         SSL_CTX_set_verify_depth(ctx, 10);
+        /* Either end presents its server certificate, also as TLS client:
+         * OpenSSL's "ssl_client" purpose would refuse the many that carry
+         * only serverAuth (Let's Encrypt no longer issues clientAuth).
+         * The chain is still checked (CA flags, dates, signatures); the
+         * leaf's key usage is judged in s2s_tls_peer_verified. */
+        SSL_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
         SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     }
     X509_STORE_free(st);   /* the contexts hold it */
@@ -143,6 +149,11 @@ bool s2s_tls_peer_verified(SSL *ssl, const char *domain, char *why, size_t whyle
     long r = SSL_get_verify_result(ssl);
     if (r != X509_V_OK) {
         snprintf(why, whylen, "%s", X509_verify_cert_error_string(r));
+        return false;
+    }
+    if ((X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) &&
+        !(X509_get_extended_key_usage(cert) & (XKU_SSL_SERVER | XKU_SSL_CLIENT))) {
+        snprintf(why, whylen, "certificate not for TLS (extended key usage)");
         return false;
     }
     if (!s2s_cert_names(cert, domain)) {

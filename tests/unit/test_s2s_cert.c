@@ -59,6 +59,8 @@ static void add_san(X509 *x, const char *const *san)
 
 /* A certificate for key with subject CN cn (NULL: none) and SAN san,
  * signed by the test CA, or self-signed when self. */
+static const char *next_eku;   /* extendedKeyUsage of the next certificate, or NULL */
+
 static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *const *san, bool self,
                        bool is_ca)
 {
@@ -84,6 +86,14 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *const *san, bo
         e = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
         X509_add_ext(x, e, -1);
         X509_EXTENSION_free(e);
+    }
+    if (next_eku) {
+        X509V3_CTX ctx;
+        X509V3_set_ctx(&ctx, ca_cert, x, NULL, NULL, 0);
+        X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_ext_key_usage, next_eku);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+        next_eku = NULL;
     }
     add_san(x, san);
     assert_true(X509_sign(x, self ? key : ca_key, EVP_sha256()) > 0);
@@ -123,7 +133,7 @@ typedef struct {
     char path[256];
 } peer;
 
-static peer peer_a, peer_b, peer_self, peer_wrong;
+static peer peer_a, peer_b, peer_self, peer_wrong, peer_srvauth, peer_email;
 static char ca_path[256];
 
 static void make_peer(peer *p, const char *name, const char *dns, bool self)
@@ -145,6 +155,10 @@ static int setup(void **state)
     make_peer(&peer_b, "b", "DNS:b.test", false);
     make_peer(&peer_self, "self", "DNS:a.test", true);
     make_peer(&peer_wrong, "wrong", "DNS:c.test", false);
+    next_eku = "serverAuth";
+    make_peer(&peer_srvauth, "srvauth", "DNS:e.test", false);
+    next_eku = "emailProtection";
+    make_peer(&peer_email, "email", "DNS:m.test", false);
     return 0;
 }
 
@@ -161,6 +175,8 @@ static int teardown(void **state)
     peer_free(&peer_b);
     peer_free(&peer_self);
     peer_free(&peer_wrong);
+    peer_free(&peer_srvauth);
+    peer_free(&peer_email);
     X509_free(ca_cert);
     EVP_PKEY_free(ca_key);
     char cmd[128];
@@ -431,6 +447,27 @@ static void test_untrusted_with_other_ca(void **state)
     SSL_free(s);
 }
 
+/* A client certificate with serverAuth only (what Let's Encrypt issues) is
+ * fine for s2s; one for e-mail only is not. */
+static void test_key_usage(void **state)
+{
+    load_ab();
+    char why[256] = "";
+    SSL *c = foreign(&peer_srvauth, false);
+    SSL *s = s2s_tls_accept_ssl();
+    assert_true(handshake(c, s));
+    assert_true(s2s_tls_peer_verified(s, "e.test", why, sizeof why));
+    SSL_free(c);
+    SSL_free(s);
+    c = foreign(&peer_email, false);
+    s = s2s_tls_accept_ssl();
+    assert_true(handshake(c, s));
+    assert_false(s2s_tls_peer_verified(s, "m.test", why, sizeof why));
+    assert_string_equal(why, "certificate not for TLS (extended key usage)");
+    SSL_free(c);
+    SSL_free(s);
+}
+
 static void test_tls11_refused(void **state)
 {
     load_ab();
@@ -487,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_wrong_name_refused),
         cmocka_unit_test(test_no_client_certificate),
         cmocka_unit_test(test_untrusted_with_other_ca),
+        cmocka_unit_test(test_key_usage),
         cmocka_unit_test(test_tls11_refused),
         cmocka_unit_test(test_load_errors_and_sets),
     };
