@@ -3,11 +3,11 @@
  * contexts serve both directions (TLS_method): accepted streams pick the
  * certificate by SNI, outgoing ones present the certificate for the local
  * domain as client certificate and send SNI = the remote domain and ALPN
- * "xmpp-server" (XEP-0368). Peers are
- * always asked for a certificate and verified against one shared trust store
- * (plucs/s2s/cafile or the system's), but the handshake never fails on it:
- * the verify callback accepts everything and s2s_tls_peer_verified() decides
- * afterwards, because dialback may still authenticate an unverified peer. */
+ * "xmpp-server" (XEP-0368). Peers are always asked for a certificate and
+ * verified against one shared trust store (plucs/s2s/cafile or the
+ * system's), but the handshake never fails on it: the verify callback
+ * accepts everything and s2s_tls_peer_verified() decides afterwards,
+ * because dialback may still authenticate an unverified peer. */
 #include "transport/s2s_tls.h"
 
 #include <openssl/err.h>
