@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -24,12 +25,17 @@ typedef struct dns_thread {
     struct event_base *base;
     struct event *timer;
     dns_sock *socks;
+    int inflight;
+    time_t created;
 } dns_thread;
+
+static _Atomic int renew_after = 60;   /* seconds: re-read the system's resolver files */
 
 static __thread dns_thread *tl;
 
 static pthread_mutex_t servers_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *servers;   /* test seam; NULL = system */
+static int timeout_ms, tries;   /* test seam; 0 = system */
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static int lib_status;
 
@@ -38,10 +44,19 @@ static void lib_init(void) { lib_status = ares_library_init(ARES_LIB_INIT_ALL); 
 static void arm_timer(dns_thread *t)
 {
     struct timeval buf, *tv = ares_timeout(t->ch, NULL, &buf);
-    if (tv)
-        evtimer_add(t->timer, tv);
-    else
+    if (!tv) {
         evtimer_del(t->timer);
+        return;
+    }
+    /* c-ares rounds down to the millisecond: one more, so the timer does
+     * not fire just before the query's deadline and spin until it. */
+    struct timeval when = *tv;
+    when.tv_usec += 1000;
+    if (when.tv_usec >= 1000000) {
+        when.tv_sec++;
+        when.tv_usec -= 1000000;
+    }
+    evtimer_add(t->timer, &when);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -92,8 +107,13 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 
 ares_channel s2s_dns_channel(struct event_base *base)
 {
-    if (tl && tl->base == base)
-        return tl->ch;
+    if (tl && tl->base == base) {
+        if (tl->inflight > 0 || time(NULL) - tl->created < renew_after)
+            return tl->ch;
+        /* idle and old: nothing of c-ares runs now (no query in flight,
+         * so no callback is on the stack), a new channel re-reads
+         * /etc/resolv.conf */
+    }
     if (tl)
         s2s_dns_thread_exit();
     pthread_once(&lib_once, lib_init);
@@ -103,11 +123,20 @@ ares_channel s2s_dns_channel(struct event_base *base)
     }
     dns_thread *t = xcalloc(1, sizeof *t);
     t->base = base;
+    t->created = time(NULL);
     struct ares_options o;
     memset(&o, 0, sizeof o);
     o.sock_state_cb = sock_state;
     o.sock_state_cb_data = t;
-    int r = ares_init_options(&t->ch, &o, ARES_OPT_SOCK_STATE_CB);
+    int mask = ARES_OPT_SOCK_STATE_CB;
+    pthread_mutex_lock(&servers_lock);
+    if (timeout_ms > 0) {
+        o.timeout = timeout_ms;
+        o.tries = tries > 0 ? tries : 1;
+        mask |= ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+    }
+    pthread_mutex_unlock(&servers_lock);
+    int r = ares_init_options(&t->ch, &o, mask);
     if (r != ARES_SUCCESS) {
         log_err("s2s: cannot make a DNS resolver: %s", ares_strerror(r));
         free(t);
@@ -123,6 +152,14 @@ ares_channel s2s_dns_channel(struct event_base *base)
     t->timer = evtimer_new(base, on_timer, t);
     tl = t;
     return t->ch;
+}
+
+void s2s_dns_set_renew_after(int seconds) { renew_after = seconds; }
+
+void s2s_dns_inflight(int delta)
+{
+    if (tl)
+        tl->inflight += delta;
 }
 
 void s2s_dns_kick(void)
@@ -146,6 +183,14 @@ void s2s_dns_thread_exit(void)
     }
     event_free(t->timer);
     free(t);
+}
+
+void s2s_dns_set_timeout(int ms, int n)
+{
+    pthread_mutex_lock(&servers_lock);
+    timeout_ms = ms;
+    tries = n;
+    pthread_mutex_unlock(&servers_lock);
 }
 
 void s2s_dns_set_servers(const char *csv)

@@ -70,8 +70,13 @@ typedef struct query {
     int idx;
 } query;
 
+static _Atomic int lookups_alive;
+
+int s2s_resolve_lookups_alive(void) { return lookups_alive; }
+
 static void lookup_free(s2s_lookup *l)
 {
+    lookups_alive--;
     for (int i = 0; i < 2; i++)
         free(l->svc[i].recs);
     for (size_t i = 0; i < l->ntargets; i++)
@@ -184,6 +189,8 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
         ares_freeaddrinfo(res);
     free(q);
     unref(l);
+    if (status != ARES_EDESTRUCTION)
+        s2s_dns_inflight(-1);   /* last: the channel may be renewed once idle */
 }
 
 /* Phase two: A/AAAA of every target at once. */
@@ -209,6 +216,7 @@ static void resolve_targets(s2s_lookup *l, const s2s_srv *srv, size_t n)
         q->idx = (int)i;
         l->refs++;
         /* may answer at once (IP literal, /etc/hosts): on_addrinfo defers */
+        s2s_dns_inflight(+1);
         ares_getaddrinfo(ch, srv[i].target, NULL, &hints, on_addrinfo, q);
     }
     s2s_dns_kick();
@@ -283,6 +291,8 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
     }
     free(q);
     unref(l);
+    if (status != ARES_EDESTRUCTION)
+        s2s_dns_inflight(-1);   /* last: the channel may be renewed once idle */
 }
 
 /* ---- start / cancel ---- */
@@ -312,6 +322,7 @@ s2s_lookup *s2s_resolve_start(struct event_base *base, const config *c, const ch
                               s2s_resolve_cb cb, void *ud)
 {
     s2s_lookup *l = xcalloc(1, sizeof *l);
+    lookups_alive++;
     l->refs = 1;
     l->base = base;
     l->cb = cb;
@@ -353,6 +364,7 @@ s2s_lookup *s2s_resolve_start(struct event_base *base, const config *c, const ch
         q->l = l;
         q->idx = i;
         l->refs++;
+        s2s_dns_inflight(+1);
         ares_query(ch, name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, q);
     }
     s2s_dns_kick();
@@ -371,3 +383,5 @@ void s2s_resolve_cancel(s2s_lookup *l)
 void s2s_resolve_thread_exit(void) { s2s_dns_thread_exit(); }
 
 void s2s_resolve_set_servers(const char *csv) { s2s_dns_set_servers(csv); }
+
+void s2s_resolve_set_timeout(int ms, int tries) { s2s_dns_set_timeout(ms, tries); }

@@ -54,5 +54,10 @@ void s2s_resolve_thread_exit(void);
  * resolver channels made afterwards (a thread makes its channel on first
  * use; s2s_resolve_thread_exit ends it); NULL = the system's. */
 void s2s_resolve_set_servers(const char *csv);
+/* Test seam: the resolver's per-try timeout (ms) and tries for channels
+ * made afterwards; 0 = the system's (/etc/resolv.conf options). */
+void s2s_resolve_set_timeout(int ms, int tries);
+/* Lookups not yet freed, all threads (for tests). */
+int s2s_resolve_lookups_alive(void);
 
 #endif

@@ -2,11 +2,12 @@
  * certificates are a tls_set (same loader and refcounting as c2s) whose
  * contexts serve both directions (TLS_method): accepted streams pick the
  * certificate by SNI, outgoing ones present the certificate for the local
- * domain as client certificate and send SNI = the remote domain. Peers are
- * always asked for a certificate and verified against one shared trust store
- * (plucs/s2s/cafile or the system's), but the handshake never fails on it:
- * the verify callback accepts everything and s2s_tls_peer_verified() decides
- * afterwards, because dialback may still authenticate an unverified peer. */
+ * domain as client certificate and send SNI = the remote domain and ALPN
+ * "xmpp-server" (XEP-0368). Peers are always asked for a certificate and
+ * verified against one shared trust store (plucs/s2s/cafile or the
+ * system's), but the handshake never fails on it: the verify callback
+ * accepts everything and s2s_tls_peer_verified() decides afterwards,
+ * because dialback may still authenticate an unverified peer. */
 #include "transport/s2s_tls.h"
 
 #include <openssl/err.h>
@@ -27,6 +28,21 @@ static int verify_accept(int preverify_ok, X509_STORE_CTX *ctx)
     (void)preverify_ok;
     (void)ctx;
     return 1;
+}
+
+/* XEP-0368: "xmpp-server" by ALPN, chosen when the peer offers it; a peer
+ * offering something else gets no ALPN (not a failure). */
+static const unsigned char alpn_xmpp_server[] = "\x0bxmpp-server";
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned int inlen, void *arg)
+{
+    unsigned char *sel = NULL;
+    if (SSL_select_next_proto(&sel, outlen, alpn_xmpp_server, sizeof alpn_xmpp_server - 1, in,
+                              inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = sel;
+    return SSL_TLSEXT_ERR_OK;
 }
 
 static X509_STORE *trust_load(const char *cafile, char *err, size_t errlen)
@@ -71,6 +87,13 @@ int s2s_tls_load(const char *certfiles, const char *cafile, char *err, size_t er
         SSL_CTX_set1_cert_store(ctx, st);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_accept);
         SSL_CTX_set_verify_depth(ctx, 10);
+        /* Either end presents its server certificate, also as TLS client:
+         * OpenSSL's "ssl_client" purpose would refuse the many that carry
+         * only serverAuth (Let's Encrypt no longer issues clientAuth).
+         * The chain is still checked (CA flags, dates, signatures); the
+         * leaf's key usage is judged in s2s_tls_peer_verified. */
+        SSL_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
+        SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     }
     X509_STORE_free(st);   /* the contexts hold it */
     tls_slot_install(&slot, s);
@@ -101,6 +124,8 @@ SSL *s2s_tls_connect_ssl(const char *local_domain, const char *remote_domain)
     if (!ssl)
         return NULL;
     SSL_set_connect_state(ssl);
+    /* harmless on STARTTLS, expected on direct TLS (XEP-0368) */
+    SSL_set_alpn_protos(ssl, alpn_xmpp_server, sizeof alpn_xmpp_server - 1);
     if (remote_domain && *remote_domain && SSL_set_tlsext_host_name(ssl, remote_domain) != 1) {
         ERR_clear_error();
         SSL_free(ssl);
@@ -124,6 +149,11 @@ bool s2s_tls_peer_verified(SSL *ssl, const char *domain, char *why, size_t whyle
     long r = SSL_get_verify_result(ssl);
     if (r != X509_V_OK) {
         snprintf(why, whylen, "%s", X509_verify_cert_error_string(r));
+        return false;
+    }
+    if ((X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) &&
+        !(X509_get_extended_key_usage(cert) & (XKU_SSL_SERVER | XKU_SSL_CLIENT))) {
+        snprintf(why, whylen, "certificate not for TLS (extended key usage)");
         return false;
     }
     if (!s2s_cert_names(cert, domain)) {

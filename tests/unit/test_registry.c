@@ -501,6 +501,62 @@ static void test_config_errors(void **state)
     assert_int_equal(rep.n, 1);
 }
 
+/* plucs/s2s/route/DOMAIN=HOST:PORT: the value's forms, refusals naming the
+ * key, and the routes config_load builds (IPv6 without brackets, the port as a number). */
+static void test_s2s_routes(void **state)
+{
+    const char *ok[] = { "xmpp.example.org:5269", "1.2.3.4:5269", "[::1]:5269",
+                         "[2001:db8::1]:5270", "h:1", "h:65535", "localhost:5269" };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        assert_true(valid("plucs/s2s/route/b.test", ok[i]));
+    const char *bad[] = { "", "example.org", "example.org:", "example.org:0", "example.org:65536",
+                          "example.org:x", "::1:5269", "[::1]5269", "[::1]", "[host]:5269",
+                          "exa_mple.org:5269", "a b:5269", ":5269", "1.2.3.4:5269 x" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_false(valid("plucs/s2s/route/b.test", bad[i]));
+    char err[512];
+    assert_int_equal(reg_validate("plucs/s2s/route/b.test", "b.test", err, sizeof err), -1);
+    assert_string_equal(err, "plucs/s2s/route/b.test: invalid value 'b.test' (allowed: HOST:PORT, "
+                             "e.g. xmpp.example.org:5269 or [2001:db8::1]:5269)");
+
+    reports rep = { 0 };
+    config *c = load_text("ldap/base: dc=x\nldap/hostdn: cn=h\nldap/server/name: h\n"
+                          "plucs/s2s/route/b.test: [::1]:5270\n"
+                          "plucs/s2s/route/c.test: 1.2.3.4:5269\n"
+                          "plucs/s2s/route/d.test: xmpp.d.test:5299\n",
+                          &rep);
+    assert_non_null(c);
+    assert_int_equal(rep.n, 0);
+    assert_int_equal(c->s2s_nroutes, 3);
+    bool seen[3] = { false, false, false };
+    for (int i = 0; i < c->s2s_nroutes; i++) {
+        const struct s2s_route *r = &c->s2s_routes[i];
+        if (!strcmp(r->domain, "b.test")) {
+            assert_string_equal(r->host, "::1");
+            assert_int_equal(r->port, 5270);
+            seen[0] = true;
+        } else if (!strcmp(r->domain, "c.test")) {
+            assert_string_equal(r->host, "1.2.3.4");
+            assert_int_equal(r->port, 5269);
+            seen[1] = true;
+        } else if (!strcmp(r->domain, "d.test")) {
+            assert_string_equal(r->host, "xmpp.d.test");
+            assert_int_equal(r->port, 5299);
+            seen[2] = true;
+        }
+    }
+    assert_true(seen[0] && seen[1] && seen[2]);
+    config_free(c);
+
+    memset(&rep, 0, sizeof rep);
+    c = load_text("ldap/base: dc=x\nldap/hostdn: cn=h\nldap/server/name: h\n"
+                  "plucs/s2s/route/e.test: e.test\n",
+                  &rep);
+    assert_null(c);
+    assert_int_equal(rep.n, 1);
+    assert_non_null(strstr(rep.lines[0], "plucs/s2s/route/e.test: invalid value 'e.test'"));
+}
+
 static void test_config_current(void **state)
 {
     reports rep = { 0 };
@@ -546,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_config_derive_uris),
         cmocka_unit_test(test_config_uri_override),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_s2s_routes),
         cmocka_unit_test(test_config_current),
         cmocka_unit_test(test_default_path),
     };

@@ -4,7 +4,8 @@
  * a different SAN. s2s_cert_names is checked against RFC 6125's rules, then
  * real TLS handshakes over in-memory BIO pairs check s2s_tls_peer_verified:
  * trusted and right name, self-signed, wrong name, no client certificate,
- * and SNI / client certificate selection by domain. */
+ * SNI / client certificate selection by domain, ALPN xmpp-server, and
+ * TLS older than 1.2 refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,6 +59,8 @@ static void add_san(X509 *x, const char *const *san)
 
 /* A certificate for key with subject CN cn (NULL: none) and SAN san,
  * signed by the test CA, or self-signed when self. */
+static const char *next_eku;   /* extendedKeyUsage of the next certificate, or NULL */
+
 static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *const *san, bool self,
                        bool is_ca)
 {
@@ -83,6 +86,14 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *const *san, bo
         e = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
         X509_add_ext(x, e, -1);
         X509_EXTENSION_free(e);
+    }
+    if (next_eku) {
+        X509V3_CTX ctx;
+        X509V3_set_ctx(&ctx, ca_cert, x, NULL, NULL, 0);
+        X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_ext_key_usage, next_eku);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+        next_eku = NULL;
     }
     add_san(x, san);
     assert_true(X509_sign(x, self ? key : ca_key, EVP_sha256()) > 0);
@@ -122,7 +133,7 @@ typedef struct {
     char path[256];
 } peer;
 
-static peer peer_a, peer_b, peer_self, peer_wrong;
+static peer peer_a, peer_b, peer_self, peer_wrong, peer_srvauth, peer_email;
 static char ca_path[256];
 
 static void make_peer(peer *p, const char *name, const char *dns, bool self)
@@ -144,6 +155,10 @@ static int setup(void **state)
     make_peer(&peer_b, "b", "DNS:b.test", false);
     make_peer(&peer_self, "self", "DNS:a.test", true);
     make_peer(&peer_wrong, "wrong", "DNS:c.test", false);
+    next_eku = "serverAuth";
+    make_peer(&peer_srvauth, "srvauth", "DNS:e.test", false);
+    next_eku = "emailProtection";
+    make_peer(&peer_email, "email", "DNS:m.test", false);
     return 0;
 }
 
@@ -160,6 +175,8 @@ static int teardown(void **state)
     peer_free(&peer_b);
     peer_free(&peer_self);
     peer_free(&peer_wrong);
+    peer_free(&peer_srvauth);
+    peer_free(&peer_email);
     X509_free(ca_cert);
     EVP_PKEY_free(ca_key);
     char cmd[128];
@@ -327,6 +344,11 @@ static void test_trusted_right_name(void **state)
     assert_false(s2s_tls_peer_verified(c, "a.test", why, sizeof why));
     assert_string_equal(why, "certificate names b.test, not a.test");
     assert_true(SSL_version(c) >= TLS1_2_VERSION);
+    const unsigned char *alpn;
+    unsigned alpnlen;
+    SSL_get0_alpn_selected(s, &alpn, &alpnlen);
+    assert_int_equal(alpnlen, 11);
+    assert_memory_equal(alpn, "xmpp-server", 11);
     SSL_free(c);
     SSL_free(s);
 }
@@ -425,6 +447,40 @@ static void test_untrusted_with_other_ca(void **state)
     SSL_free(s);
 }
 
+/* A client certificate with serverAuth only (what Let's Encrypt issues) is
+ * fine for s2s; one for e-mail only is not. */
+static void test_key_usage(void **state)
+{
+    load_ab();
+    char why[256] = "";
+    SSL *c = foreign(&peer_srvauth, false);
+    SSL *s = s2s_tls_accept_ssl();
+    assert_true(handshake(c, s));
+    assert_true(s2s_tls_peer_verified(s, "e.test", why, sizeof why));
+    SSL_free(c);
+    SSL_free(s);
+    c = foreign(&peer_email, false);
+    s = s2s_tls_accept_ssl();
+    assert_true(handshake(c, s));
+    assert_false(s2s_tls_peer_verified(s, "m.test", why, sizeof why));
+    assert_string_equal(why, "certificate not for TLS (extended key usage)");
+    SSL_free(c);
+    SSL_free(s);
+}
+
+static void test_tls11_refused(void **state)
+{
+    load_ab();
+    SSL *c = foreign(NULL, false);
+    SSL_set_min_proto_version(c, TLS1_VERSION);
+    SSL_set_max_proto_version(c, TLS1_1_VERSION);
+    SSL_set_security_level(c, 0);
+    SSL *s = s2s_tls_accept_ssl();
+    assert_false(handshake(c, s));
+    SSL_free(c);
+    SSL_free(s);
+}
+
 static void test_load_errors_and_sets(void **state)
 {
     char err[512];
@@ -468,6 +524,8 @@ int main(void)
         cmocka_unit_test(test_wrong_name_refused),
         cmocka_unit_test(test_no_client_certificate),
         cmocka_unit_test(test_untrusted_with_other_ca),
+        cmocka_unit_test(test_key_usage),
+        cmocka_unit_test(test_tls11_refused),
         cmocka_unit_test(test_load_errors_and_sets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -18,10 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/config.h"
+#include "transport/s2s_dns.h"
 #include "transport/s2s_resolve.h"
 
 #define DNS_ADDR "127.0.13.53"
@@ -66,7 +69,7 @@ static void run_until(struct event_base *base, result *r)
     struct event *deadline = evtimer_new(base, on_deadline, base);
     struct timeval tv = { 10, 0 };
     evtimer_add(deadline, &tv);
-    for (int i = 0; i < 1000 && !r->called; i++) {
+    for (long i = 0; i < 1000000 && !r->called; i++) {
         event_base_loop(base, EVLOOP_ONCE);
         if (!evtimer_pending(deadline, NULL))
             break;
@@ -164,6 +167,8 @@ static int setup(void **state)
     }
     signal(SIGPIPE, SIG_IGN);
     base = event_base_new();
+    /* a query sent while dnsmasq starts may be lost: retry soon */
+    s2s_resolve_set_timeout(500, 3);
     for (int attempt = 0; attempt < 5; attempt++) {
         dns_port = 20000 + (int)((getpid() * 7 + attempt * 7919) % 30000);
         char csv[64];
@@ -171,8 +176,9 @@ static int setup(void **state)
         s2s_resolve_thread_exit();
         s2s_resolve_set_servers(csv);
         dnsmasq_pid = start_dnsmasq(dns_port);
-        if (dnsmasq_pid > 0 && dnsmasq_ready(dnsmasq_pid))
+        if (dnsmasq_pid > 0 && dnsmasq_ready(dnsmasq_pid)) {
             return 0;
+        }
         if (dnsmasq_pid > 0) {
             kill(dnsmasq_pid, SIGTERM);
             waitpid(dnsmasq_pid, NULL, 0);
@@ -184,13 +190,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     s2s_resolve_thread_exit();
+    int alive = s2s_resolve_lookups_alive();   /* every lookup freed */
     s2s_resolve_set_servers(NULL);
     if (dnsmasq_pid > 0) {
         kill(dnsmasq_pid, SIGTERM);
         waitpid(dnsmasq_pid, NULL, 0);
     }
     event_base_free(base);
-    return 0;
+    return alive == 0 ? 0 : -1;
 }
 
 /* ---- tests ---- */
@@ -321,6 +328,63 @@ static void test_dead_server_failed(void **state)
     assert_int_equal(r.status, S2S_RESOLVE_OK);
 }
 
+/* A server that never answers: c-ares' own timeout (short here) ends the
+ * lookup through the timer. */
+static void test_silent_server_times_out(void **state)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    inet_pton(AF_INET, DNS_ADDR, &sa.sin_addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t len = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    char csv[64];
+    snprintf(csv, sizeof csv, DNS_ADDR ":%d", ntohs(sa.sin_port));
+    s2s_resolve_set_timeout(300, 2);
+    s2s_resolve_thread_exit();
+    s2s_resolve_set_servers(csv);
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    result r = resolve(NULL, "x.test");
+    gettimeofday(&t1, NULL);
+    assert_int_equal(r.status, S2S_RESOLVE_FAILED);
+    assert_non_null(strstr(r.why, "imeout"));
+    assert_true(t1.tv_sec - t0.tv_sec < 5);   /* 300 ms, then 600 ms */
+    close(fd);
+    s2s_resolve_set_timeout(500, 3);
+    snprintf(csv, sizeof csv, DNS_ADDR ":%d", dns_port);
+    s2s_resolve_thread_exit();
+    s2s_resolve_set_servers(csv);
+}
+
+/* An idle channel older than the renewal age is made anew on the next
+ * lookup, with the settings of that moment (here: the servers seam; in
+ * production /etc/resolv.conf), without s2s_resolve_thread_exit. */
+static void test_idle_channel_renewed(void **state)
+{
+    char good[64], dead[64];
+    snprintf(good, sizeof good, DNS_ADDR ":%d", dns_port);
+    snprintf(dead, sizeof dead, DNS_ADDR ":%d", dns_port + 1);
+    s2s_dns_set_renew_after(0);
+    s2s_resolve_set_servers(dead);
+    result r = resolve(NULL, "a.test");
+    assert_int_equal(r.status, S2S_RESOLVE_FAILED);
+    s2s_resolve_set_servers(good);
+    r = resolve(NULL, "a.test");
+    assert_int_equal(r.status, S2S_RESOLVE_OK);
+    /* a busy channel is kept: two lookups at once both succeed */
+    result r2;
+    memset(&r2, 0, sizeof r2);
+    r2.base = base;
+    s2s_lookup *l2 = s2s_resolve_start(base, NULL, "x.test", on_result, &r2);
+    assert_non_null(l2);
+    r = resolve(NULL, "y.test");
+    assert_int_equal(r.status, S2S_RESOLVE_OK);
+    run_until(base, &r2);
+    assert_int_equal(r2.status, S2S_RESOLVE_OK);
+    s2s_dns_set_renew_after(60);
+}
+
 static void test_cancel_at_every_stage(void **state)
 {
     config c;
@@ -335,9 +399,11 @@ static void test_cancel_at_every_stage(void **state)
             memset(&never, 0, sizeof never);
             never.base = base;
             s2s_lookup *l = s2s_resolve_start(base, &c, domains[d], on_result, &never);
-            /* let the lookup get k loop turns further before cancelling */
+            /* let the lookup get k loop turns further before cancelling:
+             * each turn waits for the next DNS answer or the result event
+             * (even k: without waiting, odd k: waiting) */
             for (int i = 0; i < k && !never.called; i++)
-                event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+                event_base_loop(base, EVLOOP_ONCE | (k % 2 ? 0 : EVLOOP_NONBLOCK));
             if (never.called)
                 continue;   /* it finished first: the handle is gone */
             s2s_resolve_cancel(l);
@@ -346,6 +412,9 @@ static void test_cancel_at_every_stage(void **state)
             result r = resolve(&c, "x.test");
             assert_int_equal(r.status, S2S_RESOLVE_OK);
             assert_false(never.called);
+            /* the cancelled lookup's answers came before the barrier's
+             * second round trip: it is freed */
+            assert_int_equal(s2s_resolve_lookups_alive(), 0);
         }
     }
 }
@@ -376,7 +445,9 @@ static void test_cancel_inside_callback_and_thread_exit(void **state)
     never.base = base;
     s2s_lookup *l = s2s_resolve_start(base, NULL, "x.test", on_result, &never);
     s2s_resolve_thread_exit();
+    assert_int_equal(s2s_resolve_lookups_alive(), 1);   /* the caller still holds it */
     s2s_resolve_cancel(l);
+    assert_int_equal(s2s_resolve_lookups_alive(), 0);
     r = resolve(NULL, "x.test");   /* a new channel is made on demand */
     assert_int_equal(r.status, S2S_RESOLVE_OK);
     assert_false(never.called);
@@ -392,6 +463,8 @@ int main(void)
         cmocka_unit_test(test_missing_target_skipped),
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_dead_server_failed),
+        cmocka_unit_test(test_silent_server_times_out),
+        cmocka_unit_test(test_idle_channel_renewed),
         cmocka_unit_test(test_cancel_at_every_stage),
         cmocka_unit_test(test_cancel_inside_callback_and_thread_exit),
     };
