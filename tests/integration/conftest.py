@@ -55,7 +55,8 @@ def plucsd_factory(ldap, tmp_path):
         # _wrapper: a command prefix (e.g. a mount namespace with its own
         # /etc/resolv.conf, see test_s2s.py).
         p = H.Plucsd(d, ldap, **registry)
-        p.wrapper = list(_wrapper or [])
+        if _wrapper:
+            p.wrap = lambda argv, pre=list(_wrapper): pre + argv
         started.append(p)
         p.start(ready=_ready)
         return p

@@ -212,7 +212,6 @@ class Plucsd:
         self.proc = None
         self.logf = None
         self.expect_exit = False
-        self.wrapper = []         # command prefix, e.g. ["unshare", "-m", ...]
         self.wrap = None        # argv -> argv used to start plucsd (None: as is)
 
     def write_registry(self, extra=None, raw_lines=()):
@@ -241,8 +240,8 @@ class Plucsd:
         self.logf = open(self.log_path, "ab")
         env = dict(os.environ)
         env.pop("PLUCS_REGISTRY", None)
-        argv = self.wrapper + [exe, "--registry", self.registry_path,
-                               "--pidfile", os.path.join(self.rundir, "plucsd.pid")]
+        argv = [exe, "--registry", self.registry_path,
+                "--pidfile", os.path.join(self.rundir, "plucsd.pid")]
         if self.wrap is not None:       # e.g. a private mount namespace (s2s tests)
             argv = self.wrap(argv)
         self.proc = subprocess.Popen(
