@@ -548,3 +548,64 @@ def test_srv_direct_tls_and_unresolvable(plucsd_factory, login, dns):
     expect_error(alice, "remote-server-not-found", 10)
     assert time.monotonic() - t0 < 5
     assert a.wait_log(r"outgoing a\.test -> nowhere\.test failed: cannot resolve", 5), a.log()
+
+
+# --- hostile peers do not reach client users -------------------------------------
+
+def test_half_open_flood_and_stalled_dialback_leave_clients_alone(plucsd_factory, login):
+    """200 inbound connections that never finish a stream header, and a
+    peer whose dialback is never answered (its authoritative server accepts
+    and stays silent): c2s users log in and federate as before, and the
+    stalled stream is cut after plucs/s2s/timeout."""
+    silent = socket.socket()
+    silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    silent.bind((FAKE_IP, 0))
+    silent.listen(5)
+    held_silent = []
+    stop = threading.Event()
+
+    def accept():
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held_silent.append(silent.accept()[0])
+            except OSError:
+                pass
+    th = threading.Thread(target=accept, daemon=True)
+    th.start()
+    flood = []
+    try:
+        a, b = start_pair(plucsd_factory, a_extra={
+            "plucs/s2s/max_per_ip": "0", "plucs/s2s/timeout": "4",
+            "plucs/s2s/route/c.test": "%s:%d" % (FAKE_IP, silent.getsockname()[1])},
+            **{"plucs/s2s/tls": "false"})
+        for i in range(200):
+            s = socket.create_connection((A_IP, a.s2s_port), timeout=5)
+            if i % 2:
+                s.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:ser")
+            flood.append(s)
+        # a peer claiming c.test whose verification never comes back
+        r = H.RawClient(a.s2s_port, host=A_IP)
+        try:
+            r.send(HDR.replace("from='b.test'", "from='c.test'"))
+            assert r.read_until(r"</stream:features>", 5)
+            r.send("<db:result from='c.test' to='a.test'>stalled</db:result>")
+            # meanwhile client users are served and federation works
+            alice, dave = exchange(a, b, login)
+            assert alice.ping(timeout=5) == "result"
+            t0 = time.monotonic()
+            assert r.wait_closed(12), r.buf
+            assert time.monotonic() - t0 < 12
+        finally:
+            r.close()
+        assert b"type='valid'" not in r.buf, r.buf
+        bob = login(a, "bob")
+        bob.send_message("dave@b.test", "still fine")
+        expect_body(dave, "still fine")
+        assert a.alive()
+    finally:
+        stop.set()
+        th.join(5)
+        for s in flood + held_silent:
+            s.close()
+        silent.close()
