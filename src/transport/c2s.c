@@ -134,8 +134,10 @@ static void mark_dirty(c2s *c)
 
 static void c2s_free(c2s *c)
 {
-    dirty_unlink(c);
+    /* The session's ended hooks may still write to it (a room telling a
+     * leaving occupant it left): unlink only after they ran. */
     xmpp_stream_free(c->st);
+    dirty_unlink(c);
     if (c->close_timer)
         event_free(c->close_timer);
     if (c->flush_timer)
