@@ -14,9 +14,10 @@
  * is answered valid, "invalid" invalid, anything else never (the request
  * is dropped when the input ends); only from='b.test' can be valid, so
  * replies never need DNS. Input: the bytes the peer sends, then it closes
- * its write side; a NUL byte (never valid XML) is not sent but makes the
- * peer wait for the server's next bytes (at most 200 ms), as a peer waits
- * for <db:result type='valid'/> before its stanzas; the target reads everything the server writes (bounded)
+ * its write side; each of the first three NUL bytes (never valid XML) is
+ * not sent but makes the peer wait for the server's next bytes (at most
+ * 20 ms), as a peer waits for <db:result type='valid'/> before its stanzas
+ * (later NULs are sent); the target reads everything the server writes (bounded)
  * until the server closes, then waits for every s2s stream of the worker
  * (the reply stream to b.test included) to be gone. */
 #include <errno.h>
@@ -115,12 +116,14 @@ static void talk(const uint8_t *data, size_t size)
 {
     size_t pos = 0, out = 0, out_at_pause = 0;
     bool shut = false, paused = false;
+    int pauses = 0;
     struct timespec pause_t = { 0, 0 };
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        if (!paused && pos < size && data[pos] == 0) {
+        if (!paused && pos < size && data[pos] == 0 && pauses < 3) {
             pos++;
+            pauses++;
             paused = true;
             out_at_pause = out;
             clock_gettime(CLOCK_MONOTONIC, &pause_t);
@@ -129,7 +132,7 @@ static void talk(const uint8_t *data, size_t size)
             clock_gettime(CLOCK_MONOTONIC, &now);
             long long ms = (now.tv_sec - pause_t.tv_sec) * 1000LL +
                            (now.tv_nsec - pause_t.tv_nsec) / 1000000;
-            if (out > out_at_pause || ms >= 200)
+            if (out > out_at_pause || ms >= 20)
                 paused = false;
         }
         if (pos == size && !shut && !paused) {
@@ -139,9 +142,9 @@ static void talk(const uint8_t *data, size_t size)
         struct pollfd p = { peer_fd, POLLIN | (shut || paused ? 0 : POLLOUT), 0 };
         poll(&p, 1, paused ? 10 : 100);
         if (p.revents & POLLOUT) {
-            const uint8_t *nul = memchr(data + pos, 0, size - pos);
+            const uint8_t *nul = pauses < 3 ? memchr(data + pos, 0, size - pos) : NULL;
             size_t len = nul ? (size_t)(nul - (data + pos)) : size - pos;
-            ssize_t n = len ? write(peer_fd, data + pos, len) : 0;
+            ssize_t n = len ? send(peer_fd, data + pos, len, MSG_NOSIGNAL) : 0;
             if (n > 0)
                 pos += (size_t)n;
             else if (n < 0 && errno != EAGAIN) {
