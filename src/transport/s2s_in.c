@@ -401,6 +401,10 @@ static void stanza_in(s2s_stream *s, xnode *el)
     if (s->npairs == 0) {
         log_info("s2s: incoming %s: stanza before authentication", s->peer);
         s2s_close(s, "not-authorized", NULL);
+    } else if (!xnode_attr(el, "to") || !xnode_attr(el, "from")) {
+        /* RFC 6120 4.9.3.14: between servers both are required */
+        log_info("s2s: incoming %s (%s): stanza without 'to' or 'from'", s->remote, s->peer);
+        s2s_close(s, "improper-addressing", NULL);
     } else if (!domain_of(xnode_attr(el, "to"), td, sizeof td) || !router_serves(td)) {
         log_info("s2s: incoming %s (%s): stanza to a domain not served here", s->remote, s->peer);
         s2s_close(s, "host-unknown", NULL);

@@ -204,3 +204,28 @@ def test_outgoing_table_is_bounded(plucsd_factory, sink):
         assert not a.wait_log(r"outgoing a\.test -> r%d\.test: resolving" % n, 0.5)
     finally:
         alice.close()
+
+
+@pytest.mark.parametrize("stanza", [
+    "<message to='alice@a.test'><body>no from</body></message>",
+    "<message from='dave@b.test/x'><body>no to</body></message>",
+])
+def test_stanza_without_to_or_from_after_dialback(plucsd_factory, stanza):
+    import test_s2s
+    test_s2s.FAKE_IP = "127.0.19.3"          # our own address range
+    fake = test_s2s.FakeAuthoritative()
+    try:
+        a = start(plucsd_factory, **{"plucs/s2s/route/b.test": "127.0.19.3:%d" % fake.port})
+        r = raw(a)
+        try:
+            r.send(HDR)
+            assert r.read_until(r"</stream:features>", 5)
+            r.send("<db:result from='b.test' to='a.test'>somekey</db:result>")
+            assert r.read_until(r"<db:result[^>]*type='valid'", 10), r.buf
+            r.send(stanza)
+            assert stream_error(r, "improper-addressing"), r.buf
+            assert r.wait_closed(5)
+        finally:
+            r.close()
+    finally:
+        fake.close()
