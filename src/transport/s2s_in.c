@@ -201,6 +201,20 @@ void s2s_in_tls_done(s2s_stream *s)
 
 /* ---- SASL EXTERNAL ---- */
 
+/* A refused <auth/>; the fifth on one connection ends it (as c2s does). */
+static void sasl_refused(s2s_stream *s, const char *cond)
+{
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "<failure xmlns='" NS_SASL "'><%s/></failure>", cond);
+    s2s_write_buf(s, &b);
+    buf_free(&b);
+    if (++s->sasl_failures >= S2S_SASL_FAILURES_MAX) {
+        log_info("s2s: incoming %s: too many refused SASL attempts, closing", s->peer);
+        s2s_close(s, "policy-violation", "too many failed authentication attempts");
+    }
+}
+
 static void sasl_external(s2s_stream *s, const xnode *el)
 {
     const char *mech = xnode_attr(el, "mechanism");
@@ -217,8 +231,7 @@ static void sasl_external(s2s_stream *s, const xnode *el)
     if (authzid && *authzid && s->peer_from[0] && strcasecmp(authzid, s->peer_from)) {
         log_info("s2s: incoming %s from %s: SASL EXTERNAL for another domain refused", s->peer,
                  s->peer_from);
-        const char *f = "<failure xmlns='" NS_SASL "'><invalid-authzid/></failure>";
-        s2s_write(s, f, strlen(f));
+        sasl_refused(s, "invalid-authzid");
         free(authzid);
         return;
     }
@@ -232,8 +245,7 @@ static void sasl_external(s2s_stream *s, const xnode *el)
     } else {
         log_info("s2s: incoming %s from %s: SASL %s refused: %s", s->peer, domain,
                  mech ? mech : "?", why);
-        const char *f = "<failure xmlns='" NS_SASL "'><not-authorized/></failure>";
-        s2s_write(s, f, strlen(f));
+        sasl_refused(s, "not-authorized");
     }
     free(authzid);
 }

@@ -36,6 +36,7 @@
 #define S2S_MAX_OUTPUT     (8u << 20)    /* a peer that reads nothing is cut off */
 #define S2S_PENDING_MAX    64            /* db:result under verification, per incoming stream */
 #define S2S_PAIRS_MAX      1000          /* domain pairs authenticated on one incoming stream */
+#define S2S_SASL_FAILURES_MAX 5          /* refused <auth/> per incoming stream, as for clients */
 #define S2S_TABLE_MAX      1000          /* outgoing (local, remote) streams, whole server */
 
 typedef enum { S2S_IN, S2S_OUT } s2s_dir;
@@ -134,6 +135,7 @@ struct s2s_stream {
     bool detached;                  /* outgoing: queue bounced, table released */
     bool tls_handshaking;
     bool answered_verify;           /* incoming: served a db:verify (a peer's verification stream) */
+    int sasl_failures;              /* incoming: refused <auth/>, S2S_SASL_FAILURES_MAX at most */
     /* what `plucs status` shows, copied under the status lock */
     struct {
         char local[S2S_DOMAIN_MAX];

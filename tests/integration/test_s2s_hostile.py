@@ -127,6 +127,14 @@ def test_sasl_external_authzid_for_another_domain(plucsd_factory):
                "Yy50ZXN0</auth>")
         assert r.read_until(r"<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
                             r"<invalid-authzid/></failure>", 5), r.buf
+        # refused attempts are counted: the fifth ends the stream, as for clients
+        for i in range(3):
+            r.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>")
+            assert r.read_until(r"<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                                r"<not-authorized/></failure>", 5), r.buf
+        r.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>")
+        assert stream_error(r, "policy-violation"), r.buf
+        assert r.wait_closed(5)
     finally:
         r.close()
     assert a.wait_log(r"SASL EXTERNAL for another domain refused", 5)
