@@ -104,6 +104,8 @@ FUZZ_OBJ      := $(LIBSRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LDFLAGS_stream := -Wl,--wrap=directory_auth -Wl,--wrap=directory_snapshot
 FUZZ_LDFLAGS_ws     := $(FUZZ_LDFLAGS_stream) -Wl,--wrap=transport_conn_closed
 FUZZ_LDFLAGS_bosh_poll := $(FUZZ_LDFLAGS_stream) -Wl,--wrap=http_reply
+# fuzz_s2s: the outgoing verification connection (see its first comment)
+FUZZ_LDFLAGS_s2s    := $(FUZZ_LDFLAGS_stream) -Wl,--wrap=s2s_out_add_verify
 .PHONY: fuzz fuzz-build fuzz-short
 
 $(FUZZ_DIR)/obj/%.o: %.c

@@ -51,6 +51,14 @@ bool s2s_send(xnode *st)
     if (self && !router_serves(local))
         return false;
     worker *w = s2s_table_claim(local, remote, self ? self : worker_get(0));
+    if (!w) {
+        /* S2S_TABLE_MAX outgoing streams (logged): answered like a full queue */
+        const char *t = xnode_attr(st, "type");
+        if (strcmp(st->name, "presence") && !(t && !strcmp(t, "error")))
+            router_bounce(st, "wait", "resource-constraint", NULL);
+        xnode_free(st);
+        return true;
+    }
     if (self && w == self)
         s2s_out_enqueue(local, remote, st);
     else

@@ -77,8 +77,11 @@ void s2s_dialback_key_secret(const char *secret, const char *receiving, const ch
 
 static void add_verify_run(void *arg) { s2s_out_add_verify(arg); }
 
-void s2s_dialback_verify_start(s2s_stream *s, const char *from, const char *to, const char *key)
+bool s2s_dialback_verify_start(s2s_stream *s, const char *from, const char *to, const char *key)
 {
+    worker *w = s2s_table_claim(to, from, s->w);
+    if (!w)
+        return false;
     s2s_verify *v = xcalloc(1, sizeof *v);
     snprintf(v->from, sizeof v->from, "%s", from);
     snprintf(v->to, sizeof v->to, "%s", to);
@@ -86,11 +89,11 @@ void s2s_dialback_verify_start(s2s_stream *s, const char *from, const char *to, 
     snprintf(v->key, sizeof v->key, "%s", key);
     v->reply_w = s->w;
     v->reply_serial = s->serial;
-    worker *w = s2s_table_claim(to, from, s->w);
     if (w == s->w)
         s2s_out_add_verify(v);
     else
         worker_post_drop(w, add_verify_run, free, v);
+    return true;
 }
 
 typedef struct verify_answer {

@@ -90,6 +90,18 @@ static bool dialback_allowed(const s2s_stream *s)
     return m != S2S_TLS_REQUIRED_TRUSTED && (m != S2S_TLS_REQUIRED || s->tls);
 }
 
+/* A bare domain as a peer may name itself (header 'from', db:result
+ * 'from'): a valid JID with neither node nor resource, short enough. */
+static bool is_domain(const char *d)
+{
+    jid j;
+    if (!d || !*d || strlen(d) >= S2S_DOMAIN_MAX || jid_parse(d, &j) != 0)
+        return false;
+    bool ok = !j.node && !j.resource;
+    jid_clear(&j);
+    return ok;
+}
+
 static bool has_pair(const s2s_stream *s, const char *remote, const char *local)
 {
     for (size_t i = 0; i < s->npairs; i++)
@@ -149,6 +161,11 @@ void s2s_in_open(s2s_stream *s, const xnode *hdr, const char *default_ns)
         s2s_close(s, "host-unknown", NULL);
         return;
     }
+    if (from && (!is_domain(from) || router_serves(from))) {
+        log_info("s2s: incoming %s: stream from '%.*s', not a remote domain", s->peer, 300, from);
+        s2s_close(s, "invalid-from", NULL);
+        return;
+    }
     if (version && strncmp(version, "1.", 2)) {
         s2s_close(s, "unsupported-version", NULL);
         return;
@@ -184,6 +201,20 @@ void s2s_in_tls_done(s2s_stream *s)
 
 /* ---- SASL EXTERNAL ---- */
 
+/* A refused <auth/>; the fifth on one connection ends it (as c2s does). */
+static void sasl_refused(s2s_stream *s, const char *cond)
+{
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "<failure xmlns='" NS_SASL "'><%s/></failure>", cond);
+    s2s_write_buf(s, &b);
+    buf_free(&b);
+    if (++s->sasl_failures >= S2S_SASL_FAILURES_MAX) {
+        log_info("s2s: incoming %s: too many refused SASL attempts, closing", s->peer);
+        s2s_close(s, "policy-violation", "too many failed authentication attempts");
+    }
+}
+
 static void sasl_external(s2s_stream *s, const xnode *el)
 {
     const char *mech = xnode_attr(el, "mechanism");
@@ -196,6 +227,14 @@ static void sasl_external(s2s_stream *s, const xnode *el)
     free(text);
     const char *domain = authzid && *authzid ? authzid : s->peer_from;
     char why[256] = "no TLS";
+    /* XEP-0178: an authzid, if any, names the stream's 'from', no other */
+    if (authzid && *authzid && s->peer_from[0] && strcasecmp(authzid, s->peer_from)) {
+        log_info("s2s: incoming %s from %s: SASL EXTERNAL for another domain refused", s->peer,
+                 s->peer_from);
+        sasl_refused(s, "invalid-authzid");
+        free(authzid);
+        return;
+    }
     bool ok = mech && !strcmp(mech, "EXTERNAL") && s->tls && *domain && s->npairs == 0 &&
               s2s_tls_peer_verified(s2s_stream_ssl(s), domain, why, sizeof why);
     if (ok) {
@@ -206,8 +245,7 @@ static void sasl_external(s2s_stream *s, const xnode *el)
     } else {
         log_info("s2s: incoming %s from %s: SASL %s refused: %s", s->peer, domain,
                  mech ? mech : "?", why);
-        const char *f = "<failure xmlns='" NS_SASL "'><not-authorized/></failure>";
-        s2s_write(s, f, strlen(f));
+        sasl_refused(s, "not-authorized");
     }
     free(authzid);
 }
@@ -257,6 +295,13 @@ static void db_result(s2s_stream *s, const xnode *el)
         s2s_close(s, "invalid-xml", "incomplete db:result");
         return;
     }
+    if (!is_domain(from) || router_serves(from)) {
+        log_info("s2s: incoming %s: db:result from '%.*s', not a remote domain", s->peer, 300,
+                 from);
+        free(key);
+        s2s_close(s, "invalid-from", NULL);
+        return;
+    }
     /* Refusals as XEP-0220 §2.4 dialback errors (our feature says <errors/>):
      * the stream stays; the peer gives up, or the setup timer ends it. */
     if (!dialback_allowed(s)) {
@@ -277,18 +322,31 @@ static void db_result(s2s_stream *s, const xnode *el)
         free(key);
         return;
     }
-    for (s2s_verify *v = s->pending; v; v = v->next)
+    size_t npending = 0;
+    for (s2s_verify *v = s->pending; v; v = v->next, npending++)
         if (!strcasecmp(v->from, from) && !strcasecmp(v->to, to)) {
             free(key);
             return;   /* already being verified */
         }
+    if (npending >= S2S_PENDING_MAX || s->npairs >= S2S_PAIRS_MAX) {
+        log_warn("s2s: incoming %s: %zu dialback verifications pending and %zu domains "
+                 "authenticated on one stream, closing with resource-constraint",
+                 s->peer, npending, s->npairs);
+        free(key);
+        s2s_close(s, "resource-constraint", "too many domains on one stream");
+        return;
+    }
     s2s_verify *p = xcalloc(1, sizeof *p);
     snprintf(p->from, sizeof p->from, "%s", from);
     snprintf(p->to, sizeof p->to, "%s", to);
     p->next = s->pending;
     s->pending = p;
     log_info("s2s: incoming %s (%s): verifying %s by dialback", to, s->peer, from);
-    s2s_dialback_verify_start(s, from, to, key);
+    if (!s2s_dialback_verify_start(s, from, to, key)) {
+        s->pending = p->next;
+        free(p);
+        db_error(s, to, from, "resource-constraint");
+    }
     free(key);
 }
 
@@ -355,6 +413,10 @@ static void stanza_in(s2s_stream *s, xnode *el)
     if (s->npairs == 0) {
         log_info("s2s: incoming %s: stanza before authentication", s->peer);
         s2s_close(s, "not-authorized", NULL);
+    } else if (!xnode_attr(el, "to") || !xnode_attr(el, "from")) {
+        /* RFC 6120 4.9.3.14: between servers both are required */
+        log_info("s2s: incoming %s (%s): stanza without 'to' or 'from'", s->remote, s->peer);
+        s2s_close(s, "improper-addressing", NULL);
     } else if (!domain_of(xnode_attr(el, "to"), td, sizeof td) || !router_serves(td)) {
         log_info("s2s: incoming %s (%s): stanza to a domain not served here", s->remote, s->peer);
         s2s_close(s, "host-unknown", NULL);

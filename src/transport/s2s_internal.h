@@ -34,6 +34,10 @@
 #define S2S_QUEUE_MAX      1000          /* stanzas waiting for one outgoing stream */
 #define S2S_QUEUE_BYTES    (1u << 20)    /* and their serialized size */
 #define S2S_MAX_OUTPUT     (8u << 20)    /* a peer that reads nothing is cut off */
+#define S2S_PENDING_MAX    64            /* db:result under verification, per incoming stream */
+#define S2S_PAIRS_MAX      1000          /* domain pairs authenticated on one incoming stream */
+#define S2S_SASL_FAILURES_MAX 5          /* refused <auth/> per incoming stream, as for clients */
+#define S2S_TABLE_MAX      1000          /* outgoing (local, remote) streams, whole server */
 
 typedef enum { S2S_IN, S2S_OUT } s2s_dir;
 typedef enum { S2S_AUTH_NONE, S2S_AUTH_EXTERNAL, S2S_AUTH_DIALBACK } s2s_auth;
@@ -131,6 +135,7 @@ struct s2s_stream {
     bool detached;                  /* outgoing: queue bounced, table released */
     bool tls_handshaking;
     bool answered_verify;           /* incoming: served a db:verify (a peer's verification stream) */
+    int sasl_failures;              /* incoming: refused <auth/>, S2S_SASL_FAILURES_MAX at most */
     /* what `plucs status` shows, copied under the status lock */
     struct {
         char local[S2S_DOMAIN_MAX];
@@ -196,8 +201,9 @@ void s2s_dialback_key(const char *receiving, const char *originating, const char
 void s2s_dialback_key_secret(const char *secret, const char *receiving, const char *originating,
                              const char *id, char out[65]);
 /* Incoming stream s got <db:result from to>key</db:result>: asks the
- * authoritative server through an outgoing stream (any worker). */
-void s2s_dialback_verify_start(s2s_stream *s, const char *from, const char *to, const char *key);
+ * authoritative server through an outgoing stream (any worker). False
+ * (nothing started) when the outgoing table is full (S2S_TABLE_MAX). */
+bool s2s_dialback_verify_start(s2s_stream *s, const char *from, const char *to, const char *key);
 /* The outgoing stream got <db:verify type=...> for request v: tell the
  * incoming stream (posts to its worker). v is freed. */
 void s2s_dialback_verify_done(s2s_verify *v, bool valid);
@@ -211,7 +217,8 @@ void s2s_out_enqueue(const char *local, const char *remote, xnode *st);
 /* Adds a db:verify request (owned) to the outgoing stream for
  * (v->to, v->from), on the calling worker. */
 void s2s_out_add_verify(s2s_verify *v);
-/* Which worker owns (local, remote); claims it for self when none does. */
+/* Which worker owns (local, remote); claims it for self when none does.
+ * NULL when none does and the table holds S2S_TABLE_MAX pairs already. */
 worker *s2s_table_claim(const char *local, const char *remote, worker *self);
 void s2s_table_release(const char *local, const char *remote, worker *self);
 /* Hands st (owned) to worker w for (local, remote). */

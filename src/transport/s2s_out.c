@@ -44,6 +44,7 @@ typedef struct tentry {
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static tentry *table;
+static size_t table_n;
 
 worker *s2s_table_claim(const char *local, const char *remote, worker *self)
 {
@@ -51,7 +52,17 @@ worker *s2s_table_claim(const char *local, const char *remote, worker *self)
     tentry *e = table;
     while (e && (strcmp(e->local, local) || strcmp(e->remote, remote)))
         e = e->next;
+    if (!e && table_n >= S2S_TABLE_MAX) {
+        pthread_mutex_unlock(&table_lock);
+        static _Atomic long long warned;
+        long long now = s2s_now(), was = atomic_load(&warned);
+        if (now != was && atomic_compare_exchange_strong(&warned, &was, now))
+            log_warn("s2s: %d outgoing streams already, none more for %s -> %s "
+                     "(resource-constraint)", S2S_TABLE_MAX, local, remote);
+        return NULL;
+    }
     if (!e) {
+        table_n++;
         e = xcalloc(1, sizeof *e);
         snprintf(e->local, sizeof e->local, "%s", local);
         snprintf(e->remote, sizeof e->remote, "%s", remote);
@@ -73,6 +84,7 @@ void s2s_table_release(const char *local, const char *remote, worker *self)
             if (e->w == self) {
                 *p = e->next;
                 free(e);
+                table_n--;
             }
             break;
         }
@@ -582,6 +594,8 @@ static s2s_stream *stream_for(const char *local, const char *remote, worker **ot
         return s;
     worker *self = worker_self();
     worker *w = s2s_table_claim(local, remote, self);
+    if (!w)
+        return NULL;
     if (w != self) {
         *other = w;
         return NULL;
@@ -593,6 +607,10 @@ void s2s_out_enqueue(const char *local, const char *remote, xnode *st)
 {
     worker *other = NULL;
     s2s_stream *s = stream_for(local, remote, &other);
+    if (!s && !other) {
+        bounce(st, "wait", "resource-constraint");
+        return;
+    }
     if (!s) {
         s2s_out_post(other, local, remote, st);
         return;
@@ -631,6 +649,10 @@ void s2s_out_add_verify(s2s_verify *v)
 {
     worker *other = NULL;
     s2s_stream *s = stream_for(v->to, v->from, &other);
+    if (!s && !other) {
+        s2s_dialback_verify_done(v, false);
+        return;
+    }
     if (!s) {
         worker_post_drop(other, add_verify_run, free, v);
         return;
