@@ -6,6 +6,8 @@
 #include "transport/s2s.h"
 #include "core/alloc.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,16 +35,47 @@ typedef struct snap_job {
     dir_snapshot *snap;
 } snap_job;
 
+static _Atomic uint64_t latest_serial;   /* of the last snapshot published */
+
+/* Installs snap (reference passed) as worker i's snapshot unless it is not
+ * newer than the one installed; sessions catch up with what changed
+ * (rosters, presence, accounts). */
+static void install(int i, dir_snapshot *snap)
+{
+    dir_snapshot *old = snaps[i];
+    if (old && snap->serial <= old->serial) {
+        dir_snapshot_unref(snap);
+        return;
+    }
+    snaps[i] = snap;
+    events_snapshot(old, config_current(), snap);
+    if (old)
+        dir_snapshot_unref(old);
+}
+
 static void snap_install(void *arg)
 {
     snap_job *j = arg;
-    dir_snapshot *old = snaps[j->worker];
-    snaps[j->worker] = j->snap;
-    /* Sessions catch up with what changed (rosters, presence, accounts). */
-    events_snapshot(old, config_current(), j->snap);
-    if (old)
-        dir_snapshot_unref(old);
+    install(j->worker, j->snap);
     free(j);
+}
+
+/* Before a stanza from a client or a peer is acted on: a worker whose
+ * inbox still holds a newer snapshot installs it now, so a user removed
+ * from a group on another worker's view is removed on this one too before
+ * their next presence is broadcast. Called at the top of the stanza path
+ * only (hooks run here as at a loop turn). */
+static void catch_up(void)
+{
+    worker *w = worker_self();
+    if (!w || !snaps)
+        return;
+    int i = worker_id(w);
+    if (snaps[i] && snaps[i]->serial >= atomic_load(&latest_serial))
+        return;
+    dir_snapshot *latest = directory_snapshot();
+    if (latest)
+        install(i, latest);
 }
 
 static void cfg_changed(void *arg)
@@ -67,6 +100,7 @@ static void snap_drop(void *arg)
 
 static void on_snapshot(dir_snapshot *snap, void *ud)
 {
+    atomic_store(&latest_serial, snap->serial);
     for (int i = 0; i < nsnaps && worker_get(i); i++) {
         snap_job *j = xmalloc(sizeof *j);
         j->worker = i;
@@ -388,6 +422,7 @@ static void set_prepared(xnode *st, const char *name, const jid *j)
 
 void router_from_remote(xnode *st)
 {
+    catch_up();
     const char *to_s = xnode_attr(st, "to"), *from_s = xnode_attr(st, "from");
     jid to = { 0 }, from = { 0 };
     if (!to_s || !from_s || jid_parse(to_s, &to) != 0 || jid_parse(from_s, &from) != 0) {
@@ -471,6 +506,11 @@ static void route_from_to(session *s, xnode *st, stanza_kind kind, const jid *to
 
 void router_from_session(session *s, xnode *st)
 {
+    catch_up();
+    if (s->closing) {   /* the new snapshot ended the account's sessions */
+        xnode_free(st);
+        return;
+    }
     stanza_kind kind = stanza_kind_of(st);
     xnode_set_attr(st, "from", s->full);
     const char *to_s = xnode_attr(st, "to");
