@@ -231,3 +231,32 @@ void grouprooms_diff(const gr_set *old, const gr_set *now,
         }
     }
 }
+
+bool grouprooms_is_group_room(const dir_snapshot *snap, const config *cfg, const char *room_jid)
+{
+    if (!snap || !snap->complete || !cfg || !cfg->muc || !cfg->muc_grouprooms || !room_jid)
+        return false;
+    const char *at = strchr(room_jid, '@');
+    if (!at || at == room_jid)
+        return false;
+    size_t ll = (size_t)(at - room_jid);
+    for (size_t di = 0; di < snap->ndomains; di++) {
+        char *host = grouprooms_host(cfg->muc_host, snap->domains[di]);
+        bool same = strcmp(host, at + 1) == 0;
+        free(host);
+        if (!same)
+            continue;
+        for (uint32_t gi = 0; gi < snap->ngroups; gi++) {
+            const dir_group *g = &snap->groups[gi];
+            char *local = g->cn ? jid_nodeprep(g->cn) : NULL;
+            bool match = local && strlen(local) == ll && strncmp(local, room_jid, ll) == 0;
+            free(local);
+            if (!match)
+                continue;
+            for (uint32_t i = 0; i < g->nmembers; i++)
+                if (strcmp(snap->accounts[g->members[i]].domain, snap->domains[di]) == 0)
+                    return true;
+        }
+    }
+    return false;
+}

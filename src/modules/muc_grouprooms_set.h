@@ -51,6 +51,9 @@ const gr_room *grouprooms_find(const gr_set *s, const char *room_jid);
  * lower case); fmt NULL or "": "conference." domain. */
 char *grouprooms_host(const char *fmt, const char *domain);
 
+/* Whether room_jid is one of the group rooms snap and cfg call for. */
+bool grouprooms_is_group_room(const dir_snapshot *snap, const config *cfg, const char *room_jid);
+
 typedef enum gr_change_kind {
     GR_CREATE,                 /* room is new: create it with all its affiliations */
     GR_RENAME,                 /* room's name changed (ch->room is the new state) */

@@ -176,6 +176,12 @@ static void test_desired(void **state)
                         "boss@a.test=owner ");
     grouprooms_set_free(g);
 
+    assert_true(grouprooms_is_group_room(s, &c, "sales@conference.a.test"));
+    assert_true(grouprooms_is_group_room(s, &c, "it@conference.b.test"));
+    assert_false(grouprooms_is_group_room(s, &c, "sales@conference.b.test"));
+    assert_false(grouprooms_is_group_room(s, &c, "other@conference.a.test"));
+    assert_false(grouprooms_is_group_room(s, &c, "sales@elsewhere.test"));
+
     /* an owners group that does not exist: nobody owns */
     c = cfg_on("nosuch");
     g = grouprooms_desired(s, &c);

@@ -1,0 +1,121 @@
+/* muc_persist.c: persistent rooms (issue 13 point 3) between the room
+ * engine (muc.h) and the store (store_muc.h). The engine calls our save
+ * hook on the room's owner worker after a persistent room changed; we
+ * serialize its configuration (muc_persist_codec.h) and affiliations and
+ * queue one store_muc_save, which replaces both in one transaction; a room
+ * destroyed or no longer persistent is deleted from the store. At start-up,
+ * when worker 0 installs its first directory snapshot (published at once,
+ * even before LDAP answers), every stored room is loaded and handed to the
+ * engine with muc_room_load. Directory group rooms (muc_grouprooms.c) are
+ * not stored: the directory is their source and recreates them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "modules/module.h"
+#include "modules/muc.h"
+#include "modules/muc_grouprooms_set.h"
+#include "modules/muc_persist_codec.h"
+#include "router/router.h"
+#include "store/store_muc.h"
+
+static bool loading_started;     /* worker 0 only */
+
+static void saved(void *arg, store_status st, int64_t value)
+{
+    char *room = arg;
+    if (st != STORE_OK && st != STORE_NOT_FOUND)
+        log_err("muc: room %s: saving to the store failed (%s)", room, store_status_name(st));
+    free(room);
+}
+
+static void save_hook(const muc_room_view *v, bool gone)
+{
+    if (gone || !v->config->persistent) {
+        store_muc_delete(worker_self(), v->jid, saved, xstrdup(v->jid), free);
+        return;
+    }
+    if (grouprooms_is_group_room(router_snapshot(), config_current(), v->jid))
+        return;     /* the directory recreates it */
+    char *text = muc_config_encode(v->config);
+    store_muc_aff_in *affs = xcalloc(v->naffs ? v->naffs : 1, sizeof *affs);
+    size_t n = 0;
+    for (size_t i = 0; i < v->naffs; i++) {
+        if (v->affs[i].aff == MUC_AFF_NONE)
+            continue;
+        affs[n].jid = v->affs[i].jid;
+        affs[n].aff = muc_affiliation_name(v->affs[i].aff);
+        affs[n].nick = v->affs[i].nick;
+        affs[n].reason = "";
+        n++;
+    }
+    store_muc_save(worker_self(), v->jid, text, NULL, true, affs, n, saved, xstrdup(v->jid),
+                   free);
+    free(affs);
+    free(text);
+}
+
+static void rooms_loaded(void *arg, store_muc_rooms *res)
+{
+    if (res->status != STORE_OK) {
+        log_err("muc: loading the persistent rooms failed (%s): none available",
+                store_status_name(res->status));
+        store_muc_rooms_free(res);
+        return;
+    }
+    for (size_t i = 0; i < res->n; i++) {
+        store_muc_room *r = &res->rooms[i];
+        muc_config cfg;
+        muc_config_defaults(&cfg);
+        muc_config_decode(r->config, &cfg);
+        cfg.persistent = true;
+        muc_aff_entry *affs = xcalloc(r->naffs ? r->naffs : 1, sizeof *affs);
+        size_t n = 0;
+        for (size_t j = 0; j < r->naffs; j++) {
+            int a = muc_affiliation_parse(r->affs[j].aff);
+            if (a < 0 || a == MUC_AFF_NONE)
+                continue;
+            affs[n].jid = r->affs[j].jid;
+            affs[n].aff = (muc_affiliation)a;
+            affs[n].nick = r->affs[j].nick;
+            n++;
+        }
+        muc_room_load(r->jid, &cfg, affs, n);
+        free(affs);
+        muc_config_clear(&cfg);
+    }
+    log_info("muc: %zu persistent room(s) loaded from the store", res->n);
+    store_muc_rooms_free(res);
+}
+
+static void on_snapshot(const dir_snapshot *old, const config *old_cfg, const dir_snapshot *snap)
+{
+    worker *self = worker_self();
+    if (!self || worker_id(self) != 0 || loading_started)
+        return;
+    const config *c = config_current();
+    if (c && !c->muc)
+        return;
+    loading_started = true;
+    store_muc_load(self, rooms_loaded, NULL, NULL);
+}
+
+static void init(void)
+{
+    loading_started = false;
+    muc_set_save_hook(save_hook);
+    module_hook_snapshot(on_snapshot);
+}
+
+static void shutdown_(void)
+{
+    muc_set_save_hook(NULL);
+}
+
+const module mod_muc_persist = {
+    .name = "muc_persist",
+    .init = init,
+    .shutdown = shutdown_,
+};
