@@ -136,6 +136,10 @@ void muc_rooms_each_local(void (*fn)(const muc_room_view *v, void *ud), void *ud
 typedef void (*muc_save_fn)(const muc_room_view *v, bool gone);
 void muc_set_save_hook(muc_save_fn fn);
 
+/* The MUC service host of served domain d (plucs/muc/host with %s = d,
+ * malloc'ed), or NULL when plucs/muc is off. Any thread. */
+char *muc_service_host(const char *d);
+
 /* Totals over all workers (approximate while rooms change; for status and
  * metrics). Any thread. */
 size_t muc_rooms_count(void);
