@@ -33,7 +33,7 @@ static bool member_of(const dir_snapshot *snap, const char *cn, const char *bare
     return false;
 }
 
-bool muc_may_create(const dir_snapshot *snap, const config *cfg, const char *bare)
+bool muc_policy_may_create(const dir_snapshot *snap, const config *cfg, const char *bare)
 {
     const char *p = cfg ? cfg->muc_create : NULL;
     if (!p || !*p || strcmp(p, "all") == 0)

@@ -18,6 +18,6 @@
  * yet): only "all" allows then. bare NULL or not an account: false unless
  * "all" (remote users are decided by "all" too: the engine decides whether
  * remote users may create at all). */
-bool muc_may_create(const dir_snapshot *snap, const config *cfg, const char *bare);
+bool muc_policy_may_create(const dir_snapshot *snap, const config *cfg, const char *bare);
 
 #endif

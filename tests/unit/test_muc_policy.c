@@ -75,7 +75,7 @@ static bool may(const dir_snapshot *s, const char *policy, const char *bare)
 {
     config c = { 0 };
     c.muc_create = (char *)policy;
-    return muc_may_create(s, &c, bare);
+    return muc_policy_may_create(s, &c, bare);
 }
 
 static void test_all(void **state)
@@ -85,7 +85,7 @@ static void test_all(void **state)
     assert_true(may(s, "all", "stranger@remote.test"));
     assert_true(may(s, "", "bob@a.test"));         /* unset = the default, all */
     assert_true(may(NULL, "all", "bob@a.test"));
-    assert_true(muc_may_create(s, NULL, "bob@a.test"));
+    assert_true(muc_policy_may_create(s, NULL, "bob@a.test"));
 }
 
 static void test_none(void **state)
