@@ -17,28 +17,59 @@
 #include "modules/module.h"
 #include "modules/muc.h"
 #include "modules/muc_grouprooms_set.h"
+#include "modules/muc_persist.h"
 #include "modules/muc_persist_codec.h"
 #include "router/router.h"
 #include "store/store_muc.h"
 
 static bool loading_started;     /* worker 0 only */
 
-static void saved(void *arg, store_status st, int64_t value)
+/* What a save carries to its completion. */
+typedef struct save_ctx {
+    char *room;
+    void (*done)(void *ctx, bool ok);
+    void *ctx;
+    void (*ctx_free)(void *ctx);
+} save_ctx;
+
+static void save_ctx_free(void *arg)
 {
-    char *room = arg;
-    if (st != STORE_OK && st != STORE_NOT_FOUND)
-        log_err("muc: room %s: saving to the store failed (%s)", room, store_status_name(st));
-    free(room);
+    save_ctx *s = arg;
+    if (s->ctx_free && s->ctx)
+        s->ctx_free(s->ctx);
+    free(s->room);
+    free(s);
 }
 
-static void save_hook(const muc_room_view *v, bool gone)
+static void saved(void *arg, store_status st, int64_t value)
 {
+    save_ctx *s = arg;
+    bool ok = st == STORE_OK || st == STORE_NOT_FOUND;
+    if (!ok)
+        log_err("muc: room %s: saving to the store failed (%s)", s->room, store_status_name(st));
+    if (s->done) {
+        s->done(s->ctx, ok);
+        s->ctx = NULL;
+    }
+    save_ctx_free(s);
+}
+
+void muc_persist_save(const muc_room_view *v, bool gone, void (*done)(void *ctx, bool ok),
+                      void *ctx, void (*ctx_free)(void *ctx))
+{
+    save_ctx *s = xcalloc(1, sizeof *s);
+    s->room = xstrdup(v->jid);
+    s->done = done;
+    s->ctx = ctx;
+    s->ctx_free = ctx_free;
     if (gone || !v->config->persistent) {
-        store_muc_delete(worker_self(), v->jid, saved, xstrdup(v->jid), free);
+        store_muc_delete(worker_self(), v->jid, saved, s, save_ctx_free);
         return;
     }
-    if (grouprooms_is_group_room(router_snapshot(), config_current(), v->jid))
-        return;     /* the directory recreates it */
+    if (grouprooms_is_group_room(router_snapshot(), config_current(), v->jid)) {
+        saved(s, STORE_OK, 0);      /* the directory recreates it */
+        return;
+    }
     char *text = muc_config_encode(v->config);
     store_muc_aff_in *affs = xcalloc(v->naffs ? v->naffs : 1, sizeof *affs);
     size_t n = 0;
@@ -51,10 +82,14 @@ static void save_hook(const muc_room_view *v, bool gone)
         affs[n].reason = "";
         n++;
     }
-    store_muc_save(worker_self(), v->jid, text, NULL, true, affs, n, saved, xstrdup(v->jid),
-                   free);
+    store_muc_save(worker_self(), v->jid, text, NULL, true, affs, n, saved, s, save_ctx_free);
     free(affs);
     free(text);
+}
+
+static void save_hook(const muc_room_view *v, bool gone)
+{
+    muc_persist_save(v, gone, NULL, NULL, NULL);
 }
 
 static void rooms_loaded(void *arg, store_muc_rooms *res)

@@ -84,17 +84,38 @@ def test_added_member_joins_within_2s(gp, im, ldap, ldap_undo, record_property):
 
 
 def test_removed_member_gets_321_within_2s(gp, im, ldap, ldap_undo, record_property):
+    # staff keeps alice and bob in a.test: its room stays, carol leaves it
+    room = "staff@conference.a.test"
+    carol = login(im, gp, "carol")
+    bob = login(im, gp, "bob")
+    cp = join(carol, room, "Carol")
+    assert cp is not None and 110 in codes(cp), cp
+    bp = join(bob, room, "Bob")
+    assert bp is not None and 110 in codes(bp), bp
+    t0 = ldap_undo.delete_value(ldap.group_dn("staff"), "memberUid", "carol")
+    gone = carol.wait_presence(frm=room + "/Carol", type="unavailable", timeout=LIMIT + 3)
+    assert gone is not None, "carol was not removed from %s: %r" % (room, carol.all_presences)
+    assert {110, 321} <= codes(gone), "removal for an affiliation change: 321, got %r" % codes(gone)
+    assert lag(record_property, "group room member removed", t0, gone.t) < LIMIT
+    seen = bob.wait_presence(frm=room + "/Carol", type="unavailable", timeout=2)
+    assert seen is not None and 321 in codes(seen), "the others see 321 too: %r" % (seen,)
+    again = join(carol, room, "Carol")
+    assert again is not None and again.condition == "registration-required", again
+    assert room_info(bob, room)[0] == "Staff"
+
+
+def test_last_member_removed_destroys_room(gp, im, ldap, ldap_undo):
+    # interns has carol only: without her it has no member in a.test
     room = "interns@conference.a.test"
     carol = login(im, gp, "carol")
     cp = join(carol, room, "Carol")
     assert cp is not None and 110 in codes(cp), cp
-    t0 = ldap_undo.delete_value(ldap.group_dn("interns"), "memberUid", "carol")
+    ldap_undo.delete_value(ldap.group_dn("interns"), "memberUid", "carol")
     gone = carol.wait_presence(frm=room + "/Carol", type="unavailable", timeout=LIMIT + 3)
-    assert gone is not None, "carol was not removed from %s: %r" % (room, carol.all_presences)
-    assert 321 in codes(gone), "removal because of an affiliation change: 321, got %r" % codes(gone)
-    assert lag(record_property, "group room member removed", t0, gone.t) < LIMIT
-    again = join(carol, room, "Carol")
-    assert again is not None and again.condition == "registration-required", again
+    assert gone is not None
+    x = gone.el.find("{%s}x" % NS_USER)
+    assert x is not None and x.find("{%s}destroy" % NS_USER) is not None, show(gone.el)
+    assert H.wait_until(lambda: room_info(carol, room) == (None, "item-not-found"), 2)
 
 
 def test_disabled_group_destroys_room(gp, im, ldap, ldap_undo, record_property):
