@@ -87,10 +87,13 @@ void muc_persist_save(const muc_room_view *v, bool gone, void (*done)(void *ctx,
     free(text);
 }
 
+#ifndef MUC_SAVE_DONE
+/* An engine whose hook has no completion: save, answer at once. */
 static void save_hook(const muc_room_view *v, bool gone)
 {
     muc_persist_save(v, gone, NULL, NULL, NULL);
 }
+#endif
 
 static void rooms_loaded(void *arg, store_muc_rooms *res)
 {
@@ -140,7 +143,11 @@ static void on_snapshot(const dir_snapshot *old, const config *old_cfg, const di
 static void init(void)
 {
     loading_started = false;
+#ifdef MUC_SAVE_DONE
+    muc_set_save_hook(muc_persist_save);
+#else
     muc_set_save_hook(save_hook);
+#endif
     module_hook_snapshot(on_snapshot);
 }
 
