@@ -442,3 +442,60 @@ def test_create_policy(plucsd_factory, im):
     assert e is not None and e.condition == "not-allowed"
     make_room(alice, "yes@" + SVC, "Al")
     join(bob, "yes@" + SVC, "Bob")
+
+
+def test_status_and_metrics(plucsd, three):
+    import subprocess
+    import os
+    import web_clients as W
+    alice, bob, _ = three
+    room = "count@" + SVC
+    make_room(alice, room, "Al")
+    join(bob, room, "Bob")
+    gc(alice, room, "counted")
+    assert bob.wait_message(body="counted") is not None
+    out = subprocess.run([os.path.join(H.BUILD, "plucs"), "--registry", plucsd.registry_path,
+                          "status"], capture_output=True, text=True, timeout=30).stdout
+    assert "muc/rooms: 1" in out and "muc/occupants: 2" in out, out
+    _, _, metrics = W.http_request(plucsd.http_port, "GET", "/metrics")
+    assert "plucs_muc_rooms 1" in metrics and "plucs_muc_occupants 2" in metrics
+    assert "plucs_muc_groupchat_messages_total 1" in metrics
+
+
+# --- federation: a remote occupant -------------------------------------------
+
+A_IP, B_IP = "127.0.16.1", "127.0.16.2"
+
+
+def test_remote_occupant(plucsd_factory):
+    pa, pb = H.free_port(), H.free_port()
+
+    def start(domain, ip, port, routes):
+        reg = {"plucs/domains": domain, "plucs/c2s/address": ip, "plucs/s2s": "true",
+               "plucs/s2s/address": ip, "plucs/s2s/port": str(port),
+               "plucs/s2s/timeout": "5", "plucs/s2s/tls": "false"}
+        for peer, route in routes.items():
+            reg["plucs/s2s/route/" + peer] = route
+        return plucsd_factory(**reg)
+    a = start("a.test", A_IP, pa, {"b.test": "%s:%d" % (B_IP, pb)})
+    b = start("b.test", B_IP, pb, {"a.test": "%s:%d" % (A_IP, pa),
+                                   SVC: "%s:%d" % (A_IP, pa)})
+    alice = H.IMClient(a.port, "alice@a.test", H.password("alice"), host=a.c2s_host)
+    dave = H.IMClient(b.port, "dave@b.test", H.password("dave"), host=b.c2s_host)
+    try:
+        for c in (alice, dave):
+            assert c.login()
+            c.available()
+        room = "fed@" + SVC
+        make_room(alice, room, "Al")
+        join(dave, room, "Dave", timeout=20)
+        assert alice.wait_presence(frm=room + "/Dave", timeout=10) is not None
+        gc(dave, room, "from b")
+        assert alice.wait_message(frm=room + "/Dave", body="from b", timeout=10) is not None
+        gc(alice, room, "from a")
+        assert dave.wait_message(frm=room + "/Al", body="from a", timeout=10) is not None
+        leave(dave, room, "Dave")
+        assert alice.wait_presence(frm=room + "/Dave", type="unavailable", timeout=10)
+    finally:
+        alice.close()
+        dave.close()
