@@ -153,7 +153,8 @@ static const char *set_aff(muc_room *r, muc_affiliation me, const xnode *item, c
             return "conflict";   /* §10.6: the last owner stays */
         }
     }
-    muc_aff_set(r, bare, (muc_affiliation)a, NULL);
+    /* a nick given with a JID is the member's reserved nick */
+    muc_aff_set(r, bare, (muc_affiliation)a, jid_s ? nick : NULL);
     *who = bare;
     return NULL;
 }
