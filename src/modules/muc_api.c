@@ -41,22 +41,21 @@ static void load_run(void *arg)
     r->locked = false;
     /* the new list replaces the old one; occupants who lose their place
      * are removed (321) */
-    char **old = xcalloc(r->naffs + 1, sizeof *old);
+    muc_aff_entry *old = r->affs;
     size_t nold = r->naffs;
-    for (size_t i = 0; i < r->naffs; i++) {
-        old[i] = r->affs[i].jid;
-        free(r->affs[i].nick);
-    }
-    free(r->affs);
     r->affs = NULL;
     r->naffs = 0;
     for (size_t i = 0; i < j->n; i++)
         muc_aff_set(r, j->affs[i].jid, j->affs[i].aff, j->affs[i].nick);
     for (size_t i = 0; i < nold; i++) {
-        muc_aff_enforce(r, old[i], NULL);
-        free(old[i]);
+        if (muc_aff_of(r, old[i].jid) != old[i].aff)
+            muc_aff_enforce(r, old[i].jid, NULL);
+        free(old[i].jid);
+        free(old[i].nick);
     }
     free(old);
+    for (size_t i = 0; i < j->n; i++)
+        muc_aff_enforce(r, j->affs[i].jid, NULL);   /* new roles of present occupants */
     for (muc_occ *o = r->occs, *next; o; o = next) {
         next = o->next;
         if (r->cfg.members_only && muc_aff_of(r, o->bare) < MUC_AFF_MEMBER) {
