@@ -499,3 +499,24 @@ def test_remote_occupant(plucsd_factory):
     finally:
         alice.close()
         dave.close()
+
+
+def test_rooms_per_creator_limit(plucsd, three):
+    alice = three[0]
+    for i in range(100):
+        join(alice, "r%d@%s" % (i, SVC), "Al")
+    e = join(alice, "r100@" + SVC, "Al", expect=False)
+    assert e is not None and e.condition == "resource-constraint"
+    assert plucsd.wait_log(r"muc: alice@a.test has 100 rooms already", timeout=5)
+
+
+def test_service_off(plucsd_factory, im):
+    p = plucsd_factory(**{"plucs/muc": "false"})
+    alice = im("alice", daemon=p)
+    assert alice.login()
+    alice.available()
+    items = alice.iq_el("a.test", "get", "<query xmlns='%s'/>" % NS_ITEMS)
+    assert not [i for i in items.iter("{%s}item" % NS_ITEMS)]
+    e = join(alice, "x@" + SVC, "Al", expect=False, timeout=10)
+    assert e is None or e.type == "error"
+    assert not alice.saw_presence(pred=lambda s: 110 in codes(s))
