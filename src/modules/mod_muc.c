@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "modules/disco.h"
 #include "modules/module.h"
+#include "modules/muc_policy.h"
 #include "router/policy.h"
 #include "router/router.h"
 #include "router/services.h"
@@ -131,22 +132,8 @@ size_t muc_index_count_creator(const char *creator)
 
 bool muc_may_create(const char *bare)
 {
-    const config *c = config_current();
-    const char *rule = c && c->muc_create ? c->muc_create : "all";
-    if (!strcmp(rule, "all") || !*rule)
-        return true;
-    if (!strcmp(rule, "none"))
-        return false;
-    const dir_snapshot *snap = router_snapshot();
-    const dir_account *a = router_account(bare);
-    const dir_group *g = snap ? dir_snapshot_group(snap, rule) : NULL;
-    if (!a || !g)
-        return false;
-    uint32_t ai = (uint32_t)(a - snap->accounts);
-    for (uint32_t i = 0; i < g->nmembers; i++)
-        if (g->members[i] == ai)
-            return true;
-    return false;
+    /* plucs/muc/create, the rule in muc_policy.c */
+    return muc_policy_may_create(router_snapshot(), config_current(), bare);
 }
 
 bool muc_policy_allows(const char *from_real, const char *to_bare)
