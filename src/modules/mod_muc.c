@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -296,6 +297,46 @@ static void service_stanza(xnode *st)
         room_job(st);
     else
         worker_post_drop(w, room_job, drop_job, st);
+}
+
+/* ---- system shutdown: occupants learn it (332) ---- */
+
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
+static int stop_pending;
+
+static void stop_done(void)
+{
+    pthread_mutex_lock(&stop_lock);
+    stop_pending--;
+    pthread_cond_signal(&stop_cond);
+    pthread_mutex_unlock(&stop_lock);
+}
+
+static void stop_job(void *arg)
+{
+    muc_rooms_shutdown_local();
+    stop_done();
+}
+
+static void stop_drop(void *arg) { stop_done(); }
+
+void muc_system_shutdown(void)
+{
+    int n = workers_count();
+    pthread_mutex_lock(&stop_lock);
+    stop_pending = n;
+    pthread_mutex_unlock(&stop_lock);
+    for (int i = 0; i < n; i++)
+        worker_post_drop(worker_get(i), stop_job, stop_drop, NULL);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    pthread_mutex_lock(&stop_lock);
+    while (stop_pending > 0)
+        if (pthread_cond_timedwait(&stop_cond, &stop_lock, &until) != 0)
+            break;
+    pthread_mutex_unlock(&stop_lock);
 }
 
 static void muc_init(void)

@@ -520,3 +520,16 @@ def test_service_off(plucsd_factory, im):
     e = join(alice, "x@" + SVC, "Al", expect=False, timeout=10)
     assert e is None or e.type == "error"
     assert not alice.saw_presence(pred=lambda s: 110 in codes(s))
+
+
+def test_system_shutdown_332(plucsd, three):
+    alice, bob, _ = three
+    room = "bye@" + SVC
+    make_room(alice, room, "Al")
+    join(bob, room, "Bob")
+    plucsd.signal(__import__("signal").SIGTERM)
+    u = bob.wait_presence(frm=room + "/Bob", type="unavailable", timeout=10,
+                          pred=lambda s: 332 in codes(s))
+    assert u is not None and 110 in codes(u), (bob.all_presences[-3:], plucsd.log()[-2500:])
+    assert alice.wait_presence(frm=room + "/Al", type="unavailable", timeout=10,
+                               pred=lambda s: 332 in codes(s)) is not None
