@@ -533,3 +533,21 @@ def test_system_shutdown_332(plucsd, three):
     assert u is not None and 110 in codes(u), (bob.all_presences[-3:], plucsd.log()[-2500:])
     assert alice.wait_presence(frm=room + "/Al", type="unavailable", timeout=10,
                                pred=lambda s: 332 in codes(s)) is not None
+
+
+def test_iq_between_occupants_and_maxchars(plucsd, three):
+    alice, bob, carol = three
+    room = "iq@" + SVC
+    make_room(alice, room, "Al")
+    join(bob, room, "Bob")
+    # an iq to an occupant reaches its client and the answer comes back
+    # from the occupant JID (XEP-0045 §7.2.x, vCard and disco lookups)
+    r = bob.iq_el(room + "/Al", "get", "<query xmlns='%s'/>" % NS_INFO, timeout=10)
+    assert r is not None and r.get("type") == "result" and r.get("from") == room + "/Al", \
+        ET.tostring(r) if r is not None else r
+    # maxchars: 0 -> no history at all
+    gc(alice, room, "one")
+    assert bob.wait_message(body="one") is not None
+    join(carol, room, "Carol", history={"maxchars": "0"})
+    carol.quiet(0.5)
+    assert not carol.saw_message(body="one")
