@@ -533,6 +533,8 @@ def test_system_shutdown_332(plucsd, three):
     assert u is not None and 110 in codes(u), (bob.all_presences[-3:], plucsd.log()[-2500:])
     assert alice.wait_presence(frm=room + "/Al", type="unavailable", timeout=10,
                                pred=lambda s: 332 in codes(s)) is not None
+    assert H.wait_until(lambda: not plucsd.alive(), 20), "plucsd did not exit after SIGTERM"
+    assert plucsd.terminate() == 0
 
 
 def test_iq_between_occupants_and_maxchars(plucsd, three):
