@@ -293,7 +293,10 @@ static void service_stanza(xnode *st)
     jid_clear(&to);
     worker *w = muc_room_worker(room);
     free(room);
-    if (!w || w == worker_self())
+    /* Posted even to the calling worker: the sender may be a session that
+     * is ending (EV_ENDED), which must not get the room's answer while it
+     * is being freed. */
+    if (!w)
         room_job(st);
     else
         worker_post_drop(w, room_job, drop_job, st);
@@ -339,8 +342,77 @@ void muc_system_shutdown(void)
     pthread_mutex_unlock(&stop_lock);
 }
 
+/* ---- a session that ends leaves its rooms ---- */
+
+/* Per session: the occupant JIDs it sent presence to. Presence's directed
+ * presence tracking already sends unavailable to them when an available
+ * session ends; this also covers a client that joined without ever
+ * sending initial presence. */
+static int slot = -1;
+
+typedef struct joined {
+    size_t n;
+    char **jids;
+} joined;
+
+static void joined_free(void *p)
+{
+    joined *j = p;
+    for (size_t i = 0; j && i < j->n; i++)
+        free(j->jids[i]);
+    if (j)
+        free(j->jids);
+    free(j);
+}
+
+static hook_result muc_directed(session *s, xnode *st)
+{
+    const char *to = xnode_attr(st, "to"), *type = xnode_attr(st, "type");
+    const char *at = to ? strchr(to, '@') : NULL;
+    const char *sl = at ? strchr(at, '/') : NULL;
+    if (!sl || (type && strcmp(type, "unavailable")))
+        return HOOK_CONTINUE;
+    char dom[1024];
+    size_t dl = (size_t)(sl - at - 1);
+    if (dl >= sizeof dom)
+        return HOOK_CONTINUE;
+    memcpy(dom, at + 1, dl);
+    dom[dl] = 0;
+    if (!service_match(dom))
+        return HOOK_CONTINUE;
+    joined *j = s->slots[slot];
+    size_t bl = (size_t)(sl - to);
+    for (size_t i = 0; j && i < j->n; i++)
+        if (!strncmp(j->jids[i], to, bl) && j->jids[i][bl] == '/') {
+            free(j->jids[i]);
+            j->jids[i] = j->jids[--j->n];   /* one entry per room */
+            break;
+        }
+    if (!type && (!j || j->n < 256)) {
+        if (!j)
+            j = s->slots[slot] = xcalloc(1, sizeof *j);
+        j->jids = xrealloc(j->jids, (j->n + 1) * sizeof *j->jids);
+        j->jids[j->n++] = xstrdup(to);
+    }
+    return HOOK_CONTINUE;
+}
+
+static void muc_session_ended(session *s)
+{
+    joined *j = s->slots[slot];
+    for (size_t i = 0; j && s->full && i < j->n; i++) {
+        xnode *p = xnode_new("presence", NS_CLIENT);
+        xnode_set_attr(p, "type", "unavailable");
+        xnode_set_attr(p, "from", s->full);
+        xnode_set_attr(p, "to", j->jids[i]);
+        router_route(p);
+    }
+}
+
 static void muc_init(void)
 {
+    module_hook_stanza(EV_PRESENCE_DIRECTED, muc_directed);
+    module_hook_session(EV_ENDED, muc_session_ended);
     if (router_add_service(service_match, service_stanza) != 0)
         log_warn("muc: the router's service table is full; no MUC service");
 }
@@ -354,4 +426,6 @@ const module mod_muc = {
     .init = muc_init,
     .shutdown = muc_shutdown,
     .thread_exit = muc_thread_exit,
+    .slot = &slot,
+    .slot_free = joined_free,
 };

@@ -553,3 +553,15 @@ def test_iq_between_occupants_and_maxchars(plucsd, three):
     join(carol, room, "Carol", history={"maxchars": "0"})
     carol.quiet(0.5)
     assert not carol.saw_message(body="one")
+
+
+def test_session_end_without_initial_presence_leaves(plucsd, three, im):
+    alice = three[0]
+    room = "quiet@" + SVC
+    make_room(alice, room, "Al")
+    dave = im("bob", resource="noinitial", daemon=plucsd)
+    assert dave.login()          # joins without ever sending initial presence
+    join(dave, room, "Shy")
+    assert alice.wait_presence(frm=room + "/Shy") is not None
+    dave.drop()
+    assert alice.wait_presence(frm=room + "/Shy", type="unavailable", timeout=10) is not None
