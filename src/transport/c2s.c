@@ -134,8 +134,8 @@ static void mark_dirty(c2s *c)
 
 static void c2s_free(c2s *c)
 {
-    dirty_unlink(c);
     xmpp_stream_free(c->st);
+    dirty_unlink(c);
     if (c->close_timer)
         event_free(c->close_timer);
     if (c->flush_timer)
