@@ -280,7 +280,29 @@ void muc_room_iq(const xnode *iq, const char *room_jid, const jid *to)
         return;
     }
     if (!strcmp(q->ns, NS_DISCO_INFO) && !strcmp(type, "get")) {
-        if (xnode_attr(q, "node")) {
+        const char *node = xnode_attr(q, "node");
+        if (node && !strcmp(node, "x-roomuser-item")) {
+            /* §7.12: the requester's reserved nickname, if any */
+            xnode *res = iq_result(iq);
+            xnode *rq = xnode_add_child(res, "query", NS_DISCO_INFO);
+            xnode_set_attr(rq, "node", node);
+            jid fj;
+            if (from && jid_parse(from, &fj) == 0) {
+                char *bare = jid_bare_string(&fj);
+                for (size_t i = 0; i < r->naffs; i++)
+                    if (r->affs[i].nick && !strcmp(r->affs[i].jid, bare)) {
+                        xnode *id = xnode_add_child(rq, "identity", NS_DISCO_INFO);
+                        xnode_set_attr(id, "category", "conference");
+                        xnode_set_attr(id, "type", "text");
+                        xnode_set_attr(id, "name", r->affs[i].nick);
+                    }
+                free(bare);
+                jid_clear(&fj);
+            }
+            reply(iq, res);
+            return;
+        }
+        if (node) {
             muc_error(iq, ERR_CANCEL, "item-not-found", NULL);
             return;
         }

@@ -565,3 +565,17 @@ def test_session_end_without_initial_presence_leaves(plucsd, three, im):
     assert alice.wait_presence(frm=room + "/Shy") is not None
     dave.drop()
     assert alice.wait_presence(frm=room + "/Shy", type="unavailable", timeout=10) is not None
+
+
+def test_reserved_nick(plucsd, three):
+    alice, bob, carol = three
+    room = "nicks@" + SVC
+    make_room(alice, room, "Al")
+    r = admin(alice, room, "<item jid='bob@a.test' affiliation='member' nick='Bobby'/>")
+    assert r.get("type") == "result"
+    q = bob.iq_el(room, "get", "<query xmlns='%s' node='x-roomuser-item'/>" % NS_INFO)
+    names = [i.get("name") for i in q.iter("{%s}identity" % NS_INFO)]
+    assert names == ["Bobby"], ET.tostring(q)
+    e = join(carol, room, "Bobby", expect=False)
+    assert e is not None and e.condition == "conflict", "a member's reserved nick"
+    join(bob, room, "Bobby")
