@@ -19,7 +19,10 @@
     X(search)              \
     X(roster)              \
     X(offline)             \
-    X(live)
+    X(live)                \
+    X(muc)                 \
+    X(muc_persist)         \
+    X(muc_grouprooms)
 
 #define DECLARE(name) extern const module mod_##name;
 BUILTIN_MODULES(DECLARE)
