@@ -16,7 +16,7 @@ import time
 import pytest
 
 import plucs_harness as H
-from muc_helpers import codes, config_form, join, leave, ok, room_info, show, NS_USER
+from muc_helpers import codes, config_form, configure, join, leave, ok, room_info, show, NS_USER
 
 LIMIT = 2.0
 REG = {"plucs/muc/grouprooms": "true", "plucs/grouplabel": "description",
@@ -150,3 +150,46 @@ def test_no_owners_nobody_configures(plucsd_factory, im):
     alice = login(im, p, "alice")
     r = config_form(alice, "staff@conference.a.test")
     assert r is not None and H.error_condition(r) == "forbidden", show(r)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "plucsd.c reload() calls router_config_changed() only when plucs/roster/scope changed; "
+    "it must also for plucs/muc, plucs/muc/host, plucs/muc/grouprooms(/owners) "
+    "(muc2 report; remove this marker with that change)"))
+def test_switched_on_and_off_by_reload(plucsd_factory, im):
+    # off: no group rooms (and a member's join would create an ordinary room)
+    p = plucsd_factory(**{"plucs/grouplabel": "description"})
+    alice = login(im, p, "alice")
+    room = "staff@conference.a.test"
+    assert room_info(alice, room) == (None, "item-not-found")
+    # on by reload: the rooms appear
+    since = p.log_size()
+    p.write_registry({"plucs/muc/grouprooms": "true"})
+    p.sighup()
+    assert p.wait_log(r"muc: group room staff@conference\.a\.test", 10, since)
+    assert H.wait_until(lambda: room_info(alice, room)[0] == "Staff", 3), room_info(alice, room)
+    bob = login(im, p, "bob")
+    bp = join(bob, room, "Bob")
+    assert bp is not None and 110 in codes(bp), bp
+    # off again: the rooms are destroyed, the occupant is told
+    p.write_registry({"plucs/muc/grouprooms": "false"})
+    p.sighup()
+    gone = bob.wait_presence(frm=room + "/Bob", type="unavailable", timeout=5)
+    assert gone is not None
+    x = gone.el.find("{%s}x" % NS_USER)
+    assert x is not None and x.find("{%s}destroy" % NS_USER) is not None, show(gone.el)
+    assert H.wait_until(lambda: room_info(alice, room) == (None, "item-not-found"), 3)
+
+
+def test_group_rooms_are_not_stored(gp, im):
+    # the directory is their source: nothing in the store, even after an
+    # owner's configuration change
+    import sqlite3
+    alice = login(im, gp, "alice")
+    r = configure(alice, "staff@conference.a.test", roomdesc="changed by an owner")
+    assert ok(r), show(r)
+    db = sqlite3.connect(gp.registry["plucs/store"].split(":", 1)[1])
+    try:
+        assert db.execute("SELECT count(*) FROM muc_rooms").fetchone()[0] == 0
+    finally:
+        db.close()

@@ -9,8 +9,8 @@ The daemon is restarted on the same store file (harness.plucsd_restart)."""
 import pytest
 
 import plucs_harness as H
-from muc_helpers import (admin, affiliations, codes, configure, join, leave, ok, room_info,
-                         show)
+from muc_helpers import (NS_ADMIN, admin, affiliations, codes, configure, join, leave, ok,
+                         room_info, show)
 
 SVC = "conference.a.test"
 
@@ -35,7 +35,7 @@ def test_persistent_room_survives_restart(plucsd_factory, im):
     room = "kept@" + SVC
     create(alice, room, "Al", roomname="Kept room", roomdesc="tab\there", persistentroom=1,
            membersonly=1, historylength=5)
-    r = admin(alice, room, "<item affiliation='member' jid='bob@a.test'/>"
+    r = admin(alice, room, "<item affiliation='member' jid='bob@a.test' nick='Bobby'/>"
               "<item affiliation='outcast' jid='carol@a.test'/>")
     assert ok(r), show(r)
     leave(alice, room, "Al")
@@ -53,6 +53,9 @@ def test_persistent_room_survives_restart(plucsd_factory, im):
     assert affiliations(alice, room, "member") == ["bob@a.test"]
     assert affiliations(alice, room, "outcast") == ["carol@a.test"]
     assert affiliations(alice, room, "owner") == ["alice@a.test"]
+    r = admin(alice, room, "<item affiliation='member'/>", type="get")
+    nicks = [i.get("nick") for i in r.iter("{%s}item" % NS_ADMIN)]
+    assert nicks == ["Bobby"], "the reserved nick survives: %s" % show(r)
     # the member may join, the stranger may not, the owner still owns
     bob = login(im, p, "bob")
     bp = join(bob, room, "Bob")
