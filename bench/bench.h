@@ -62,7 +62,8 @@ struct bench {
     const char *muc_host;
     int room_size;
     int *room_joined;     /* occupants joined per room */
-    uint64_t joins_ok, expect_recv; /* groupchat deliveries owed */
+    uint64_t joins_ok, joins_failed, rooms_ready;
+    uint64_t expect_recv; /* groupchat deliveries owed */
 };
 extern struct bench B;
 

@@ -292,9 +292,11 @@ static int conn_element(struct conn *c, const char *p, size_t len)
     }
     if (IS("presence")) {
         B.pres_recv++;
-        if (attr_is(p, len, "type", "error"))
+        if (attr_is(p, len, "type", "error")) {
             bench_error(NULL, ERR_STANZA);
-        else if (B.muc_host && !c->joined && (memmem(p, len, "code='110'", 10) ||
+            if (B.muc_host && !c->joined)
+                B.joins_failed++;
+        } else if (B.muc_host && !c->joined && (memmem(p, len, "code='110'", 10) ||
                                               memmem(p, len, "code=\"110\"", 10)))
             muc_self_presence(c, p, len);
         return 0;
@@ -355,6 +357,11 @@ static int conn_element(struct conn *c, const char *p, size_t len)
             bench_login_done(c, 1);
             if (c->state == CS_DEAD)
                 return -1;
+        } else if (attr_is(p, len, "id", "cfg")) {
+            if (err)
+                bench_error(c, ERR_STANZA);
+            else
+                B.rooms_ready++; /* muc: the instant room is open */
         } else if (attr_is(p, len, "id", "s") && err) {
             conn_fail(c, ERR_BIND);
             return -1;
