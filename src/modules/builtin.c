@@ -19,7 +19,8 @@
     X(search)              \
     X(roster)              \
     X(offline)             \
-    X(live)
+    X(live)                \
+    X(muc)
 
 #define DECLARE(name) extern const module mod_##name;
 BUILTIN_MODULES(DECLARE)

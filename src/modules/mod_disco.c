@@ -1,12 +1,14 @@
 /* mod_disco.c: XEP-0030 service discovery on the server JID: identity
  * server/im and the features modules registered (the same answer for the
- * XEP-0115 caps node, see caps.h). Items are empty until services (MUC...)
- * exist. A bare JID query answers the account identity. */
+ * XEP-0115 caps node, see caps.h). Items: the domain's MUC service. A bare
+ * JID query answers the account identity. */
 #include "modules/caps.h"
 #include "modules/disco.h"
 #include "modules/module.h"
+#include "modules/muc.h"
 #include "xmpp/stanza.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 xnode *disco_server_info(void)
@@ -64,7 +66,17 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
         return;
     }
     xnode *r = iq_result(iq);
-    xnode_add_child(r, "query", NS_DISCO_ITEMS);
+    xnode *q = xnode_add_child(r, "query", NS_DISCO_ITEMS);
+    /* the server's services: the MUC service of this domain */
+    const char *to = xnode_attr(iq, "to");
+    const char *domain = to && !strchr(to, '@') && !strchr(to, '/') ? to : s->domain;
+    char *muc = domain && !xnode_attr(payload, "node") ? muc_service_host(domain) : NULL;
+    if (muc) {
+        xnode *it = xnode_add_child(q, "item", NS_DISCO_ITEMS);
+        xnode_set_attr(it, "jid", muc);
+        xnode_set_attr(it, "name", "Chatrooms");
+        free(muc);
+    }
     session_send_free(s, r);
 }
 

@@ -15,6 +15,7 @@
 #include "router/events.h"
 #include "router/policy.h"
 #include "router/routes.h"
+#include "router/services.h"
 #include "xmpp/jid.h"
 #include "xmpp/stanza.h"
 
@@ -270,6 +271,14 @@ static void route_local(xnode *st, const jid *to, stanza_kind kind, session *ori
 static void route_to(xnode *st, const jid *to, session *origin, bool trusted)
 {
     stanza_kind kind = stanza_kind_of(st);
+    service_handler_fn service = router_service(to->domain);
+    if (service) {
+        /* A service domain (MUC): the module judges and delivers; it
+         * applies the policy stage itself where it belongs (private
+         * messages by real JIDs), groupchat is not filtered. */
+        service(st);
+        return;
+    }
     bool local = router_serves(to->domain);
     if (local && !to->node) {
         xnode_free(st);   /* server-generated traffic to the server itself */
@@ -315,6 +324,18 @@ void router_route(xnode *st)
         return;
     }
     route_to(st, &to, NULL, false);
+    jid_clear(&to);
+}
+
+void router_route_service(xnode *st)
+{
+    const char *to_s = xnode_attr(st, "to");
+    jid to;
+    if (!to_s || jid_parse(to_s, &to) != 0) {
+        xnode_free(st);
+        return;
+    }
+    route_to(st, &to, NULL, true);
     jid_clear(&to);
 }
 
@@ -399,7 +420,7 @@ void router_from_remote(xnode *st)
     }
     /* Never relayed between two other domains, and never accepted in the
      * name of a domain served here. */
-    if (!router_serves(to.domain) || router_serves(from.domain)) {
+    if (!router_accepts(to.domain) || router_accepts(from.domain)) {
         static __thread log_budget budget;   /* a peer cannot flood the log */
         int dropped;
         if (log_budget_take(&budget, 10, &dropped))
@@ -414,7 +435,9 @@ void router_from_remote(xnode *st)
     set_prepared(st, "to", &to);
     set_prepared(st, "from", &from);
     stanza_kind kind = stanza_kind_of(st);
-    if (kind == STANZA_IQ && !to.resource) {
+    if (router_service(to.domain)) {
+        route_to(st, &to, NULL, false);   /* the service (MUC) */
+    } else if (kind == STANZA_IQ && !to.resource) {
         remote_server_iq(st, &to);
     } else if (kind == STANZA_PRESENCE && !to.node) {
         xnode_free(st);   /* presence to the server: nothing to track */

@@ -25,6 +25,10 @@ void router_from_session(session *s, xnode *st);
 /* A stanza with trusted from/to (server-generated or already stamped);
  * takes ownership. Passes the policy stage like any other. */
 void router_route(xnode *st);
+/* A stanza from a service domain (services.h: the MUC room to its
+ * occupants) that applied the policy stage itself where it belongs:
+ * routed without a second verdict; takes ownership. */
+void router_route_service(xnode *st);
 /* A stanza from a remote server (the federation transport, s2s.h): its
  * 'from' domain was authenticated on the stream and its 'to' is a domain
  * served here; takes ownership. The remote sender counts as a user in no

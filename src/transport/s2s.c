@@ -19,6 +19,7 @@
 #include "core/i18n.h"
 #include "metrics/metrics.h"
 #include "router/router.h"
+#include "router/services.h"
 #include "transport/s2s_internal.h"
 #include "xmpp/jid.h"
 
@@ -48,7 +49,7 @@ bool s2s_send(xnode *st)
         return false;
     worker *self = worker_self();
     /* Never a relay: only stanzas from a domain served here leave. */
-    if (self && !router_serves(local))
+    if (self && !router_accepts(local))
         return false;
     worker *w = s2s_table_claim(local, remote, self ? self : worker_get(0));
     if (self && w == self)

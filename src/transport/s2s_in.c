@@ -27,6 +27,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "router/router.h"
+#include "router/services.h"
 #include "transport/s2s.h"
 #include "transport/s2s_tls.h"
 #include "xmpp/jid.h"
@@ -134,7 +135,7 @@ void s2s_in_open(s2s_stream *s, const xnode *hdr, const char *default_ns)
     for (size_t i = 0; i < sizeof rnd; i++)
         snprintf(s->id + 2 * i, 3, "%02x", rnd[i]);
     snprintf(s->peer_from, sizeof s->peer_from, "%s", from ? from : "");
-    if (to && router_serves(to))
+    if (to && router_accepts(to))
         snprintf(s->local, sizeof s->local, "%s", to);
     s2s_write_header(s, s->local[0] ? s->local : NULL, from, s->id);
     if (strcmp(hdr->name, "stream") || strcmp(hdr->ns, NS_STREAM) || !default_ns ||
@@ -143,7 +144,7 @@ void s2s_in_open(s2s_stream *s, const xnode *hdr, const char *default_ns)
         s2s_close(s, "invalid-namespace", NULL);
         return;
     }
-    if (!to || !router_serves(to)) {
+    if (!to || !router_accepts(to)) {
         log_info("s2s: incoming %s%s%s: stream to '%s', a domain not served here", s->peer,
                  from ? " from " : "", from ? from : "", to ? to : "");
         s2s_close(s, "host-unknown", NULL);
@@ -265,7 +266,7 @@ static void db_result(s2s_stream *s, const xnode *el)
         free(key);
         return;
     }
-    if (!router_serves(to)) {
+    if (!router_accepts(to)) {
         log_info("s2s: incoming %s from %s: dialback for '%s', a domain not served here", s->peer,
                  from, to);
         db_error(s, to, from, "item-not-found");
@@ -325,7 +326,7 @@ static void db_verify(s2s_stream *s, const xnode *el)
         return;
     }
     bool valid = false;
-    if (router_serves(to)) {
+    if (router_accepts(to)) {
         char want[65];
         s2s_dialback_key(from, to, id, want);
         valid = strlen(key) == 64 && CRYPTO_memcmp(want, key, 64) == 0;
@@ -355,7 +356,7 @@ static void stanza_in(s2s_stream *s, xnode *el)
     if (s->npairs == 0) {
         log_info("s2s: incoming %s: stanza before authentication", s->peer);
         s2s_close(s, "not-authorized", NULL);
-    } else if (!domain_of(xnode_attr(el, "to"), td, sizeof td) || !router_serves(td)) {
+    } else if (!domain_of(xnode_attr(el, "to"), td, sizeof td) || !router_accepts(td)) {
         log_info("s2s: incoming %s (%s): stanza to a domain not served here", s->remote, s->peer);
         s2s_close(s, "host-unknown", NULL);
     } else if (!domain_of(xnode_attr(el, "from"), fd, sizeof fd) || !has_pair(s, fd, td)) {

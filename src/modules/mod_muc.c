@@ -1,0 +1,303 @@
+/* mod_muc.c: the XEP-0045 service glue. For every served domain D with
+ * plucs/muc on, plucs/muc/host with %s = D (conference.D) is a service
+ * domain (router/services.h): every stanza to it arrives here, from local
+ * sessions and from other servers alike. A stanza for a room is posted to
+ * the room's owner worker (hash of the room's bare JID), so each room
+ * lives on exactly one thread; the service's own JID (disco, ping) is
+ * answered on the calling worker. Also: the global room index (public
+ * rooms for disco#items, rooms per creator), counters for status and
+ * metrics, room-creation policy (plucs/muc/create) and the communication
+ * restrictions by real JIDs. */
+#include "modules/muc_internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "modules/disco.h"
+#include "modules/module.h"
+#include "router/policy.h"
+#include "router/router.h"
+#include "router/services.h"
+#include "xmpp/jid.h"
+#include "xmpp/stanza.h"
+
+#define NS_PING "urn:xmpp:ping"
+
+/* ---- counters ---- */
+
+static atomic_long n_rooms, n_occupants;
+static atomic_ullong n_groupchat;
+
+void muc_stat_rooms(int d) { atomic_fetch_add(&n_rooms, d); }
+void muc_stat_occupants(int d) { atomic_fetch_add(&n_occupants, d); }
+void muc_stat_groupchat(void) { atomic_fetch_add(&n_groupchat, 1); }
+size_t muc_rooms_count(void) { long v = atomic_load(&n_rooms); return v > 0 ? (size_t)v : 0; }
+size_t muc_occupants_count(void)
+{
+    long v = atomic_load(&n_occupants);
+    return v > 0 ? (size_t)v : 0;
+}
+unsigned long long muc_groupchat_count(void) { return atomic_load(&n_groupchat); }
+
+/* ---- the room index ---- */
+
+typedef struct idx {
+    struct idx *next;
+    char *jid, *creator, *name;
+    bool pub;
+} idx;
+
+static pthread_mutex_t idx_lock = PTHREAD_MUTEX_INITIALIZER;
+static idx *index_head;
+
+void muc_index_put(const char *room_jid, const char *creator, const char *name, bool pub)
+{
+    pthread_mutex_lock(&idx_lock);
+    idx *e = index_head;
+    while (e && strcmp(e->jid, room_jid))
+        e = e->next;
+    if (!e) {
+        e = xcalloc(1, sizeof *e);
+        e->jid = xstrdup(room_jid);
+        e->creator = creator ? xstrdup(creator) : NULL;
+        e->next = index_head;
+        index_head = e;
+    }
+    free(e->name);
+    e->name = name ? xstrdup(name) : NULL;
+    e->pub = pub;
+    pthread_mutex_unlock(&idx_lock);
+}
+
+void muc_index_del(const char *room_jid)
+{
+    pthread_mutex_lock(&idx_lock);
+    for (idx **p = &index_head; *p; p = &(*p)->next)
+        if (!strcmp((*p)->jid, room_jid)) {
+            idx *e = *p;
+            *p = e->next;
+            free(e->jid);
+            free(e->creator);
+            free(e->name);
+            free(e);
+            break;
+        }
+    pthread_mutex_unlock(&idx_lock);
+}
+
+size_t muc_index_count_creator(const char *creator)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&idx_lock);
+    for (idx *e = index_head; e; e = e->next)
+        n += e->creator && !strcmp(e->creator, creator);
+    pthread_mutex_unlock(&idx_lock);
+    return n;
+}
+
+/* ---- policy ---- */
+
+bool muc_may_create(const char *bare)
+{
+    const config *c = config_current();
+    const char *rule = c && c->muc_create ? c->muc_create : "all";
+    if (!strcmp(rule, "all") || !*rule)
+        return true;
+    if (!strcmp(rule, "none"))
+        return false;
+    const dir_snapshot *snap = router_snapshot();
+    const dir_account *a = router_account(bare);
+    const dir_group *g = snap ? dir_snapshot_group(snap, rule) : NULL;
+    if (!a || !g)
+        return false;
+    uint32_t ai = (uint32_t)(a - snap->accounts);
+    for (uint32_t i = 0; i < g->nmembers; i++)
+        if (g->members[i] == ai)
+            return true;
+    return false;
+}
+
+bool muc_policy_allows(const char *from_real, const char *to_bare)
+{
+    jid to;
+    if (!from_real || !to_bare || jid_parse(to_bare, &to) != 0)
+        return true;
+    xnode *m = xnode_new("message", NS_CLIENT);
+    xnode_set_attr(m, "from", from_real);
+    xnode_set_attr(m, "to", to_bare);
+    xnode_set_attr(m, "type", "chat");
+    policy_verdict v = policy_check(router_snapshot(), m, STANZA_MESSAGE, &to, NULL);
+    xnode_free(m);
+    jid_clear(&to);
+    return v == POLICY_ALLOW;
+}
+
+/* ---- service domains ---- */
+
+/* The service host for served domain d (malloc'ed), or NULL when off. */
+char *muc_service_host(const char *d)
+{
+    const config *c = config_current();
+    if (!c || !c->muc || !d)
+        return NULL;
+    const char *fmt = c->muc_host ? c->muc_host : "conference.%s";
+    const char *pct = strstr(fmt, "%s");
+    if (!pct)
+        return xstrdup(fmt);
+    size_t n = strlen(fmt) + strlen(d);
+    char *s = xmalloc(n);
+    snprintf(s, n, "%.*s%s%s", (int)(pct - fmt), fmt, d, pct + 2);
+    return s;
+}
+
+static bool service_match(const char *domain)
+{
+    const config *c = config_current();
+    if (!c || !c->muc)
+        return false;
+    const char *fmt = c->muc_host ? c->muc_host : "conference.%s";
+    const char *pct = strstr(fmt, "%s");
+    if (!pct)
+        return false;
+    size_t pre = (size_t)(pct - fmt), post = strlen(pct + 2), n = strlen(domain);
+    if (n <= pre + post || strncmp(domain, fmt, pre) || strcmp(domain + n - post, pct + 2))
+        return false;
+    char d[1024];
+    if (n - pre - post >= sizeof d)
+        return false;
+    memcpy(d, domain + pre, n - pre - post);
+    d[n - pre - post] = 0;
+    return router_serves(d);
+}
+
+worker *muc_room_worker(const char *room_jid)
+{
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)room_jid; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    int n = workers_count();
+    return n > 0 ? worker_get((int)(h % (uint64_t)n)) : NULL;
+}
+
+void muc_room_presence(const xnode *st, const char *room_jid, const jid *to);
+void muc_room_message(const xnode *st, const char *room_jid, const jid *to);
+void muc_room_iq(const xnode *iq, const char *room_jid, const jid *to);
+
+static void room_job(void *arg)
+{
+    xnode *st = arg;
+    jid to;
+    if (jid_parse(xnode_attr(st, "to"), &to) == 0) {
+        char *room = jid_bare_string(&to);
+        switch (stanza_kind_of(st)) {
+        case STANZA_PRESENCE: muc_room_presence(st, room, &to); break;
+        case STANZA_MESSAGE: muc_room_message(st, room, &to); break;
+        case STANZA_IQ: muc_room_iq(st, room, &to); break;
+        default: break;
+        }
+        free(room);
+        jid_clear(&to);
+    }
+    xnode_free(st);
+}
+
+static void drop_job(void *arg) { xnode_free(arg); }
+
+/* ---- the service JID itself ---- */
+
+typedef struct items_ctx {
+    xnode *q;
+    const char *domain;
+} items_ctx;
+
+static void service_iq(xnode *iq, const jid *to)
+{
+    const char *type = xnode_attr(iq, "type");
+    if (!type || (strcmp(type, "get") && strcmp(type, "set")))
+        return;
+    const xnode *q = xnode_first_element(iq);
+    xnode *res = NULL;
+    if (q && !strcmp(q->ns, NS_DISCO_INFO) && !strcmp(type, "get") && !xnode_attr(q, "node")) {
+        res = iq_result(iq);
+        xnode *rq = xnode_add_child(res, "query", NS_DISCO_INFO);
+        xnode *id = xnode_add_child(rq, "identity", NS_DISCO_INFO);
+        xnode_set_attr(id, "category", "conference");
+        xnode_set_attr(id, "type", "text");
+        xnode_set_attr(id, "name", "Chatrooms");
+        static const char *const feats[] = { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING,
+                                             "urn:xmpp:sid:0" };
+        for (size_t i = 0; i < sizeof feats / sizeof *feats; i++)
+            xnode_set_attr(xnode_add_child(rq, "feature", NS_DISCO_INFO), "var", feats[i]);
+    } else if (q && !strcmp(q->ns, NS_DISCO_ITEMS) && !strcmp(type, "get") &&
+               !xnode_attr(q, "node")) {
+        res = iq_result(iq);
+        xnode *rq = xnode_add_child(res, "query", NS_DISCO_ITEMS);
+        size_t dl = strlen(to->domain);
+        pthread_mutex_lock(&idx_lock);
+        for (idx *e = index_head; e; e = e->next) {
+            const char *at = strchr(e->jid, '@');
+            if (!e->pub || !at || strcmp(at + 1, to->domain) || strlen(at + 1) != dl)
+                continue;
+            xnode *it = xnode_add_child(rq, "item", NS_DISCO_ITEMS);
+            xnode_set_attr(it, "jid", e->jid);
+            if (e->name)
+                xnode_set_attr(it, "name", e->name);
+        }
+        pthread_mutex_unlock(&idx_lock);
+    } else if (q && !strcmp(q->ns, NS_PING) && !strcmp(type, "get")) {
+        res = iq_result(iq);
+    }
+    if (res)
+        router_route_service(res);
+    else
+        router_bounce(iq, ERR_CANCEL, "service-unavailable", NULL);
+}
+
+static void service_stanza(xnode *st)
+{
+    jid to;
+    if (jid_parse(xnode_attr(st, "to"), &to) != 0 || !xnode_attr(st, "from")) {
+        xnode_free(st);
+        return;
+    }
+    if (!to.node) {
+        if (stanza_kind_of(st) == STANZA_IQ)
+            service_iq(st, &to);
+        else if (stanza_kind_of(st) == STANZA_MESSAGE)
+            router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
+        xnode_free(st);
+        jid_clear(&to);
+        return;
+    }
+    char *room = jid_bare_string(&to);
+    jid_clear(&to);
+    worker *w = muc_room_worker(room);
+    free(room);
+    if (!w || w == worker_self())
+        room_job(st);
+    else
+        worker_post_drop(w, room_job, drop_job, st);
+}
+
+static void muc_init(void)
+{
+    if (router_add_service(service_match, service_stanza) != 0)
+        log_warn("muc: the router's service table is full; no MUC service");
+}
+
+static void muc_shutdown(void) { router_services_reset(); }
+
+static void muc_thread_exit(void) { muc_rooms_free_local(); }
+
+const module mod_muc = {
+    .name = "muc",
+    .init = muc_init,
+    .shutdown = muc_shutdown,
+    .thread_exit = muc_thread_exit,
+};
