@@ -37,8 +37,9 @@ const ctx = await chromium.launchPersistentContext(profile, {
     viewport: { width: 1200, height: 800 },
 });
 let ok = false;
+let page;
 try {
-    const page = ctx.pages()[0] || await ctx.newPage();
+    page = ctx.pages()[0] || await ctx.newPage();
     page.on('console', (m) => { if (m.type() === 'error') console.log('console error: ' + m.text()); });
     page.on('pageerror', (e) => console.log('page error: ' + e.message));
     await page.goto(url);
@@ -77,6 +78,12 @@ try {
     ok = true;
 } catch (e) {
     console.log('FAILED ' + (e && e.message ? e.message.split('\n')[0] : e));
+    // what the page showed: a screenshot and its text, for the report
+    try {
+        await page.screenshot({ path: shot.replace(/\.png$/, '') + '-failed.png' });
+        const text = await page.evaluate(() => document.body.innerText);
+        console.log('PAGE TEXT ' + text.replace(/\s+/g, ' ').slice(0, 1500));
+    } catch (e2) { console.log("no screenshot: " + e2.message.split("\n")[0]); }
 } finally {
     await ctx.close();
     fs.rmSync(profile, { recursive: true, force: true });

@@ -187,7 +187,14 @@ def test_converse_groupchat_over_websocket(site):
                     line = lines.get(timeout=0.2)
                 except queue.Empty:
                     continue
-                if line is None or line.startswith("FAILED"):
+                if line is None:
+                    break
+                if line.startswith("FAILED"):
+                    # let the page record what it showed (screenshot, text)
+                    try:
+                        proc.wait(20)
+                    except subprocess.TimeoutExpired:
+                        pass
                     break
                 if line.startswith(word):
                     return line
