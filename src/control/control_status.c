@@ -41,6 +41,8 @@
 void directory_status_lines(buf *out) __attribute__((weak));
 /* Federation's streams (transport/s2s.h), weak for the same reason. */
 void s2s_status_lines(buf *out) __attribute__((weak));
+/* Group chat's rooms and occupants (modules/mod_muc.c), weak likewise. */
+void muc_status_lines(buf *out) __attribute__((weak));
 
 typedef struct dom_count {
     char *domain;
@@ -241,6 +243,8 @@ static void render(control_status_job *j, buf *out)
     }
     if (s2s_status_lines && c && c->s2s)
         s2s_status_lines(out);
+    if (muc_status_lines && c && c->muc)
+        muc_status_lines(out);
     dir_snapshot_unref(s);
 }
 

@@ -21,6 +21,10 @@ static atomic_uint_fast64_t filter_refused;
 static atomic_int bosh_sessions, bosh_held;
 static atomic_int s2s_in, s2s_out;
 
+/* Group chat's counters (modules/mod_muc.c); weak so that what links
+ * metrics without the modules still links. */
+void muc_metrics_lines(buf *out) __attribute__((weak));
+
 void metrics_s2s_streams_add(bool incoming, int delta)
 {
     atomic_fetch_add(incoming ? &s2s_in : &s2s_out, delta);
@@ -160,4 +164,6 @@ void metrics_render(buf *out)
                     "plucs_s2s_streams{direction=\"in\"} %d\n"
                     "plucs_s2s_streams{direction=\"out\"} %d\n",
                atomic_load(&s2s_in), atomic_load(&s2s_out));
+    if (muc_metrics_lines)
+        muc_metrics_lines(out);
 }

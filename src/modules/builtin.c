@@ -20,7 +20,9 @@
     X(roster)              \
     X(offline)             \
     X(live)                \
-    X(muc)
+    X(muc)                 \
+    X(muc_persist)         \
+    X(muc_grouprooms)
 
 #define DECLARE(name) extern const module mod_##name;
 BUILTIN_MODULES(DECLARE)

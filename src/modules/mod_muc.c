@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "modules/disco.h"
@@ -44,6 +45,31 @@ size_t muc_occupants_count(void)
     return v > 0 ? (size_t)v : 0;
 }
 unsigned long long muc_groupchat_count(void) { return atomic_load(&n_groupchat); }
+
+/* `plucs status` lines (control/control_status.c) and /metrics lines
+ * (metrics/metrics.c), which reference these weakly. */
+void muc_status_lines(buf *out);
+void muc_metrics_lines(buf *out);
+
+void muc_status_lines(buf *out)
+{
+    buf_printf(out, "muc/rooms: %zu\n", muc_rooms_count());
+    buf_printf(out, "muc/occupants: %zu\n", muc_occupants_count());
+}
+
+void muc_metrics_lines(buf *out)
+{
+    buf_printf(out, "# HELP plucs_muc_rooms Group chat rooms in memory.\n"
+                    "# TYPE plucs_muc_rooms gauge\n"
+                    "plucs_muc_rooms %zu\n"
+                    "# HELP plucs_muc_occupants Occupants of group chat rooms.\n"
+                    "# TYPE plucs_muc_occupants gauge\n"
+                    "plucs_muc_occupants %zu\n"
+                    "# HELP plucs_muc_groupchat_messages_total Groupchat messages fanned out.\n"
+                    "# TYPE plucs_muc_groupchat_messages_total counter\n"
+                    "plucs_muc_groupchat_messages_total %llu\n",
+               muc_rooms_count(), muc_occupants_count(), muc_groupchat_count());
+}
 
 /* ---- the room index ---- */
 

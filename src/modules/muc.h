@@ -133,7 +133,13 @@ void muc_rooms_each_local(void (*fn)(const muc_room_view *v, void *ud), void *ud
  * or when a room stops being persistent: v->config->persistent false), and
  * with gone=true when a persistent room is destroyed. NULL (the default):
  * nothing is saved. Set once before the workers start (the store layer). */
-typedef void (*muc_save_fn)(const muc_room_view *v, bool gone);
+#define MUC_SAVE_DONE 1     /* the hook takes a completion (muc_persist.c checks) */
+typedef void (*muc_save_done_fn)(void *ctx, bool ok);
+/* done (may be NULL) runs exactly once on the owner worker once the change
+ * is committed (or failed, ok false), at once when nothing is stored; when
+ * the worker stops first, ctx_free (may be NULL) gets ctx instead. */
+typedef void (*muc_save_fn)(const muc_room_view *v, bool gone, muc_save_done_fn done,
+                            void *ctx, void (*ctx_free)(void *ctx));
 void muc_set_save_hook(muc_save_fn fn);
 
 /* The MUC service host of served domain d (plucs/muc/host with %s = d,

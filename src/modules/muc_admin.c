@@ -16,6 +16,20 @@
 
 static void ok(const xnode *iq) { router_route_service(iq_result(iq)); }
 
+/* The result of iq (a copy, ctx) once the change it made is committed: a
+ * client is told only what survives a crash. */
+static void ok_saved(void *ctx, bool saved)
+{
+    xnode *iq = ctx;
+    if (saved)
+        ok(iq);
+    else
+        muc_error(iq, ERR_WAIT, "internal-server-error", "the change could not be stored");
+    xnode_free(iq);
+}
+
+static void iq_free(void *ctx) { xnode_free(ctx); }
+
 static muc_affiliation requester_aff(muc_room *r, const xnode *iq, muc_occ **occ)
 {
     const char *from = xnode_attr(iq, "from");
@@ -153,7 +167,8 @@ static const char *set_aff(muc_room *r, muc_affiliation me, const xnode *item, c
             return "conflict";   /* §10.6: the last owner stays */
         }
     }
-    muc_aff_set(r, bare, (muc_affiliation)a, NULL);
+    /* a nick given with a JID is the member's reserved nick */
+    muc_aff_set(r, bare, (muc_affiliation)a, jid_s ? nick : NULL);
     *who = bare;
     return NULL;
 }
@@ -181,6 +196,10 @@ static void admin_set(muc_room *r, const xnode *iq, const xnode *q, muc_affiliat
         } else {
             err = set_role(r, occ, me, it);
         }
+    }
+    if (affs && !err) {
+        muc_room_saved_then(r, ok_saved, xnode_copy(iq), iq_free);
+        return;
     }
     if (affs)
         muc_room_saved(r);
@@ -251,7 +270,6 @@ void muc_owner_iq(muc_room *r, const xnode *iq, const xnode *q)
     }
     bool unlocked = r->locked;
     r->locked = false;
-    ok(iq);
     log_info("muc: room %s %s", r->jid, unlocked ? "configured and unlocked" : "reconfigured");
     /* §10.2: 104 to occupants on a configuration change */
     for (muc_occ *o = r->occs; o && !unlocked; o = o->next) {
@@ -272,5 +290,5 @@ void muc_owner_iq(muc_room *r, const xnode *iq, const xnode *q)
             }
         }
     }
-    muc_room_saved(r);
+    muc_room_saved_then(r, ok_saved, xnode_copy(iq), iq_free);
 }

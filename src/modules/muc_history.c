@@ -92,7 +92,7 @@ void muc_hist_send(muc_room *r, const muc_occ *o, const xnode *req)
     long chars = 0, count = 0;
     while (first > 0 && count < maxstanzas) {
         const muc_hist *h = &r->hist[(r->hstart + first - 1) % r->hcap];
-        if (seconds >= 0 && now - h->when > seconds)
+        if (seconds == 0 || (seconds > 0 && now - h->when > seconds))
             break;
         if (since && h->when < since)
             break;

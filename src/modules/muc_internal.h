@@ -68,6 +68,9 @@ void muc_occ_broadcast(muc_room *r, muc_occ *o, const int *codes, size_t ncodes)
 /* Applies the room's rules after an affiliation change of bare. */
 void muc_aff_enforce(muc_room *r, const char *bare, const char *reason);
 void muc_room_saved(muc_room *r);                 /* persistence hook */
+/* The same; done(ctx, ok) once the change is committed (muc.h). */
+void muc_room_saved_then(muc_room *r, muc_save_done_fn done, void *ctx,
+                         void (*ctx_free)(void *ctx));
 /* Destroys r (unavailable with <destroy/> to everyone) and frees it. */
 void muc_destroy(muc_room *r, const char *alt, const char *reason);
 void muc_maybe_vanish(muc_room *r);

@@ -280,14 +280,22 @@ void muc_aff_enforce(muc_room *r, const char *bare, const char *reason)
 static muc_save_fn save_hook;
 void muc_set_save_hook(muc_save_fn fn) { save_hook = fn; }
 
-void muc_room_saved(muc_room *r)
+void muc_room_saved_then(muc_room *r, muc_save_done_fn done, void *ctx,
+                         void (*ctx_free)(void *ctx))
 {
     muc_index_put(r->jid, r->creator, r->cfg.name, r->cfg.public_room && !r->locked);
-    if (!save_hook)
+    if (!save_hook) {
+        if (done)
+            done(ctx, true);
+        else if (ctx_free && ctx)
+            ctx_free(ctx);
         return;
+    }
     muc_room_view v = { r->jid, &r->cfg, r->affs, r->naffs, r->nocc, r->locked };
-    save_hook(&v, false);
+    save_hook(&v, false, done, ctx, ctx_free);
 }
+
+void muc_room_saved(muc_room *r) { muc_room_saved_then(r, NULL, NULL, NULL); }
 
 void muc_destroy(muc_room *r, const char *alt, const char *reason)
 {
@@ -303,7 +311,7 @@ void muc_destroy(muc_room *r, const char *alt, const char *reason)
     xnode_free(d);
     if (save_hook && r->cfg.persistent) {
         muc_room_view v = { r->jid, &r->cfg, r->affs, r->naffs, 0, r->locked };
-        save_hook(&v, true);
+        save_hook(&v, true, NULL, NULL, NULL);
     }
     log_info("muc: room %s destroyed", r->jid);
     muc_free_room(r);

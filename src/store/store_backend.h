@@ -29,6 +29,7 @@
 #include "store/store.h"
 #include "store/store_blocklist.h"
 #include "store/store_last.h"
+#include "store/store_muc.h"
 #include "store/store_offline.h"
 #include "store/store_pending.h"
 #include "store/store_private.h"
@@ -116,6 +117,25 @@ typedef struct store_last_ops {
     store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
 } store_last_ops;
 
+typedef struct store_muc_ops {
+    /* Every room (sorted by JID) with its affiliations (sorted by jid). */
+    store_status (*load)(store_conn *c, store_muc_rooms *res);
+    /* Inserts or replaces the room's config; created (unix seconds) and
+     * creator are kept from the first insert. */
+    store_status (*put_room)(store_conn *c, const char *room, const char *config,
+                             const char *creator, int64_t created);
+    /* Removes every affiliation of room. */
+    store_status (*clear_affs)(store_conn *c, const char *room);
+    /* Inserts or replaces one affiliation (aff one of the four names; nick
+     * may be NULL). */
+    store_status (*put_aff)(store_conn *c, const char *room, const char *jid, const char *aff,
+                            const char *nick, const char *reason);
+    /* *changed = rows removed (0 or 1). */
+    store_status (*del_aff)(store_conn *c, const char *room, const char *jid, int64_t *changed);
+    /* Removes room and its affiliations; *removed = rows removed. */
+    store_status (*del_room)(store_conn *c, const char *room, int64_t *removed);
+} store_muc_ops;
+
 struct store_backend {
     const char *scheme;            /* plucs/store's part before the first ':' */
     const char *form;              /* what the value looks like, for messages */
@@ -142,6 +162,7 @@ struct store_backend {
     const store_private_ops *private_xml;
     const store_blocklist_ops *blocklist;
     const store_last_ops *last;
+    const store_muc_ops *muc;
 };
 
 /* The back ends of the table (store_backend.c). */

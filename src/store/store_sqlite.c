@@ -289,4 +289,5 @@ const store_backend store_sqlite_backend = {
     .private_xml = &store_sqlite_private,
     .blocklist = &store_sqlite_blocklist,
     .last = &store_sqlite_last,
+    .muc = &store_sqlite_muc,
 };

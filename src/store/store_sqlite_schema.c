@@ -59,6 +59,22 @@ static const char *const migrations[] = {
     "  stamp INTEGER NOT NULL,"
     "  status TEXT NOT NULL DEFAULT ''"
     ") WITHOUT ROWID;",
+    /* 2 -> 3: persistent group chat rooms (XEP-0045) and their affiliations */
+    "CREATE TABLE muc_rooms ("
+    "  room TEXT PRIMARY KEY NOT NULL,"
+    "  config TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  creator TEXT NOT NULL DEFAULT ''"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE muc_affiliations ("
+    "  room TEXT NOT NULL,"
+    "  jid TEXT NOT NULL,"
+    "  affiliation TEXT NOT NULL"
+    "    CHECK (affiliation IN ('owner','admin','member','outcast')),"
+    "  nick TEXT,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (room, jid)"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
