@@ -26,6 +26,9 @@ def login(d, user, resource="raw"):
     """A raw session of USER, available (initial presence sent)."""
     r = H.raw_login(d.port, user, H.password(user), resource=resource)
     r.send("<presence/>")
+    # the server reflects it once the session is available
+    assert r.read_until(rb"<presence[^>]*from=['\"]%s@a\.test/%s['\"]" % (
+        user.encode(), re.escape(resource.encode())), 10), "no presence reflection"
     return r
 
 
