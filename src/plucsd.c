@@ -22,6 +22,7 @@
 #include "core/worker.h"
 #include "directory/directory.h"
 #include "modules/module.h"
+#include "modules/muc.h"
 #include "router/router.h"
 #include "router/session.h"
 #include "store/store.h"
@@ -273,6 +274,7 @@ int main(int argc, char **argv)
 
     /* Shutdown: stop accepting, close every stream, then the threads. */
     listeners_close_all();
+    muc_system_shutdown();   /* occupants hear 332 before their streams close */
     workers_broadcast(s2s_worker_shutdown, NULL);
     workers_broadcast(c2s_worker_shutdown, NULL);
     workers_join();

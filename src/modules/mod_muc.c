@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -22,6 +23,7 @@
 #include "core/log.h"
 #include "modules/disco.h"
 #include "modules/module.h"
+#include "modules/muc_policy.h"
 #include "router/policy.h"
 #include "router/router.h"
 #include "router/services.h"
@@ -131,22 +133,8 @@ size_t muc_index_count_creator(const char *creator)
 
 bool muc_may_create(const char *bare)
 {
-    const config *c = config_current();
-    const char *rule = c && c->muc_create ? c->muc_create : "all";
-    if (!strcmp(rule, "all") || !*rule)
-        return true;
-    if (!strcmp(rule, "none"))
-        return false;
-    const dir_snapshot *snap = router_snapshot();
-    const dir_account *a = router_account(bare);
-    const dir_group *g = snap ? dir_snapshot_group(snap, rule) : NULL;
-    if (!a || !g)
-        return false;
-    uint32_t ai = (uint32_t)(a - snap->accounts);
-    for (uint32_t i = 0; i < g->nmembers; i++)
-        if (g->members[i] == ai)
-            return true;
-    return false;
+    /* plucs/muc/create, the rule in muc_policy.c */
+    return muc_policy_may_create(router_snapshot(), config_current(), bare);
 }
 
 bool muc_policy_allows(const char *from_real, const char *to_bare)
@@ -309,6 +297,46 @@ static void service_stanza(xnode *st)
         room_job(st);
     else
         worker_post_drop(w, room_job, drop_job, st);
+}
+
+/* ---- system shutdown: occupants learn it (332) ---- */
+
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
+static int stop_pending;
+
+static void stop_done(void)
+{
+    pthread_mutex_lock(&stop_lock);
+    stop_pending--;
+    pthread_cond_signal(&stop_cond);
+    pthread_mutex_unlock(&stop_lock);
+}
+
+static void stop_job(void *arg)
+{
+    muc_rooms_shutdown_local();
+    stop_done();
+}
+
+static void stop_drop(void *arg) { stop_done(); }
+
+void muc_system_shutdown(void)
+{
+    int n = workers_count();
+    pthread_mutex_lock(&stop_lock);
+    stop_pending = n;
+    pthread_mutex_unlock(&stop_lock);
+    for (int i = 0; i < n; i++)
+        worker_post_drop(worker_get(i), stop_job, stop_drop, NULL);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    pthread_mutex_lock(&stop_lock);
+    while (stop_pending > 0)
+        if (pthread_cond_timedwait(&stop_cond, &stop_lock, &until) != 0)
+            break;
+    pthread_mutex_unlock(&stop_lock);
 }
 
 static void muc_init(void)

@@ -146,6 +146,11 @@ void muc_set_save_hook(muc_save_fn fn);
  * malloc'ed), or NULL when plucs/muc is off. Any thread. */
 char *muc_service_host(const char *d);
 
+/* The server stops: every occupant of every room gets unavailable with
+ * status 332. Called on the main thread before the streams close; waits
+ * (at most 2 s) until every worker has sent them. */
+void muc_system_shutdown(void);
+
 /* Totals over all workers (approximate while rooms change; for status and
  * metrics). Any thread. */
 size_t muc_rooms_count(void);

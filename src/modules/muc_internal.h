@@ -74,7 +74,8 @@ void muc_room_saved_then(muc_room *r, muc_save_done_fn done, void *ctx,
 /* Destroys r (unavailable with <destroy/> to everyone) and frees it. */
 void muc_destroy(muc_room *r, const char *alt, const char *reason);
 void muc_maybe_vanish(muc_room *r);
-void muc_rooms_free_local(void);                   /* worker exit */                /* temporary and empty */
+void muc_rooms_free_local(void);                   /* worker exit */
+void muc_rooms_shutdown_local(void);               /* 332 to every occupant */                /* temporary and empty */
 /* Real-JID visibility: whether viewer may see real JIDs. */
 bool muc_may_see_jids(const muc_room *r, const muc_occ *viewer);
 muc_role muc_default_role(const muc_room *r, muc_affiliation a);

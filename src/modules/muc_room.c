@@ -594,3 +594,12 @@ void muc_rooms_free_local(void)
     while (rooms)
         muc_free_room(rooms);
 }
+
+void muc_rooms_shutdown_local(void)
+{
+    for (muc_room *r = rooms; r; r = r->next)
+        while (r->occs) {
+            int c = 332;
+            muc_occ_remove(r, r->occs, &c, 1, NULL, NULL);
+        }
+}

@@ -499,3 +499,55 @@ def test_remote_occupant(plucsd_factory):
     finally:
         alice.close()
         dave.close()
+
+
+def test_rooms_per_creator_limit(plucsd, three):
+    alice = three[0]
+    for i in range(100):
+        join(alice, "r%d@%s" % (i, SVC), "Al")
+    e = join(alice, "r100@" + SVC, "Al", expect=False)
+    assert e is not None and e.condition == "resource-constraint"
+    assert plucsd.wait_log(r"muc: alice@a.test has 100 rooms already", timeout=5)
+
+
+def test_service_off(plucsd_factory, im):
+    p = plucsd_factory(**{"plucs/muc": "false"})
+    alice = im("alice", daemon=p)
+    assert alice.login()
+    alice.available()
+    items = alice.iq_el("a.test", "get", "<query xmlns='%s'/>" % NS_ITEMS)
+    assert not [i for i in items.iter("{%s}item" % NS_ITEMS)]
+    e = join(alice, "x@" + SVC, "Al", expect=False, timeout=10)
+    assert e is None or e.type == "error"
+    assert not alice.saw_presence(pred=lambda s: 110 in codes(s))
+
+
+def test_system_shutdown_332(plucsd, three):
+    alice, bob, _ = three
+    room = "bye@" + SVC
+    make_room(alice, room, "Al")
+    join(bob, room, "Bob")
+    plucsd.signal(__import__("signal").SIGTERM)
+    u = bob.wait_presence(frm=room + "/Bob", type="unavailable", timeout=10,
+                          pred=lambda s: 332 in codes(s))
+    assert u is not None and 110 in codes(u), (bob.all_presences[-3:], plucsd.log()[-2500:])
+    assert alice.wait_presence(frm=room + "/Al", type="unavailable", timeout=10,
+                               pred=lambda s: 332 in codes(s)) is not None
+
+
+def test_iq_between_occupants_and_maxchars(plucsd, three):
+    alice, bob, carol = three
+    room = "iq@" + SVC
+    make_room(alice, room, "Al")
+    join(bob, room, "Bob")
+    # an iq to an occupant reaches its client and the answer comes back
+    # from the occupant JID (XEP-0045 §7.2.x, vCard and disco lookups)
+    r = bob.iq_el(room + "/Al", "get", "<query xmlns='%s'/>" % NS_INFO, timeout=10)
+    assert r is not None and r.get("type") == "result" and r.get("from") == room + "/Al", \
+        ET.tostring(r) if r is not None else r
+    # maxchars: 0 -> no history at all
+    gc(alice, room, "one")
+    assert bob.wait_message(body="one") is not None
+    join(carol, room, "Carol", history={"maxchars": "0"})
+    carol.quiet(0.5)
+    assert not carol.saw_message(body="one")
