@@ -58,6 +58,12 @@ struct bench {
     uint64_t push_t0;     /* push scenario: when the group change was made */
     uint64_t pushes_recv; /* sessions that got their roster push since then */
     struct lat push_lat;
+    /* muc scenario: rooms of --room-size occupants on --muc-host */
+    const char *muc_host;
+    int room_size;
+    int *room_joined;     /* occupants joined per room */
+    uint64_t joins_ok, joins_failed, rooms_ready;
+    uint64_t expect_recv; /* groupchat deliveries owed */
 };
 extern struct bench B;
 
@@ -75,6 +81,7 @@ struct conn {
     uint8_t state;
     uint8_t storm;        /* close and count after login */
     uint8_t pushed;       /* push scenario: its roster push arrived */
+    uint8_t joined;       /* muc scenario: its self-presence (110) arrived */
     int depth;            /* XML element depth of the stream */
     size_t scan;          /* scan position in the input */
     size_t elem;          /* start of the current depth-1 element */
@@ -86,6 +93,11 @@ int conn_start(struct conn *c);
 void conn_close(struct conn *c);
 /* Queues one timestamped chat message from c to session peer. */
 void conn_send_msg(struct conn *c, const struct conn *peer);
+/* muc scenario: room of session i, join of c (creators configure an
+ * instant room on status 201), one timestamped groupchat message. */
+int session_room(int i);
+void conn_send_join(struct conn *c);
+void conn_send_groupchat(struct conn *c);
 /* Queues one presence change from c (status text varies). */
 void conn_send_presence(struct conn *c);
 /* User number of session index i (pairs stay within one group). */

@@ -247,6 +247,26 @@ static void got_message(const char *p, size_t len)
     lat_add(&B.msg_lat, now > ts ? now - ts : 0);
 }
 
+int session_room(int i)
+{
+    return i / (B.room_size > 0 ? B.room_size : 25);
+}
+
+/* Our own presence in the room: joined. The room's creator (status 201)
+ * submits an empty muc#owner form, which makes it an instant room (XEP-0045
+ * 10.1.2) that others may enter. */
+static void muc_self_presence(struct conn *c, const char *p, size_t len)
+{
+    c->joined = 1;
+    B.joins_ok++;
+    B.room_joined[session_room(c->idx)]++;
+    if (memmem(p, len, "code='201'", 10) || memmem(p, len, "code=\"201\"", 10))
+        evbuffer_add_printf(bufferevent_get_output(c->bev),
+            "<iq type='set' id='cfg' to='r%04d@%s'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+            "<x xmlns='jabber:x:data' type='submit'/></query></iq>",
+            session_room(c->idx), B.muc_host);
+}
+
 /* One complete child of the stream: p[0] == '<'. Returns -1 when c was
  * closed or its bufferevent replaced (stop scanning). */
 static int conn_element(struct conn *c, const char *p, size_t len)
@@ -272,8 +292,13 @@ static int conn_element(struct conn *c, const char *p, size_t len)
     }
     if (IS("presence")) {
         B.pres_recv++;
-        if (attr_is(p, len, "type", "error"))
+        if (attr_is(p, len, "type", "error")) {
             bench_error(NULL, ERR_STANZA);
+            if (B.muc_host && !c->joined)
+                B.joins_failed++;
+        } else if (B.muc_host && !c->joined && (memmem(p, len, "code='110'", 10) ||
+                                              memmem(p, len, "code=\"110\"", 10)))
+            muc_self_presence(c, p, len);
         return 0;
     }
     struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -332,6 +357,11 @@ static int conn_element(struct conn *c, const char *p, size_t len)
             bench_login_done(c, 1);
             if (c->state == CS_DEAD)
                 return -1;
+        } else if (attr_is(p, len, "id", "cfg")) {
+            if (err)
+                bench_error(c, ERR_STANZA);
+            else
+                B.rooms_ready++; /* muc: the instant room is open */
         } else if (attr_is(p, len, "id", "s") && err) {
             conn_fail(c, ERR_BIND);
             return -1;
@@ -483,6 +513,26 @@ void conn_send_msg(struct conn *c, const struct conn *peer)
         user, B.domain, (unsigned long long)seq, (unsigned long long)seq,
         (unsigned long long)now_us(), B.body_len, pad);
     B.msgs_sent++;
+}
+
+void conn_send_join(struct conn *c)
+{
+    evbuffer_add_printf(bufferevent_get_output(c->bev),
+        "<presence to='r%04d@%s/n%d'><x xmlns='http://jabber.org/protocol/muc'>"
+        "<history maxstanzas='0'/></x></presence>", session_room(c->idx), B.muc_host, c->idx);
+}
+
+void conn_send_groupchat(struct conn *c)
+{
+    if (!pad[0])
+        memset(pad, 'x', sizeof pad - 1);
+    uint64_t seq = ++B.seq;
+    evbuffer_add_printf(bufferevent_get_output(c->bev),
+        "<message to='r%04d@%s' type='groupchat' id='g%llu'><body>BNCH %llu %llu %.*s</body></message>",
+        session_room(c->idx), B.muc_host, (unsigned long long)seq, (unsigned long long)seq,
+        (unsigned long long)now_us(), B.body_len, pad);
+    B.msgs_sent++;
+    B.expect_recv += (uint64_t)B.room_joined[session_room(c->idx)];
 }
 
 void conn_send_presence(struct conn *c)

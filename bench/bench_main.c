@@ -11,6 +11,10 @@
  *   push      N sessions log in, then --push-cmd changes the directory (a
  *             user added to the groups); time until every online session
  *             got its roster push (at most --phase-secs)
+ *   muc       sessions log in, join rooms of --room-size occupants on
+ *             --muc-host (the first of each room creates an instant room),
+ *             then send groupchat messages at each --rates value (messages
+ *             sent per second; each is fanned out to every occupant)
  * Every loop is bounded by a count and by time (--timeout caps the whole
  * run). Prints a table and writes the figures as JSON (--json). */
 #include "bench.h"
@@ -46,14 +50,17 @@ static FILE *json;
 static int json_phases;
 
 /* The current phase, driven by tick(). */
-enum phase_kind { PH_LOGIN, PH_WAIT, PH_SEND, PH_DRAIN };
+enum phase_kind { PH_LOGIN, PH_WAIT, PH_SEND, PH_DRAIN, PH_JOIN };
 static struct {
     enum phase_kind kind;
     uint64_t t0, t_end;
     double rate;
     uint64_t sent0;
     int presence;
+    int muc;
     int rr;
+    uint64_t expect0;
+    int join_next, join_sent; /* PH_JOIN: next session, joins sent */
 } P;
 
 void bench_error(struct conn *c, enum bench_err e)
@@ -119,6 +126,35 @@ static int paired_online(int i)
     return i + 1 < nconns && conns[i].state == want && conns[i + 1].state == want;
 }
 
+/* muc: the next joined session, round robin; -1 when none is ready. */
+static int next_joined(void)
+{
+    for (int tries = 0; tries < nconns; tries++) {
+        int i = P.rr;
+        P.rr = (P.rr + 1) % nconns;
+        if (conns[i].state == CS_ONLINE && conns[i].joined &&
+            evbuffer_get_length(bufferevent_get_output(conns[i].bev)) <= (1 << 20))
+            return i;
+    }
+    return -1;
+}
+
+/* PH_JOIN: joins of the sessions not yet in their room, at most
+ * --concurrency unanswered at a time. */
+static void join_pump(uint64_t now)
+{
+    uint64_t answered = B.joins_ok + B.joins_failed;
+    while (P.join_next < nconns && (uint64_t)P.join_sent - answered < (uint64_t)B.concurrency) {
+        struct conn *c = &conns[P.join_next++];
+        if (c->state == CS_ONLINE && !c->joined) {
+            conn_send_join(c);
+            P.join_sent++;
+        }
+    }
+    if ((P.join_next >= nconns && answered >= (uint64_t)P.join_sent) || now >= P.t_end)
+        event_base_loopbreak(B.base);
+}
+
 static void send_due(uint64_t now)
 {
     double el = (double)(now - P.t0) / 1e6;
@@ -127,6 +163,16 @@ static void send_due(uint64_t now)
     int tries = 0;
     if (nconns < 2)
         return;
+    if (P.muc) {
+        while (sent < want) {
+            int i = next_joined();
+            if (i < 0)
+                break;
+            conn_send_groupchat(&conns[i]);
+            sent++;
+        }
+        return;
+    }
     while (sent < want && tries < nconns) {
         int i = P.rr;
         P.rr = (P.rr + (P.presence ? 1 : 2)) % (nconns - (P.presence ? 0 : 1));
@@ -181,9 +227,13 @@ static void tick(evutil_socket_t fd, short what, void *arg)
         if (now >= P.t_end)
             event_base_loopbreak(B.base);
         break;
+    case PH_JOIN:
+        join_pump(now);
+        break;
     case PH_DRAIN: {
         uint64_t got = P.presence ? B.pres_recv : B.msgs_recv;
-        if (got >= B.msgs_sent - P.sent0 || now >= P.t_end)
+        uint64_t want = P.muc ? B.expect_recv - P.expect0 : B.msgs_sent - P.sent0;
+        if (got >= want || now >= P.t_end)
             event_base_loopbreak(B.base);
         break;
     }
@@ -392,6 +442,116 @@ static void scenario_traffic(int presence)
     fputs("}", json);
 }
 
+/* Groupchat phase at `rate` messages sent per second: every message is
+ * owed to each occupant joined in its room (the sender too: a room reflects
+ * it). Figures per delivered message. Returns 1 when it passed. */
+static int phase_muc(double rate)
+{
+    if (aborted)
+        return 0;
+    struct sample2 a, b;
+    B.seq_floor = B.seq;
+    lat_reset(&B.msg_lat);
+    B.msgs_recv = 0;
+    B.msgs_late = 0;
+    P.sent0 = B.msgs_sent;
+    P.expect0 = B.expect_recv;
+    P.rate = rate;
+    P.presence = 0;
+    P.muc = 1;
+    P.rr = 0;
+    sample(&a);
+    run_phase(PH_SEND, O.phase_secs);
+    double send_secs = (now_us() - a.t) / 1e6;
+    run_phase(PH_DRAIN, O.drain_secs);
+    sample(&b);
+    uint64_t sent = B.msgs_sent - P.sent0, owed = B.expect_recv - P.expect0;
+    uint64_t recv = B.msgs_recv;
+    double cpu = b.srv.cpu_s - a.srv.cpu_s, aux = b.aux.cpu_s - a.aux.cpu_s;
+    double p50 = lat_pct_ms(&B.msg_lat, 50), p90 = lat_pct_ms(&B.msg_lat, 90);
+    double p99 = lat_pct_ms(&B.msg_lat, 99), mx = lat_max_ms(&B.msg_lat);
+    double lost = (double)owed - (double)recv;
+    double achieved = sent / (send_secs > 0 ? send_secs : 1);
+    double us_per = recv ? cpu / (double)recv * 1e6 : 0;
+    int pass = !aborted && sent > 0 && p99 < O.p99_ms && lost <= owed * 0.001 &&
+               achieved >= 0.95 * rate;
+    printf("%-10s muc       rate %6.0f/s sent %7llu delivered %8llu/%-8llu (%.0f/s)  p50 %7.2f  "
+           "p99 %7.2f  max %8.1f ms  cpu %6.2f s (%.1f us/delivery)  rss %ld KiB  %s\n",
+           O.label, rate, (unsigned long long)sent, (unsigned long long)recv,
+           (unsigned long long)owed, recv / (send_secs > 0 ? send_secs : 1), p50, p99, mx, cpu,
+           us_per, b.srv.rss_kib, pass ? "ok" : "FAILED");
+    json_begin_phase("muc");
+    JNUM("rate", rate); JNUM("secs", send_secs); JNUM("sent", sent); JNUM("owed", owed);
+    JNUM("received", recv); JNUM("lost", lost); JNUM("late", B.msgs_late);
+    JNUM("achieved_per_s", achieved);
+    JNUM("delivered_per_s", recv / (send_secs > 0 ? send_secs : 1));
+    JNUM("p50_ms", p50); JNUM("p90_ms", p90); JNUM("p99_ms", p99); JNUM("max_ms", mx);
+    JNUM("cpu_s", cpu); JNUM("cpu_us_per_delivery", us_per);
+    JNUM("aux_cpu_s", aux); JNUM("rss_kib", b.srv.rss_kib); JNUM("pass", pass);
+    JNUM("bench_cpu_s", b.self_cpu - a.self_cpu);
+    fputs("}", json);
+    fflush(stdout);
+    for (int i = 0; i < 60 && !aborted; i++) {
+        uint64_t seen = B.msgs_recv + B.msgs_late;
+        run_phase(PH_WAIT, 1);
+        if (B.msgs_recv + B.msgs_late == seen)
+            break;
+    }
+    return pass;
+}
+
+/* Scenario muc: log in, creators first (they make instant rooms), then
+ * everyone else joins; then the groupchat phases. */
+static void scenario_muc(void)
+{
+    phase_login("login", nconns, 1);
+    if (B.logins_ok < 2 || !B.muc_host) {
+        fprintf(stderr, "plucs-bench: no sessions online or no --muc-host\n");
+        return;
+    }
+    int rooms = session_room(nconns - 1) + 1, creators = 0;
+    B.room_joined = calloc((size_t)rooms, sizeof *B.room_joined);
+    if (!B.room_joined)
+        return;
+    struct sample2 a, b;
+    sample(&a);
+    for (int i = 0; i < nconns; i += B.room_size)
+        if (conns[i].state == CS_ONLINE) {
+            conn_send_join(&conns[i]);
+            creators++;
+        }
+    /* every room created and configured (instant) before the others come */
+    for (int k = 0; k < 300 && B.rooms_ready < (uint64_t)creators &&
+                    B.joins_ok + B.joins_failed <= (uint64_t)creators * 2 && !aborted; k++)
+        run_phase(PH_WAIT, 0.05);
+    P.join_next = 0;
+    P.join_sent = creators;
+    run_phase(PH_JOIN, O.login_secs);
+    run_phase(PH_WAIT, O.settle_secs);
+    sample(&b);
+    double secs = (b.t - a.t) / 1e6 - O.settle_secs, cpu = b.srv.cpu_s - a.srv.cpu_s;
+    printf("%-10s join      rooms %d (%llu configured) joined %llu/%d refused %llu in %.2f s  "
+           "cpu %.2f s  rss %ld KiB  presences received %llu\n", O.label, rooms,
+           (unsigned long long)B.rooms_ready, (unsigned long long)B.joins_ok, B.online,
+           (unsigned long long)B.joins_failed, secs, cpu, b.srv.rss_kib,
+           (unsigned long long)B.pres_recv);
+    json_begin_phase("join");
+    JNUM("rooms", rooms); JNUM("configured", B.rooms_ready); JNUM("joined", B.joins_ok);
+    JNUM("refused", B.joins_failed); JNUM("online", B.online);
+    JNUM("secs", secs); JNUM("cpu_s", cpu); JNUM("rss_kib", b.srv.rss_kib);
+    fputs("}", json);
+    fflush(stdout);
+    if (B.joins_ok < 2)
+        return;
+    char rates[256];
+    snprintf(rates, sizeof rates, "%s", O.rates);
+    for (char *t = strtok(rates, ","); t && !aborted; t = strtok(NULL, ",")) {
+        double r = atof(t);
+        if (r > 0)
+            phase_muc(r);
+    }
+}
+
 /* Scenario D: the directory change is made by --push-cmd (started without
  * blocking the loop); every online session should get one roster push. */
 static void scenario_push(void)
@@ -437,7 +597,7 @@ static void scenario_push(void)
 
 static void usage(void)
 {
-    fputs("usage: plucs-bench --scenario idle|msg|presence|storm|ldap|push [options]\n"
+    fputs("usage: plucs-bench --scenario idle|msg|presence|storm|ldap|push|muc [options]\n"
           "  --host 127.0.0.1 --port 5222 --domain D --user-fmt u%05d --pass-fmt p%05d\n"
           "  --first 1 --group-size 0 --tls --raw --concurrency 100 --sessions 1000\n"
           "  --rates 5000,20000 --max --p99-ms 50 --phase-secs 10 --settle-secs 3\n"
@@ -445,7 +605,8 @@ static void usage(void)
           "  --body-len 60 --pid PID,PID --aux-pid PID --label NAME --json FILE\n"
           "  --ldap-port P --ldap-dn-fmt uid=u%05d,cn=users,dc=example,dc=com (ldap)\n"
           "  --push-cmd 'SHELL COMMAND' (push: makes the directory change)\n"
-          "  --users K (session i logs in as user first + i mod K, one resource each)\n",
+          "  --users K (session i logs in as user first + i mod K, one resource each)\n"
+          "  --muc-host conference.D --room-size 25 (muc: rooms r0000.. of that many)\n",
           stderr);
     exit(2);
 }
@@ -463,6 +624,7 @@ int main(int argc, char **argv)
         { "body-len", 1, 0, 'b' }, { "pid", 1, 0, 'P' }, { "aux-pid", 1, 0, 'A' },
         { "label", 1, 0, 'N' }, { "json", 1, 0, 'j' }, { "ldap-port", 1, 0, 'y' },
         { "ldap-dn-fmt", 1, 0, 'z' }, { "push-cmd", 1, 0, 'C' }, { "users", 1, 0, 'U' },
+        { "muc-host", 1, 0, 'm' }, { "room-size", 1, 0, 'k' },
         { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -476,6 +638,7 @@ int main(int argc, char **argv)
     B.concurrency = 100;
     B.src_spread = 1;
     B.body_len = 60;
+    B.room_size = 25;
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
@@ -509,10 +672,13 @@ int main(int argc, char **argv)
         case 'z': O.ldap_dn_fmt = optarg; break;
         case 'C': O.push_cmd = optarg; break;
         case 'U': B.users = atoi(optarg); break;
+        case 'm': B.muc_host = optarg; break;
+        case 'k': B.room_size = atoi(optarg); break;
         default: usage();
         }
     }
-    if (B.body_len < 0 || B.body_len > 1000 || O.sessions < 1 || B.concurrency < 1)
+    if (B.body_len < 0 || B.body_len > 1000 || O.sessions < 1 || B.concurrency < 1 ||
+        B.room_size < 1)
         usage();
     signal(SIGPIPE, SIG_IGN);
     struct rlimit rl;
@@ -581,6 +747,8 @@ int main(int argc, char **argv)
             scenario_traffic(1);
         } else if (strcmp(O.scenario, "push") == 0) {
             scenario_push();
+        } else if (strcmp(O.scenario, "muc") == 0) {
+            scenario_muc();
         } else {
             usage();
         }

@@ -85,6 +85,33 @@ for r in (5000, 20000):
     row("B  lost at %d/s" % r, msg(r, "lost"), "low")
 row("B  max msgs/s with p99 < 50 ms", maxrate, "high")
 
+
+def muc_rates():
+    rs = set()
+    for c in COLS:
+        j = load("%s-muc.json" % c)
+        for p in (j or {}).get("phases", []):
+            if p["phase"] == "muc":
+                rs.add(p["rate"])
+    return sorted(rs)
+
+
+def muc(rate, key):
+    def g(c):
+        p = phase(load("%s-muc.json" % c), "muc", rate)
+        return (p[key], bool(p["pass"])) if p else None
+    return g
+
+
+MUC_COLS = ["plucsd", "ejabberd", "prosody"]
+row("G  rooms of 25: joined occupants", lambda c: (lambda p: (p["joined"], p["joined"] == p["online"])
+    if p else None)(phase(load("%s-muc.json" % c), "join")), "high", cols=MUC_COLS)
+for r in muc_rates():
+    row("G  deliveries/s at %d groupchat/s" % r, muc(r, "delivered_per_s"), "high", cols=MUC_COLS)
+    row("G  CPU us per delivery at %d/s" % r, muc(r, "cpu_us_per_delivery"), "low", cols=MUC_COLS)
+    row("G  p99 latency at %d/s (ms)" % r, muc(r, "p99_ms"), "low", cols=MUC_COLS)
+    row("G  lost deliveries at %d/s" % r, muc(r, "lost"), "low", cols=MUC_COLS)
+
 slapd = phase(load("slapd-binds.json"), "binds")
 fmt = lambda v: "-" if v is None else ("%.0f" % v if abs(v) >= 100 else "%.3g" % v)
 W = 36

@@ -5,7 +5,10 @@
 // keeps the page open until the Python side writes a line on stdin (the
 // answer reached the other client), then takes the screenshot. Exits
 // non-zero with the reason on failure.
-// usage: node converse_test.mjs URL PEER GREETING REPLY SCREENSHOT
+// usage: node converse_test.mjs URL PEER GREETING REPLY SCREENSHOT [room NICK]
+// With `room NICK`, PEER is a group chat: the page joins it as NICK, RECEIVED
+// means every '|'-separated part of GREETING (the room's history) is shown
+// in the room, and REPLY is sent to the room as a groupchat message.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,7 +26,8 @@ function nextLine(ms) {
     });
 }
 
-const [url, peer, greeting, reply, shot] = process.argv.slice(2);
+const [url, peer, greeting, reply, shot, mode, nick] = process.argv.slice(2);
+const inRoom = mode === 'room';
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'plucs-chromium-'));
 const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -33,8 +37,9 @@ const ctx = await chromium.launchPersistentContext(profile, {
     viewport: { width: 1200, height: 800 },
 });
 let ok = false;
+let page;
 try {
-    const page = ctx.pages()[0] || await ctx.newPage();
+    page = ctx.pages()[0] || await ctx.newPage();
     page.on('console', (m) => { if (m.type() === 'error') console.log('console error: ' + m.text()); });
     page.on('pageerror', (e) => console.log('page error: ' + e.message));
     await page.goto(url);
@@ -44,11 +49,22 @@ try {
     console.log(`VERSIONS converse.js=${converseVersion} chromium=${(ua.match(/Chrome\/([\d.]+)/) || [])[1]}`);
     await page.waitForFunction(() => window.plucs && window.plucs.connected, null, { timeout: 30000 });
     console.log('LOGGED_IN');
-    await page.waitForFunction((g) => window.plucs.received.includes(g), greeting, { timeout: 30000 });
-    console.log('RECEIVED');
-    // The message is shown in the chat with the peer...
-    await page.evaluate((j) => window.plucs.api.chats.open(j, {}, true), peer);
-    await page.getByText(greeting).first().waitFor({ timeout: 15000 });
+    if (inRoom) {
+        // Join the room the way the bookmark / "join" dialog does; its
+        // history must appear without anyone sending anything new.
+        await page.evaluate(([j, n]) => window.plucs.api.rooms.open(j, { nick: n }, true),
+                            [peer, nick]);
+        for (const h of greeting.split('|'))
+            await page.getByText(h).first().waitFor({ timeout: 30000 });
+        console.log('RECEIVED');
+    } else {
+        await page.waitForFunction((g) => window.plucs.received.includes(g), greeting,
+                                   { timeout: 30000 });
+        console.log('RECEIVED');
+        // The message is shown in the chat with the peer...
+        await page.evaluate((j) => window.plucs.api.chats.open(j, {}, true), peer);
+        await page.getByText(greeting).first().waitFor({ timeout: 15000 });
+    }
     // ...and answered the way a person does: type, press Enter.
     const box = page.locator('textarea.chat-textarea').first();
     await box.waitFor({ timeout: 15000 });
@@ -62,6 +78,12 @@ try {
     ok = true;
 } catch (e) {
     console.log('FAILED ' + (e && e.message ? e.message.split('\n')[0] : e));
+    // what the page showed: a screenshot and its text, for the report
+    try {
+        await page.screenshot({ path: shot.replace(/\.png$/, '') + '-failed.png' });
+        const text = await page.evaluate(() => document.body.innerText);
+        console.log('PAGE TEXT ' + text.replace(/\s+/g, ' ').slice(0, 1500));
+    } catch (e2) { console.log("no screenshot: " + e2.message.split("\n")[0]); }
 } finally {
     await ctx.close();
     fs.rmSync(profile, { recursive: true, force: true });

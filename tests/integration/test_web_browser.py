@@ -2,13 +2,17 @@
 playwright-core, served by a private Apache that also proxies BOSH and
 WebSocket to plucsd. Converse logs in, receives a message from a slixmpp
 client over TCP, shows it, and the answer typed into the page reaches the
-slixmpp client. A screenshot per transport is kept in $PLUCS_BUILD/artifacts."""
+slixmpp client. A screenshot per transport is kept in $PLUCS_BUILD/artifacts.
+Group chat (XEP-0045): Converse joins a room over WebSocket, shows the two
+messages a slixmpp occupant sent before (the room's history) and its own
+groupchat message reaches that occupant."""
 
 import os
 import queue
 import shutil
 import subprocess
 import threading
+from xml.etree import ElementTree as ET
 
 import pytest
 
@@ -124,6 +128,97 @@ def run_converse(site, client, transport):
             proc.wait(30)
     assert proc.returncode == 0, "".join(out)
     return versions
+
+
+NS_MUC = "http://jabber.org/protocol/muc"
+
+
+def test_converse_groupchat_over_websocket(site):
+    p, a = site
+    room = "browsers@conference.a.test"
+    bob = H.IMClient(p.port, H.jid("bob"), H.password("bob"))
+    proc = None
+    try:
+        assert bob.login()
+        bob.send_presence()
+        # bob creates the room (an instant room: empty muc#owner form) ...
+        bob.send_raw("<presence to='%s/bob'><x xmlns='%s'/></presence>" % (room, NS_MUC))
+        me = bob.wait_presence(frm=room + "/bob", timeout=10, pred=lambda s: any(
+            st.get("code") == "110" for st in s.el.iter("{%s#user}status" % NS_MUC)))
+        assert me is not None and me.type == "available", "bob could not join %s: %r" % (
+            room, bob.all_presences)
+        iq = bob.x.make_iq_set(ito=room)
+        q = ET.Element("{%s#owner}query" % NS_MUC)
+        ET.SubElement(q, "{jabber:x:data}x", type="submit")
+        iq.append(q)
+        assert bob.iq(iq, 10)["type"] == "result", "the instant room was refused" 
+        # ... and says two things before the browser comes: the history.
+        history = ["First words in the room", "Second words in the room"]
+        for h in history:
+            bob.send_message(room, h, mtype="groupchat")
+            assert bob.wait_message(frm=room + "/bob", type="groupchat", body=h, timeout=10), \
+                "the room did not reflect %r" % h
+        artifacts = os.path.join(H.BUILD, "artifacts")
+        os.makedirs(artifacts, exist_ok=True)
+        shot = os.path.join(artifacts, "converse-groupchat.png")
+        reply = "Converse speaks in the room"
+        url = ("http://127.0.0.1:%d/index.html?transport=websocket&jid=alice@a.test"
+               "&password=alice-secret" % a.port)
+        proc = subprocess.Popen([NODE, os.path.join(BROWSER, "converse_test.mjs"), url, room,
+                                 "|".join(history), reply, shot, "room", "alice-in-browser"],
+                                cwd=BROWSER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        lines = queue.Queue()
+        out = []
+
+        def reader():
+            for line in proc.stdout:
+                out.append(line)
+                lines.put(line.strip())
+            lines.put(None)
+        threading.Thread(target=reader, daemon=True).start()
+
+        def wait_for(word, timeout):
+            import time
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                bob.pump(0.1)
+                try:
+                    line = lines.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                if line is None:
+                    break
+                if line.startswith("FAILED"):
+                    # let the page record what it showed (screenshot, text)
+                    try:
+                        proc.wait(20)
+                    except subprocess.TimeoutExpired:
+                        pass
+                    break
+                if line.startswith(word):
+                    return line
+            proc.kill()
+            pytest.fail("browser did not reach %s:\n%s\n--- apache ---\n%s\n--- plucsd ---\n%s" % (
+                word, "".join(out), a.errors()[-3000:], p.log()[-3000:]), pytrace=False)
+
+        wait_for("LOGGED_IN", 90)
+        wait_for("RECEIVED", 40)       # both history messages are on the page
+        assert bob.wait_presence(frm=room + "/alice-in-browser", timeout=10), \
+            "bob did not see the browser's occupant join"
+        wait_for("REPLIED", 40)
+        m = bob.wait_message(frm=room + "/alice-in-browser", type="groupchat", body=reply,
+                             timeout=30)
+        assert m is not None, "the groupchat message typed in the browser never reached bob"
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        wait_for("SCREENSHOT", 30)
+        assert os.path.getsize(shot) > 10000
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.wait(30)
+        bob.close()
+    assert proc.returncode == 0, "".join(out)
 
 
 def test_converse_over_bosh(site, client):
