@@ -123,7 +123,10 @@ static int reload(void (*report)(void *ud, const char *line), void *ud)
         report(ud, "some listeners could not be opened; see the log");
     directory_reconfigure(nc);
     directory_apply_pending();
-    if (old->roster_scope != nc->roster_scope)
+    if (old->roster_scope != nc->roster_scope || old->muc != nc->muc ||
+        old->muc_grouprooms != nc->muc_grouprooms ||
+        !str_eq(old->muc_grouprooms_owners, nc->muc_grouprooms_owners) ||
+        !str_eq(old->muc_host, nc->muc_host))
         router_config_changed(old);
     log_info("reload: registry '%s' applied", registry_path);
     return 0;

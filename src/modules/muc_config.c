@@ -175,7 +175,9 @@ int muc_config_apply(muc_room *r, const xnode *x)
         if (!var || strcmp(f->name, "field"))
             continue;
         char *v = value_of(f);
-        if (!strcmp(var, "muc#roomconfig_roomname")) {
+        if (!strcmp(var, "FORM_TYPE")) {
+            ok = !strcmp(v, NS_MUC_CONFIG);   /* another form: not ours to apply */
+        } else if (!strcmp(var, "muc#roomconfig_roomname")) {
             free(c.name);
             c.name = *v ? xstrdup(v) : NULL;
         } else if (!strcmp(var, "muc#roomconfig_roomdesc")) {

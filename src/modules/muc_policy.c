@@ -1,29 +1,33 @@
 /* muc_policy.c: the room creation policy of muc_policy.h (plucs/muc/create):
- * all, none or the members of one directory group. Pure: no state, no
+ * all (local accounts), none or the members of one directory group. Pure: no state, no
  * locks, callable from any worker with the snapshot it holds. */
 #include "modules/muc_policy.h"
 
 #include <stdint.h>
 #include <string.h>
 
-/* Whether the account bare is a member of group cn in snap. */
-static bool member_of(const dir_snapshot *snap, const char *cn, const char *bare)
+/* The account bare names in snap (NULL: not a local account). */
+static const dir_account *account_of(const dir_snapshot *snap, const char *bare)
 {
     if (!snap || !bare)
-        return false;
-    const dir_group *g = dir_snapshot_group(snap, cn);
-    if (!g)
-        return false;
+        return NULL;
     const char *at = strchr(bare, '@');
     if (!at || at == bare || !at[1] || strchr(at + 1, '/'))
-        return false;
+        return NULL;
     char uid[1024];
     size_t n = (size_t)(at - bare);
     if (n >= sizeof uid)
-        return false;
+        return NULL;
     memcpy(uid, bare, n);
     uid[n] = '\0';
-    const dir_account *a = dir_snapshot_account(snap, uid, at + 1);
+    return dir_snapshot_account(snap, uid, at + 1);
+}
+
+/* Whether the account bare is a member of group cn in snap. */
+static bool member_of(const dir_snapshot *snap, const char *cn, const char *bare)
+{
+    const dir_group *g = snap ? dir_snapshot_group(snap, cn) : NULL;
+    const dir_account *a = g ? account_of(snap, bare) : NULL;
     if (!a)
         return false;
     uint32_t gi = (uint32_t)(g - snap->groups);
@@ -37,7 +41,7 @@ bool muc_policy_may_create(const dir_snapshot *snap, const config *cfg, const ch
 {
     const char *p = cfg ? cfg->muc_create : NULL;
     if (!p || !*p || strcmp(p, "all") == 0)
-        return true;
+        return account_of(snap, bare) != NULL;   /* every local account, nobody remote */
     if (strcmp(p, "none") == 0)
         return false;
     return member_of(snap, p, bare);

@@ -152,10 +152,6 @@ def test_no_owners_nobody_configures(plucsd_factory, im):
     assert r is not None and H.error_condition(r) == "forbidden", show(r)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plucsd.c reload() calls router_config_changed() only when plucs/roster/scope changed; "
-    "it must also for plucs/muc, plucs/muc/host, plucs/muc/grouprooms(/owners) "
-    "(muc2 report; remove this marker with that change)"))
 def test_switched_on_and_off_by_reload(plucsd_factory, im):
     # off: no group rooms (and a member's join would create an ordinary room)
     p = plucsd_factory(**{"plucs/grouplabel": "description"})

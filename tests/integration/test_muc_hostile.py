@@ -330,9 +330,8 @@ FORMS = [
      "<value>-1</value></field></x>", ("bad-request", "not-acceptable")),
     ("<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_persistentroom'>"
      "<value>maybe</value></field></x>", ("bad-request", "not-acceptable")),
-    pytest.param("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'>"
-                 "<value>urn:example:wrong</value></field></x>", ("bad-request", "not-acceptable"),
-                 marks=pytest.mark.xfail(strict=True, reason="the engine ignores FORM_TYPE")),
+    ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'>"
+     "<value>urn:example:wrong</value></field></x>", ("bad-request", "not-acceptable")),
     ("<x xmlns='jabber:x:data' type='bogus'/>", ("bad-request", "not-acceptable")),
     ("<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_whois'>"
      "<value>everybody-and-their-dog</value></field></x>", ("bad-request", "not-acceptable")),

@@ -82,9 +82,9 @@ static void test_all(void **state)
 {
     const dir_snapshot *s = *state;
     assert_true(may(s, "all", "alice@a.test"));
-    assert_true(may(s, "all", "stranger@remote.test"));
+    assert_false(may(s, "all", "stranger@remote.test"));   /* remote users: never */
     assert_true(may(s, "", "bob@a.test"));         /* unset = the default, all */
-    assert_true(may(NULL, "all", "bob@a.test"));
+    assert_false(may(NULL, "all", "bob@a.test"));          /* no directory yet: nobody */
     assert_true(muc_policy_may_create(s, NULL, "bob@a.test"));
 }
 
