@@ -32,13 +32,10 @@ static void relay(muc_room *r, const xnode *st, const char *what, const xnode *e
     router_route_service(m);
 }
 
-void muc_invite(muc_room *r, const xnode *st, const xnode *x)
+/* One <invite/> or <decline/> of st. */
+static void invite_one(muc_room *r, const xnode *st, const xnode *el, bool invite)
 {
     const char *from = xnode_attr(st, "from");
-    const xnode *el = xnode_child(x, "invite", NS_MUC_USER);
-    bool invite = el != NULL;
-    if (!el)
-        el = xnode_child(x, "decline", NS_MUC_USER);
     const char *to_s = xnode_attr(el, "to");
     jid to;
     if (!to_s || jid_parse(to_s, &to) != 0) {
@@ -73,4 +70,31 @@ void muc_invite(muc_room *r, const xnode *st, const xnode *x)
 out:
     free(bare);
     free(norm);
+}
+
+/* XEP-0045 §7.8.2 allows several invitations in one stanza: each is relayed
+ * (at most MUC_INVITES_MAX, so one stanza cannot fan out without bound). */
+#define MUC_INVITES_MAX 20
+
+void muc_invite(muc_room *r, const xnode *st, const xnode *x)
+{
+    size_t n = 0;
+    for (const xnode *e = xnode_first_element(x); e; e = xnode_next_element(e))
+        if (!strcmp(e->name, "invite") && e->ns && !strcmp(e->ns, NS_MUC_USER))
+            n++;
+    if (n > MUC_INVITES_MAX) {
+        log_info("muc: %s: %zu invitations in one stanza from %s refused (at most %d)", r->jid, n,
+                 xnode_attr(st, "from"), MUC_INVITES_MAX);
+        muc_error(st, ERR_MODIFY, "not-acceptable", "too many invitations in one message");
+        return;
+    }
+    if (n == 0) {
+        const xnode *d = xnode_child(x, "decline", NS_MUC_USER);
+        if (d)
+            invite_one(r, st, d, false);
+        return;
+    }
+    for (const xnode *e = xnode_first_element(x); e; e = xnode_next_element(e))
+        if (!strcmp(e->name, "invite") && e->ns && !strcmp(e->ns, NS_MUC_USER))
+            invite_one(r, st, e, true);
 }

@@ -296,8 +296,8 @@ def test_invitation_to_50_jids_in_one_stanza(d):
     a = login(d, "alice")
     create_room(a, "inv")
     b = login(d, "bob")
-    # bob first: the engine relays the first <invite/> of a stanza (TODO: all
-    # of them, or a refusal); the 49 others name nobody who exists
+    # bob and 49 addresses of nobody: more invitations than one stanza may
+    # carry (20) are refused as a whole
     invites = "<invite to='bob@a.test'/>"
     invites += "".join("<invite to='ghost%02d@a.test'/>" % i for i in range(49))
     a.send("<message to='inv@%s' id='inv50'><x xmlns='%s#user'>%s</x></message>" % (
@@ -314,6 +314,18 @@ def test_invitation_to_50_jids_in_one_stanza(d):
     else:
         assert n == 1, "bob got %d invitations from one stanza" % n
     responsive(d)
+
+
+def test_two_invitations_in_one_stanza_both_relayed(d):
+    a = login(d, "alice")
+    create_room(a, "inv2")
+    b = login(d, "bob")
+    c = login(d, "carol")
+    a.send("<message to='inv2@%s' id='inv2'><x xmlns='%s#user'><invite to='bob@a.test'/>"
+           "<invite to='carol@a.test'/></x></message>" % (MUC, NS_MUC))
+    for who in (b, c):
+        got = who.read_until(rb"<invite [^>]*from=['\"]alice@a\.test", 5)
+        assert got, "an invitation of the two was not relayed"
 
 
 # --- malformed owner forms --------------------------------------------------------
