@@ -33,6 +33,8 @@ import struct
 import subprocess
 import time
 
+import plucs_harness as H
+
 ADDR_PLUCS = "127.0.15.1"
 ADDR_PROSODY = "127.0.15.2"
 ADDR_EJABBERD = "127.0.15.3"
@@ -49,13 +51,8 @@ def _run(args, **kw):
     return r.stdout
 
 
-def _bounded_wait(pred, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
+def _bounded_wait(pred, timeout):
+    return H.wait_until(pred, timeout, interval=0.05)   # the harness's condition wait
 
 
 def port_listens(address, port):

@@ -13,29 +13,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import plucs_harness as H
+from muc_helpers import (NS_ADMIN, NS_DATA, NS_INFO, NS_ITEMS, NS_MUC, NS_OWNER,  # noqa: F401
+                         NS_USER, admin, codes, esc, item, leave)
 
 SVC = "conference.a.test"
-NS_MUC = "http://jabber.org/protocol/muc"
-NS_USER = NS_MUC + "#user"
-NS_ADMIN = NS_MUC + "#admin"
-NS_OWNER = NS_MUC + "#owner"
-NS_DATA = "jabber:x:data"
-NS_INFO = "http://jabber.org/protocol/disco#info"
-NS_ITEMS = "http://jabber.org/protocol/disco#items"
-
-
-def esc(s):
-    return H._xml_attr(s)
-
-
-def codes(st):
-    x = st.el.find("{%s}x" % NS_USER)
-    return set() if x is None else {int(s.get("code")) for s in x.findall("{%s}status" % NS_USER)}
-
-
-def item(st):
-    x = st.el.find("{%s}x" % NS_USER)
-    return None if x is None else x.find("{%s}item" % NS_USER)
 
 
 def join(c, room, nick, password=None, history=None, expect=True, timeout=5):
@@ -55,10 +36,6 @@ def join(c, room, nick, password=None, history=None, expect=True, timeout=5):
                                                                        c.all_presences[-5:])
         return p
     return c.wait_presence(frm=room, type="error", timeout=timeout)
-
-
-def leave(c, room, nick):
-    c.send_raw("<presence to='%s/%s' type='unavailable'/>" % (esc(room), esc(nick)))
 
 
 def instant(c, room):
@@ -98,10 +75,6 @@ def occupants(c, room):
     info = c.iq_el(room, "get", "<query xmlns='%s'/>" % NS_INFO, timeout=10)
     f = [f for f in info.iter("{%s}field" % NS_DATA) if f.get("var") == "muc#roominfo_occupants"]
     return int(f[0].find("{%s}value" % NS_DATA).text)
-
-
-def admin(c, room, items, type="set"):
-    return c.iq_el(room, type, "<query xmlns='%s'>%s</query>" % (NS_ADMIN, items))
 
 
 @pytest.fixture
