@@ -215,6 +215,15 @@ static void fill(config *c, const registry *r)
     c->muc_grouprooms = get_bool(r, "plucs/muc/grouprooms");
     c->muc_grouprooms_owners = str_or_empty(registry_get(r, "plucs/muc/grouprooms/owners"));
 
+    c->sm = get_bool(r, "plucs/sm");
+    c->sm_timeout = get_int(r, "plucs/sm/timeout");
+    c->sm_max_unacked = get_int(r, "plucs/sm/max_unacked");
+    c->csi_max = get_int(r, "plucs/csi/max");
+    c->mam = get_bool(r, "plucs/mam");
+    c->mam_days = get_int(r, "plucs/mam/days");
+    c->push = get_bool(r, "plucs/push");
+    c->push_interval = get_int(r, "plucs/push/interval");
+
     c->c2s_addresses = split_words(registry_get(r, "plucs/c2s/address"));
     c->c2s_port = get_int(r, "plucs/c2s/port");
     c->c2s_tls_port = get_int(r, "plucs/c2s/tls/port");

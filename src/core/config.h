@@ -76,6 +76,15 @@ typedef struct config {
     bool muc_grouprooms;        /* plucs/muc/grouprooms */
     char *muc_grouprooms_owners;/* plucs/muc/grouprooms/owners: group cn, "" = nobody */
 
+    bool sm;                    /* plucs/sm: XEP-0198 offered */
+    int sm_timeout;             /* plucs/sm/timeout: seconds a detached session stays resumable */
+    int sm_max_unacked;         /* plucs/sm/max_unacked */
+    int csi_max;                /* plucs/csi/max: stanzas held for an inactive client */
+    bool mam;                   /* plucs/mam: XEP-0313 archive */
+    int mam_days;               /* plucs/mam/days: retention, 0 = forever */
+    bool push;                  /* plucs/push: XEP-0357 */
+    int push_interval;          /* plucs/push/interval: seconds between pushes per account and service */
+
     char **c2s_addresses;       /* NULL-terminated; "::" means all */
     int c2s_port;
     int c2s_tls_port;           /* 0 = off */

@@ -18,11 +18,15 @@
     X(vcard)               \
     X(search)              \
     X(roster)              \
+    X(push)                \
     X(offline)             \
     X(live)                \
     X(muc)                 \
     X(muc_persist)         \
-    X(muc_grouprooms)
+    X(muc_grouprooms)      \
+    X(mam)                 \
+    X(carbons)             \
+    X(csi)
 
 #define DECLARE(name) extern const module mod_##name;
 BUILTIN_MODULES(DECLARE)

@@ -47,6 +47,14 @@ typedef enum stanza_event {
      * handled or dropped; CONTINUE: the router routes it like any stanza
      * (EV_REMOTE_PRESENCE is fired for iq-less presence only). */
     EV_REMOTE_PRESENCE,
+    /* A message passed the policy stage and is about to go to an account
+     * of a served domain or to a remote domain (fired once per message,
+     * before the resources are picked or offline storage runs); s is the
+     * local sending session, or NULL (remote sender, server, rerouted).
+     * Hooks may add elements (XEP-0359 stanza-id) but not readdress it.
+     * Message archive (XEP-0313) and carbons (XEP-0280) hang here.
+     * HOOK_STOP: not routed (the hook answered when due). */
+    EV_MESSAGE_ROUTED,
     EV_STANZA_COUNT
 } stanza_event;
 typedef hook_result (*stanza_hook)(session *s, xnode *st);

@@ -334,6 +334,10 @@ static void route_to(xnode *st, const jid *to, session *origin, bool trusted)
             return;
         }
     }
+    if (kind == STANZA_MESSAGE && events_stanza(EV_MESSAGE_ROUTED, origin, st) == HOOK_STOP) {
+        xnode_free(st);
+        return;
+    }
     if (!local) {
         /* Another domain: federation's, when it is on. Otherwise
          * unreachable; presence is never answered with an error (it would

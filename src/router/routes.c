@@ -216,6 +216,26 @@ void routes_set_interested(const char *bare, uint64_t sid)
     pthread_mutex_unlock(&sh->lock);
 }
 
+void routes_set_carbons(const char *bare, uint64_t sid, bool on)
+{
+    shard *sh;
+    account **pp = locate(bare, &sh);
+    for (size_t i = 0; *pp && i < (*pp)->n; i++)
+        if ((*pp)->res[i].ref.sid == sid)
+            (*pp)->res[i].ref.carbons = on;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+void routes_set_detached(const char *bare, uint64_t sid, bool on)
+{
+    shard *sh;
+    account **pp = locate(bare, &sh);
+    for (size_t i = 0; *pp && i < (*pp)->n; i++)
+        if ((*pp)->res[i].ref.sid == sid)
+            (*pp)->res[i].ref.detached = on;
+    pthread_mutex_unlock(&sh->lock);
+}
+
 size_t routes_presences(const char *bare, xnode **out, size_t max)
 {
     shard *sh;

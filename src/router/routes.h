@@ -19,6 +19,8 @@ typedef struct route_ref {
     bool available;
     uint64_t seq;       /* increases with every presence change */
     bool interested;    /* requested the roster (RFC 6121 §2.1.6 pushes) */
+    bool carbons;       /* enabled message carbons (XEP-0280) */
+    bool detached;      /* stream management: connection lost, resumable (XEP-0198) */
 } route_ref;
 
 #define ROUTES_MAX_RESOURCES 64
@@ -42,6 +44,9 @@ void routes_remove(const char *bare, const char *resource, uint64_t sid);
 void routes_set_presence(const char *bare, uint64_t sid, bool available, int priority,
                          const xnode *presence);
 void routes_set_interested(const char *bare, uint64_t sid);
+/* Per-resource flags other workers route by: carbons enabled, detached. */
+void routes_set_carbons(const char *bare, uint64_t sid, bool on);
+void routes_set_detached(const char *bare, uint64_t sid, bool on);
 /* Copies of the last presence of every available resource of bare (caller
  * frees each); returns the count. */
 size_t routes_presences(const char *bare, xnode **out, size_t max);

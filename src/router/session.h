@@ -52,6 +52,10 @@ struct session {
      * being handled, domain the served domain it addressed. Modules treat
      * it as a foreign requester. */
     bool remote;
+    /* Stream management (XEP-0198): the connection is gone but the session
+     * waits plucs/sm/timeout for a resumption; what is sent to it is kept
+     * for the resumed stream (or offline storage at expiry). */
+    bool detached;
     char lang[16];              /* the stream's xml:lang, "" when none */
     void *slots[SESSION_SLOTS];
 };
