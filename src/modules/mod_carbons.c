@@ -24,9 +24,11 @@
  * ignore it, as the XEP requires, and the server stamps the true 'from' of
  * every stanza, so a contact cannot pose as the account itself.
  *
- * Not covered: messages to a MUC service (private messages sent to an
- * occupant) do not pass EV_MESSAGE_ROUTED, so they have no <sent/> copy;
- * the room's private messages to a local user do get <received/> copies. */
+ * Messages to a service domain (MUC) do not pass EV_MESSAGE_ROUTED: a
+ * private message to an occupant (an eligible message to a full JID of a
+ * service domain) gets its <sent/> copies on EV_OUTBOUND instead; the
+ * room's private messages to a local user get <received/> copies like any
+ * message; groupchat never. */
 #include "modules/carbons_rules.h"
 #include "modules/module.h"
 
@@ -37,6 +39,7 @@
 #include "metrics/metrics.h"
 #include "router/router.h"
 #include "router/routes.h"
+#include "router/services.h"
 #include "xmpp/jid.h"
 #include "xmpp/stanza.h"
 
@@ -151,12 +154,31 @@ static hook_result carbons_routed(session *s, xnode *st)
     return HOOK_CONTINUE;
 }
 
+/* A private message to a MUC occupant (see the top). */
+static hook_result carbons_outbound(session *s, xnode *st)
+{
+    if (!st->name || strcmp(st->name, "message") || !s->bound || s->remote)
+        return HOOK_CONTINUE;
+    const char *to_s = xnode_attr(st, "to");
+    jid to;
+    if (!to_s || jid_parse(to_s, &to) != 0)
+        return HOOK_CONTINUE;
+    if (to.resource && router_service(to.domain) && carbons_eligible(st)) {
+        route_ref refs[ROUTES_MAX_RESOURCES];
+        size_t n = router_resources(s->bare, refs, ROUTES_MAX_RESOURCES);
+        copy_to(s->bare, refs, n, &s->id, 1, st, true);
+    }
+    jid_clear(&to);
+    return HOOK_CONTINUE;
+}
+
 static void carbons_init(void)
 {
     module_register_iq(NS_CARBONS, carbons_iq);
     module_add_feature(NS_CARBONS);
     module_add_account_feature(NS_CARBONS);
     module_hook_stanza(EV_MESSAGE_ROUTED, carbons_routed);
+    module_hook_stanza(EV_OUTBOUND, carbons_outbound);
 }
 
 const module mod_carbons = {

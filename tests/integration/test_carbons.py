@@ -268,3 +268,39 @@ def test_slixmpp_xep_0280(plucsd, im):
     finally:
         other.close()
         b.close()
+
+
+def test_muc_groupchat_and_private_messages(three):
+    d, a1, a2, a3, b = three
+    room = "carbons@conference.a.test"
+    muc = "http://jabber.org/protocol/muc"
+    user = muc + "#user"
+
+    def joined(c, nick):
+        c.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (room, nick, muc))
+        p = c.wait(lambda e: e.tag == "{%s}presence" % NS_CLIENT
+                   and e.get("from") == "%s/%s" % (room, nick)
+                   and any(s.get("code") == "110" for s in e.iter("{%s}status" % user)))
+        assert p is not None, [ET.tostring(g) for g in c.got[-5:]]
+        if any(s.get("code") == "201" for s in p.iter("{%s}status" % user)):
+            r = c.iq("<query xmlns='%s#owner'><x xmlns='jabber:x:data' type='submit'/></query>"
+                     % muc, to=room)
+            assert r is not None and r.get("type") == "result", ET.tostring(r)
+    joined(a1, "al")
+    joined(b, "bo")
+    b.send("<message to='%s' type='groupchat'><body>gc-room</body></message>" % room)
+    assert a1.has(lambda m: body_of(m) == "gc-room")
+    a1.send("<message to='%s/bo' type='chat'><body>pm-out</body><x xmlns='%s'/></message>"
+            % (room, user))
+    assert b.has(lambda m: body_of(m) == "pm-out")
+    b.send("<message to='%s/al' type='chat'><body>pm-in</body><x xmlns='%s'/></message>"
+           % (room, user))
+    assert a1.has(lambda m: body_of(m) == "pm-in")
+    assert a2.has(lambda m: carbon(m)[1] is not None and body_of(carbon(m)[1]) == "pm-in")
+    settle(a1, a2, b)
+    check_once(a2, "gc-room", [])
+    check_once(a2, "pm-out", ["sent"])
+    check_once(a2, "pm-in", ["received"])
+    check_once(a1, "pm-in", [None])
+    check_once(a1, "pm-out", [])
+    check_once(a3, "pm-in", [])
