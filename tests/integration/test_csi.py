@@ -178,3 +178,18 @@ def test_held_queue_is_bounded(pair):
     got = [g for g in after_mark(a, start) if g.tag == MSG]
     assert [list(g)[0].tag.split("}")[1] for g in got] == ["composing", "paused", "composing",
                                                            "gone"], [ET.tostring(g) for g in got]
+
+
+def test_other_top_level_elements(plucsd_factory):
+    d = plucsd_factory()
+    a = RawIM(d.port, "alice", "A", presence=False)
+    try:
+        # an unknown element of the CSI namespace is ignored...
+        a.send("<sleepy xmlns='%s'/>" % NS_CSI)
+        a.ping()
+        # ...any other non-stanza element still ends the stream (RFC 6120 §8)
+        a.send("<frobnicate xmlns='urn:example:nothing'/>")
+        data = a.r.read_all(5)
+        assert H.stream_error_condition(data) == "unsupported-stanza-type", data
+    finally:
+        a.close()
