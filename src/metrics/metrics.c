@@ -18,6 +18,7 @@ static const char *const transports[] = { "tcp", "bosh", "websocket", "poll" };
 static atomic_uint_fast64_t routed[NTRANSPORTS];
 static atomic_uint_fast64_t auth_ok, auth_failed;
 static atomic_uint_fast64_t filter_refused;
+static atomic_uint_fast64_t carbons_sent, carbons_received;
 static atomic_int bosh_sessions, bosh_held;
 static atomic_int s2s_in, s2s_out;
 
@@ -89,6 +90,11 @@ void metrics_http_request(int status)
 {
     int c = status / 100;
     atomic_fetch_add_explicit(&http_by_class[c >= 1 && c <= 5 ? c : 0], 1, memory_order_relaxed);
+}
+
+void metrics_carbon(bool sent)
+{
+    atomic_fetch_add_explicit(sent ? &carbons_sent : &carbons_received, 1, memory_order_relaxed);
 }
 
 void metrics_filter_refused(void)
@@ -164,6 +170,12 @@ void metrics_render(buf *out)
                     "plucs_s2s_streams{direction=\"in\"} %d\n"
                     "plucs_s2s_streams{direction=\"out\"} %d\n",
                atomic_load(&s2s_in), atomic_load(&s2s_out));
+    buf_printf(out, "# HELP plucs_carbons_total Message carbons (XEP-0280) delivered, by direction.\n"
+                    "# TYPE plucs_carbons_total counter\n"
+                    "plucs_carbons_total{direction=\"sent\"} %llu\n"
+                    "plucs_carbons_total{direction=\"received\"} %llu\n",
+               (unsigned long long)atomic_load(&carbons_sent),
+               (unsigned long long)atomic_load(&carbons_received));
     if (muc_metrics_lines)
         muc_metrics_lines(out);
 }

@@ -29,6 +29,10 @@ void metrics_set_directory_lag(double seconds);
 /* Federation: a server-to-server stream opened (+1) or ended (-1). */
 void metrics_s2s_streams_add(bool incoming, int delta);
 
+/* Message carbons (XEP-0280): one copy delivered; sent: a <sent/> copy of
+ * the user's own message, else a <received/> copy. */
+void metrics_carbon(bool sent);
+
 /* Appends the exposition text. */
 void metrics_render(buf *out);
 

@@ -19,6 +19,14 @@ static struct {
 static size_t nhandlers;
 static const char *features[MODULE_MAX_FEATURES];
 static size_t nfeatures;
+static const char *account_features[MODULE_MAX_FEATURES];
+static size_t naccount_features;
+#define MODULE_MAX_ELEMENTS 8
+static struct {
+    const char *ns;
+    element_handler fn;
+} elements[MODULE_MAX_ELEMENTS];
+static size_t nelements;
 
 static const module *const *loaded;   /* the table modules_init() loaded */
 static size_t nloaded;
@@ -62,6 +70,37 @@ void module_add_feature(const char *var)
     features[nfeatures++] = var;
 }
 
+void module_add_account_feature(const char *var)
+{
+    if (naccount_features >= MODULE_MAX_FEATURES) {
+        fail("an account disco feature", MODULE_MAX_FEATURES);
+        return;
+    }
+    account_features[naccount_features++] = var;
+}
+
+void module_register_element(const char *ns, element_handler fn)
+{
+    if (nelements >= MODULE_MAX_ELEMENTS) {
+        fail("a stream element handler", MODULE_MAX_ELEMENTS);
+        return;
+    }
+    elements[nelements].ns = ns;
+    elements[nelements].fn = fn;
+    nelements++;
+}
+
+bool module_stream_element(session *s, const xnode *el)
+{
+    for (size_t i = 0; i < nelements; i++) {
+        if (!strcmp(elements[i].ns, el->ns)) {
+            elements[i].fn(s, el);
+            return true;
+        }
+    }
+    return false;
+}
+
 void module_hook_stanza(stanza_event ev, stanza_hook fn)
 {
     if (events_on_stanza(ev, fn) != 0)
@@ -92,6 +131,12 @@ const char *const *module_features(size_t *count)
     return features;
 }
 
+const char *const *module_account_features(size_t *count)
+{
+    *count = naccount_features;
+    return account_features;
+}
+
 /* EV_SERVER_IQ: dispatch by the payload's namespace. */
 static hook_result dispatch_iq(session *s, xnode *iq)
 {
@@ -116,7 +161,7 @@ static hook_result dispatch_iq(session *s, xnode *iq)
 
 static void forget_all(void)
 {
-    nhandlers = nfeatures = 0;
+    nhandlers = nfeatures = naccount_features = nelements = 0;
     events_reset();
     session_slots_reset();
     loaded = NULL;
