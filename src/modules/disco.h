@@ -11,4 +11,10 @@
 /* The server's disco#info <query/>: identity and every feature. New node. */
 xnode *disco_server_info(void);
 
+/* A feature of every account's bare JID (disco#info to user@domain, e.g.
+ * urn:xmpp:push:0), advertised while on() (NULL: always) says it works
+ * under the current configuration. From a module's init only. */
+#include <stdbool.h>
+void disco_add_account_feature(const char *var, bool (*on)(void));
+
 #endif

@@ -11,6 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ACCOUNT_FEATURES_MAX 16
+
+static struct {
+    const char *var;
+    bool (*on)(void);
+} account_features[ACCOUNT_FEATURES_MAX];
+static size_t naccount_features;
+
+void disco_add_account_feature(const char *var, bool (*on)(void))
+{
+    if (naccount_features < ACCOUNT_FEATURES_MAX) {
+        account_features[naccount_features].var = var;
+        account_features[naccount_features++].on = on;
+    }
+}
+
 xnode *disco_server_info(void)
 {
     xnode *q = xnode_new("query", NS_DISCO_INFO);
@@ -55,6 +71,10 @@ static void disco_info(session *s, const xnode *iq, const xnode *payload)
     xnode_set_attr(id, "category", "account");
     xnode_set_attr(id, "type", "registered");
     xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_INFO);
+    for (size_t i = 0; i < naccount_features; i++)
+        if (!account_features[i].on || account_features[i].on())
+            xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var",
+                           account_features[i].var);
     session_send_free(s, r);
 }
 
@@ -82,6 +102,7 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
 
 static void disco_init(void)
 {
+    naccount_features = 0;   /* disco comes first in the table: a new start */
     module_register_iq(NS_DISCO_INFO, disco_info);
     module_allow_remote(NS_DISCO_INFO);   /* remote requesters too */
     module_register_iq(NS_DISCO_ITEMS, disco_items);

@@ -1,4 +1,475 @@
-/* mod_push.c: push notifications (XEP-0357): wake a phone whose sessions are all detached or offline. */
-#include "modules/module.h"
+/* mod_push.c: push notifications (XEP-0357, urn:xmpp:push:0): wake a phone
+ * whose sessions are all detached (stream management) or offline.
+ *
+ * - <enable jid node/> with an optional publish-options form registers an
+ *   app server for the account (persisted, store_push.h; at most
+ *   PUSH_MAX_REGS per account, beyond: resource-constraint); <disable jid
+ *   node?/> removes one or every node of that app server.
+ * - A message with a body for an account with no available resource
+ *   (EV_UNDELIVERABLE: before mod_offline, which still stores it) or
+ *   delivered to a detached session while no resource of the account is
+ *   attached and available (EV_INBOUND) counts one; each registration gets
+ *   an iq set from the account's domain to the app server carrying the
+ *   summary form (message-count since the account went away, reset when a
+ *   session is bound; last-message-sender unless the publish-options say
+ *   include-sender=false; last-message-body only with include-body=true)
+ *   and the stored publish-options.
+ * - At most one push per registration per plucs/push/interval seconds:
+ *   the messages between still count, and a trailing push (a timer on the
+ *   worker) carries the total when the interval ends.
+ * - An error from the app server (XEP-0357 §6) removes the registration
+ *   with a log line. Answers reach us from local app servers (EV_OUTBOUND
+ *   of its session); the router consumes remote answers to the server.
+ * - plucs/push=false: enable and disable are service-unavailable, nothing
+ *   is sent and the account does not advertise the feature. */
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-const module mod_push = { .name = "push" };
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/worker.h"
+#include "metrics/metrics.h"
+#include "modules/disco.h"
+#include "modules/module.h"
+#include "modules/push_state.h"
+#include "router/router.h"
+#include "router/routes.h"
+#include "store/store_push.h"
+#include "xml/xml_fragment.h"
+#include "xmpp/jid.h"
+#include "xmpp/stanza.h"
+
+#define NS_PUSH "urn:xmpp:push:0"
+#define NS_PUBSUB "http://jabber.org/protocol/pubsub"
+#define NS_XDATA "jabber:x:data"
+#define FORM_PUBLISH_OPTIONS "http://jabber.org/protocol/pubsub#publish-options"
+#define FORM_SUMMARY "urn:xmpp:push:summary"
+#define PUSH_MAX_REGS 5
+#define PUSH_ID_PREFIX "push-"
+#define FORM_MAX_DEPTH 16
+#define BODY_MAX 256        /* bytes of the body a push carries at most */
+
+static bool push_on(void)
+{
+    const config *cfg = config_current();
+    return cfg && cfg->push;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The text of the first <value/> of field var in data form x, or NULL. */
+static char *form_value(const xnode *x, const char *var)
+{
+    for (const xnode *f = xnode_first_element(x); f; f = xnode_next_element(f)) {
+        const char *v = xnode_attr(f, "var");
+        if (!strcmp(f->name, "field") && v && !strcmp(v, var)) {
+            const xnode *val = xnode_child(f, "value", NULL);
+            return val ? xnode_text(val) : NULL;
+        }
+    }
+    return NULL;
+}
+
+static bool form_flag(const xnode *x, const char *var, bool dflt)
+{
+    char *v = x ? form_value(x, var) : NULL;
+    bool r = dflt;
+    if (v)
+        r = !strcmp(v, "true") || !strcmp(v, "1");
+    free(v);
+    return r;
+}
+
+static void add_field(xnode *x, const char *var, const char *value, const char *type)
+{
+    xnode *f = xnode_add_child(x, "field", NS_XDATA);
+    xnode_set_attr(f, "var", var);
+    if (type)
+        xnode_set_attr(f, "type", type);
+    xnode *v = xnode_add_child(f, "value", NS_XDATA);
+    xnode_add_text(v, value, strlen(value));
+}
+
+/* ---- sending ---- */
+
+/* Sends one push for bare to (jid, node) with the account's current
+ * summary; nothing when nothing is counted. */
+static void push_send(const char *bare, const char *app, const char *node, const char *form)
+{
+    push_summary sum;
+    if (!push_state_summary(bare, &sum))
+        return;
+    xnode *opts = form && *form ? xml_fragment_parse(form, strlen(form), NULL, FORM_MAX_DEPTH)
+                                : NULL;
+    const char *at = strchr(bare, '@');
+    char id[48];
+    snprintf(id, sizeof id, PUSH_ID_PREFIX "%" PRIu64, push_pending_add(bare, app, node));
+    xnode *iq = xnode_new("iq", NS_CLIENT);
+    xnode_set_attr(iq, "type", "set");
+    xnode_set_attr(iq, "id", id);
+    xnode_set_attr(iq, "from", at ? at + 1 : bare);
+    xnode_set_attr(iq, "to", app);
+    xnode *ps = xnode_add_child(iq, "pubsub", NS_PUBSUB);
+    xnode *pub = xnode_add_child(ps, "publish", NS_PUBSUB);
+    xnode_set_attr(pub, "node", node);
+    xnode *item = xnode_add_child(pub, "item", NS_PUBSUB);
+    xnode *n = xnode_add_child(item, "notification", NS_PUSH);
+    xnode *x = xnode_add_child(n, "x", NS_XDATA);
+    xnode_set_attr(x, "type", "submit");
+    add_field(x, "FORM_TYPE", FORM_SUMMARY, "hidden");
+    char count[24];
+    snprintf(count, sizeof count, "%u", sum.count);
+    add_field(x, "message-count", count, NULL);
+    if (sum.sender && form_flag(opts, "include-sender", true))
+        add_field(x, "last-message-sender", sum.sender, NULL);
+    if (sum.body && form_flag(opts, "include-body", false)) {
+        size_t len = strlen(sum.body);
+        if (len > BODY_MAX) {   /* cut at a character boundary */
+            len = BODY_MAX;
+            while (len && ((unsigned char)sum.body[len] & 0xC0) == 0x80)
+                len--;
+            sum.body[len] = '\0';
+        }
+        add_field(x, "last-message-body", sum.body, NULL);
+    }
+    if (opts) {
+        xnode *po = xnode_add_child(ps, "publish-options", NS_PUBSUB);
+        xnode_append(po, opts);
+    }
+    log_debug("push: notifying %s (node %s) for %s: %u message(s)", app, node, bare, sum.count);
+    push_summary_clear(&sum);
+    metrics_push_sent();
+    router_route(iq);
+}
+
+/* Trailing pushes waiting on this worker's loop (freed at thread exit). */
+typedef struct trailing {
+    struct trailing *prev, *next;
+    struct event *ev;
+    char *bare, *jid, *node, *form;
+} trailing;
+
+static __thread trailing *trailing_list;
+
+static void trailing_free(trailing *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        trailing_list = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    event_free(t->ev);
+    free(t->bare);
+    free(t->jid);
+    free(t->node);
+    free(t->form);
+    free(t);
+}
+
+static void trailing_fire(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    trailing *t = arg;
+    if (push_on() && push_state_trailing(t->bare, t->jid, t->node, now_ms()))
+        push_send(t->bare, t->jid, t->node, t->form);
+    trailing_free(t);
+}
+
+static void trailing_arm(const char *bare, const store_push_reg *r, int64_t wait_ms)
+{
+    worker *w = worker_self();
+    if (!w)
+        return;
+    trailing *t = xcalloc(1, sizeof *t);
+    t->bare = xstrdup(bare);
+    t->jid = xstrdup(r->jid);
+    t->node = xstrdup(r->node);
+    t->form = xstrdup(r->form ? r->form : "");
+    t->ev = evtimer_new(worker_base(w), trailing_fire, t);
+    t->next = trailing_list;
+    if (trailing_list)
+        trailing_list->prev = t;
+    trailing_list = t;
+    struct timeval tv = { (time_t)(wait_ms / 1000), (suseconds_t)(wait_ms % 1000) * 1000 };
+    evtimer_add(t->ev, &tv);
+}
+
+static void push_thread_exit(void)
+{
+    while (trailing_list)
+        trailing_free(trailing_list);
+}
+
+/* ---- triggers ---- */
+
+typedef struct trigger_job {
+    char *bare, *sender, *body;
+} trigger_job;
+
+static void trigger_job_free(void *p)
+{
+    trigger_job *j = p;
+    free(j->bare);
+    free(j->sender);
+    free(j->body);
+    free(j);
+}
+
+static void listed(void *arg, store_push_regs *res)
+{
+    trigger_job *j = arg;
+    if (res->status == STORE_OK && res->n && push_on()) {
+        push_state_note(j->bare, j->sender, j->body);
+        int64_t interval = (int64_t)config_current()->push_interval * 1000;
+        for (size_t i = 0; i < res->n; i++) {
+            store_push_reg *r = &res->items[i];
+            int64_t wait = 0;
+            bool schedule = false;
+            if (push_state_may_send(j->bare, r->jid, r->node, now_ms(), interval, &wait,
+                                    &schedule))
+                push_send(j->bare, r->jid, r->node, r->form);
+            else if (schedule)
+                trailing_arm(j->bare, r, wait);
+        }
+    } else if (res->status != STORE_OK) {
+        log_err("push: cannot read the push registrations of %s", j->bare);
+    }
+    store_push_regs_free(res);
+    trigger_job_free(j);
+}
+
+/* A message the user should be woken for: one with a body, not an error,
+ * headline or groupchat message. */
+static bool wakes(const xnode *st)
+{
+    if (stanza_kind_of(st) != STANZA_MESSAGE || !xnode_child(st, "body", NULL))
+        return false;
+    const char *type = xnode_attr(st, "type");
+    return !type || !strcmp(type, "chat") || !strcmp(type, "normal");
+}
+
+static void trigger(const char *bare, const xnode *st)
+{
+    trigger_job *j = xcalloc(1, sizeof *j);
+    j->bare = xstrdup(bare);
+    const char *from = xnode_attr(st, "from");
+    jid f;
+    if (from && jid_parse(from, &f) == 0) {
+        j->sender = jid_bare_string(&f);
+        jid_clear(&f);
+    }
+    j->body = xnode_text(xnode_child(st, "body", NULL));
+    store_push_list(worker_self(), bare, listed, j, trigger_job_free);
+}
+
+/* EV_UNDELIVERABLE: no available resource; offline storage runs after. */
+static hook_result push_undeliverable(session *origin, xnode *st, const char *bare)
+{
+    (void)origin;
+    if (push_on() && wakes(st))
+        trigger(bare, st);
+    return HOOK_CONTINUE;
+}
+
+/* EV_INBOUND to a detached session (stream management keeps it for
+ * resumption): a push when no resource of the account is attached and
+ * available, once per message (by the first resource routing picked). */
+static hook_result push_inbound(session *s, xnode *st)
+{
+    if (!s->detached || !s->bare || !push_on() || !wakes(st))
+        return HOOK_CONTINUE;
+    route_ref refs[ROUTES_MAX_RESOURCES];
+    size_t n = routes_lookup(s->bare, refs, ROUTES_MAX_RESOURCES);
+    for (size_t i = 0; i < n; i++)
+        if (refs[i].available && !refs[i].detached)
+            return HOOK_CONTINUE;
+    const char *to = xnode_attr(st, "to");
+    if (!to || !strchr(to, '/')) {
+        size_t top[ROUTES_MAX_RESOURCES];
+        size_t k = routes_pick_top(refs, n, top);
+        if (k && refs[top[0]].sid != s->id)
+            return HOOK_CONTINUE;   /* another detached resource counts it */
+    }
+    trigger(s->bare, st);
+    return HOOK_CONTINUE;
+}
+
+/* EV_BOUND: the account is back; the next absence counts from zero. */
+static void push_bound(session *s)
+{
+    if (s->bare)
+        push_state_reset(s->bare);
+}
+
+/* EV_OUTBOUND: a local app server's answer to one of our pushes. */
+static hook_result push_answer(session *s, xnode *st)
+{
+    const char *type = xnode_attr(st, "type"), *id = xnode_attr(st, "id");
+    const char *to = xnode_attr(st, "to");
+    if (stanza_kind_of(st) != STANZA_IQ || !type || !id || !to || strchr(to, '@') ||
+        strchr(to, '/') || strncmp(id, PUSH_ID_PREFIX, strlen(PUSH_ID_PREFIX)) ||
+        (strcmp(type, "result") && strcmp(type, "error")))
+        return HOOK_CONTINUE;
+    char *end = NULL;
+    uint64_t n = strtoull(id + strlen(PUSH_ID_PREFIX), &end, 10);
+    char *bare = NULL, *jid_s = NULL, *node = NULL;
+    if (!end || *end || !push_pending_take(n, &bare, &jid_s, &node))
+        return HOOK_CONTINUE;
+    bool from_app = (s->full && !strcmp(s->full, jid_s)) || (s->bare && !strcmp(s->bare, jid_s));
+    if (from_app && !strcmp(type, "error")) {
+        const xnode *e = xnode_child(st, "error", NULL);
+        const xnode *cond = e ? xnode_first_element(e) : NULL;
+        log_info("push: app server %s answered %s to a push for %s (node %s): "
+                 "registration removed (XEP-0357 §6)", jid_s, cond ? cond->name : "an error",
+                 bare, node);
+        store_push_remove(NULL, bare, jid_s, node, NULL, NULL, NULL);
+        push_state_forget(bare, jid_s, node);
+    }
+    free(bare);
+    free(jid_s);
+    free(node);
+    return from_app ? HOOK_STOP : HOOK_CONTINUE;
+}
+
+/* ---- enable / disable ---- */
+
+typedef struct iq_job {
+    uint64_t sid;
+    xnode *iq;          /* id, from, to, type of the request */
+    char *jid, *node;   /* enable: for the rate state; disable: what goes */
+} iq_job;
+
+static void iq_job_free(void *p)
+{
+    iq_job *j = p;
+    xnode_free(j->iq);
+    free(j->jid);
+    free(j->node);
+    free(j);
+}
+
+static iq_job *iq_job_new(session *s, const xnode *iq)
+{
+    iq_job *j = xcalloc(1, sizeof *j);
+    j->sid = s->id;
+    j->iq = xnode_new("iq", iq->ns);
+    static const char *const keep[] = { "id", "from", "to", "type" };
+    for (size_t i = 0; i < 4; i++)
+        xnode_set_attr(j->iq, keep[i], xnode_attr(iq, keep[i]));
+    return j;
+}
+
+static void changed(void *arg, store_status st, int64_t value)
+{
+    (void)value;
+    iq_job *j = arg;
+    session *s = session_find(worker_self(), j->sid);
+    if (s && !s->closing) {
+        if (st == STORE_OK) {
+            session_send_free(s, iq_result(j->iq));
+        } else if (st == STORE_FULL) {
+            log_info("push: %s has %d push registrations already: refusing another", s->bare,
+                     PUSH_MAX_REGS);
+            session_send_free(s, stanza_error_reply(j->iq, ERR_WAIT, "resource-constraint", NULL));
+        } else {
+            session_send_free(s, stanza_error_reply(j->iq, ERR_WAIT, "internal-server-error",
+                                                    NULL));
+        }
+    }
+    iq_job_free(j);
+}
+
+/* The prepared form of the jid attribute, or NULL. */
+static char *prepared_jid(const xnode *el)
+{
+    const char *v = xnode_attr(el, "jid");
+    jid j;
+    if (!v || jid_parse(v, &j) != 0)
+        return NULL;
+    char *s = jid_to_string(&j);
+    jid_clear(&j);
+    return s;
+}
+
+static void push_iq(session *s, const xnode *iq, const xnode *payload)
+{
+    const char *type = xnode_attr(iq, "type"), *to = xnode_attr(iq, "to");
+    if (!push_on()) {
+        session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "service-unavailable", NULL));
+        return;
+    }
+    if (to && strcmp(to, s->bare) && (!s->domain || strcmp(to, s->domain))) {
+        session_send_free(s, stanza_error_reply(iq, ERR_AUTH, "forbidden", NULL));
+        return;
+    }
+    bool enable = !strcmp(payload->name, "enable"), disable = !strcmp(payload->name, "disable");
+    const char *node = xnode_attr(payload, "node");
+    char *app = prepared_jid(payload);
+    if (!type || strcmp(type, "set") || (!enable && !disable) || !app ||
+        (enable && (!node || !*node))) {
+        free(app);
+        session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "bad-request", NULL));
+        return;
+    }
+    iq_job *j = iq_job_new(s, iq);
+    j->jid = app;
+    j->node = node ? xstrdup(node) : NULL;
+    if (disable) {
+        push_state_forget(s->bare, app, node);
+        log_info("push: %s disabled push to %s%s%s", s->bare, app, node ? " node " : "",
+                 node ? node : "");
+        store_push_remove(s->w, s->bare, app, node, changed, j, iq_job_free);
+        return;
+    }
+    char *form = NULL;
+    const xnode *x = xnode_child(payload, "x", NS_XDATA);
+    if (x) {
+        char *ft = form_value(x, "FORM_TYPE");
+        bool ok = ft && !strcmp(ft, FORM_PUBLISH_OPTIONS);
+        free(ft);
+        if (!ok) {
+            iq_job_free(j);
+            session_send_free(s, stanza_error_reply(iq, ERR_MODIFY, "bad-request", NULL));
+            return;
+        }
+        form = xml_to_string(x, NULL);
+    }
+    push_state_forget(s->bare, app, node);   /* a new registration: no old rate state */
+    log_info("push: %s enabled push to %s node %s", s->bare, app, node);
+    store_push_add(s->w, s->bare, app, node, form, PUSH_MAX_REGS, changed, j, iq_job_free);
+    free(form);
+}
+
+static void push_init(void)
+{
+    module_register_iq(NS_PUSH, push_iq);
+    disco_add_account_feature(NS_PUSH, push_on);
+    module_hook_undeliverable(push_undeliverable);
+    module_hook_stanza(EV_INBOUND, push_inbound);
+    module_hook_stanza(EV_OUTBOUND, push_answer);
+    module_hook_session(EV_BOUND, push_bound);
+}
+
+static void push_shutdown(void)
+{
+    push_state_clear();
+}
+
+const module mod_push = {
+    .name = "push",
+    .init = push_init,
+    .shutdown = push_shutdown,
+    .thread_exit = push_thread_exit,
+};
