@@ -18,8 +18,8 @@
  *   the messages between still count, and a trailing push (a timer on the
  *   worker) carries the total when the interval ends.
  * - An error from the app server (XEP-0357 §6) removes the registration
- *   with a log line. Answers reach us from local app servers (EV_OUTBOUND
- *   of its session); the router consumes remote answers to the server.
+ *   with a log line; the answer comes from a local session or over
+ *   federation (EV_SERVER_IQ_REPLY).
  * - plucs/push=false: enable and disable are service-unavailable, nothing
  *   is sent and the account does not advertise the feature. */
 #include <event2/event.h>
@@ -313,21 +313,24 @@ static void push_bound(session *s)
         push_state_reset(s->bare);
 }
 
-/* EV_OUTBOUND: a local app server's answer to one of our pushes. */
+/* EV_SERVER_IQ_REPLY: an app server's answer to one of our pushes. */
 static hook_result push_answer(session *s, xnode *st)
 {
+    (void)s;
     const char *type = xnode_attr(st, "type"), *id = xnode_attr(st, "id");
-    const char *to = xnode_attr(st, "to");
-    if (stanza_kind_of(st) != STANZA_IQ || !type || !id || !to || strchr(to, '@') ||
-        strchr(to, '/') || strncmp(id, PUSH_ID_PREFIX, strlen(PUSH_ID_PREFIX)) ||
-        (strcmp(type, "result") && strcmp(type, "error")))
+    const char *from = xnode_attr(st, "from");
+    if (!type || !id || !from || strncmp(id, PUSH_ID_PREFIX, strlen(PUSH_ID_PREFIX)))
         return HOOK_CONTINUE;
     char *end = NULL;
     uint64_t n = strtoull(id + strlen(PUSH_ID_PREFIX), &end, 10);
     char *bare = NULL, *jid_s = NULL, *node = NULL;
     if (!end || *end || !push_pending_take(n, &bare, &jid_s, &node))
         return HOOK_CONTINUE;
-    bool from_app = (s->full && !strcmp(s->full, jid_s)) || (s->bare && !strcmp(s->bare, jid_s));
+    /* Only the app server itself (the JID registered, or a resource of it)
+     * may end a registration. */
+    size_t len = strlen(jid_s);
+    bool from_app = !strcmp(from, jid_s) ||
+                    (!strchr(jid_s, '/') && !strncmp(from, jid_s, len) && from[len] == '/');
     if (from_app && !strcmp(type, "error")) {
         const xnode *e = xnode_child(st, "error", NULL);
         const xnode *cond = e ? xnode_first_element(e) : NULL;
@@ -458,7 +461,7 @@ static void push_init(void)
     disco_add_account_feature(NS_PUSH, push_on);
     module_hook_undeliverable(push_undeliverable);
     module_hook_stanza(EV_INBOUND, push_inbound);
-    module_hook_stanza(EV_OUTBOUND, push_answer);
+    module_hook_stanza(EV_SERVER_IQ_REPLY, push_answer);
     module_hook_session(EV_BOUND, push_bound);
 }
 

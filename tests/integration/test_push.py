@@ -78,10 +78,10 @@ def fields_of(x):
 class AppServer:
     """The push app-server stub: carol's client, available, answering pushes."""
 
-    def __init__(self, im, daemon, answer="result"):
+    def __init__(self, im, daemon, answer="result", user="carol"):
         from slixmpp.xmlstream.handler import Callback
         from slixmpp.xmlstream.matcher import MatchXPath
-        self.c = im("carol", daemon=daemon, resource="app")
+        self.c = im(user, daemon=daemon, resource="app")
         assert self.c.login().ok
         self.c.available()
         self.answer = answer
@@ -251,6 +251,49 @@ def test_app_server_error_removes_registration(plucsd_factory, im):
     assert a.ping() == "result"
     app.c.quiet(1.5)
     assert len(app.pushes) == 1, "push after the app server refused: %r" % app.pushes
+
+
+FED_A, FED_B = "127.0.23.1", "127.0.23.2"
+
+
+def fed_registry(domain, own_ip, other, other_ip):
+    return {
+        "plucs/domains": domain,
+        "plucs/s2s": "true",
+        "plucs/s2s/tls": "false",
+        "plucs/s2s/address": own_ip,
+        "plucs/s2s/port": "5269",
+        "plucs/s2s/route/" + other: "%s:5269" % other_ip,
+        "plucs/s2s/timeout": "10",
+        "plucs/push/interval": "0",
+    }
+
+
+def test_remote_app_server(plucsd_factory, im):
+    """The app server on another domain (dave@b.test/app on a second plucsd,
+    federation in plain text): pushes go out through s2s, and its error
+    answer comes back and removes the registration."""
+    da = plucsd_factory(**fed_registry("a.test", FED_A, "b.test", FED_B))
+    db = plucsd_factory(**fed_registry("b.test", FED_B, "a.test", FED_A))
+    app = AppServer(im, db, user="dave")
+    remote = "dave@b.test/app"
+    assert iq_ok(register(im, da, enable_xml(jid=remote, fields={"secret": "r"})))
+    a = im("alice", daemon=da, resource="desk")
+    assert a.login().ok
+    a.send(B, "over federation")
+    assert app.wait(1, timeout=15), "no push reached the remote app server"
+    p = app.pushes[0]
+    assert p.frm == "a.test" and p.count == 1 and p.options.get("secret") == "r", p
+    app.answer = "error"
+    start = da.log_size()
+    a.send(B, "refused")
+    assert app.wait(2, timeout=10)
+    assert da.wait_log(r"push: app server dave@b\.test/app answered item-not-found .*"
+                       r"registration removed", start=start), "remote error not handled"
+    a.send(B, "no more")
+    assert a.ping() == "result"
+    app.c.quiet(1.5)
+    assert len(app.pushes) == 2, "push after the remote app server refused: %r" % app.pushes
 
 
 def test_push_off(plucsd_factory, im):
