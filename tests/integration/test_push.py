@@ -234,6 +234,12 @@ def test_registration_survives_restart(plucsd, im):
     a.send(B, "after restart")
     assert app.wait(1), "registration lost across the restart"
     assert app.pushes[0].node == NODE and app.pushes[0].count == 1
+    # within plucs/push/interval (10 s): held for a trailing push, which is
+    # still pending when the daemon stops at teardown (freed, not leaked)
+    a.send(B, "held")
+    assert a.ping() == "result"
+    app.c.quiet(0.5)
+    assert len(app.pushes) == 1, app.pushes
 
 
 def test_app_server_error_removes_registration(plucsd_factory, im):
