@@ -14,6 +14,7 @@
  *   session is bound; last-message-sender unless the publish-options say
  *   include-sender=false; last-message-body only with include-body=true)
  *   and the stored publish-options.
+ * - A sender the account blocked (XEP-0191) wakes nobody.
  * - At most one push per registration per plucs/push/interval seconds:
  *   the messages between still count, and a trailing push (a timer on the
  *   worker) carries the total when the interval ends.
@@ -34,11 +35,13 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "metrics/metrics.h"
+#include "modules/blocklist.h"
 #include "modules/disco.h"
 #include "modules/module.h"
 #include "modules/push_state.h"
 #include "router/router.h"
 #include "router/routes.h"
+#include "store/store_blocklist.h"
 #include "store/store_push.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/jid.h"
@@ -215,37 +218,87 @@ static void push_thread_exit(void)
 /* ---- triggers ---- */
 
 typedef struct trigger_job {
-    char *bare, *sender, *body;
+    char *bare, *from, *sender, *body;
+    store_push_regs *regs;   /* once listed */
 } trigger_job;
 
 static void trigger_job_free(void *p)
 {
     trigger_job *j = p;
     free(j->bare);
+    free(j->from);
     free(j->sender);
     free(j->body);
+    store_push_regs_free(j->regs);
     free(j);
+}
+
+/* Counts the message and sends (or holds) one push per registration. */
+static void notify(trigger_job *j)
+{
+    push_state_note(j->bare, j->sender, j->body);
+    int64_t interval = (int64_t)config_current()->push_interval * 1000;
+    for (size_t i = 0; i < j->regs->n; i++) {
+        store_push_reg *r = &j->regs->items[i];
+        int64_t wait = 0;
+        bool schedule = false;
+        if (push_state_may_send(j->bare, r->jid, r->node, now_ms(), interval, &wait, &schedule))
+            push_send(j->bare, r->jid, r->node, r->form);
+        else if (schedule)
+            trailing_arm(j->bare, r, wait);
+    }
+}
+
+/* Whether one of the stored blocklist items (XEP-0191) matches from. */
+static bool blocked_by(const store_blocklist *b, const char *from)
+{
+    jid addr;
+    if (!from || jid_parse(from, &addr) != 0)
+        return false;
+    bool hit = false;
+    for (size_t i = 0; i < b->n && !hit; i++) {
+        jid item;
+        if (jid_parse(b->items[i], &item) == 0) {
+            hit = blocklist_item_matches(&item, &addr);
+            jid_clear(&item);
+        }
+    }
+    jid_clear(&addr);
+    return hit;
+}
+
+/* A blocked sender wakes nobody (its message is never delivered either:
+ * mod_blocking drops it when the stored messages come). The blocklist of
+ * an absent account is read from the store, only for accounts that have
+ * push registrations. */
+static void block_checked(void *arg, store_blocklist *b)
+{
+    trigger_job *j = arg;
+    if (b->status != STORE_OK && b->status != STORE_NOT_FOUND)
+        log_err("push: cannot read the blocklist of %s; pushing anyway", j->bare);
+    if (b->status == STORE_OK && blocked_by(b, j->from))
+        log_debug("push: no push for %s: the sender is blocked", j->bare);
+    else if (push_on())
+        notify(j);
+    store_blocklist_free(b);
+    trigger_job_free(j);
 }
 
 static void listed(void *arg, store_push_regs *res)
 {
     trigger_job *j = arg;
     if (res->status == STORE_OK && res->n && push_on()) {
-        push_state_note(j->bare, j->sender, j->body);
-        int64_t interval = (int64_t)config_current()->push_interval * 1000;
-        for (size_t i = 0; i < res->n; i++) {
-            store_push_reg *r = &res->items[i];
-            int64_t wait = 0;
-            bool schedule = false;
-            if (push_state_may_send(j->bare, r->jid, r->node, now_ms(), interval, &wait,
-                                    &schedule))
-                push_send(j->bare, r->jid, r->node, r->form);
-            else if (schedule)
-                trailing_arm(j->bare, r, wait);
+        j->regs = res;
+        if (j->from) {
+            store_block_get(worker_self(), j->bare, block_checked, j, trigger_job_free);
+            return;
         }
-    } else if (res->status != STORE_OK) {
-        log_err("push: cannot read the push registrations of %s", j->bare);
+        notify(j);
+        trigger_job_free(j);
+        return;
     }
+    if (res->status != STORE_OK)
+        log_err("push: cannot read the push registrations of %s", j->bare);
     store_push_regs_free(res);
     trigger_job_free(j);
 }
@@ -267,6 +320,7 @@ static void trigger(const char *bare, const xnode *st)
     const char *from = xnode_attr(st, "from");
     jid f;
     if (from && jid_parse(from, &f) == 0) {
+        j->from = jid_to_string(&f);
         j->sender = jid_bare_string(&f);
         jid_clear(&f);
     }

@@ -205,6 +205,26 @@ def test_body_with_include_body(plucsd, im):
     assert p.options.get("include-body") == "true"
 
 
+def test_blocked_sender_wakes_nobody(plucsd, im):
+    app = AppServer(im, plucsd)
+    b = im("bob", daemon=plucsd, resource="phone")
+    assert b.login().ok
+    assert iq_ok(b.iq_el(None, "set", "<block xmlns='urn:xmpp:blocking'><item jid='%s'/></block>"
+                         % A))
+    assert iq_ok(b.iq_el(None, "set", enable_xml()))
+    b.close()
+    a = im("alice", daemon=plucsd, resource="desk")
+    assert a.login().ok
+    a.send(B, "blocked one")
+    assert a.ping() == "result"
+    app.c.quiet(1.0)
+    assert not app.pushes, "a blocked sender woke the phone: %r" % app.pushes
+    app.c.send(B, "not blocked")
+    assert app.wait(1), "no push for a sender that is not blocked"
+    assert app.pushes[0].fields.get("last-message-sender") == C
+    assert app.pushes[0].count == 1, "the blocked message was counted: %r" % app.pushes
+
+
 def test_rate_limit_coalesces_with_trailing_push(plucsd_factory, im):
     d = plucsd_factory(**{"plucs/push/interval": "2"})
     app = AppServer(im, d)
