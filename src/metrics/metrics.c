@@ -19,6 +19,7 @@ static atomic_uint_fast64_t routed[NTRANSPORTS];
 static atomic_uint_fast64_t auth_ok, auth_failed;
 static atomic_uint_fast64_t filter_refused;
 static atomic_uint_fast64_t carbons_sent, carbons_received;
+static atomic_uint_fast64_t push_notifications;
 static atomic_int bosh_sessions, bosh_held;
 static atomic_int s2s_in, s2s_out;
 
@@ -102,6 +103,11 @@ void metrics_filter_refused(void)
     atomic_fetch_add_explicit(&filter_refused, 1, memory_order_relaxed);
 }
 
+void metrics_push_sent(void)
+{
+    atomic_fetch_add_explicit(&push_notifications, 1, memory_order_relaxed);
+}
+
 void metrics_set_directory_lag(double seconds)
 {
     atomic_store(&directory_lag, seconds);
@@ -142,6 +148,10 @@ void metrics_render(buf *out)
                     "# TYPE plucs_filter_refused_total counter\n"
                     "plucs_filter_refused_total %llu\n",
                (unsigned long long)atomic_load(&filter_refused));
+    buf_printf(out, "# HELP plucs_push_notifications_total Push notifications (XEP-0357) sent to app servers.\n"
+                    "# TYPE plucs_push_notifications_total counter\n"
+                    "plucs_push_notifications_total %llu\n",
+               (unsigned long long)atomic_load(&push_notifications));
     buf_printf(out, "# HELP plucs_auth_total Client authentications by result.\n"
                     "# TYPE plucs_auth_total counter\n"
                     "plucs_auth_total{result=\"success\"} %llu\n"

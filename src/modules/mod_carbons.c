@@ -176,7 +176,7 @@ static void carbons_init(void)
 {
     module_register_iq(NS_CARBONS, carbons_iq);
     module_add_feature(NS_CARBONS);
-    module_add_account_feature(NS_CARBONS);
+    module_add_account_feature(NS_CARBONS, NULL);
     module_hook_stanza(EV_MESSAGE_ROUTED, carbons_routed);
     module_hook_stanza(EV_OUTBOUND, carbons_outbound);
 }

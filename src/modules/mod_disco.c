@@ -23,7 +23,8 @@ xnode *disco_server_info(void)
     size_t n;
     const char *const *f = module_features(&n);
     for (size_t i = 0; i < n; i++)
-        xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
+        if (module_feature_on(i))
+            xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
     return q;
 }
 
@@ -58,7 +59,8 @@ static void disco_info(session *s, const xnode *iq, const xnode *payload)
     size_t n;
     const char *const *f = module_account_features(&n);
     for (size_t i = 0; i < n; i++)
-        xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
+        if (module_account_feature_on(i))
+            xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
     session_send_free(s, r);
 }
 

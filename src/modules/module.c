@@ -18,8 +18,10 @@ static struct {
 } handlers[MODULE_MAX_HANDLERS];
 static size_t nhandlers;
 static const char *features[MODULE_MAX_FEATURES];
+static bool (*feature_on[MODULE_MAX_FEATURES])(void);
 static size_t nfeatures;
 static const char *account_features[MODULE_MAX_FEATURES];
+static bool (*account_feature_on[MODULE_MAX_FEATURES])(void);
 static size_t naccount_features;
 #define MODULE_MAX_ELEMENTS 8
 static struct {
@@ -61,21 +63,25 @@ void module_allow_remote(const char *ns)
             handlers[i].remote = true;
 }
 
-void module_add_feature(const char *var)
+void module_add_feature_when(const char *var, bool (*on)(void))
 {
     if (nfeatures >= MODULE_MAX_FEATURES) {
         fail("a disco feature", MODULE_MAX_FEATURES);
         return;
     }
+    feature_on[nfeatures] = on;
     features[nfeatures++] = var;
 }
 
-void module_add_account_feature(const char *var)
+void module_add_feature(const char *var) { module_add_feature_when(var, NULL); }
+
+void module_add_account_feature(const char *var, bool (*on)(void))
 {
     if (naccount_features >= MODULE_MAX_FEATURES) {
         fail("an account disco feature", MODULE_MAX_FEATURES);
         return;
     }
+    account_feature_on[naccount_features] = on;
     account_features[naccount_features++] = var;
 }
 
@@ -131,10 +137,20 @@ const char *const *module_features(size_t *count)
     return features;
 }
 
+bool module_feature_on(size_t i)
+{
+    return i < nfeatures && (!feature_on[i] || feature_on[i]());
+}
+
 const char *const *module_account_features(size_t *count)
 {
     *count = naccount_features;
     return account_features;
+}
+
+bool module_account_feature_on(size_t i)
+{
+    return i < naccount_features && (!account_feature_on[i] || account_feature_on[i]());
 }
 
 /* EV_SERVER_IQ: dispatch by the payload's namespace. */

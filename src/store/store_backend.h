@@ -33,6 +33,7 @@
 #include "store/store_offline.h"
 #include "store/store_pending.h"
 #include "store/store_private.h"
+#include "store/store_push.h"
 #include "store/store_roster.h"
 
 typedef struct store_backend store_backend;
@@ -136,6 +137,20 @@ typedef struct store_muc_ops {
     store_status (*del_room)(store_conn *c, const char *room, int64_t *removed);
 } store_muc_ops;
 
+typedef struct store_push_ops {
+    /* Every registration of user sorted by (jid, node). */
+    store_status (*list)(store_conn *c, const char *user, store_push_regs *res);
+    /* Inserts or replaces one registration (form "" when none). */
+    store_status (*put)(store_conn *c, const char *user, const char *jid, const char *node,
+                        const char *form);
+    /* Removes (jid, node), or every node of jid when node is NULL; adds the
+     * rows removed to *removed. */
+    store_status (*del)(store_conn *c, const char *user, const char *jid, const char *node,
+                        int64_t *removed);
+    store_status (*count)(store_conn *c, const char *user, int64_t *count);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_push_ops;
+
 struct store_backend {
     const char *scheme;            /* plucs/store's part before the first ':' */
     const char *form;              /* what the value looks like, for messages */
@@ -163,6 +178,7 @@ struct store_backend {
     const store_blocklist_ops *blocklist;
     const store_last_ops *last;
     const store_muc_ops *muc;
+    const store_push_ops *push;
 };
 
 /* The back ends of the table (store_backend.c). */

@@ -75,6 +75,17 @@ static const char *const migrations[] = {
     "  reason TEXT NOT NULL DEFAULT '',"
     "  PRIMARY KEY (room, jid)"
     ") WITHOUT ROWID;",
+    /* 3 -> 4: push notification registrations (XEP-0357). A table of its
+     * own, created IF NOT EXISTS, so that this step can be renumbered
+     * against another migration added in parallel (the archive's) without
+     * change. */
+    "CREATE TABLE IF NOT EXISTS push_registrations ("
+    "  user TEXT NOT NULL,"
+    "  jid TEXT NOT NULL,"
+    "  node TEXT NOT NULL,"
+    "  form TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (user, jid, node)"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
