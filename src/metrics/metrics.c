@@ -18,6 +18,7 @@ static const char *const transports[] = { "tcp", "bosh", "websocket", "poll" };
 static atomic_uint_fast64_t routed[NTRANSPORTS];
 static atomic_uint_fast64_t auth_ok, auth_failed;
 static atomic_uint_fast64_t filter_refused;
+static atomic_uint_fast64_t mam_archived;
 static atomic_int bosh_sessions, bosh_held;
 static atomic_int s2s_in, s2s_out;
 
@@ -91,6 +92,11 @@ void metrics_http_request(int status)
     atomic_fetch_add_explicit(&http_by_class[c >= 1 && c <= 5 ? c : 0], 1, memory_order_relaxed);
 }
 
+void metrics_mam_archived(void)
+{
+    atomic_fetch_add_explicit(&mam_archived, 1, memory_order_relaxed);
+}
+
 void metrics_filter_refused(void)
 {
     atomic_fetch_add_explicit(&filter_refused, 1, memory_order_relaxed);
@@ -132,6 +138,10 @@ void metrics_render(buf *out)
         buf_printf(out, "plucs_stanzas_routed_total{transport=\"%s\"} %llu\n", transports[i],
                    (unsigned long long)atomic_load(&routed[i]));
 
+    buf_printf(out, "# HELP plucs_mam_archived_total Messages archived (XEP-0313; one per party).\n"
+                    "# TYPE plucs_mam_archived_total counter\n"
+                    "plucs_mam_archived_total %llu\n",
+               (unsigned long long)atomic_load(&mam_archived));
     buf_printf(out, "# HELP plucs_filter_refused_total Stanzas refused by the group filter (plucs/mod/filter).\n"
                     "# TYPE plucs_filter_refused_total counter\n"
                     "plucs_filter_refused_total %llu\n",

@@ -22,6 +22,8 @@ void metrics_bosh_held_add(int delta);
 void metrics_http_request(int status);
 /* For the policy layer: one stanza refused by plucs/mod/filter. */
 void metrics_filter_refused(void);
+/* The archive (XEP-0313) stored one message for one party. */
+void metrics_mam_archived(void);
 /* For the directory: seconds between a change in LDAP and the snapshot
  * that contains it (or since the last successful refresh). */
 void metrics_set_directory_lag(double seconds);

@@ -18,6 +18,7 @@ static struct {
 } handlers[MODULE_MAX_HANDLERS];
 static size_t nhandlers;
 static const char *features[MODULE_MAX_FEATURES];
+static bool (*feature_on[MODULE_MAX_FEATURES])(void);   /* NULL: always */
 static size_t nfeatures;
 
 static const module *const *loaded;   /* the table modules_init() loaded */
@@ -59,6 +60,17 @@ void module_add_feature(const char *var)
         fail("a disco feature", MODULE_MAX_FEATURES);
         return;
     }
+    feature_on[nfeatures] = NULL;
+    features[nfeatures++] = var;
+}
+
+void module_add_feature_if(const char *var, bool (*enabled)(void))
+{
+    if (nfeatures >= MODULE_MAX_FEATURES) {
+        fail("a disco feature", MODULE_MAX_FEATURES);
+        return;
+    }
+    feature_on[nfeatures] = enabled;
     features[nfeatures++] = var;
 }
 
@@ -88,8 +100,14 @@ void module_hook_snapshot(snapshot_hook fn)
 
 const char *const *module_features(size_t *count)
 {
-    *count = nfeatures;
-    return features;
+    /* Only the features whose condition holds now (a reload may change it). */
+    static __thread const char *on[MODULE_MAX_FEATURES];
+    size_t n = 0;
+    for (size_t i = 0; i < nfeatures; i++)
+        if (!feature_on[i] || feature_on[i]())
+            on[n++] = features[i];
+    *count = n;
+    return on;
 }
 
 /* EV_SERVER_IQ: dispatch by the payload's namespace. */

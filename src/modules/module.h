@@ -54,12 +54,16 @@ void module_register_iq(const char *ns, iq_handler handler);
  * RFC 6121 §2.1.5, XEP-0049, XEP-0191) and the handler never runs. */
 void module_allow_remote(const char *ns);
 void module_add_feature(const char *var);
+/* A feature advertised only while enabled() says so (e.g. a module turned
+ * off by the configuration, which a reload may change). */
+void module_add_feature_if(const char *var, bool (*enabled)(void));
 void module_hook_stanza(stanza_event ev, stanza_hook fn);
 void module_hook_session(session_event ev, session_hook fn);
 void module_hook_undeliverable(undeliverable_hook fn);
 void module_hook_snapshot(snapshot_hook fn);
 
-/* The registered features, for disco#info. */
+/* The registered features that are on now, for disco#info (the array is
+ * the calling thread's, valid until its next call). */
 const char *const *module_features(size_t *count);
 
 /* Stream features the modules add after authentication; the daemon hands

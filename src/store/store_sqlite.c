@@ -290,4 +290,5 @@ const store_backend store_sqlite_backend = {
     .blocklist = &store_sqlite_blocklist,
     .last = &store_sqlite_last,
     .muc = &store_sqlite_muc,
+    .mam = &store_sqlite_mam,
 };

@@ -75,6 +75,25 @@ static const char *const migrations[] = {
     "  reason TEXT NOT NULL DEFAULT '',"
     "  PRIMARY KEY (room, jid)"
     ") WITHOUT ROWID;",
+    /* 3 -> 4: the message archive (XEP-0313): id = (µs << 8) | sequence,
+     * time-ordered; indexes for one owner's newest with one contact and
+     * for one owner's whole archive. Preferences: lists newline-separated. */
+    "CREATE TABLE mam ("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  with_jid TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  dir INTEGER NOT NULL,"
+    "  stanza TEXT NOT NULL"
+    ");"
+    "CREATE INDEX mam_owner_with ON mam (owner, with_jid, id);"
+    "CREATE INDEX mam_owner ON mam (owner, id);"
+    "CREATE TABLE mam_prefs ("
+    "  user TEXT PRIMARY KEY NOT NULL,"
+    "  dflt INTEGER NOT NULL,"
+    "  always TEXT NOT NULL DEFAULT '',"
+    "  never TEXT NOT NULL DEFAULT ''"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
