@@ -31,11 +31,12 @@ int64_t mam_id_decode(const char *s)
         const char *p = strchr(B32, tolower((unsigned char)s[i]));
         if (!p || !*p)
             return -1;
+        /* 13 * 5 = 65 bits: the top character carries the top 3 bits of
+         * a non-negative 64-bit id, so it is at most '7' */
+        if (i == 0 && p - B32 > 7)
+            return -1;
         v = (v << 5) | (uint64_t)(p - B32);
     }
-    /* 13 * 5 = 65 bits: the top character carries one bit only */
-    if (v > INT64_MAX || (s[0] != '0' && s[0] != '1'))
-        return -1;
     return (int64_t)v;
 }
 
