@@ -55,7 +55,11 @@ static int64_t next_id(void)
     }
 }
 
-static bool mam_on(void) { return config_current()->mam; }
+static bool mam_on(void)
+{
+    const config *c = config_current();
+    return c && c->mam;        /* no configuration yet (unit tests): off */
+}
 
 /* Whether contact is in owner's roster: shared (directory) or a personal
  * item of an online owner's cached roster. */
@@ -184,7 +188,8 @@ static void expired(void *arg, store_status st, int64_t removed)
 
 static void expire_start(void)
 {
-    int days = config_current()->mam_days;
+    const config *cfg = config_current();
+    int days = cfg ? cfg->mam_days : 0;
     if (days <= 0 || expiring)
         return;
     int64_t *before = xmalloc(sizeof *before);
