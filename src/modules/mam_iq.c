@@ -138,14 +138,18 @@ static void queried(void *arg, store_mam_result *res)
             char id[MAM_ID_LEN + 1];
             mam_id_encode(first->id, id);
             xnode *fe = xnode_add_child(set, "first", NS_RSM);
-            snprintf(num, sizeof num, "%lld", (long long)res->first_index);
-            xnode_set_attr(fe, "index", num);
+            if (res->first_index >= 0) {
+                snprintf(num, sizeof num, "%lld", (long long)res->first_index);
+                xnode_set_attr(fe, "index", num);
+            }
             xnode_add_text(fe, id, strlen(id));
             mam_id_encode(last->id, id);
             add_text(set, "last", NS_RSM, id);
         }
-        snprintf(num, sizeof num, "%lld", (long long)res->count);
-        add_text(set, "count", NS_RSM, num);
+        if (res->count >= 0) {
+            snprintf(num, sizeof num, "%lld", (long long)res->count);
+            add_text(set, "count", NS_RSM, num);
+        }
         session_send_free(s, r);
     }
     store_mam_result_free(res);

@@ -56,7 +56,7 @@ static void disco_info(session *s, const xnode *iq, const xnode *payload)
     xnode_set_attr(id, "category", "account");
     xnode_set_attr(id, "type", "registered");
     xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_INFO);
-    if (config_current()->mam)     /* the account's archive, mod_mam.c */
+    if (config_current() && config_current()->mam)     /* the account's archive, mod_mam.c */
         xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", "urn:xmpp:mam:2");
     session_send_free(s, r);
 }

@@ -51,8 +51,9 @@ typedef struct store_mam_result {
     store_mam_msg *msgs;       /* oldest first */
     size_t n;
     bool complete;             /* nothing beyond this page in its direction */
-    int64_t count;             /* rows matching the filters (without RSM) */
-    int64_t first_index;       /* rows matching before msgs[0] */
+    int64_t count;             /* rows matching the filters (without RSM); -1: too
+                                  costly to count (over 100,000 in a time range) */
+    int64_t first_index;       /* rows matching before msgs[0]; -1: too costly */
 } store_mam_result;
 
 void store_mam_result_free(store_mam_result *r);   /* NULL is fine */

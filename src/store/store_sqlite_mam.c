@@ -2,7 +2,11 @@
  * mam_prefs; rules: store_mam.h). The id is the rowid, time-ordered, so a
  * page is an index range scan of (owner, with_jid, id) or (owner, id): the
  * newest 50 with one contact read 51 index entries whatever the archive's
- * size. Preference lists are stored newline-separated. */
+ * size. The RSM count comes from mam_counts (kept by triggers) when no
+ * time or id range narrows the query; otherwise, and for the index of a
+ * page, counting scans are capped, and beyond the cap the number is left
+ * out (-1) rather than paid for. Preference lists are stored
+ * newline-separated. */
 #include "store/store_sqlite.h"
 #include "core/alloc.h"
 
@@ -94,13 +98,21 @@ static store_status exists(store_db *d, const char *owner, int64_t id)
     return rc == SQLITE_DONE ? STORE_NOT_FOUND : store_db_fail(d, "archive id");
 }
 
-static int64_t count_range(store_db *d, const store_mam_query *q, int64_t lo, int64_t hi)
+#define COUNT_CAP 100000      /* rows a filtered <count/> may scan */
+#define INDEX_CAP 20000       /* rows an <first index=''/> may scan on each side */
+
+/* Rows of q's owner (and with) in [lo, hi], scanning at most cap + 1 index
+ * entries: cap + 1 means "more than cap". -1 on error. */
+static int64_t count_range(store_db *d, const store_mam_query *q, int64_t lo, int64_t hi,
+                           int64_t cap)
 {
     if (lo > hi)
         return 0;
     sqlite3_stmt *st = store_db_stmt(d, q->with
-        ? "SELECT COUNT(*) FROM mam WHERE owner = ?1 AND with_jid = ?2 AND id BETWEEN ?3 AND ?4"
-        : "SELECT COUNT(*) FROM mam WHERE owner = ?1 AND id BETWEEN ?3 AND ?4");
+        ? "SELECT COUNT(*) FROM (SELECT 1 FROM mam WHERE owner = ?1 AND with_jid = ?2"
+          " AND id BETWEEN ?3 AND ?4 LIMIT ?5)"
+        : "SELECT COUNT(*) FROM (SELECT 1 FROM mam WHERE owner = ?1"
+          " AND id BETWEEN ?3 AND ?4 LIMIT ?5)");
     if (!st)
         return -1;
     store_bind_text(st, 1, q->owner);
@@ -108,6 +120,7 @@ static int64_t count_range(store_db *d, const store_mam_query *q, int64_t lo, in
         store_bind_text(st, 2, q->with);
     sqlite3_bind_int64(st, 3, lo);
     sqlite3_bind_int64(st, 4, hi);
+    sqlite3_bind_int64(st, 5, cap + 1);
     if (sqlite3_step(st) != SQLITE_ROW) {
         store_db_fail(d, "archive count");
         return -1;
@@ -115,6 +128,60 @@ static int64_t count_range(store_db *d, const store_mam_query *q, int64_t lo, in
     int64_t n = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return n;
+}
+
+/* The rows of the owner (with one contact, or all) from mam_counts. */
+static int64_t count_all(store_db *d, const store_mam_query *q)
+{
+    sqlite3_stmt *st = store_db_stmt(d, q->with
+        ? "SELECT COALESCE(SUM(n), 0) FROM mam_counts WHERE owner = ?1 AND with_jid = ?2"
+        : "SELECT COALESCE(SUM(n), 0) FROM mam_counts WHERE owner = ?1");
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, q->owner);
+    if (q->with)
+        store_bind_text(st, 2, q->with);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        store_db_fail(d, "archive count");
+        return -1;
+    }
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
+/* res->count and res->first_index, each -1 when it would cost more than
+ * its cap (RSM lets a server leave them out). */
+static store_status count_page(store_db *d, const store_mam_query *q, store_mam_result *res)
+{
+    int64_t lo = q->lo, hi = q->hi;
+    if (lo <= 0 && hi == INT64_MAX) {
+        res->count = count_all(d, q);
+        if (res->count < 0)
+            return STORE_ERROR;
+    } else {
+        res->count = count_range(d, q, lo, hi, COUNT_CAP);
+        if (res->count < 0)
+            return STORE_ERROR;
+        if (res->count > COUNT_CAP)
+            res->count = -1;
+    }
+    res->first_index = -1;
+    if (!res->n)
+        return STORE_OK;
+    int64_t before = count_range(d, q, lo, res->msgs[0].id - 1, INDEX_CAP);
+    if (before < 0)
+        return STORE_ERROR;
+    if (before <= INDEX_CAP) {
+        res->first_index = before;
+    } else if (res->count >= 0) {
+        int64_t after = count_range(d, q, res->msgs[res->n - 1].id + 1, hi, INDEX_CAP);
+        if (after < 0)
+            return STORE_ERROR;
+        if (after <= INDEX_CAP)
+            res->first_index = res->count - after - (int64_t)res->n;
+    }
+    return STORE_OK;
 }
 
 static sqlite3_stmt *page_stmt(store_db *d, bool with, bool backwards)
@@ -156,9 +223,6 @@ static store_status mam_query(store_conn *c, const store_mam_query *q, store_mam
     } else if (q->last) {
         backwards = true;
     }
-    res->count = count_range(d, q, lo, hi);
-    if (res->count < 0)
-        return STORE_ERROR;
     size_t cap = 0;
     if (q->max > 0 && plo <= phi) {
         sqlite3_stmt *st = page_stmt(d, q->with != NULL, backwards);
@@ -191,7 +255,7 @@ static store_status mam_query(store_conn *c, const store_mam_query *q, store_mam
             return store_db_fail(d, "archive query");
         res->complete = got <= (size_t)q->max;
     } else {
-        res->complete = q->max > 0 || res->count == 0;
+        res->complete = q->max > 0 || count_range(d, q, lo, hi, 0) == 0;
     }
     if (backwards) {
         for (size_t i = 0; i < res->n / 2; i++) {
@@ -200,12 +264,7 @@ static store_status mam_query(store_conn *c, const store_mam_query *q, store_mam
             res->msgs[res->n - 1 - i] = t;
         }
     }
-    if (res->n) {
-        res->first_index = count_range(d, q, lo, res->msgs[0].id - 1);
-        if (res->first_index < 0)
-            return STORE_ERROR;
-    }
-    return STORE_OK;
+    return count_page(d, q, res);
 }
 
 static char *join(char *const *v)
@@ -306,6 +365,8 @@ static store_status mam_forget(store_conn *c, const char *user, int64_t *removed
 {
     store_db *d = store_db_of(c);
     if (store_db_run_user(d, "DELETE FROM mam WHERE owner = ?1", user, removed,
+                          "archive forget") != STORE_OK ||
+        store_db_run_user(d, "DELETE FROM mam_counts WHERE owner = ?1", user, removed,
                           "archive forget") != STORE_OK)
         return STORE_ERROR;
     return store_db_run_user(d, "DELETE FROM mam_prefs WHERE user = ?1", user, removed,
