@@ -2,7 +2,8 @@
 XEP-0059 RSM, XEP-0359 stanza ids): both parties archive their own copy,
 the stanza-id delivered is the archive id, paging forwards and backwards
 over 500 messages, with/start/end filters, offline messages archived,
-preferences, retention (plucs/mam/days), plucs/mam=false, only the owner
+preferences (always/never lists, default roster), messages to oneself once,
+retention (plucs/mam/days), plucs/mam=false, only the owner
 reads an archive, disco features, /metrics."""
 
 import datetime
@@ -356,3 +357,35 @@ def test_retention_deletes_old_rows(plucsd_factory, im):
     assert H.wait_until(lambda: count() == 1, 15), "old rows remain: %d" % count()
     b = login(im, d, "bob", resource="again")
     assert [body(x) for _, x, _ in query(b, with_=A)[1]] == ["recent"]
+
+
+def test_default_roster_and_messages_to_self(plucsd, im):
+    ida = login(im, plucsd, "ida")
+    hugo = login(im, plucsd, "hugo")      # shares the group 'projects' with ida
+    nora = login(im, plucsd, "nora")      # in no group
+    IDA, HUGO, NORA = "ida@a.test", "hugo@a.test", "nora@a.test"
+    r = ida.iq_el(None, "set", "<prefs xmlns='%s' default='roster'><always/><never/></prefs>"
+                  % NS_MAM)
+    assert r.get("type") == "result", ET.tostring(r)
+    hugo.send(IDA, "from the shared roster")
+    nora.send(IDA, "from a stranger")
+    assert ida.wait_message(body="from the shared roster") and ida.wait_message(body="from a stranger")
+    wait_archived(ida, HUGO, 1)
+    wait_archived(nora, IDA, 1)           # nora's own copy: her default is always
+    assert query(ida, with_=NORA)[1] == []
+    # once nora is in ida's personal roster, her messages are archived for ida
+    assert ida.roster_set(NORA, name="Nora") == ("result", None)
+    nora.send(IDA, "now a contact")
+    assert ida.wait_message(body="now a contact")
+    wait_archived(ida, NORA, 1)
+    assert [body(x) for _, x, _ in query(ida, with_=NORA)[1]] == ["now a contact"]
+    # a message to oneself is archived once
+    hugo.send(HUGO, "note to self")
+    assert hugo.wait_message(body="note to self")
+    hugo.send(HUGO, "second note")
+    assert hugo.wait_message(body="second note")
+    wait_archived(hugo, HUGO, 1)
+    # the store runs requests in order: once the second note is archived,
+    # every copy of the first one is too
+    assert H.wait_until(lambda: "second note" in [body(x) for _, x, _ in query(hugo, with_=HUGO)[1]], 10)
+    assert [body(x) for _, x, _ in query(hugo, with_=HUGO)[1]] == ["note to self", "second note"]
