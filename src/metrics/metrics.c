@@ -20,6 +20,7 @@ static atomic_uint_fast64_t auth_ok, auth_failed;
 static atomic_uint_fast64_t filter_refused;
 static atomic_uint_fast64_t carbons_sent, carbons_received;
 static atomic_uint_fast64_t push_notifications;
+static atomic_uint_fast64_t mam_archived;
 static atomic_int bosh_sessions, bosh_held;
 static atomic_int s2s_in, s2s_out;
 
@@ -98,6 +99,11 @@ void metrics_carbon(bool sent)
     atomic_fetch_add_explicit(sent ? &carbons_sent : &carbons_received, 1, memory_order_relaxed);
 }
 
+void metrics_mam_archived(void)
+{
+    atomic_fetch_add_explicit(&mam_archived, 1, memory_order_relaxed);
+}
+
 void metrics_filter_refused(void)
 {
     atomic_fetch_add_explicit(&filter_refused, 1, memory_order_relaxed);
@@ -144,6 +150,10 @@ void metrics_render(buf *out)
         buf_printf(out, "plucs_stanzas_routed_total{transport=\"%s\"} %llu\n", transports[i],
                    (unsigned long long)atomic_load(&routed[i]));
 
+    buf_printf(out, "# HELP plucs_mam_archived_total Messages archived (XEP-0313; one per party).\n"
+                    "# TYPE plucs_mam_archived_total counter\n"
+                    "plucs_mam_archived_total %llu\n",
+               (unsigned long long)atomic_load(&mam_archived));
     buf_printf(out, "# HELP plucs_filter_refused_total Stanzas refused by the group filter (plucs/mod/filter).\n"
                     "# TYPE plucs_filter_refused_total counter\n"
                     "plucs_filter_refused_total %llu\n",

@@ -24,6 +24,8 @@ void metrics_http_request(int status);
 void metrics_filter_refused(void);
 /* Push notifications (XEP-0357): one push sent to an app server. */
 void metrics_push_sent(void);
+/* The archive (XEP-0313) stored one message for one party. */
+void metrics_mam_archived(void);
 /* For the directory: seconds between a change in LDAP and the snapshot
  * that contains it (or since the last successful refresh). */
 void metrics_set_directory_lag(double seconds);

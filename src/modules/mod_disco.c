@@ -4,6 +4,7 @@
  * JID query answers the account identity. */
 #include "modules/caps.h"
 #include "modules/disco.h"
+#include "core/config.h"
 #include "modules/module.h"
 #include "modules/muc.h"
 #include "xmpp/stanza.h"
@@ -23,8 +24,7 @@ xnode *disco_server_info(void)
     size_t n;
     const char *const *f = module_features(&n);
     for (size_t i = 0; i < n; i++)
-        if (module_feature_on(i))
-            xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
+        xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
     return q;
 }
 
@@ -59,8 +59,7 @@ static void disco_info(session *s, const xnode *iq, const xnode *payload)
     size_t n;
     const char *const *f = module_account_features(&n);
     for (size_t i = 0; i < n; i++)
-        if (module_account_feature_on(i))
-            xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
+        xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
     session_send_free(s, r);
 }
 

@@ -131,26 +131,29 @@ void module_hook_snapshot(snapshot_hook fn)
         fail("a snapshot hook", EVENT_MAX_HOOKS);
 }
 
-const char *const *module_features(size_t *count)
+/* Only the features whose condition holds now (a reload may change it),
+ * in a per-thread array. */
+static const char *const *filtered(const char *const *all, bool (*const *cond)(void), size_t n,
+                                   const char **on, size_t *count)
 {
-    *count = nfeatures;
-    return features;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!cond[i] || cond[i]())
+            on[k++] = all[i];
+    *count = k;
+    return on;
 }
 
-bool module_feature_on(size_t i)
+const char *const *module_features(size_t *count)
 {
-    return i < nfeatures && (!feature_on[i] || feature_on[i]());
+    static __thread const char *on[MODULE_MAX_FEATURES];
+    return filtered(features, feature_on, nfeatures, on, count);
 }
 
 const char *const *module_account_features(size_t *count)
 {
-    *count = naccount_features;
-    return account_features;
-}
-
-bool module_account_feature_on(size_t i)
-{
-    return i < naccount_features && (!account_feature_on[i] || account_feature_on[i]());
+    static __thread const char *on[MODULE_MAX_FEATURES];
+    return filtered(account_features, account_feature_on, naccount_features, on, count);
 }
 
 /* EV_SERVER_IQ: dispatch by the payload's namespace. */

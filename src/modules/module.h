@@ -75,12 +75,10 @@ typedef void (*element_handler)(session *s, const xnode *el);
 void module_register_element(const char *ns, element_handler fn);
 bool module_stream_element(session *s, const xnode *el);
 
-/* The registered features, for disco#info, and whether feature i is on
- * under the current configuration. */
+/* The registered features that are on now, for disco#info (the array is
+ * the calling thread's, valid until its next call). */
 const char *const *module_features(size_t *count);
-bool module_feature_on(size_t i);
 const char *const *module_account_features(size_t *count);
-bool module_account_feature_on(size_t i);
 
 /* Stream features the modules add after authentication; the daemon hands
  * this to the transports' stream layer, so neither side knows the other. */

@@ -291,4 +291,5 @@ const store_backend store_sqlite_backend = {
     .last = &store_sqlite_last,
     .muc = &store_sqlite_muc,
     .push = &store_sqlite_push,
+    .mam = &store_sqlite_mam,
 };

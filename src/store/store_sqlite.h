@@ -62,5 +62,6 @@ extern const store_blocklist_ops store_sqlite_blocklist;
 extern const store_last_ops store_sqlite_last;
 extern const store_muc_ops store_sqlite_muc;
 extern const store_push_ops store_sqlite_push;
+extern const store_mam_ops store_sqlite_mam;
 
 #endif
