@@ -273,3 +273,20 @@ def s2s_clients():
     yield made
     for c in made:
         c.close()
+
+
+# make check runs the test files two at a time (pytest-xdist, --dist
+# loadgroup): every test is grouped with the rest of its file, so module
+# fixtures start once. Files whose servers listen on the federation port
+# 5269 (of named 127.0.x.y addresses, or of every address) or use the
+# shared dnsmasq on 127.0.15.53 share one group and so never run at the
+# same time.
+FEDERATION_PORT = {"test_s2s", "test_inert_settings", "test_s2s_dns", "test_s2s_interop",
+                   "test_s2s_im", "test_s2s_hostile", "test_muc", "test_push"}
+
+
+@pytest.hookimpl(tryfirst=True)   # before xdist reads the marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.module.__name__.rsplit(".", 1)[-1]
+        item.add_marker(pytest.mark.xdist_group("port-5269" if name in FEDERATION_PORT else name))
