@@ -21,6 +21,7 @@
 #include "directory/directory.h"
 #include "router/router.h"
 #include "metrics/metrics.h"
+#include "transport/sm.h"
 #include "transport/tls.h"
 #include "xmpp/auth_throttle.h"
 #include "xmpp/jid.h"
@@ -59,6 +60,7 @@ struct xmpp_stream {
     int paused;               /* session_ops pause count */
     xnode *held, *held_last;  /* stanzas received while paused, in order */
     int auth_failures;
+    struct sm_state *sm;      /* stream management (sm.c), NULL when off */
 };
 
 static void handle_stanza(xmpp_stream *st, xnode *el);
@@ -87,7 +89,13 @@ static void update_input(xmpp_stream *st)
     st->t->input(st->tctx, !off);
 }
 
-static void ops_write(session *s, const char *data, size_t len) { st_write(s->conn, data, len); }
+static void ops_write(session *s, const char *data, size_t len)
+{
+    xmpp_stream *st = s->conn;
+    st_write(st, data, len);
+    if (st->sm && !st->closing)
+        sm_stanza_written(st, data, len);
+}
 
 static void ops_close(session *s, const char *condition, const char *text)
 {
@@ -159,7 +167,9 @@ void xmpp_stream_free(xmpp_stream *st)
             log_info("%s: %s (%s) disconnected", st->t->name, st->s->full, st->peer);
         if (st->counted)
             metrics_session_add(st->t->metric, st->s->domain, -1);
-        session_free(st->s);
+        /* A connection lost without a close: SM may keep the session. */
+        if (!sm_stream_free(st, !st->closing))
+            session_free(st->s);
     }
     if (st->timer)
         event_free(st->timer);
@@ -176,6 +186,44 @@ void xmpp_stream_free(xmpp_stream *st)
 void xmpp_stream_destroy_transport(xmpp_stream *st) { st->t->destroy(st->tctx); }
 
 session *xmpp_stream_session(xmpp_stream *st) { return st->s; }
+
+void xmpp_stream_write(xmpp_stream *st, const char *data, size_t len) { st_write(st, data, len); }
+struct sm_state *xmpp_stream_sm(const xmpp_stream *st) { return st->sm; }
+void xmpp_stream_set_sm(xmpp_stream *st, struct sm_state *sm) { st->sm = sm; }
+
+struct sm_state *xmpp_stream_sm_of_session(const session *s)
+{
+    return s->ops == &stream_ops ? ((xmpp_stream *)s->conn)->sm : NULL;
+}
+
+bool xmpp_stream_sm_capable(const xmpp_stream *st)
+{
+    return !strcmp(st->t->name, "c2s") || !strcmp(st->t->name, "websocket");
+}
+
+session *xmpp_stream_take_session(xmpp_stream *st)
+{
+    session *old = st->s;
+    if (st->counted) {
+        metrics_session_add(st->t->metric, old->domain, -1);
+        st->counted = false;
+    }
+    st->s = session_new(old->w, &stream_ops, st);
+    st->s->domain = old->domain ? xstrdup(old->domain) : NULL;
+    memcpy(st->s->lang, old->lang, sizeof old->lang);
+    return old;
+}
+
+void xmpp_stream_adopt(xmpp_stream *st, session *s)
+{
+    session_free(st->s);   /* authenticated, never bound: no hooks */
+    st->s = s;
+    s->ops = &stream_ops;
+    s->conn = st;
+    s->closing = false;
+    evtimer_del(st->timer);   /* the login timeout: the session is bound */
+    log_info("%s: %s resumed from %s", st->t->name, s->full, st->peer);
+}
 bool xmpp_stream_closing(const xmpp_stream *st) { return st->closing; }
 
 static void send_header(xmpp_stream *st, const char *to)
@@ -272,6 +320,7 @@ static void send_features(xmpp_stream *st)
     }
     if (features_fn)
         features_fn(st->s, st->authed, &b);
+    sm_features(st, st->authed, &b);
     buf_puts(&b, "</stream:features>");
     st_write(st, b.data, b.len);
     buf_free(&b);
@@ -790,6 +839,11 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
         xnode_free(el);
         return;
     }
+    if (!strcmp(el->ns, NS_SM)) {
+        sm_element(st, el);
+        xnode_free(el);
+        return;
+    }
     stanza_kind kind = strcmp(el->ns, NS_CLIENT) ? STANZA_NONE : stanza_kind_of(el);
     if (!kind) {
         log_info("%s: %s: unsupported stanza <%s xmlns='%s'/>", st->t->name, st->peer, el->name,
@@ -798,6 +852,8 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
         xnode_free(el);
         return;
     }
+    if (st->sm)
+        sm_stanza_handled(st);
     if (kind == STANZA_IQ) {
         xnode *bind = xnode_child(el, "bind", NS_BIND);
         if (bind) {

@@ -90,6 +90,24 @@ bool xmpp_stream_closing(const xmpp_stream *st);
 typedef void (*xmpp_features_fn)(const session *s, bool authed, buf *out);
 void xmpp_stream_set_features_fn(xmpp_features_fn fn);
 
+/* For stream management (sm.c), which owns its state through these. */
+struct sm_state;
+/* Writes bytes to the client that are not a stanza (SM elements). */
+void xmpp_stream_write(xmpp_stream *st, const char *data, size_t len);
+struct sm_state *xmpp_stream_sm(const xmpp_stream *st);
+void xmpp_stream_set_sm(xmpp_stream *st, struct sm_state *sm);
+/* The SM state of a session attached to a stream (NULL: none). */
+struct sm_state *xmpp_stream_sm_of_session(const session *s);
+/* Whether the transport can offer SM (TCP/TLS and WebSocket). */
+bool xmpp_stream_sm_capable(const xmpp_stream *st);
+/* Detaches the stream's session (returned, its ops and conn still the
+ * stream's: the caller reassigns them at once) and gives the stream a
+ * fresh, unbound one so that the stream can be closed without ending it. */
+session *xmpp_stream_take_session(xmpp_stream *st);
+/* Resumption: the stream's own (authenticated, unbound) session is freed
+ * and s becomes its session. */
+void xmpp_stream_adopt(xmpp_stream *st, session *s);
+
 /* The stream's XML parser settings (transports build their own xstream). */
 #define XMPP_STREAM_MAX_DEPTH 64
 
