@@ -8,21 +8,19 @@
  * queue, the route is flagged detached and the session stays available to
  * contacts until the negotiated timeout. A <resume/> on the same worker
  * moves the session onto the new stream (xmpp_stream_adopt) and resends
- * what the client did not acknowledge. At expiry, or when a stream with
- * unacknowledged stanzas ends, the messages among them are rerouted as if
- * the resource had gone (router_session_gone: another resource or offline
- * storage); iq get/set are answered with an error, presence is dropped.
+ * what the client did not acknowledge; on another worker, the session stays
+ * where it is and the new stream becomes a pipe to it (sm_pipe.c). At
+ * expiry, or when a stream with unacknowledged stanzas ends, the messages
+ * among them are rerouted as if the resource had gone (router_session_gone:
+ * another resource or offline storage); iq get/set are answered with an
+ * error, presence is dropped.
  *
- * Resumption ids are "<worker>.<session id>.<random>"; a resumption that
- * arrives on another worker than the session's is refused with <failed/>
- * (the client then binds a new resource; nothing is lost: the old session
- * expires and its messages are rerouted). */
-#include "transport/sm.h"
+ * Resumption ids are "<worker>.<session id>.<random>". */
+#include "transport/sm_internal.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
 #include <openssl/rand.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +34,6 @@
 #include "router/router.h"
 #include "router/routes.h"
 #include "transport/transport.h"
-#include "transport/xmpp_stream.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/stanza.h"
 
@@ -44,34 +41,31 @@
 #define SM_REQUEST_AGE_MS 5000   /* ... or when the oldest is this old */
 #define SM_ACK_WAIT_MAX 60       /* seconds an <r/> may stay unanswered */
 
-struct sm_state {
-    sm_queue q;
-    session *s;
-    xmpp_stream *st;         /* NULL while detached */
-    bool resume;
-    int max;                 /* negotiated resumption timeout, seconds */
-    char id[96];
-    struct event *tick;      /* attached: ack requests and their deadline */
-    struct event *expire;    /* detached: the end of the wait (or a close) */
-    uint32_t since_r;        /* stanzas sent since the last <r/> */
-    int64_t r_sent_ms;       /* an <r/> waits for its <a/> since then; 0: none */
-    int64_t detached_ms;
-    sm_state *next, **prev;  /* the worker's detached list */
-};
+static __thread sm_state *worker_list;   /* sessions without a stream of this worker */
 
-static __thread sm_state *detached_list;
-
-static int64_t now_ms(void)
+int64_t sm_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sm_write(sm_state *sm, const char *s)
+void sm_out(sm_state *sm, const char *data, size_t len)
 {
     if (sm->st)
-        xmpp_stream_write(sm->st, s, strlen(s));
+        xmpp_stream_write(sm->st, data, len);
+    else if (sm->pipe)
+        sm_pipe_send(sm, data, len);
+}
+
+static void sm_out_str(sm_state *sm, const char *s) { sm_out(sm, s, strlen(s)); }
+
+static void sm_close_conn(sm_state *sm, const char *condition, const char *text)
+{
+    if (sm->st)
+        xmpp_stream_close(sm->st, condition, text);
+    else if (sm->pipe)
+        sm_pipe_close(sm, condition, text);
 }
 
 /* ---- features ---- */
@@ -81,6 +75,42 @@ void sm_features(const xmpp_stream *st, bool authed, buf *out)
     if (!authed || !config_current()->sm || !xmpp_stream_sm_capable(st))
         return;
     buf_puts(out, "<sm xmlns='" NS_SM "'/>");
+}
+
+/* ---- the worker's list ---- */
+
+void sm_list_add(sm_state *sm)
+{
+    if (sm->listed)
+        return;
+    sm->listed = true;
+    sm->next = worker_list;
+    if (sm->next)
+        sm->next->prev = &sm->next;
+    sm->prev = &worker_list;
+    worker_list = sm;
+}
+
+void sm_list_remove(sm_state *sm)
+{
+    if (!sm->listed)
+        return;
+    *sm->prev = sm->next;
+    if (sm->next)
+        sm->next->prev = sm->prev;
+    sm->prev = NULL;
+    sm->next = NULL;
+    sm->listed = false;
+}
+
+static void set_detached(sm_state *sm, bool on)
+{
+    if (sm->detached == on)
+        return;
+    sm->detached = on;
+    sm->s->detached = on;
+    routes_set_detached(sm->s->bare, sm->s->id, on);
+    metrics_sm_detached_add(on ? 1 : -1);
 }
 
 /* ---- teardown ---- */
@@ -120,7 +150,7 @@ static void reroute_run(void *arg)
 }
 
 /* Hands the queue to a reroute job run on the next loop turn (after the
- * session is freed). */
+ * session is freed and out of the routes). */
 static void queue_reroute(sm_state *sm)
 {
     if (!sm->q.count)
@@ -141,6 +171,8 @@ static void queue_reroute(sm_state *sm)
 
 static void sm_free(sm_state *sm)
 {
+    sm_pipe_free(sm);
+    sm_list_remove(sm);
     if (sm->tick)
         event_free(sm->tick);
     if (sm->expire)
@@ -149,80 +181,72 @@ static void sm_free(sm_state *sm)
     free(sm);
 }
 
-static void unlink_detached(sm_state *sm)
-{
-    if (!sm->prev)
-        return;
-    *sm->prev = sm->next;
-    if (sm->next)
-        sm->next->prev = sm->prev;
-    sm->prev = NULL;
-    sm->next = NULL;
-    metrics_sm_detached_add(-1);
-}
-
-/* A detached session's wait is over (or it was closed): it ends normally. */
-static void detached_end(sm_state *sm)
+/* A session without a stream of this worker ends normally. */
+static void session_end(sm_state *sm)
 {
     session *s = sm->s;
-    unlink_detached(sm);
-    log_info("sm: %s: resumption timeout, session ended (%zu unacknowledged)", s->full,
-             sm->q.count);
+    if (sm->detached)
+        log_info("sm: %s: no resumption within %d s, session ended (%zu unacknowledged)",
+                 s->full, sm->max, sm->q.count);
+    set_detached(sm, false);
+    s->detached = false;
+    sm_pipe_free(sm);
     queue_reroute(sm);
     s->closing = false;
     session_free(s);   /* EV_ENDED: unavailable presence to contacts */
     sm_free(sm);
 }
 
-static void expire_cb(evutil_socket_t fd, short what, void *arg) { detached_end(arg); }
+static void expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    session_end(arg);
+}
+
+void sm_end_soon(sm_state *sm)
+{
+    sm->s->closing = true;   /* never inside the caller: on the next loop turn */
+    event_active(sm->expire, EV_TIMEOUT, 0);
+}
 
 /* ---- detached session ops ---- */
 
 static void det_write(session *s, const char *data, size_t len)
 {
     sm_state *sm = s->conn;
-    sm_queue_push(&sm->q, data, len, now_ms());
+    sm_queue_push(&sm->q, data, len, sm_now_ms());
     if (sm->q.count > (size_t)config_current()->sm_max_unacked && !s->closing) {
         log_info("sm: %s: detached session exceeds plucs/sm/max_unacked, ending it", s->full);
-        s->closing = true;
-        event_active(sm->expire, EV_TIMEOUT, 0);
+        sm_end_soon(sm);
     }
 }
 
 static void det_close(session *s, const char *condition, const char *text)
 {
-    sm_state *sm = s->conn;
     (void)condition;
     (void)text;
-    if (s->closing)
-        return;
-    s->closing = true;   /* never inside the caller: on the next loop turn */
-    event_active(sm->expire, EV_TIMEOUT, 0);
+    if (!s->closing)
+        sm_end_soon(s->conn);
 }
 
 static void det_noop(session *s) { (void)s; }
 
 static const session_ops detached_ops = { det_write, det_close, det_noop, det_noop };
 
-/* Takes s (whose stream is going away) into the detached state. */
-static void detach(sm_state *sm, session *s)
+void sm_detach(sm_state *sm, session *s)
 {
     if (sm->tick)
         event_del(sm->tick);
+    sm_pipe_free(sm);
     sm->st = NULL;
     sm->r_sent_ms = 0;
     sm->since_r = 0;
     s->ops = &detached_ops;
     s->conn = sm;
-    s->detached = true;
-    routes_set_detached(s->bare, s->id, true);
-    sm->detached_ms = now_ms();
-    sm->next = detached_list;
-    if (sm->next)
-        sm->next->prev = &sm->next;
-    sm->prev = &detached_list;
-    detached_list = sm;
-    metrics_sm_detached_add(1);
+    set_detached(sm, true);
+    sm->detached_ms = sm_now_ms();
+    sm_list_add(sm);
     struct timeval tv = { sm->max, 0 };
     evtimer_add(sm->expire, &tv);
     log_info("sm: %s: connection lost, session detached for %d s (%zu unacknowledged)",
@@ -237,7 +261,7 @@ bool sm_stream_free(xmpp_stream *st, bool lost)
     xmpp_stream_set_sm(st, NULL);
     session *s = xmpp_stream_session(st);
     if (lost && sm->resume && s && s->bound && !transport_stopping()) {
-        detach(sm, s);
+        sm_detach(sm, s);
         return true;
     }
     queue_reroute(sm);
@@ -249,80 +273,91 @@ bool sm_stream_free(xmpp_stream *st, bool lost)
 
 static int ack_wait_s(const sm_state *sm)
 {
-    int t = config_current()->sm_timeout;
-    if (sm->max < t)
-        t = sm->max;
+    int t = sm->max;
     if (t > SM_ACK_WAIT_MAX)
         t = SM_ACK_WAIT_MAX;
     return t < 1 ? 1 : t;
 }
 
-static void send_r(sm_state *sm)
+static void tick_arm(sm_state *sm)
 {
-    sm_write(sm, "<r xmlns='" NS_SM "'/>");
-    sm->since_r = 0;
-    if (!sm->r_sent_ms)
-        sm->r_sent_ms = now_ms();
     if (!event_pending(sm->tick, EV_TIMEOUT, NULL)) {
         struct timeval tv = { 1, 0 };
         evtimer_add(sm->tick, &tv);
     }
 }
 
+static void send_r(sm_state *sm)
+{
+    sm_out_str(sm, "<r xmlns='" NS_SM "'/>");
+    sm->since_r = 0;
+    if (!sm->r_sent_ms)
+        sm->r_sent_ms = sm_now_ms();
+    tick_arm(sm);
+}
+
 /* The connection is considered broken: detach (resumable) or close. */
 static void drop_stream(sm_state *sm)
 {
-    xmpp_stream *st = sm->st;
     session *s = sm->s;
-    if (sm->resume) {
-        log_info("sm: %s: no answer to <r/> within %d s, treating the connection as lost",
-                 s->full, ack_wait_s(sm));
+    if (!sm->resume) {
+        log_info("sm: %s: no answer to <r/> within %d s, closing", s->full, ack_wait_s(sm));
+        sm_close_conn(sm, "connection-timeout", NULL);
+        return;
+    }
+    log_info("sm: %s: no answer to <r/> within %d s, treating the connection as lost", s->full,
+             ack_wait_s(sm));
+    xmpp_stream *st = sm->st;
+    if (st) {
         xmpp_stream_set_sm(st, NULL);
         xmpp_stream_take_session(st);
-        detach(sm, s);
+        sm_detach(sm, s);
         xmpp_stream_close(st, NULL, NULL);
     } else {
-        log_info("sm: %s: no answer to <r/> within %d s, closing", s->full, ack_wait_s(sm));
-        xmpp_stream_close(st, "connection-timeout", NULL);
+        sm_pipe_close(sm, NULL, NULL);   /* only tells the other worker */
+        sm_detach(sm, s);
     }
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
+    (void)fd;
+    (void)what;
     sm_state *sm = arg;
-    if (!sm->st)
+    if (!sm->st && !sm->pipe)
         return;
-    int64_t now = now_ms();
+    int64_t now = sm_now_ms();
     if (sm->r_sent_ms && now - sm->r_sent_ms >= (int64_t)ack_wait_s(sm) * 1000) {
         drop_stream(sm);
         return;
     }
     if (!sm->r_sent_ms && sm->q.head && now - sm->q.head->t_ms >= SM_REQUEST_AGE_MS)
         send_r(sm);
-    if (sm->r_sent_ms || sm->q.count) {
-        struct timeval tv = { 1, 0 };
-        evtimer_add(sm->tick, &tv);
+    if (sm->r_sent_ms || sm->q.count)
+        tick_arm(sm);
+}
+
+void sm_written(sm_state *sm, const char *data, size_t len)
+{
+    sm_queue_push(&sm->q, data, len, sm_now_ms());
+    int max = config_current()->sm_max_unacked;
+    if (sm->q.count > (size_t)max) {
+        log_info("sm: %s: more than plucs/sm/max_unacked (%d) unacknowledged stanzas, closing",
+                 sm->s->full, max);
+        sm_close_conn(sm, "resource-constraint", NULL);
+        return;
     }
+    if (++sm->since_r >= SM_REQUEST_EVERY)
+        send_r(sm);
+    else
+        tick_arm(sm);
 }
 
 void sm_stanza_written(xmpp_stream *st, const char *data, size_t len)
 {
     sm_state *sm = xmpp_stream_sm(st);
-    if (!sm)
-        return;
-    sm_queue_push(&sm->q, data, len, now_ms());
-    if (sm->q.count > (size_t)config_current()->sm_max_unacked) {
-        log_info("sm: %s: more than plucs/sm/max_unacked (%d) unacknowledged stanzas, closing",
-                 sm->s->full, config_current()->sm_max_unacked);
-        xmpp_stream_close(st, "resource-constraint", NULL);
-        return;
-    }
-    if (++sm->since_r >= SM_REQUEST_EVERY) {
-        send_r(sm);
-    } else if (!event_pending(sm->tick, EV_TIMEOUT, NULL)) {
-        struct timeval tv = { 1, 0 };
-        evtimer_add(sm->tick, &tv);
-    }
+    if (sm)
+        sm_written(sm, data, len);
 }
 
 void sm_stanza_handled(xmpp_stream *st)
@@ -334,16 +369,22 @@ void sm_stanza_handled(xmpp_stream *st)
 
 /* ---- elements ---- */
 
+static void failed_bytes(buf *b, const char *cond, const uint32_t *h)
+{
+    if (h)
+        buf_printf(b, "<failed xmlns='" NS_SM "' h='%" PRIu32 "'>", *h);
+    else
+        buf_puts(b, "<failed xmlns='" NS_SM "'>");
+    buf_printf(b, "<%s xmlns='" NS_STANZAS "'/></failed>", cond);
+}
+
 static void send_failed(xmpp_stream *st, const char *cond, const uint32_t *h)
 {
-    char out[200];
-    if (h)
-        snprintf(out, sizeof out, "<failed xmlns='" NS_SM "' h='%" PRIu32 "'><%s xmlns='"
-                 NS_STANZAS "'/></failed>", *h, cond);
-    else
-        snprintf(out, sizeof out, "<failed xmlns='" NS_SM "'><%s xmlns='" NS_STANZAS "'/></failed>",
-                 cond);
-    xmpp_stream_write(st, out, strlen(out));
+    buf b;
+    buf_init(&b);
+    failed_bytes(&b, cond, h);
+    xmpp_stream_write(st, b.data, b.len);
+    buf_free(&b);
 }
 
 static void make_id(sm_state *sm)
@@ -369,7 +410,7 @@ static void handle_enable(xmpp_stream *st, const xnode *el)
     sm->st = st;
     const char *r = xnode_attr(el, "resume");
     sm->resume = r && (!strcmp(r, "true") || !strcmp(r, "1"));
-    sm->max = cfg->sm_timeout;
+    sm->max = cfg->sm_timeout > 0 ? cfg->sm_timeout : 1;
     uint32_t want;
     if (sm_parse_h(xnode_attr(el, "max"), &want) == 0 && want > 0 && want < (uint32_t)sm->max)
         sm->max = (int)want;
@@ -389,17 +430,17 @@ static void handle_enable(xmpp_stream *st, const xnode *el)
     log_info("sm: %s: stream management enabled%s", s->full, sm->resume ? " with resumption" : "");
 }
 
-static void handle_ack(xmpp_stream *st, sm_state *sm, const xnode *el)
+static void handle_ack(sm_state *sm, const xnode *el)
 {
     uint32_t h;
     if (sm_parse_h(xnode_attr(el, "h"), &h) != 0) {
-        xmpp_stream_close(st, "bad-format", NULL);
+        sm_close_conn(sm, "bad-format", NULL);
         return;
     }
     if (sm_queue_ack(&sm->q, h) != 0) {
         log_info("sm: %s: acknowledged %" PRIu32 " stanzas but only %" PRIu32 " were sent",
                  sm->s->full, h, sm->q.sent);
-        xmpp_stream_close(st, "undefined-condition", "You acknowledged more stanzas than were sent");
+        sm_close_conn(sm, "undefined-condition", "You acknowledged more stanzas than were sent");
         return;
     }
     sm->r_sent_ms = 0;
@@ -407,38 +448,92 @@ static void handle_ack(xmpp_stream *st, sm_state *sm, const xnode *el)
         event_del(sm->tick);
 }
 
-/* Finds the session a resumption id names on this worker; NULL with *why. */
-static session *resume_target(const char *previd, const char *bare, sm_state **smp,
-                              xmpp_stream **old_st, const char **why)
+void sm_attached_element(sm_state *sm, const xnode *el)
+{
+    if (!strcmp(el->name, "r")) {
+        char out[80];
+        snprintf(out, sizeof out, "<a xmlns='" NS_SM "' h='%" PRIu32 "'/>", sm->q.handled);
+        sm_out_str(sm, out);
+    } else if (!strcmp(el->name, "a")) {
+        handle_ack(sm, el);
+    } else if (!strcmp(el->name, "enable") || !strcmp(el->name, "resume")) {
+        buf b;
+        buf_init(&b);
+        failed_bytes(&b, "unexpected-request", NULL);
+        sm_out(sm, b.data, b.len);
+        buf_free(&b);
+    } else {
+        sm_close_conn(sm, "unsupported-stanza-type", NULL);
+    }
+}
+
+sm_state *sm_take_for_resume(const char *previd, const char *bare, uint32_t h, bool *bad_h)
 {
     int wid;
     uint64_t sid;
     char tail[64];
-    *why = "item-not-found";
+    *bad_h = false;
     if (!previd || sscanf(previd, "%d.%" SCNu64 ".%63s", &wid, &sid, tail) != 3)
         return NULL;
     worker *self = worker_self();
-    if (wid < 0 || wid >= workers_count())
+    if (!self || wid != worker_id(self))
         return NULL;
-    if (worker_get(wid) != self) {
-        *why = "other-worker";
-        return NULL;
-    }
     session *s = session_find(self, sid);
     if (!s || !s->bound || s->closing || !s->bare || strcmp(s->bare, bare))
         return NULL;
     sm_state *sm;
-    *old_st = NULL;
+    xmpp_stream *old = NULL;
     if (s->ops == &detached_ops) {
         sm = s->conn;
+    } else if ((sm = xmpp_stream_sm_of_session(s))) {
+        old = s->conn;
     } else {
-        *old_st = s->conn;
-        sm = xmpp_stream_sm_of_session(s);
+        sm = sm_pipe_state_of(s);
     }
     if (!sm || !sm->resume || strcmp(sm->id, previd))
         return NULL;
-    *smp = sm;
-    return s;
+    uint32_t acked = sm->q.acked;
+    if ((uint32_t)(h - acked) > (uint32_t)sm->q.count) {
+        *bad_h = true;
+        return NULL;
+    }
+    if (old) {
+        /* The client came back before we noticed the old connection broke:
+         * take the session over and close the old stream silently. */
+        xmpp_stream_set_sm(old, NULL);
+        xmpp_stream_take_session(old);
+        xmpp_stream_close(old, NULL, NULL);
+        sm->st = NULL;
+        if (sm->tick)
+            event_del(sm->tick);
+    } else if (sm->pipe) {
+        sm_pipe_close(sm, NULL, NULL);
+        sm_pipe_free(sm);
+    }
+    evtimer_del(sm->expire);
+    set_detached(sm, false);
+    sm_list_remove(sm);
+    sm_queue_ack(&sm->q, h);
+    sm->r_sent_ms = 0;
+    sm->since_r = 0;
+    return sm;
+}
+
+void sm_resumed_bytes(sm_state *sm, buf *out)
+{
+    buf_printf(out, "<resumed xmlns='" NS_SM "' previd='%s' h='%" PRIu32 "'/>", sm->id,
+               sm->q.handled);
+    for (sm_item *it = sm->q.head; it; it = it->next)
+        buf_append(out, it->data, it->len);
+}
+
+/* After a successful resumption: acks for what was resent. */
+void sm_after_resume(sm_state *sm)
+{
+    metrics_sm_resumption(true);
+    log_info("sm: %s: session resumed (%zu stanza(s) resent)", sm->s->full, sm->q.count);
+    if (sm->q.count)
+        send_r(sm);
 }
 
 static void handle_resume(xmpp_stream *st, const xnode *el)
@@ -454,81 +549,43 @@ static void handle_resume(xmpp_stream *st, const xnode *el)
         send_failed(st, "bad-request", NULL);
         return;
     }
-    sm_state *sm = NULL;
-    xmpp_stream *old = NULL;
-    const char *why;
-    session *s = resume_target(previd, cur->bare, &sm, &old, &why);
-    if (!s) {
+    int wid = -1;
+    if (previd)
+        sscanf(previd, "%d.", &wid);
+    if (wid >= 0 && wid < workers_count() && wid != worker_id(cur->w)) {
+        sm_pipe_request(st, wid, previd, h);   /* answered asynchronously */
+        return;
+    }
+    bool bad_h;
+    sm_state *sm = sm_take_for_resume(previd, cur->bare, h, &bad_h);
+    if (!sm) {
         metrics_sm_resumption(false);
         log_info("sm: %s: resumption of '%.80s' refused (%s)", cur->bare, previd ? previd : "",
-                 why);
-        send_failed(st, "item-not-found", NULL);
+                 bad_h ? "h beyond what was sent" : "unknown or expired");
+        send_failed(st, bad_h ? "unexpected-request" : "item-not-found", NULL);
         return;
     }
-    if (old) {
-        /* The client came back before we noticed the old connection broke:
-         * take the session over and close the old stream silently. */
-        xmpp_stream_set_sm(old, NULL);
-        xmpp_stream_take_session(old);
-        xmpp_stream_close(old, NULL, NULL);
-    } else {
-        unlink_detached(sm);
-        event_del(sm->expire);
-    }
-    if (sm_queue_ack(&sm->q, h) != 0) {
-        /* The client claims more than we sent: refuse and end the session
-         * normally (it cannot be trusted to be in sync). */
-        uint32_t handled = sm->q.handled;
-        metrics_sm_resumption(false);
-        send_failed(st, "unexpected-request", &handled);
-        sm->st = NULL;
-        s->ops = &detached_ops;
-        s->conn = sm;
-        s->closing = true;
-        event_active(sm->expire, EV_TIMEOUT, 0);
-        return;
-    }
+    session *s = sm->s;
     xmpp_stream_adopt(st, s);
-    s->detached = false;
-    routes_set_detached(s->bare, s->id, false);
     sm->st = st;
-    sm->r_sent_ms = 0;
-    sm->since_r = 0;
     xmpp_stream_set_sm(st, sm);
-    char out[200];
-    snprintf(out, sizeof out, "<resumed xmlns='" NS_SM "' previd='%s' h='%" PRIu32 "'/>", sm->id,
-             sm->q.handled);
-    xmpp_stream_write(st, out, strlen(out));
-    size_t n = 0;
-    for (sm_item *it = sm->q.head; it; it = it->next, n++)
-        xmpp_stream_write(st, it->data, it->len);
-    metrics_sm_resumption(true);
-    log_info("sm: %s: session resumed (%zu stanza(s) resent)", s->full, n);
-    if (n)
-        send_r(sm);
+    buf b;
+    buf_init(&b);
+    sm_resumed_bytes(sm, &b);
+    xmpp_stream_write(st, b.data, b.len);
+    buf_free(&b);
+    sm_after_resume(sm);
 }
 
 void sm_element(xmpp_stream *st, const xnode *el)
 {
     sm_state *sm = xmpp_stream_sm(st);
-    if (!strcmp(el->name, "enable")) {
+    if (!strcmp(el->name, "enable") && !sm) {
         handle_enable(st, el);
-    } else if (!strcmp(el->name, "resume")) {
+    } else if (!strcmp(el->name, "resume") && !sm) {
         handle_resume(st, el);
-    } else if (!strcmp(el->name, "r")) {
-        if (!sm) {
-            xmpp_stream_close(st, "unsupported-stanza-type", NULL);
-            return;
-        }
-        char out[80];
-        snprintf(out, sizeof out, "<a xmlns='" NS_SM "' h='%" PRIu32 "'/>", sm->q.handled);
-        xmpp_stream_write(st, out, strlen(out));
-    } else if (!strcmp(el->name, "a")) {
-        if (!sm) {
-            xmpp_stream_close(st, "unsupported-stanza-type", NULL);
-            return;
-        }
-        handle_ack(st, sm, el);
+    } else if (sm) {
+        sm_attached_element(sm, el);
     } else {
         xmpp_stream_close(st, "unsupported-stanza-type", NULL);
     }
@@ -538,9 +595,10 @@ void sm_element(xmpp_stream *st, const xnode *el)
 
 void sm_worker_cleanup(void)
 {
-    while (detached_list) {
-        sm_state *sm = detached_list;
-        unlink_detached(sm);
+    while (worker_list) {
+        sm_state *sm = worker_list;
+        sm_list_remove(sm);
+        set_detached(sm, false);
         session_free(sm->s);
         sm_free(sm);
     }
@@ -548,8 +606,10 @@ void sm_worker_cleanup(void)
 
 void sm_each_detached(void (*fn)(const session *s, int seconds_left, void *ud), void *ud)
 {
-    int64_t now = now_ms();
-    for (sm_state *sm = detached_list; sm; sm = sm->next) {
+    int64_t now = sm_now_ms();
+    for (sm_state *sm = worker_list; sm; sm = sm->next) {
+        if (!sm->detached)
+            continue;
         int64_t left = (int64_t)sm->max * 1000 - (now - sm->detached_ms);
         fn(sm->s, left > 0 ? (int)((left + 999) / 1000) : 0, ud);
     }

@@ -72,6 +72,12 @@ void sm_stanza_written(xmpp_stream *st, const char *data, size_t len);
  * stream must then not free the session. */
 bool sm_stream_free(xmpp_stream *st, bool lost);
 
+/* A stream resumed on another worker than its session's (sm_pipe.c): an
+ * element from its client (owned); the stream is being freed (lost:
+ * without a close). */
+void sm_proxy_element(xmpp_stream *st, xnode *el);
+void sm_proxy_gone(xmpp_stream *st, bool lost);
+
 /* Frees every detached session of the calling worker (worker cleanup). */
 void sm_worker_cleanup(void);
 

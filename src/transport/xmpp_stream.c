@@ -61,6 +61,9 @@ struct xmpp_stream {
     xnode *held, *held_last;  /* stanzas received while paused, in order */
     int auth_failures;
     struct sm_state *sm;      /* stream management (sm.c), NULL when off */
+    bool sm_wait;             /* a resumption on another worker is pending */
+    int proxy_wid;            /* resumed on another worker (sm_pipe.c): the */
+    uint64_t proxy_sid;       /* session's worker and id; wid -1: none */
 };
 
 static void handle_stanza(xmpp_stream *st, xnode *el);
@@ -82,7 +85,7 @@ static void st_write_str(xmpp_stream *st, const char *s) { st_write(st, s, strle
 /* Tells the transport whether input is wanted, when that changed. */
 static void update_input(xmpp_stream *st)
 {
-    bool off = st->closing || st->paused || st->auth_pending;
+    bool off = st->closing || st->paused || st->auth_pending || st->sm_wait;
     if (off == st->input_off)
         return;
     st->input_off = off;
@@ -114,7 +117,7 @@ static void ops_resume(session *s)
     xmpp_stream *st = s->conn;
     if (st->paused == 0 || --st->paused > 0)
         return;
-    while (st->held && !st->paused && !st->closing && !st->auth_pending) {
+    while (st->held && !st->paused && !st->closing && !st->auth_pending && !st->sm_wait) {
         xnode *el = st->held;
         st->held = el->next;
         if (!st->held)
@@ -144,6 +147,7 @@ xmpp_stream *xmpp_stream_new(worker *w, const xmpp_transport *t, void *tctx, con
     st->t = t;
     st->tctx = tctx;
     st->secure = secure;
+    st->proxy_wid = -1;
     snprintf(st->peer, sizeof st->peer, "%s", peer ? peer : "?");
     auth_throttle_peer_key(st->peer, st->ip, sizeof st->ip);
     st->s = session_new(w, &stream_ops, st);
@@ -162,6 +166,8 @@ void xmpp_stream_free(xmpp_stream *st)
 {
     if (!st)
         return;
+    if (st->s && st->proxy_wid >= 0)
+        sm_proxy_gone(st, !st->closing);
     if (st->s) {
         if (st->s->bound)
             log_info("%s: %s (%s) disconnected", st->t->name, st->s->full, st->peer);
@@ -212,6 +218,28 @@ session *xmpp_stream_take_session(xmpp_stream *st)
     st->s->domain = old->domain ? xstrdup(old->domain) : NULL;
     memcpy(st->s->lang, old->lang, sizeof old->lang);
     return old;
+}
+
+xmpp_stream *xmpp_stream_of(session *s) { return s->ops == &stream_ops ? s->conn : NULL; }
+
+void xmpp_stream_set_proxy(xmpp_stream *st, int wid, uint64_t sid)
+{
+    st->proxy_wid = wid;
+    st->proxy_sid = sid;
+}
+
+bool xmpp_stream_proxy(const xmpp_stream *st, int *wid, uint64_t *sid)
+{
+    *wid = st->proxy_wid;
+    *sid = st->proxy_sid;
+    return st->proxy_wid >= 0;
+}
+
+void xmpp_stream_resumed_remote(xmpp_stream *st)
+{
+    evtimer_del(st->timer);
+    log_info("%s: %s resumed from %s (session on worker %d)", st->t->name, st->s->bare, st->peer,
+             st->proxy_wid);
 }
 
 void xmpp_stream_adopt(xmpp_stream *st, session *s)
@@ -559,6 +587,25 @@ static void auth_done(void *arg, dir_auth_result r)
     auth_resume(st);
 }
 
+void xmpp_stream_hold(xmpp_stream *st, bool on)
+{
+    if (st->sm_wait == on)
+        return;
+    st->sm_wait = on;
+    if (on)
+        update_input(st);
+    else
+        auth_resume(st);
+}
+
+void xmpp_stream_pause_input(xmpp_stream *st, bool pause)
+{
+    if (pause)
+        ops_pause(st->s);
+    else
+        ops_resume(st->s);
+}
+
 static void delayed_auth_clear(xmpp_stream *st)
 {
     if (st->auth_delay) {
@@ -792,7 +839,7 @@ void xmpp_stream_stanza(xmpp_stream *st, xnode *el)
         xmpp_stream_close(st, "not-well-formed", NULL);
         return;
     }
-    if (st->paused || st->auth_pending) {
+    if (st->paused || st->auth_pending || st->sm_wait) {
         /* Processed in order once the session resumes. */
         el->next = NULL;
         if (st->held_last)
@@ -837,6 +884,10 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
             xmpp_stream_close(st, "not-authorized", NULL);
         }
         xnode_free(el);
+        return;
+    }
+    if (st->proxy_wid >= 0 && st->proxy_sid) {
+        sm_proxy_element(st, el);   /* resumed on another worker */
         return;
     }
     if (!strcmp(el->ns, NS_SM)) {

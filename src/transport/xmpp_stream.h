@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/worker.h"
 #include "router/session.h"
@@ -107,6 +108,19 @@ session *xmpp_stream_take_session(xmpp_stream *st);
 /* Resumption: the stream's own (authenticated, unbound) session is freed
  * and s becomes its session. */
 void xmpp_stream_adopt(xmpp_stream *st, session *s);
+
+/* Resumption on another worker (sm_pipe.c): this stream proxies the
+ * session sid of worker wid (sid 0: the answer is pending; wid -1: none).
+ * While proxying, every element after authentication goes to that session. */
+xmpp_stream *xmpp_stream_of(session *s);   /* NULL when s is not a stream's */
+void xmpp_stream_set_proxy(xmpp_stream *st, int wid, uint64_t sid);
+bool xmpp_stream_proxy(const xmpp_stream *st, int *wid, uint64_t *sid);
+/* Holds the client's elements (in order) until released. */
+void xmpp_stream_hold(xmpp_stream *st, bool on);
+/* Counted pause/resume of reading, as the session's pause/resume. */
+void xmpp_stream_pause_input(xmpp_stream *st, bool pause);
+/* The resumption through another worker succeeded: no login timeout. */
+void xmpp_stream_resumed_remote(xmpp_stream *st);
 
 /* The stream's XML parser settings (transports build their own xstream). */
 #define XMPP_STREAM_MAX_DEPTH 64

@@ -106,10 +106,38 @@ class SM:
         self.r.sock.close()
 
 
-def resume_stream(port, user, previd, h):
-    """A new connection that authenticates and asks to resume; returns
-    (RawClient, the <resumed/> or <failed/> element text)."""
-    r, cond = H.raw_auth(port, user, H.password(user))
+def conn_worker(p, r, timeout=5):
+    """The worker plucsd gave the raw connection r (from its log)."""
+    port = r.sock.getsockname()[1]
+    line = p.wait_log(r"c2s: 127\.0\.0\.1:%d connected \(worker (\d+)\)" % port, timeout)
+    assert line, "no log line for the connection from port %d" % port
+    return int(line.group(1))
+
+
+def steer(p, worker, nworkers=2):
+    """Opens throwaway connections until the next one goes to worker
+    (plucsd spreads connections round-robin)."""
+    for _ in range(nworkers + 1):
+        probe = H.RawClient(p.port)
+        w = conn_worker(p, probe)
+        probe.close()
+        if (w + 1) % nworkers == worker:
+            return
+    raise AssertionError("could not steer a connection to worker %d" % worker)
+
+
+def resume_stream(port, user, previd, h, p=None, worker=None):
+    """A new connection (on worker, when given) that authenticates and asks
+    to resume; returns (RawClient, the <resumed/> or <failed/> text)."""
+    if worker is not None:
+        steer(p, worker)
+    r = H.RawClient(port)
+    if worker is not None:
+        assert conn_worker(p, r) == worker
+    assert r.open_stream() is not None
+    r.starttls()
+    assert r.open_stream() is not None
+    cond = H.sasl_condition(r.auth_plain(user, H.password(user)))
     assert cond == "success"
     feats = r.open_stream()
     assert "<sm xmlns='%s'/>" % NS_SM in feats, feats
@@ -201,36 +229,67 @@ def cut_and_resume(p, im, want_same_worker):
     for i in range(4, 7):
         bob.send(full, "m%d" % i)
     assert bob.ping() == "result"
-    # connections are spread round-robin: burn one to reach the wanted worker
-    for attempt in range(4):
-        size = p.log_size()
-        r, ans = resume_stream(p.port, "alice", a.id, a.h)
-        if ans.startswith("<resumed"):
-            break
-        r.close()
-        raise AssertionError("resumption refused: %s\n%s" % (ans, p.log()[-3000:]))
-    line = p.wait_log(r"sm: alice@a.test/sm: session resumed", 5, size)
-    assert line
+    size = p.log_size()
+    target = wid if want_same_worker else 1 - wid
+    r, ans = resume_stream(p.port, "alice", a.id, a.h, p, target)
+    assert ans.startswith("<resumed"), "resumption refused: %s\n%s" % (ans, p.log()[-3000:])
+    assert p.wait_log(r"sm: alice@a.test/sm: session resumed", 5, size)
+    if not want_same_worker:
+        assert p.wait_log(r"sm: alice@a.test/sm: resumed through worker %d" % target, 5, size)
     assert "h='0'" in ans, ans   # alice sent no stanza
     b = SM(p.port)
+    b.h = a.h          # h goes on across the resumption
+    b.id = a.id
     b.r = r
     b.pending = r.buf
     r.buf = b""
     assert b.wait(lambda: len(b.bodies()) >= 3), b.stanzas
-    b.pump(0.5)
+    b.pump(0.3)
     assert b.bodies() == ["m4", "m5", "m6"], b.bodies()
     # the stream goes on: a new message arrives, counting continues
     bob.send(full, "m7")
     assert b.wait(lambda: "m7" in b.bodies())
     b.ack()
-    return p.log()[size:], wid
+    # the client's stanzas reach the session (on the other worker too) and
+    # are counted: an iq to the server is answered, h grows
+    b.r.send("<iq type='get' id='after' to='a.test'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert b.wait(lambda: any("id='after'" in x or 'id="after"' in x for x in b.stanzas))
+    assert b.server_h() == 1
+    # an old id on a live session of another account is refused
+    r2, ans2 = resume_stream(p.port, "bob", a.id, 0)
+    assert ans2.startswith("<failed") and "item-not-found" in ans2, ans2
+    r2.close()
+    return b
 
 
-def test_resume_after_cut(plucsd_factory, im):
+def test_resume_after_cut_same_worker(plucsd_factory, im):
     p = start(plucsd_factory)
-    log, _ = cut_and_resume(p, im, True)
-    m = H.wait_until(lambda: "plucs_sm_resumptions_total 1" in metrics(p), 5)
-    assert m, metrics(p)
+    b = cut_and_resume(p, im, True)
+    assert H.wait_until(lambda: "plucs_sm_resumptions_total 1" in metrics(p), 5), metrics(p)
+    assert "plucs_sm_detached_sessions 0" in metrics(p), \
+        [l for l in metrics(p).splitlines() if l.startswith("plucs_sm_")]
+    # a clean close ends the session: no detached session, no resumption
+    size = p.log_size()
+    b.r.send("</stream:stream>")
+    assert b.r.wait_closed(5)
+    assert p.wait_log(r"c2s: alice@a.test/sm \(.*\) disconnected", 5, size)
+    assert "detached" not in p.log()[size:]
+
+
+def test_resume_after_cut_other_worker(plucsd_factory, im):
+    p = start(plucsd_factory)
+    b = cut_and_resume(p, im, False)
+    assert H.wait_until(lambda: "plucs_sm_resumptions_total 1" in metrics(p), 5), metrics(p)
+    # cut again: the session (on its worker) is detached again, and a
+    # second resumption, now on the session's own worker, works
+    size = p.log_size()
+    wid = int(b.id.split(".")[0])
+    b.cut()
+    assert p.wait_log(r"sm: alice@a.test/sm: connection lost, session detached", 10, size)
+    r, ans = resume_stream(p.port, "alice", b.id, b.h, p, wid)
+    assert ans.startswith("<resumed"), ans
+    assert "h='1'" in ans, ans
+    r.close()
 
 
 def metrics(p):
