@@ -269,6 +269,17 @@ bool sm_stream_free(xmpp_stream *st, bool lost)
     return false;
 }
 
+void sm_connection_lost(xmpp_stream *st)
+{
+    sm_state *sm = xmpp_stream_sm(st);
+    session *s = xmpp_stream_session(st);
+    if (!sm || !sm->resume || !s->bound || s->closing || transport_stopping())
+        return;
+    xmpp_stream_set_sm(st, NULL);
+    xmpp_stream_take_session(st);
+    sm_detach(sm, s);
+}
+
 /* ---- attached: ack requests ---- */
 
 static int ack_wait_s(const sm_state *sm)
@@ -523,8 +534,13 @@ void sm_resumed_bytes(sm_state *sm, buf *out)
 {
     buf_printf(out, "<resumed xmlns='" NS_SM "' previd='%s' h='%" PRIu32 "'/>", sm->id,
                sm->q.handled);
+}
+
+void sm_resend(sm_state *sm)
+{
+    /* One write per stanza: WebSocket frames carry one element each. */
     for (sm_item *it = sm->q.head; it; it = it->next)
-        buf_append(out, it->data, it->len);
+        sm_out(sm, it->data, it->len);
 }
 
 /* After a successful resumption: acks for what was resent. */
@@ -574,6 +590,7 @@ static void handle_resume(xmpp_stream *st, const xnode *el)
     sm_resumed_bytes(sm, &b);
     xmpp_stream_write(st, b.data, b.len);
     buf_free(&b);
+    sm_resend(sm);
     sm_after_resume(sm);
 }
 

@@ -72,6 +72,10 @@ void sm_stanza_written(xmpp_stream *st, const char *data, size_t len);
  * stream must then not free the session. */
 bool sm_stream_free(xmpp_stream *st, bool lost);
 
+/* The stream's connection broke but the stream is closed, not freed, by
+ * its transport: detaches a resumable session at once. */
+void sm_connection_lost(xmpp_stream *st);
+
 /* A stream resumed on another worker than its session's (sm_pipe.c): an
  * element from its client (owned); the stream is being freed (lost:
  * without a close). */

@@ -46,8 +46,10 @@ void sm_end_soon(sm_state *sm);
  * refused (*bad_h: the client's h acknowledges more than was sent). */
 sm_state *sm_take_for_resume(const char *previd, const char *bare, uint32_t h,
                              bool *bad_h);
-/* The <resumed/> answer followed by every unacknowledged stanza. */
+/* The <resumed/> answer; then sm_resend() writes every unacknowledged
+ * stanza again, in order. */
 void sm_resumed_bytes(sm_state *sm, buf *out);
+void sm_resend(sm_state *sm);
 /* Metrics, log and ack request after a resumption. */
 void sm_after_resume(sm_state *sm);
 void sm_list_add(sm_state *sm);

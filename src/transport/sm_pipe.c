@@ -271,6 +271,7 @@ static void up_resume(up_msg *m)
     d->len = b.len;
     buf_free(&b);
     post_down(sm, d);
+    sm_resend(sm);
     log_info("sm: %s: resumed through worker %d", s->full, worker_id(m->b));
     sm_after_resume(sm);
 }

@@ -62,6 +62,7 @@ struct xmpp_stream {
     int auth_failures;
     struct sm_state *sm;      /* stream management (sm.c), NULL when off */
     bool sm_wait;             /* a resumption on another worker is pending */
+    bool lost;                /* the connection broke (xmpp_stream_connection_lost) */
     int proxy_wid;            /* resumed on another worker (sm_pipe.c): the */
     uint64_t proxy_sid;       /* session's worker and id; wid -1: none */
 };
@@ -167,7 +168,7 @@ void xmpp_stream_free(xmpp_stream *st)
     if (!st)
         return;
     if (st->s && st->proxy_wid >= 0)
-        sm_proxy_gone(st, !st->closing);
+        sm_proxy_gone(st, !st->closing || st->lost);
     if (st->s) {
         if (st->s->bound)
             log_info("%s: %s (%s) disconnected", st->t->name, st->s->full, st->peer);
@@ -297,6 +298,15 @@ void xmpp_stream_close(xmpp_stream *st, const char *condition, const char *text)
 }
 
 void xmpp_stream_end(xmpp_stream *st) { xmpp_stream_close(st, NULL, NULL); }
+
+void xmpp_stream_connection_lost(xmpp_stream *st)
+{
+    if (st->closing)
+        return;
+    st->lost = true;
+    sm_connection_lost(st);   /* SM may keep the session for a resumption */
+    xmpp_stream_close(st, NULL, NULL);
+}
 
 void xmpp_stream_parse_error(xmpp_stream *st, xstream_err kind, const char *detail)
 {

@@ -72,6 +72,11 @@ void xmpp_stream_stanza(xmpp_stream *st, xnode *el);
 /* The client ended the stream cleanly (</stream:stream>, <close/>, BOSH
  * terminate). */
 void xmpp_stream_end(xmpp_stream *st);
+/* The connection broke (EOF or error without the client's close) for a
+ * transport that ends its stream then (WebSocket): like a clean close,
+ * except that stream management may keep the session for a resumption.
+ * (TCP frees the stream without closing it, which means the same.) */
+void xmpp_stream_connection_lost(xmpp_stream *st);
 /* Ends the stream: condition NULL is a clean close; otherwise the stream
  * error (with optional text) is written first. The one place stream errors
  * are written, for every transport. */

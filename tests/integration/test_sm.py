@@ -299,3 +299,167 @@ def metrics(p):
             return f.read().decode()
     except Exception as e:
         return str(e)
+
+
+def status(p):
+    from test_control import status as control_status
+    return control_status(p)
+
+
+def test_detached_presence_then_expiry_to_offline(plucsd_factory, im):
+    p = start(plucsd_factory)
+    bob = im("bob", daemon=p, resource="b")
+    assert bob.login().ok
+    bob.available()
+    a = SM(p.port).login(max_=3)
+    assert "max='3'" in a.enabled, a.enabled
+    a.r.send("<presence/>")
+    assert bob.wait_presence(frm=A + "/sm", type="available"), bob.all_presences
+    size = p.log_size()
+    a.cut()
+    assert p.wait_log(r"sm: alice@a.test/sm: connection lost, session detached for 3 s", 10, size)
+    st = status(p)
+    assert st["sessions/detached"] == "1", st
+    assert 0 <= int(st["sessions/detached/alice@a.test/sm"]) <= 3, st
+    assert "plucs_sm_detached_sessions 1" in metrics(p)
+    for i in range(1, 3):
+        bob.send(A + "/sm", "while detached %d" % i)
+    assert bob.ping() == "result"
+    # still available to contacts while detached ...
+    assert not bob.saw_presence(frm=A + "/sm", type="unavailable")
+    # ... and unavailable at expiry
+    bob.expect_unavailable(A + "/sm", timeout=8)
+    assert p.wait_log(r"sm: alice@a.test/sm: no resumption within 3 s, session ended "
+                      r"\(\d+ unacknowledged\)", 5, size)
+    assert p.wait_log(r"sm: 2 unacknowledged message\(s\) rerouted", 5, size)
+    assert status(p)["sessions/detached"] == "0"
+    assert "plucs_sm_detached_sessions 0" in metrics(p)
+    # an expired id is refused
+    r, ans = resume_stream(p.port, "alice", a.id, a.h)
+    assert ans.startswith("<failed") and "item-not-found" in ans, ans
+    r.close()
+    assert "plucs_sm_failed_resumptions_total 1" in metrics(p)
+    # the messages are in offline storage, delivered exactly once at the next login
+    alice = im("alice", daemon=p, resource="desk")
+    assert alice.login().ok
+    alice.available()
+    for i in range(1, 3):
+        assert alice.wait_message(body="while detached %d" % i), alice.all_messages
+    alice.quiet(0.5)
+    got = [m.body for m in alice.all_messages if m.body and m.body.startswith("while")]
+    assert got == ["while detached 1", "while detached 2"], got
+
+
+def test_sigstopped_client_messages_go_offline(plucsd_factory, im):
+    p = start(plucsd_factory, **{"plucs/sm/timeout": "3"})
+    bob = im("bob", daemon=p, resource="b")
+    assert bob.login().ok
+    proc = subprocess.Popen([sys.executable if "python3" in sys.executable else "/usr/bin/python3",
+                             os.path.join(os.path.dirname(__file__), "sm_client.py"),
+                             str(p.port), A + "/phone", H.password("alice")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "READY" not in lines:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.strip())
+        assert "READY" in lines, lines
+        assert p.wait_log(r"sm: alice@a.test/phone: stream management enabled with resumption", 10)
+        size = p.log_size()
+        proc.send_signal(signal.SIGSTOP)
+        for i in range(1, 4):
+            bob.send(A + "/phone", "to a frozen phone %d" % i)
+        assert bob.ping() == "result"
+        # no <a/> comes: the connection is taken for lost, then the wait ends
+        assert p.wait_log(r"sm: alice@a.test/phone: no answer to <r/> within 3 s", 15, size)
+        assert p.wait_log(r"sm: alice@a.test/phone: no resumption within 3 s", 10, size)
+        assert p.wait_log(r"sm: 3 unacknowledged message\(s\) rerouted", 5, size)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    alice = im("alice", daemon=p, resource="desk")
+    assert alice.login().ok
+    alice.available()
+    for i in range(1, 4):
+        assert alice.wait_message(body="to a frozen phone %d" % i), alice.all_messages
+
+
+def test_max_unacked(plucsd_factory, im):
+    p = start(plucsd_factory, **{"plucs/sm/max_unacked": "10"})
+    bob = im("bob", daemon=p, resource="b")
+    assert bob.login().ok
+    a = SM(p.port).login(resume=False)
+    size = p.log_size()
+    for i in range(1, 12):
+        bob.send(A + "/sm", "n%d" % i)
+    assert bob.ping() == "result"
+    a.pump(2, answer=False)      # never acknowledges
+    data = a.r.read_all(3)
+    assert a.r.closed or H.stream_error_condition(a.pending + data) == "resource-constraint"
+    assert p.wait_log(r"more than plucs/sm/max_unacked \(10\)", 5, size)
+    assert p.wait_log(r"sm: 11 unacknowledged message\(s\) rerouted", 5, size)
+    alice = im("alice", daemon=p, resource="desk")
+    assert alice.login().ok
+    alice.available()
+    assert alice.wait_message(body="n11"), alice.all_messages
+
+
+def test_takeover_of_a_live_connection(plucsd_factory, im):
+    """The client reconnects before the server noticed the old connection
+    broke: the old stream is closed silently, no unavailable presence."""
+    p = start(plucsd_factory)
+    bob = im("bob", daemon=p, resource="b")
+    assert bob.login().ok
+    bob.available()
+    a = SM(p.port).login()
+    a.r.send("<presence/>")
+    assert bob.wait_presence(frm=A + "/sm", type="available")
+    bob.send(A + "/sm", "before")
+    assert a.wait(lambda: "before" in a.bodies())
+    for w in (int(a.id.split(".")[0]), 1 - int(a.id.split(".")[0])):
+        size = p.log_size()
+        r, ans = resume_stream(p.port, "alice", a.id, a.h, p, w)
+        assert ans.startswith("<resumed"), ans
+        assert a.r.wait_closed(5), "the old stream stays open"
+        assert H.stream_error_condition(a.r.buf) is None
+        b = SM(p.port)
+        b.r, b.h, b.id = r, a.h, a.id
+        bob.send(A + "/sm", "after %d" % w)
+        assert b.wait(lambda: ("after %d" % w) in b.bodies()), b.stanzas
+        a = b
+    bob.quiet(0.5)
+    assert not bob.saw_presence(frm=A + "/sm", type="unavailable")
+
+
+def test_websocket_resume(plucsd_factory, im):
+    import web_clients as W
+    p = start(plucsd_factory, **{"plucs/http/websocket": "true",
+                                 "plucs/http/address": "127.0.0.1"})
+    bob = im("bob", daemon=p, resource="b")
+    assert bob.login().ok
+    ws = W.WebSocket(p.http_port)
+    assert ws.login("alice", "alice-secret", resource="ws") == A + "/ws"
+    ws.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
+    en = ws.recv_until("<enabled")
+    assert en and "resume='true'" in en, en
+    previd = re.search(r"id='([^']+)'", en).group(1)
+    size = p.log_size()
+    ws.close()
+    assert p.wait_log(r"sm: alice@a.test/ws: connection lost, session detached", 10, size)
+    bob.send(A + "/ws", "over websocket")
+    assert bob.ping() == "result"
+    ws2 = W.WebSocket(p.http_port)
+    o, f = ws2.open()
+    ws2.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>" % (W.NS_SASL, W.plain("alice", "alice-secret")))
+    assert "<success" in ws2.recv()
+    o, f = ws2.open()
+    assert "<sm xmlns='%s'/>" % NS_SM in f, f
+    ws2.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, previd))
+    got = ws2.recv_until("<resumed")
+    assert got, "no <resumed/>"
+    m = ws2.recv_until("over websocket")
+    assert m and m.startswith("<message"), m
+    ws2.close()
