@@ -60,12 +60,18 @@ void sm_out(sm_state *sm, const char *data, size_t len)
 
 static void sm_out_str(sm_state *sm, const char *s) { sm_out(sm, s, strlen(s)); }
 
+/* Ends the client's stream (with a stream error when condition is set);
+ * through a pipe, the session ends here too (the other worker's stream
+ * only closes). */
 static void sm_close_conn(sm_state *sm, const char *condition, const char *text)
 {
-    if (sm->st)
+    if (sm->st) {
         xmpp_stream_close(sm->st, condition, text);
-    else if (sm->pipe)
+    } else if (sm->pipe) {
         sm_pipe_close(sm, condition, text);
+        sm_pipe_free(sm);
+        sm_end_soon(sm);
+    }
 }
 
 /* ---- features ---- */
@@ -192,6 +198,7 @@ static void session_end(sm_state *sm)
     s->detached = false;
     sm_pipe_free(sm);
     queue_reroute(sm);
+    sm->ending = true;   /* what the ended hooks still send is dropped */
     s->closing = false;
     session_free(s);   /* EV_ENDED: unavailable presence to contacts */
     sm_free(sm);
@@ -206,6 +213,8 @@ static void expire_cb(evutil_socket_t fd, short what, void *arg)
 
 void sm_end_soon(sm_state *sm)
 {
+    if (sm->ending)
+        return;
     sm->s->closing = true;   /* never inside the caller: on the next loop turn */
     event_active(sm->expire, EV_TIMEOUT, 0);
 }
@@ -215,6 +224,8 @@ void sm_end_soon(sm_state *sm)
 static void det_write(session *s, const char *data, size_t len)
 {
     sm_state *sm = s->conn;
+    if (sm->ending)
+        return;
     sm_queue_push(&sm->q, data, len, sm_now_ms());
     if (sm->q.count > (size_t)config_current()->sm_max_unacked && !s->closing) {
         log_info("sm: %s: detached session exceeds plucs/sm/max_unacked, ending it", s->full);

@@ -19,6 +19,7 @@ struct sm_state {
     bool resume;
     bool listed;             /* in the worker's list (no stream of its own) */
     bool detached;           /* ... because it waits for a resumption */
+    bool ending;             /* inside session_end(): the session is being freed */
     int max;                 /* negotiated resumption timeout, seconds */
     char id[96];
     struct event *tick;      /* attached: ack requests and their deadline */

@@ -96,6 +96,8 @@ static void post_down(sm_state *sm, down_msg *m)
 
 /* ---- A: the session's side ---- */
 
+static void pipe_close(session *s, const char *condition, const char *text);
+
 static void pipe_handle(sm_state *sm, xnode *el)
 {
     session *s = sm->s;
@@ -108,9 +110,7 @@ static void pipe_handle(sm_state *sm, xnode *el)
     if (!kind) {
         log_info("sm: %s: unsupported stanza <%s/> on a resumed stream", s->full, el->name);
         xnode_free(el);
-        sm_pipe_close(sm, "unsupported-stanza-type", NULL);
-        sm_pipe_free(sm);
-        sm_end_soon(sm);
+        pipe_close(s, "unsupported-stanza-type", NULL);
         return;
     }
     sm->q.handled++;
@@ -126,6 +126,8 @@ static void pipe_handle(sm_state *sm, xnode *el)
 static void pipe_write(session *s, const char *data, size_t len)
 {
     sm_state *sm = s->conn;
+    if (sm->ending)
+        return;
     if (sm->pipe) {
         sm_pipe_send(sm, data, len);
         sm_written(sm, data, len);

@@ -463,3 +463,30 @@ def test_websocket_resume(plucsd_factory, im):
     m = ws2.recv_until("over websocket")
     assert m and m.startswith("<message"), m
     ws2.close()
+
+
+def test_other_worker_stream_error_ends_session(plucsd_factory, im):
+    """Through the pipe, a client error (an ack beyond what was sent) ends
+    the stream on the connection's worker and the session on its own."""
+    p = start(plucsd_factory)
+    bob = im("bob", daemon=p, resource="b")
+    assert bob.login().ok
+    bob.available()
+    a = SM(p.port).login()
+    a.r.send("<presence/>")
+    assert bob.wait_presence(frm=A + "/sm", type="available")
+    wid = int(a.id.split(".")[0])
+    size = p.log_size()
+    a.cut()
+    assert p.wait_log(r"sm: alice@a.test/sm: connection lost, session detached", 10, size)
+    a.pump(0)
+    r, ans = resume_stream(p.port, "alice", a.id, 0, p, 1 - wid)
+    assert ans.startswith("<resumed"), ans
+    r.send("<a xmlns='%s' h='999'/>" % NS_SM)
+    data = r.read_all(5)
+    assert H.stream_error_condition(data) == "undefined-condition", data
+    assert r.closed
+    bob.expect_unavailable(A + "/sm", timeout=5)
+    r2, ans2 = resume_stream(p.port, "alice", a.id, 0)
+    assert ans2.startswith("<failed"), ans2
+    r2.close()
