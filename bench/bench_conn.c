@@ -286,6 +286,15 @@ static int conn_element(struct conn *c, const char *p, size_t len)
     }
 #define IS(s) (nl == sizeof(s) - 1 && memcmp(name, s, nl) == 0)
     B.stanzas_recv++;
+    if (c->sm_on && (IS("message") || IS("presence") || IS("iq")))
+        c->sm_h++;   /* XEP-0198: handled stanzas */
+    if (c->sm_on && IS("r")) {
+        evbuffer_add_printf(bufferevent_get_output(c->bev), "<a xmlns='urn:xmpp:sm:3' h='%u'/>",
+                            (unsigned)c->sm_h);
+        return 0;
+    }
+    if (IS("enabled") || (c->sm_on && IS("a")))
+        return 0;
     if (IS("message")) {
         got_message(p, len);
         return 0;
@@ -343,6 +352,10 @@ static int conn_element(struct conn *c, const char *p, size_t len)
             if (err) {
                 conn_fail(c, ERR_BIND);
                 return -1;
+            }
+            if (B.sm) {
+                evbuffer_add_printf(out, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+                c->sm_on = 1;
             }
             evbuffer_add_printf(out, "<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>");
             c->state = CS_ROSTER;

@@ -599,7 +599,7 @@ static void usage(void)
 {
     fputs("usage: plucs-bench --scenario idle|msg|presence|storm|ldap|push|muc [options]\n"
           "  --host 127.0.0.1 --port 5222 --domain D --user-fmt u%05d --pass-fmt p%05d\n"
-          "  --first 1 --group-size 0 --tls --raw --concurrency 100 --sessions 1000\n"
+          "  --first 1 --group-size 0 --tls --sm --raw --concurrency 100 --sessions 1000\n"
           "  --rates 5000,20000 --max --p99-ms 50 --phase-secs 10 --settle-secs 3\n"
           "  --drain-secs 3 --login-secs 300 --timeout 900 --logins 5000 (storm)\n"
           "  --body-len 60 --pid PID,PID --aux-pid PID --label NAME --json FILE\n"
@@ -616,7 +616,7 @@ int main(int argc, char **argv)
     static const struct option lo[] = {
         { "scenario", 1, 0, 's' }, { "host", 1, 0, 'H' }, { "port", 1, 0, 'p' },
         { "domain", 1, 0, 'd' }, { "user-fmt", 1, 0, 'u' }, { "pass-fmt", 1, 0, 'w' },
-        { "first", 1, 0, 'f' }, { "group-size", 1, 0, 'g' }, { "tls", 0, 0, 't' },
+        { "first", 1, 0, 'f' }, { "group-size", 1, 0, 'g' }, { "tls", 0, 0, 't' }, { "sm", 0, 0, 'Q' },
         { "raw", 0, 0, 'r' }, { "concurrency", 1, 0, 'c' }, { "sessions", 1, 0, 'n' },
         { "rates", 1, 0, 'R' }, { "max", 0, 0, 'M' }, { "p99-ms", 1, 0, '9' },
         { "phase-secs", 1, 0, 'T' }, { "settle-secs", 1, 0, 'S' }, { "drain-secs", 1, 0, 'D' },
@@ -651,6 +651,7 @@ int main(int argc, char **argv)
         case 'f': B.first_user = atoi(optarg); break;
         case 'g': B.group_size = atoi(optarg); break;
         case 't': B.tls = 1; break;
+        case 'Q': B.sm = 1; break;
         case 'r': B.mode = MODE_RAW; break;
         case 'c': B.concurrency = atoi(optarg); break;
         case 'n': O.sessions = atoi(optarg); break;
