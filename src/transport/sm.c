@@ -37,7 +37,7 @@
 #include "xml/xml_fragment.h"
 #include "xmpp/stanza.h"
 
-#define SM_REQUEST_EVERY 5       /* an <r/> after this many unacknowledged stanzas */
+#define SM_REQUEST_EVERY 10      /* an <r/> after this many unacknowledged stanzas */
 #define SM_REQUEST_AGE_MS 5000   /* ... or when the oldest is this old */
 #define SM_ACK_WAIT_MAX 60       /* seconds an <r/> may stay unanswered */
 
@@ -466,8 +466,8 @@ static void handle_ack(sm_state *sm, const xnode *el)
         return;
     }
     sm->r_sent_ms = 0;
-    if (!sm->q.count)
-        event_del(sm->tick);
+    /* The tick stops re-arming itself once nothing waits (no del/add per
+     * acknowledgement on a busy stream). */
 }
 
 void sm_attached_element(sm_state *sm, const xnode *el)

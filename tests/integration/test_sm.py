@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import plucs_harness as H
@@ -181,7 +180,7 @@ def test_counting_10000_stanzas(plucsd_factory):
         sent += batch
         assert c.wait(lambda: c.h >= sent, 30), "only %d answers of %d" % (c.h, sent)
     assert c.h == total
-    assert c.requests >= total // 5 - 1, "server asked for acks only %d times" % c.requests
+    assert c.requests >= total // 10 - 1, "server asked for acks only %d times" % c.requests
     assert c.server_h() == total
     # one more: the server keeps counting
     c.r.send("<message to='%s/sm' type='chat' id='x'><body>self</body></message>" % A)
@@ -354,7 +353,7 @@ def test_sigstopped_client_messages_go_offline(plucsd_factory, im):
     p = start(plucsd_factory, **{"plucs/sm/timeout": "3"})
     bob = im("bob", daemon=p, resource="b")
     assert bob.login().ok
-    proc = subprocess.Popen([sys.executable if "python3" in sys.executable else "/usr/bin/python3",
+    proc = subprocess.Popen(["/usr/bin/python3",
                              os.path.join(os.path.dirname(__file__), "sm_client.py"),
                              str(p.port), A + "/phone", H.password("alice")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -424,6 +423,7 @@ def test_takeover_of_a_live_connection(plucsd_factory, im):
         r, ans = resume_stream(p.port, "alice", a.id, a.h, p, w)
         assert ans.startswith("<resumed"), ans
         assert a.r.wait_closed(5), "the old stream stays open"
+        assert "detached" not in p.log()[size:], "the session was detached, not taken over"
         assert H.stream_error_condition(a.r.buf) is None
         b = SM(p.port)
         b.r, b.h, b.id = r, a.h, a.id
