@@ -152,8 +152,12 @@ def start(plucsd_factory, **kw):
     return plucsd_factory(**reg)
 
 
-def test_feature_offered_after_auth_only(plucsd_factory, raw):
+def test_feature_offered_after_auth_only(plucsd_factory, raw, client):
     p = start(plucsd_factory)
+    c = client("alice", daemon=p)
+    assert c.login()
+    assert NS_SM in c.disco_info()
+    c.close()
     r = raw(p.port)
     feats = r.open_stream()
     assert NS_SM not in feats
@@ -165,6 +169,9 @@ def test_feature_offered_after_auth_only(plucsd_factory, raw):
     r3, cond = H.raw_auth(p2.port, "alice", H.password("alice"))
     assert NS_SM not in r3.open_stream()
     r3.close()
+    c2 = client("alice", daemon=p2)
+    assert c2.login()
+    assert NS_SM not in c2.disco_info()
 
 
 def test_counting_10000_stanzas(plucsd_factory):
