@@ -155,12 +155,11 @@ static void reroute_run(void *arg)
     reroute_free(r);
 }
 
-/* Hands the queue to a reroute job run on the next loop turn (after the
- * session is freed and out of the routes). */
-static void queue_reroute(sm_state *sm)
+/* Takes the unacknowledged stanzas out of the queue (NULL when none). */
+static reroute *reroute_take(sm_state *sm)
 {
     if (!sm->q.count)
-        return;
+        return NULL;
     reroute *r = xcalloc(1, sizeof *r);
     sm_item **tail = &r->items;
     sm_item *it;
@@ -168,6 +167,16 @@ static void queue_reroute(sm_state *sm)
         *tail = it;
         tail = &it->next;
     }
+    return r;
+}
+
+/* Hands the queue to a reroute job run on the next loop turn, once the
+ * stream freed the session (and it left the routes). */
+static void queue_reroute(sm_state *sm)
+{
+    reroute *r = reroute_take(sm);
+    if (!r)
+        return;
     worker *w = worker_self();
     if (w)
         worker_post_drop(w, reroute_run, reroute_free, r);
@@ -197,11 +206,13 @@ static void session_end(sm_state *sm)
     set_detached(sm, false);
     s->detached = false;
     sm_pipe_free(sm);
-    queue_reroute(sm);
+    reroute *r = reroute_take(sm);
     sm->ending = true;   /* what the ended hooks still send is dropped */
     s->closing = false;
     session_free(s);   /* EV_ENDED: unavailable presence to contacts */
     sm_free(sm);
+    if (r)
+        reroute_run(r);   /* the resource is gone now: elsewhere or offline */
 }
 
 static void expire_cb(evutil_socket_t fd, short what, void *arg)
@@ -627,6 +638,8 @@ void sm_worker_cleanup(void)
         sm_state *sm = worker_list;
         sm_list_remove(sm);
         set_detached(sm, false);
+        sm->ending = true;
+        sm_pipe_free(sm);
         session_free(sm->s);
         sm_free(sm);
     }
