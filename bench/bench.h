@@ -41,7 +41,7 @@ struct bench {
     const char *host, *domain, *user_fmt, *pass_fmt, *resource;
     int port;
     int tls;
-    int sm;               /* --sm: XEP-0198 enabled, every <r/> answered */
+    int sm;               /* --sm: enable XEP-0198 after bind, answer the server's <r/> */
     int first_user;
     int group_size;       /* pairs never cross a group of this many users */
     int users;            /* --users: session i logs in as user i mod users */
@@ -83,8 +83,8 @@ struct conn {
     uint8_t storm;        /* close and count after login */
     uint8_t pushed;       /* push scenario: its roster push arrived */
     uint8_t joined;       /* muc scenario: its self-presence (110) arrived */
-    uint8_t sm_on;        /* --sm: <enable/> sent; stanzas counted from then */
-    uint32_t sm_h;        /* --sm: stanzas received since <enable/> */
+    uint8_t sm_on;        /* --sm: <enabled/> arrived, stanzas are counted */
+    uint32_t h;           /* --sm: stanzas handled since <enabled/> */
     int depth;            /* XML element depth of the stream */
     size_t scan;          /* scan position in the input */
     size_t elem;          /* start of the current depth-1 element */

@@ -285,16 +285,22 @@ static int conn_element(struct conn *c, const char *p, size_t len)
         name = colon + 1;
     }
 #define IS(s) (nl == sizeof(s) - 1 && memcmp(name, s, nl) == 0)
-    B.stanzas_recv++;
-    if (c->sm_on && (IS("message") || IS("presence") || IS("iq")))
-        c->sm_h++;   /* XEP-0198: handled stanzas */
-    if (c->sm_on && IS("r")) {
-        evbuffer_add_printf(bufferevent_get_output(c->bev), "<a xmlns='urn:xmpp:sm:3' h='%u'/>",
-                            (unsigned)c->sm_h);
-        return 0;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (B.sm) { /* XEP-0198: count handled stanzas, answer ack requests */
+        if (IS("message") || IS("presence") || IS("iq")) {
+            if (c->sm_on)
+                c->h++;
+        } else if (IS("r")) {
+            evbuffer_add_printf(out, "<a xmlns='urn:xmpp:sm:3' h='%u'/>", c->h);
+            return 0;
+        } else if (IS("enabled")) {
+            c->sm_on = 1;
+            return 0;
+        } else if (IS("a")) {
+            return 0;
+        }
     }
-    if (IS("enabled") || (c->sm_on && IS("a")))
-        return 0;
+    B.stanzas_recv++;
     if (IS("message")) {
         got_message(p, len);
         return 0;
@@ -310,7 +316,6 @@ static int conn_element(struct conn *c, const char *p, size_t len)
             muc_self_presence(c, p, len);
         return 0;
     }
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     if (IS("features")) {
         if (c->state == CS_FEATURES1) {
             if (!B.tls) {
@@ -353,10 +358,8 @@ static int conn_element(struct conn *c, const char *p, size_t len)
                 conn_fail(c, ERR_BIND);
                 return -1;
             }
-            if (B.sm) {
-                evbuffer_add_printf(out, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
-                c->sm_on = 1;
-            }
+            if (B.sm)
+                evbuffer_add_printf(out, "<enable xmlns='urn:xmpp:sm:3'/>");
             evbuffer_add_printf(out, "<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>");
             c->state = CS_ROSTER;
         } else if (c->state == CS_ROSTER && attr_is(p, len, "id", "r")) {

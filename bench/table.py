@@ -161,6 +161,16 @@ for r in (5000, 20000):
               "lost %d / %d; target < 5 %%: %s" % (r, off["cpu_per_100k"], on["cpu_per_100k"], cost,
                                                   off["p99_ms"], on["p99_ms"], off["lost"], on["lost"],
                                                   "met" if cost < 5 and on["pass"] else "NOT met"))
+# stream management's cost (XEP-0198 on every session, server acks answered)
+for r in (5000, 20000):
+    off = phase(load("plucsd-msg.json"), "msg", r)
+    on = phase(load("plucsd-msg-sm.json"), "msg", r)
+    if off and on and off["cpu_per_100k"]:
+        cost = (on["cpu_per_100k"] / off["cpu_per_100k"] - 1) * 100
+        print("SM stream management at %d/s: CPU-s per 100k %.3g off, %.3g on (%+.1f %%), p99 %.3g / %.3g ms, "
+              "lost %d / %d; target < 10 %%: %s" % (r, off["cpu_per_100k"], on["cpu_per_100k"], cost,
+                                                   off["p99_ms"], on["p99_ms"], off["lost"], on["lost"],
+                                                   "met" if cost < 10 and on["pass"] else "NOT met"))
 # scenario D: roster push to every online member after a group change
 push = phase(load("plucsd-push.json"), "push")
 if push:

@@ -250,6 +250,7 @@ int main(int argc, char **argv)
         return 1;
     }
     xmpp_stream_set_features_fn(module_stream_features);
+    xmpp_stream_set_element_fn(module_stream_element);
     sessions_init(n);
     router_init(n);
     workers_set_exit_hook(worker_exit);

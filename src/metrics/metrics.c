@@ -18,6 +18,9 @@ static const char *const transports[] = { "tcp", "bosh", "websocket", "poll" };
 static atomic_uint_fast64_t routed[NTRANSPORTS];
 static atomic_uint_fast64_t auth_ok, auth_failed;
 static atomic_uint_fast64_t filter_refused;
+static atomic_uint_fast64_t carbons_sent, carbons_received;
+static atomic_uint_fast64_t push_notifications;
+static atomic_uint_fast64_t mam_archived;
 static atomic_int bosh_sessions, bosh_held;
 static atomic_int sm_detached;
 static atomic_uint_fast64_t sm_resumed, sm_failed;
@@ -99,9 +102,24 @@ void metrics_http_request(int status)
     atomic_fetch_add_explicit(&http_by_class[c >= 1 && c <= 5 ? c : 0], 1, memory_order_relaxed);
 }
 
+void metrics_carbon(bool sent)
+{
+    atomic_fetch_add_explicit(sent ? &carbons_sent : &carbons_received, 1, memory_order_relaxed);
+}
+
+void metrics_mam_archived(void)
+{
+    atomic_fetch_add_explicit(&mam_archived, 1, memory_order_relaxed);
+}
+
 void metrics_filter_refused(void)
 {
     atomic_fetch_add_explicit(&filter_refused, 1, memory_order_relaxed);
+}
+
+void metrics_push_sent(void)
+{
+    atomic_fetch_add_explicit(&push_notifications, 1, memory_order_relaxed);
 }
 
 void metrics_set_directory_lag(double seconds)
@@ -140,10 +158,18 @@ void metrics_render(buf *out)
         buf_printf(out, "plucs_stanzas_routed_total{transport=\"%s\"} %llu\n", transports[i],
                    (unsigned long long)atomic_load(&routed[i]));
 
+    buf_printf(out, "# HELP plucs_mam_archived_total Messages archived (XEP-0313; one per party).\n"
+                    "# TYPE plucs_mam_archived_total counter\n"
+                    "plucs_mam_archived_total %llu\n",
+               (unsigned long long)atomic_load(&mam_archived));
     buf_printf(out, "# HELP plucs_filter_refused_total Stanzas refused by the group filter (plucs/mod/filter).\n"
                     "# TYPE plucs_filter_refused_total counter\n"
                     "plucs_filter_refused_total %llu\n",
                (unsigned long long)atomic_load(&filter_refused));
+    buf_printf(out, "# HELP plucs_push_notifications_total Push notifications (XEP-0357) sent to app servers.\n"
+                    "# TYPE plucs_push_notifications_total counter\n"
+                    "plucs_push_notifications_total %llu\n",
+               (unsigned long long)atomic_load(&push_notifications));
     buf_printf(out, "# HELP plucs_auth_total Client authentications by result.\n"
                     "# TYPE plucs_auth_total counter\n"
                     "plucs_auth_total{result=\"success\"} %llu\n"
@@ -183,6 +209,12 @@ void metrics_render(buf *out)
                     "plucs_s2s_streams{direction=\"in\"} %d\n"
                     "plucs_s2s_streams{direction=\"out\"} %d\n",
                atomic_load(&s2s_in), atomic_load(&s2s_out));
+    buf_printf(out, "# HELP plucs_carbons_total Message carbons (XEP-0280) delivered, by direction.\n"
+                    "# TYPE plucs_carbons_total counter\n"
+                    "plucs_carbons_total{direction=\"sent\"} %llu\n"
+                    "plucs_carbons_total{direction=\"received\"} %llu\n",
+               (unsigned long long)atomic_load(&carbons_sent),
+               (unsigned long long)atomic_load(&carbons_received));
     if (muc_metrics_lines)
         muc_metrics_lines(out);
 }

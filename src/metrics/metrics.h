@@ -25,12 +25,20 @@ void metrics_bosh_held_add(int delta);
 void metrics_http_request(int status);
 /* For the policy layer: one stanza refused by plucs/mod/filter. */
 void metrics_filter_refused(void);
+/* Push notifications (XEP-0357): one push sent to an app server. */
+void metrics_push_sent(void);
+/* The archive (XEP-0313) stored one message for one party. */
+void metrics_mam_archived(void);
 /* For the directory: seconds between a change in LDAP and the snapshot
  * that contains it (or since the last successful refresh). */
 void metrics_set_directory_lag(double seconds);
 
 /* Federation: a server-to-server stream opened (+1) or ended (-1). */
 void metrics_s2s_streams_add(bool incoming, int delta);
+
+/* Message carbons (XEP-0280): one copy delivered; sent: a <sent/> copy of
+ * the user's own message, else a <received/> copy. */
+void metrics_carbon(bool sent);
 
 /* Appends the exposition text. */
 void metrics_render(buf *out);

@@ -4,6 +4,7 @@
  * JID query answers the account identity. */
 #include "modules/caps.h"
 #include "modules/disco.h"
+#include "core/config.h"
 #include "modules/module.h"
 #include "modules/muc.h"
 #include "xmpp/stanza.h"
@@ -55,6 +56,10 @@ static void disco_info(session *s, const xnode *iq, const xnode *payload)
     xnode_set_attr(id, "category", "account");
     xnode_set_attr(id, "type", "registered");
     xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_INFO);
+    size_t n;
+    const char *const *f = module_account_features(&n);
+    for (size_t i = 0; i < n; i++)
+        xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
     session_send_free(s, r);
 }
 

@@ -18,7 +18,17 @@ static struct {
 } handlers[MODULE_MAX_HANDLERS];
 static size_t nhandlers;
 static const char *features[MODULE_MAX_FEATURES];
+static bool (*feature_on[MODULE_MAX_FEATURES])(void);
 static size_t nfeatures;
+static const char *account_features[MODULE_MAX_FEATURES];
+static bool (*account_feature_on[MODULE_MAX_FEATURES])(void);
+static size_t naccount_features;
+#define MODULE_MAX_ELEMENTS 8
+static struct {
+    const char *ns;
+    element_handler fn;
+} elements[MODULE_MAX_ELEMENTS];
+static size_t nelements;
 
 static const module *const *loaded;   /* the table modules_init() loaded */
 static size_t nloaded;
@@ -53,13 +63,48 @@ void module_allow_remote(const char *ns)
             handlers[i].remote = true;
 }
 
-void module_add_feature(const char *var)
+void module_add_feature_when(const char *var, bool (*on)(void))
 {
     if (nfeatures >= MODULE_MAX_FEATURES) {
         fail("a disco feature", MODULE_MAX_FEATURES);
         return;
     }
+    feature_on[nfeatures] = on;
     features[nfeatures++] = var;
+}
+
+void module_add_feature(const char *var) { module_add_feature_when(var, NULL); }
+
+void module_add_account_feature(const char *var, bool (*on)(void))
+{
+    if (naccount_features >= MODULE_MAX_FEATURES) {
+        fail("an account disco feature", MODULE_MAX_FEATURES);
+        return;
+    }
+    account_feature_on[naccount_features] = on;
+    account_features[naccount_features++] = var;
+}
+
+void module_register_element(const char *ns, element_handler fn)
+{
+    if (nelements >= MODULE_MAX_ELEMENTS) {
+        fail("a stream element handler", MODULE_MAX_ELEMENTS);
+        return;
+    }
+    elements[nelements].ns = ns;
+    elements[nelements].fn = fn;
+    nelements++;
+}
+
+bool module_stream_element(session *s, const xnode *el)
+{
+    for (size_t i = 0; i < nelements; i++) {
+        if (!strcmp(elements[i].ns, el->ns)) {
+            elements[i].fn(s, el);
+            return true;
+        }
+    }
+    return false;
 }
 
 void module_hook_stanza(stanza_event ev, stanza_hook fn)
@@ -86,10 +131,29 @@ void module_hook_snapshot(snapshot_hook fn)
         fail("a snapshot hook", EVENT_MAX_HOOKS);
 }
 
+/* Only the features whose condition holds now (a reload may change it),
+ * in a per-thread array. */
+static const char *const *filtered(const char *const *all, bool (*const *cond)(void), size_t n,
+                                   const char **on, size_t *count)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!cond[i] || cond[i]())
+            on[k++] = all[i];
+    *count = k;
+    return on;
+}
+
 const char *const *module_features(size_t *count)
 {
-    *count = nfeatures;
-    return features;
+    static __thread const char *on[MODULE_MAX_FEATURES];
+    return filtered(features, feature_on, nfeatures, on, count);
+}
+
+const char *const *module_account_features(size_t *count)
+{
+    static __thread const char *on[MODULE_MAX_FEATURES];
+    return filtered(account_features, account_feature_on, naccount_features, on, count);
 }
 
 /* EV_SERVER_IQ: dispatch by the payload's namespace. */
@@ -116,7 +180,7 @@ static hook_result dispatch_iq(session *s, xnode *iq)
 
 static void forget_all(void)
 {
-    nhandlers = nfeatures = 0;
+    nhandlers = nfeatures = naccount_features = nelements = 0;
     events_reset();
     session_slots_reset();
     loaded = NULL;

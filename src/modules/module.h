@@ -53,14 +53,32 @@ void module_register_iq(const char *ns, iq_handler handler);
  * answered forbidden (someone else's roster, private data, blocklist...:
  * RFC 6121 §2.1.5, XEP-0049, XEP-0191) and the handler never runs. */
 void module_allow_remote(const char *ns);
+/* A feature of the server's disco#info; the _when variant advertises it
+ * only while on() says the current configuration switches it on. */
 void module_add_feature(const char *var);
+void module_add_feature_when(const char *var, bool (*on)(void));
+/* A feature of every account (disco#info to a bare JID, XEP-0030): what
+ * the server does on the account's behalf (XEP-0280 carbons, XEP-0313
+ * archive...), advertised while on() (NULL: always). */
+void module_add_account_feature(const char *var, bool (*on)(void));
 void module_hook_stanza(stanza_event ev, stanza_hook fn);
 void module_hook_session(session_event ev, session_hook fn);
 void module_hook_undeliverable(undeliverable_hook fn);
 void module_hook_snapshot(snapshot_hook fn);
 
-/* The registered features, for disco#info. */
+/* A top-level element of an authenticated client stream that is not a
+ * stanza (XEP-0352 <active/>/<inactive/>), by namespace; el is borrowed.
+ * The stream layer hands such elements to module_stream_element(), which
+ * returns false when no module took the namespace (the stream then ends
+ * with unsupported-stanza-type). */
+typedef void (*element_handler)(session *s, const xnode *el);
+void module_register_element(const char *ns, element_handler fn);
+bool module_stream_element(session *s, const xnode *el);
+
+/* The registered features that are on now, for disco#info (the array is
+ * the calling thread's, valid until its next call). */
 const char *const *module_features(size_t *count);
+const char *const *module_account_features(size_t *count);
 
 /* Stream features the modules add after authentication; the daemon hands
  * this to the transports' stream layer, so neither side knows the other. */

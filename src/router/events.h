@@ -55,6 +55,11 @@ typedef enum stanza_event {
      * Message archive (XEP-0313) and carbons (XEP-0280) hang here.
      * HOOK_STOP: not routed (the hook answered when due). */
     EV_MESSAGE_ROUTED,
+    /* An iq result or error addressed to the server itself (a served
+     * domain, no localpart): the answer to an iq a module sent from the
+     * server (XEP-0357 push notifications). s is the local sending session,
+     * or the remote-origin pseudo-session (federation). Nobody: consumed. */
+    EV_SERVER_IQ_REPLY,
     EV_STANZA_COUNT
 } stanza_event;
 typedef hook_result (*stanza_hook)(session *s, xnode *st);

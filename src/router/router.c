@@ -422,7 +422,12 @@ session *router_remote_session(const char *from, const char *domain)
 static void remote_server_iq(xnode *st, const jid *to)
 {
     if (!is_get_or_set(st)) {
-        xnode_free(st);   /* results and errors for the server are consumed */
+        /* results and errors for the server are consumed, after the
+         * modules that sent the request saw them */
+        if (!to->node)
+            events_stanza(EV_SERVER_IQ_REPLY,
+                          router_remote_session(xnode_attr(st, "from"), to->domain), st);
+        xnode_free(st);
         return;
     }
     if (to->node && !account_of(to)) {
@@ -504,6 +509,9 @@ static void server_iq(session *s, xnode *st)
     if (type && (!strcmp(type, "get") || !strcmp(type, "set")) &&
         events_stanza(EV_SERVER_IQ, s, st) == HOOK_CONTINUE)
         session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "service-unavailable", NULL));
+    else if (type && (!strcmp(type, "result") || !strcmp(type, "error")) &&
+             !strchr(xnode_attr(st, "to") ? xnode_attr(st, "to") : "", '@'))
+        events_stanza(EV_SERVER_IQ_REPLY, s, st);   /* the modules' requests */
     /* results and errors addressed to the server are consumed */
     xnode_free(st);
 }

@@ -16,7 +16,7 @@
 
 typedef struct session session;
 
-#define SESSION_SLOTS 8      /* per-session data of modules (session_slot_register) */
+#define SESSION_SLOTS 12     /* per-session data of modules (session_slot_register) */
 
 typedef struct session_ops {
     /* Queue serialized stanza bytes for the client. */

@@ -29,10 +29,12 @@
 #include "store/store.h"
 #include "store/store_blocklist.h"
 #include "store/store_last.h"
+#include "store/store_mam.h"
 #include "store/store_muc.h"
 #include "store/store_offline.h"
 #include "store/store_pending.h"
 #include "store/store_private.h"
+#include "store/store_push.h"
 #include "store/store_roster.h"
 
 typedef struct store_backend store_backend;
@@ -136,6 +138,36 @@ typedef struct store_muc_ops {
     store_status (*del_room)(store_conn *c, const char *room, int64_t *removed);
 } store_muc_ops;
 
+typedef struct store_push_ops {
+    /* Every registration of user sorted by (jid, node). */
+    store_status (*list)(store_conn *c, const char *user, store_push_regs *res);
+    /* Inserts or replaces one registration (form "" when none). */
+    store_status (*put)(store_conn *c, const char *user, const char *jid, const char *node,
+                        const char *form);
+    /* Removes (jid, node), or every node of jid when node is NULL; adds the
+     * rows removed to *removed. */
+    store_status (*del)(store_conn *c, const char *user, const char *jid, const char *node,
+                        int64_t *removed);
+    store_status (*count)(store_conn *c, const char *user, int64_t *count);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_push_ops;
+typedef struct store_mam_ops {
+    /* Stores the message unless owner's preferences refuse it (default
+     * never, or roster and !in_roster, or with in the never list; the
+     * always list wins over the default): *stored = 1 or 0. */
+    store_status (*put)(store_conn *c, const char *owner, int64_t id, const char *with, int dir,
+                        const char *stanza, bool in_roster, int64_t *stored);
+    /* The page q asks for (rules: store_mam.h), STORE_NOT_FOUND for an
+     * unknown id. */
+    store_status (*query)(store_conn *c, const store_mam_query *q, store_mam_result *res);
+    /* STORE_NOT_FOUND (res untouched) when never set. */
+    store_status (*prefs_get)(store_conn *c, const char *user, store_mam_prefs *res);
+    store_status (*prefs_set)(store_conn *c, const char *user, const store_mam_prefs *p);
+    /* Deletes at most batch rows (any owner) with id < before_id. */
+    store_status (*expire)(store_conn *c, int64_t before_id, int batch, int64_t *removed);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_mam_ops;
+
 struct store_backend {
     const char *scheme;            /* plucs/store's part before the first ':' */
     const char *form;              /* what the value looks like, for messages */
@@ -163,6 +195,8 @@ struct store_backend {
     const store_blocklist_ops *blocklist;
     const store_last_ops *last;
     const store_muc_ops *muc;
+    const store_push_ops *push;
+    const store_mam_ops *mam;
 };
 
 /* The back ends of the table (store_backend.c). */

@@ -290,4 +290,6 @@ const store_backend store_sqlite_backend = {
     .blocklist = &store_sqlite_blocklist,
     .last = &store_sqlite_last,
     .muc = &store_sqlite_muc,
+    .push = &store_sqlite_push,
+    .mam = &store_sqlite_mam,
 };

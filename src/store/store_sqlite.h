@@ -61,5 +61,7 @@ extern const store_private_ops store_sqlite_private;
 extern const store_blocklist_ops store_sqlite_blocklist;
 extern const store_last_ops store_sqlite_last;
 extern const store_muc_ops store_sqlite_muc;
+extern const store_push_ops store_sqlite_push;
+extern const store_mam_ops store_sqlite_mam;
 
 #endif

@@ -75,6 +75,52 @@ static const char *const migrations[] = {
     "  reason TEXT NOT NULL DEFAULT '',"
     "  PRIMARY KEY (room, jid)"
     ") WITHOUT ROWID;",
+    /* 3 -> 4: push notification registrations (XEP-0357). A table of its
+     * own, created IF NOT EXISTS, so that this step can be renumbered
+     * against another migration added in parallel (the archive's) without
+     * change. */
+    "CREATE TABLE IF NOT EXISTS push_registrations ("
+    "  user TEXT NOT NULL,"
+    "  jid TEXT NOT NULL,"
+    "  node TEXT NOT NULL,"
+    "  form TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (user, jid, node)"
+    ") WITHOUT ROWID;",
+    /* 4 -> 5: the message archive (XEP-0313): id = (µs << 8) | sequence,
+     * time-ordered; indexes for one owner's newest with one contact and
+     * for one owner's whole archive; counts per contact. Preferences:
+     * lists newline-separated. */
+    "CREATE TABLE mam ("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  with_jid TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  dir INTEGER NOT NULL,"
+    "  stanza TEXT NOT NULL"
+    ");"
+    "CREATE INDEX mam_owner_with ON mam (owner, with_jid, id);"
+    "CREATE INDEX mam_owner ON mam (owner, id);"
+    /* RSM <count/> without a scan: rows per (owner, with), kept by triggers
+     * so every writer (retention, forget, tools) keeps it right */
+    "CREATE TABLE mam_counts ("
+    "  owner TEXT NOT NULL,"
+    "  with_jid TEXT NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  PRIMARY KEY (owner, with_jid)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER mam_count_ins AFTER INSERT ON mam BEGIN"
+    "  INSERT INTO mam_counts (owner, with_jid, n) VALUES (NEW.owner, NEW.with_jid, 1)"
+    "    ON CONFLICT (owner, with_jid) DO UPDATE SET n = n + 1;"
+    " END;"
+    "CREATE TRIGGER mam_count_del AFTER DELETE ON mam BEGIN"
+    "  UPDATE mam_counts SET n = n - 1 WHERE owner = OLD.owner AND with_jid = OLD.with_jid;"
+    " END;"
+    "CREATE TABLE mam_prefs ("
+    "  user TEXT PRIMARY KEY NOT NULL,"
+    "  dflt INTEGER NOT NULL,"
+    "  always TEXT NOT NULL DEFAULT '',"
+    "  never TEXT NOT NULL DEFAULT ''"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

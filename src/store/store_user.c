@@ -27,7 +27,9 @@ static store_status user_forget_exec(store_req *r, store_conn *c)
         be->offline ? be->offline->forget : NULL,
         be->private_xml ? be->private_xml->forget : NULL,
         be->blocklist ? be->blocklist->forget : NULL,
+        be->mam ? be->mam->forget : NULL,
         be->last ? be->last->forget : NULL,
+        be->push ? be->push->forget : NULL,
     };
     user_req *q = (user_req *)r;
     if (!q->user || !*q->user) {

@@ -72,6 +72,8 @@ static void delayed_auth_clear(xmpp_stream *st);
 static xmpp_features_fn features_fn;
 
 void xmpp_stream_set_features_fn(xmpp_features_fn fn) { features_fn = fn; }
+static xmpp_element_fn element_fn;
+void xmpp_stream_set_element_fn(xmpp_element_fn fn) { element_fn = fn; }
 
 /* ---- output and flow control ---- */
 
@@ -906,6 +908,10 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
         return;
     }
     stanza_kind kind = strcmp(el->ns, NS_CLIENT) ? STANZA_NONE : stanza_kind_of(el);
+    if (!kind && element_fn && element_fn(st->s, el)) {
+        xnode_free(el);
+        return;
+    }
     if (!kind) {
         log_info("%s: %s: unsupported stanza <%s xmlns='%s'/>", st->t->name, st->peer, el->name,
                  el->ns);

@@ -95,6 +95,11 @@ bool xmpp_stream_closing(const xmpp_stream *st);
  * SASL). Set once at start-up, before the workers run; NULL: none. */
 typedef void (*xmpp_features_fn)(const session *s, bool authed, buf *out);
 void xmpp_stream_set_features_fn(xmpp_features_fn fn);
+/* Top-level elements after authentication that are not stanzas (XEP-0352
+ * <active/>...): fn returns true when it took el (borrowed). Set once at
+ * start-up; NULL or false: the stream ends with unsupported-stanza-type. */
+typedef bool (*xmpp_element_fn)(session *s, const xnode *el);
+void xmpp_stream_set_element_fn(xmpp_element_fn fn);
 
 /* For stream management (sm.c), which owns its state through these. */
 struct sm_state;

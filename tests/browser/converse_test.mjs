@@ -5,10 +5,14 @@
 // keeps the page open until the Python side writes a line on stdin (the
 // answer reached the other client), then takes the screenshot. Exits
 // non-zero with the reason on failure.
-// usage: node converse_test.mjs URL PEER GREETING REPLY SCREENSHOT [room NICK]
+// usage: node converse_test.mjs URL PEER GREETING REPLY SCREENSHOT [room NICK | mam]
 // With `room NICK`, PEER is a group chat: the page joins it as NICK, RECEIVED
 // means every '|'-separated part of GREETING (the room's history) is shown
 // in the room, and REPLY is sent to the room as a groupchat message.
+// With `mam`, after the go-ahead the page forgets everything it stored
+// (local and session storage, IndexedDB), reloads, logs in again and opens
+// the chat with PEER: HISTORY means GREETING and REPLY are shown again, which
+// only the server's message archive (XEP-0313) can have given it.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +32,7 @@ function nextLine(ms) {
 
 const [url, peer, greeting, reply, shot, mode, nick] = process.argv.slice(2);
 const inRoom = mode === 'room';
+const fromArchive = mode === 'mam';
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'plucs-chromium-'));
 const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -73,6 +78,25 @@ try {
     await page.getByText(reply).first().waitFor({ timeout: 15000 });
     console.log('REPLIED');
     await nextLine(60000);   /* the answer arrived over XMPP: keep the page until then */
+    if (fromArchive) {
+        await page.evaluate(async () => {
+            localStorage.clear();
+            sessionStorage.clear();
+            const dbs = indexedDB.databases ? await indexedDB.databases() : [];
+            await Promise.all(dbs.map((d) => new Promise((ok) => {
+                const r = indexedDB.deleteDatabase(d.name);
+                r.onsuccess = r.onerror = r.onblocked = () => ok();
+            })));
+        });
+        await page.reload();
+        await page.waitForFunction(() => window.plucs && window.plucs.connected, null,
+                                   { timeout: 30000 });
+        console.log('LOGGED_IN again');
+        await page.evaluate((j) => window.plucs.api.chats.open(j, {}, true), peer);
+        await page.getByText(greeting).first().waitFor({ timeout: 30000 });
+        await page.getByText(reply).first().waitFor({ timeout: 30000 });
+        console.log('HISTORY');
+    }
     await page.screenshot({ path: shot });
     console.log('SCREENSHOT ' + shot);
     ok = true;
