@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "core/worker.h"
 #include "router/session.h"
+#include "transport/sm.h"
 
 #if defined(__has_include)
 #if __has_include("core/version.h")
@@ -55,6 +56,8 @@ typedef struct worker_slot {
     dom_count *doms;           /* authenticated sessions by the stream's domain */
     size_t ndoms;
     bool answered;             /* false: the worker was stopping (dropped) */
+    unsigned ndetached;        /* stream management: waiting for a resumption */
+    buf detached;              /* their "sessions/detached/<jid>: <s left>" lines */
 } worker_slot;
 
 struct control_status_job {
@@ -89,6 +92,7 @@ static void job_free(control_status_job *j)
         for (size_t k = 0; k < j->slots[i].ndoms; k++)
             free(j->slots[i].doms[k].domain);
         free(j->slots[i].doms);
+        buf_free(&j->slots[i].detached);
     }
     free(j->slots);
     if (j->ev_done)
@@ -140,6 +144,13 @@ static void count_one(session *s, void *ud)
     }
 }
 
+static void detached_one(const session *s, int seconds_left, void *ud)
+{
+    worker_slot *w = ud;
+    w->ndetached++;
+    buf_printf(&w->detached, "sessions/detached/%s: %d\n", s->full ? s->full : "?", seconds_left);
+}
+
 /* On a worker's thread. */
 static void count_on_worker(void *arg)
 {
@@ -149,6 +160,7 @@ static void count_on_worker(void *arg)
     if (id >= 0 && id < j->nslots) {
         worker_slot *w = &j->slots[id];
         sessions_each(self, count_one, w);
+        sm_each_detached(detached_one, w);
         w->answered = true;
     }
     job_one_done(j);
@@ -213,6 +225,14 @@ static void render(control_status_job *j, buf *out)
         else
             buf_printf(out, "sessions/worker/%d: stopping\n", i);
     }
+
+    unsigned ndetached = 0;
+    for (int i = 0; i < j->nslots; i++)
+        ndetached += j->slots[i].ndetached;
+    buf_printf(out, "sessions/detached: %u\n", ndetached);
+    for (int i = 0; i < j->nslots; i++)
+        if (j->slots[i].detached.len)
+            buf_append(out, j->slots[i].detached.data, j->slots[i].detached.len);
 
     buf_puts(out, "domains:");
     for (size_t i = 0; s && i < s->ndomains; i++)

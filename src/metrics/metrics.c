@@ -22,6 +22,8 @@ static atomic_uint_fast64_t carbons_sent, carbons_received;
 static atomic_uint_fast64_t push_notifications;
 static atomic_uint_fast64_t mam_archived;
 static atomic_int bosh_sessions, bosh_held;
+static atomic_int sm_detached;
+static atomic_uint_fast64_t sm_resumed, sm_failed;
 static atomic_int s2s_in, s2s_out;
 
 /* Group chat's counters (modules/mod_muc.c); weak so that what links
@@ -84,6 +86,12 @@ void metrics_auth(bool success)
 {
     atomic_fetch_add_explicit(success ? &auth_ok : &auth_failed, 1, memory_order_relaxed);
 }
+
+void metrics_sm_resumption(bool ok)
+{
+    atomic_fetch_add_explicit(ok ? &sm_resumed : &sm_failed, 1, memory_order_relaxed);
+}
+void metrics_sm_detached_add(int delta) { atomic_fetch_add(&sm_detached, delta); }
 
 void metrics_bosh_sessions_add(int delta) { atomic_fetch_add(&bosh_sessions, delta); }
 void metrics_bosh_held_add(int delta) { atomic_fetch_add(&bosh_held, delta); }
@@ -180,6 +188,17 @@ void metrics_render(buf *out)
                     "# TYPE plucs_bosh_held_requests gauge\n"
                     "plucs_bosh_held_requests %d\n",
                atomic_load(&bosh_sessions), atomic_load(&bosh_held));
+    buf_printf(out, "# HELP plucs_sm_resumptions_total Stream management resumptions (XEP-0198).\n"
+                    "# TYPE plucs_sm_resumptions_total counter\n"
+                    "plucs_sm_resumptions_total %llu\n"
+                    "# HELP plucs_sm_failed_resumptions_total Refused resumptions (unknown or expired id).\n"
+                    "# TYPE plucs_sm_failed_resumptions_total counter\n"
+                    "plucs_sm_failed_resumptions_total %llu\n"
+                    "# HELP plucs_sm_detached_sessions Sessions waiting for a resumption.\n"
+                    "# TYPE plucs_sm_detached_sessions gauge\n"
+                    "plucs_sm_detached_sessions %d\n",
+               (unsigned long long)atomic_load(&sm_resumed),
+               (unsigned long long)atomic_load(&sm_failed), atomic_load(&sm_detached));
     buf_puts(out, "# HELP plucs_http_requests_total HTTP requests answered, by status class.\n"
                   "# TYPE plucs_http_requests_total counter\n");
     for (int c = 1; c <= 5; c++)

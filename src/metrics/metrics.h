@@ -17,6 +17,9 @@
 void metrics_session_add(const char *transport, const char *domain, int delta);
 void metrics_stanza_routed(const char *transport);
 void metrics_auth(bool success);
+/* Stream management (XEP-0198): resumptions by result, detached sessions. */
+void metrics_sm_resumption(bool ok);
+void metrics_sm_detached_add(int delta);
 void metrics_bosh_sessions_add(int delta);
 void metrics_bosh_held_add(int delta);
 void metrics_http_request(int status);

@@ -26,7 +26,8 @@
     X(muc_grouprooms)      \
     X(mam)                 \
     X(carbons)             \
-    X(csi)
+    X(csi)                 \
+    X(sm)
 
 #define DECLARE(name) extern const module mod_##name;
 BUILTIN_MODULES(DECLARE)

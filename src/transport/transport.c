@@ -10,6 +10,7 @@
 #include "transport/bosh.h"
 #include "transport/http.h"
 #include "transport/poll.h"
+#include "transport/sm.h"
 #include "transport/xmpp_stream.h"
 
 static __thread int worker_conns;     /* connections and sessions of this worker */
@@ -62,6 +63,7 @@ static void free_one(session *s, void *ud)
 void transport_worker_cleanup(void)
 {
     worker *w = worker_self();
+    sm_worker_cleanup();   /* detached sessions have no transport */
     sessions_each(w, free_one, NULL);
     bosh_worker_cleanup();
     poll_worker_cleanup();

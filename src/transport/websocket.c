@@ -363,7 +363,7 @@ static void ws_event(struct bufferevent *bev, short what, void *arg)
     if (!c->closing) {
         log_debug("websocket: %s: connection %s", c->peer,
                   (what & BEV_EVENT_EOF) ? "closed by peer" : "error");
-        xmpp_stream_close(c->st, NULL, NULL);
+        xmpp_stream_connection_lost(c->st);
     }
     ws_free(c);
 }

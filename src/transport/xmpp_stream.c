@@ -21,6 +21,7 @@
 #include "directory/directory.h"
 #include "router/router.h"
 #include "metrics/metrics.h"
+#include "transport/sm.h"
 #include "transport/tls.h"
 #include "xmpp/auth_throttle.h"
 #include "xmpp/jid.h"
@@ -59,6 +60,11 @@ struct xmpp_stream {
     int paused;               /* session_ops pause count */
     xnode *held, *held_last;  /* stanzas received while paused, in order */
     int auth_failures;
+    struct sm_state *sm;      /* stream management (sm.c), NULL when off */
+    bool sm_wait;             /* a resumption on another worker is pending */
+    bool lost;                /* the connection broke (xmpp_stream_connection_lost) */
+    int proxy_wid;            /* resumed on another worker (sm_pipe.c): the */
+    uint64_t proxy_sid;       /* session's worker and id; wid -1: none */
 };
 
 static void handle_stanza(xmpp_stream *st, xnode *el);
@@ -82,14 +88,20 @@ static void st_write_str(xmpp_stream *st, const char *s) { st_write(st, s, strle
 /* Tells the transport whether input is wanted, when that changed. */
 static void update_input(xmpp_stream *st)
 {
-    bool off = st->closing || st->paused || st->auth_pending;
+    bool off = st->closing || st->paused || st->auth_pending || st->sm_wait;
     if (off == st->input_off)
         return;
     st->input_off = off;
     st->t->input(st->tctx, !off);
 }
 
-static void ops_write(session *s, const char *data, size_t len) { st_write(s->conn, data, len); }
+static void ops_write(session *s, const char *data, size_t len)
+{
+    xmpp_stream *st = s->conn;
+    st_write(st, data, len);
+    if (st->sm && !st->closing)
+        sm_stanza_written(st, data, len);
+}
 
 static void ops_close(session *s, const char *condition, const char *text)
 {
@@ -108,7 +120,7 @@ static void ops_resume(session *s)
     xmpp_stream *st = s->conn;
     if (st->paused == 0 || --st->paused > 0)
         return;
-    while (st->held && !st->paused && !st->closing && !st->auth_pending) {
+    while (st->held && !st->paused && !st->closing && !st->auth_pending && !st->sm_wait) {
         xnode *el = st->held;
         st->held = el->next;
         if (!st->held)
@@ -138,6 +150,7 @@ xmpp_stream *xmpp_stream_new(worker *w, const xmpp_transport *t, void *tctx, con
     st->t = t;
     st->tctx = tctx;
     st->secure = secure;
+    st->proxy_wid = -1;
     snprintf(st->peer, sizeof st->peer, "%s", peer ? peer : "?");
     auth_throttle_peer_key(st->peer, st->ip, sizeof st->ip);
     st->s = session_new(w, &stream_ops, st);
@@ -156,12 +169,16 @@ void xmpp_stream_free(xmpp_stream *st)
 {
     if (!st)
         return;
+    if (st->s && st->proxy_wid >= 0)
+        sm_proxy_gone(st, !st->closing || st->lost);
     if (st->s) {
         if (st->s->bound)
             log_info("%s: %s (%s) disconnected", st->t->name, st->s->full, st->peer);
         if (st->counted)
             metrics_session_add(st->t->metric, st->s->domain, -1);
-        session_free(st->s);
+        /* A connection lost without a close: SM may keep the session. */
+        if (!sm_stream_free(st, !st->closing))
+            session_free(st->s);
     }
     if (st->timer)
         event_free(st->timer);
@@ -178,6 +195,66 @@ void xmpp_stream_free(xmpp_stream *st)
 void xmpp_stream_destroy_transport(xmpp_stream *st) { st->t->destroy(st->tctx); }
 
 session *xmpp_stream_session(xmpp_stream *st) { return st->s; }
+
+void xmpp_stream_write(xmpp_stream *st, const char *data, size_t len) { st_write(st, data, len); }
+struct sm_state *xmpp_stream_sm(const xmpp_stream *st) { return st->sm; }
+void xmpp_stream_set_sm(xmpp_stream *st, struct sm_state *sm) { st->sm = sm; }
+
+struct sm_state *xmpp_stream_sm_of_session(const session *s)
+{
+    return s->ops == &stream_ops ? ((xmpp_stream *)s->conn)->sm : NULL;
+}
+
+bool xmpp_stream_sm_capable(const xmpp_stream *st)
+{
+    return !strcmp(st->t->name, "c2s") || !strcmp(st->t->name, "websocket");
+}
+
+session *xmpp_stream_take_session(xmpp_stream *st)
+{
+    session *old = st->s;
+    if (st->counted) {
+        metrics_session_add(st->t->metric, old->domain, -1);
+        st->counted = false;
+    }
+    st->s = session_new(old->w, &stream_ops, st);
+    st->s->domain = old->domain ? xstrdup(old->domain) : NULL;
+    memcpy(st->s->lang, old->lang, sizeof old->lang);
+    return old;
+}
+
+xmpp_stream *xmpp_stream_of(session *s) { return s->ops == &stream_ops ? s->conn : NULL; }
+
+void xmpp_stream_set_proxy(xmpp_stream *st, int wid, uint64_t sid)
+{
+    st->proxy_wid = wid;
+    st->proxy_sid = sid;
+}
+
+bool xmpp_stream_proxy(const xmpp_stream *st, int *wid, uint64_t *sid)
+{
+    *wid = st->proxy_wid;
+    *sid = st->proxy_sid;
+    return st->proxy_wid >= 0;
+}
+
+void xmpp_stream_resumed_remote(xmpp_stream *st)
+{
+    evtimer_del(st->timer);
+    log_info("%s: %s resumed from %s (session on worker %d)", st->t->name, st->s->bare, st->peer,
+             st->proxy_wid);
+}
+
+void xmpp_stream_adopt(xmpp_stream *st, session *s)
+{
+    session_free(st->s);   /* authenticated, never bound: no hooks */
+    st->s = s;
+    s->ops = &stream_ops;
+    s->conn = st;
+    s->closing = false;
+    evtimer_del(st->timer);   /* the login timeout: the session is bound */
+    log_info("%s: %s resumed from %s", st->t->name, s->full, st->peer);
+}
 bool xmpp_stream_closing(const xmpp_stream *st) { return st->closing; }
 
 static void send_header(xmpp_stream *st, const char *to)
@@ -223,6 +300,15 @@ void xmpp_stream_close(xmpp_stream *st, const char *condition, const char *text)
 }
 
 void xmpp_stream_end(xmpp_stream *st) { xmpp_stream_close(st, NULL, NULL); }
+
+void xmpp_stream_connection_lost(xmpp_stream *st)
+{
+    if (st->closing)
+        return;
+    st->lost = true;
+    sm_connection_lost(st);   /* SM may keep the session for a resumption */
+    xmpp_stream_close(st, NULL, NULL);
+}
 
 void xmpp_stream_parse_error(xmpp_stream *st, xstream_err kind, const char *detail)
 {
@@ -274,6 +360,7 @@ static void send_features(xmpp_stream *st)
     }
     if (features_fn)
         features_fn(st->s, st->authed, &b);
+    sm_features(st, st->authed, &b);
     buf_puts(&b, "</stream:features>");
     st_write(st, b.data, b.len);
     buf_free(&b);
@@ -512,6 +599,25 @@ static void auth_done(void *arg, dir_auth_result r)
     auth_resume(st);
 }
 
+void xmpp_stream_hold(xmpp_stream *st, bool on)
+{
+    if (st->sm_wait == on)
+        return;
+    st->sm_wait = on;
+    if (on)
+        update_input(st);
+    else
+        auth_resume(st);
+}
+
+void xmpp_stream_pause_input(xmpp_stream *st, bool pause)
+{
+    if (pause)
+        ops_pause(st->s);
+    else
+        ops_resume(st->s);
+}
+
 static void delayed_auth_clear(xmpp_stream *st)
 {
     if (st->auth_delay) {
@@ -745,7 +851,7 @@ void xmpp_stream_stanza(xmpp_stream *st, xnode *el)
         xmpp_stream_close(st, "not-well-formed", NULL);
         return;
     }
-    if (st->paused || st->auth_pending) {
+    if (st->paused || st->auth_pending || st->sm_wait) {
         /* Processed in order once the session resumes. */
         el->next = NULL;
         if (st->held_last)
@@ -792,6 +898,15 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
         xnode_free(el);
         return;
     }
+    if (st->proxy_wid >= 0 && st->proxy_sid) {
+        sm_proxy_element(st, el);   /* resumed on another worker */
+        return;
+    }
+    if (!strcmp(el->ns, NS_SM)) {
+        sm_element(st, el);
+        xnode_free(el);
+        return;
+    }
     stanza_kind kind = strcmp(el->ns, NS_CLIENT) ? STANZA_NONE : stanza_kind_of(el);
     if (!kind && element_fn && element_fn(st->s, el)) {
         xnode_free(el);
@@ -804,6 +919,8 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
         xnode_free(el);
         return;
     }
+    if (st->sm)
+        sm_stanza_handled(st);
     if (kind == STANZA_IQ) {
         xnode *bind = xnode_child(el, "bind", NS_BIND);
         if (bind) {

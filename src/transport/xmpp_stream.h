@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/worker.h"
 #include "router/session.h"
@@ -71,6 +72,11 @@ void xmpp_stream_stanza(xmpp_stream *st, xnode *el);
 /* The client ended the stream cleanly (</stream:stream>, <close/>, BOSH
  * terminate). */
 void xmpp_stream_end(xmpp_stream *st);
+/* The connection broke (EOF or error without the client's close) for a
+ * transport that ends its stream then (WebSocket): like a clean close,
+ * except that stream management may keep the session for a resumption.
+ * (TCP frees the stream without closing it, which means the same.) */
+void xmpp_stream_connection_lost(xmpp_stream *st);
 /* Ends the stream: condition NULL is a clean close; otherwise the stream
  * error (with optional text) is written first. The one place stream errors
  * are written, for every transport. */
@@ -94,6 +100,37 @@ void xmpp_stream_set_features_fn(xmpp_features_fn fn);
  * start-up; NULL or false: the stream ends with unsupported-stanza-type. */
 typedef bool (*xmpp_element_fn)(session *s, const xnode *el);
 void xmpp_stream_set_element_fn(xmpp_element_fn fn);
+
+/* For stream management (sm.c), which owns its state through these. */
+struct sm_state;
+/* Writes bytes to the client that are not a stanza (SM elements). */
+void xmpp_stream_write(xmpp_stream *st, const char *data, size_t len);
+struct sm_state *xmpp_stream_sm(const xmpp_stream *st);
+void xmpp_stream_set_sm(xmpp_stream *st, struct sm_state *sm);
+/* The SM state of a session attached to a stream (NULL: none). */
+struct sm_state *xmpp_stream_sm_of_session(const session *s);
+/* Whether the transport can offer SM (TCP/TLS and WebSocket). */
+bool xmpp_stream_sm_capable(const xmpp_stream *st);
+/* Detaches the stream's session (returned, its ops and conn still the
+ * stream's: the caller reassigns them at once) and gives the stream a
+ * fresh, unbound one so that the stream can be closed without ending it. */
+session *xmpp_stream_take_session(xmpp_stream *st);
+/* Resumption: the stream's own (authenticated, unbound) session is freed
+ * and s becomes its session. */
+void xmpp_stream_adopt(xmpp_stream *st, session *s);
+
+/* Resumption on another worker (sm_pipe.c): this stream proxies the
+ * session sid of worker wid (sid 0: the answer is pending; wid -1: none).
+ * While proxying, every element after authentication goes to that session. */
+xmpp_stream *xmpp_stream_of(session *s);   /* NULL when s is not a stream's */
+void xmpp_stream_set_proxy(xmpp_stream *st, int wid, uint64_t sid);
+bool xmpp_stream_proxy(const xmpp_stream *st, int *wid, uint64_t *sid);
+/* Holds the client's elements (in order) until released. */
+void xmpp_stream_hold(xmpp_stream *st, bool on);
+/* Counted pause/resume of reading, as the session's pause/resume. */
+void xmpp_stream_pause_input(xmpp_stream *st, bool pause);
+/* The resumption through another worker succeeded: no login timeout. */
+void xmpp_stream_resumed_remote(xmpp_stream *st);
 
 /* The stream's XML parser settings (transports build their own xstream). */
 #define XMPP_STREAM_MAX_DEPTH 64
