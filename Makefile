@@ -66,8 +66,12 @@ deps:
 unit: $(UNITBIN)
 	@set -e; for t in $(UNITBIN); do echo "== $$t"; $$t; done
 
+# Test files run TEST_JOBS at a time (pytest-xdist; files sharing fixed
+# addresses are grouped in tests/integration/conftest.py).
+TEST_JOBS ?= 2
 integration: all
-	PLUCS_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/integration
+	PLUCS_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider \
+	  -n $(TEST_JOBS) --dist loadgroup tests/integration
 
 # make check: dependencies, -Werror build, unit tests, every fuzz target for
 # 20 s (fuzz-short, below), integration tests, then the same integration
