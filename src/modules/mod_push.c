@@ -210,10 +210,7 @@ static iq_job *iq_job_new(session *s, const xnode *iq)
 {
     iq_job *j = xcalloc(1, sizeof *j);
     j->sid = s->id;
-    j->iq = xnode_new("iq", iq->ns);
-    static const char *const keep[] = { "id", "from", "to", "type" };
-    for (size_t i = 0; i < 4; i++)
-        xnode_set_attr(j->iq, keep[i], xnode_attr(iq, keep[i]));
+    j->iq = iq_envelope(iq);
     return j;
 }
 

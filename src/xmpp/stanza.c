@@ -66,3 +66,12 @@ xnode *stanza_error_reply(const xnode *st, const char *type, const char *conditi
     }
     return r;
 }
+
+xnode *iq_envelope(const xnode *iq)
+{
+    xnode *e = xnode_new("iq", iq->ns);
+    static const char *const keep[] = { "id", "from", "to", "type" };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        xnode_set_attr(e, keep[i], xnode_attr(iq, keep[i]));
+    return e;
+}

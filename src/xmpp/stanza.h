@@ -13,6 +13,10 @@
 
 /* A result iq for iq (to = its from, from = its to, same id). New node. */
 xnode *iq_result(const xnode *iq);
+/* The envelope of a request (an empty <iq/> with its id, from, to and
+ * type) to keep while the answer is computed elsewhere (store, directory);
+ * iq_result() and stanza_error_reply() accept it like the request. */
+xnode *iq_envelope(const xnode *iq);
 
 /* An error reply to st: a copy of st with from/to swapped, type='error' and
  * <error type=..><condition/><text/></error> appended. text may be NULL.

@@ -12,6 +12,7 @@ import queue
 import shutil
 import subprocess
 import threading
+import time
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -60,6 +61,74 @@ def site(plucsd_factory, tmp_path):
     a.stop()
 
 
+class Converse:
+    """converse_test.mjs (Converse.js in headless Chromium) run with args;
+    its progress lines ("LOGGED_IN", "RECEIVED"...) are read by a thread.
+    wait_for() keeps the slixmpp client `pumped` going meanwhile and fails
+    the test with the page's output and the server logs when the word does
+    not come in time or the page reports FAILED."""
+
+    def __init__(self, args, pumped, logs):
+        self.pumped, self.logs = pumped, logs
+        self.proc = subprocess.Popen([NODE, os.path.join(BROWSER, "converse_test.mjs")] + args,
+                                     cwd=BROWSER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.lines = queue.Queue()
+        self.out = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.out.append(line)
+            self.lines.put(line.strip())
+        self.lines.put(None)
+
+    def wait_for(self, word, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pumped.pump(0.1)
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            if line.startswith("FAILED"):
+                # let the page record what it showed (screenshot, text)
+                try:
+                    self.proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    pass
+                break
+            if line.startswith(word):
+                return line
+        self.proc.kill()
+        pytest.fail("browser did not reach %s:\n%s\n%s" % (word, "".join(self.out), self.logs()),
+                    pytrace=False)
+
+    def go(self):
+        """Lets the page go on (screenshot, reload...)."""
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
+    def stop(self):
+        """Waits for the page to end (it ends by itself after "go");
+        kills it when it does not."""
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def finish(self):
+        self.stop()
+        assert self.proc.returncode == 0, "".join(self.out)
+
+
+def logs_of(p, a):
+    return lambda: "--- apache ---\n%s\n--- plucsd ---\n%s" % (a.errors()[-3000:], p.log()[-3000:])
+
+
 def run_converse(site, client, transport):
     p, a = site
     bob = client("bob", daemon=p)
@@ -72,61 +141,29 @@ def run_converse(site, client, transport):
     reply = "Converse answers over %s" % transport
     url = "http://127.0.0.1:%d/index.html?transport=%s&jid=alice@a.test&password=alice-secret" % (
         a.port, transport)
-    proc = subprocess.Popen([NODE, os.path.join(BROWSER, "converse_test.mjs"), url, "bob@a.test",
-                             greeting, reply, shot],
-                            cwd=BROWSER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    lines = queue.Queue()
-    out = []
-
-    def reader():
-        for line in proc.stdout:
-            out.append(line)
-            lines.put(line.strip())
-        lines.put(None)
-    threading.Thread(target=reader, daemon=True).start()
-
-    def wait_for(word, timeout):
-        import time
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            bob.pump(0.1)
-            try:
-                line = lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line is None or line.startswith("FAILED"):
-                break
-            if line.startswith(word):
-                return line
-        proc.kill()
-        pytest.fail("browser did not reach %s:\n%s\n--- apache ---\n%s" % (
-            word, "".join(out), a.errors()[-3000:]), pytrace=False)
-
+    b = Converse([url, "bob@a.test", greeting, reply, shot], bob, logs_of(p, a))
     try:
-        versions = wait_for("VERSIONS", 60)
+        versions = b.wait_for("VERSIONS", 60)
         chromium = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True,
                                   text=True).stdout.strip().splitlines()[-1:]
         with open(os.path.join(artifacts, "versions.txt"), "w") as f:
             f.write("%s\n%s\n" % (versions.split(" ", 1)[1], " ".join(chromium)))
-        wait_for("LOGGED_IN", 60)
+        b.wait_for("LOGGED_IN", 60)
         assert p.wait_log(r"%s: alice@a\.test/\S+ bound" % transport, 10)
         bob.send_message("alice@a.test", greeting)
-        wait_for("RECEIVED", 40)
-        wait_for("REPLIED", 40)
+        b.wait_for("RECEIVED", 40)
+        b.wait_for("REPLIED", 40)
         m = bob.wait_message(30)
         while m is not None and m["body"] != reply:
             m = bob.wait_message(30)
         assert m is not None, "the answer typed in the browser never reached slixmpp"
         assert str(m["from"]).startswith("alice@a.test/")
-        proc.stdin.write("go\n")     # now the page may take its screenshot and close
-        proc.stdin.flush()
-        wait_for("SCREENSHOT", 30)
+        b.go()     # now the page may take its screenshot and close
+        b.wait_for("SCREENSHOT", 30)
         assert os.path.getsize(shot) > 10000
     finally:
-        if proc.poll() is None:
-            proc.wait(30)
-    assert proc.returncode == 0, "".join(out)
+        b.stop()
+    b.finish()
     return versions
 
 
@@ -137,7 +174,7 @@ def test_converse_groupchat_over_websocket(site):
     p, a = site
     room = "browsers@conference.a.test"
     bob = H.IMClient(p.port, H.jid("bob"), H.password("bob"))
-    proc = None
+    b = None
     try:
         assert bob.login()
         bob.send_presence()
@@ -164,61 +201,24 @@ def test_converse_groupchat_over_websocket(site):
         reply = "Converse speaks in the room"
         url = ("http://127.0.0.1:%d/index.html?transport=websocket&jid=alice@a.test"
                "&password=alice-secret" % a.port)
-        proc = subprocess.Popen([NODE, os.path.join(BROWSER, "converse_test.mjs"), url, room,
-                                 "|".join(history), reply, shot, "room", "alice-in-browser"],
-                                cwd=BROWSER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-        lines = queue.Queue()
-        out = []
-
-        def reader():
-            for line in proc.stdout:
-                out.append(line)
-                lines.put(line.strip())
-            lines.put(None)
-        threading.Thread(target=reader, daemon=True).start()
-
-        def wait_for(word, timeout):
-            import time
-            end = time.monotonic() + timeout
-            while time.monotonic() < end:
-                bob.pump(0.1)
-                try:
-                    line = lines.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                if line is None:
-                    break
-                if line.startswith("FAILED"):
-                    # let the page record what it showed (screenshot, text)
-                    try:
-                        proc.wait(20)
-                    except subprocess.TimeoutExpired:
-                        pass
-                    break
-                if line.startswith(word):
-                    return line
-            proc.kill()
-            pytest.fail("browser did not reach %s:\n%s\n--- apache ---\n%s\n--- plucsd ---\n%s" % (
-                word, "".join(out), a.errors()[-3000:], p.log()[-3000:]), pytrace=False)
-
-        wait_for("LOGGED_IN", 90)
-        wait_for("RECEIVED", 40)       # both history messages are on the page
+        b = Converse([url, room, "|".join(history), reply, shot, "room", "alice-in-browser"],
+                     bob, logs_of(p, a))
+        b.wait_for("LOGGED_IN", 90)
+        b.wait_for("RECEIVED", 40)       # both history messages are on the page
         assert bob.wait_presence(frm=room + "/alice-in-browser", timeout=10), \
             "bob did not see the browser's occupant join"
-        wait_for("REPLIED", 40)
+        b.wait_for("REPLIED", 40)
         m = bob.wait_message(frm=room + "/alice-in-browser", type="groupchat", body=reply,
                              timeout=30)
         assert m is not None, "the groupchat message typed in the browser never reached bob"
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-        wait_for("SCREENSHOT", 30)
+        b.go()
+        b.wait_for("SCREENSHOT", 30)
         assert os.path.getsize(shot) > 10000
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.wait(30)
+        if b:
+            b.stop()
         bob.close()
-    assert proc.returncode == 0, "".join(out)
+    b.finish()
 
 
 def test_converse_over_bosh(site, client):
