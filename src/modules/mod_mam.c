@@ -22,6 +22,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "metrics/metrics.h"
+#include "modules/async_job.h"
 #include "modules/mam_internal.h"
 #include "modules/mam_proto.h"
 #include "modules/roster.h"
@@ -173,11 +174,14 @@ static bool expiring;                /* a batch chain is running (worker 0 only)
 
 static void expire_start(void);
 
+/* The batch's bound travels as an async job, so a stop that never answers
+ * the store request does not leak it (async_jobs_thread_exit frees it). */
 static void expired(void *arg, store_status st, int64_t removed)
 {
-    int64_t *before = arg;
+    int64_t *before = async_job_take(arg);
     if (st == STORE_OK && removed >= EXPIRE_BATCH) {
-        store_mam_expire(worker_self(), *before, EXPIRE_BATCH, expired, before);
+        store_mam_expire(worker_self(), *before, EXPIRE_BATCH, expired,
+                         async_job_new(before, free));
         return;
     }
     if (st != STORE_OK)
@@ -195,7 +199,7 @@ static void expire_start(void)
     int64_t *before = xmalloc(sizeof *before);
     *before = STORE_MAM_ID_LO(now_us() - (int64_t)days * 86400 * 1000000);
     expiring = true;
-    store_mam_expire(worker_self(), *before, EXPIRE_BATCH, expired, before);
+    store_mam_expire(worker_self(), *before, EXPIRE_BATCH, expired, async_job_new(before, free));
 }
 
 static void expire_tick(evutil_socket_t fd, short what, void *arg)
