@@ -84,9 +84,9 @@ typedef struct idx {
 static pthread_mutex_t idx_lock = PTHREAD_MUTEX_INITIALIZER;
 static idx *index_head;
 
-void muc_index_put(const char *room_jid, const char *creator, const char *name, bool pub)
+/* Under idx_lock: the entry of room_jid, added when missing. */
+static idx *index_entry(const char *room_jid, const char *creator)
 {
-    pthread_mutex_lock(&idx_lock);
     idx *e = index_head;
     while (e && strcmp(e->jid, room_jid))
         e = e->next;
@@ -97,6 +97,29 @@ void muc_index_put(const char *room_jid, const char *creator, const char *name, 
         e->next = index_head;
         index_head = e;
     }
+    return e;
+}
+
+bool muc_index_reserve(const char *room_jid, const char *creator, size_t max)
+{
+    size_t n = 0;
+    bool exists = false;
+    pthread_mutex_lock(&idx_lock);
+    for (idx *e = index_head; e; e = e->next) {
+        n += e->creator && !strcmp(e->creator, creator);
+        exists |= !strcmp(e->jid, room_jid);
+    }
+    bool ok = exists || n < max;
+    if (ok)
+        index_entry(room_jid, creator);
+    pthread_mutex_unlock(&idx_lock);
+    return ok;
+}
+
+void muc_index_put(const char *room_jid, const char *creator, const char *name, bool pub)
+{
+    pthread_mutex_lock(&idx_lock);
+    idx *e = index_entry(room_jid, creator);
     free(e->name);
     e->name = name ? xstrdup(name) : NULL;
     e->pub = pub;
@@ -117,16 +140,6 @@ void muc_index_del(const char *room_jid)
             break;
         }
     pthread_mutex_unlock(&idx_lock);
-}
-
-size_t muc_index_count_creator(const char *creator)
-{
-    size_t n = 0;
-    pthread_mutex_lock(&idx_lock);
-    for (idx *e = index_head; e; e = e->next)
-        n += e->creator && !strcmp(e->creator, creator);
-    pthread_mutex_unlock(&idx_lock);
-    return n;
 }
 
 /* ---- policy ---- */

@@ -108,7 +108,10 @@ void muc_stat_groupchat(void);
  * rooms-per-creator. */
 void muc_index_put(const char *room_jid, const char *creator, const char *name, bool pub);
 void muc_index_del(const char *room_jid);
-size_t muc_index_count_creator(const char *creator);
+/* Rooms live on different workers: the per-creator limit is checked and
+ * the new room entered in one step under the index lock, so two creations
+ * at once cannot both pass it. false: creator has max rooms already. */
+bool muc_index_reserve(const char *room_jid, const char *creator, size_t max);
 /* Whether policy (plucs/mod/filter) lets from_real send a message to
  * to_bare as a direct message would. */
 bool muc_policy_allows(const char *from_real, const char *to_bare);

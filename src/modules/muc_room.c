@@ -389,7 +389,7 @@ static void join(const xnode *st, const char *room_jid, const char *from, const 
             muc_error(st, ERR_CANCEL, "not-allowed", "room creation is not allowed");
             goto out;
         }
-        if (muc_index_count_creator(bare) >= MUC_ROOMS_PER_CREATOR) {
+        if (!muc_index_reserve(room_jid, bare, MUC_ROOMS_PER_CREATOR)) {
             log_info("muc: %s has %d rooms already: %s refused", bare, MUC_ROOMS_PER_CREATOR,
                      room_jid);
             muc_error(st, ERR_WAIT, "resource-constraint", "too many rooms");
