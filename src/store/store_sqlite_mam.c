@@ -101,6 +101,18 @@ static store_status exists(store_db *d, const char *owner, int64_t id)
 #define COUNT_CAP 100000      /* rows a filtered <count/> may scan */
 #define INDEX_CAP 20000       /* rows an <first index=''/> may scan on each side */
 
+/* The one integer a bound count statement yields, or -1 (logged). */
+static int64_t count_row(store_db *d, sqlite3_stmt *st)
+{
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        store_db_fail(d, "archive count");
+        return -1;
+    }
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
 /* Rows of q's owner (and with) in [lo, hi], scanning at most cap + 1 index
  * entries: cap + 1 means "more than cap". -1 on error. */
 static int64_t count_range(store_db *d, const store_mam_query *q, int64_t lo, int64_t hi,
@@ -121,13 +133,7 @@ static int64_t count_range(store_db *d, const store_mam_query *q, int64_t lo, in
     sqlite3_bind_int64(st, 3, lo);
     sqlite3_bind_int64(st, 4, hi);
     sqlite3_bind_int64(st, 5, cap + 1);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        store_db_fail(d, "archive count");
-        return -1;
-    }
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return n;
+    return count_row(d, st);
 }
 
 /* The rows of the owner (with one contact, or all) from mam_counts. */
@@ -141,13 +147,7 @@ static int64_t count_all(store_db *d, const store_mam_query *q)
     store_bind_text(st, 1, q->owner);
     if (q->with)
         store_bind_text(st, 2, q->with);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        store_db_fail(d, "archive count");
-        return -1;
-    }
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return n;
+    return count_row(d, st);
 }
 
 /* res->count and res->first_index, each -1 when it would cost more than

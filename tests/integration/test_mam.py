@@ -198,9 +198,11 @@ def test_with_start_end_filters(plucsd, im):
     a.send(C, "to carol early")
     a.barrier()
     wait_archived(a, C, 1)
-    time.sleep(0.05)    # two distinct timestamps around the boundary
+    # The boundary lies strictly between the two batches: the early ones were
+    # archived (stamped by the server) before it is read, the late ones are
+    # sent after the clock has moved past it (µs resolution).
     t = datetime.datetime.utcnow()
-    time.sleep(0.05)
+    assert H.wait_until(lambda: datetime.datetime.utcnow() > t, 5)
     a.send(B, "to bob late")
     a.send(C, "to carol late")
     a.barrier()
