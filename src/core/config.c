@@ -223,6 +223,18 @@ static void fill(config *c, const registry *r)
     c->mam_days = get_int(r, "plucs/mam/days");
     c->push = get_bool(r, "plucs/push");
     c->push_interval = get_int(r, "plucs/push/interval");
+    c->pubsub = get_bool(r, "plucs/pubsub");
+    c->pubsub_host = str_or_empty(registry_get(r, "plucs/pubsub/host"));
+    c->pubsub_max_items = get_int(r, "plucs/pubsub/max_items");
+    c->pubsub_max_item_size = get_int(r, "plucs/pubsub/max_item_size");
+    c->pubsub_max_nodes = get_int(r, "plucs/pubsub/max_nodes");
+    c->upload = get_bool(r, "plucs/upload");
+    c->upload_dir = str_or_empty(registry_get(r, "plucs/upload/dir"));
+    c->upload_url = str_or_empty(registry_get(r, "plucs/upload/url"));
+    c->upload_max_size = get_int(r, "plucs/upload/max_size");
+    c->upload_quota = get_int(r, "plucs/upload/quota");
+    c->upload_expire_days = get_int(r, "plucs/upload/expire_days");
+    c->fast_days = get_int(r, "plucs/fast/days");
 
     c->c2s_addresses = split_words(registry_get(r, "plucs/c2s/address"));
     c->c2s_port = get_int(r, "plucs/c2s/port");
@@ -315,6 +327,9 @@ void config_free(config *c)
     free(c->muc_host);
     free(c->muc_create);
     free(c->muc_grouprooms_owners);
+    free(c->pubsub_host);
+    free(c->upload_dir);
+    free(c->upload_url);
     strv_free(c->c2s_addresses);
     free(c->store);
     strv_free(c->domains);

@@ -84,6 +84,18 @@ typedef struct config {
     int mam_days;               /* plucs/mam/days: retention, 0 = forever */
     bool push;                  /* plucs/push: XEP-0357 */
     int push_interval;          /* plucs/push/interval: seconds between pushes per account and service */
+    bool pubsub;                /* plucs/pubsub: XEP-0060 service and XEP-0163 PEP */
+    char *pubsub_host;          /* plucs/pubsub/host, with %s for the served domain */
+    int pubsub_max_items;       /* plucs/pubsub/max_items: per node */
+    int pubsub_max_item_size;   /* plucs/pubsub/max_item_size: bytes of one item's payload */
+    int pubsub_max_nodes;       /* plucs/pubsub/max_nodes: per owning account */
+    bool upload;                /* plucs/upload: XEP-0363 */
+    char *upload_dir;           /* plucs/upload/dir */
+    char *upload_url;           /* plucs/upload/url: "" = the HTTP listener's own address */
+    long long upload_max_size;  /* plucs/upload/max_size: bytes */
+    long long upload_quota;     /* plucs/upload/quota: bytes per user, 0 = no limit */
+    int upload_expire_days;     /* plucs/upload/expire_days: 0 = forever */
+    int fast_days;              /* plucs/fast/days: FAST token lifetime, 0 = FAST off */
 
     char **c2s_addresses;       /* NULL-terminated; "::" means all */
     int c2s_port;

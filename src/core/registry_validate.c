@@ -100,9 +100,9 @@ static bool host_valid(const char *s)
     return ip_literal_valid(s) || dns_name_valid(s);
 }
 
-/* plucs/muc/host: a DNS name in which %s (at most once) stands for the
- * served domain. */
-static bool muc_host_valid(const char *s)
+/* plucs/muc/host, plucs/pubsub/host: a DNS name in which %s (at most
+ * once) stands for the served domain. */
+static bool service_host_valid(const char *s)
 {
     char name[300];
     const char *pct = strstr(s, "%s");
@@ -262,6 +262,10 @@ const char *reg_allowed(const reg_var *v, char *buf, size_t len)
         snprintf(buf, len, "empty, or an absolute path");
     else if (strcmp(k, "plucs/muc/host") == 0)
         snprintf(buf, len, "a DNS name, where %%s stands for the served domain, e.g. conference.%%s");
+    else if (strcmp(k, "plucs/pubsub/host") == 0)
+        snprintf(buf, len, "a DNS name, where %%s stands for the served domain, e.g. pubsub.%%s");
+    else if (strcmp(k, "plucs/upload/url") == 0)
+        snprintf(buf, len, "empty, or an http:// or https:// URL, e.g. https://chat.example.org/upload/");
     else if (strcmp(k, "plucs/muc/create") == 0)
         snprintf(buf, len, "all, none, or the cn of a directory group");
     else if (strcmp(k, "plucs/muc/grouprooms/owners") == 0)
@@ -338,8 +342,11 @@ static bool value_ok(const reg_var *v, const char *s)
         return hostport_valid(s);
     if (strcmp(k, "plucs/s2s/cafile") == 0)
         return s[0] == '\0' || s[0] == '/';
-    if (strcmp(k, "plucs/muc/host") == 0)
-        return muc_host_valid(s);
+    if (strcmp(k, "plucs/upload/url") == 0)
+        return s[0] == '\0' || ((strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) &&
+                                 !strpbrk(s, " \t\r\n\"<>"));
+    if (strcmp(k, "plucs/muc/host") == 0 || strcmp(k, "plucs/pubsub/host") == 0)
+        return service_host_valid(s);
     if (strcmp(k, "plucs/muc/create") == 0 || strcmp(k, "plucs/muc/grouprooms/owners") == 0)
         return s[0] == '\0' ? strcmp(k, "plucs/muc/create") != 0 : group_cn_valid(s);
     if (strcmp(k, "hostname") == 0)

@@ -27,7 +27,10 @@
     X(mam)                 \
     X(carbons)             \
     X(csi)                 \
-    X(sm)
+    X(sm)                  \
+    X(pubsub)              \
+    X(privacy)             \
+    X(upload)
 
 #define DECLARE(name) extern const module mod_##name;
 BUILTIN_MODULES(DECLARE)
