@@ -35,6 +35,7 @@ void dir_entry_free(dir_entry *e)
     free(e->uid);
     free(e->domain);
     free(e->ulabel);
+    free(e->pwstamp);
     free(e->cn);
     free(e->glabel);
     free(e->hostattrs);
@@ -63,7 +64,8 @@ bool dir_entry_same(const dir_entry *a, const dir_entry *b)
 {
     return a->kinds == b->kinds && a->enabled == b->enabled && same_str(a->dn, b->dn) &&
            same_str(a->uid, b->uid) && same_str(a->domain, b->domain) &&
-           same_str(a->ulabel, b->ulabel) && same_str(a->cn, b->cn) &&
+           same_str(a->ulabel, b->ulabel) && same_str(a->pwstamp, b->pwstamp) &&
+           same_str(a->cn, b->cn) &&
            same_str(a->glabel, b->glabel) && same_str(a->hostattrs, b->hostattrs) &&
            same_list(a->members, a->nmembers, b->members, b->nmembers) &&
            same_list(a->mgroups, a->nmgroups, b->mgroups, b->nmgroups) &&
@@ -210,6 +212,7 @@ static int build_accounts(const build *b, dir_snapshot *s, dir_entry *const *ent
             a->domain = xstrdup(c[i].domain);
             a->dn = dup_or_null(c[i].e->dn);
             a->label = dir_text_dup(c[i].e->ulabel);   /* reaches rosters as XML */
+            a->pwstamp = dup_or_null(c[i].e->pwstamp);
             if (asprintf(&a->bare, "%s@%s", c[i].uid, c[i].domain) < 0)
                 a->bare = NULL;
             s->naccounts++;

@@ -15,6 +15,8 @@ void dir_reader_attrs(const char *userlabel, const char *grouplabel,
     static const char *const fixed[] = {
         "objectClass", "entryUUID", "uid", "cn", "xmppEnabled", "xmppDomain", "memberUid",
         "xmppMessageGroups", "xmppPresenceGroups", "xmppDomains", "univentionService",
+        /* the password stamp of accounts (FAST token revocation) */
+        "pwdChangedTime", "modifyTimestamp",
     };
     size_t k = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
@@ -111,6 +113,17 @@ dir_entry *dir_entry_from_attrs(const char *dn, const dir_attr *a, size_t n,
         e->uid = first(a, n, "uid", &oom);
         e->domain = first(a, n, "xmppDomain", &oom);
         e->ulabel = first(a, n, userlabel, &oom);
+        /* pwdChangedTime (ppolicy) when the directory keeps it; else any
+         * modification of the entry counts as a possible password change */
+        char *pw = first(a, n, "pwdChangedTime", &oom);
+        char *mt = pw ? NULL : first(a, n, "modifyTimestamp", &oom);
+        if (pw || mt) {
+            size_t len = strlen(pw ? pw : mt) + 3;
+            e->pwstamp = xmalloc(len);
+            snprintf(e->pwstamp, len, "%c:%s", pw ? 'p' : 'm', pw ? pw : mt);
+        }
+        free(pw);
+        free(mt);
     }
     if (e->kinds & DIR_E_GROUP) {
         e->glabel = first(a, n, grouplabel, &oom);

@@ -51,6 +51,7 @@ void dir_snapshot_unref(dir_snapshot *s)
         free(a->bare);
         free(a->dn);
         free(a->label);
+        free(a->pwstamp);
         free(a->groups);
     }
     free(s->accounts);
@@ -164,6 +165,7 @@ bool dir_snapshot_compare(const dir_snapshot *o, const dir_snapshot *n, dir_snap
         } else {
             const dir_account *a = &o->accounts[i++], *b = &n->accounts[j++];
             if (!same_str(a->dn, b->dn) || !same_str(a->label, b->label) ||
+                !same_str(a->pwstamp, b->pwstamp) ||
                 !same_group_refs(o, a->groups, a->ngroups, n, b->groups, b->ngroups))
                 d->acc_changed++;
         }

@@ -23,6 +23,7 @@ typedef struct dir_account {
     char *bare;               /* "uid@domain" */
     char *dn;
     char *label;              /* value of plucs/userlabel; NULL when absent */
+    char *pwstamp;            /* password stamp (dir_build.h); NULL when unknown */
     uint32_t *groups;         /* indexes into snap->groups, ascending */
     uint32_t ngroups;
     uint32_t pclass;          /* permission class: accounts with the same group

@@ -16,6 +16,8 @@ static const char *const transports[] = { "tcp", "bosh", "websocket", "poll" };
 #define NTRANSPORTS 4
 
 static atomic_uint_fast64_t routed[NTRANSPORTS];
+/* FAST (XEP-0484) counters, from mod_fast.c when linked in. */
+void fast_metrics_lines(buf *out) __attribute__((weak));
 static atomic_uint_fast64_t auth_ok, auth_failed;
 static atomic_uint_fast64_t filter_refused;
 static atomic_uint_fast64_t carbons_sent, carbons_received;
@@ -175,6 +177,8 @@ void metrics_render(buf *out)
                     "plucs_auth_total{result=\"success\"} %llu\n"
                     "plucs_auth_total{result=\"failure\"} %llu\n",
                (unsigned long long)atomic_load(&auth_ok), (unsigned long long)atomic_load(&auth_failed));
+    if (fast_metrics_lines)
+        fast_metrics_lines(out);
     buf_puts(out, "# HELP plucs_directory_lag_seconds Age of the directory snapshot's newest change.\n"
                   "# TYPE plucs_directory_lag_seconds gauge\n");
     if (atomic_load(&directory_lag_set))

@@ -30,7 +30,8 @@
     X(sm)                  \
     X(pubsub)              \
     X(privacy)             \
-    X(upload)
+    X(upload)              \
+    X(fast)
 
 #define DECLARE(name) extern const module mod_##name;
 BUILTIN_MODULES(DECLARE)

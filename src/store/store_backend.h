@@ -28,6 +28,7 @@
 
 #include "store/store.h"
 #include "store/store_blocklist.h"
+#include "store/store_fast.h"
 #include "store/store_last.h"
 #include "store/store_mam.h"
 #include "store/store_muc.h"
@@ -119,6 +120,16 @@ typedef struct store_last_ops {
     store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
 } store_last_ops;
 
+typedef struct store_fast_ops {
+    store_status (*issue)(store_conn *c, const char *user, const char *agent, const char *nonce,
+                          const char *hash, const char *stamp, int64_t expiry);
+    store_status (*get)(store_conn *c, const char *user, const char *agent, int64_t now,
+                        store_fast_list *res);
+    store_status (*used)(store_conn *c, const char *user, const char *agent, int64_t id,
+                         bool invalidate, int64_t count);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_fast_ops;
+
 typedef struct store_muc_ops {
     /* Every room (sorted by JID) with its affiliations (sorted by jid). */
     store_status (*load)(store_conn *c, store_muc_rooms *res);
@@ -197,6 +208,7 @@ struct store_backend {
     const store_muc_ops *muc;
     const store_push_ops *push;
     const store_mam_ops *mam;
+    const store_fast_ops *fast;
 };
 
 /* The back ends of the table (store_backend.c). */

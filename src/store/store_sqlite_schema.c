@@ -121,6 +121,18 @@ static const char *const migrations[] = {
     "  always TEXT NOT NULL DEFAULT '',"
     "  never TEXT NOT NULL DEFAULT ''"
     ") WITHOUT ROWID;",
+    /* 5 -> 6: FAST tokens (XEP-0484), hashed (store_fast.h) */
+    "CREATE TABLE IF NOT EXISTS fast_tokens ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  user TEXT NOT NULL,"
+    "  agent TEXT NOT NULL,"
+    "  nonce TEXT NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  stamp TEXT NOT NULL,"
+    "  expiry INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL DEFAULT -1"
+    ");"
+    "CREATE INDEX IF NOT EXISTS fast_tokens_user ON fast_tokens (user, agent);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -298,6 +298,14 @@ static void t_restart(void *t)
 
 static void t_destroy(void *t) { c2s_free(t); }
 
+static void t_authenticated(void *t) { conn_limits_release(&((c2s *)t)->slot); }
+
+static void *t_tls(void *t)
+{
+    c2s *c = t;
+    return c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+}
+
 static const xmpp_transport tcp_transport = {
     .name = "c2s",
     .metric = "tcp",
@@ -308,6 +316,8 @@ static const xmpp_transport tcp_transport = {
     .starttls = t_starttls,
     .restart = t_restart,
     .destroy = t_destroy,
+    .authenticated = t_authenticated,
+    .tls = t_tls,
 };
 
 /* ---- handshake and stream-open timeout ---- */

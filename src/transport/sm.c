@@ -429,23 +429,29 @@ static void make_id(sm_state *sm)
         n += snprintf(sm->id + n, 3, "%02x", rnd[i]);
 }
 
-static void handle_enable(xmpp_stream *st, const xnode *el)
+/* <enable/> (el) or Bind 2's inline enable (el NULL, resume given): the
+ * answer goes to out when not NULL, else to the stream. */
+static void enable_sm(xmpp_stream *st, const xnode *el, bool want_resume, buf *outb)
 {
     session *s = xmpp_stream_session(st);
     const config *cfg = config_current();
     if (!cfg->sm || !xmpp_stream_sm_capable(st) || !s->bound || xmpp_stream_sm(st)) {
-        send_failed(st, "unexpected-request", NULL);
+        if (outb)
+            failed_bytes(outb, "unexpected-request", NULL);
+        else
+            send_failed(st, "unexpected-request", NULL);
         return;
     }
     sm_state *sm = xcalloc(1, sizeof *sm);
     sm_queue_init(&sm->q);
     sm->s = s;
     sm->st = st;
-    const char *r = xnode_attr(el, "resume");
-    sm->resume = r && (!strcmp(r, "true") || !strcmp(r, "1"));
+    const char *r = el ? xnode_attr(el, "resume") : NULL;
+    sm->resume = el ? r && (!strcmp(r, "true") || !strcmp(r, "1")) : want_resume;
     sm->max = cfg->sm_timeout > 0 ? cfg->sm_timeout : 1;
     uint32_t want;
-    if (sm_parse_h(xnode_attr(el, "max"), &want) == 0 && want > 0 && want < (uint32_t)sm->max)
+    if (el && sm_parse_h(xnode_attr(el, "max"), &want) == 0 && want > 0 &&
+        want < (uint32_t)sm->max)
         sm->max = (int)want;
     struct event_base *base = worker_base(s->w);
     sm->tick = evtimer_new(base, tick_cb, sm);
@@ -459,9 +465,17 @@ static void handle_enable(xmpp_stream *st, const xnode *el)
     } else {
         snprintf(out, sizeof out, "<enabled xmlns='" NS_SM "'/>");
     }
-    xmpp_stream_write(st, out, strlen(out));
-    log_info("sm: %s: stream management enabled%s", s->full, sm->resume ? " with resumption" : "");
+    if (outb)
+        buf_puts(outb, out);
+    else
+        xmpp_stream_write(st, out, strlen(out));
+    log_info("sm: %s: stream management enabled%s%s", s->full, sm->resume ? " with resumption" : "",
+             outb ? " (Bind 2 inline)" : "");
 }
+
+static void handle_enable(xmpp_stream *st, const xnode *el) { enable_sm(st, el, false, NULL); }
+
+void sm_enable_inline(xmpp_stream *st, bool resume, buf *out) { enable_sm(st, NULL, resume, out); }
 
 static void handle_ack(sm_state *sm, const xnode *el)
 {

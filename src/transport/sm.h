@@ -63,6 +63,9 @@ void sm_features(const xmpp_stream *st, bool authed, buf *out);
 /* An element in the urn:xmpp:sm:3 namespace from the client (authed
  * stream); borrowed. */
 void sm_element(xmpp_stream *st, const xnode *el);
+/* Bind 2 (XEP-0386): enables SM for a session just bound inline; the
+ * <enabled/> (or <failed/>) is appended to out (inside <bound/>). */
+void sm_enable_inline(xmpp_stream *st, bool resume, buf *out);
 /* The stream handled one inbound stanza (message, presence, iq). */
 void sm_stanza_handled(xmpp_stream *st);
 /* One stanza written to the client: kept until acknowledged. */

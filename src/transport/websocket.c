@@ -312,6 +312,7 @@ static const xmpp_transport ws_transport = {
     .input = t_input,
     .starttls = NULL,
     .restart = t_restart,
+    .authenticated = t_restart,
     .destroy = t_destroy,
 };
 

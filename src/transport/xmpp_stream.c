@@ -26,46 +26,13 @@
 #include "xmpp/auth_throttle.h"
 #include "xmpp/jid.h"
 #include "xmpp/sasl.h"
+#include "xmpp/sasl2.h"
 #include "xmpp/stanza.h"
+#include "transport/xmpp_stream_internal.h"
 
 #define LOGIN_TIMEOUT_MIN 5      /* plucs/c2s/login_timeout's lower bound */
 #define MAX_AUTH_FAILURES 5      /* SASL failures of any kind on one connection */
 
-typedef struct auth_req auth_req;
-
-struct xmpp_stream {
-    const xmpp_transport *t;
-    void *tctx;
-    session *s;
-    struct event *timer;      /* pre-authentication timeout */
-    struct event *auth_delay; /* a throttled password check waiting (auth_throttle) */
-    auth_req *delayed;        /* its request ... */
-    char *delayed_password;   /* ... and password (wiped when freed) */
-    bool delayed_refuse;      /* the throttle refuses it: temporary-auth-failure */
-    int login_timeout;        /* seconds, from plucs/c2s/login_timeout at accept */
-    char peer[112];
-    char ip[64];              /* the peer's address: the throttle's key */
-    bool header_sent;         /* the server's header of the current stream */
-    bool secure;              /* encrypted connection (or behind Apache) */
-    bool authed;
-    bool auth_pending;
-    bool awaiting_response;   /* PLAIN without initial response */
-    bool closing;
-    bool ending;              /* inside xmpp_stream_close() */
-    bool counted;             /* in the sessions-by-domain metric */
-    bool input_off;           /* last value given to t->input */
-    bool await_restart;       /* after <proceed/> or <success/>: until the new
-                                 stream header, every element is discarded */
-    bool discard_logged;
-    int paused;               /* session_ops pause count */
-    xnode *held, *held_last;  /* stanzas received while paused, in order */
-    int auth_failures;
-    struct sm_state *sm;      /* stream management (sm.c), NULL when off */
-    bool sm_wait;             /* a resumption on another worker is pending */
-    bool lost;                /* the connection broke (xmpp_stream_connection_lost) */
-    int proxy_wid;            /* resumed on another worker (sm_pipe.c): the */
-    uint64_t proxy_sid;       /* session's worker and id; wid -1: none */
-};
 
 static void handle_stanza(xmpp_stream *st, xnode *el);
 static void delayed_auth_clear(xmpp_stream *st);
@@ -183,6 +150,7 @@ void xmpp_stream_free(xmpp_stream *st)
     if (st->timer)
         event_free(st->timer);
     delayed_auth_clear(st);
+    sasl2_state_free(st->sasl2);
     while (st->held) {
         xnode *next = st->held->next;
         st->held->next = NULL;
@@ -341,7 +309,7 @@ static bool tls_offerable(const xmpp_stream *st)
     return !st->secure && st->t->starttls && config_current()->tls != TLS_OFF && tls_available();
 }
 
-static void send_features(xmpp_stream *st)
+void xs_send_features(xmpp_stream *st)
 {
     const config *cfg = config_current();
     buf b;
@@ -354,6 +322,8 @@ static void send_features(xmpp_stream *st)
                              : "<starttls xmlns='" NS_TLS "'/>");
         if (st->secure || cfg->tls != TLS_REQUIRED)
             buf_puts(&b, "<mechanisms xmlns='" NS_SASL "'><mechanism>PLAIN</mechanism></mechanisms>");
+        if (st->secure)
+            sasl2_features(st, &b);
     } else {
         buf_puts(&b, "<bind xmlns='" NS_BIND "'/>"
                      "<session xmlns='" NS_SESSION "'><optional/></session>");
@@ -414,7 +384,7 @@ void xmpp_stream_open(xmpp_stream *st, const char *to, const char *version, cons
         log_info("%s: %s: restarted stream changed domain to '%s'", st->t->name, st->peer, domain);
         xmpp_stream_close(st, "host-unknown", NULL);
     } else {
-        send_features(st);
+        xs_send_features(st);
     }
     free(domain);
 }
@@ -476,8 +446,7 @@ static void throttle_result(const xmpp_stream *st, const char *account, bool ok)
  * that reconnects in a loop cannot fill the disk. The throttle's own lines
  * are once per offender per minute. */
 #define REFUSALS_PER_SECOND 20
-__attribute__((format(printf, 1, 2)))
-static void log_refusal(const char *fmt, ...)
+void xs_log_refusal(const char *fmt, ...)
 {
     static __thread log_budget budget;
     int dropped;
@@ -499,8 +468,16 @@ static void log_refusal(const char *fmt, ...)
  * the directory being unavailable, which is not the client's doing. */
 static void sasl_failure_counted(xmpp_stream *st, const char *condition, bool counts)
 {
-    char out[160];
-    snprintf(out, sizeof out, "<failure xmlns='" NS_SASL "'><%s/></failure>", condition);
+    char out[200];
+    if (st->sasl2) {   /* XEP-0388: the condition keeps RFC 6120's namespace */
+        snprintf(out, sizeof out, "<failure xmlns='" NS_SASL2 "'><%s xmlns='" NS_SASL "'/></failure>",
+                 condition);
+        sasl2_state_free(st->sasl2);
+        st->sasl2 = NULL;
+        st->awaiting_response = false;
+    } else {
+        snprintf(out, sizeof out, "<failure xmlns='" NS_SASL "'><%s/></failure>", condition);
+    }
     st_write_str(st, out);
     if (counts && ++st->auth_failures >= MAX_AUTH_FAILURES) {
         log_info("%s: %s: too many failed authentication attempts", st->t->name, st->peer);
@@ -508,18 +485,18 @@ static void sasl_failure_counted(xmpp_stream *st, const char *condition, bool co
     }
 }
 
-static void sasl_failure(xmpp_stream *st, const char *condition)
+void xs_sasl_failure(xmpp_stream *st, const char *condition)
 {
     sasl_failure_counted(st, condition, true);
 }
 
 /* A failure that is the client's, before any password check: counts for the
  * connection and against its address in the throttle. */
-static void sasl_refuse(xmpp_stream *st, const char *condition)
+void xs_sasl_refuse(xmpp_stream *st, const char *condition)
 {
     metrics_auth(false);
     throttle_result(st, NULL, false);
-    sasl_failure(st, condition);
+    xs_sasl_failure(st, condition);
 }
 
 /* Processes what the transport delivered while the check was pending, or
@@ -576,7 +553,15 @@ static void auth_done(void *arg, dir_auth_result r)
         st->header_sent = false;
         st->counted = true;
         metrics_session_add(st->t->metric, s->domain, 1);
-        log_info("%s: %s authenticated from %s", st->t->name, s->bare, st->peer);
+        log_info("%s: %s authenticated from %s%s", st->t->name, s->bare, st->peer,
+                 st->sasl2 ? (sasl2_is_fast(st->sasl2) ? " (SASL2, FAST token)" : " (SASL2)") : "");
+        if (st->sasl2) {
+            st->header_sent = true;   /* the same stream goes on */
+            sasl2_success(st);   /* no stream restart (XEP-0388) */
+            auth_req_free(a);
+            auth_resume(st);
+            return;
+        }
         st_write_str(st, "<success xmlns='" NS_SASL "'/>");
         discard_held(st, "<auth/>");
         st->await_restart = true;
@@ -585,9 +570,9 @@ static void auth_done(void *arg, dir_auth_result r)
             st->t->restart(st->tctx);
     } else if (r == DIR_AUTH_FAILED) {
         throttle_result(st, a->account, false);
-        log_refusal("%s: authentication of %s@%s from %s failed: not-authorized", st->t->name, a->node,
+        xs_log_refusal("%s: authentication of %s@%s from %s failed: not-authorized", st->t->name, a->node,
                  s->domain, st->peer);
-        sasl_failure(st, "not-authorized");
+        xs_sasl_failure(st, "not-authorized");
     } else {
         log_warn("%s: authentication of %s@%s from %s failed: directory unavailable", st->t->name,
                  a->node, s->domain, st->peer);
@@ -633,6 +618,16 @@ static void delayed_auth_clear(xmpp_stream *st)
     }
 }
 
+/* The check itself: the directory's bind for a password, the store's
+ * tokens for FAST (no password: sasl2_stream.c). */
+static void auth_check(xmpp_stream *st, auth_req *a, const char *password)
+{
+    if (!password && st->sasl2 && sasl2_is_fast(st->sasl2))
+        sasl2_fast_check(st, a->node, auth_done, a);
+    else
+        directory_auth(a->w, a->node, st->s->domain, password ? password : "", auth_done, a);
+}
+
 /* The throttle's delay is over: check the password now, or refuse. */
 static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -652,17 +647,17 @@ static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
                  "(temporary-auth-failure)", st->t->name, a->account, st->peer);
         auth_req_free(a);
         delayed_auth_clear(st);
-        sasl_failure(st, "temporary-auth-failure");
+        xs_sasl_failure(st, "temporary-auth-failure");
         if (!st->closing)
             auth_resume(st);
         return;
     }
-    directory_auth(a->w, a->node, st->s->domain, st->delayed_password, auth_done, a);
+    auth_check(st, a, st->delayed_password);
     delayed_auth_clear(st);
 }
 
 /* Starts the password check of node@domain, after the throttle's delay. */
-static void auth_start(xmpp_stream *st, char *node, const char *password)
+void xs_auth_start(xmpp_stream *st, char *node, const char *password)
 {
     auth_req *a = xcalloc(1, sizeof *a);
     a->sid = st->s->id;
@@ -685,24 +680,24 @@ static void auth_start(xmpp_stream *st, char *node, const char *password)
                  v.account_failures, (long long)v.delay_ms,
                  v.refuse ? ", further attempts refused" : "");
     if (v.delay_ms <= 0 && !v.refuse) {
-        directory_auth(a->w, a->node, st->s->domain, password, auth_done, a);
+        auth_check(st, a, password);
         return;
     }
     delayed_auth_clear(st);
     st->delayed = a;
-    st->delayed_password = xstrdup(password);
+    st->delayed_password = password ? xstrdup(password) : NULL;
     st->delayed_refuse = v.refuse;
     st->auth_delay = evtimer_new(worker_base(st->s->w), auth_delay_done, st);
     struct timeval tv = { (time_t)(v.delay_ms / 1000), (suseconds_t)(v.delay_ms % 1000) * 1000 };
     evtimer_add(st->auth_delay, &tv);
 }
 
-static void sasl_plain(xmpp_stream *st, const char *b64)
+void xs_sasl_plain(xmpp_stream *st, const char *b64)
 {
     char *authzid = NULL, *authcid = NULL, *password = NULL;
     if (sasl_plain_decode(b64, strlen(b64), &authzid, &authcid, &password) != SASL_PLAIN_OK) {
-        log_refusal("%s: %s: malformed SASL PLAIN message", st->t->name, st->peer);
-        sasl_refuse(st, "malformed-request");
+        xs_log_refusal("%s: %s: malformed SASL PLAIN message", st->t->name, st->peer);
+        xs_sasl_refuse(st, "malformed-request");
         return;
     }
     /* authcid is the uid, or uid@domain for clients that send the JID. */
@@ -725,19 +720,19 @@ static void sasl_plain(xmpp_stream *st, const char *b64)
         if (parsed)
             jid_clear(&z);
         if (!ok) {
-            log_refusal("%s: %s: authzid '%.64s' is not %s@%s", st->t->name, st->peer, authzid, node,
+            xs_log_refusal("%s: %s: authzid '%.64s' is not %s@%s", st->t->name, st->peer, authzid, node,
                      st->s->domain);
-            sasl_refuse(st, "invalid-authzid");
+            xs_sasl_refuse(st, "invalid-authzid");
             goto out;
         }
     }
     if (!ok || !node) {
-        log_refusal("%s: authentication of '%.64s' from %s failed: not a user of %s", st->t->name,
+        xs_log_refusal("%s: authentication of '%.64s' from %s failed: not a user of %s", st->t->name,
                  authcid, st->peer, st->s->domain);
-        sasl_refuse(st, "not-authorized");
+        xs_sasl_refuse(st, "not-authorized");
         goto out;
     }
-    auth_start(st, node, password);
+    xs_auth_start(st, node, password);
     node = NULL;
 out:
     free(node);
@@ -753,39 +748,39 @@ static void handle_sasl(xmpp_stream *st, xnode *el)
 {
     const config *cfg = config_current();
     if (st->auth_pending) {
-        sasl_failure(st, "aborted");
+        xs_sasl_failure(st, "aborted");
         return;
     }
     if (!strcmp(el->name, "abort")) {
         st->awaiting_response = false;
-        sasl_failure(st, "aborted");
+        xs_sasl_failure(st, "aborted");
         return;
     }
     if (!st->secure && cfg->tls == TLS_REQUIRED) {
-        log_refusal("%s: %s: refusing authentication without TLS (plucs/tls=required)", st->t->name,
+        xs_log_refusal("%s: %s: refusing authentication without TLS (plucs/tls=required)", st->t->name,
                  st->peer);
-        sasl_failure(st, "encryption-required");
+        xs_sasl_failure(st, "encryption-required");
         return;
     }
     char *text = xnode_text(el);
     if (!strcmp(el->name, "auth")) {
         const char *mech = xnode_attr(el, "mechanism");
         if (!mech || strcmp(mech, "PLAIN")) {
-            log_refusal("%s: %s: SASL mechanism '%.32s' is not offered", st->t->name, st->peer,
+            xs_log_refusal("%s: %s: SASL mechanism '%.32s' is not offered", st->t->name, st->peer,
                      mech ? mech : "");
-            sasl_refuse(st, "invalid-mechanism");
+            xs_sasl_refuse(st, "invalid-mechanism");
         } else if (!text || !*text) {
             st->awaiting_response = true;   /* PLAIN with an empty challenge */
             st_write_str(st, "<challenge xmlns='" NS_SASL "'/>");
         } else {
-            sasl_plain(st, text);
+            xs_sasl_plain(st, text);
         }
     } else if (!strcmp(el->name, "response") && st->awaiting_response) {
         st->awaiting_response = false;
-        sasl_plain(st, text ? text : "");
+        xs_sasl_plain(st, text ? text : "");
     } else {
-        log_refusal("%s: %s: unexpected SASL element <%.32s/>", st->t->name, st->peer, el->name);
-        sasl_refuse(st, "malformed-request");
+        xs_log_refusal("%s: %s: unexpected SASL element <%.32s/>", st->t->name, st->peer, el->name);
+        xs_sasl_refuse(st, "malformed-request");
     }
     if (text) {
         explicit_bzero(text, strlen(text));
@@ -889,8 +884,10 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
                 st->await_restart = true;
                 st->t->starttls(st->tctx);
             }
-        } else if (!strcmp(el->ns, NS_SASL)) {
+        } else if (!strcmp(el->ns, NS_SASL) && !st->sasl2) {
             handle_sasl(st, el);
+        } else if (!strcmp(el->ns, NS_SASL2)) {
+            sasl2_element(st, el);
         } else {
             log_info("%s: %s: <%s/> before authentication", st->t->name, st->peer, el->name);
             xmpp_stream_close(st, "not-authorized", NULL);

@@ -48,6 +48,13 @@ typedef struct xmpp_transport {
     /* Frees the transport at worker shutdown (after its loop ended); it
      * calls xmpp_stream_free(). */
     void (*destroy)(void *t);
+    /* SASL2 (XEP-0388) succeeded without a stream restart: what restart
+     * does except the parser reset (TCP, WebSocket: the pre-auth slot);
+     * NULL: nothing. */
+    void (*authenticated)(void *t);
+    /* The connection's OpenSSL SSL (as void *), for channel binding; NULL
+     * callback or result: no TLS of ours (WebSocket: Apache's). */
+    void *(*tls)(void *t);
 } xmpp_transport;
 
 /* A new stream on the calling worker (creates and owns the session).
