@@ -30,15 +30,21 @@ class PyOpenSSLSock:
 
     def __init__(self, conn, raw):
         self.conn, self.raw = conn, raw
+        self.timeout = 10
 
     def sendall(self, data):
         self.conn.sendall(data)
 
     def settimeout(self, t):
-        self.raw.settimeout(t)
+        self.timeout = t
 
     def recv(self, n):
+        import select
         from OpenSSL import SSL
+        if not self.conn.pending():
+            r, _, _ = select.select([self.raw], [], [], self.timeout)
+            if not r:
+                raise socket.timeout()
         try:
             return self.conn.recv(n)
         except SSL.ZeroReturnError:
@@ -68,7 +74,7 @@ class Sasl2Client(H.RawClient):
             conn = SSL.Connection(ctx, self.sock)
             conn.set_tlsext_host_name(b"a.test")
             conn.set_connect_state()
-            self.sock.settimeout(10)
+            self.sock.settimeout(None)      # blocking: pyOpenSSL has no timeouts
             conn.do_handshake()
             self.ossl = conn
             self.sock = PyOpenSSLSock(conn, self.sock)
