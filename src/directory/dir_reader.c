@@ -14,9 +14,10 @@ void dir_reader_attrs(const char *userlabel, const char *grouplabel,
 {
     static const char *const fixed[] = {
         "objectClass", "entryUUID", "uid", "cn", "xmppEnabled", "xmppDomain", "memberUid",
-        "xmppMessageGroups", "xmppPresenceGroups", "xmppDomains", "univentionService",
+        "xmppMessageGroups", "xmppPresenceGroups",
         /* the password stamp of accounts (FAST token revocation) */
         "pwdChangedTime", "modifyTimestamp",
+        "xmppDomains", "univentionService",
     };
     size_t k = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)

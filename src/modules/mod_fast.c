@@ -50,7 +50,7 @@ static void fast_init(void)
 {
     const config *cfg = config_current();
     char err[256];
-    if (fast_key_load(cfg->store, err, sizeof err) != 0)
+    if (cfg && fast_key_load(cfg->store, err, sizeof err) != 0)
         log_warn("fast: FAST tokens (XEP-0484) not offered: %s", err);
     module_hook_snapshot(fast_snapshot);
 }

@@ -229,6 +229,28 @@ static void test_group(void **state)
     dir_entry_free(e);
 }
 
+/* The password stamp (FAST token revocation): pwdChangedTime when the
+ * directory keeps one, else modifyTimestamp; none without either. */
+static void test_password_stamp(void **state)
+{
+    dir_entry *e = read_entry(ALICE, NULL);
+    assert_null(e->pwstamp);
+    dir_entry_free(e);
+    char text[1024];
+    snprintf(text, sizeof text, "%smodifyTimestamp: 20261205120000Z\n", ALICE);
+    e = read_entry(text, NULL);
+    assert_string_equal(e->pwstamp, "m:20261205120000Z");
+    dir_entry *e2 = read_entry(ALICE, NULL);
+    assert_false(dir_entry_same(e, e2));            /* a stamp change is a change */
+    dir_entry_free(e2);
+    dir_entry_free(e);
+    snprintf(text, sizeof text, "%smodifyTimestamp: 20261205120000Z\n"
+             "pwdChangedTime: 20261101000000Z\n", ALICE);
+    e = read_entry(text, NULL);
+    assert_string_equal(e->pwstamp, "p:20261101000000Z");
+    dir_entry_free(e);
+}
+
 static void test_attrs(void **state)
 {
     char *a[DIR_READER_NATTRS];
@@ -302,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_host),
         cmocka_unit_test(test_host_service),
         cmocka_unit_test(test_accounts),
+        cmocka_unit_test(test_password_stamp),
         cmocka_unit_test(test_group),
         cmocka_unit_test(test_attrs),
         cmocka_unit_test(test_snapshot),
