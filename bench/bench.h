@@ -42,6 +42,9 @@ struct bench {
     int port;
     int tls;
     int sm;               /* --sm: enable XEP-0198 after bind, answer the server's <r/> */
+    int sasl2;            /* --sasl2 plain|fast: SASL2 (XEP-0388) with Bind 2; fast (2):
+                             PLAIN asks for a FAST token (XEP-0484), later logins of the
+                             session use it (HT-SHA-256-ENDP) */
     int first_user;
     int group_size;       /* pairs never cross a group of this many users */
     int users;            /* --users: session i logs in as user i mod users */
@@ -85,6 +88,7 @@ struct conn {
     uint8_t joined;       /* muc scenario: its self-presence (110) arrived */
     uint8_t sm_on;        /* --sm: <enabled/> arrived, stanzas are counted */
     uint32_t h;           /* --sm: stanzas handled since <enabled/> */
+    char token[64];       /* --sasl2 fast: the session's FAST token ("" none yet) */
     int depth;            /* XML element depth of the stream */
     size_t scan;          /* scan position in the input */
     size_t elem;          /* start of the current depth-1 element */

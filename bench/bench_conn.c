@@ -20,6 +20,8 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/x509.h>
 
 #define BENCH_MAX_INPUT (1 << 20)
 
@@ -72,6 +74,71 @@ static void send_auth(struct conn *c)
     evbuffer_add_printf(bufferevent_get_output(c->bev),
         "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>", b64);
     c->state = CS_AUTH;
+}
+
+static void conn_fail(struct conn *c, enum bench_err e);
+
+/* SASL2 (XEP-0388) with Bind 2: PLAIN (asking for a FAST token with
+ * --sasl2 fast), or HT-SHA-256-ENDP with the session's token: HMAC of
+ * "Initiator" + SHA-256 of the server certificate (tls-server-end-point). */
+static void send_authenticate(struct conn *c)
+{
+    char user[128], pass[128], raw[260];
+    unsigned char b64[360];
+    int ul = snprintf(user, sizeof user, B.user_fmt, c->user);
+    const char *mech = "PLAIN";
+    const char *extra = "";
+    if (B.sasl2 == 2 && c->token[0]) {
+        SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+        X509 *cert = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+        unsigned char cb[9 + EVP_MAX_MD_SIZE], mac[32];
+        unsigned int cbl = 0, ml = sizeof mac;
+        memcpy(cb, "Initiator", 9);
+        if (!cert || !X509_digest(cert, EVP_sha256(), cb + 9, &cbl)) {
+            X509_free(cert);
+            conn_fail(c, ERR_TLS);
+            return;
+        }
+        X509_free(cert);
+        HMAC(EVP_sha256(), c->token, (int)strlen(c->token), cb, 9 + cbl, mac, &ml);
+        memcpy(raw, user, (size_t)ul);
+        raw[ul] = 0;
+        memcpy(raw + ul + 1, mac, 32);
+        EVP_EncodeBlock(b64, (unsigned char *)raw, ul + 33);
+        mech = "HT-SHA-256-ENDP";
+        extra = "<fast xmlns='urn:xmpp:fast:0'/>";
+    } else {
+        int pl = snprintf(pass, sizeof pass, B.pass_fmt, c->user);
+        raw[0] = 0;
+        memcpy(raw + 1, user, (size_t)ul);
+        raw[1 + ul] = 0;
+        memcpy(raw + 2 + ul, pass, (size_t)pl);
+        EVP_EncodeBlock(b64, (unsigned char *)raw, 2 + ul + pl);
+        if (B.sasl2 == 2)
+            extra = "<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-ENDP'/>";
+    }
+    evbuffer_add_printf(bufferevent_get_output(c->bev),
+        "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='%s'><initial-response>%s"
+        "</initial-response><user-agent id='bench-%d'/><bind xmlns='urn:xmpp:bind:0'>"
+        "<tag>%s</tag></bind>%s</authenticate>", mech, b64, c->idx, B.resource, extra);
+    c->state = CS_AUTH;
+}
+
+/* The token of a SASL2 <success/> (p, len), kept for the next login. */
+static void keep_token(struct conn *c, const char *p, size_t len)
+{
+    const char *t = memmem(p, len, "<token ", 7);
+    const char *v = t ? memmem(t, len - (size_t)(t - p), "token='", 7) : NULL;
+    if (!v)
+        v = t ? memmem(t, len - (size_t)(t - p), "token=\"", 7) : NULL;
+    if (!v)
+        return;
+    v += 7;
+    size_t n = strcspn(v, "'\"");
+    if (n < sizeof c->token && v + n <= p + len) {
+        memcpy(c->token, v, n);
+        c->token[n] = 0;
+    }
 }
 
 void conn_close(struct conn *c)
@@ -328,7 +395,10 @@ static int conn_element(struct conn *c, const char *p, size_t len)
                 return -1;
             }
         } else if (c->state == CS_FEATURES_TLS) {
-            send_auth(c);
+            if (B.sasl2)
+                send_authenticate(c);
+            else
+                send_auth(c);
         } else if (c->state == CS_FEATURES2) {
             evbuffer_add_printf(out, "<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
                                 "<resource>%s%d</resource></bind></iq>", B.resource, c->idx);
@@ -343,6 +413,14 @@ static int conn_element(struct conn *c, const char *p, size_t len)
     }
     if (IS("proceed") && c->state == CS_TLS_WAIT)
         return 1; /* caller drains, then starts TLS */
+    if (IS("success") && c->state == CS_AUTH && B.sasl2) {
+        /* no stream restart; bound inline (Bind 2) */
+        if (B.sasl2 == 2)
+            keep_token(c, p, len);
+        evbuffer_add_printf(out, "<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>");
+        c->state = CS_ROSTER;
+        return 0;
+    }
     if (IS("success") && c->state == CS_AUTH) {
         c->state = CS_FEATURES2;
         return 2; /* caller drains, then restarts the stream */

@@ -606,7 +606,9 @@ static void usage(void)
           "  --ldap-port P --ldap-dn-fmt uid=u%05d,cn=users,dc=example,dc=com (ldap)\n"
           "  --push-cmd 'SHELL COMMAND' (push: makes the directory change)\n"
           "  --users K (session i logs in as user first + i mod K, one resource each)\n"
-          "  --muc-host conference.D --room-size 25 (muc: rooms r0000.. of that many)\n",
+          "  --muc-host conference.D --room-size 25 (muc: rooms r0000.. of that many)\n"
+          "  --sasl2 plain|fast (SASL2 + Bind 2 over --tls; fast, idle: a first pass gets\n"
+          "    FAST tokens with PLAIN, the measured pass logs in with HT-SHA-256-ENDP)\n",
           stderr);
     exit(2);
 }
@@ -624,7 +626,7 @@ int main(int argc, char **argv)
         { "body-len", 1, 0, 'b' }, { "pid", 1, 0, 'P' }, { "aux-pid", 1, 0, 'A' },
         { "label", 1, 0, 'N' }, { "json", 1, 0, 'j' }, { "ldap-port", 1, 0, 'y' },
         { "ldap-dn-fmt", 1, 0, 'z' }, { "push-cmd", 1, 0, 'C' }, { "users", 1, 0, 'U' },
-        { "muc-host", 1, 0, 'm' }, { "room-size", 1, 0, 'k' },
+        { "muc-host", 1, 0, 'm' }, { "room-size", 1, 0, 'k' }, { "sasl2", 1, 0, 'Z' },
         { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -643,6 +645,11 @@ int main(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
         case 's': O.scenario = optarg; break;
+        case 'Z':
+            B.sasl2 = !strcmp(optarg, "fast") ? 2 : !strcmp(optarg, "plain") ? 1 : -1;
+            if (B.sasl2 < 0)
+                usage();
+            break;
         case 'H': B.host = optarg; break;
         case 'p': B.port = atoi(optarg); break;
         case 'd': B.domain = optarg; break;
@@ -740,6 +747,19 @@ int main(int argc, char **argv)
             for (int i = 0; i < nconns; i++)
                 free_slots[nfree++] = nconns - 1 - i;
             phase_login("storm", O.logins, 0);
+        } else if (strcmp(O.scenario, "idle") == 0 && B.sasl2 == 2) {
+            /* FAST: the tokens first (password logins, LDAP binds), then
+             * the measured logins with the tokens alone */
+            phase_login("tokens", nconns, 0);
+            for (int i = 0; i < nconns; i++)
+                if (conns[i].state != CS_NONE && conns[i].state != CS_DEAD)
+                    conn_close(&conns[i]);
+            int have = 0;
+            for (int i = 0; i < nconns; i++)
+                have += conns[i].token[0] != 0;
+            printf("%-10s tokens    %d of %d sessions got a FAST token\n", O.label, have, nconns);
+            next_conn = 0;
+            phase_login("login-fast", nconns, 1);
         } else if (strcmp(O.scenario, "idle") == 0) {
             phase_login("login", nconns, 1);
         } else if (strcmp(O.scenario, "msg") == 0) {
