@@ -51,6 +51,11 @@ void sasl2_state_free(struct sasl2_state *q)
 
 bool sasl2_is_fast(const struct sasl2_state *q) { return q && q->ht >= 0; }
 
+bool sasl2_offered(const xmpp_stream *st)
+{
+    return st->secure && xmpp_stream_sm_capable(st);   /* TCP/TLS and WebSocket */
+}
+
 static SSL *stream_ssl(xmpp_stream *st)
 {
     return st->t->tls ? st->t->tls(st->tctx) : NULL;

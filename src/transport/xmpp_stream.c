@@ -322,7 +322,7 @@ void xs_send_features(xmpp_stream *st)
                              : "<starttls xmlns='" NS_TLS "'/>");
         if (st->secure || cfg->tls != TLS_REQUIRED)
             buf_puts(&b, "<mechanisms xmlns='" NS_SASL "'><mechanism>PLAIN</mechanism></mechanisms>");
-        if (st->secure)
+        if (sasl2_offered(st))
             sasl2_features(st, &b);
     } else {
         buf_puts(&b, "<bind xmlns='" NS_BIND "'/>"
@@ -886,7 +886,7 @@ static void handle_stanza(xmpp_stream *st, xnode *el)
             }
         } else if (!strcmp(el->ns, NS_SASL) && !st->sasl2) {
             handle_sasl(st, el);
-        } else if (!strcmp(el->ns, NS_SASL2)) {
+        } else if (!strcmp(el->ns, NS_SASL2) && sasl2_offered(st)) {
             sasl2_element(st, el);
         } else {
             log_info("%s: %s: <%s/> before authentication", st->t->name, st->peer, el->name);

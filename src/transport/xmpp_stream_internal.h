@@ -59,6 +59,9 @@ void xs_log_refusal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* sasl2_stream.c */
 struct sasl2_state;
+/* SASL2 is offered on encrypted TCP and WebSocket streams (BOSH and
+ * polling keep legacy SASL: their restarts are part of their framing). */
+bool sasl2_offered(const xmpp_stream *st);
 void sasl2_features(xmpp_stream *st, buf *out);
 void sasl2_element(xmpp_stream *st, xnode *el);   /* borrowed */
 bool sasl2_is_fast(const struct sasl2_state *q);

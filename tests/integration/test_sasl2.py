@@ -129,3 +129,51 @@ def test_legacy_sasl_unchanged(plucsd):
         r.close()
     res = H.try_login(plucsd.port, "carol@a.test", "carol-secret")
     assert res.ok, res
+
+
+def test_websocket_sasl2_and_fast_none(plucsd_factory):
+    """WebSocket (TLS is Apache's there): SASL2 + Bind 2, and FAST with
+    HT-SHA-256-NONE only (no channel binding of ours to offer); BOSH keeps
+    legacy SASL."""
+    import base64
+    import hashlib
+    import hmac
+    import web_clients as W
+    p = plucsd_factory(**{"plucs/http/websocket": "true", "plucs/http/bind": "true",
+                          "plucs/http/address": "127.0.0.1"})
+    ws = W.WebSocket(p.http_port)
+    try:
+        _, f = ws.open()
+        f = (f or "").replace('"', "'")
+        assert "<authentication xmlns='urn:xmpp:sasl:2'>" in f, f
+        assert "<fast xmlns='urn:xmpp:fast:0'><mechanism>HT-SHA-256-NONE</mechanism></fast>" in f, f
+        assert "sasl-channel-binding" not in f
+        val = base64.b64encode(b"\0alice\0alice-secret").decode()
+        ws.send("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>%s"
+                "</initial-response><user-agent id='ws-agent'/><bind xmlns='urn:xmpp:bind:0'>"
+                "<tag>web</tag></bind><request-token xmlns='urn:xmpp:fast:0' "
+                "mechanism='HT-SHA-256-NONE'/></authenticate>" % val)
+        r = ws.recv_until("</success>|</failure>")
+        assert r and "<authorization-identifier>alice@a.test/web." in r, r
+        tok = re.search(r"token='([^']+)'", r.replace('"', "'")).group(1)
+    finally:
+        ws.close()
+    ws = W.WebSocket(p.http_port)
+    try:
+        ws.open()
+        mac = hmac.new(tok.encode(), b"Initiator", hashlib.sha256).digest()
+        val = base64.b64encode(b"alice\0" + mac).decode()
+        ws.send("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='HT-SHA-256-NONE'>"
+                "<initial-response>%s</initial-response><user-agent id='ws-agent'/>"
+                "<fast xmlns='urn:xmpp:fast:0'/></authenticate>" % val)
+        r = ws.recv_until("</success>|</failure>")
+        assert r and "<success" in r and "<authorization-identifier>alice@a.test<" in r, r
+    finally:
+        ws.close()
+    b = W.Bosh(p.http_port)
+    try:
+        _, feats = b.create()
+        assert "PLAIN" in feats, feats
+        assert "urn:xmpp:sasl:2" not in feats, feats
+    finally:
+        b.close()
