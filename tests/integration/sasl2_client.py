@@ -172,11 +172,3 @@ def add_user(ldap, uid, pw, uid_number):
     ldap.add("\n".join(lines) + "\n")
     return dn
 
-
-def wait_account(p, uid, start=0, timeout=10):
-    """Waits until the daemon's snapshot knows a.test account uid (a login works)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if p.wait_log(r"directory: snapshot \d+: ", 1, start):
-            return True
-    return False
