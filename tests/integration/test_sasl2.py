@@ -177,3 +177,26 @@ def test_websocket_sasl2_and_fast_none(plucsd_factory):
         assert "urn:xmpp:sasl:2" not in feats, feats
     finally:
         b.close()
+
+
+def test_hostile_input(plucsd):
+    """Malformed SASL2 input gets malformed-request (logged), and the
+    connection's failure limit applies to SASL2 as to legacy SASL."""
+    c = S.Sasl2Client(plucsd.port)
+    try:
+        start = plucsd.log_size()
+        assert S.outcome(c.authenticate("PLAIN", "!!notbase64")) == "malformed-request"
+        assert S.outcome(c.authenticate("HT-SHA-256-NONE", "QUJD",
+                                        extra="<fast xmlns='urn:xmpp:fast:0'/>")) == \
+            "malformed-request"                       # no NUL + 32-byte HMAC
+        assert S.outcome(c.authenticate("HT-SHA-256-NONE", None)) == "malformed-request"
+        c.send("<response xmlns='urn:xmpp:sasl:2'>AAAA</response>")   # nothing asked
+        assert S.outcome(c.read_until(S.ANSWER).group(0).decode()) == "malformed-request"
+        assert plucsd.wait_log(r"malformed HT-SHA-256-NONE message", 5, start)
+        ans = c.authenticate("PLAIN", "AGFsaWNlAHdyb25n")              # 5th failure
+        assert ans is not None
+        data = (ans + c.read_all(5).decode("utf-8", "replace"))
+        assert "policy-violation" in data, data
+        assert c.wait_closed(5)
+    finally:
+        c.close()
