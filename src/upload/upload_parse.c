@@ -52,6 +52,10 @@ bool upload_ctype_ok(const char *ctype)
     }
     if (!slash || !subtype)
         return false;
+    while (i < n && (ctype[i] == ' ' || ctype[i] == '\t'))
+        i++;
+    if (i < n && ctype[i] != ';')
+        return false;   /* "type/subtype junk" */
     /* parameters: printable ASCII only (no CR, LF or other controls) */
     for (; i < n; i++)
         if ((unsigned char)ctype[i] < 0x20 || (unsigned char)ctype[i] >= 0x7f)
