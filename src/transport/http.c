@@ -578,15 +578,15 @@ static void hc_read(struct bufferevent *bev, void *arg)
             fail_request(c, c->rd.error, c->rd.why);
             return;
         }
-        if (c->up_paused) {   /* an upload body waits for the disk */
-            bufferevent_disable(c->bev, EV_READ);
-            break;
-        }
         if (c->rd.complete) {
             set_peer(c);
             if (dispatch(c))
                 return;
             continue;
+        }
+        if (c->up_paused) {   /* an upload body waits for the disk */
+            bufferevent_disable(c->bev, EV_READ);
+            break;
         }
         if (used < n)
             break;
