@@ -84,8 +84,11 @@ static int body_sink(void *ud, const char *at, size_t len)
     upload_cb cb = { c->w, write_done, c->id, c->serial };
     upload_put_write(c->upload, at, len, &cb);
     c->up_pending += len;
-    if (c->up_pending > UP_HIGH)
+    if (c->up_pending > UP_HIGH && !c->up_paused) {
         c->up_paused = true;
+        log_debug("http: %s: upload body waits for the disk (%zu bytes queued)", c->peer,
+                  c->up_pending);
+    }
     http_conn_set_timer(c, 30);   /* the request timeout counts from the last chunk */
     return 0;
 }

@@ -374,3 +374,33 @@ def test_through_apache(plucsd_factory, client, tmp_path):
         assert p.wait_log(r"http: 127\.0\.0\.1 via 127\.0\.0\.1")
     finally:
         a.stop()
+
+
+def test_big_file_streams_and_abandoned_put(plucsd_factory, client, tmp_path):
+    """8 MiB (far above the listener's body limit) arrive intact; a PUT cut
+    off halfway leaves no partial file and the slot can be used again."""
+    big = 8 << 20
+    p = plucsd_factory(**upload_registry(tmp_path, **{"plucs/upload/max_size": str(big)}))
+    c = client("alice", daemon=p)
+    assert c.login()
+    data = os.urandom(big)
+    putu, getu = slot_urls(slot(c, "big.bin", big, ctype="application/octet-stream"))
+    assert put(putu, data, ctype="application/octet-stream")[0] == 201
+    st, h, body = request(getu)
+    assert st == 200 and len(body) == big and body == data
+    st, h, body = request(getu, headers={"Range": "bytes=%d-" % (big - 5)})
+    assert st == 206 and body == data[-5:]
+    # half a body, then the connection ends
+    putu, getu = slot_urls(slot(c, "cut.bin", 100000, ctype="application/octet-stream"))
+    u = urllib.parse.urlsplit(putu)
+    r = H.RawClient(u.port)
+    r.send(("PUT %s?%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+            "Content-Length: 100000\r\n\r\n" % (u.path, u.query)).encode() + b"y" * 50000)
+    assert p.wait_log(r"upload PUT \w+ \(100000 bytes\) started")
+    r.close()
+    assert p.wait_log(r"upload of \w+ abandoned after \d+ of 100000 bytes")
+    d = str(tmp_path / "files")
+    assert H.wait_until(lambda: not [f for f in os.listdir(d) if f.endswith(".part")], 5)
+    assert request(getu)[0] == 404
+    assert put(putu, b"z" * 100000, ctype="application/octet-stream")[0] == 201
+    assert request(getu)[2] == b"z" * 100000
