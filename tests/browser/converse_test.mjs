@@ -69,10 +69,6 @@ try {
         await page.waitForFunction(() => [...document.querySelectorAll('.chat-msg__text a, .chat-msg a')]
             .some((a) => a.href.includes('/upload/')), null, { timeout: 30000 });
         console.log('UPLOADED');
-        await nextLine(60000);
-        await page.screenshot({ path: shot });
-        console.log('SCREENSHOT ' + shot);
-        ok = true;
     } else if (inRoom) {
         // Join the room the way the bookmark / "join" dialog does; its
         // history must appear without anyone sending anything new.
@@ -90,13 +86,14 @@ try {
         await page.getByText(greeting).first().waitFor({ timeout: 15000 });
     }
     if (!upload) {
-    // ...and answered the way a person does: type, press Enter.
-    const box = page.locator('textarea.chat-textarea').first();
-    await box.waitFor({ timeout: 15000 });
-    await box.fill(reply);
-    await box.press('Enter');
-    await page.getByText(reply).first().waitFor({ timeout: 15000 });
-    console.log('REPLIED');
+        // ...and answered the way a person does: type, press Enter.
+        const box = page.locator('textarea.chat-textarea').first();
+        await box.waitFor({ timeout: 15000 });
+        await box.fill(reply);
+        await box.press('Enter');
+        await page.getByText(reply).first().waitFor({ timeout: 15000 });
+        console.log('REPLIED');
+    }
     await nextLine(60000);   /* the answer arrived over XMPP: keep the page until then */
     if (fromArchive) {
         await page.evaluate(async () => {
@@ -120,7 +117,6 @@ try {
     await page.screenshot({ path: shot });
     console.log('SCREENSHOT ' + shot);
     ok = true;
-    }
 } catch (e) {
     console.log('FAILED ' + (e && e.message ? e.message.split('\n')[0] : e));
     // what the page showed: a screenshot and its text, for the report

@@ -404,3 +404,29 @@ def test_big_file_streams_and_abandoned_put(plucsd_factory, client, tmp_path):
     assert request(getu)[0] == 404
     assert put(putu, b"z" * 100000, ctype="application/octet-stream")[0] == 201
     assert request(getu)[2] == b"z" * 100000
+
+
+def test_switched_on_by_config_set(plucsd_factory, client, tmp_path):
+    """`plucs config set plucs/upload=true` rewrites the Apache snippet and
+    the reload it asks for opens the service without a restart."""
+    conf = str(tmp_path / "plucs-apache.conf")
+    p = plucsd_factory(**{"plucs/http/address": "127.0.0.1", "plucs/http/proxy": "true",
+                          "plucs/http/proxy/conffile": conf,
+                          "plucs/upload/dir": str(tmp_path / "files")})
+    assert plucs(p, "apache").returncode == 0
+    assert "/upload/" not in open(conf).read()
+    c = client("alice", daemon=p)
+    assert c.login()
+    assert condition(slot(c, "x.txt", 3)) == "service-unavailable"
+    r = plucs(p, "config", "set", "plucs/upload=true", "plucs/upload/max_size=5000")
+    assert r.returncode == 0, r.stderr
+    text = open(conf).read()
+    assert '<Location "/upload/">' in text and "LimitRequestBody 5000" in text
+    assert H.wait_until(lambda: slot(c, "x.txt", 3)["type"] == "result", 10)
+    putu, getu = slot_urls(slot(c, "x.txt", 3))
+    assert put(putu, b"abc")[0] == 201 and request(getu)[2] == b"abc"
+    r = plucs(p, "config", "set", "plucs/upload=false")
+    assert r.returncode == 0, r.stderr
+    assert H.wait_until(lambda: condition(slot(c, "x.txt", 3)) == "service-unavailable", 10)
+    assert request(getu)[0] == 404
+    assert "/upload/" not in open(conf).read()
