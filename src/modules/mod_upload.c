@@ -33,28 +33,12 @@
 
 /* ---- the store, opened when the service is on ---- */
 
-/* Whether the service works now: plucs/upload is on and the folder opened.
- * Opening is tried at start and again after a reload turned it on. */
+/* Whether the service works now: plucs/upload is on and the folder opened
+ * (at start, or by the upload I/O thread after a reload turned it on). */
 static bool service_on(void)
 {
     const config *c = config_current();
-    if (!c || !c->upload)
-        return false;
-    if (upload_store_ready())
-        return true;
-    static _Atomic long last_try;
-    long now = (long)time(NULL);
-    if (now - last_try < 10)
-        return false;   /* a broken folder is reported at most every 10 s */
-    last_try = now;
-    char err[512] = "";
-    if (upload_store_open(c, err, sizeof err)) {
-        log_err("upload: %s; the upload service is off until it is fixed", err);
-        return false;
-    }
-    if (*err)
-        log_warn("upload: %s", err);
-    return true;
+    return c && c->upload && upload_store_ready();
 }
 
 char *upload_service_host(const char *domain)
@@ -224,6 +208,12 @@ static void slot_request(const xnode *iq, const xnode *req, const jid *to)
                      c->upload_quota);
             reply_error(iq, ERR_WAIT, "resource-constraint", text, -1);
             break;
+        case UPLOAD_SLOT_TOO_MANY:
+            log_info("upload: %s: slot refused: %d slots wait for their upload", owner,
+                     UPLOAD_MAX_OPEN_SLOTS);
+            reply_error(iq, ERR_WAIT, "resource-constraint",
+                        "Too many uploads under way; try again later", -1);
+            break;
         case UPLOAD_SLOT_FAILED:
             reply_error(iq, ERR_WAIT, "internal-server-error", NULL, -1);
             break;
@@ -300,11 +290,14 @@ static void upload_init(void)
     if (router_add_service(service_match, service_stanza) != 0)
         log_warn("upload: the router's service table is full; no upload service");
     const config *c = config_current();
-    if (c && c->upload) {
-        char err[512] = "";
-        if (upload_store_open(c, err, sizeof err))
-            log_err("upload: %s; the upload service is off until it is fixed", err);
-    }
+    char err[512] = "";
+    if (c && c->upload && upload_store_open(c, err, sizeof err))
+        log_err("upload: %s; the upload service is off until it is fixed", err);
+    else if (*err)
+        log_warn("upload: %s", err);
+    err[0] = 0;
+    if (upload_store_start(err, sizeof err))
+        log_err("upload: %s; no upload service", err);
 }
 
 static void upload_shutdown(void) { upload_store_close(); }

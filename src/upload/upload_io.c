@@ -1,7 +1,9 @@
 /* upload_io.c: the upload I/O thread (see upload_store.h). Workers queue
  * jobs (write a body chunk, finish or abort a PUT); the thread runs them in
  * order and posts each answer back to the worker that asked. Between jobs,
- * at least once a second, it checks whether expiry is due: at start, every
+ * at least once a second, it looks at the configuration: after a reload
+ * that turned plucs/upload on it opens the store (so no worker ever
+ * creates or scans the folder), and expiry is due: at start, every
  * UPLOAD_EXPIRY_INTERVAL seconds and after every reload (a new
  * configuration), it deletes files older than plucs/upload/expire_days
  * (by the data file's modification time) and files whose data is gone. */
@@ -228,7 +230,7 @@ static void expire(int days)
 
 static void *io_main(void *arg)
 {
-    const config *seen = NULL;
+    const config *seen = arg;   /* the configuration init opened the store with */
     time_t next_expiry = 0;
     pthread_mutex_lock(&qlock);
     for (;;) {
@@ -246,10 +248,18 @@ static void *io_main(void *arg)
         const config *c = config_current();
         time_t now = time(NULL);
         if (c && (c != seen || now >= next_expiry)) {
+            bool reloaded = c != seen;
             seen = c;
             next_expiry = now + UPLOAD_EXPIRY_INTERVAL;
             int days = c->upload_expire_days;
             pthread_mutex_unlock(&qlock);
+            if (reloaded && c->upload) {
+                char err[512] = "";
+                if (upload_store_open(c, err, sizeof err))
+                    log_err("upload: %s; the upload service is off until it is fixed", err);
+                else if (*err)
+                    log_warn("upload: %s", err);
+            }
             expire(days);
             pthread_mutex_lock(&qlock);
             continue;
@@ -269,7 +279,7 @@ int up_io_start(char *err, size_t errlen)
     int rc = 0;
     if (!running) {
         stopping = false;
-        if (pthread_create(&thread, NULL, io_main, NULL)) {
+        if (pthread_create(&thread, NULL, io_main, (void *)config_current())) {
             snprintf(err, errlen, "cannot start the upload I/O thread");
             rc = -1;
         } else {

@@ -30,6 +30,7 @@ typedef struct up_slot {
 typedef struct up_owner {
     struct up_owner *next;
     uint64_t kept, reserved;
+    unsigned open_slots;
     char bare[];
 } up_owner;
 
@@ -83,7 +84,9 @@ static void sweep_slots(time_t now)
     for (up_slot **pp = &slots; *pp;) {
         up_slot *s = *pp;
         if (!s->busy && s->expires <= now) {
-            owner_of(s->owner)->reserved -= s->size;
+            up_owner *o = owner_of(s->owner);
+            o->reserved -= s->size;
+            o->open_slots--;
             *pp = s->next;
             slot_free(s);
         } else {
@@ -172,7 +175,9 @@ void up_slot_done(const char *id, bool kept)
         if (strcmp(s->id, id))
             continue;
         if (kept) {   /* the reservation became a kept file (up_file_add) */
-            owner_of(s->owner)->reserved -= s->size;
+            up_owner *o = owner_of(s->owner);
+            o->reserved -= s->size;
+            o->open_slots--;
             *pp = s->next;
             slot_free(s);
         } else {
@@ -200,6 +205,8 @@ upload_slot_status upload_slot_new(const char *owner, const char *name, uint64_t
     up_owner *o = owner_of(owner);
     if (c->upload_quota > 0 && o->kept + o->reserved + size > (uint64_t)c->upload_quota) {
         st = UPLOAD_SLOT_QUOTA;
+    } else if (o->open_slots >= UPLOAD_MAX_OPEN_SLOTS) {
+        st = UPLOAD_SLOT_TOO_MANY;
     } else {
         up_slot *s = xcalloc(1, sizeof *s);
         memcpy(s->id, id, UPLOAD_ID_LEN + 1);
@@ -212,6 +219,7 @@ upload_slot_status upload_slot_new(const char *owner, const char *name, uint64_t
         s->next = slots;
         slots = s;
         o->reserved += size;
+        o->open_slots++;
     }
     pthread_mutex_unlock(&lock);
     return st;
@@ -401,8 +409,10 @@ int upload_store_open(const config *c, char *err, size_t errlen)
         up_dir = xstrdup(dir);
     pthread_mutex_unlock(&lock);
     scan(dir);
-    return up_io_start(err, errlen);
+    return 0;
 }
+
+int upload_store_start(char *err, size_t errlen) { return up_io_start(err, errlen); }
 
 bool upload_store_ready(void)
 {

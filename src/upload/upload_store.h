@@ -26,12 +26,17 @@
 #include "upload/upload_parse.h"
 
 #define UPLOAD_SLOT_TTL 300              /* seconds a slot waits for its PUT */
+#define UPLOAD_MAX_OPEN_SLOTS 64         /* per owner, so that slots cannot fill memory */
 #define UPLOAD_EXPIRY_INTERVAL 3600      /* seconds between expiry runs (and after each reload) */
 
 /* Opens the store for c's plucs/upload/dir: creates the folder, reads the
- * .meta files, starts the I/O thread. Idempotent for the same folder; 0, or
- * -1 with a sentence naming plucs/upload/dir in err. Thread-safe. */
+ * .meta files. Idempotent for the same folder; 0 (err may then hold a
+ * warning), or -1 with a sentence naming plucs/upload/dir in err. Called at
+ * start (mod_upload's init) and by the I/O thread after a reload that
+ * turned plucs/upload on, never by a worker. Thread-safe. */
 int upload_store_open(const config *c, char *err, size_t errlen);
+/* Starts the I/O thread (from mod_upload's init); 0 or -1. */
+int upload_store_start(char *err, size_t errlen);
 /* Whether the store is open (the upload service can work). */
 bool upload_store_ready(void);
 /* Stops the I/O thread (pending PUTs are dropped) and frees everything. */
@@ -41,6 +46,7 @@ typedef enum {
     UPLOAD_SLOT_OK,
     UPLOAD_SLOT_TOO_LARGE,     /* size > plucs/upload/max_size */
     UPLOAD_SLOT_QUOTA,         /* kept + reserved + size > plucs/upload/quota */
+    UPLOAD_SLOT_TOO_MANY,      /* UPLOAD_MAX_OPEN_SLOTS slots of the owner wait for their PUT */
     UPLOAD_SLOT_FAILED,        /* store not open, no randomness */
 } upload_slot_status;
 

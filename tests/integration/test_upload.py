@@ -430,3 +430,17 @@ def test_switched_on_by_config_set(plucsd_factory, client, tmp_path):
     assert H.wait_until(lambda: condition(slot(c, "x.txt", 3)) == "service-unavailable", 10)
     assert request(getu)[0] == 404
     assert "/upload/" not in open(conf).read()
+
+
+def test_open_slots_are_bounded(plucsd_factory, client, tmp_path):
+    """Without a quota, slots waiting for their PUT are still bounded (64)."""
+    p = plucsd_factory(**upload_registry(tmp_path, **{"plucs/upload/quota": "0"}))
+    c = client("carol", daemon=p)
+    assert c.login()
+    answers = [slot(c, "s%d.txt" % i, 10) for i in range(65)]
+    assert all(r["type"] == "result" for r in answers[:64])
+    assert condition(answers[64]) == "resource-constraint"
+    # using one gives room for another
+    putu, _ = slot_urls(answers[0])
+    assert put(putu, b"0123456789")[0] == 201
+    assert slot(c, "again.txt", 10)["type"] == "result"
