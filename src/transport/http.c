@@ -208,10 +208,12 @@ static void respond(http_conn *c, int status, const char *ctype, const char *hea
     if (body && len && !c->head)
         evbuffer_add(out, body, len);
     if (fd >= 0) {
-        if (flen && !c->head)
-            evbuffer_add_file(out, fd, (ev_off_t)off, (ev_off_t)flen);   /* takes fd */
-        else
+        if (!flen || c->head) {
             close(fd);
+        } else if (evbuffer_add_file(out, fd, (ev_off_t)off, (ev_off_t)flen)) {   /* takes fd */
+            log_err("http: %s: cannot send a file", c->peer);
+            keep = false;   /* the announced length will not come */
+        }
     }
     buf_free(&h);
     log_debug("http: %s: %d %s", c->peer, status, reason(status));

@@ -217,6 +217,10 @@ static void serve(http_conn *c)
 
 void http_upload_request(http_conn *c)
 {
+    if (!service_on() && c->rd.method != HTTP_PUT) {
+        text(c, 404, NULL, "not found\n");
+        return;
+    }
     switch (c->rd.method) {
     case HTTP_OPTIONS:   /* CORS preflight (Access-Control-Allow-Origin is added for uploads) */
         http_conn_respond(c, 204, NULL,

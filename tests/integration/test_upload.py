@@ -331,6 +331,9 @@ def test_disabled_service(plucsd_factory, client, tmp_path):
     r = slot(c, "x.txt", 10)
     assert r["type"] == "error" and condition(r) == "service-unavailable"
     assert raw_path(p.http_port, "/upload/%s/x.txt" % ("a" * 32)) == 404
+    assert raw_path(p.http_port, "/upload/%s/x.txt" % ("a" * 32), "OPTIONS") == 404
+    assert put("http://127.0.0.1:%d/upload/%s/x.txt?token=%s" % (p.http_port, "a" * 32, "b" * 32),
+               b"x")[0] == 404
     assert not os.path.exists(str(tmp_path / "never"))
     assert "upload/files" not in status(p)
 
