@@ -185,6 +185,11 @@ def test_slot_refusals(up, client):
     iq = c.x.make_iq_set(ito="upload.a.test")
     iq.append(ET.Element("{%s}request" % NS, filename="x", size="1"))
     assert condition(c.iq(iq)) == "service-unavailable"
+    # another domain's account asks this domain's service
+    d = client("dave", daemon=up)
+    assert d.login()
+    assert condition(slot(d, "ok.txt", 10)) == "not-allowed"
+    assert slot(d, "ok.txt", 10, to="upload.b.test")["type"] == "result"
 
 
 def test_quota(plucsd_factory, client, tmp_path):
