@@ -148,6 +148,8 @@ static void do_finish(job *j)
     j->status = 201;
     if (p->failed || p->fd < 0 || p->written != p->size || fsync(p->fd)) {
         j->status = 500;
+    } else if (access(path, F_OK) == 0) {
+        j->status = 409;   /* never replace a kept file or its metadata */
     } else if (write_meta(p)) {
         log_err("upload: cannot write the metadata of %s in plucs/upload/dir: %s", p->id,
                 strerror(errno));
@@ -163,8 +165,8 @@ static void do_finish(job *j)
         up_file_add(p->id, p->owner, p->ctype, p->name, p->size);
         log_info("upload: %s stored file %s (%llu bytes, %s)", p->owner, p->id,
                  (unsigned long long)p->size, p->ctype);
-    } else if (j->status == 500) {
-        char meta[4200];
+    } else if (j->status == 500 && p->written == p->size && !p->failed) {
+        char meta[4200];   /* the metadata of a file that did not arrive */
         up_path(meta, sizeof meta, p->id, ".meta");
         unlink(meta);
     }
