@@ -61,23 +61,32 @@ static bool service_match(const char *domain)
 
 void upload_status_lines(buf *out)
 {
-    uint64_t files = 0, bytes = 0;
+    uint64_t files = 0, bytes = 0, ups = 0, upbytes = 0;
     upload_counts(&files, &bytes);
+    upload_totals(&ups, &upbytes);
     buf_printf(out, "upload/files: %" PRIu64 "\n", files);
     buf_printf(out, "upload/bytes: %" PRIu64 "\n", bytes);
+    buf_printf(out, "upload/uploads: %" PRIu64 "\n", ups);
 }
 
 void upload_metrics_lines(buf *out)
 {
-    uint64_t files = 0, bytes = 0;
+    uint64_t files = 0, bytes = 0, ups = 0, upbytes = 0;
     upload_counts(&files, &bytes);
+    upload_totals(&ups, &upbytes);
     buf_printf(out, "# HELP plucs_upload_files Uploaded files kept (XEP-0363).\n"
                     "# TYPE plucs_upload_files gauge\n"
                     "plucs_upload_files %" PRIu64 "\n"
                     "# HELP plucs_upload_bytes Bytes of uploaded files kept.\n"
                     "# TYPE plucs_upload_bytes gauge\n"
-                    "plucs_upload_bytes %" PRIu64 "\n",
-               files, bytes);
+                    "plucs_upload_bytes %" PRIu64 "\n"
+                    "# HELP plucs_uploads_total Files uploaded since the start.\n"
+                    "# TYPE plucs_uploads_total counter\n"
+                    "plucs_uploads_total %" PRIu64 "\n"
+                    "# HELP plucs_upload_received_bytes_total Bytes of files uploaded since the start.\n"
+                    "# TYPE plucs_upload_received_bytes_total counter\n"
+                    "plucs_upload_received_bytes_total %" PRIu64 "\n",
+               files, bytes, ups, upbytes);
 }
 
 /* ---- answers ---- */

@@ -33,6 +33,8 @@ void up_file_remove(const char *id);
 char (*up_file_ids(size_t *n))[UPLOAD_ID_LEN + 1];
 /* The slot of a finished or failed PUT: released (the file is kept or not). */
 void up_slot_done(const char *id, bool kept);
+/* A PUT stored a file of size bytes (the totals of upload_totals). */
+void up_count_upload(uint64_t size);
 /* Writes "<dir>/<id><suffix>" into out. */
 void up_path(char *out, size_t len, const char *id, const char *suffix);
 

@@ -163,6 +163,7 @@ static void do_finish(job *j)
     if (j->status == 201) {
         sync_dir();
         up_file_add(p->id, p->owner, p->ctype, p->name, p->size);
+        up_count_upload(p->size);
         log_info("upload: %s stored file %s (%llu bytes, %s)", p->owner, p->id,
                  (unsigned long long)p->size, p->ctype);
     } else if (j->status == 500 && p->written == p->size && !p->failed) {

@@ -42,6 +42,19 @@ static up_slot *slots;
 static up_file *files[NBUCKETS];
 static up_owner *owners;
 static uint64_t n_files, n_bytes;
+static atomic_uint_fast64_t n_uploads, n_upload_bytes;
+
+void up_count_upload(uint64_t size)
+{
+    atomic_fetch_add(&n_uploads, 1);
+    atomic_fetch_add(&n_upload_bytes, size);
+}
+
+void upload_totals(uint64_t *uploads, uint64_t *bytes)
+{
+    *uploads = atomic_load(&n_uploads);
+    *bytes = atomic_load(&n_upload_bytes);
+}
 
 static unsigned bucket(const char *id)
 {

@@ -62,8 +62,10 @@ upload_slot_status upload_slot_new(const char *owner, const char *name, uint64_t
  * no such file is kept. */
 bool upload_file_lookup(const char *id, char *path, size_t pathlen, char *ctype, size_t ctlen);
 
-/* Counters for `plucs status` and /metrics. */
+/* Counters for `plucs status` and /metrics: files and bytes kept now. */
 void upload_counts(uint64_t *files, uint64_t *bytes);
+/* Uploads stored since plucsd started, and their bytes. */
+void upload_totals(uint64_t *uploads, uint64_t *bytes);
 
 /* ---- a PUT ---- */
 

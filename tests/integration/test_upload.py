@@ -165,6 +165,9 @@ def test_slot_put_get_with_slixmpp(up, client, tmp_path):
     st, _, m = request("http://127.0.0.1:%d/metrics" % up.http_port)
     assert re.search(rb"^plucs_upload_files 1$", m, re.M)
     assert re.search(rb"^plucs_upload_bytes %d$" % len(data), m, re.M)
+    assert re.search(rb"^plucs_uploads_total 1$", m, re.M)
+    assert re.search(rb"^plucs_upload_received_bytes_total %d$" % len(data), m, re.M)
+    assert status(up).get("upload/uploads") == "1"
 
 
 def test_slot_refusals(up, client):
