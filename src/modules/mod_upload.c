@@ -83,7 +83,7 @@ void upload_metrics_lines(buf *out)
                     "# HELP plucs_uploads_total Files uploaded since the start.\n"
                     "# TYPE plucs_uploads_total counter\n"
                     "plucs_uploads_total %" PRIu64 "\n"
-                    "# HELP plucs_upload_received_bytes_total Bytes of files uploaded since the start.\n"
+                    "# HELP plucs_upload_received_bytes_total Bytes uploaded since the start.\n"
                     "# TYPE plucs_upload_received_bytes_total counter\n"
                     "plucs_upload_received_bytes_total %" PRIu64 "\n",
                files, bytes, ups, upbytes);

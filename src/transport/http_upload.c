@@ -134,8 +134,9 @@ static void finish_done(uint64_t conn, uint32_t serial, int status, size_t n)
     http_conn *c = http_conn_find(conn);
     if (!c || c->state != HC_WAITING || c->serial != serial)
         return;
-    const char *text = status == 201 ? "created\n" : status == 409 ? "the file exists\n"
-                                                                   : "the file could not be stored\n";
+    const char *text = status == 201   ? "created\n"
+                       : status == 409 ? "the file exists\n"
+                                       : "the file could not be stored\n";
     if (status != 201)
         log_warn("http: %s: upload PUT failed (%d)", c->peer, status);
     http_conn_respond(c, status, "text/plain; charset=utf-8", NULL, text, strlen(text));

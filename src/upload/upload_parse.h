@@ -32,7 +32,7 @@ bool upload_ctype_inline(const char *ctype);
 typedef enum {
     UPLOAD_PATH_OK = 0,
     UPLOAD_PATH_NOT_FOUND = -1,   /* not /upload/<id>/<name>: 404 */
-    UPLOAD_PATH_HOSTILE = -2,     /* traversal or encoding tricks (.., %2e, %2f, %5c, %00, \): 400 */
+    UPLOAD_PATH_HOSTILE = -2,     /* tricks (.., %2e, %2f, %5c, %00, %25, \): 400 */
 } upload_path_result;
 
 /* path: the request path (no query). On UPLOAD_PATH_OK id holds the file's
@@ -44,7 +44,7 @@ upload_path_result upload_path_parse(const char *path, char id[UPLOAD_ID_LEN + 1
 bool upload_query_token(const char *url, char out[UPLOAD_ID_LEN + 1]);
 
 typedef enum {
-    UPLOAD_RANGE_NONE = 0,        /* no header, or one to ignore (several ranges, bad syntax): 200 */
+    UPLOAD_RANGE_NONE = 0,        /* none, or ignored (several ranges, bad syntax): 200 */
     UPLOAD_RANGE_PARTIAL = 1,     /* *start, *len: 206 */
     UPLOAD_RANGE_UNSATISFIABLE = -1,   /* 416 */
 } upload_range_result;
