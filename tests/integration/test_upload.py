@@ -383,6 +383,12 @@ def test_through_apache(plucsd_factory, client, tmp_path):
         assert p.wait_log(r"upload PUT \w+ \(150000 bytes\) started")
         # X-Forwarded-For names the client in the log
         assert p.wait_log(r"http: 127\.0\.0\.1 via 127\.0\.0\.1")
+        # tricks through the proxy get nothing either
+        fid = urllib.parse.urlsplit(url).path.split("/")[2]
+        for path in ("/upload/%2e%2e/%2e%2e/etc/passwd", "/upload/%s%%2f..%%2fx" % fid,
+                     "/upload/../upload/%s/x" % fid):
+            st = raw_path(a.port, path)
+            assert st in (400, 403, 404), (path, st)
     finally:
         a.stop()
 
