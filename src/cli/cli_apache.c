@@ -1,7 +1,7 @@
 /* cli_apache.c: `plucs apache`, the Apache side of the web transports
  * (manual 3.2, plucs/http/proxy). While plucs/http/proxy is true, plucs
  * keeps an Apache configuration snippet at plucs/http/proxy/conffile that
- * maps the enabled URLs (BOSH, polling, WebSocket) of every virtual host,
+ * maps the enabled URLs (BOSH, polling, WebSocket, the upload path) of every virtual host,
  * http and https alike, to the loopback HTTP listener; when it is false the
  * snippet is removed. `plucs config set/unset` calls apache_sync() after
  * every change, so a URL or port change regenerates the file; the file is
@@ -94,8 +94,22 @@ void apache_snippet(const config *c, buf *b)
         proxy_line(b, c->http_websocket_url, "ws", be, "");
         n++;
     }
+    if (c->upload) {
+        /* The path as sent (nocanon: encoded names stay encoded, plucsd
+         * judges them), request headers kept (Content-Type, Range), bodies
+         * up to plucs/upload/max_size (Apache's own limit, 1 GiB since
+         * 2.4.54, would refuse big files otherwise or allow larger ones). */
+        buf_printf(b, "    # HTTP file upload (XEP-0363), plucs/upload: bodies up to plucs/upload/max_size\n"
+                      "    <Location \"/upload/\">\n"
+                      "        ProxyPass \"http://%s/upload/\" nocanon timeout=300\n"
+                      "        LimitRequestBody %lld\n"
+                      "    </Location>\n",
+                   be, c->upload_max_size);
+        n++;
+    }
     if (!n)
-        buf_puts(b, "    # nothing to proxy: plucs/http/bind, /poll and /websocket are all false\n");
+        buf_puts(b, "    # nothing to proxy: plucs/http/bind, /poll, /websocket and plucs/upload are all "
+                    "false\n");
     buf_puts(b, "</IfModule>\n");
 }
 

@@ -46,6 +46,8 @@ void s2s_status_lines(buf *out) __attribute__((weak));
 void muc_status_lines(buf *out) __attribute__((weak));
 /* FAST logins and tokens (mod_fast.c). */
 void fast_status_lines(buf *out) __attribute__((weak));
+/* Uploads (modules/mod_upload.c), weak likewise. */
+void upload_status_lines(buf *out) __attribute__((weak));
 
 typedef struct dom_count {
     char *domain;
@@ -269,6 +271,8 @@ static void render(control_status_job *j, buf *out)
         muc_status_lines(out);
     if (fast_status_lines)
         fast_status_lines(out);
+    if (upload_status_lines && c && c->upload)
+        upload_status_lines(out);
     dir_snapshot_unref(s);
 }
 

@@ -31,6 +31,8 @@ static atomic_int s2s_in, s2s_out;
 /* Group chat's counters (modules/mod_muc.c); weak so that what links
  * metrics without the modules still links. */
 void muc_metrics_lines(buf *out) __attribute__((weak));
+/* Uploads (modules/mod_upload.c), weak likewise. */
+void upload_metrics_lines(buf *out) __attribute__((weak));
 
 void metrics_s2s_streams_add(bool incoming, int delta)
 {
@@ -221,4 +223,6 @@ void metrics_render(buf *out)
                (unsigned long long)atomic_load(&carbons_received));
     if (muc_metrics_lines)
         muc_metrics_lines(out);
+    if (upload_metrics_lines)
+        upload_metrics_lines(out);
 }

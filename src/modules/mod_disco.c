@@ -1,12 +1,14 @@
 /* mod_disco.c: XEP-0030 service discovery on the server JID: identity
  * server/im and the features modules registered (the same answer for the
- * XEP-0115 caps node, see caps.h). Items: the domain's MUC service. A bare
+ * XEP-0115 caps node, see caps.h). Items: the domain's MUC and upload
+ * services. A bare
  * JID query answers the account identity. */
 #include "modules/caps.h"
 #include "modules/disco.h"
 #include "core/config.h"
 #include "modules/module.h"
 #include "modules/muc.h"
+#include "modules/upload.h"
 #include "xmpp/stanza.h"
 
 #include <stdlib.h>
@@ -81,6 +83,13 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
         xnode_set_attr(it, "jid", muc);
         xnode_set_attr(it, "name", "Chatrooms");
         free(muc);
+    }
+    char *up = domain && !xnode_attr(payload, "node") ? upload_service_host(domain) : NULL;
+    if (up) {
+        xnode *it = xnode_add_child(q, "item", NS_DISCO_ITEMS);
+        xnode_set_attr(it, "jid", up);
+        xnode_set_attr(it, "name", "HTTP File Upload");
+        free(up);
     }
     session_send_free(s, r);
 }

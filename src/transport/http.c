@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/config.h"
@@ -31,6 +32,8 @@
 #include "core/log.h"
 #include "transport/bosh.h"
 #include "transport/conn_limits.h"
+#include "transport/http_conn.h"
+#include "transport/http_upload.h"
 #include "transport/http_reader.h"
 #include "metrics/metrics.h"
 #include "transport/poll.h"
@@ -41,25 +44,6 @@
 #define WAIT_TIMEOUT 300         /* a BOSH/poll answer that never comes */
 #define MAX_OUTPUT (4u << 20)    /* never more queued for one connection */
 #define OUTPUT_PAUSE (64u << 10) /* over this, no further (pipelined) request is read */
-
-typedef enum { HC_READING, HC_WAITING, HC_CLOSING } hc_state;
-
-typedef struct http_conn {
-    uint64_t id;
-    worker *w;
-    struct bufferevent *bev;
-    http_reader rd;            /* the request being read */
-    hc_state state;
-    uint32_t serial;
-    char peer[112];            /* for logs: the client, "X via 127.0.0.1:port" behind Apache */
-    char conn_peer[64];        /* the TCP peer */
-    struct event *timer;       /* idle, request or wait timeout */
-    struct event *close_check; /* CLOSING: free once flushed */
-    bool xmpp_path;            /* CORS headers apply */
-    bool head;                 /* HEAD: no body in the answer */
-    bool keep_alive;
-    bool paused;               /* output over OUTPUT_PAUSE: reading stopped until it drains */
-} http_conn;
 
 static atomic_uint_fast64_t next_conn_id = 1;
 static __thread idmap conns;
@@ -79,11 +63,12 @@ size_t http_body_limit(void)
 static void req_clear(http_conn *c)
 {
     http_reader_next(&c->rd);
-    c->xmpp_path = c->head = false;
+    c->xmpp_path = c->head = c->upload_path = false;
 }
 
 static void hc_free(http_conn *c)
 {
+    http_upload_conn_free(c);
     idmap_del(&conns, c->id);
     http_reader_free(&c->rd);
     if (c->timer)
@@ -134,13 +119,18 @@ static const char *reason(int status)
     case 100: return "Continue";
     case 101: return "Switching Protocols";
     case 200: return "OK";
+    case 201: return "Created";
+    case 206: return "Partial Content";
     case 204: return "No Content";
     case 400: return "Bad Request";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
     case 413: return "Payload Too Large";
+    case 416: return "Range Not Satisfiable";
     case 426: return "Upgrade Required";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
@@ -167,13 +157,19 @@ static const char *cors_origin(const http_conn *c)
     return NULL;
 }
 
-static void send_response(http_conn *c, int status, const char *ctype, const char *headers,
-                          const char *body, size_t len)
+/* body (len bytes) or, with fd >= 0, flen bytes of fd from off. */
+static void respond(http_conn *c, int status, const char *ctype, const char *headers,
+                    const char *body, size_t len, int fd, uint64_t off, uint64_t flen)
 {
-    if (c->state == HC_CLOSING)
+    if (c->state == HC_CLOSING) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     struct evbuffer *out = bufferevent_get_output(c->bev);
     if (evbuffer_get_length(out) + len > MAX_OUTPUT) {
+        if (fd >= 0)
+            close(fd);
         /* Cannot happen while requests are read only below OUTPUT_PAUSE,
          * unless one answer is huge: the client does not read, drop it. */
         unsigned skipped = 0;
@@ -190,14 +186,17 @@ static void send_response(http_conn *c, int status, const char *ctype, const cha
         keep = false;
     buf h;
     buf_init(&h);
-    buf_printf(&h, "HTTP/1.1 %d %s\r\nServer: plucs\r\nCache-Control: no-store\r\n", status,
-               reason(status));
+    buf_printf(&h, "HTTP/1.1 %d %s\r\nServer: plucs\r\nCache-Control: %s\r\n", status,
+               reason(status), fd >= 0 ? "private, max-age=86400" : "no-store");
     if (status != 204) {
-        buf_printf(&h, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                   ctype ? ctype : "text/xml; charset=utf-8", len);
+        buf_printf(&h, "Content-Type: %s\r\nContent-Length: %llu\r\n",
+                   ctype ? ctype : "text/xml; charset=utf-8",
+                   (unsigned long long)(fd >= 0 ? flen : len));
     }
     const char *origin = cors_origin(c);
-    if (origin) {
+    if (c->upload_path) {   /* uploads are fetched by any web client (Converse) */
+        buf_puts(&h, "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n");
+    } else if (origin) {
         buf_printf(&h, "Access-Control-Allow-Origin: %s\r\n", origin);
         if (strcmp(origin, "*"))
             buf_puts(&h, "Vary: Origin\r\n");
@@ -208,6 +207,14 @@ static void send_response(http_conn *c, int status, const char *ctype, const cha
     evbuffer_add(out, h.data, h.len);
     if (body && len && !c->head)
         evbuffer_add(out, body, len);
+    if (fd >= 0) {
+        if (!flen || c->head) {
+            close(fd);
+        } else if (evbuffer_add_file(out, fd, (ev_off_t)off, (ev_off_t)flen)) {   /* takes fd */
+            log_err("http: %s: cannot send a file", c->peer);
+            keep = false;   /* the announced length will not come */
+        }
+    }
     buf_free(&h);
     log_debug("http: %s: %d %s", c->peer, status, reason(status));
     if (!keep) {
@@ -220,6 +227,24 @@ static void send_response(http_conn *c, int status, const char *ctype, const cha
     c->serial++;
     set_timer(c, HTTP_IDLE_TIMEOUT);
     bufferevent_enable(c->bev, EV_READ);
+}
+
+static void send_response(http_conn *c, int status, const char *ctype, const char *headers,
+                          const char *body, size_t len)
+{
+    respond(c, status, ctype, headers, body, len, -1, 0, 0);
+}
+
+void http_conn_respond(http_conn *c, int status, const char *ctype, const char *headers,
+                       const char *body, size_t len)
+{
+    respond(c, status, ctype, headers, body, len, -1, 0, 0);
+}
+
+void http_conn_respond_file(http_conn *c, int status, const char *ctype, const char *headers,
+                            int fd, uint64_t off, uint64_t flen)
+{
+    respond(c, status, ctype, headers, NULL, 0, fd, off, flen);
 }
 
 static void send_text(http_conn *c, int status, const char *headers, const char *text)
@@ -285,7 +310,7 @@ static bool path_is(const char *path, const char *url)
     return n > 1 && url[n - 1] == '/' && strlen(path) == n - 1 && !strncmp(path, url, n - 1);
 }
 
-typedef enum { R_NONE, R_METRICS, R_BOSH, R_POLL, R_WS } route;
+typedef enum { R_NONE, R_METRICS, R_BOSH, R_POLL, R_WS, R_UPLOAD } route;
 
 static route route_of(const http_conn *c)
 {
@@ -294,6 +319,8 @@ static route route_of(const http_conn *c)
     const config *cfg = config_current();
     if (!strcmp(path, "/metrics"))
         return R_METRICS;
+    if (http_upload_path(path))
+        return R_UPLOAD;
     if (cfg->http_bind && path_is(path, cfg->http_bind_url))
         return R_BOSH;
     if (cfg->http_poll && path_is(path, cfg->http_poll_url))
@@ -303,16 +330,27 @@ static route route_of(const http_conn *c)
     return R_NONE;
 }
 
+static void set_peer(http_conn *c);
+
 /* The headers are in: CORS applies to the XMPP paths; a client waiting
  * for 100 Continue gets it unless the body is refused anyway. */
-static void headers_done(void *ud, http_reader *r)
+static int headers_done(void *ud, http_reader *r)
 {
     http_conn *c = ud;
     route rt = route_of(c);
     c->xmpp_path = rt == R_BOSH || rt == R_POLL || rt == R_WS;
+    c->upload_path = rt == R_UPLOAD;
+    if (rt == R_UPLOAD) {
+        set_peer(c);
+        int status = http_upload_headers(c);
+        if (status)
+            return status;
+    }
     if (r->expect && !strcasecmp(r->expect, "100-continue") &&
-        !((r->parser.flags & F_CONTENTLENGTH) && r->parser.content_length > r->body_limit))
+        (r->body_sink ||
+         !((r->parser.flags & F_CONTENTLENGTH) && r->parser.content_length > r->body_limit)))
         evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+    return 0;
 }
 
 /* ---- routing ---- */
@@ -475,6 +513,9 @@ static bool dispatch(http_conn *c)
             break;
         }
         return upgrade_websocket(c);
+    case R_UPLOAD:
+        http_upload_request(c);
+        break;
     case R_NONE:
         send_text(c, 404, NULL, "not found\n");
         break;
@@ -544,6 +585,10 @@ static void hc_read(struct bufferevent *bev, void *arg)
             if (dispatch(c))
                 return;
             continue;
+        }
+        if (c->up_paused) {   /* an upload body waits for the disk */
+            bufferevent_disable(c->bev, EV_READ);
+            break;
         }
         if (used < n)
             break;
@@ -657,4 +702,23 @@ void http_worker_cleanup(void)
         idmap_free(&conns);
         conns_ready = false;
     }
+}
+
+http_conn *http_conn_find(uint64_t id) { return conns_ready ? idmap_get(&conns, id) : NULL; }
+
+void http_conn_set_timer(http_conn *c, int seconds) { set_timer(c, seconds); }
+
+void http_conn_wait(http_conn *c, int seconds)
+{
+    c->state = HC_WAITING;
+    set_timer(c, seconds);
+    bufferevent_disable(c->bev, EV_READ);
+}
+
+void http_conn_resume(http_conn *c)
+{
+    if (c->state != HC_READING)
+        return;
+    bufferevent_enable(c->bev, EV_READ);
+    resume_reading(c);
 }

@@ -3,7 +3,10 @@
  * by the accepting worker. Requests are parsed by http-parser one at a time
  * (a pipelined request waits until the previous one is answered), bounded
  * in header and body size and in time, and routed by path: BOSH, polling,
- * the WebSocket upgrade, /metrics; anything else is 404 (405 for a wrong
+ * the WebSocket upgrade, /metrics, and /upload/ (HTTP file upload,
+ * XEP-0363, see http_upload.h: its PUT bodies stream to disk and are
+ * bounded by plucs/upload/max_size instead of the body limit below);
+ * anything else is 404 (405 for a wrong
  * method, 413 for a body too large, 400 for what does not parse). A client
  * that pipelines requests without reading the answers is not read from
  * while 64 KiB of answers wait, and never gets more than 4 MiB queued.

@@ -57,6 +57,8 @@ static void header_done(http_reader *r)
         { "Cookie", offsetof(http_reader, cookie) },
         { "Expect", offsetof(http_reader, expect) },
         { "X-Forwarded-For", offsetof(http_reader, forwarded_for) },
+        { "Content-Type", offsetof(http_reader, content_type) },
+        { "Range", offsetof(http_reader, range) },
     };
     const char *f = r->field.data ? r->field.data : "";
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
@@ -106,16 +108,23 @@ static int on_headers_complete(http_parser *p)
     header_done(r);
     r->method = p->method;
     r->keep_alive = http_should_keep_alive(p);
-    if ((p->flags & F_CONTENTLENGTH) && p->content_length > r->body_limit)
+    if (r->headers_done) {
+        int status = r->headers_done(r->ud, r);
+        if (status)
+            return fail(r, status, r->why ? r->why : "refused");
+    }
+    if (!r->body_sink && (p->flags & F_CONTENTLENGTH) && p->content_length > r->body_limit)
         return fail(r, 413, "request body too large");
-    if (r->headers_done)
-        r->headers_done(r->ud, r);
     return 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     http_reader *r = reader_of(p);
+    if (r->body_sink) {
+        int status = r->body_sink(r->ud, at, len);
+        return status ? fail(r, status, r->why ? r->why : "refused") : 0;
+    }
     if (r->body.len + len > r->body_limit)
         return fail(r, 413, "request body too large");
     buf_append(&r->body, at, len);
@@ -153,7 +162,8 @@ void http_reader_init(http_reader *r, size_t body_limit)
 static void clear_request(http_reader *r)
 {
     char **fields[] = { &r->origin, &r->upgrade, &r->connection, &r->ws_key, &r->ws_version,
-                        &r->ws_protocol, &r->cookie, &r->expect, &r->forwarded_for };
+                        &r->ws_protocol, &r->cookie, &r->expect, &r->forwarded_for,
+                        &r->content_type, &r->range };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -165,6 +175,8 @@ static void clear_request(http_reader *r)
         explicit_bzero(r->body.data, r->body.len);   /* may hold a password */
     buf_free(&r->body);
     r->started = r->complete = r->in_value = false;
+    r->body_sink = NULL;
+    r->why = NULL;
     r->header_bytes = 0;
 }
 

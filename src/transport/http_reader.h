@@ -28,12 +28,19 @@ typedef struct http_reader {
     buf url;
     char *origin, *upgrade, *connection, *ws_key, *ws_version, *ws_protocol, *cookie, *expect;
     char *forwarded_for;         /* X-Forwarded-For (Apache adds it) */
+    char *content_type, *range;  /* for uploads (transport/http_upload.c) */
     buf body;
     /* scratch */
     size_t header_bytes;
     buf field, value;
     bool in_value;
-    void (*headers_done)(void *ud, struct http_reader *r);   /* may be NULL */
+    /* May be NULL. Runs once the headers are in; a non-zero return (an
+     * HTTP status, with why set) fails the request before its body. */
+    int (*headers_done)(void *ud, struct http_reader *r);
+    /* Set by headers_done to take the body as it arrives instead of
+     * buffering it (body_limit then does not apply: the sink judges);
+     * a non-zero return fails the request like headers_done's. */
+    int (*body_sink)(void *ud, const char *at, size_t len);
     void *ud;
 } http_reader;
 

@@ -5,7 +5,11 @@
 // keeps the page open until the Python side writes a line on stdin (the
 // answer reached the other client), then takes the screenshot. Exits
 // non-zero with the reason on failure.
-// usage: node converse_test.mjs URL PEER GREETING REPLY SCREENSHOT [room NICK | mam]
+// usage: node converse_test.mjs URL PEER GREETING REPLY SCREENSHOT [room NICK | mam | upload]
+// With `upload`, the page opens the chat with PEER and sends a file through
+// the chat toolbar's file button (XEP-0363 HTTP upload): GREETING is the file
+// name, REPLY its text; SENT once the file is chosen, UPLOADED once the chat
+// shows the message with the file's URL.
 // With `room NICK`, PEER is a group chat: the page joins it as NICK, RECEIVED
 // means every '|'-separated part of GREETING (the room's history) is shown
 // in the room, and REPLY is sent to the room as a groupchat message.
@@ -33,6 +37,7 @@ function nextLine(ms) {
 const [url, peer, greeting, reply, shot, mode, nick] = process.argv.slice(2);
 const inRoom = mode === 'room';
 const fromArchive = mode === 'mam';
+const upload = mode === 'upload';
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'plucs-chromium-'));
 const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -54,7 +59,17 @@ try {
     console.log(`VERSIONS converse.js=${converseVersion} chromium=${(ua.match(/Chrome\/([\d.]+)/) || [])[1]}`);
     await page.waitForFunction(() => window.plucs && window.plucs.connected, null, { timeout: 30000 });
     console.log('LOGGED_IN');
-    if (inRoom) {
+    if (upload) {
+        await page.evaluate((j) => window.plucs.api.chats.open(j, {}, true), peer);
+        const input = page.locator('.chat-toolbar input.fileupload').first();
+        await input.waitFor({ state: 'attached', timeout: 30000 });
+        await input.setInputFiles({ name: greeting, mimeType: 'text/plain',
+                                    buffer: Buffer.from(reply) });
+        console.log('SENT');
+        await page.waitForFunction(() => [...document.querySelectorAll('.chat-msg__text a, .chat-msg a')]
+            .some((a) => a.href.includes('/upload/')), null, { timeout: 30000 });
+        console.log('UPLOADED');
+    } else if (inRoom) {
         // Join the room the way the bookmark / "join" dialog does; its
         // history must appear without anyone sending anything new.
         await page.evaluate(([j, n]) => window.plucs.api.rooms.open(j, { nick: n }, true),
@@ -70,13 +85,15 @@ try {
         await page.evaluate((j) => window.plucs.api.chats.open(j, {}, true), peer);
         await page.getByText(greeting).first().waitFor({ timeout: 15000 });
     }
-    // ...and answered the way a person does: type, press Enter.
-    const box = page.locator('textarea.chat-textarea').first();
-    await box.waitFor({ timeout: 15000 });
-    await box.fill(reply);
-    await box.press('Enter');
-    await page.getByText(reply).first().waitFor({ timeout: 15000 });
-    console.log('REPLIED');
+    if (!upload) {
+        // ...and answered the way a person does: type, press Enter.
+        const box = page.locator('textarea.chat-textarea').first();
+        await box.waitFor({ timeout: 15000 });
+        await box.fill(reply);
+        await box.press('Enter');
+        await page.getByText(reply).first().waitFor({ timeout: 15000 });
+        console.log('REPLIED');
+    }
     await nextLine(60000);   /* the answer arrived over XMPP: keep the page until then */
     if (fromArchive) {
         await page.evaluate(async () => {

@@ -53,11 +53,31 @@ static void test_ipv6_and_escaping(void **state)
     free(s);
 }
 
+static void test_upload_path(void **state)
+{
+    char *addrs[] = { "127.0.0.1", NULL };
+    config c = { 0 };
+    c.http_addresses = addrs;
+    c.http_port = 5280;
+    c.upload = true;
+    c.upload_max_size = 104857600;
+    buf b;
+    buf_init(&b);
+    apache_snippet(&c, &b);
+    char *s = buf_steal(&b);
+    assert_non_null(strstr(s, "<Location \"/upload/\">"));
+    assert_non_null(strstr(s, "ProxyPass \"http://127.0.0.1:5280/upload/\" nocanon"));
+    assert_non_null(strstr(s, "LimitRequestBody 104857600"));
+    assert_null(strstr(s, "nothing to proxy"));
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enabled_urls_only),
         cmocka_unit_test(test_ipv6_and_escaping),
+        cmocka_unit_test(test_upload_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

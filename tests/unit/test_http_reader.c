@@ -171,6 +171,61 @@ static void test_websocket_upgrade_headers(void **state)
     http_reader_free(&r);
 }
 
+/* The upload path (transport/http_upload.c): headers_done may refuse a
+ * request before its body, or take the body as it arrives (no limit). */
+static size_t sunk;
+static int sink(void *ud, const char *at, size_t len)
+{
+    sunk += len;
+    return sunk > 30 ? 413 : 0;
+}
+
+static int take_body(void *ud, http_reader *r)
+{
+    if (!strcmp(r->content_type ? r->content_type : "", "text/refused")) {
+        r->why = "refused by type";
+        return 403;
+    }
+    r->body_sink = sink;
+    return 0;
+}
+
+static void test_headers_done_and_body_sink(void **state)
+{
+    http_reader r;
+    http_reader_init(&r, 4);   /* far below the body */
+    r.headers_done = take_body;
+    sunk = 0;
+    const char *req = "PUT /upload/x HTTP/1.1\r\nContent-Type: text/plain\r\nRange: bytes=1-2\r\n"
+                      "Content-Length: 20\r\n\r\n01234567890123456789";
+    assert_int_equal(feed_all(&r, req), strlen(req));
+    assert_true(r.complete);
+    assert_int_equal(r.error, 0);
+    assert_int_equal(sunk, 20);
+    assert_int_equal(r.body.len, 0);   /* nothing buffered */
+    assert_string_equal(r.content_type, "text/plain");
+    assert_string_equal(r.range, "bytes=1-2");
+    http_reader_next(&r);
+    assert_null(r.body_sink);          /* the next request buffers again */
+    /* the sink refuses part-way */
+    r.headers_done = take_body;
+    const char *more = "PUT /upload/x HTTP/1.1\r\nContent-Length: 20\r\n\r\n01234567890123456789";
+    feed_all(&r, more);
+    assert_int_equal(r.error, 413);
+    http_reader_free(&r);
+    /* refused from the headers: no body byte is taken */
+    http_reader_init(&r, 1000);
+    r.headers_done = take_body;
+    sunk = 0;
+    const char *refused = "PUT /upload/x HTTP/1.1\r\nContent-Type: text/refused\r\n"
+                          "Content-Length: 5\r\n\r\nhello";
+    feed_all(&r, refused);
+    assert_int_equal(r.error, 403);
+    assert_string_equal(r.why, "refused by type");
+    assert_int_equal(sunk, 0);
+    http_reader_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_keep_alive_rules),
         cmocka_unit_test(test_websocket_upgrade_headers),
+        cmocka_unit_test(test_headers_done_and_body_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
