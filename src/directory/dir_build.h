@@ -23,7 +23,7 @@ typedef struct dir_entry {
     char *uid;          /* first uid value (accounts) */
     char *domain;       /* xmppDomain (accounts) */
     char *ulabel;       /* value of plucs/userlabel, NULL when absent */
-    char *pwstamp;      /* "p:" pwdChangedTime or "m:" modifyTimestamp; NULL */
+    char *pwstamp;      /* "p:" pwdChangedTime, "c:" entryCSN or "m:" modifyTimestamp; NULL */
     char *cn;           /* first cn value (groups, hosts) */
     char *glabel;       /* value of plucs/grouplabel */
     char **members;     /* memberUid values */

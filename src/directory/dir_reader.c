@@ -16,7 +16,7 @@ void dir_reader_attrs(const char *userlabel, const char *grouplabel,
         "objectClass", "entryUUID", "uid", "cn", "xmppEnabled", "xmppDomain", "memberUid",
         "xmppMessageGroups", "xmppPresenceGroups",
         /* the password stamp of accounts (FAST token revocation) */
-        "pwdChangedTime", "modifyTimestamp",
+        "pwdChangedTime", "entryCSN", "modifyTimestamp",
         "xmppDomains", "univentionService",
     };
     size_t k = 0;
@@ -115,16 +115,19 @@ dir_entry *dir_entry_from_attrs(const char *dn, const dir_attr *a, size_t n,
         e->domain = first(a, n, "xmppDomain", &oom);
         e->ulabel = first(a, n, userlabel, &oom);
         /* pwdChangedTime (ppolicy) when the directory keeps it; else any
-         * modification of the entry counts as a possible password change */
-        char *pw = first(a, n, "pwdChangedTime", &oom);
-        char *mt = pw ? NULL : first(a, n, "modifyTimestamp", &oom);
-        if (pw || mt) {
-            size_t len = strlen(pw ? pw : mt) + 3;
-            e->pwstamp = xmalloc(len);
-            snprintf(e->pwstamp, len, "%c:%s", pw ? 'p' : 'm', pw ? pw : mt);
+         * modification of the entry counts as a possible password change:
+         * entryCSN (OpenLDAP, microseconds and a change count) rather than
+         * modifyTimestamp, which two changes within one second share */
+        static const char *const stamps[] = { "pwdChangedTime", "entryCSN", "modifyTimestamp" };
+        for (size_t i = 0; i < 3 && !e->pwstamp; i++) {
+            char *v = first(a, n, stamps[i], &oom);
+            if (v) {
+                size_t len = strlen(v) + 3;
+                e->pwstamp = xmalloc(len);
+                snprintf(e->pwstamp, len, "%c:%s", "pcm"[i], v);
+                free(v);
+            }
         }
-        free(pw);
-        free(mt);
     }
     if (e->kinds & DIR_E_GROUP) {
         e->glabel = first(a, n, grouplabel, &oom);

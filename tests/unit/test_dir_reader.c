@@ -230,7 +230,7 @@ static void test_group(void **state)
 }
 
 /* The password stamp (FAST token revocation): pwdChangedTime when the
- * directory keeps one, else modifyTimestamp; none without either. */
+ * directory keeps one, else entryCSN, else modifyTimestamp; none without. */
 static void test_password_stamp(void **state)
 {
     dir_entry *e = read_entry(ALICE, NULL);
@@ -248,6 +248,11 @@ static void test_password_stamp(void **state)
              "pwdChangedTime: 20261101000000Z\n", ALICE);
     e = read_entry(text, NULL);
     assert_string_equal(e->pwstamp, "p:20261101000000Z");
+    dir_entry_free(e);
+    snprintf(text, sizeof text, "%smodifyTimestamp: 20261205120000Z\n"
+             "entryCSN: 20261205120000.123456Z#000000#000#000000\n", ALICE);
+    e = read_entry(text, NULL);
+    assert_string_equal(e->pwstamp, "c:20261205120000.123456Z#000000#000#000000");
     dir_entry_free(e);
 }
 
