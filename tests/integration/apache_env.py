@@ -26,12 +26,7 @@ def available():
     return os.access(APACHE, os.X_OK)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from plucs_harness import free_port  # noqa: E402  (ports below the ephemeral range)
 
 
 class Apache:

@@ -21,8 +21,10 @@ registry.md), never against the implementation.
 """
 
 import asyncio
+import errno
 import itertools
 import os
+import random
 import re
 import signal
 import socket
@@ -63,7 +65,50 @@ def password(user):
     return USERS[user][1]
 
 
+_ports_given = set()
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port):
+    for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        try:
+            s = socket.socket(fam)
+        except OSError:
+            continue                    # no IPv6 here
+        try:
+            s.bind((addr, port))
+        except OSError as e:
+            if fam == socket.AF_INET6 and e.errno == errno.EADDRNOTAVAIL:
+                continue
+            return False
+        finally:
+            s.close()
+    return True
+
+
 def free_port():
+    """A port for a test listener. Taken below the kernel's ephemeral range,
+    so that no outgoing connection of any process (clients, LDAP, peers) can
+    hold it as its local port by the time the listener binds it, from a
+    slice of its own per pytest-xdist worker, never twice in one process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    idx = int(worker[2:]) if worker[2:].isdigit() else 0
+    low = 10000
+    size = (_ephemeral_low() - low) // 8
+    if size >= 500:
+        base = low + (idx % 8) * size
+        for _ in range(500):
+            p = random.randrange(base, base + size)
+            if p not in _ports_given and _bindable(p):
+                _ports_given.add(p)
+                return p
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     p = s.getsockname()[1]
