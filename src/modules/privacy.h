@@ -182,4 +182,24 @@ void pcache_force_default(privacy_acct *a, privacy_list *l);
 
 void pcache_shutdown(void);
 
+/* ---- between mod_privacy.c and privacy_iq.c ---- */
+
+struct session;
+typedef struct privacy_sess {
+    privacy_acct *a;      /* a reference, released with the session */
+    uint64_t sid;
+} privacy_sess;
+
+/* The session's privacy state (NULL before bind / for strangers). */
+privacy_sess *privacy_sess_of(struct session *s);
+/* Sends a copy of st to every bound resource of bare, straight to the
+ * sessions (no hooks); 'to' becomes each session's full JID. */
+void privacy_send_all(const char *bare, const xnode *st);
+/* The jabber:iq:privacy handler. */
+void privacy_iq(struct session *s, const xnode *iq, const xnode *payload);
+/* The blocking module's observer (XEP-0191 §4). */
+void privacy_on_blocking(struct session *s, bool block, char *const *items, size_t n);
+/* Writes l (NULL: removes name) through to the store. */
+void privacy_store_list(const char *bare, const char *name, const privacy_list *l);
+
 #endif
