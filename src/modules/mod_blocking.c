@@ -434,10 +434,10 @@ static void do_unblock(session *s, bsess *x, const xnode *iq, const xnode *paylo
         store_block_remove(NULL, s->bare, (const char *const *)items, n, NULL, NULL, NULL);
     session_send_free(s, iq_result(iq));
     push(s, "unblock", items, n);
+    if (observer)      /* first: the default privacy list must let presence flow again */
+        observer(s, false, items, n);
     for (size_t i = 0; i < nremoved; i++)
         presence_effects(s, removed[i], false);
-    if (observer)
-        observer(s, false, items, n);
     log_info("blocking: %s unblocked %zu JID(s)", s->bare, nremoved);
     block_cache_strv_free(removed, nremoved);
     block_cache_strv_free(items, n);

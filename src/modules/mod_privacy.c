@@ -19,6 +19,8 @@
  * - outbound hook (the user's own stanzas with a 'to'): a message or iq to
  *   a contact the list blocks with an item covering every kind gets
  *   not-acceptable (§2.14), presence blocked by presence-out is not sent.
+ *   'unavailable' is never held back by presence-out, so a contact never
+ *   keeps seeing a user online who has just blocked them.
  *
  * Stanzas from or to the user's own JIDs and the served domains
  * themselves are never blocked. Lists apply while the account is online
@@ -297,8 +299,11 @@ static hook_result privacy_inbound(session *s, xnode *st)
         }
         privacy_list_unref(l);
     }
-    if (r == HOOK_CONTINUE && kind == STANZA_PRESENCE && f.node) {
-        /* the sender's presence-out, when the sender is an online account */
+    if (r == HOOK_CONTINUE && kind == STANZA_PRESENCE && f.node &&
+        !(type && !strcmp(type, "unavailable"))) {
+        /* the sender's presence-out, when the sender is an online account;
+         * 'unavailable' passes, so nobody is left seeing a stale presence
+         * (as with XEP-0191 blocks) */
         char *fb = jid_bare_string(&f);
         privacy_list *l = strcmp(fb, s->bare) ? pcache_effective_bare(fb, f.resource) : NULL;
         jid me;
@@ -332,7 +337,8 @@ static hook_result privacy_outbound(session *s, xnode *st)
     stanza_kind kind = stanza_kind_of(st);
     const char *type = xnode_attr(st, "type");
     unsigned k = kind == STANZA_PRESENCE && is_notification(type) ? PRIV_K_PRESENCE_OUT : 0;
-    if (l && !allows(l, s->bare, &t, k)) {
+    bool unavailable = kind == STANZA_PRESENCE && type && !strcmp(type, "unavailable");
+    if (l && !unavailable && !allows(l, s->bare, &t, k)) {
         if (kind == STANZA_MESSAGE || (kind == STANZA_IQ && is_get_set(type)))
             session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "not-acceptable", NULL));
         log_debug("privacy: %s -> %s refused by the sender's list '%s'", s->full, to, l->name);
