@@ -295,6 +295,7 @@ static hook_result privacy_inbound(session *s, xnode *st)
                  (!type || !strcmp(type, "chat") || !strcmp(type, "normal"))))
                 router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
             log_debug("privacy: %s -> %s refused by list '%s'", from, s->full, l->name);
+            privacy_stat_refused();
             r = HOOK_STOP;
         }
         privacy_list_unref(l);
@@ -312,6 +313,7 @@ static hook_result privacy_inbound(session *s, xnode *st)
                 !allows(l, fb, &me, is_notification(type) ? PRIV_K_PRESENCE_OUT : 0)) {
                 log_debug("privacy: presence %s -> %s refused by the sender's list '%s'", from,
                           s->full, l->name);
+                privacy_stat_refused();
                 r = HOOK_STOP;
             }
             jid_clear(&me);
@@ -342,6 +344,7 @@ static hook_result privacy_outbound(session *s, xnode *st)
         if (kind == STANZA_MESSAGE || (kind == STANZA_IQ && is_get_set(type)))
             session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "not-acceptable", NULL));
         log_debug("privacy: %s -> %s refused by the sender's list '%s'", s->full, to, l->name);
+        privacy_stat_refused();
         r = HOOK_STOP;
     }
     privacy_list_unref(l);

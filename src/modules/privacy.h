@@ -132,6 +132,8 @@ privacy_waiter *pcache_install(const char *bare, privacy_list **lists, size_t n,
                                const char *dflt, size_t *nw);
 /* False while no online account has any list (lock-free). */
 bool pcache_any(void);
+/* Lists of online accounts in memory. */
+size_t pcache_lists(void);
 
 /* A bound session of the account (sid: the session's id, unique in the
  * process; it starts without an active list) / gone. */
@@ -199,6 +201,8 @@ void privacy_send_all(const char *bare, const xnode *st);
 void privacy_iq(struct session *s, const xnode *iq, const xnode *payload);
 /* The blocking module's observer (XEP-0191 §4). */
 void privacy_on_blocking(struct session *s, bool block, char *const *items, size_t n);
+/* Counts a stanza refused by a privacy list (plucs status, /metrics). */
+void privacy_stat_refused(void);
 /* Writes l (NULL: removes name) through to the store. */
 void privacy_store_list(const char *bare, const char *name, const privacy_list *l);
 

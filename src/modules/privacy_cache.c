@@ -36,6 +36,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static privacy_acct **buckets;
 static size_t nbuckets, count;
 static atomic_size_t nonempty;   /* loaded entries with at least one list */
+static atomic_size_t nlists;     /* lists in memory, for plucs status and /metrics */
 
 static size_t hash(const char *s)
 {
@@ -79,6 +80,10 @@ static bool eq(const char *a, const char *b) { return a && b && !strcmp(a, b); }
 /* Under the lock: keeps `nonempty` right around a change of a->n. */
 static void set_n(privacy_acct *a, size_t n)
 {
+    if (n > a->n)
+        atomic_fetch_add(&nlists, n - a->n);
+    else
+        atomic_fetch_sub(&nlists, a->n - n);
     if (a->n == 0 && n > 0)
         atomic_fetch_add(&nonempty, 1);
     else if (a->n > 0 && n == 0)
@@ -214,6 +219,8 @@ privacy_waiter *pcache_install(const char *bare, privacy_list **lists, size_t n,
         privacy_list_unref(lists[i]);
     return w;
 }
+
+size_t pcache_lists(void) { return atomic_load(&nlists); }
 
 bool pcache_any(void) { return atomic_load_explicit(&nonempty, memory_order_relaxed) > 0; }
 

@@ -7,9 +7,13 @@ and sent with IMClient.iq_el. Directory data (data.ldif): alice, bob and
 carol share the directory group "staff" (shared roster, subscription
 both); nora is in no group (not in alice's roster)."""
 
+import os
+import re
+import subprocess
 import time
 
 import plucs_harness as H
+import web_clients as W
 
 NS_PRIV = "jabber:iq:privacy"
 NS_BLOCKING = "urn:xmpp:blocking"
@@ -288,6 +292,16 @@ def test_each_kind_by_jid(plucsd, im):
     assert active(a) == "result"
     assert delivered(b, A + "/r", a, "m7") is True
     assert delivered(a, B, b, "m8") is True
+    # counted for plucs status and /metrics
+    out = subprocess.run([os.path.join(H.BUILD, "plucs"), "--registry", plucsd.registry_path,
+                          "status"], capture_output=True, text=True, timeout=30).stdout
+    assert "privacy/lists: 1" in out, out
+    m = re.search(r"privacy/refused: (\d+)", out)
+    assert m and int(m.group(1)) >= 8, out
+    _, _, metrics = W.http_request(plucsd.http_port, "GET", "/metrics")
+    assert "plucs_privacy_lists 1" in metrics
+    m = re.search(r"plucs_privacy_refused_total (\d+)", metrics)
+    assert m and int(m.group(1)) >= 8, metrics
 
 
 def test_group_and_subscription(plucsd, im):
