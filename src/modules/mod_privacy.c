@@ -39,6 +39,7 @@
 #include "modules/shared_roster.h"
 #include "router/router.h"
 #include "router/routes.h"
+#include "store/store_blocklist.h"
 #include "store/store_privacy.h"
 #include "xmpp/jid.h"
 #include "xmpp/stanza.h"
@@ -121,29 +122,90 @@ void privacy_store_list(const char *bare, const char *name, const privacy_list *
 
 /* ---- loading at bind ---- */
 
+/* The decoded lists of an account on their way into the cache. */
+typedef struct loading {
+    char *user;
+    privacy_list **lists;
+    size_t n;
+    char *dflt;
+} loading;
+
+static void loading_free(void *p)
+{
+    loading *ld = p;
+    for (size_t i = 0; i < ld->n; i++)
+        privacy_list_unref(ld->lists[i]);
+    free(ld->lists);
+    free(ld->dflt);
+    free(ld->user);
+    free(ld);
+}
+
+static void install(loading *ld)
+{
+    size_t nw = 0;
+    privacy_waiter *w = pcache_install(ld->user, ld->lists, ld->n, ld->dflt, &nw);
+    ld->n = 0;      /* taken */
+    for (size_t i = 0; i < nw; i++)
+        post_session(w[i].worker, w[i].sid, NULL);
+    free(w);
+    loading_free(ld);
+}
+
+/* An account without a default list may have a XEP-0191 blocklist from
+ * before privacy lists existed: it becomes the default list "blocklist"
+ * (XEP-0191 §4), once. */
+static void legacy_blocklist(void *arg, store_blocklist *res)
+{
+    loading *ld = arg;
+    if (res->status == STORE_OK && res->n) {
+        size_t k = 0;
+        while (k < ld->n && strcmp(ld->lists[k]->name, PRIVACY_BLOCKLIST_NAME))
+            k++;
+        privacy_list *base = k < ld->n ? ld->lists[k] : NULL;
+        privacy_list *l = privacy_list_with_blocks(base, PRIVACY_BLOCKLIST_NAME, res->items,
+                                                   res->n);
+        if (base) {
+            privacy_list_unref(base);
+            ld->lists[k] = l;
+        } else {
+            ld->lists = xrealloc(ld->lists, (ld->n + 1) * sizeof *ld->lists);
+            ld->lists[ld->n++] = l;
+        }
+        ld->dflt = xstrdup(PRIVACY_BLOCKLIST_NAME);
+        privacy_store_list(ld->user, l->name, l);
+        store_privacy_set_default(NULL, ld->user, l->name, NULL, NULL, NULL);
+        log_info("privacy: %s's blocklist (%zu JIDs) becomes the default privacy list '%s'",
+                 ld->user, res->n, l->name);
+    }
+    store_blocklist_free(res);
+    install(ld);
+}
+
 static void lists_loaded(void *arg, store_privacy *res)
 {
     (void)arg;
+    loading *ld = xcalloc(1, sizeof *ld);
+    ld->user = xstrdup(res->user);
     if (res->status != STORE_OK)
         log_err("privacy: cannot read the privacy lists of %s; none apply until the next login",
                 res->user);
-    privacy_list **lists = xcalloc(res->n ? res->n : 1, sizeof *lists);
-    size_t n = 0;
+    ld->lists = xcalloc(res->n ? res->n : 1, sizeof *ld->lists);
     for (size_t i = 0; i < res->n; i++) {
         privacy_list *l = privacy_list_decode(res->lists[i].name, res->lists[i].text);
         if (l)
-            lists[n++] = l;
+            ld->lists[ld->n++] = l;
         else
             log_err("privacy: stored list '%s' of %s is damaged; it is ignored",
                     res->lists[i].name, res->user);
     }
-    size_t nw = 0;
-    privacy_waiter *w = pcache_install(res->user, lists, n, res->dflt, &nw);
-    for (size_t i = 0; i < nw; i++)
-        post_session(w[i].worker, w[i].sid, NULL);
-    free(w);
-    free(lists);
+    ld->dflt = res->dflt ? xstrdup(res->dflt) : NULL;
+    bool check_legacy = res->status == STORE_OK && !res->dflt;
     store_privacy_free(res);
+    if (check_legacy)
+        store_block_get(worker_self(), ld->user, legacy_blocklist, ld, loading_free);
+    else
+        install(ld);
 }
 
 static void privacy_bound(session *s)

@@ -33,6 +33,8 @@
 #define PRIVACY_MAX_ITEMS 1000
 #define PRIVACY_MAX_LISTS 50
 #define PRIVACY_MAX_NAME 1023
+/* The default list XEP-0191 creates when there is none. */
+#define PRIVACY_BLOCKLIST_NAME "blocklist"
 
 /* Stanza kinds an item applies to; 0 in an item means every kind. */
 #define PRIV_K_MESSAGE 1u
@@ -92,6 +94,14 @@ bool privacy_item_is_block(const privacy_item *it);
 /* The values of the list's block items (XEP-0191 §4 view), sorted,
  * malloc'ed strings in a malloc'ed array (*n of them). */
 char **privacy_list_blocks(const privacy_list *l, size_t *n);
+
+/* A new list named name: base's items (none when NULL) with a block item
+ * (XEP-0191 §4: jid, deny, every kind) for each of the n prepared JIDs
+ * that base does not block yet, put before all of base's items (orders
+ * below base's first, or the whole list renumbered 0, 1, ... keeping its
+ * sequence when there is no room). */
+privacy_list *privacy_list_with_blocks(const privacy_list *base, const char *name,
+                                       char *const *jids, size_t n);
 
 /* ---- matching ---- */
 

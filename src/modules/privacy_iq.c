@@ -38,8 +38,6 @@
 #include "store/store_privacy.h"
 #include "xmpp/stanza.h"
 
-#define BLOCKLIST_NAME "blocklist"
-
 static atomic_uint_fast64_t push_seq;
 
 static void reply_error(session *s, const xnode *iq, const char *type, const char *cond)
@@ -322,60 +320,34 @@ void privacy_on_blocking(session *s, bool block, char *const *items, size_t n)
     if (!d && !block)
         return;
     if (!d) {
-        d = pcache_get(x->a, BLOCKLIST_NAME);
+        d = pcache_get(x->a, PRIVACY_BLOCKLIST_NAME);
         if (!d)
-            d = privacy_list_new(BLOCKLIST_NAME, NULL, 0);
+            d = privacy_list_new(PRIVACY_BLOCKLIST_NAME, NULL, 0);
     }
-    privacy_item *v = xcalloc(d->n + n + 1, sizeof *v);
-    size_t k = 0;
-    bool changed = false;
+    privacy_list *l;
+    bool changed;
     if (block) {
-        /* new block items at the top, then the list as it was */
-        for (size_t i = 0; i < n; i++) {
-            bool have = false;
-            for (size_t j = 0; j < d->n && !have; j++)
-                have = privacy_item_is_block(&d->items[j]) && !strcmp(d->items[j].value, items[i]);
-            if (have)
-                continue;
-            privacy_item *it = &v[k++];
-            it->type = PRIV_JID;
-            it->value = xstrdup(items[i]);
-            jid_parse(items[i], &it->j);
-            it->allow = false;
-            changed = true;
-        }
-        size_t nnew = k;
-        uint32_t first = d->n ? d->items[0].order : 0;
-        bool room = first >= nnew;
-        for (size_t i = 0; i < nnew; i++)
-            v[i].order = room ? first - (uint32_t)(nnew - i) : (uint32_t)i;
-        for (size_t j = 0; j < d->n; j++) {
-            privacy_item_copy(&v[k], &d->items[j]);
-            if (!room)
-                v[k].order = (uint32_t)k;    /* renumbered, same sequence */
-            k++;
-        }
+        l = privacy_list_with_blocks(d, d->name, items, n);
+        changed = l->n != d->n;
     } else {
+        privacy_item *v = xcalloc(d->n + 1, sizeof *v);
+        size_t k = 0;
         for (size_t j = 0; j < d->n; j++) {
-            if (privacy_item_is_block(&d->items[j]) && (n == 0 || in(items, n, d->items[j].value))) {
-                changed = true;
+            if (privacy_item_is_block(&d->items[j]) && (n == 0 || in(items, n, d->items[j].value)))
                 continue;
-            }
             privacy_item_copy(&v[k++], &d->items[j]);
         }
+        changed = k != d->n;
+        l = privacy_list_new(d->name, v, k);
     }
     char *dname = pcache_default_name(x->a);
     bool was_default = dname && !strcmp(dname, d->name);
     free(dname);
+    privacy_list_unref(d);
     if (!changed && was_default) {
-        for (size_t i = 0; i < k; i++)
-            privacy_item_clear(&v[i]);
-        free(v);
-        privacy_list_unref(d);
+        privacy_list_unref(l);
         return;
     }
-    privacy_list *l = privacy_list_new(d->name, v, k);
-    privacy_list_unref(d);
     pcache_force_default(x->a, l);
     privacy_store_list(s->bare, l->name, l);
     if (!was_default)

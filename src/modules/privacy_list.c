@@ -374,3 +374,44 @@ char **privacy_list_blocks(const privacy_list *l, size_t *n)
     *n = k;
     return v;
 }
+
+privacy_list *privacy_list_with_blocks(const privacy_list *base, const char *name,
+                                       char *const *jids, size_t n)
+{
+    size_t nb = base ? base->n : 0;
+    privacy_item *v = xcalloc(nb + n + 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        jid parsed;
+        if (jid_parse(jids[i], &parsed) != 0)
+            continue;
+        char *str = jid_to_string(&parsed);
+        bool have = false;
+        for (size_t j = 0; j < nb && !have; j++)
+            have = privacy_item_is_block(&base->items[j]) && !strcmp(base->items[j].value, str);
+        for (size_t j = 0; j < k && !have; j++)
+            have = !strcmp(v[j].value, str);
+        if (have) {
+            free(str);
+            jid_clear(&parsed);
+            continue;
+        }
+        privacy_item *it = &v[k++];
+        it->type = PRIV_JID;
+        it->j = parsed;
+        it->value = str;
+        it->allow = false;
+    }
+    size_t nnew = k;
+    uint32_t first = nb ? base->items[0].order : 0;
+    bool room = first >= nnew;
+    for (size_t i = 0; i < nnew; i++)
+        v[i].order = room ? first - (uint32_t)(nnew - i) : (uint32_t)i;
+    for (size_t j = 0; j < nb; j++) {
+        privacy_item_copy(&v[k], &base->items[j]);
+        if (!room)
+            v[k].order = (uint32_t)k;    /* renumbered, same sequence */
+        k++;
+    }
+    return privacy_list_new(name, v, k);
+}

@@ -424,6 +424,13 @@ def test_persistence_across_restart(plucsd, im):
     assert expect[0] == ("jid", N, "deny", 6, ())
     a.close()
     plucsd.terminate()
+    # a XEP-0191 blocklist from before privacy lists existed (carol has no
+    # privacy list): it becomes her default list at her next login
+    import sqlite3
+    db = sqlite3.connect(plucsd.registry["plucs/store"].split(":", 1)[1])
+    db.execute("INSERT INTO blocklist (user, item) VALUES ('carol@a.test', 'bob@a.test')")
+    db.commit()
+    db.close()
     H.plucsd_restart(plucsd)
     a = login(im, plucsd, "alice")
     b = login(im, plucsd, "bob")
@@ -432,3 +439,9 @@ def test_persistence_across_restart(plucsd, im):
     assert blocklist(a) == {N}
     assert delivered(b, A, a, "after restart") is False
     assert delivered.last == "service-unavailable"
+    c = login(im, plucsd, "carol")
+    assert names(c) == (None, "blocklist", ["blocklist"])
+    assert get_list(c, "blocklist") == [("jid", B, "deny", 0, ())]
+    assert blocklist(c) == {B}
+    assert delivered(b, "carol@a.test", c, "to carol") is False
+    assert plucsd.wait_log(r"carol@a\.test's blocklist \(1 JIDs\) becomes the default", 5)

@@ -293,6 +293,40 @@ static void test_matching_order_kinds(void **state)
     assert_true(privacy_list_allows(NULL, NULL, PRIV_K_MESSAGE));
 }
 
+static void test_with_blocks(void **state)
+{
+    (void)state;
+    xnode *x = new_list("d");
+    add_item(x, "jid", "old@x.org", "deny", "5", NULL);
+    add_item(x, "jid", "friend@x.org", "allow", "9", NULL);
+    privacy_list *d = list_of(x);
+    char *jids[] = { "new@x.org", "old@x.org", "New@X.org", "b2@x.org" };
+    privacy_list *l = privacy_list_with_blocks(d, "d", jids, 4);
+    assert_int_equal(l->n, 4);          /* old@ was blocked, New@ is new@ */
+    assert_string_equal(l->items[0].value, "new@x.org");
+    assert_int_equal(l->items[0].order, 3);
+    assert_string_equal(l->items[1].value, "b2@x.org");
+    assert_int_equal(l->items[1].order, 4);
+    assert_true(privacy_item_is_block(&l->items[1]));
+    assert_string_equal(l->items[2].value, "old@x.org");
+    assert_int_equal(l->items[3].order, 9);
+    privacy_list_unref(d);
+    /* no room below the first order: renumbered, same sequence */
+    char *more[] = { "c1@x.org", "c2@x.org", "c3@x.org", "c4@x.org" };
+    privacy_list *r = privacy_list_with_blocks(l, "d", more, 4);
+    assert_int_equal(r->n, 8);
+    for (size_t i = 0; i < r->n; i++)
+        assert_int_equal(r->items[i].order, i);
+    assert_string_equal(r->items[0].value, "c1@x.org");
+    assert_string_equal(r->items[7].value, "friend@x.org");
+    privacy_list_unref(l);
+    privacy_list_unref(r);
+    r = privacy_list_with_blocks(NULL, "blocklist", more, 1);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->items[0].order, 0);
+    privacy_list_unref(r);
+}
+
 static privacy_list *simple(const char *name)
 {
     xnode *x = new_list(name);
@@ -357,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_decode_damaged),
         cmocka_unit_test(test_jid_rules),
         cmocka_unit_test(test_matching_order_kinds),
+        cmocka_unit_test(test_with_blocks),
         cmocka_unit_test(test_cache_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
