@@ -305,7 +305,7 @@ def test_each_kind_by_jid(plucsd, im):
 
 
 def test_group_and_subscription(plucsd, im):
-    a = login(im, plucsd, "alice")
+    a = login(im, plucsd, "alice", plugins=["xep_0092"])
     b = login(im, plucsd, "bob")
     n = login(im, plucsd, "nora")
     # a directory group (shared roster)
@@ -325,6 +325,16 @@ def test_group_and_subscription(plucsd, im):
     assert set_list(a, "g", [item("subscription", "none", "deny", 1, ["message"])]) == "result"
     assert delivered(n, A, a, "g7") is False
     assert delivered(b, A, a, "g8") is True
+    # other kinds by group and subscription: presence-in, iq
+    assert set_list(a, "g", [item("group", "staff", "deny", 1, ["presence-in"]),
+                             item("subscription", "both", "deny", 2, ["iq"])]) == "result"
+    a.forget()
+    b.presence(status="by group")
+    n.presence(status="nora here", to=A)
+    assert a.wait_presence(frm=N + "/r")
+    assert not a.saw_presence(frm=B + "/r")
+    assert version(b, A + "/r") == "service-unavailable"
+    assert version(n, A + "/r") == "result"            # nora: subscription none
     # allow-list: only staff, everything else refused
     assert set_list(a, "g", [item("group", "staff", "allow", 1),
                              item(None, None, "deny", 2, ["message"])]) == "result"
