@@ -91,6 +91,8 @@ static void post_session(int wid, uint64_t sid, xnode *st)
     worker_post_drop(worker_get(wid), sess_job_run, sess_job_free, j);
 }
 
+void privacy_post(int wid, uint64_t sid, xnode *st) { post_session(wid, sid, st); }
+
 void privacy_send_all(const char *bare, const xnode *st)
 {
     route_ref refs[ROUTES_MAX_RESOURCES];
@@ -307,8 +309,10 @@ static void contact_of(const char *owner, const jid *addr, privacy_contact *c, g
     c->ngroups = g->n;
 }
 
-static bool allows(const privacy_list *l, const char *owner, const jid *addr, unsigned kind)
+bool privacy_allows(const privacy_list *l, const char *owner, const jid *addr, unsigned kind)
 {
+    if (!l)
+        return true;
     privacy_contact c;
     groups g = { 0 };
     if (l->needs_roster) {
@@ -351,7 +355,7 @@ static hook_result privacy_inbound(session *s, xnode *st)
         unsigned k = kind == STANZA_MESSAGE ? PRIV_K_MESSAGE
                    : kind == STANZA_IQ ? PRIV_K_IQ
                    : is_notification(type) ? PRIV_K_PRESENCE_IN : 0;
-        if (l && !allows(l, s->bare, &f, k)) {
+        if (l && !privacy_allows(l, s->bare, &f, k)) {
             if ((kind == STANZA_IQ && is_get_set(type)) ||
                 (kind == STANZA_MESSAGE &&
                  (!type || !strcmp(type, "chat") || !strcmp(type, "normal"))))
@@ -372,7 +376,7 @@ static hook_result privacy_inbound(session *s, xnode *st)
         jid me;
         if (l && jid_parse(s->full, &me) == 0) {
             if (!exempt(fb, &me) &&
-                !allows(l, fb, &me, is_notification(type) ? PRIV_K_PRESENCE_OUT : 0)) {
+                !privacy_allows(l, fb, &me, is_notification(type) ? PRIV_K_PRESENCE_OUT : 0)) {
                 log_debug("privacy: presence %s -> %s refused by the sender's list '%s'", from,
                           s->full, l->name);
                 privacy_stat_refused();
@@ -402,7 +406,7 @@ static hook_result privacy_outbound(session *s, xnode *st)
     const char *type = xnode_attr(st, "type");
     unsigned k = kind == STANZA_PRESENCE && is_notification(type) ? PRIV_K_PRESENCE_OUT : 0;
     bool unavailable = kind == STANZA_PRESENCE && type && !strcmp(type, "unavailable");
-    if (l && !unavailable && !allows(l, s->bare, &t, k)) {
+    if (l && !unavailable && !privacy_allows(l, s->bare, &t, k)) {
         if (kind == STANZA_MESSAGE || (kind == STANZA_IQ && is_get_set(type)))
             session_send_free(s, stanza_error_reply(st, ERR_CANCEL, "not-acceptable", NULL));
         log_debug("privacy: %s -> %s refused by the sender's list '%s'", s->full, to, l->name);

@@ -188,6 +188,15 @@ pcache_res pcache_remove(privacy_acct *a, const char *name, uint64_t sid, bool *
 pcache_res pcache_set_active(privacy_acct *a, uint64_t sid, const char *name);
 /* name NULL declines; conflict when another session uses the default. */
 pcache_res pcache_set_default(privacy_acct *a, uint64_t sid, const char *name);
+/* Every bound session's effective list (a reference each, NULL: none),
+ * for comparing before and after a change. */
+typedef struct privacy_eff {
+    uint64_t sid;
+    char *resource;
+    privacy_list *l;
+} privacy_eff;
+privacy_eff *pcache_effective_all(privacy_acct *a, size_t *n);
+void privacy_eff_free(privacy_eff *v, size_t n);
 /* Server-side (XEP-0191 interplay): puts l (a reference is taken) and
  * makes it the default, without the conflict rule and the list limit. */
 void pcache_force_default(privacy_acct *a, privacy_list *l);
@@ -207,10 +216,21 @@ privacy_sess *privacy_sess_of(struct session *s);
 /* Sends a copy of st to every bound resource of bare, straight to the
  * sessions (no hooks); 'to' becomes each session's full JID. */
 void privacy_send_all(const char *bare, const xnode *st);
+/* Writes st (taken; 'to' becomes the session's full JID) straight to the
+ * session sid on worker (no hooks). */
+void privacy_post(int wid, uint64_t sid, xnode *st);
 /* The jabber:iq:privacy handler. */
 void privacy_iq(struct session *s, const xnode *iq, const xnode *payload);
 /* The blocking module's observer (XEP-0191 §4). */
 void privacy_on_blocking(struct session *s, bool block, char *const *items, size_t n);
+/* Whether l (owned by owner) lets a stanza of kind to/from addr through,
+ * with owner's roster consulted for group and subscription items. */
+bool privacy_allows(const privacy_list *l, const char *owner, const jid *addr, unsigned kind);
+/* After a change of bare's lists: presence follows every session whose
+ * effective list changed (before: pcache_effective_all() taken before the
+ * change). */
+void privacy_presence_update(const char *bare, privacy_acct *a, const privacy_eff *before,
+                             size_t nb);
 /* Counts a stanza refused by a privacy list (plucs status, /metrics). */
 void privacy_stat_refused(void);
 /* Writes l (NULL: removes name) through to the store. */

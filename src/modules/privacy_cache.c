@@ -439,6 +439,29 @@ pcache_res pcache_set_default(privacy_acct *a, uint64_t sid, const char *name)
     return r;
 }
 
+privacy_eff *pcache_effective_all(privacy_acct *a, size_t *n)
+{
+    pthread_mutex_lock(&lock);
+    privacy_eff *v = xcalloc(a->nsess ? a->nsess : 1, sizeof *v);
+    for (size_t i = 0; i < a->nsess; i++) {
+        v[i].sid = a->sess[i].sid;
+        v[i].resource = xstrdup(a->sess[i].resource);
+        v[i].l = effective(a, &a->sess[i]);
+    }
+    *n = a->nsess;
+    pthread_mutex_unlock(&lock);
+    return v;
+}
+
+void privacy_eff_free(privacy_eff *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].resource);
+        privacy_list_unref(v[i].l);
+    }
+    free(v);
+}
+
 void pcache_force_default(privacy_acct *a, privacy_list *l)
 {
     pthread_mutex_lock(&lock);

@@ -20,7 +20,8 @@
  *   (blocking_sync(): blocklist pushes, presence).
  *
  * Every change is applied to the cache at once, written through to the
- * store (fire-and-forget, in queue order) and answered. */
+ * store (fire-and-forget, in queue order) and answered; presence then
+ * follows the sessions whose list changed (privacy_presence.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,50 +167,58 @@ static void do_get(session *s, privacy_sess *x, const xnode *iq, const xnode *q)
 
 static void do_active(session *s, privacy_sess *x, const xnode *iq, const char *name)
 {
+    size_t nb;
+    privacy_eff *before = pcache_effective_all(x->a, &nb);
     if (pcache_set_active(x->a, x->sid, name) != PC_OK) {
         reply_error(s, iq, ERR_CANCEL, "item-not-found");
-        return;
+    } else {
+        session_send_free(s, iq_result(iq));
+        privacy_presence_update(s->bare, x->a, before, nb);
     }
-    session_send_free(s, iq_result(iq));
+    privacy_eff_free(before, nb);
 }
 
 static void do_default(session *s, privacy_sess *x, const xnode *iq, const char *name)
 {
+    size_t nb;
+    privacy_eff *before = pcache_effective_all(x->a, &nb);
     pcache_res r = pcache_set_default(x->a, x->sid, name);
     if (r == PC_NOT_FOUND) {
         reply_error(s, iq, ERR_CANCEL, "item-not-found");
-        return;
-    }
-    if (r == PC_CONFLICT) {
+    } else if (r == PC_CONFLICT) {
         log_info("privacy: %s cannot change the default list: another session uses it",
                  s->full);
         reply_error(s, iq, ERR_CANCEL, "conflict");
-        return;
+    } else {
+        store_privacy_set_default(NULL, s->bare, name, NULL, NULL, NULL);
+        session_send_free(s, iq_result(iq));
+        sync_blocklist(s, x);
+        privacy_presence_update(s->bare, x->a, before, nb);
     }
-    store_privacy_set_default(NULL, s->bare, name, NULL, NULL, NULL);
-    session_send_free(s, iq_result(iq));
-    sync_blocklist(s, x);
+    privacy_eff_free(before, nb);
 }
 
 static void do_remove(session *s, privacy_sess *x, const xnode *iq, const char *name)
 {
     bool was_default = false;
+    size_t nb;
+    privacy_eff *before = pcache_effective_all(x->a, &nb);
     pcache_res r = pcache_remove(x->a, name, x->sid, &was_default);
     if (r == PC_NOT_FOUND) {
         reply_error(s, iq, ERR_CANCEL, "item-not-found");
-        return;
-    }
-    if (r == PC_CONFLICT) {
+    } else if (r == PC_CONFLICT) {
         log_info("privacy: %s cannot remove list '%s': another session uses it", s->full, name);
         reply_error(s, iq, ERR_CANCEL, "conflict");
-        return;
+    } else {
+        privacy_store_list(s->bare, name, NULL);
+        session_send_free(s, iq_result(iq));
+        push_list(s->bare, name);
+        if (was_default)
+            sync_blocklist(s, x);
+        privacy_presence_update(s->bare, x->a, before, nb);
+        log_info("privacy: %s removed list '%s'", s->bare, name);
     }
-    privacy_store_list(s->bare, name, NULL);
-    session_send_free(s, iq_result(iq));
-    push_list(s->bare, name);
-    if (was_default)
-        sync_blocklist(s, x);
-    log_info("privacy: %s removed list '%s'", s->bare, name);
+    privacy_eff_free(before, nb);
 }
 
 static void do_list(session *s, privacy_sess *x, const xnode *iq, const xnode *el)
@@ -246,10 +255,13 @@ static void do_list(session *s, privacy_sess *x, const xnode *iq, const xnode *e
             return;
         }
     privacy_list_ref(l);
+    size_t nb;
+    privacy_eff *before = pcache_effective_all(x->a, &nb);
     if (pcache_put(x->a, l, PRIVACY_MAX_LISTS) != PC_OK) {
         quota_refused(s->bare, "privacy lists", PRIVACY_MAX_LISTS);
         reply_error(s, iq, ERR_WAIT, "resource-constraint");
         privacy_list_unref(l);
+        privacy_eff_free(before, nb);
         return;
     }
     privacy_store_list(s->bare, l->name, l);
@@ -259,6 +271,8 @@ static void do_list(session *s, privacy_sess *x, const xnode *iq, const xnode *e
     if (d && !strcmp(d, l->name))
         sync_blocklist(s, x);
     free(d);
+    privacy_presence_update(s->bare, x->a, before, nb);
+    privacy_eff_free(before, nb);
     log_info("privacy: %s stored list '%s' (%zu items)", s->bare, l->name, l->n);
     privacy_list_unref(l);
 }

@@ -259,8 +259,9 @@ def test_each_kind_by_jid(plucsd, im):
     assert delivered(b, A + "/r", a, "m3") is True
     # alice's iq goes out, but bob's answer is an incoming iq: blocked too
     assert version(a, B + "/r", timeout=1.5) == "timeout"
-    # presence-in
+    # presence-in: at once bob looks offline to alice (the list changed)
     assert set_list(a, "m", [item("jid", B, "deny", 1, ["presence-in"])]) == "result"
+    assert a.wait_presence(frm=B + "/r", type="unavailable")
     a.forget()
     b.presence(status="in 1")
     assert b.barrier() is not False
@@ -268,7 +269,10 @@ def test_each_kind_by_jid(plucsd, im):
     assert not a.saw_presence(frm=B + "/r")
     assert delivered(b, A + "/r", a, "m4") is True
     # presence-out: alice's broadcast does not reach bob, bob's reaches alice
+    # (the change itself: bob sees alice go offline, alice sees bob again)
     assert set_list(a, "m", [item("jid", "a.test", "deny", 1, ["presence-out"])]) == "result"
+    assert b.wait_presence(frm=A + "/r", type="unavailable")
+    assert a.wait_presence(frm=B + "/r", type="available")
     b.forget()
     a.presence(status="out 1")
     b.quiet(0.8)
@@ -288,8 +292,11 @@ def test_each_kind_by_jid(plucsd, im):
     assert version(b, A + "/r", timeout=1.5) == "timeout"
     assert delivered(a, B, b, "m6") is False and delivered.last == "not-acceptable"
     assert version(a, B + "/r") == "not-acceptable"
-    # declining the active list lifts everything (no default)
+    # declining the active list lifts everything (no default); bob sees
+    # alice's presence again at once
+    b.forget()
     assert active(a) == "result"
+    assert b.wait_presence(frm=A + "/r", type="available")
     assert delivered(b, A + "/r", a, "m7") is True
     assert delivered(a, B, b, "m8") is True
     # counted for plucs status and /metrics
@@ -328,6 +335,7 @@ def test_group_and_subscription(plucsd, im):
     # other kinds by group and subscription: presence-in, iq
     assert set_list(a, "g", [item("group", "staff", "deny", 1, ["presence-in"]),
                              item("subscription", "both", "deny", 2, ["iq"])]) == "result"
+    assert a.wait_presence(frm=B + "/r", type="unavailable")
     a.forget()
     b.presence(status="by group")
     n.presence(status="nora here", to=A)
