@@ -48,6 +48,8 @@ void muc_status_lines(buf *out) __attribute__((weak));
 void fast_status_lines(buf *out) __attribute__((weak));
 /* Uploads (modules/mod_upload.c), weak likewise. */
 void upload_status_lines(buf *out) __attribute__((weak));
+/* Privacy lists (modules/privacy_stats.c), weak likewise. */
+void privacy_status_lines(buf *out) __attribute__((weak));
 
 typedef struct dom_count {
     char *domain;
@@ -273,6 +275,8 @@ static void render(control_status_job *j, buf *out)
         fast_status_lines(out);
     if (upload_status_lines && c && c->upload)
         upload_status_lines(out);
+    if (privacy_status_lines)
+        privacy_status_lines(out);
     dir_snapshot_unref(s);
 }
 

@@ -33,6 +33,8 @@ static atomic_int s2s_in, s2s_out;
 void muc_metrics_lines(buf *out) __attribute__((weak));
 /* Uploads (modules/mod_upload.c), weak likewise. */
 void upload_metrics_lines(buf *out) __attribute__((weak));
+/* Privacy lists' counters (modules/privacy_stats.c), weak likewise. */
+void privacy_metrics_lines(buf *out) __attribute__((weak));
 
 void metrics_s2s_streams_add(bool incoming, int delta)
 {
@@ -225,4 +227,6 @@ void metrics_render(buf *out)
         muc_metrics_lines(out);
     if (upload_metrics_lines)
         upload_metrics_lines(out);
+    if (privacy_metrics_lines)
+        privacy_metrics_lines(out);
 }

@@ -74,4 +74,18 @@ void block_cache_strv_free(char **v, size_t n);
 /* Frees whatever is left (at shutdown, after the workers stopped). */
 void block_cache_shutdown(void);
 
+/* ---- the link with privacy lists (XEP-0191 §4; mod_privacy.c) ---- */
+
+/* Told after a XEP-0191 change of s's account: block (the JIDs newly
+ * blocked) or unblock (the JIDs asked for; n == 0: all). */
+struct session;
+typedef void (*blocking_observer)(struct session *s, bool block, char *const *items, size_t n);
+/* From a module's init (one observer). */
+void blocking_set_observer(blocking_observer fn);
+/* Makes the blocklist of s's account the n sorted, distinct prepared JIDs
+ * of want: blocks and unblocks the difference as a XEP-0191 request would
+ * (store, blocklist pushes, presence), without telling the observer. No
+ * limit applies (the privacy list's own limit bounds it). */
+void blocking_sync(struct session *s, char *const *want, size_t n);
+
 #endif

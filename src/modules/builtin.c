@@ -1,7 +1,7 @@
 /* builtin.c: the one table of built-in modules. Adding a feature is one new
  * file exporting `const module mod_NAME` plus one line here. The order is
- * the order of init and of every event's hooks: blocking comes early because
- * its inbound hook decides whether a stanza arrives at all. */
+ * the order of init and of every event's hooks: blocking and privacy come
+ * early because their inbound hooks decide whether a stanza arrives at all. */
 #include "modules/module.h"
 
 #define BUILTIN_MODULES(X) \
@@ -9,6 +9,7 @@
     X(ping)                \
     X(session)             \
     X(blocking)            \
+    X(privacy)             \
     X(version)             \
     X(time)                \
     X(last)                \
@@ -29,7 +30,6 @@
     X(csi)                 \
     X(sm)                  \
     X(pubsub)              \
-    X(privacy)             \
     X(upload)              \
     X(fast)
 

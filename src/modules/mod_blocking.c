@@ -49,6 +49,9 @@
 
 static int slot = -1;
 static atomic_uint_fast64_t push_seq;
+static blocking_observer observer;     /* mod_privacy: XEP-0191 §4 */
+
+void blocking_set_observer(blocking_observer fn) { observer = fn; }
 
 typedef struct bsess {
     block_list *list;        /* a reference, released with the session */
@@ -409,6 +412,8 @@ static void do_block(session *s, bsess *x, const xnode *iq, const xnode *payload
     push(s, "block", items, n);
     for (size_t i = 0; i < nadded; i++)
         presence_effects(s, added[i], true);
+    if (observer && nadded)
+        observer(s, true, added, nadded);
     log_info("blocking: %s blocked %zu JID(s)", s->bare, nadded);
     block_cache_strv_free(added, nadded);
     block_cache_strv_free(items, n);
@@ -429,11 +434,62 @@ static void do_unblock(session *s, bsess *x, const xnode *iq, const xnode *paylo
         store_block_remove(NULL, s->bare, (const char *const *)items, n, NULL, NULL, NULL);
     session_send_free(s, iq_result(iq));
     push(s, "unblock", items, n);
+    if (observer)      /* first: the default privacy list must let presence flow again */
+        observer(s, false, items, n);
     for (size_t i = 0; i < nremoved; i++)
         presence_effects(s, removed[i], false);
     log_info("blocking: %s unblocked %zu JID(s)", s->bare, nremoved);
     block_cache_strv_free(removed, nremoved);
     block_cache_strv_free(items, n);
+}
+
+void blocking_sync(session *s, char *const *want, size_t n)
+{
+    bsess *x = bsess_of(s);
+    if (!x || !block_cache_loaded(x->list))
+        return;
+    size_t nhave;
+    char **have = block_cache_items(x->list, &nhave);
+    char **add = xcalloc(n ? n : 1, sizeof *add), **rem = xcalloc(nhave ? nhave : 1, sizeof *rem);
+    size_t nadd = 0, nrem = 0, i = 0, k = 0;
+    while (i < n || k < nhave) {        /* both sorted */
+        int c = i == n ? 1 : k == nhave ? -1 : strcmp(want[i], have[k]);
+        if (c < 0)
+            add[nadd++] = want[i++];
+        else if (c > 0)
+            rem[nrem++] = have[k++];
+        else
+            i++, k++;
+    }
+    if (nadd) {
+        size_t nadded;
+        char **added = block_cache_add(x->list, add, nadd, 0, &nadded);
+        if (nadded)
+            store_block_add(NULL, s->bare, (const char *const *)added, nadded, NULL, NULL, NULL);
+        if (nadded)
+            push(s, "block", added, nadded);
+        for (size_t j = 0; j < nadded; j++)
+            presence_effects(s, added[j], true);
+        block_cache_strv_free(added, nadded);
+    }
+    if (nrem) {
+        size_t nremoved;
+        char **removed = block_cache_remove(x->list, rem, nrem, &nremoved);
+        if (nremoved)
+            store_block_remove(NULL, s->bare, (const char *const *)removed, nremoved, NULL, NULL,
+                               NULL);
+        if (nremoved)
+            push(s, "unblock", removed, nremoved);
+        for (size_t j = 0; j < nremoved; j++)
+            presence_effects(s, removed[j], false);
+        block_cache_strv_free(removed, nremoved);
+    }
+    if (nadd || nrem)
+        log_info("blocking: %s's blocklist follows the default privacy list (+%zu -%zu)",
+                 s->bare, nadd, nrem);
+    free(add);
+    free(rem);
+    block_cache_strv_free(have, nhave);
 }
 
 static void blocking_iq(session *s, const xnode *iq, const xnode *payload)

@@ -35,6 +35,7 @@
 #include "store/store_offline.h"
 #include "store/store_pending.h"
 #include "store/store_private.h"
+#include "store/store_privacy.h"
 #include "store/store_push.h"
 #include "store/store_roster.h"
 
@@ -179,6 +180,20 @@ typedef struct store_mam_ops {
     store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
 } store_mam_ops;
 
+typedef struct store_privacy_ops {
+    /* Every list of user sorted by name, and the default's name (NULL:
+     * none); res->user is already set. */
+    store_status (*get)(store_conn *c, const char *user, store_privacy *res);
+    /* Inserts or replaces list name. */
+    store_status (*put)(store_conn *c, const char *user, const char *name, const char *text);
+    /* Removes list name (and the default when it named it); *changed = 1
+     * when it was there. */
+    store_status (*del)(store_conn *c, const char *user, const char *name, int64_t *changed);
+    /* name NULL: no default. */
+    store_status (*set_default)(store_conn *c, const char *user, const char *name);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_privacy_ops;
+
 struct store_backend {
     const char *scheme;            /* plucs/store's part before the first ':' */
     const char *form;              /* what the value looks like, for messages */
@@ -209,6 +224,7 @@ struct store_backend {
     const store_push_ops *push;
     const store_mam_ops *mam;
     const store_fast_ops *fast;
+    const store_privacy_ops *privacy;
 };
 
 /* The back ends of the table (store_backend.c). */

@@ -288,6 +288,7 @@ const store_backend store_sqlite_backend = {
     .offline = &store_sqlite_offline,
     .private_xml = &store_sqlite_private,
     .blocklist = &store_sqlite_blocklist,
+    .privacy = &store_sqlite_privacy,
     .last = &store_sqlite_last,
     .muc = &store_sqlite_muc,
     .push = &store_sqlite_push,

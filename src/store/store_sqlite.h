@@ -59,6 +59,7 @@ extern const store_pending_ops store_sqlite_pending;
 extern const store_offline_ops store_sqlite_offline;
 extern const store_private_ops store_sqlite_private;
 extern const store_blocklist_ops store_sqlite_blocklist;
+extern const store_privacy_ops store_sqlite_privacy;
 extern const store_last_ops store_sqlite_last;
 extern const store_muc_ops store_sqlite_muc;
 extern const store_push_ops store_sqlite_push;

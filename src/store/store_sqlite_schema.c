@@ -133,6 +133,18 @@ static const char *const migrations[] = {
     "  count INTEGER NOT NULL DEFAULT -1"
     ");"
     "CREATE INDEX IF NOT EXISTS fast_tokens_user ON fast_tokens (user, agent);",
+    /* 6 -> 7: privacy lists (XEP-0016): one row per list, items as text
+     * (modules/privacy.h); the default list's name per user */
+    "CREATE TABLE IF NOT EXISTS privacy_list ("
+    "  user TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  items TEXT NOT NULL,"
+    "  PRIMARY KEY (user, name)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS privacy_default ("
+    "  user TEXT PRIMARY KEY NOT NULL,"
+    "  name TEXT NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

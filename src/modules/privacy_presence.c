@@ -1,0 +1,182 @@
+/* privacy_presence.c: presence follows a change of privacy lists. When the
+ * list that applies to a session changes (another list made active, the
+ * default changed, a list in use edited or removed), what that change
+ * blocks or lets through from now on is made true at once, so nobody is
+ * left with a stale view:
+ * - presence-out: contacts who may see the user and are online get the
+ *   session's 'unavailable' when they are newly blocked, its current
+ *   presence when they are no longer blocked;
+ * - presence-in: the session gets the 'unavailable' of each available
+ *   resource of a contact it sees that is newly blocked (written straight
+ *   to the session: the list would hold it back), and the contact's
+ *   current presence when no longer blocked (routed, so every other rule
+ *   still applies).
+ * Contacts are the user's shared roster (both directions) and personal
+ * items with the right subscription, at this server (routes_presences).
+ * Runs on the worker of the session that made the change; bounded by the
+ * roster size. XEP-0191 changes do their own presence (mod_blocking.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/config.h"
+#include "modules/privacy.h"
+#include "modules/roster.h"
+#include "modules/shared_roster.h"
+#include "router/router.h"
+#include "router/routes.h"
+#include "xmpp/stanza.h"
+
+typedef struct bares {
+    char **v;
+    size_t n, cap;
+} bares;
+
+static void bares_add(bares *b, const char *s)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (!strcmp(b->v[i], s))
+            return;
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 16;
+        b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+    }
+    b->v[b->n++] = xstrdup(s);
+}
+
+static void bares_free(bares *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->v[i]);
+    free(b->v);
+}
+
+static void add_account(const dir_account *c, void *ud) { bares_add(ud, c->bare); }
+
+/* out: who may see user (observers, personal from/both); else whom user
+ * sees (shared contacts, personal to/both). */
+static void contacts_of(const char *user, bool out, bares *b)
+{
+    const dir_account *u = router_account(user);
+    if (u) {
+        if (out)
+            shared_observers_each(router_snapshot(), config_current()->roster_scope, u,
+                                  add_account, b);
+        else
+            shared_each(router_snapshot(), config_current()->roster_scope, u, add_account, b);
+    }
+    char **p = roster_personal_list(user, out, !out);
+    for (char **q = p; q && *q; q++)
+        bares_add(b, *q);
+    roster_list_free(p);
+}
+
+static xnode *unavailable_from(const char *from, const char *to)
+{
+    xnode *u = xnode_new("presence", NS_CLIENT);
+    xnode_set_attr(u, "type", "unavailable");
+    xnode_set_attr(u, "from", from);
+    if (to)
+        xnode_set_attr(u, "to", to);
+    return u;
+}
+
+/* A change of one session's list: old -> new (either may be NULL). */
+static void session_changed(const char *user, const char *resource, uint64_t sid,
+                            const privacy_list *old, const privacy_list *new)
+{
+    size_t len = strlen(user) + strlen(resource) + 2;
+    char *full = xmalloc(len);
+    snprintf(full, len, "%s/%s", user, resource);
+    /* the session's own current presence (none: it is not available) */
+    xnode *mine = NULL;
+    xnode *pres[ROUTES_MAX_RESOURCES];
+    size_t n = routes_presences(user, pres, ROUTES_MAX_RESOURCES);
+    for (size_t i = 0; i < n; i++) {
+        const char *f = xnode_attr(pres[i], "from");
+        if (!mine && f && !strcmp(f, full))
+            mine = pres[i];
+        else
+            xnode_free(pres[i]);
+    }
+    bares b = { 0 };
+    if (mine) {
+        contacts_of(user, true, &b);
+        for (size_t i = 0; i < b.n; i++) {
+            if (!strcmp(b.v[i], user))
+                continue;
+            xnode *cp[ROUTES_MAX_RESOURCES];
+            size_t m = routes_presences(b.v[i], cp, ROUTES_MAX_RESOURCES);
+            for (size_t k = 0; k < m; k++) {
+                const char *cf = xnode_attr(cp[k], "from");
+                jid j;
+                if (cf && jid_parse(cf, &j) == 0) {
+                    bool was = privacy_allows(old, user, &j, PRIV_K_PRESENCE_OUT);
+                    bool is = privacy_allows(new, user, &j, PRIV_K_PRESENCE_OUT);
+                    if (was && !is) {
+                        router_route(unavailable_from(full, cf));
+                    } else if (!was && is) {
+                        xnode *c = xnode_copy(mine);
+                        xnode_set_attr(c, "to", cf);
+                        router_route(c);
+                    }
+                    jid_clear(&j);
+                }
+                xnode_free(cp[k]);
+            }
+        }
+        bares_free(&b);
+        memset(&b, 0, sizeof b);
+        xnode_free(mine);
+    }
+    /* what the session sees */
+    route_ref me;
+    if (routes_find(user, resource, &me) && me.sid == sid) {
+        contacts_of(user, false, &b);
+        for (size_t i = 0; i < b.n; i++) {
+            if (!strcmp(b.v[i], user))
+                continue;
+            xnode *cp[ROUTES_MAX_RESOURCES];
+            size_t m = routes_presences(b.v[i], cp, ROUTES_MAX_RESOURCES);
+            for (size_t k = 0; k < m; k++) {
+                const char *cf = xnode_attr(cp[k], "from");
+                jid j;
+                if (cf && jid_parse(cf, &j) == 0) {
+                    bool was = privacy_allows(old, user, &j, PRIV_K_PRESENCE_IN);
+                    bool is = privacy_allows(new, user, &j, PRIV_K_PRESENCE_IN);
+                    if (was && !is) {
+                        privacy_post(me.worker, me.sid, unavailable_from(cf, NULL));
+                    } else if (!was && is) {
+                        xnode_set_attr(cp[k], "to", full);
+                        router_route(cp[k]);
+                        cp[k] = NULL;
+                    }
+                    jid_clear(&j);
+                }
+                xnode_free(cp[k]);
+            }
+        }
+        bares_free(&b);
+    }
+    free(full);
+}
+
+void privacy_presence_update(const char *bare, privacy_acct *a, const privacy_eff *before,
+                             size_t nb)
+{
+    size_t na;
+    privacy_eff *after = pcache_effective_all(a, &na);
+    for (size_t i = 0; i < na; i++) {
+        const privacy_list *old = NULL;
+        bool found = false;
+        for (size_t k = 0; k < nb && !found; k++)
+            if (before[k].sid == after[i].sid) {
+                old = before[k].l;
+                found = true;
+            }
+        if (found && old != after[i].l)
+            session_changed(bare, after[i].resource, after[i].sid, old, after[i].l);
+    }
+    privacy_eff_free(after, na);
+}
