@@ -292,4 +292,5 @@ const store_backend store_sqlite_backend = {
     .muc = &store_sqlite_muc,
     .push = &store_sqlite_push,
     .mam = &store_sqlite_mam,
+    .pubsub = &store_sqlite_pubsub,
 };
