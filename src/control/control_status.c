@@ -44,6 +44,8 @@ void directory_status_lines(buf *out) __attribute__((weak));
 void s2s_status_lines(buf *out) __attribute__((weak));
 /* Group chat's rooms and occupants (modules/mod_muc.c), weak likewise. */
 void muc_status_lines(buf *out) __attribute__((weak));
+/* PubSub's nodes and items (modules/mod_pubsub.c), weak likewise. */
+void pubsub_status_lines(buf *out) __attribute__((weak));
 
 typedef struct dom_count {
     char *domain;
@@ -265,6 +267,8 @@ static void render(control_status_job *j, buf *out)
         s2s_status_lines(out);
     if (muc_status_lines && c && c->muc)
         muc_status_lines(out);
+    if (pubsub_status_lines && c && c->pubsub)
+        pubsub_status_lines(out);
     dir_snapshot_unref(s);
 }
 

@@ -29,6 +29,8 @@ static atomic_int s2s_in, s2s_out;
 /* Group chat's counters (modules/mod_muc.c); weak so that what links
  * metrics without the modules still links. */
 void muc_metrics_lines(buf *out) __attribute__((weak));
+/* PubSub's (modules/mod_pubsub.c), weak likewise. */
+void pubsub_metrics_lines(buf *out) __attribute__((weak));
 
 void metrics_s2s_streams_add(bool incoming, int delta)
 {
@@ -217,4 +219,6 @@ void metrics_render(buf *out)
                (unsigned long long)atomic_load(&carbons_received));
     if (muc_metrics_lines)
         muc_metrics_lines(out);
+    if (pubsub_metrics_lines)
+        pubsub_metrics_lines(out);
 }

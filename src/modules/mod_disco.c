@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "modules/module.h"
 #include "modules/muc.h"
+#include "modules/pep.h"
 #include "xmpp/stanza.h"
 
 #include <stdlib.h>
@@ -55,6 +56,11 @@ static void disco_info(session *s, const xnode *iq, const xnode *payload)
     xnode *id = xnode_add_child(q, "identity", NS_DISCO_INFO);
     xnode_set_attr(id, "category", "account");
     xnode_set_attr(id, "type", "registered");
+    if (pubsub_enabled()) {      /* XEP-0163 §6.1: the account is a PEP service */
+        xnode *pep = xnode_add_child(q, "identity", NS_DISCO_INFO);
+        xnode_set_attr(pep, "category", "pubsub");
+        xnode_set_attr(pep, "type", "pep");
+    }
     xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_INFO);
     size_t n;
     const char *const *f = module_account_features(&n);
@@ -81,6 +87,13 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
         xnode_set_attr(it, "jid", muc);
         xnode_set_attr(it, "name", "Chatrooms");
         free(muc);
+    }
+    char *ps = domain && !xnode_attr(payload, "node") ? pubsub_service_host(domain) : NULL;
+    if (ps) {
+        xnode *it = xnode_add_child(q, "item", NS_DISCO_ITEMS);
+        xnode_set_attr(it, "jid", ps);
+        xnode_set_attr(it, "name", "Publish-Subscribe");
+        free(ps);
     }
     session_send_free(s, r);
 }
