@@ -31,13 +31,27 @@ class CapsIM(RawIM):
     which answers the server's disco#info query for them (counted in
     self.disco_asked)."""
 
-    def __init__(self, port, user, resource, features=(), presence=True):
-        super().__init__(port, user, resource, presence=False)
+    def __init__(self, port, user, resource, features=(), presence=True, domain="a.test"):
+        if domain == "a.test":
+            super().__init__(port, user, resource, presence=False)
+        else:
+            self._init_domain(port, user, resource, domain)
         self.features = [NS_DISCO_INFO] + list(features)
         self.ver = caps_ver(self.features)
         self.disco_asked = 0
         if presence:
             self.available()
+
+    def _init_domain(self, port, user, resource, domain):
+        self.r = H.raw_login(port, H.jid(user), H.password(user), domain=domain,
+                             resource=resource)
+        self.full = "%s/%s" % (H.jid(user), resource)
+        self.parser = ET.XMLPullParser(events=("start", "end"))
+        self.parser.feed("<root xmlns='%s' xmlns:stream='http://etherx.jabber.org/streams'>"
+                         % NS_CLIENT)
+        self.depth = 0
+        self.got = []
+        self.n = 0
 
     def available(self):
         self.send("<presence id='p0'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "

@@ -17,7 +17,7 @@ from pubsub_helpers import (CapsIM, NS_PS, NS_PS_EVENT, NS_PS_OWNER, NS_DISCO_IN
                             form, item_ids, items, publish, create)
 from web_clients import http_request
 
-A, B, C, E = "alice@a.test", "bob@a.test", "carol@a.test", "erin@a.test"
+A, B, C, E = "alice@a.test", "bob@a.test", "carol@a.test", "hugo@a.test"
 TUNE = "http://jabber.org/protocol/tune"
 BM = "urn:xmpp:bookmarks:1"
 OMEMO = "eu.siacs.conversations.axolotl.devicelist"
@@ -74,10 +74,10 @@ def test_last_item_on_presence_and_presence_access(plucsd):
     ev = b.wait_event(TUNE, frm=A)
     assert ev is not None, "bob got no last item on presence"
     assert ev.find(".//{%s}title" % TUNE).text == "Newest"
-    # default access model presence: bob (shared roster) reads, erin does not
+    # default access model presence: bob (shared roster) reads, dave does not
     r = b.iq_ok(items(TUNE), to=A, type="get")
     assert item_ids(r) == ["2"]     # PEP default max_items 1
-    e = CapsIM(plucsd.port, "erin", "pc", [TUNE + "+notify"])
+    e = CapsIM(plucsd.port, "dave", "pc", [TUNE + "+notify"], domain="b.test")   # not a contact
     assert error_of(e.iq(items(TUNE), to=A, type="get")) == \
         ("auth", "not-authorized", "presence-subscription-required")
     assert error_of(e.iq(items("nosuch"), to=A, type="get"))[1] == "item-not-found"
@@ -88,7 +88,7 @@ def test_last_item_on_presence_and_presence_access(plucsd):
 def test_access_models_roster_whitelist_open(plucsd):
     a = CapsIM(plucsd.port, "alice", "pc")
     b = CapsIM(plucsd.port, "bob", "pc")
-    e = CapsIM(plucsd.port, "erin", "pc")
+    e = CapsIM(plucsd.port, "hugo", "pc")
     a.iq_ok(create("n-roster", {"pubsub#access_model": "roster",
                                 "pubsub#roster_groups_allowed": "staff"}))
     a.iq_ok(publish("n-roster", "<x xmlns='urn:t'/>", "i"))
@@ -176,11 +176,11 @@ def test_quotas(plucsd_factory):
     a = CapsIM(p.port, "alice", "pc")
     assert error_of(a.iq(publish("big", "<x xmlns='urn:t'>%s</x>" % ("y" * 3000)))) == \
         ("modify", "not-acceptable", "payload-too-big")
+    assert error_of(a.iq(create("n5", {"pubsub#max_items": "51"})))[1] == "not-acceptable"
     for i in range(3):
         a.iq_ok(create("n%d" % i))
     assert error_of(a.iq(create("n3")))[1] == "resource-constraint"
     assert error_of(a.iq(publish("n4", "<x xmlns='urn:t'/>")))[1] == "resource-constraint"
-    assert error_of(a.iq(create("n5", {"pubsub#max_items": "51"})))[1] == "not-acceptable"
     a.iq_ok("<pubsub xmlns='%s'><configure node='n0'>%s</configure></pubsub>"
             % (NS_PS_OWNER, form({"pubsub#max_items": "max"}, NS_PS + "#node_config")))
     items0 = metric(p, "plucs_pubsub_items")
