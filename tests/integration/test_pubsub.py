@@ -119,6 +119,15 @@ def test_service_node_lifecycle(plucsd):
     # publishing to a missing node auto-creates it for an account of the domain
     a.iq_ok(publish("auto", "<entry xmlns='urn:t'/>", "x"), to=PS)
     assert item_ids(b.iq_ok(items("auto"), to=PS, type="get")) == ["x"]
+    # `plucs status` and /metrics count nodes and items (instant node, auto: 2 nodes, 1 item)
+    import os
+    import subprocess
+    import web_clients as W
+    out = subprocess.run([os.path.join(H.BUILD, "plucs"), "--registry", plucsd.registry_path,
+                          "status"], capture_output=True, text=True, timeout=30).stdout
+    assert "pubsub/nodes: 2" in out and "pubsub/items: 1" in out, out
+    _, _, metrics = W.http_request(plucsd.http_port, "GET", "/metrics")
+    assert "plucs_pubsub_nodes 2" in metrics and "plucs_pubsub_items 1" in metrics
     # unknown pubsub operation
     assert error_of(a.iq("<pubsub xmlns='%s'><frob node='x'/></pubsub>" % NS_PS,
                          to=PS))[1] == "feature-not-implemented"
