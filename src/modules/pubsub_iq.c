@@ -807,6 +807,7 @@ static void run(void *ud)
         memset(&r.rel, 0, sizeof r.rel);
     if (!complete && need_roster && !j->held && router_account(owner) && worker_self()) {
         /* the owner's roster is not cached: load it, then run again */
+        log_debug("pubsub: loading the roster of %s to answer %s", owner, from);
         ps_groups_free(groups);
         j->held = acct_acquire(owner);
         free(owner);
