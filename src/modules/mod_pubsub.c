@@ -139,7 +139,7 @@ static void available(session *s)
 static void ended(session *s)
 {
     if (s->full)
-        ps_caps_forget(s->full);
+        ps_caps_forget(s->full, s->id);
 }
 
 static hook_result reply(session *s, xnode *st) { return ps_caps_reply(s, st); }

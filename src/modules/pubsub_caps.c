@@ -32,6 +32,7 @@ typedef struct ver_ent {
 typedef struct full_ent {
     struct full_ent *next;
     char *full;
+    uint64_t sid;              /* the session that announced it */
     char ver[CAPS_VER_LEN];
 } full_ent;
 
@@ -88,7 +89,7 @@ static bool pending_has(const char *ver)
     return false;
 }
 
-static void set_full(const char *full, const char *ver)
+static void set_full(const char *full, uint64_t sid, const char *ver)
 {
     full_ent *f = full_find(full);
     if (!f) {
@@ -98,6 +99,7 @@ static void set_full(const char *full, const char *ver)
         f->next = fulls[b];
         fulls[b] = f;
     }
+    f->sid = sid;
     snprintf(f->ver, sizeof f->ver, "%s", ver);
 }
 
@@ -117,12 +119,12 @@ static void pending_drop(const char *full)
     }
 }
 
-void ps_caps_forget(const char *full)
+void ps_caps_forget(const char *full, uint64_t sid)
 {
     pthread_mutex_lock(&lock);
     pending_drop(full);
     for (full_ent **p = &fulls[hash(full)]; *p; p = &(*p)->next)
-        if (!strcmp((*p)->full, full)) {
+        if (!strcmp((*p)->full, full) && (*p)->sid == sid) {
             full_ent *f = *p;
             *p = f->next;
             free(f->full);
@@ -157,7 +159,7 @@ void ps_caps_presence(session *s, const xnode *presence)
 {
     const char *ptype = xnode_attr(presence, "type");
     if (s->full && ptype && !strcmp(ptype, "unavailable"))
-        ps_caps_forget(s->full);
+        ps_caps_forget(s->full, s->id);
     if (!s->full || ptype)
         return;
     const xnode *c = xnode_child(presence, "c", NS_CAPS);
@@ -170,7 +172,7 @@ void ps_caps_presence(session *s, const xnode *presence)
     bool ask = false;
     uint64_t qid = 0;
     pthread_mutex_lock(&lock);
-    set_full(s->full, ver);
+    set_full(s->full, s->id, ver);
     if (npend == CAPS_MAX_PENDING)
         pending_drop(NULL);
     if (!ver_find(ver) && !pending_has(ver) && npend < CAPS_MAX_PENDING) {

@@ -125,7 +125,9 @@ void ps_route(bool pep, xnode *st);
 /* ---- entity capabilities (pubsub_caps.c) ---- */
 /* An outbound presence of s: learns its caps (may query them). */
 void ps_caps_presence(session *s, const xnode *presence);
-void ps_caps_forget(const char *full);
+/* Forgets full's caps when session sid announced them (a newer session
+ * with the same full JID keeps its own). */
+void ps_caps_forget(const char *full, uint64_t sid);
 /* Whether full advertised node+notify (its caps are known). */
 bool ps_caps_wants(const char *full, const char *node);
 bool ps_caps_known(const char *full);
