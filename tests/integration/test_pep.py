@@ -88,7 +88,7 @@ def test_last_item_on_presence_and_presence_access(plucsd):
 def test_access_models_roster_whitelist_open(plucsd):
     a = CapsIM(plucsd.port, "alice", "pc")
     b = CapsIM(plucsd.port, "bob", "pc")
-    e = CapsIM(plucsd.port, "hugo", "pc")
+    e = CapsIM(plucsd.port, "dave", "pc", domain="b.test")   # a stranger to alice
     a.iq_ok(create("n-roster", {"pubsub#access_model": "roster",
                                 "pubsub#roster_groups_allowed": "staff"}))
     a.iq_ok(publish("n-roster", "<x xmlns='urn:t'/>", "i"))
