@@ -88,7 +88,9 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
         xnode_set_attr(it, "name", "Chatrooms");
         free(muc);
     }
-    char *ps = domain && !xnode_attr(payload, "node") ? pubsub_service_host(domain) : NULL;
+    bool account = to && strchr(to, '@');
+    char *ps = domain && !account && !xnode_attr(payload, "node") ? pubsub_service_host(domain)
+                                                                  : NULL;
     if (ps) {
         xnode *it = xnode_add_child(q, "item", NS_DISCO_ITEMS);
         xnode_set_attr(it, "jid", ps);
