@@ -113,6 +113,8 @@ typedef struct ps_event {
 ps_event *ps_event_new(const ps_host *h, const ps_node *n, xnode *event);
 /* Sends to every recipient and frees ev. */
 void ps_notify(ps_event *ev);
+/* Frees ev unsent. */
+void ps_event_free(ps_event *ev);
 /* <event><items node><item id>payload</item></items></event> (payload may be NULL). */
 xnode *ps_event_items(const char *node, const ps_item *it, bool with_payload);
 /* Sends the newest item of every node the full JID wants (+notify) on

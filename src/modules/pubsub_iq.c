@@ -19,6 +19,7 @@
 #include "modules/pubsub_internal.h"
 #include "modules/roster.h"
 #include "router/router.h"
+#include "store/store_pubsub.h"
 #include "xml/xml_fragment.h"
 #include "xmpp/stanza.h"
 
@@ -742,18 +743,80 @@ static void dispatch(req *r)
 
 /* ---- the job ---- */
 
-static void flush(ps_job *j, ps_out *o)
+/* Sends what a request produced: the answer first, then notifications,
+ * the last item for a new subscriber, the pep.h hooks. Frees o's content. */
+static void flush_now(bool has_session, uint64_t sid, bool pep, const char *host, ps_out *o)
 {
-    send_reply(j, o->reply);
+    ps_job j = { .has_session = has_session, .sid = sid, .pep = pep };
+    send_reply(&j, o->reply);
+    o->reply = NULL;
     for (int i = 0; i < o->nevents; i++)
         ps_notify(o->events[i]);
+    o->nevents = 0;
     if (o->last_msg)
-        ps_route(j->pep, o->last_msg);
+        ps_route(pep, o->last_msg);
+    o->last_msg = NULL;
     if (o->hook)
-        ps_hooks_fire(j->host, o->hook_node, o->hook_id, o->hook_payload, o->hook_retract);
+        ps_hooks_fire(host, o->hook_node, o->hook_id, o->hook_payload, o->hook_retract);
     free(o->hook_node);
     free(o->hook_id);
     xnode_free(o->hook_payload);
+    o->hook_node = o->hook_id = NULL;
+    o->hook_payload = NULL;
+}
+
+/* A request's output held until the store committed what it changed. */
+typedef struct held_out {
+    bool has_session;
+    uint64_t sid;
+    bool pep;
+    char *host;
+    ps_out out;
+} held_out;
+
+static void held_free(void *p)
+{
+    held_out *h = p;
+    xnode_free(h->out.reply);
+    for (int i = 0; i < h->out.nevents; i++)
+        ps_event_free(h->out.events[i]);   /* the worker stopped: nobody to tell */
+    xnode_free(h->out.last_msg);
+    free(h->out.hook_node);
+    free(h->out.hook_id);
+    xnode_free(h->out.hook_payload);
+    free(h->host);
+    free(h);
+}
+
+static void held_send(void *arg, store_status st, int64_t value)
+{
+    (void)value;
+    held_out *h = arg;
+    if (st != STORE_OK)
+        log_err("pubsub: the store did not confirm a change of %s; answering anyway", h->host);
+    flush_now(h->has_session, h->sid, h->pep, h->host, &h->out);
+    held_free(h);
+}
+
+/* A successful set is answered once the store committed it (store.h: what
+ * a client was told is stored survives a crash); the rest at once. */
+static void flush(ps_job *j, ps_out *o)
+{
+    const char *type = xnode_attr(j->iq, "type");
+    const char *rtype = o->reply ? xnode_attr(o->reply, "type") : NULL;
+    worker *w = worker_self();
+    if (w && store_running() && type && !strcmp(type, "set") && rtype &&
+        !strcmp(rtype, "result")) {
+        held_out *h = xcalloc(1, sizeof *h);
+        h->has_session = j->has_session;
+        h->sid = j->sid;
+        h->pep = j->pep;
+        h->host = xstrdup(j->host);
+        h->out = *o;
+        store_pubsub_barrier(w, held_send, h, held_free);
+        return;
+    }
+    flush_now(j->has_session, j->sid, j->pep, j->host, o);
 }
 
 static void run(void *ud);

@@ -141,7 +141,7 @@ ps_event *ps_event_new(const ps_host *h, const ps_node *n, xnode *event)
     return ev;
 }
 
-static void event_free(ps_event *ev)
+void ps_event_free(ps_event *ev)
 {
     free(ev->host);
     free(ev->node);
@@ -225,7 +225,7 @@ void ps_notify(ps_event *ev)
         sl_free(&bares);
     }
     sl_free(&sent);
-    event_free(ev);
+    ps_event_free(ev);
 }
 
 /* ---- last published item ---- */
