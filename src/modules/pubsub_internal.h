@@ -121,6 +121,7 @@ xnode *ps_event_items(const char *node, const ps_item *it, bool with_payload);
  * its own PEP and its contacts' (on_sub_and_presence), after its first
  * available presence or when its caps became known. */
 void ps_send_last_items(const char *full);
+void ps_send_last_items_of(const char *host, const char *full);
 /* Routes a stanza from host (service or account). */
 void ps_route(bool pep, xnode *st);
 
@@ -130,6 +131,14 @@ void ps_caps_presence(session *s, const xnode *presence);
 /* Forgets full's caps when session sid announced them (a newer session
  * with the same full JID keeps its own). */
 void ps_caps_forget(const char *full, uint64_t sid);
+/* A presence from remote full to local account via (seen as it reaches
+ * via's session on served domain `domain`): learns its caps like a local
+ * client's. True when its caps are known and new for it: time to send it
+ * via's last items. */
+bool ps_caps_remote_presence(const char *full, const char *via, const char *domain,
+                             const xnode *presence);
+/* The local account a remote full sent presence to (malloc'ed) or NULL. */
+char *ps_caps_via(const char *full);
 /* Whether full advertised node+notify (its caps are known). */
 bool ps_caps_wants(const char *full, const char *node);
 bool ps_caps_known(const char *full);
