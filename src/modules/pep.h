@@ -59,6 +59,11 @@ typedef void (*pep_hook_fn)(const char *bare, const char *node, const char *item
 #define PEP_MAX_HOOKS 4
 int pep_hook_add(pep_hook_fn fn);
 
+/* Adds to a disco#items <query/> (XEP-0030) one <item jid=bare node=N/>
+ * per node of account bare's PEP service that requester (a JID) may read.
+ * For mod_disco. */
+void pep_disco_items(const char *bare, const char *requester, xnode *query);
+
 /* The service host pubsub.D for served domain d (malloc'ed), or NULL when
  * plucs/pubsub is off. */
 char *pubsub_service_host(const char *d);
