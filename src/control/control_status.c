@@ -50,6 +50,8 @@ void fast_status_lines(buf *out) __attribute__((weak));
 void upload_status_lines(buf *out) __attribute__((weak));
 /* Privacy lists (modules/privacy_stats.c), weak likewise. */
 void privacy_status_lines(buf *out) __attribute__((weak));
+/* PubSub's nodes and items (modules/mod_pubsub.c), weak likewise. */
+void pubsub_status_lines(buf *out) __attribute__((weak));
 
 typedef struct dom_count {
     char *domain;
@@ -277,6 +279,8 @@ static void render(control_status_job *j, buf *out)
         upload_status_lines(out);
     if (privacy_status_lines)
         privacy_status_lines(out);
+    if (pubsub_status_lines && c && c->pubsub)
+        pubsub_status_lines(out);
     dir_snapshot_unref(s);
 }
 

@@ -35,6 +35,8 @@ void muc_metrics_lines(buf *out) __attribute__((weak));
 void upload_metrics_lines(buf *out) __attribute__((weak));
 /* Privacy lists' counters (modules/privacy_stats.c), weak likewise. */
 void privacy_metrics_lines(buf *out) __attribute__((weak));
+/* PubSub's (modules/mod_pubsub.c), weak likewise. */
+void pubsub_metrics_lines(buf *out) __attribute__((weak));
 
 void metrics_s2s_streams_add(bool incoming, int delta)
 {
@@ -229,4 +231,6 @@ void metrics_render(buf *out)
         upload_metrics_lines(out);
     if (privacy_metrics_lines)
         privacy_metrics_lines(out);
+    if (pubsub_metrics_lines)
+        pubsub_metrics_lines(out);
 }

@@ -9,6 +9,7 @@
 #include "modules/module.h"
 #include "modules/muc.h"
 #include "modules/upload.h"
+#include "modules/pep.h"
 #include "xmpp/stanza.h"
 
 #include <stdlib.h>
@@ -57,12 +58,29 @@ static void disco_info(session *s, const xnode *iq, const xnode *payload)
     xnode *id = xnode_add_child(q, "identity", NS_DISCO_INFO);
     xnode_set_attr(id, "category", "account");
     xnode_set_attr(id, "type", "registered");
+    if (pubsub_enabled()) {      /* XEP-0163 §6.1: the account is a PEP service */
+        xnode *pep = xnode_add_child(q, "identity", NS_DISCO_INFO);
+        xnode_set_attr(pep, "category", "pubsub");
+        xnode_set_attr(pep, "type", "pep");
+    }
     xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", NS_DISCO_INFO);
     size_t n;
     const char *const *f = module_account_features(&n);
     for (size_t i = 0; i < n; i++)
         xnode_set_attr(xnode_add_child(q, "feature", NS_DISCO_INFO), "var", f[i]);
     session_send_free(s, r);
+}
+
+/* One <item/> of disco#items for a service address (taken; NULL when the
+ * service is off). */
+static void add_service(xnode *q, char *addr, const char *name)
+{
+    if (!addr)
+        return;
+    xnode *it = xnode_add_child(q, "item", NS_DISCO_ITEMS);
+    xnode_set_attr(it, "jid", addr);
+    xnode_set_attr(it, "name", name);
+    free(addr);
 }
 
 static void disco_items(session *s, const xnode *iq, const xnode *payload)
@@ -74,22 +92,20 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
     }
     xnode *r = iq_result(iq);
     xnode *q = xnode_add_child(r, "query", NS_DISCO_ITEMS);
-    /* the server's services: the MUC service of this domain */
     const char *to = xnode_attr(iq, "to");
-    const char *domain = to && !strchr(to, '@') && !strchr(to, '/') ? to : s->domain;
-    char *muc = domain && !xnode_attr(payload, "node") ? muc_service_host(domain) : NULL;
-    if (muc) {
-        xnode *it = xnode_add_child(q, "item", NS_DISCO_ITEMS);
-        xnode_set_attr(it, "jid", muc);
-        xnode_set_attr(it, "name", "Chatrooms");
-        free(muc);
+    const char *from = xnode_attr(iq, "from") ? xnode_attr(iq, "from") : s->full;
+    if (to && strchr(to, '@') && !strchr(to, '/') && pubsub_enabled() && from &&
+        !xnode_attr(payload, "node")) {
+        pep_disco_items(to, from, q);     /* an account: its PEP nodes (XEP-0163) */
+        session_send_free(s, r);
+        return;
     }
-    char *up = domain && !xnode_attr(payload, "node") ? upload_service_host(domain) : NULL;
-    if (up) {
-        xnode *it = xnode_add_child(q, "item", NS_DISCO_ITEMS);
-        xnode_set_attr(it, "jid", up);
-        xnode_set_attr(it, "name", "HTTP File Upload");
-        free(up);
+    /* the server's services of this domain (not of an account) */
+    const char *domain = to && !strchr(to, '@') && !strchr(to, '/') ? to : s->domain;
+    if (domain && !(to && strchr(to, '@')) && !xnode_attr(payload, "node")) {
+        add_service(q, muc_service_host(domain), "Chatrooms");
+        add_service(q, pubsub_service_host(domain), "Publish-Subscribe");
+        add_service(q, upload_service_host(domain), "HTTP File Upload");
     }
     session_send_free(s, r);
 }

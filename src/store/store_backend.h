@@ -36,6 +36,7 @@
 #include "store/store_pending.h"
 #include "store/store_private.h"
 #include "store/store_privacy.h"
+#include "store/store_pubsub.h"
 #include "store/store_push.h"
 #include "store/store_roster.h"
 
@@ -193,6 +194,20 @@ typedef struct store_privacy_ops {
     store_status (*set_default)(store_conn *c, const char *user, const char *name);
     store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
 } store_privacy_ops;
+typedef struct store_pubsub_ops {
+    /* Calls the sink for every node, then every item (oldest first). */
+    store_status (*load)(store_conn *c, const store_pubsub_sink *sink);
+    store_status (*node_put)(store_conn *c, const char *host, const char *node, const char *owner,
+                             const char *config, const char *affs, const char *subs);
+    store_status (*node_del)(store_conn *c, const char *host, const char *node);
+    store_status (*item_put)(store_conn *c, const char *host, const char *node, const char *id,
+                             const char *publisher, int64_t seq, int64_t ts, const char *payload,
+                             int keep);
+    /* id NULL: every item of the node. */
+    store_status (*item_del)(store_conn *c, const char *host, const char *node, const char *id);
+    /* The account's PEP nodes and items (host = user). */
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
+} store_pubsub_ops;
 
 struct store_backend {
     const char *scheme;            /* plucs/store's part before the first ':' */
@@ -225,6 +240,7 @@ struct store_backend {
     const store_mam_ops *mam;
     const store_fast_ops *fast;
     const store_privacy_ops *privacy;
+    const store_pubsub_ops *pubsub;
 };
 
 /* The back ends of the table (store_backend.c). */

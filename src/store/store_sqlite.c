@@ -294,4 +294,5 @@ const store_backend store_sqlite_backend = {
     .push = &store_sqlite_push,
     .mam = &store_sqlite_mam,
     .fast = &store_sqlite_fast,
+    .pubsub = &store_sqlite_pubsub,
 };

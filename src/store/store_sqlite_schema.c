@@ -145,6 +145,27 @@ static const char *const migrations[] = {
     "  user TEXT PRIMARY KEY NOT NULL,"
     "  name TEXT NOT NULL"
     ") WITHOUT ROWID;",
+    /* 7 -> 8: PubSub nodes and items (XEP-0060 service, XEP-0163 PEP) */
+    "CREATE TABLE IF NOT EXISTS pubsub_nodes ("
+    "  host TEXT NOT NULL,"
+    "  node TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  config TEXT NOT NULL,"
+    "  affs TEXT NOT NULL DEFAULT '',"
+    "  subs TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (host, node)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS pubsub_items ("
+    "  host TEXT NOT NULL,"
+    "  node TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  publisher TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  PRIMARY KEY (host, node, id)"
+    ");"
+    "CREATE INDEX IF NOT EXISTS pubsub_items_seq ON pubsub_items (host, node, seq);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -32,6 +32,7 @@ static store_status user_forget_exec(store_req *r, store_conn *c)
         be->push ? be->push->forget : NULL,
         be->fast ? be->fast->forget : NULL,
         be->privacy ? be->privacy->forget : NULL,
+        be->pubsub ? be->pubsub->forget : NULL,
     };
     user_req *q = (user_req *)r;
     if (!q->user || !*q->user) {
