@@ -164,6 +164,7 @@ bool dir_snapshot_compare(const dir_snapshot *o, const dir_snapshot *n, dir_snap
         } else {
             const dir_account *a = &o->accounts[i++], *b = &n->accounts[j++];
             if (!same_str(a->dn, b->dn) || !same_str(a->label, b->label) ||
+                strcmp(a->photo, b->photo) != 0 ||
                 !same_group_refs(o, a->groups, a->ngroups, n, b->groups, b->ngroups))
                 d->acc_changed++;
         }

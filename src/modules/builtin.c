@@ -29,6 +29,7 @@
     X(csi)                 \
     X(sm)                  \
     X(pubsub)              \
+    X(pepdata)             \
     X(privacy)             \
     X(upload)
 

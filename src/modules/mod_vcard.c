@@ -29,6 +29,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "directory/dir_query.h"
+#include "modules/pep_avatar.h"
 #include "modules/roster.h"
 #include "modules/vcard_build.h"
 #include "router/router.h"
@@ -203,7 +204,13 @@ static void vcard_done(void *arg, const dir_query_result *res)
             }
         }
         xnode *r = iq_result(q->iq);
-        xnode_append(r, vcard_build(&res->records[0], uid ? uid : s->node));
+        xnode *vc = vcard_build(&res->records[0], uid ? uid : s->node);
+        char *bare = NULL;      /* PHOTO: the account's own PEP avatar first (mod_pepdata) */
+        if (asprintf(&bare, "%s@%s", uid ? uid : s->node, s->domain) >= 0) {
+            pepdata_vcard_photo(bare, vc);
+            free(bare);
+        }
+        xnode_append(r, vc);
         free(uid);
         session_send_free(s, r);
         char hash[41];

@@ -1,0 +1,156 @@
+/* mod_pepdata.c: what clients keep in PEP, filled and kept consistent by
+ * the server (issue 15, point 2, beyond the engine itself):
+ * - the directory's jpegPhoto as the XEP-0084 avatar (pep_avatar.c) and the
+ *   directory label as the XEP-0172 nickname (pep_nick.c), when the user
+ *   has none of their own, following the directory live: every snapshot
+ *   is compared with the previous one on one worker, and each account whose
+ *   photo hash or label changed is reconciled; the first snapshot (and a
+ *   login) reconciles everything;
+ * - XEP-0153/XEP-0398: every available presence of a session carries the
+ *   hash of the account's current avatar (own PEP avatar, else the
+ *   directory photo), replacing what mod_vcard or the client put there;
+ * - XEP-0411 bookmark sync between XEP-0402 and private XML (pep_bookmarks.c),
+ *   advertised on the account as urn:xmpp:bookmarks:1#compat.
+ * Nothing here runs when plucs/pubsub is off. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "directory/directory.h"
+#include "modules/bookmarks_conv.h"
+#include "modules/module.h"
+#include "modules/pep.h"
+#include "modules/pep_avatar.h"
+#include "modules/vcard_build.h"
+#include "router/router.h"
+#include "xmpp/stanza.h"
+
+#define NS_PRIVATE "jabber:iq:private"
+
+static _Atomic uint64_t done_serial;     /* the newest snapshot reconciled */
+static atomic_bool full_done;            /* every account reconciled once */
+
+static void reconcile_account(const dir_account *a)
+{
+    pepav_reconcile(a->uid, a->domain, a->photo);
+    pepnick_reconcile(a->bare, a->label);
+}
+
+/* Runs on every worker; the first to claim the serial does the work. */
+static void pepdata_snapshot(const dir_snapshot *old, const config *old_cfg,
+                             const dir_snapshot *snap)
+{
+    (void)old_cfg;
+    if (!snap || !snap->complete || !pubsub_enabled() || !pep_ready())
+        return;
+    uint64_t seen = atomic_load(&done_serial);
+    do {
+        if (seen >= snap->serial && atomic_load(&full_done))
+            return;
+    } while (!atomic_compare_exchange_weak(&done_serial, &seen, snap->serial));
+    if (!atomic_exchange(&full_done, true) || !old || !old->complete) {
+        for (uint32_t i = 0; i < snap->naccounts; i++)
+            reconcile_account(&snap->accounts[i]);
+        return;
+    }
+    /* both sorted by (domain, uid) */
+    uint32_t i = 0, j = 0;
+    while (j < snap->naccounts) {
+        const dir_account *b = &snap->accounts[j];
+        int c = 1;
+        if (i < old->naccounts) {
+            const dir_account *a = &old->accounts[i];
+            if (!(c = strcmp(a->domain, b->domain)))
+                c = strcmp(a->uid, b->uid);
+        }
+        if (c < 0) {
+            i++;
+            continue;
+        }
+        if (c > 0 || strcmp(old->accounts[i].photo, b->photo) != 0 ||
+            !old->accounts[i].label != !b->label ||
+            (b->label && strcmp(old->accounts[i].label, b->label) != 0))
+            reconcile_account(b);
+        if (c == 0)
+            i++;
+        j++;
+    }
+}
+
+static void pepdata_bound(session *s)
+{
+    if (!pubsub_enabled() || !pep_ready() || !s->node)
+        return;
+    const dir_account *a = router_account(s->bare);
+    if (a)
+        reconcile_account(a);
+}
+
+/* A user removed their own avatar or nickname: the directory's comes back. */
+static void pepdata_pep_hook(const char *bare, const char *node, const char *item_id,
+                             const xnode *payload, bool retract)
+{
+    if (pepdata_busy)
+        return;
+    pepbm_pep_changed(bare, node, item_id, payload, retract);
+    if (!retract || (strcmp(node, NS_AVATAR_META) && strcmp(node, NS_NICK)))
+        return;
+    const dir_account *a = router_account(bare);
+    if (a && !strcmp(node, NS_AVATAR_META))
+        pepav_reconcile(a->uid, a->domain, a->photo);
+    else if (a)
+        pepnick_reconcile(a->bare, a->label);
+}
+
+/* Replaces every vcard-temp:x:update child of st with the current hash. */
+static void put_update(xnode *st, const char *hash)
+{
+    xnode *c = xnode_first_element(st);
+    while (c) {
+        xnode *n = xnode_next_element(c);
+        if (!strcmp(c->name, "x") && !strcmp(c->ns, NS_VCARD_UPDATE)) {
+            xnode_unlink(c);
+            xnode_free(c);
+        }
+        c = n;
+    }
+    xnode *photo = xnode_add_child(xnode_add_child(st, "x", NS_VCARD_UPDATE), "photo",
+                                   NS_VCARD_UPDATE);
+    if (*hash)
+        xnode_add_text(photo, hash, strlen(hash));
+}
+
+static hook_result pepdata_outbound(session *s, xnode *st)
+{
+    if (!s->bare || !s->node || !pubsub_enabled())
+        return HOOK_CONTINUE;
+    stanza_kind k = stanza_kind_of(st);
+    const char *type = xnode_attr(st, "type");
+    if (k == STANZA_PRESENCE && !type) {
+        char hash[41];
+        pepav_current_hash(s->bare, s->node, s->domain, hash);
+        put_update(st, hash);
+    } else if (k == STANZA_IQ && type && !strcmp(type, "set")) {
+        const char *to = xnode_attr(st, "to");
+        const xnode *q = xnode_child(st, "query", NS_PRIVATE);
+        const xnode *bm = q ? xnode_child(q, "storage", NS_BOOKMARKS_LEGACY) : NULL;
+        if (bm && (!to || !strcmp(to, s->bare)))
+            pepbm_private_set(s->bare, bm);
+    }
+    return HOOK_CONTINUE;
+}
+
+static void pepdata_init(void)
+{
+    pep_hook_add(pepdata_pep_hook);
+    module_hook_snapshot(pepdata_snapshot);
+    module_hook_session(EV_BOUND, pepdata_bound);
+    module_hook_stanza(EV_OUTBOUND, pepdata_outbound);
+    module_add_account_feature(NS_BOOKMARKS2_COMPAT, pubsub_enabled);
+}
+
+const module mod_pepdata = {
+    .name = "pepdata",
+    .init = pepdata_init,
+};
