@@ -1,0 +1,214 @@
+"""What clients keep in PEP, filled by the server (issue 15 point 2):
+the directory's jpegPhoto as the XEP-0084 avatar of an account without one
+of its own, changing live after an ldapmodify of jpegPhoto and emptied when
+the photo is removed; a user's own avatar wins (and shows in presence,
+XEP-0153, and in the vCard PHOTO); the XEP-0172 nickname from the directory
+label, live; XEP-0411 bookmark sync between XEP-0402 and private XML
+(XEP-0049 storage:bookmarks) in both directions, removal included."""
+
+import base64
+import hashlib
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import plucs_harness as H
+from pubsub_helpers import CapsIM, NS_PS, NS_DISCO_INFO, items, item_ids, publish
+from xmpp_raw import NS_CLIENT
+
+META = "urn:xmpp:avatar:metadata"
+DATA = "urn:xmpp:avatar:data"
+NICK = "http://jabber.org/protocol/nick"
+BM = "urn:xmpp:bookmarks:1"
+PRIV = "jabber:iq:private"
+LEGACY = "storage:bookmarks"
+VCARD = "vcard-temp"
+UPDATE = "vcard-temp:x:update"
+A, B, C = "alice@a.test", "bob@a.test", "carol@a.test"
+
+# a 3x2 PNG (only the header matters to the server)
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000003000000020806000000"
+                    "b8a5b3c40000000d4944415478da63f8ffff3f0300050001ff0c2d5b4f"
+                    "0000000049454e44ae426082")
+GIF = b"GIF89a\x05\x00\x04\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x00\x00" \
+      b"\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+
+
+def carol_photo():
+    with open(os.path.join(H.HERE, "data.ldif")) as f:
+        text = f.read().replace("\n ", "")
+    m = re.search(r"^dn: uid=carol,.*?^jpegPhoto:: (\S+)$", text, re.M | re.S)
+    return base64.b64decode(m.group(1))
+
+
+def sha1(b):
+    return hashlib.sha1(b).hexdigest()
+
+
+def set_photo(ldap, ldap_undo, user, data):
+    dn = ldap.user_dn(user)
+    old = carol_photo() if user == "carol" else None
+
+    def ldif(v):
+        s = "dn: %s\nchangetype: modify\n" % dn
+        if v is None:
+            return s + "delete: jpegPhoto\n"
+        return s + "replace: jpegPhoto\njpegPhoto:: %s\n" % base64.b64encode(v).decode()
+    ldap_undo.modify(ldif(data), ldif(old) if old is not None else
+                     "dn: %s\nchangetype: modify\nreplace: jpegPhoto\n" % dn)
+
+
+def meta_of(cl, owner):
+    """(item id, <metadata/>) of owner's newest avatar metadata, or (None, None)."""
+    r = cl.iq(items(META), to=owner, type="get")
+    if r is None or r.get("type") != "result":
+        return None, None
+    it = r.find(".//{%s}item" % NS_PS)
+    if it is None:
+        return None, None
+    return it.get("id"), it.find("{%s}metadata" % META)
+
+
+def info_of(meta):
+    return meta.find("{%s}info" % META) if meta is not None else None
+
+
+def data_of(cl, owner, item_id):
+    r = cl.iq(items(DATA, ids=[item_id]), to=owner, type="get")
+    assert r is not None and r.get("type") == "result", ET.tostring(r) if r is not None else r
+    d = r.find(".//{%s}data" % DATA)
+    return base64.b64decode("".join(d.text.split())) if d is not None else None
+
+
+def snapshots(d):
+    return len(re.findall(r"directory: snapshot \d+", d.log()))
+
+
+def test_directory_photo_is_avatar_and_follows_ldap(plucsd, ldap, ldap_undo):
+    photo = carol_photo()
+    a = CapsIM(plucsd.port, "alice", "pc", [META + "+notify"])
+    # carol never logged in: the server published her directory photo
+    assert H.wait_until(lambda: meta_of(a, C)[0] == sha1(photo), 10), meta_of(a, C)
+    iid, meta = meta_of(a, C)
+    info = info_of(meta)
+    assert info.get("id") == sha1(photo) and info.get("type") == "image/jpeg"
+    assert info.get("bytes") == str(len(photo))
+    assert (info.get("width"), info.get("height")) == ("8", "8")
+    assert data_of(a, C, sha1(photo)) == photo
+    # ldapmodify: a new photo reaches a +notify contact within seconds
+    set_photo(ldap, ldap_undo, "carol", PNG)
+    ev = a.wait_event(META, frm=C, timeout=10,
+                      pred=lambda m: m.find(".//{%s}item" % NS_PS.replace("pubsub", "pubsub#event"))
+                      is not None and m.find(".//{http://jabber.org/protocol/pubsub#event}item")
+                      .get("id") == sha1(PNG))
+    assert ev is not None, "no metadata event for the new photo"
+    info = ev.find(".//{%s}info" % META)
+    assert info.get("type") == "image/png" and (info.get("width"), info.get("height")) == ("3", "2")
+    assert data_of(a, C, sha1(PNG)) == PNG
+    # photo removed: metadata emptied (no <info/>), data retracted
+    set_photo(ldap, ldap_undo, "carol", None)
+    assert H.wait_until(lambda: (lambda m: m[1] is not None and info_of(m[1]) is None)
+                        (meta_of(a, C)), 10), meta_of(a, C)
+    r = a.iq(items(DATA), to=C, type="get")
+    assert r.get("type") == "result" and item_ids(r) == []
+
+
+def test_own_avatar_wins_presence_and_vcard(plucsd, ldap, ldap_undo):
+    photo = carol_photo()
+    b = CapsIM(plucsd.port, "bob", "pc", [META + "+notify"])
+    c = CapsIM(plucsd.port, "carol", "pc", [META + "+notify"])
+    # XEP-0153: carol's presence carries the directory photo's hash
+    pres = b.wait(lambda e: e.tag == "{%s}presence" % NS_CLIENT
+                  and e.get("from") == C + "/pc", 5)
+    assert pres is not None
+    assert pres.find("{%s}x/{%s}photo" % (UPDATE, UPDATE)).text == sha1(photo)
+    # carol publishes her own avatar (data, then metadata without the marker)
+    own = GIF
+    c.iq_ok(publish(DATA, "<data xmlns='%s'>%s</data>" % (DATA, base64.b64encode(own).decode()),
+                    sha1(own)))
+    c.iq_ok(publish(META, "<metadata xmlns='%s'><info id='%s' bytes='%d' type='image/gif'/>"
+                    "</metadata>" % (META, sha1(own), len(own)), sha1(own)))
+    assert meta_of(b, C)[0] == sha1(own)
+    # the next presence carries the own avatar's hash
+    c.send("<presence><show>away</show></presence>")
+    pres = b.wait(lambda e: e.tag == "{%s}presence" % NS_CLIENT and e.get("from") == C + "/pc"
+                  and e.find("{%s}show" % NS_CLIENT) is not None, 5)
+    assert pres.find("{%s}x/{%s}photo" % (UPDATE, UPDATE)).text == sha1(own)
+    # the vCard PHOTO is the own avatar
+    r = b.iq("<vCard xmlns='%s'/>" % VCARD, to=C, type="get")
+    binval = r.find(".//{%s}PHOTO/{%s}BINVAL" % (VCARD, VCARD))
+    assert base64.b64decode("".join(binval.text.split())) == own
+    # a directory change never overwrites it
+    n = snapshots(plucsd)
+    set_photo(ldap, ldap_undo, "carol", PNG)
+    assert H.wait_until(lambda: snapshots(plucsd) > n, 10), "no new snapshot"
+    b.ping()
+    assert meta_of(b, C)[0] == sha1(own)
+    # carol removes her avatar (retract): the directory's comes back
+    c.iq_ok("<pubsub xmlns='%s'><retract node='%s' notify='true'><item id='%s'/></retract>"
+            "</pubsub>" % (NS_PS, META, sha1(own)))
+    assert H.wait_until(lambda: meta_of(b, C)[0] == sha1(PNG), 10), meta_of(b, C)
+
+
+def test_nickname_from_directory_label(plucsd, ldap, ldap_undo):
+    a = CapsIM(plucsd.port, "alice", "pc", [NICK + "+notify"])
+
+    def nick(owner):
+        r = a.iq(items(NICK), to=owner, type="get")
+        n = r.find(".//{%s}nick" % NICK) if r is not None and r.get("type") == "result" else None
+        return n.text if n is not None else None
+    assert H.wait_until(lambda: nick(B) == "Bob Brown", 10), nick(B)
+    ldap_undo.replace(ldap.user_dn("bob"), "gecos", ["Robert Brown"], ["Bob Brown"])
+    ev = a.wait_event(NICK, frm=B, timeout=10,
+                      pred=lambda m: m.find(".//{%s}nick" % NICK) is not None
+                      and m.find(".//{%s}nick" % NICK).text == "Robert Brown")
+    assert ev is not None, "no live nickname event"
+    # a user's own nickname wins over a later label change
+    b = CapsIM(plucsd.port, "bob", "pc", [])
+    b.iq_ok(publish(NICK, "<nick xmlns='%s'>Bobby</nick>" % NICK, "own"))
+    n = snapshots(plucsd)
+    ldap_undo.replace(ldap.user_dn("bob"), "gecos", ["Rob Brown"], ["Robert Brown"])
+    assert H.wait_until(lambda: snapshots(plucsd) > n, 10)
+    b.ping()
+    assert nick(B) == "Bobby"
+
+
+def legacy_get(cl):
+    r = cl.iq("<query xmlns='%s'><storage xmlns='%s'/></query>" % (PRIV, LEGACY), type="get")
+    assert r is not None and r.get("type") == "result"
+    st = r.find(".//{%s}storage" % LEGACY)
+    return {c.get("jid"): c for c in st.findall("{%s}conference" % LEGACY)}, st
+
+
+def test_bookmarks_sync_both_ways(plucsd):
+    a = CapsIM(plucsd.port, "alice", "pc", [BM + "+notify"])
+    r = a.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=A, type="get")
+    feats = [f.get("var") for f in r.iter("{%s}feature" % NS_DISCO_INFO)]
+    assert BM + "#compat" in feats
+    opts = {"pubsub#persist_items": "true", "pubsub#access_model": "whitelist",
+            "pubsub#max_items": "max", "pubsub#send_last_published_item": "never"}
+    # XEP-0402 -> private XML
+    a.iq_ok(publish(BM, "<conference xmlns='%s' name='Team' autojoin='true'><nick>al</nick>"
+                    "</conference>" % BM, "team@conference.a.test", opts))
+    assert H.wait_until(lambda: "team@conference.a.test" in legacy_get(a)[0], 5)
+    conf = legacy_get(a)[0]["team@conference.a.test"]
+    assert conf.get("name") == "Team" and conf.get("autojoin") == "true"
+    assert conf.find("{%s}nick" % LEGACY).text == "al"
+    # private XML -> XEP-0402: one added, team removed, a <url/> kept
+    a.iq_ok("<query xmlns='%s'><storage xmlns='%s'><conference jid='Lobby@Conference.a.test' "
+            "name='Lobby' autojoin='false'><password>pw</password></conference>"
+            "<url name='Home' url='https://a.test/'/></storage></query>" % (PRIV, LEGACY))
+    r = a.iq_ok(items(BM), type="get")
+    assert item_ids(r) == ["lobby@conference.a.test"]
+    c = r.find(".//{%s}conference" % BM)
+    assert c.get("name") == "Lobby" and c.get("autojoin") == "false"
+    assert c.find("{%s}password" % BM).text == "pw"
+    # and a retract on the PEP side removes it from private XML (url kept)
+    a.iq_ok("<pubsub xmlns='%s'><retract node='%s' notify='true'><item id='%s'/></retract>"
+            "</pubsub>" % (NS_PS, BM, "lobby@conference.a.test"))
+    assert H.wait_until(lambda: legacy_get(a)[0] == {}, 5)
+    assert legacy_get(a)[1].find("{%s}url" % LEGACY) is not None
+    # the node stays private: bob cannot read it
+    b = CapsIM(plucsd.port, "bob", "pc", [])
+    r = b.iq(items(BM), to=A, type="get")
+    assert r.get("type") == "error"
