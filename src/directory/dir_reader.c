@@ -16,8 +16,9 @@ void dir_reader_attrs(const char *userlabel, const char *grouplabel,
 {
     static const char *const fixed[] = {
         "objectClass", "entryUUID", "uid", "cn", "xmppEnabled", "xmppDomain", "memberUid",
-        "xmppMessageGroups", "xmppPresenceGroups", "xmppDomains", "univentionService",
+        "xmppMessageGroups", "xmppPresenceGroups",
         "jpegPhoto",    /* only its hash is kept: avatars follow the directory live */
+        "xmppDomains", "univentionService",
     };
     size_t k = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
