@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "directory/directory.h"
 #include "modules/bookmarks_conv.h"
 #include "modules/module.h"
@@ -28,6 +29,33 @@
 
 #define NS_PRIVATE "jabber:iq:private"
 
+/* Per session: its last broadcast available presence (a copy, as sent,
+ * with the update element) so that a directory photo change can send it
+ * again with the new hash (XEP-0153 §4.2: clients re-send presence when
+ * the avatar changes; here the server does it for the directory's). */
+typedef struct pd_session {
+    xnode *last;
+    char hash[41];
+} pd_session;
+
+static int slot = -1;
+
+static void pd_free(void *p)
+{
+    pd_session *d = p;
+    xnode_free(d->last);
+    free(d);
+}
+
+static pd_session *pd_of(session *s)
+{
+    if (slot < 0)
+        return NULL;
+    if (!s->slots[slot])
+        s->slots[slot] = xcalloc(1, sizeof(pd_session));
+    return s->slots[slot];
+}
+
 static _Atomic uint64_t done_serial;     /* the newest snapshot reconciled */
 static atomic_bool full_done;            /* every account reconciled once */
 
@@ -37,6 +65,25 @@ static void reconcile_account(const dir_account *a)
     pepnick_reconcile(a->bare, a->label);
 }
 
+/* On the session's worker: its photo in the directory changed; its
+ * presence goes out again when the hash it carried is no longer current. */
+static void resend_presence(session *s, void *ud)
+{
+    const dir_snapshot *old = ud;
+    pd_session *d = slot >= 0 ? s->slots[slot] : NULL;
+    if (!d || !d->last || !s->available || s->closing || !s->node)
+        return;
+    const dir_account *a = dir_snapshot_account(old, s->node, s->domain);
+    const dir_account *b = router_account(s->bare);
+    if (!a || !b || !strcmp(a->photo, b->photo))
+        return;
+    char hash[41];
+    pepav_current_hash(s->bare, s->node, s->domain, hash);
+    if (!strcmp(hash, d->hash))
+        return;
+    router_from_session(s, xnode_copy(d->last));     /* through EV_OUTBOUND again */
+}
+
 /* Runs on every worker; the first to claim the serial does the work. */
 static void pepdata_snapshot(const dir_snapshot *old, const config *old_cfg,
                              const dir_snapshot *snap)
@@ -44,6 +91,8 @@ static void pepdata_snapshot(const dir_snapshot *old, const config *old_cfg,
     (void)old_cfg;
     if (!snap || !snap->complete || !pubsub_enabled() || !pep_ready())
         return;
+    if (old && old != snap && old->complete && worker_self())
+        sessions_each(worker_self(), resend_presence, (void *)old);
     uint64_t seen = atomic_load(&done_serial);
     do {
         if (seen >= snap->serial && atomic_load(&full_done))
@@ -131,6 +180,19 @@ static hook_result pepdata_outbound(session *s, xnode *st)
         char hash[41];
         pepav_current_hash(s->bare, s->node, s->domain, hash);
         put_update(st, hash);
+        pd_session *d = xnode_attr(st, "to") ? NULL : pd_of(s);
+        if (d) {
+            xnode_free(d->last);
+            d->last = xnode_copy(st);
+            xnode_set_attr(d->last, "from", NULL);
+            memcpy(d->hash, hash, sizeof d->hash);
+        }
+    } else if (k == STANZA_PRESENCE && !strcmp(type, "unavailable") && !xnode_attr(st, "to")) {
+        pd_session *d = slot >= 0 ? s->slots[slot] : NULL;
+        if (d) {
+            xnode_free(d->last);
+            d->last = NULL;
+        }
     } else if (k == STANZA_IQ && type && !strcmp(type, "set")) {
         const char *to = xnode_attr(st, "to");
         const xnode *q = xnode_child(st, "query", NS_PRIVATE);
@@ -153,4 +215,6 @@ static void pepdata_init(void)
 const module mod_pepdata = {
     .name = "pepdata",
     .init = pepdata_init,
+    .slot = &slot,
+    .slot_free = pd_free,
 };

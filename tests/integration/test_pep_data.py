@@ -95,6 +95,9 @@ def test_directory_photo_is_avatar_and_follows_ldap(plucsd, ldap, ldap_undo):
     assert info.get("bytes") == str(len(photo))
     assert (info.get("width"), info.get("height")) == ("8", "8")
     assert data_of(a, C, sha1(photo)) == photo
+    c = CapsIM(plucsd.port, "carol", "phone", [])
+    pres = a.wait(lambda e: e.tag == "{%s}presence" % NS_CLIENT and e.get("from") == C + "/phone")
+    assert pres.find("{%s}x/{%s}photo" % (UPDATE, UPDATE)).text == sha1(photo)
     # ldapmodify: a new photo reaches a +notify contact within seconds
     set_photo(ldap, ldap_undo, "carol", PNG)
     ev = a.wait_event(META, frm=C, timeout=10,
@@ -105,6 +108,14 @@ def test_directory_photo_is_avatar_and_follows_ldap(plucsd, ldap, ldap_undo):
     info = ev.find(".//{%s}info" % META)
     assert info.get("type") == "image/png" and (info.get("width"), info.get("height")) == ("3", "2")
     assert data_of(a, C, sha1(PNG)) == PNG
+    # XEP-0153: carol's session announces the new hash without doing anything
+    def new_hash_presence():
+        a.pump()
+        return any(e.tag == "{%s}presence" % NS_CLIENT and e.get("from") == C + "/phone"
+                   and e.find("{%s}x/{%s}photo" % (UPDATE, UPDATE)).text == sha1(PNG)
+                   for e in a.got)
+    assert H.wait_until(new_hash_presence, 10), "no presence with the new photo hash"
+    c.ping()
     # photo removed: metadata emptied (no <info/>), data retracted
     set_photo(ldap, ldap_undo, "carol", None)
     assert H.wait_until(lambda: (lambda m: m[1] is not None and info_of(m[1]) is None)
