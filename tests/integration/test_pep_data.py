@@ -223,3 +223,57 @@ def test_bookmarks_sync_both_ways(plucsd):
     b = CapsIM(plucsd.port, "bob", "pc", [])
     r = b.iq(items(BM), to=A, type="get")
     assert r.get("type") == "error"
+
+
+def test_slixmpp_plugins_see_directory_data(plucsd, client):
+    """Debian's slixmpp 1.8.3 plugins: xep_0084 reads carol's directory
+    avatar, xep_0153 reports her presence hash, xep_0172's node holds the
+    label, xep_0048 over xep_0049 stores bookmarks that appear in XEP-0402."""
+    from slixmpp import JID
+    from slixmpp.plugins.xep_0048 import Bookmarks
+    photo = carol_photo()
+    a = client("alice", daemon=plucsd)
+    for p in ("xep_0060", "xep_0163", "xep_0084", "xep_0172", "xep_0049", "xep_0048",
+              "xep_0054", "xep_0153"):
+        a.x.register_plugin(p)
+    a.x["xep_0048"].storage_method = "xep_0049"
+    updates = []
+    a.x.add_event_handler("vcard_avatar_update",
+                          lambda pres: updates.append((str(pres["from"]),
+                                                       pres["vcard_temp_update"]["photo"])))
+    assert a.login().ok
+    a.send_presence()
+
+    def payload(owner, node):
+        r = a.run(a.x["xep_0060"].get_items(JID(owner), node), 10)
+        its = list(r["pubsub"]["items"])
+        return its[-1]["payload"] if its else None
+
+    assert H.wait_until(lambda: payload(C, META) is not None, 10)
+    info = payload(C, META).find("{%s}info" % META)
+    assert info.get("id") == sha1(photo)
+    r = a.run(a.x["xep_0084"].retrieve_avatar(JID(C), sha1(photo)), 10)
+    data = list(r["pubsub"]["items"])[0]["payload"]
+    assert base64.b64decode("".join(data.text.split())) == photo
+    nick = payload("hugo@a.test", NICK)
+    assert nick is not None and nick.text == "Hugo Hill"
+    # carol comes online: xep_0153 sees her photo hash
+    c = client("carol", daemon=plucsd)
+    assert c.login().ok
+    c.send_presence()
+    assert H.wait_until(lambda: a.run(asyncio_sleep(0.1), 5) or
+                        any(f.startswith(C) and h == sha1(photo) for f, h in updates), 10), updates
+    # legacy bookmarks through xep_0048/xep_0049 appear in XEP-0402
+    bm = Bookmarks()
+    bm.add_conference("plugins@conference.a.test", "al", name="Plugins", autojoin=True)
+    a.run(a.x["xep_0048"].set_bookmarks(bm), 10)
+    r = a.run(a.x["xep_0060"].get_items(JID(A), BM), 10)
+    ids = [i["id"] for i in r["pubsub"]["items"]]
+    assert ids == ["plugins@conference.a.test"]
+    conf = list(r["pubsub"]["items"])[0]["payload"]
+    assert conf.get("name") == "Plugins" and conf.get("autojoin") == "true"
+
+
+async def asyncio_sleep(t):
+    import asyncio
+    await asyncio.sleep(t)
