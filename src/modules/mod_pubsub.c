@@ -192,10 +192,13 @@ static void pubsub_shutdown(void)
 }
 
 /* `plucs status` and /metrics (weak in control_status.c / metrics.c). */
+void pubsub_status_lines(buf *out);
+void pubsub_metrics_lines(buf *out);
+
 void pubsub_status_lines(buf *out)
 {
-    buf_printf(out, "pubsub: %llu nodes, %llu items\n", (unsigned long long)ps_count_nodes(),
-               (unsigned long long)ps_count_items());
+    buf_printf(out, "pubsub/nodes: %llu\n", (unsigned long long)ps_count_nodes());
+    buf_printf(out, "pubsub/items: %llu\n", (unsigned long long)ps_count_items());
 }
 
 void pubsub_metrics_lines(buf *out)

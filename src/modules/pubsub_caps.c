@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -38,7 +39,10 @@ typedef struct pending {
     char ver[CAPS_VER_LEN];
     uint64_t qid;
     char *asked;
+    time_t at;
 } pending;
+
+#define CAPS_PENDING_MAX_AGE 30      /* seconds a query may stay unanswered */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static ver_ent vers[CAPS_MAX_VERS];
@@ -97,9 +101,26 @@ static void set_full(const char *full, const char *ver)
     snprintf(f->ver, sizeof f->ver, "%s", ver);
 }
 
+/* Drops pending queries asked of full (NULL: those older than the maximum
+ * age), so that an unanswered query never blocks its ver for good. Under
+ * lock. */
+static void pending_drop(const char *full)
+{
+    time_t now = time(NULL);
+    for (size_t i = 0; i < npend;) {
+        if (full ? !strcmp(pend[i].asked, full) : now - pend[i].at > CAPS_PENDING_MAX_AGE) {
+            free(pend[i].asked);
+            pend[i] = pend[--npend];
+        } else {
+            i++;
+        }
+    }
+}
+
 void ps_caps_forget(const char *full)
 {
     pthread_mutex_lock(&lock);
+    pending_drop(full);
     for (full_ent **p = &fulls[hash(full)]; *p; p = &(*p)->next)
         if (!strcmp((*p)->full, full)) {
             full_ent *f = *p;
@@ -150,11 +171,14 @@ void ps_caps_presence(session *s, const xnode *presence)
     uint64_t qid = 0;
     pthread_mutex_lock(&lock);
     set_full(s->full, ver);
+    if (npend == CAPS_MAX_PENDING)
+        pending_drop(NULL);
     if (!ver_find(ver) && !pending_has(ver) && npend < CAPS_MAX_PENDING) {
         pending *p = &pend[npend++];
         snprintf(p->ver, sizeof p->ver, "%s", ver);
         p->qid = qid = next_qid++;
         p->asked = xstrdup(s->full);
+        p->at = time(NULL);
         ask = true;
     }
     pthread_mutex_unlock(&lock);

@@ -24,6 +24,9 @@
 
 #define PAYLOAD_MAX_DEPTH 64
 #define MAX_EVENTS 4
+#define PS_MAX_SUBS_PER_JID 16       /* one account's subscriptions on a node */
+#define PS_MAX_SUBS_PER_NODE 100000
+#define PS_NAME_MAX 1023             /* bytes of a node name or an item id */
 
 typedef struct ps_job {
     xnode *iq;
@@ -235,6 +238,10 @@ static void do_publish(req *r)
         return;
     }
     const xnode *payload = item ? xnode_first_element(item) : NULL;
+    if (!item) {
+        r->out->reply = err(r->iq, ERR_MODIFY, "bad-request", "item-required", NULL);
+        return;
+    }
     if (!payload) {
         r->out->reply = err(r->iq, ERR_MODIFY, "bad-request", "payload-required", NULL);
         return;
@@ -446,6 +453,16 @@ static bool jid_ok(req *r, const char *jid_s)
     return ok;
 }
 
+/* Subscriptions of bare (itself or its resources) on n. */
+static size_t subs_of(const ps_node *n, const char *bare)
+{
+    size_t k = 0, len = strlen(bare);
+    for (size_t i = 0; i < n->nsubs; i++)
+        k += !strncmp(n->subs[i].jid, bare, len) &&
+             (n->subs[i].jid[len] == 0 || n->subs[i].jid[len] == '/');
+    return k;
+}
+
 static void do_subscribe(req *r)
 {
     if (!r->set) {
@@ -466,6 +483,13 @@ static void do_subscribe(req *r)
         return;
     }
     ps_host *h = ps_host_get(r->j->host, false);
+    if (!ps_node_sub(n, who) && (subs_of(n, r->bare) >= PS_MAX_SUBS_PER_JID ||
+                                 n->nsubs >= PS_MAX_SUBS_PER_NODE)) {
+        log_info("pubsub: %s has too many subscriptions on %s/%s: refused", r->from, h->jid,
+                 n->name);
+        r->out->reply = err(r->iq, ERR_CANCEL, "not-allowed", "too-many-subscriptions", NULL);
+        return;
+    }
     ps_subent *s = ps_node_subscribe(n, who);
     ps_node_save(h, n);
     xnode *ps;
@@ -649,7 +673,8 @@ static void do_owner_list(req *r, bool subs)
                 ps_node_subscribe(n, who);
             else if (!subs) {
                 char *b = bare_of(who);
-                ps_node_set_aff(n, b, a);
+                if (strcmp(b, n->owner))     /* the creator stays owner */
+                    ps_node_set_aff(n, b, a);
                 free(b);
             }
         }
@@ -759,6 +784,16 @@ static void run(void *ud)
         job_free(j);
         return;
     }
+    const char *nattr = xnode_attr(op, "node");
+    const xnode *it0 = xnode_child(op, "item", NULL);
+    const char *iattr = it0 ? xnode_attr(it0, "id") : NULL;
+    if ((nattr && strlen(nattr) > PS_NAME_MAX) || (iattr && strlen(iattr) > PS_NAME_MAX)) {
+        log_info("pubsub: %s sent a node name or item id longer than %d bytes: refused", from,
+                 PS_NAME_MAX);
+        send_reply(j, err(iq, ERR_MODIFY, "not-acceptable", NULL, NULL));
+        job_free(j);
+        return;
+    }
     char *bare = bare_of(from);
     bool need_roster;
     pthread_mutex_lock(&ps_lock);
@@ -772,6 +807,7 @@ static void run(void *ud)
         memset(&r.rel, 0, sizeof r.rel);
     if (!complete && need_roster && !j->held && router_account(owner) && worker_self()) {
         /* the owner's roster is not cached: load it, then run again */
+        log_debug("pubsub: loading the roster of %s to answer %s", owner, from);
         ps_groups_free(groups);
         j->held = acct_acquire(owner);
         free(owner);

@@ -180,6 +180,8 @@ typedef struct store_pubsub_ops {
                              int keep);
     /* id NULL: every item of the node. */
     store_status (*item_del)(store_conn *c, const char *host, const char *node, const char *id);
+    /* The account's PEP nodes and items (host = user). */
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
 } store_pubsub_ops;
 
 struct store_backend {

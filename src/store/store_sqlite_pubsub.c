@@ -118,10 +118,21 @@ static store_status ps_item_put(store_conn *c, const char *host, const char *nod
     return store_db_done(d, st, "pubsub item trim");
 }
 
+static store_status ps_forget(store_conn *c, const char *user, int64_t *removed)
+{
+    store_db *d = store_db_of(c);
+    if (store_db_run_user(d, "DELETE FROM pubsub_items WHERE host = ?1", user, removed,
+                          "pubsub forget items") != STORE_OK)
+        return STORE_ERROR;
+    return store_db_run_user(d, "DELETE FROM pubsub_nodes WHERE host = ?1", user, removed,
+                             "pubsub forget nodes");
+}
+
 const store_pubsub_ops store_sqlite_pubsub = {
     .load = ps_load,
     .node_put = ps_node_put,
     .node_del = ps_node_del,
     .item_put = ps_item_put,
     .item_del = ps_item_del,
+    .forget = ps_forget,
 };

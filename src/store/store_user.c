@@ -30,6 +30,7 @@ static store_status user_forget_exec(store_req *r, store_conn *c)
         be->mam ? be->mam->forget : NULL,
         be->last ? be->last->forget : NULL,
         be->push ? be->push->forget : NULL,
+        be->pubsub ? be->pubsub->forget : NULL,
     };
     user_req *q = (user_req *)r;
     if (!q->user || !*q->user) {

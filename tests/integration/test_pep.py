@@ -218,3 +218,24 @@ def test_50mb_item_closes_stream(plucsd):
     b = CapsIM(plucsd.port, "bob", "pc")
     r = b.iq(items("huge"), to=A, type="get")
     assert error_of(r)[1] == "item-not-found"
+
+
+def test_roster_access_with_owner_offline(plucsd):
+    """Personal roster groups count, and the owner's roster is loaded from
+    the store when the owner is offline (asynchronously)."""
+    a = CapsIM(plucsd.port, "alice", "pc")
+    a.iq_ok("<query xmlns='jabber:iq:roster'><item jid='%s'><group>Friends</group></item>"
+            "</query>" % "dave@b.test")
+    a.iq_ok(create("friends-only", {"pubsub#access_model": "roster",
+                                    "pubsub#roster_groups_allowed": ["Friends", "Family"]}))
+    a.iq_ok(publish("friends-only", "<x xmlns='urn:t'>hi</x>", "i1"))
+    a.close()
+    assert plucsd.wait_log(r"alice@a.test/pc \(.*\) disconnected", 10)
+    h = CapsIM(plucsd.port, "dave", "pc", domain="b.test")
+    c = CapsIM(plucsd.port, "carol", "pc")
+    r = h.iq(items("friends-only"), to=A, type="get", timeout=10)
+    assert r is not None and r.get("type") == "result", ET.tostring(r) if r is not None else r
+    assert item_ids(r) == ["i1"]
+    assert plucsd.wait_log("pubsub: loading the roster of alice@a.test to answer dave", 5)
+    assert error_of(c.iq(items("friends-only"), to=A, type="get")) == \
+        ("auth", "not-authorized", "not-in-roster-group")
