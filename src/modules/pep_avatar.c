@@ -308,3 +308,9 @@ void pepdata_vcard_photo(const char *bare, xnode *vcard)
     xnode_free(data);
     xnode_free(type_src);
 }
+
+bool pep_quota_exempt(const char *node)
+{
+    return node && (!strcmp(node, NS_AVATAR_DATA) || !strcmp(node, NS_AVATAR_META) ||
+                    !strcmp(node, NS_NICK));
+}
