@@ -6,9 +6,12 @@
  *   is compared with the previous one on one worker, and each account whose
  *   photo hash or label changed is reconciled; the first snapshot (and a
  *   login) reconciles everything;
- * - XEP-0153/XEP-0398: every available presence of a session carries the
+ * - XEP-0153/XEP-0398 (urn:xmpp:pep-vcard-conversion:0 on the account):
+ *   every available presence of a session, directed ones too, carries the
  *   hash of the account's current avatar (own PEP avatar, else the
  *   directory photo), replacing what mod_vcard or the client put there;
+ *   the vCard's PHOTO is the own PEP avatar (pepdata_vcard_photo); a
+ *   directory photo change re-sends the sessions' last broadcast presence;
  * - XEP-0411 bookmark sync between XEP-0402 and private XML (pep_bookmarks.c),
  *   advertised on the account as urn:xmpp:bookmarks:1#compat.
  * Nothing here runs when plucs/pubsub is off. */
@@ -28,6 +31,7 @@
 #include "xmpp/stanza.h"
 
 #define NS_PRIVATE "jabber:iq:private"
+#define NS_PEP_VCARD_CONVERSION "urn:xmpp:pep-vcard-conversion:0"
 
 /* Per session: its last broadcast available presence (a copy, as sent,
  * with the update element) so that a directory photo change can send it
@@ -210,6 +214,9 @@ static void pepdata_init(void)
     module_hook_session(EV_BOUND, pepdata_bound);
     module_hook_stanza(EV_OUTBOUND, pepdata_outbound);
     module_add_account_feature(NS_BOOKMARKS2_COMPAT, pubsub_enabled);
+    /* XEP-0398: PEP avatars reach the vCard PHOTO and the presence hash (the
+     * vCard -> PEP direction is not needed: the vCard is read-only) */
+    module_add_account_feature(NS_PEP_VCARD_CONVERSION, pubsub_enabled);
 }
 
 const module mod_pepdata = {

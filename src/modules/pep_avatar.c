@@ -44,7 +44,11 @@ avatar_owner pepav_state(const char *bare, char hash[41])
     free(id);
     if (!m)
         return AVATAR_NONE;
-    const xnode *info = xnode_child(m, "info", NS_AVATAR_META);
+    /* the first <info/> that does not point to an external URL (XEP-0398 §3.1) */
+    const xnode *info = NULL;
+    for (const xnode *c = xnode_first_element(m); c && !info; c = xnode_next_element(c))
+        if (!strcmp(c->name, "info") && !strcmp(c->ns, NS_AVATAR_META) && !xnode_attr(c, "url"))
+            info = c;
     const char *iid = info ? xnode_attr(info, "id") : NULL;
     if (iid)
         snprintf(hash, 41, "%s", iid);
@@ -296,8 +300,11 @@ void pepdata_vcard_photo(const char *bare, xnode *vcard)
     }
     char *b64 = data ? xnode_text(data) : NULL;
     if (b64 && *b64) {
-        const xnode *info = type_src ? xnode_child(type_src, "info", NS_AVATAR_META) : NULL;
-        const char *type = info ? xnode_attr(info, "type") : NULL;
+        const char *type = NULL;
+        for (const xnode *c = type_src ? xnode_first_element(type_src) : NULL; c && !type;
+             c = xnode_next_element(c))
+            if (!strcmp(c->name, "info") && xnode_attr(c, "id") && !strcmp(xnode_attr(c, "id"), hash))
+                type = xnode_attr(c, "type");
         xnode *photo = xnode_add_child(vcard, "PHOTO", NS_VCARD);
         xnode *t = xnode_add_child(photo, "TYPE", NS_VCARD);
         type = type ? type : "image/png";

@@ -137,8 +137,9 @@ def test_own_avatar_wins_presence_and_vcard(plucsd, ldap, ldap_undo):
     own = GIF
     c.iq_ok(publish(DATA, "<data xmlns='%s'>%s</data>" % (DATA, base64.b64encode(own).decode()),
                     sha1(own)))
-    c.iq_ok(publish(META, "<metadata xmlns='%s'><info id='%s' bytes='%d' type='image/gif'/>"
-                    "</metadata>" % (META, sha1(own), len(own)), sha1(own)))
+    c.iq_ok(publish(META, "<metadata xmlns='%s'><info id='%s' bytes='9' type='image/png' "
+                    "url='https://a.test/x.png'/><info id='%s' bytes='%d' type='image/gif'/>"
+                    "</metadata>" % (META, "ab" * 20, sha1(own), len(own)), sha1(own)))
     assert meta_of(b, C)[0] == sha1(own)
     # the next presence carries the own avatar's hash
     c.send("<presence><show>away</show></presence>")
@@ -149,6 +150,7 @@ def test_own_avatar_wins_presence_and_vcard(plucsd, ldap, ldap_undo):
     r = b.iq("<vCard xmlns='%s'/>" % VCARD, to=C, type="get")
     binval = r.find(".//{%s}PHOTO/{%s}BINVAL" % (VCARD, VCARD))
     assert base64.b64decode("".join(binval.text.split())) == own
+    assert r.find(".//{%s}PHOTO/{%s}TYPE" % (VCARD, VCARD)).text == "image/gif"
     # a directory change never overwrites it
     n = snapshots(plucsd)
     set_photo(ldap, ldap_undo, "carol", PNG)
@@ -195,7 +197,7 @@ def test_bookmarks_sync_both_ways(plucsd):
     a = CapsIM(plucsd.port, "alice", "pc", [BM + "+notify"])
     r = a.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=A, type="get")
     feats = [f.get("var") for f in r.iter("{%s}feature" % NS_DISCO_INFO)]
-    assert BM + "#compat" in feats
+    assert BM + "#compat" in feats and "urn:xmpp:pep-vcard-conversion:0" in feats
     opts = {"pubsub#persist_items": "true", "pubsub#access_model": "whitelist",
             "pubsub#max_items": "max", "pubsub#send_last_published_item": "never"}
     # XEP-0402 -> private XML
