@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "directory/directory.h"
 #include "modules/bookmarks_conv.h"
 #include "modules/module.h"
@@ -205,6 +206,54 @@ static hook_result pepdata_outbound(session *s, xnode *st)
             pepbm_private_set(s->bare, bm);
     }
     return HOOK_CONTINUE;
+}
+
+/* ---- counters ---- */
+
+static _Atomic uint64_t counters[PD_COUNTERS];
+
+void pepdata_count(pd_counter c)
+{
+    atomic_fetch_add(&counters[c], 1);
+}
+
+static unsigned long long counter(pd_counter c)
+{
+    return (unsigned long long)atomic_load(&counters[c]);
+}
+
+/* `plucs status` and /metrics (weak in control_status.c / metrics.c). */
+void pepdata_status_lines(buf *out);
+void pepdata_metrics_lines(buf *out);
+
+void pepdata_status_lines(buf *out)
+{
+    buf_printf(out, "pepdata/avatars_published: %llu\n", counter(PD_AVATARS));
+    buf_printf(out, "pepdata/avatars_emptied: %llu\n", counter(PD_AVATARS_EMPTIED));
+    buf_printf(out, "pepdata/nicknames_published: %llu\n", counter(PD_NICKS));
+    buf_printf(out, "pepdata/bookmark_syncs: %llu\n",
+               counter(PD_BM_TO_PRIVATE) + counter(PD_BM_TO_PEP));
+}
+
+void pepdata_metrics_lines(buf *out)
+{
+    buf_printf(out,
+               "# HELP plucs_pepdata_avatars_total Directory photos published as avatars "
+               "(XEP-0084), and server avatars emptied after the photo was removed.\n"
+               "# TYPE plucs_pepdata_avatars_total counter\n"
+               "plucs_pepdata_avatars_total{change=\"published\"} %llu\n"
+               "plucs_pepdata_avatars_total{change=\"emptied\"} %llu\n"
+               "# HELP plucs_pepdata_nicknames_total Directory labels published as nicknames "
+               "(XEP-0172).\n"
+               "# TYPE plucs_pepdata_nicknames_total counter\n"
+               "plucs_pepdata_nicknames_total %llu\n"
+               "# HELP plucs_pepdata_bookmark_syncs_total Bookmark changes copied between "
+               "XEP-0402 and private XML (XEP-0411).\n"
+               "# TYPE plucs_pepdata_bookmark_syncs_total counter\n"
+               "plucs_pepdata_bookmark_syncs_total{to=\"private\"} %llu\n"
+               "plucs_pepdata_bookmark_syncs_total{to=\"pep\"} %llu\n",
+               counter(PD_AVATARS), counter(PD_AVATARS_EMPTIED), counter(PD_NICKS),
+               counter(PD_BM_TO_PRIVATE), counter(PD_BM_TO_PEP));
 }
 
 static void pepdata_init(void)

@@ -92,8 +92,10 @@ static void publish_none(const char *bare, const char *old_hash)
         pep_retract(bare, NS_AVATAR_DATA, old_hash);
     pepdata_busy = false;
     xnode_free(m);
-    if (st == PEP_OK)
+    if (st == PEP_OK) {
+        pepdata_count(PD_AVATARS_EMPTIED);
         log_info("pepdata: %s has no directory photo any more; avatar metadata emptied", bare);
+    }
 }
 
 static void publish_photo(const char *bare, const void *bytes, size_t len)
@@ -137,9 +139,11 @@ static void publish_photo(const char *bare, const void *bytes, size_t len)
     st = pep_publish(bare, NS_AVATAR_META, hash, m, PEP_ACCESS_OPEN);
     pepdata_busy = false;
     xnode_free(m);
-    if (st == PEP_OK)
+    if (st == PEP_OK) {
+        pepdata_count(PD_AVATARS);
         log_info("pepdata: published the directory photo of %s as its avatar (%s, %zu bytes)",
                  bare, hash, len);
+    }
 }
 
 /* ---- the fetch queue ---- */

@@ -47,6 +47,17 @@ void pepbm_pep_changed(const char *bare, const char *node, const char *item_id,
                        const xnode *payload, bool retract);
 void pepbm_private_set(const char *bare, const xnode *storage);
 
+/* Counters for `plucs status` and /metrics (mod_pepdata.c prints them). */
+typedef enum {
+    PD_AVATARS = 0,     /* directory photos published as avatars */
+    PD_AVATARS_EMPTIED, /* server avatars emptied after the photo was removed */
+    PD_NICKS,           /* nicknames published from the label */
+    PD_BM_TO_PRIVATE,   /* XEP-0402 changes written to private XML */
+    PD_BM_TO_PEP,       /* private XML bookmark sets mirrored to XEP-0402 */
+    PD_COUNTERS
+} pd_counter;
+void pepdata_count(pd_counter c);
+
 /* Whether the calling thread is publishing on the server's behalf (its own
  * hook calls are then ignored). */
 extern _Thread_local bool pepdata_busy;

@@ -98,6 +98,8 @@ static void written(void *arg, store_status st, int64_t value)
     if (st != STORE_OK)
         log_warn("pepdata: legacy bookmarks of %s could not be written (%s)", j->bare,
                  st == STORE_FULL ? "plucs/quota/private reached" : "store error");
+    else
+        pepdata_count(PD_BM_TO_PRIVATE);
     job_free(j);
 }
 
@@ -219,6 +221,8 @@ void pepbm_private_set(const char *bare, const xnode *storage)
         if (!kept[i] && pep_retract(bare, NS_BOOKMARKS2, items[i].id) == PEP_OK)
             retracted++;
     pepdata_busy = false;
+    if (published || retracted)
+        pepdata_count(PD_BM_TO_PEP);
     if (published || retracted)
         log_info("pepdata: legacy bookmarks of %s mirrored to XEP-0402 (%zu published, %zu "
                  "retracted)", bare, published, retracted);

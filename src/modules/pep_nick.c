@@ -47,8 +47,10 @@ void pepnick_reconcile(const char *bare, const char *label)
     pep_status st = pep_publish(bare, NS_NICK, NICK_DIRECTORY_ID, nick, PEP_ACCESS_PRESENCE);
     pepdata_busy = false;
     xnode_free(nick);
-    if (st == PEP_OK)
+    if (st == PEP_OK) {
+        pepdata_count(PD_NICKS);
         log_info("pepdata: published the directory label of %s as its nickname", bare);
+    }
     else
         log_warn("pepdata: the nickname of %s could not be published (quota or size)", bare);
 }

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import os
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 
 import plucs_harness as H
@@ -80,6 +81,20 @@ def data_of(cl, owner, item_id):
     return base64.b64decode("".join(d.text.split())) if d is not None else None
 
 
+def metric(d, name):
+    from web_clients import http_request
+    text = http_request(d.http_port, "GET", "/metrics")[2]
+    text = text.decode() if isinstance(text, bytes) else text
+    m = re.search(r"^%s (\d+)" % re.escape(name), text, re.M)
+    assert m, "no %s in /metrics" % name
+    return int(m.group(1))
+
+
+def status(d):
+    return subprocess.run([os.path.join(H.BUILD, "plucs"), "--registry", d.registry_path,
+                           "status"], capture_output=True, text=True, timeout=30).stdout
+
+
 def snapshots(d):
     return len(re.findall(r"directory: snapshot \d+", d.log()))
 
@@ -122,6 +137,12 @@ def test_directory_photo_is_avatar_and_follows_ldap(plucsd, ldap, ldap_undo):
                         (meta_of(a, C)), 10), meta_of(a, C)
     r = a.iq(items(DATA), to=C, type="get")
     assert r.get("type") == "result" and item_ids(r) == []
+    # counted: two photos published, one emptied; the nicknames of the directory's accounts
+    assert metric(plucsd, 'plucs_pepdata_avatars_total{change="published"}') == 2
+    assert metric(plucsd, 'plucs_pepdata_avatars_total{change="emptied"}') == 1
+    assert metric(plucsd, "plucs_pepdata_nicknames_total") >= 3
+    out = status(plucsd)
+    assert "pepdata/avatars_published: 2" in out and "pepdata/avatars_emptied: 1" in out, out
 
 
 def test_own_avatar_wins_presence_and_vcard(plucsd, ldap, ldap_undo):
@@ -221,6 +242,8 @@ def test_bookmarks_sync_both_ways(plucsd):
             "</pubsub>" % (NS_PS, BM, "lobby@conference.a.test"))
     assert H.wait_until(lambda: legacy_get(a)[0] == {}, 5)
     assert legacy_get(a)[1].find("{%s}url" % LEGACY) is not None
+    assert metric(plucsd, 'plucs_pepdata_bookmark_syncs_total{to="pep"}') == 1
+    assert metric(plucsd, 'plucs_pepdata_bookmark_syncs_total{to="private"}') == 2
     # the node stays private: bob cannot read it
     b = CapsIM(plucsd.port, "bob", "pc", [])
     r = b.iq(items(BM), to=A, type="get")
