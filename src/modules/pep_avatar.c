@@ -98,7 +98,9 @@ static void publish_none(const char *bare, const char *old_hash)
     }
 }
 
-static void publish_photo(const char *bare, const void *bytes, size_t len)
+/* cur: the server avatar's id now ("" none); when the photo cannot be an
+ * item, that avatar is emptied rather than left stale. */
+static void publish_photo(const char *bare, const void *bytes, size_t len, const char *cur)
 {
     char hash[41];
     if (vcard_photo_hash(bytes, len, hash) != 0)
@@ -120,6 +122,8 @@ static void publish_photo(const char *bare, const void *bytes, size_t len)
                  "its avatar (%s)", bare, len,
                  st == PEP_REFUSED ? "larger than plucs/pubsub/max_item_size, or a quota"
                                    : "refused");
+        if (*cur)
+            publish_none(bare, cur);
         return;
     }
     xnode *m = metadata_new();
@@ -180,7 +184,7 @@ static void fetched(void *arg, const dir_query_result *res)
         if (p && p->nvalues && p->values[0].len) {
             char h[41];
             if (vcard_photo_hash(p->values[0].data, p->values[0].len, h) == 0 && strcmp(h, cur))
-                publish_photo(bare, p->values[0].data, p->values[0].len);
+                publish_photo(bare, p->values[0].data, p->values[0].len, cur);
         } else if (*cur) {
             publish_none(bare, cur);        /* not the user's own: the server's */
         }

@@ -302,3 +302,33 @@ def test_slixmpp_plugins_see_directory_data(plucsd, client):
 async def asyncio_sleep(t):
     import asyncio
     await asyncio.sleep(t)
+
+
+def test_hostile_bookmarks_and_oversized_photo(plucsd_factory, ldap, ldap_undo):
+    """Bookmarks that cannot be converted are not mirrored (and logged), the
+    server keeps answering; a directory photo larger than
+    plucs/pubsub/max_item_size is not published (logged), nothing else breaks."""
+    p = plucsd_factory(**{"plucs/pubsub/max_item_size": "1000"})
+    a = CapsIM(p.port, "alice", "pc", [])
+    # legacy: no jid, a domain only, a full JID, garbage; one good
+    a.iq_ok("<query xmlns='%s'><storage xmlns='%s'><conference name='x'/>"
+            "<conference jid='conference.a.test'/><conference jid='r@conference.a.test/me'/>"
+            "<conference jid='@@'/><conference jid='ok@conference.a.test' autojoin='maybe'/>"
+            "</storage></query>" % (PRIV, LEGACY))
+    r = a.iq_ok(items(BM), type="get")
+    assert item_ids(r) == ["ok@conference.a.test"]
+    assert r.find(".//{%s}conference" % BM).get("autojoin") == "false"
+    assert p.wait_log("legacy bookmark without a valid room JID", 5)
+    # XEP-0402 item whose id is no room JID: not written to private XML
+    a.iq_ok(publish(BM, "<conference xmlns='%s' name='bad'/>" % BM, "not a jid"))
+    a.iq_ok(publish(BM, "<conference xmlns='%s' name='good'/>" % BM, "good@conference.a.test"))
+    assert H.wait_until(lambda: "good@conference.a.test" in legacy_get(a)[0], 5)
+    assert set(legacy_get(a)[0]) == {"ok@conference.a.test", "good@conference.a.test"}
+    # a 3,000-byte photo cannot be an item of at most 1,000 bytes: the old avatar is
+    # emptied rather than left stale
+    assert H.wait_until(lambda: meta_of(a, C)[0] == sha1(carol_photo()), 10)
+    set_photo(ldap, ldap_undo, "carol", b"\xff\xd8\xff\xe0" + bytes(2996))
+    assert p.wait_log(r"directory photo of carol@a\.test \(3000 bytes\) could not be "
+                      r"published", 10)
+    assert H.wait_until(lambda: (lambda m: m[1] is not None and info_of(m[1]) is None)
+                        (meta_of(a, C)), 10), meta_of(a, C)
