@@ -12,6 +12,8 @@
 
 #define NS_BOOKMARKS2        "urn:xmpp:bookmarks:1"
 #define NS_BOOKMARKS2_COMPAT "urn:xmpp:bookmarks:1#compat"
+#define NS_BOOKMARKS2_COMPAT_PEP "urn:xmpp:bookmarks:1#compat-pep"   /* with XEP-0048 in PEP */
+#define NS_BOOKMARKS_CONVERSION "urn:xmpp:bookmarks-conversion:0"   /* XEP-0411 */
 #define NS_BOOKMARKS_LEGACY  "storage:bookmarks"
 
 /* The room JID of a legacy <conference jid='...'/> normalised (bare, with

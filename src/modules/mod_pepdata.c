@@ -12,8 +12,9 @@
  *   directory photo), replacing what mod_vcard or the client put there;
  *   the vCard's PHOTO is the own PEP avatar (pepdata_vcard_photo); a
  *   directory photo change re-sends the sessions' last broadcast presence;
- * - XEP-0411 bookmark sync between XEP-0402 and private XML (pep_bookmarks.c),
- *   advertised on the account as urn:xmpp:bookmarks:1#compat.
+ * - bookmark sync between XEP-0402, XEP-0048 in private XML and XEP-0048
+ *   in PEP (pep_bookmarks.c), advertised on the account as
+ *   urn:xmpp:bookmarks:1#compat, #compat-pep and urn:xmpp:bookmarks-conversion:0.
  * Nothing here runs when plucs/pubsub is off. */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -263,6 +264,8 @@ static void pepdata_init(void)
     module_hook_session(EV_BOUND, pepdata_bound);
     module_hook_stanza(EV_OUTBOUND, pepdata_outbound);
     module_add_account_feature(NS_BOOKMARKS2_COMPAT, pubsub_enabled);
+    module_add_account_feature(NS_BOOKMARKS2_COMPAT_PEP, pubsub_enabled);
+    module_add_account_feature(NS_BOOKMARKS_CONVERSION, pubsub_enabled);
     /* XEP-0398: PEP avatars reach the vCard PHOTO and the presence hash (the
      * vCard -> PEP direction is not needed: the vCard is read-only) */
     module_add_account_feature(NS_PEP_VCARD_CONVERSION, pubsub_enabled);

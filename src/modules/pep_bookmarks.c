@@ -1,6 +1,10 @@
-/* pep_bookmarks.c: XEP-0411 (v1.1.0) — bookmarks of XEP-0402 (PEP node
- * urn:xmpp:bookmarks:1, one item per room) and of XEP-0048 (storage:bookmarks
- * in private XML, XEP-0049) kept in sync both ways:
+/* pep_bookmarks.c: bookmark conversion, XEP-0402 §6 (#compat, #compat-pep)
+ * and XEP-0411 (v1.1.0) — bookmarks of XEP-0402 (PEP node
+ * urn:xmpp:bookmarks:1, one item per room), of XEP-0048 in private XML
+ * (XEP-0049) and of XEP-0048 in PEP (node storage:bookmarks, item "current",
+ * whitelist) kept in sync:
+ * - private XML and the storage:bookmarks PEP node always hold the same
+ *   <storage/> (a client's write of either is copied to the other);
  * - a publish or retract on the PEP node (by a client) rewrites the private
  *   storage:bookmarks from the node's items, keeping its non-conference
  *   children (<url/>); the rewrite reads the node when the stored element
@@ -78,6 +82,29 @@ static bm_item *node_items(const char *bare, size_t *n)
     return v;
 }
 
+/* XEP-0411 / XEP-0402 #compat-pep: the XEP-0048 PEP node storage:bookmarks
+ * (one item "current" holding the whole <storage/>) follows private XML
+ * while only the user can read it (XEP-0411 §6: a node with another access
+ * model is left alone). */
+static void publish_legacy_pep(const char *bare, const xnode *storage)
+{
+    pthread_mutex_lock(&ps_lock);
+    ps_node *n = ps_node_get(ps_host_get(bare, false), NS_BOOKMARKS_LEGACY);
+    bool shared = n && n->cfg.access != PEP_ACCESS_WHITELIST;
+    pthread_mutex_unlock(&ps_lock);
+    if (shared) {
+        log_info("pepdata: the storage:bookmarks PEP node of %s is not whitelist; not "
+                 "mirrored", bare);
+        return;
+    }
+    pepdata_busy = true;
+    pep_status st = pep_publish(bare, NS_BOOKMARKS_LEGACY, "current", storage,
+                                PEP_ACCESS_WHITELIST);
+    pepdata_busy = false;
+    if (st != PEP_OK)
+        log_warn("pepdata: legacy bookmarks of %s not mirrored to PEP (quota or size)", bare);
+}
+
 /* ---- PEP -> private XML ---- */
 
 typedef struct bm_job {
@@ -128,6 +155,7 @@ static void got_private(void *arg, store_private *res)
     free(confs);
     items_free(items, n);
     xnode_free(old);
+    publish_legacy_pep(j->bare, st);
     char *xml = xml_to_string(st, NULL);
     xnode_free(st);
     store_private_entry e = { .name = "storage", .ns = NS_BOOKMARKS_LEGACY, .xml = xml };
@@ -137,16 +165,41 @@ static void got_private(void *arg, store_private *res)
     free(xml);
 }
 
+static void mirror_to_pep2(const char *bare, const xnode *storage);
+
+/* Writes storage (a client's legacy <storage/> from PEP) to private XML and
+ * mirrors it to XEP-0402. */
+static void legacy_stored(worker *w, const char *bare, const xnode *storage)
+{
+    bm_job *j = xcalloc(1, sizeof *j);
+    j->bare = xstrdup(bare);
+    char *xml = xml_to_string(storage, NULL);
+    store_private_entry e = { .name = "storage", .ns = NS_BOOKMARKS_LEGACY, .xml = xml };
+    int quota = config_current()->quota_private;
+    store_private_set(w, bare, &e, 1, quota > 0 ? quota : 0, written, j, job_free);
+    free(xml);
+    mirror_to_pep2(bare, storage);
+}
+
 void pepbm_pep_changed(const char *bare, const char *node, const char *item_id,
                        const xnode *payload, bool retract)
 {
     (void)item_id;
     (void)payload;
     (void)retract;
-    if (pepdata_busy || strcmp(node, NS_BOOKMARKS2) != 0)
+    if (pepdata_busy)
         return;
     worker *w = worker_self();
     if (!w)
+        return;
+    if (!strcmp(node, NS_BOOKMARKS_LEGACY)) {
+        /* a client of XEP-0048 over PEP (XEP-0223): private XML and XEP-0402 follow */
+        if (!retract && payload && !strcmp(payload->name, "storage") &&
+            !strcmp(payload->ns, NS_BOOKMARKS_LEGACY))
+            legacy_stored(w, bare, payload);
+        return;
+    }
+    if (strcmp(node, NS_BOOKMARKS2) != 0)
         return;
     bm_job *j = xcalloc(1, sizeof *j);
     j->bare = xstrdup(bare);
@@ -185,6 +238,14 @@ void pepbm_private_set(const char *bare, const xnode *storage)
 {
     if (!pubsub_enabled() || !bare || !storage)
         return;
+    mirror_to_pep2(bare, storage);
+    publish_legacy_pep(bare, storage);
+}
+
+/* Publishes each conference of storage that is new or changed on the
+ * XEP-0402 node and retracts the items it no longer lists. */
+static void mirror_to_pep2(const char *bare, const xnode *storage)
+{
     size_t n = 0;
     bm_item *items = node_items(bare, &n);
     bool *kept = n ? xcalloc(n, sizeof *kept) : NULL;

@@ -214,11 +214,20 @@ def legacy_get(cl):
     return {c.get("jid"): c for c in st.findall("{%s}conference" % LEGACY)}, st
 
 
+def legacy_pep(cl):
+    """The rooms of the XEP-0048 <storage/> in cl's own PEP node storage:bookmarks."""
+    r = cl.iq(items(LEGACY), type="get")
+    assert r is not None and r.get("type") == "result", ET.tostring(r) if r is not None else r
+    return {c.get("jid").lower() for c in r.iter("{%s}conference" % LEGACY)}
+
+
 def test_bookmarks_sync_both_ways(plucsd):
     a = CapsIM(plucsd.port, "alice", "pc", [BM + "+notify"])
     r = a.iq("<query xmlns='%s'/>" % NS_DISCO_INFO, to=A, type="get")
     feats = [f.get("var") for f in r.iter("{%s}feature" % NS_DISCO_INFO)]
-    assert BM + "#compat" in feats and "urn:xmpp:pep-vcard-conversion:0" in feats
+    for f in (BM + "#compat", BM + "#compat-pep", "urn:xmpp:bookmarks-conversion:0",
+              "urn:xmpp:pep-vcard-conversion:0"):
+        assert f in feats, f
     opts = {"pubsub#persist_items": "true", "pubsub#access_model": "whitelist",
             "pubsub#max_items": "max", "pubsub#send_last_published_item": "never"}
     # XEP-0402 -> private XML
@@ -228,6 +237,7 @@ def test_bookmarks_sync_both_ways(plucsd):
     conf = legacy_get(a)[0]["team@conference.a.test"]
     assert conf.get("name") == "Team" and conf.get("autojoin") == "true"
     assert conf.find("{%s}nick" % LEGACY).text == "al"
+    assert legacy_pep(a) == {"team@conference.a.test"}      # XEP-0048 in PEP (XEP-0411)
     # private XML -> XEP-0402: one added, team removed, a <url/> kept
     a.iq_ok("<query xmlns='%s'><storage xmlns='%s'><conference jid='Lobby@Conference.a.test' "
             "name='Lobby' autojoin='false'><password>pw</password></conference>"
@@ -237,13 +247,24 @@ def test_bookmarks_sync_both_ways(plucsd):
     c = r.find(".//{%s}conference" % BM)
     assert c.get("name") == "Lobby" and c.get("autojoin") == "false"
     assert c.find("{%s}password" % BM).text == "pw"
+    assert legacy_pep(a) == {"lobby@conference.a.test"}
+    # XEP-0048 over PEP (a client of XEP-0223): private XML and XEP-0402 follow
+    a.iq_ok(publish(LEGACY, "<storage xmlns='%s'><conference jid='pep@conference.a.test' "
+                    "autojoin='true'/></storage>" % LEGACY, "current",
+                    {"pubsub#persist_items": "true", "pubsub#access_model": "whitelist"}))
+    assert H.wait_until(lambda: set(legacy_get(a)[0]) == {"pep@conference.a.test"}, 5)
+    assert item_ids(a.iq_ok(items(BM), type="get")) == ["pep@conference.a.test"]
+    # back to the private XML state the rest of the test expects
+    a.iq_ok("<query xmlns='%s'><storage xmlns='%s'><conference jid='Lobby@Conference.a.test' "
+            "name='Lobby' autojoin='false'><password>pw</password></conference>"
+            "<url name='Home' url='https://a.test/'/></storage></query>" % (PRIV, LEGACY))
     # and a retract on the PEP side removes it from private XML (url kept)
     a.iq_ok("<pubsub xmlns='%s'><retract node='%s' notify='true'><item id='%s'/></retract>"
             "</pubsub>" % (NS_PS, BM, "lobby@conference.a.test"))
     assert H.wait_until(lambda: legacy_get(a)[0] == {}, 5)
     assert legacy_get(a)[1].find("{%s}url" % LEGACY) is not None
-    assert metric(plucsd, 'plucs_pepdata_bookmark_syncs_total{to="pep"}') == 1
-    assert metric(plucsd, 'plucs_pepdata_bookmark_syncs_total{to="private"}') == 2
+    assert metric(plucsd, 'plucs_pepdata_bookmark_syncs_total{to="pep"}') == 3
+    assert metric(plucsd, 'plucs_pepdata_bookmark_syncs_total{to="private"}') == 3
     # the node stays private: bob cannot read it
     b = CapsIM(plucsd.port, "bob", "pc", [])
     r = b.iq(items(BM), to=A, type="get")
@@ -297,6 +318,15 @@ def test_slixmpp_plugins_see_directory_data(plucsd, client):
     assert ids == ["plugins@conference.a.test"]
     conf = list(r["pubsub"]["items"])[0]["payload"]
     assert conf.get("name") == "Plugins" and conf.get("autojoin") == "true"
+    # and through PEP (xep_0048's default: xep_0223), private XML follows
+    bm = Bookmarks()
+    bm.add_conference("pep-plugins@conference.a.test", "al", name="PEP", autojoin=False)
+    a.run(a.x["xep_0048"].set_bookmarks(bm, method="xep_0223"), 10)
+    assert H.wait_until(lambda: [c["jid"] for c in a.run(a.x["xep_0048"].get_bookmarks(
+        method="xep_0049"), 10)["private"]["bookmarks"]["conferences"]]
+        == [JID("pep-plugins@conference.a.test")], 5)
+    r = a.run(a.x["xep_0060"].get_items(JID(A), BM), 10)
+    assert [i["id"] for i in r["pubsub"]["items"]] == ["pep-plugins@conference.a.test"]
 
 
 async def asyncio_sleep(t):
