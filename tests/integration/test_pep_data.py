@@ -362,3 +362,24 @@ def test_hostile_bookmarks_and_oversized_photo(plucsd_factory, ldap, ldap_undo):
                       r"published", 10)
     assert H.wait_until(lambda: (lambda m: m[1] is not None and info_of(m[1]) is None)
                         (meta_of(a, C)), 10), meta_of(a, C)
+
+
+def test_changes_while_stopped_apply_at_start(plucsd_factory, ldap, ldap_undo):
+    """The server's avatar and nickname are told from the user's own after a
+    restart (the marker is stored with the item): a photo changed while
+    plucsd was stopped is published at start, a user's own nickname stays."""
+    p = plucsd_factory()
+    a = CapsIM(p.port, "alice", "pc", [])
+    assert H.wait_until(lambda: meta_of(a, C)[0] == sha1(carol_photo()), 10)
+    b = CapsIM(p.port, "bob", "pc", [])
+    b.iq_ok(publish(NICK, "<nick xmlns='%s'>Bobby</nick>" % NICK, "mine"))
+    a.close()
+    b.close()
+    assert p.terminate() == 0
+    set_photo(ldap, ldap_undo, "carol", PNG)
+    ldap_undo.replace(ldap.user_dn("bob"), "gecos", ["Robert Brown"], ["Bob Brown"])
+    H.plucsd_restart(p)
+    a = CapsIM(p.port, "alice", "pc", [])
+    assert H.wait_until(lambda: meta_of(a, C)[0] == sha1(PNG), 10), meta_of(a, C)
+    r = a.iq_ok(items(NICK), to=B, type="get")
+    assert r.find(".//{%s}nick" % NICK).text == "Bobby"
