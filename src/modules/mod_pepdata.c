@@ -16,6 +16,7 @@
  *   in PEP (pep_bookmarks.c), advertised on the account as
  *   urn:xmpp:bookmarks:1#compat, #compat-pep and urn:xmpp:bookmarks-conversion:0.
  * Nothing here runs when plucs/pubsub is off. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +63,11 @@ static pd_session *pd_of(session *s)
     return s->slots[slot];
 }
 
-static _Atomic uint64_t done_serial;     /* the newest snapshot reconciled */
-static atomic_bool full_done;            /* every account reconciled once */
+/* The newest snapshot reconciled (a reference): each new one is compared
+ * with it, whichever worker gets there first, so that no change is skipped
+ * when workers install snapshots at different times. */
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static dir_snapshot *done_snap;
 
 static void reconcile_account(const dir_account *a)
 {
@@ -90,7 +94,9 @@ static void resend_presence(session *s, void *ud)
     router_from_session(s, xnode_copy(d->last));     /* through EV_OUTBOUND again */
 }
 
-/* Runs on every worker; the first to claim the serial does the work. */
+static void reconcile_changes(const dir_snapshot *old, const dir_snapshot *snap);
+
+/* Runs on every worker; the first to see a new snapshot does the work. */
 static void pepdata_snapshot(const dir_snapshot *old, const config *old_cfg,
                              const dir_snapshot *snap)
 {
@@ -99,12 +105,24 @@ static void pepdata_snapshot(const dir_snapshot *old, const config *old_cfg,
         return;
     if (old && old != snap && old->complete && worker_self())
         sessions_each(worker_self(), resend_presence, (void *)old);
-    uint64_t seen = atomic_load(&done_serial);
-    do {
-        if (seen >= snap->serial && atomic_load(&full_done))
-            return;
-    } while (!atomic_compare_exchange_weak(&done_serial, &seen, snap->serial));
-    if (!atomic_exchange(&full_done, true) || !old || !old->complete) {
+    pthread_mutex_lock(&done_lock);
+    if (done_snap && done_snap->serial >= snap->serial) {
+        pthread_mutex_unlock(&done_lock);
+        return;
+    }
+    dir_snapshot *prev = done_snap;
+    done_snap = dir_snapshot_ref((dir_snapshot *)snap);
+    pthread_mutex_unlock(&done_lock);
+    reconcile_changes(prev, snap);
+    if (prev)
+        dir_snapshot_unref(prev);
+}
+
+/* Reconciles every account of snap whose photo or label differs from old
+ * (all of them without a complete old). */
+static void reconcile_changes(const dir_snapshot *old, const dir_snapshot *snap)
+{
+    if (!old || !old->complete) {
         for (uint32_t i = 0; i < snap->naccounts; i++)
             reconcile_account(&snap->accounts[i]);
         return;
@@ -257,6 +275,15 @@ void pepdata_metrics_lines(buf *out)
                counter(PD_BM_TO_PRIVATE), counter(PD_BM_TO_PEP));
 }
 
+static void pepdata_shutdown(void)
+{
+    pthread_mutex_lock(&done_lock);
+    if (done_snap)
+        dir_snapshot_unref(done_snap);
+    done_snap = NULL;
+    pthread_mutex_unlock(&done_lock);
+}
+
 static void pepdata_init(void)
 {
     pep_hook_add(pepdata_pep_hook);
@@ -274,6 +301,7 @@ static void pepdata_init(void)
 const module mod_pepdata = {
     .name = "pepdata",
     .init = pepdata_init,
+    .shutdown = pepdata_shutdown,
     .slot = &slot,
     .slot_free = pd_free,
 };
