@@ -277,6 +277,7 @@ void pepdata_metrics_lines(buf *out)
 
 static void pepdata_shutdown(void)
 {
+    pepav_shutdown();
     pthread_mutex_lock(&done_lock);
     if (done_snap)
         dir_snapshot_unref(done_snap);

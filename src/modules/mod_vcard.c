@@ -29,6 +29,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "directory/dir_query.h"
+#include "modules/pep.h"
 #include "modules/pep_avatar.h"
 #include "modules/roster.h"
 #include "modules/vcard_build.h"
@@ -103,7 +104,9 @@ static void put_update(xnode *st, const char *hash)
 
 static hook_result avatar_outbound(session *s, xnode *st)
 {
-    if (stanza_kind_of(st) != STANZA_PRESENCE)
+    /* with PubSub on, mod_pepdata puts the current hash (own PEP avatar, else
+     * the photo hash of the directory snapshot) into every presence */
+    if (stanza_kind_of(st) != STANZA_PRESENCE || pubsub_enabled())
         return HOOK_CONTINUE;
     const char *type = xnode_attr(st, "type");
     bool broadcast = !xnode_attr(st, "to");
@@ -353,6 +356,8 @@ static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
 
 static void avatar_bound(session *s)
 {
+    if (pubsub_enabled())
+        return;                 /* mod_pepdata knows the hash without asking */
     vq *q = xcalloc(1, sizeof *q);
     if (!q || !avatar_of(s)) {
         free(q);

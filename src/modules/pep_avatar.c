@@ -233,12 +233,9 @@ static void pump(void)
 
 static void enqueue(const char *uid, const char *domain)
 {
+    /* no search for a duplicate (a full reconcile queues every photo): a
+     * second fetch of the same account finds the avatar current and stops */
     pthread_mutex_lock(&q_lock);
-    for (av_job *k = q_head; k; k = k->next)
-        if (!strcmp(k->uid, uid) && !strcmp(k->domain, domain)) {
-            pthread_mutex_unlock(&q_lock);
-            return;
-        }
     if (q_len >= AV_QUEUE_MAX) {
         pthread_mutex_unlock(&q_lock);
         log_warn("pepdata: %zu avatars wait for the directory; %s@%s is reconciled later",
@@ -256,6 +253,20 @@ static void enqueue(const char *uid, const char *domain)
     q_len++;
     pthread_mutex_unlock(&q_lock);
     pump();
+}
+
+void pepav_shutdown(void)
+{
+    pthread_mutex_lock(&q_lock);
+    av_job *j = q_head;
+    q_head = q_tail = NULL;
+    q_len = 0;
+    pthread_mutex_unlock(&q_lock);
+    while (j) {
+        av_job *n = j->next;
+        job_free(j);
+        j = n;
+    }
 }
 
 void pepav_reconcile(const char *uid, const char *domain, const char *dir_hash)

@@ -37,6 +37,8 @@ void pepav_current_hash(const char *bare, const char *uid, const char *domain, c
  * own; else fetches the photo (asynchronously, on the calling worker) and
  * publishes data and metadata, or empties the metadata. */
 void pepav_reconcile(const char *uid, const char *domain, const char *dir_hash);
+/* Frees the accounts still waiting for a directory read (shutdown). */
+void pepav_shutdown(void);
 /* The same for the nickname (XEP-0172) from label (NULL: none). */
 void pepnick_reconcile(const char *bare, const char *label);
 

@@ -383,3 +383,24 @@ def test_changes_while_stopped_apply_at_start(plucsd_factory, ldap, ldap_undo):
     assert H.wait_until(lambda: meta_of(a, C)[0] == sha1(PNG), 10), meta_of(a, C)
     r = a.iq_ok(items(NICK), to=B, type="get")
     assert r.find(".//{%s}nick" % NICK).text == "Bobby"
+
+
+def test_one_presence_per_login_with_hash(plucsd):
+    """The hash comes from the directory snapshot: the initial presence
+    carries it and is not sent a second time once the directory answered."""
+    a = CapsIM(plucsd.port, "alice", "pc", [])
+    c = CapsIM(plucsd.port, "carol", "once", [])
+    assert plucsd.wait_log(r"carol@a\.test/once bound", 5)
+    c.iq_ok("<vCard xmlns='%s'/>" % VCARD, type="get")    # the directory has answered
+    c.ping()
+    a.ping()
+
+    def from_carol():
+        a.pump()
+        return [e for e in a.got if e.tag == "{%s}presence" % NS_CLIENT
+                and e.get("from") == C + "/once"]
+    assert H.wait_until(lambda: from_carol(), 5)
+    a.ping()
+    ps = from_carol()
+    assert len(ps) == 1, [ET.tostring(p) for p in ps]
+    assert ps[0].find("{%s}x/{%s}photo" % (UPDATE, UPDATE)).text == sha1(carol_photo())
