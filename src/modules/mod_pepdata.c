@@ -75,13 +75,15 @@ static void reconcile_account(const dir_account *a)
     pepnick_reconcile(a->bare, a->label);
 }
 
+static bool empty_photo(const xnode *st);
+
 /* On the session's worker: its photo in the directory changed; its
  * presence goes out again when the hash it carried is no longer current. */
 static void resend_presence(session *s, void *ud)
 {
     const dir_snapshot *old = ud;
     pd_session *d = slot >= 0 ? s->slots[slot] : NULL;
-    if (!d || !d->last || !s->available || s->closing || !s->node)
+    if (!d || !d->last || !s->available || s->closing || !s->node || empty_photo(d->last))
         return;
     const dir_account *a = dir_snapshot_account(old, s->node, s->domain);
     const dir_account *b = router_account(s->bare);
@@ -176,6 +178,21 @@ static void pepdata_pep_hook(const char *bare, const char *node, const char *ite
         pepnick_reconcile(a->bare, a->label);
 }
 
+/* Whether st carries <x xmlns='vcard-temp:x:update'><photo/></x> with an
+ * empty photo: the client says it has no avatar ready, which XEP-0398 §4
+ * tells the server to leave alone. */
+static bool empty_photo(const xnode *st)
+{
+    const xnode *x = xnode_child(st, "x", NS_VCARD_UPDATE);
+    const xnode *photo = x ? xnode_child(x, "photo", NS_VCARD_UPDATE) : NULL;
+    if (!photo)
+        return false;
+    char *t = xnode_text(photo);
+    bool empty = !t || !*t;
+    free(t);
+    return empty;
+}
+
 /* Replaces every vcard-temp:x:update child of st with the current hash. */
 static void put_update(xnode *st, const char *hash)
 {
@@ -203,7 +220,10 @@ static hook_result pepdata_outbound(session *s, xnode *st)
     if (k == STANZA_PRESENCE && !type) {
         char hash[41];
         pepav_current_hash(s->bare, s->node, s->domain, hash);
-        put_update(st, hash);
+        if (empty_photo(st))
+            hash[0] = '\0';
+        else
+            put_update(st, hash);
         pd_session *d = xnode_attr(st, "to") ? NULL : pd_of(s);
         if (d) {
             xnode_free(d->last);

@@ -404,3 +404,17 @@ def test_one_presence_per_login_with_hash(plucsd):
     ps = from_carol()
     assert len(ps) == 1, [ET.tostring(p) for p in ps]
     assert ps[0].find("{%s}x/{%s}photo" % (UPDATE, UPDATE)).text == sha1(carol_photo())
+
+
+def test_client_empty_photo_left_alone(plucsd):
+    """XEP-0398 §4: a presence with an empty <photo/> passes untouched, an
+    empty <x/> gets the hash."""
+    a = CapsIM(plucsd.port, "alice", "pc", [])
+    c = CapsIM(plucsd.port, "carol", "empty", [], presence=False)
+    c.send("<presence id='e1'><x xmlns='%s'><photo/></x></presence>" % UPDATE)
+    p = a.wait(lambda e: e.tag == "{%s}presence" % NS_CLIENT and e.get("from") == C + "/empty")
+    assert p is not None
+    assert [x.text for x in p.iter("{%s}photo" % UPDATE)] == [None]
+    c.send("<presence id='e2'><show>away</show><x xmlns='%s'/></presence>" % UPDATE)
+    p = a.wait(lambda e: e.tag == "{%s}presence" % NS_CLIENT and e.get("from") == C + "/empty")
+    assert [x.text for x in p.iter("{%s}photo" % UPDATE)] == [sha1(carol_photo())]
