@@ -78,8 +78,15 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
     }
     xnode *r = iq_result(iq);
     xnode *q = xnode_add_child(r, "query", NS_DISCO_ITEMS);
-    /* the server's services: the MUC service of this domain */
     const char *to = xnode_attr(iq, "to");
+    const char *from = xnode_attr(iq, "from") ? xnode_attr(iq, "from") : s->full;
+    if (to && strchr(to, '@') && !strchr(to, '/') && pubsub_enabled() && from &&
+        !xnode_attr(payload, "node")) {
+        pep_disco_items(to, from, q);     /* an account: its PEP nodes (XEP-0163) */
+        session_send_free(s, r);
+        return;
+    }
+    /* the server's services: the MUC service of this domain */
     const char *domain = to && !strchr(to, '@') && !strchr(to, '/') ? to : s->domain;
     char *muc = domain && !xnode_attr(payload, "node") ? muc_service_host(domain) : NULL;
     if (muc) {
@@ -88,7 +95,9 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
         xnode_set_attr(it, "name", "Chatrooms");
         free(muc);
     }
-    char *ps = domain && !xnode_attr(payload, "node") ? pubsub_service_host(domain) : NULL;
+    bool account = to && strchr(to, '@');
+    char *ps = domain && !account && !xnode_attr(payload, "node") ? pubsub_service_host(domain)
+                                                                  : NULL;
     if (ps) {
         xnode *it = xnode_add_child(q, "item", NS_DISCO_ITEMS);
         xnode_set_attr(it, "jid", ps);

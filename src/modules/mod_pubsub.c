@@ -130,6 +130,28 @@ static hook_result outbound(session *s, xnode *st)
     return HOOK_CONTINUE;
 }
 
+/* EV_INBOUND: a remote contact's presence reaching a local session is how
+ * the server learns remote clients' caps (EV_REMOTE_PRESENCE belongs to
+ * mod_presence, which ends it). */
+static hook_result inbound(session *s, xnode *st)
+{
+    if (!pubsub_enabled() || !s->bare || stanza_kind_of(st) != STANZA_PRESENCE)
+        return HOOK_CONTINUE;
+    const char *from = xnode_attr(st, "from");
+    const char *at = from ? strchr(from, '@') : NULL;
+    const char *slash = at ? strchr(at, '/') : NULL;
+    if (!slash || slash - at - 1 >= 1024)
+        return HOOK_CONTINUE;
+    char domain[1024];
+    memcpy(domain, at + 1, (size_t)(slash - at - 1));
+    domain[slash - at - 1] = 0;
+    if (router_serves(domain))
+        return HOOK_CONTINUE;        /* local clients announce theirs (EV_OUTBOUND) */
+    if (ps_caps_remote_presence(from, s->bare, s->domain, st))
+        ps_send_last_items_of(s->bare, from);
+    return HOOK_CONTINUE;
+}
+
 static void available(session *s)
 {
     if (pubsub_enabled() && s->full && ps_caps_known(s->full))
@@ -139,7 +161,7 @@ static void available(session *s)
 static void ended(session *s)
 {
     if (s->full)
-        ps_caps_forget(s->full);
+        ps_caps_forget(s->full, s->id);
 }
 
 static hook_result reply(session *s, xnode *st) { return ps_caps_reply(s, st); }
@@ -178,6 +200,7 @@ static void pubsub_init(void)
     for (size_t i = 0; i < sizeof account_features / sizeof account_features[0]; i++)
         module_add_account_feature(account_features[i], pubsub_enabled);
     module_hook_stanza(EV_OUTBOUND, outbound);
+    module_hook_stanza(EV_INBOUND, inbound);
     module_hook_stanza(EV_SERVER_IQ_REPLY, reply);
     module_hook_session(EV_AVAILABLE, available);
     module_hook_session(EV_ENDED, ended);

@@ -64,6 +64,11 @@ int pep_hook_add(pep_hook_fn fn);
  * nodes do not count towards plucs/pubsub/max_nodes (pep_avatar.c). */
 bool pep_quota_exempt(const char *node);
 
+/* Adds to a disco#items <query/> (XEP-0030) one <item jid=bare node=N/>
+ * per node of account bare's PEP service that requester (a JID) may read.
+ * For mod_disco. */
+void pep_disco_items(const char *bare, const char *requester, xnode *query);
+
 /* The service host pubsub.D for served domain d (malloc'ed), or NULL when
  * plucs/pubsub is off. */
 char *pubsub_service_host(const char *d);

@@ -111,3 +111,27 @@ xnode *pep_last_item(const char *bare, const char *node, char **item_id)
     free(text);
     return p;
 }
+
+void pep_disco_items(const char *bare, const char *requester, xnode *query)
+{
+    if (!bare || !requester || !query)
+        return;
+    const char *slash = strchr(requester, '/');
+    char *rbare = slash ? xstrndup(requester, (size_t)(slash - requester)) : xstrdup(requester);
+    ps_rel rel;
+    char **groups;
+    ps_rel_compute(bare, rbare, &rel, &groups);   /* roster not cached: seen as a stranger */
+    pthread_mutex_lock(&ps_lock);
+    ps_host *h = ps_host_get(bare, false);
+    for (ps_node *n = h ? h->nodes : NULL; n; n = n->next) {
+        rel.aff = ps_node_aff(n, rbare);
+        if (ps_access_check(&n->cfg, &rel) != PS_ACCESS_OK)
+            continue;
+        xnode *it = xnode_add_child(query, "item", query->ns);
+        xnode_set_attr(it, "jid", bare);
+        xnode_set_attr(it, "node", n->name);
+    }
+    pthread_mutex_unlock(&ps_lock);
+    ps_groups_free(groups);
+    free(rbare);
+}

@@ -32,6 +32,8 @@ typedef struct ver_ent {
 typedef struct full_ent {
     struct full_ent *next;
     char *full;
+    uint64_t sid;              /* the session that announced it (0: remote) */
+    char *via;                 /* remote: the local account it sent presence to */
     char ver[CAPS_VER_LEN];
 } full_ent;
 
@@ -88,7 +90,7 @@ static bool pending_has(const char *ver)
     return false;
 }
 
-static void set_full(const char *full, const char *ver)
+static void set_full(const char *full, uint64_t sid, const char *ver)
 {
     full_ent *f = full_find(full);
     if (!f) {
@@ -98,6 +100,7 @@ static void set_full(const char *full, const char *ver)
         f->next = fulls[b];
         fulls[b] = f;
     }
+    f->sid = sid;
     snprintf(f->ver, sizeof f->ver, "%s", ver);
 }
 
@@ -117,15 +120,16 @@ static void pending_drop(const char *full)
     }
 }
 
-void ps_caps_forget(const char *full)
+void ps_caps_forget(const char *full, uint64_t sid)
 {
     pthread_mutex_lock(&lock);
     pending_drop(full);
     for (full_ent **p = &fulls[hash(full)]; *p; p = &(*p)->next)
-        if (!strcmp((*p)->full, full)) {
+        if (!strcmp((*p)->full, full) && (*p)->sid == sid) {
             full_ent *f = *p;
             *p = f->next;
             free(f->full);
+            free(f->via);
             free(f);
             break;
         }
@@ -153,37 +157,45 @@ bool ps_caps_wants(const char *full, const char *node)
     return r;
 }
 
-void ps_caps_presence(session *s, const xnode *presence)
+/* Records that full (session sid, 0 for a remote one that sent presence
+ * to local account via) announced caps c, and asks for an unknown ver
+ * (from served domain `domain`). Whether its features are known now and it
+ * was not recorded with that ver before (time for the last items). */
+static bool learn(const char *full, uint64_t sid, const char *via, const char *domain,
+                  const xnode *presence)
 {
-    const char *ptype = xnode_attr(presence, "type");
-    if (s->full && ptype && !strcmp(ptype, "unavailable"))
-        ps_caps_forget(s->full);
-    if (!s->full || ptype)
-        return;
     const xnode *c = xnode_child(presence, "c", NS_CAPS);
     const char *hashname = c ? xnode_attr(c, "hash") : NULL;
     const char *ver = c ? xnode_attr(c, "ver") : NULL;
     const char *node = c ? xnode_attr(c, "node") : NULL;
     if (!c || !hashname || strcmp(hashname, "sha-1") || !ver || !node ||
         strlen(ver) >= CAPS_VER_LEN || strlen(node) > 1024)
-        return;
-    bool ask = false;
+        return false;
+    bool ask = false, fresh = false;
     uint64_t qid = 0;
     pthread_mutex_lock(&lock);
-    set_full(s->full, ver);
+    full_ent *old = full_find(full);
+    fresh = !old || strcmp(old->ver, ver);
+    set_full(full, sid, ver);
+    if (via) {
+        full_ent *f = full_find(full);
+        free(f->via);
+        f->via = xstrdup(via);
+    }
+    bool known = ver_find(ver) != NULL;
     if (npend == CAPS_MAX_PENDING)
         pending_drop(NULL);
-    if (!ver_find(ver) && !pending_has(ver) && npend < CAPS_MAX_PENDING) {
+    if (!known && !pending_has(ver) && npend < CAPS_MAX_PENDING) {
         pending *p = &pend[npend++];
         snprintf(p->ver, sizeof p->ver, "%s", ver);
         p->qid = qid = next_qid++;
-        p->asked = xstrdup(s->full);
+        p->asked = xstrdup(full);
         p->at = time(NULL);
         ask = true;
     }
     pthread_mutex_unlock(&lock);
     if (!ask)
-        return;
+        return known && fresh;
     atomic_fetch_add(&queries, 1);
     char id[48], qnode[1100];
     snprintf(id, sizeof id, CAPS_ID_PREFIX "%llu", (unsigned long long)qid);
@@ -191,11 +203,39 @@ void ps_caps_presence(session *s, const xnode *presence)
     xnode *iq = xnode_new("iq", NS_CLIENT);
     xnode_set_attr(iq, "type", "get");
     xnode_set_attr(iq, "id", id);
-    xnode_set_attr(iq, "from", s->domain);
-    xnode_set_attr(iq, "to", s->full);
+    xnode_set_attr(iq, "from", domain);
+    xnode_set_attr(iq, "to", full);
     xnode_set_attr(xnode_add_child(iq, "query", NS_DISCO_INFO), "node", qnode);
-    log_debug("pubsub: asking %s for its capabilities %s", s->full, ver);
+    log_debug("pubsub: asking %s for its capabilities %s", full, ver);
     router_route(iq);
+    return false;
+}
+
+void ps_caps_presence(session *s, const xnode *presence)
+{
+    const char *ptype = xnode_attr(presence, "type");
+    if (s->full && ptype && !strcmp(ptype, "unavailable"))
+        ps_caps_forget(s->full, s->id);
+    if (s->full && !ptype)
+        learn(s->full, s->id, NULL, s->domain, presence);
+}
+
+bool ps_caps_remote_presence(const char *full, const char *via, const char *domain,
+                             const xnode *presence)
+{
+    const char *ptype = xnode_attr(presence, "type");
+    if (ptype && !strcmp(ptype, "unavailable"))
+        ps_caps_forget(full, 0);
+    return !ptype && learn(full, 0, via, domain, presence);
+}
+
+char *ps_caps_via(const char *full)
+{
+    pthread_mutex_lock(&lock);
+    full_ent *f = full_find(full);
+    char *v = f && f->via ? xstrdup(f->via) : NULL;
+    pthread_mutex_unlock(&lock);
+    return v;
 }
 
 char **ps_caps_recipients(const char *bare, const char *node)
@@ -316,6 +356,7 @@ void ps_caps_free(void)
         for (full_ent *f = fulls[b], *n; f; f = n) {
             n = f->next;
             free(f->full);
+            free(f->via);
             free(f);
         }
         fulls[b] = NULL;

@@ -113,19 +113,32 @@ typedef struct ps_event {
 ps_event *ps_event_new(const ps_host *h, const ps_node *n, xnode *event);
 /* Sends to every recipient and frees ev. */
 void ps_notify(ps_event *ev);
+/* Frees ev unsent. */
+void ps_event_free(ps_event *ev);
 /* <event><items node><item id>payload</item></items></event> (payload may be NULL). */
 xnode *ps_event_items(const char *node, const ps_item *it, bool with_payload);
 /* Sends the newest item of every node the full JID wants (+notify) on
  * its own PEP and its contacts' (on_sub_and_presence), after its first
  * available presence or when its caps became known. */
 void ps_send_last_items(const char *full);
+void ps_send_last_items_of(const char *host, const char *full);
 /* Routes a stanza from host (service or account). */
 void ps_route(bool pep, xnode *st);
 
 /* ---- entity capabilities (pubsub_caps.c) ---- */
 /* An outbound presence of s: learns its caps (may query them). */
 void ps_caps_presence(session *s, const xnode *presence);
-void ps_caps_forget(const char *full);
+/* Forgets full's caps when session sid announced them (a newer session
+ * with the same full JID keeps its own). */
+void ps_caps_forget(const char *full, uint64_t sid);
+/* A presence from remote full to local account via (seen as it reaches
+ * via's session on served domain `domain`): learns its caps like a local
+ * client's. True when its caps are known and new for it: time to send it
+ * via's last items. */
+bool ps_caps_remote_presence(const char *full, const char *via, const char *domain,
+                             const xnode *presence);
+/* The local account a remote full sent presence to (malloc'ed) or NULL. */
+char *ps_caps_via(const char *full);
 /* Whether full advertised node+notify (its caps are known). */
 bool ps_caps_wants(const char *full, const char *node);
 bool ps_caps_known(const char *full);

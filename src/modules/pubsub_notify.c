@@ -141,7 +141,7 @@ ps_event *ps_event_new(const ps_host *h, const ps_node *n, xnode *event)
     return ev;
 }
 
-static void event_free(ps_event *ev)
+void ps_event_free(ps_event *ev)
 {
     free(ev->host);
     free(ev->node);
@@ -225,12 +225,55 @@ void ps_notify(ps_event *ev)
         sl_free(&bares);
     }
     sl_free(&sent);
-    event_free(ev);
+    ps_event_free(ev);
 }
 
 /* ---- last published item ---- */
 
 static void collect_shared(const dir_account *c, void *ud) { sl_add(ud, c->bare); }
+
+/* The newest item of every node of host hjid that full may see and wants
+ * (+notify), as headline messages to full. */
+void ps_send_last_items_of(const char *hjid, const char *full)
+{
+    const char *slash = strchr(full, '/');
+    char *bare = slash ? xstrndup(full, (size_t)(slash - full)) : xstrdup(full);
+    pthread_mutex_lock(&ps_lock);
+    ps_host *h = ps_host_get(hjid, false);
+    bool any = h && h->nnodes;
+    pthread_mutex_unlock(&ps_lock);
+    if (!any) {
+        free(bare);
+        return;
+    }
+    ps_rel rel;
+    char **groups;
+    ps_rel_compute(hjid, bare, &rel, &groups);
+    xnode *msgs = xnode_new("list", NS_CLIENT);
+    pthread_mutex_lock(&ps_lock);
+    h = ps_host_get(hjid, false);
+    for (ps_node *n = h ? h->nodes : NULL; n; n = n->next) {
+        if (!n->newest || n->cfg.send_last == PS_SEND_NEVER ||
+            (!rel.owner && n->cfg.send_last != PS_SEND_ON_SUB_AND_PRESENCE))
+            continue;
+        rel.aff = ps_node_aff(n, bare);
+        if (ps_access_check(&n->cfg, &rel) != PS_ACCESS_OK || !ps_caps_wants(full, n->name))
+            continue;
+        xnode *m = xnode_add_child(msgs, "message", NS_CLIENT);
+        xnode_set_attr(m, "from", hjid);
+        xnode_set_attr(m, "to", full);
+        xnode_set_attr(m, "type", "headline");
+        xnode_append(m, ps_event_items(n->name, n->newest, n->cfg.deliver_payloads));
+    }
+    pthread_mutex_unlock(&ps_lock);
+    ps_groups_free(groups);
+    for (xnode *m = xnode_first_element(msgs); m; m = xnode_first_element(msgs)) {
+        xnode_unlink(m);
+        router_route(m);
+    }
+    xnode_free(msgs);
+    free(bare);
+}
 
 void ps_send_last_items(const char *full)
 {
@@ -239,6 +282,15 @@ void ps_send_last_items(const char *full)
         return;
     char *bare = xstrndup(full, (size_t)(slash - full));
     strlist hosts = {0};
+    if (!router_account(bare)) {
+        /* a remote contact: the account it sent its presence to */
+        char *via = ps_caps_via(full);
+        if (via)
+            ps_send_last_items_of(via, full);
+        free(via);
+        free(bare);
+        return;
+    }
     sl_add(&hosts, bare);
     char **to = roster_personal_list(bare, false, true);
     for (char **p = to; *p; p++)
@@ -248,42 +300,8 @@ void ps_send_last_items(const char *full)
     const dir_account *u = router_account(bare);
     if (snap && u)
         shared_each(snap, config_current()->roster_scope, u, collect_shared, &hosts);
-    for (size_t i = 0; i < hosts.n; i++) {
-        const char *hjid = hosts.v[i];
-        pthread_mutex_lock(&ps_lock);
-        ps_host *h = ps_host_get(hjid, false);
-        bool any = h && h->nnodes;
-        pthread_mutex_unlock(&ps_lock);
-        if (!any)
-            continue;
-        ps_rel rel;
-        char **groups;
-        ps_rel_compute(hjid, bare, &rel, &groups);
-        xnode *msgs = xnode_new("list", NS_CLIENT);
-        pthread_mutex_lock(&ps_lock);
-        h = ps_host_get(hjid, false);
-        for (ps_node *n = h ? h->nodes : NULL; n; n = n->next) {
-            if (!n->newest || n->cfg.send_last == PS_SEND_NEVER ||
-                (!rel.owner && n->cfg.send_last != PS_SEND_ON_SUB_AND_PRESENCE))
-                continue;
-            rel.aff = ps_node_aff(n, bare);
-            if (ps_access_check(&n->cfg, &rel) != PS_ACCESS_OK ||
-                !ps_caps_wants(full, n->name))
-                continue;
-            xnode *m = xnode_add_child(msgs, "message", NS_CLIENT);
-            xnode_set_attr(m, "from", hjid);
-            xnode_set_attr(m, "to", full);
-            xnode_set_attr(m, "type", "headline");
-            xnode_append(m, ps_event_items(n->name, n->newest, n->cfg.deliver_payloads));
-        }
-        pthread_mutex_unlock(&ps_lock);
-        ps_groups_free(groups);
-        for (xnode *m = xnode_first_element(msgs); m; m = xnode_first_element(msgs)) {
-            xnode_unlink(m);
-            router_route(m);
-        }
-        xnode_free(msgs);
-    }
+    for (size_t i = 0; i < hosts.n; i++)
+        ps_send_last_items_of(hosts.v[i], full);
     sl_free(&hosts);
     free(bare);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/alloc.h"
+#include "store/store_ctx.h"
 #include "store/store_internal.h"
 
 typedef enum { PS_LOAD, PS_NODE_PUT, PS_NODE_DEL, PS_ITEM_PUT, PS_ITEM_DEL } ps_kind;
@@ -124,4 +125,33 @@ void store_pubsub_item_del(const char *host, const char *node, const char *id)
     ps_req *q = ps_new(PS_ITEM_DEL, host, node);
     q->owner_or_id = store_strdup_or_null(id);
     store_submit(&q->base);
+}
+
+/* ---- barrier ---- */
+
+static store_status barrier_exec(store_req *r, store_conn *c)
+{
+    (void)r;
+    (void)c;
+    return STORE_OK;
+}
+
+static void barrier_free(store_req *r)
+{
+    store_ctx_done_req *q = (store_ctx_done_req *)r;
+    store_ctx_release(&q->ctx);
+    free(q);
+}
+
+static const store_op barrier_op = {
+    "pubsub barrier", barrier_exec, store_ctx_done_deliver, barrier_free,
+};
+
+void store_pubsub_barrier(worker *reply_to, store_done_fn cb, void *arg,
+                          store_arg_free_fn arg_free)
+{
+    store_ctx_done_req *q = xcalloc(1, sizeof *q);
+    store_ctx_init(&q->ctx, &barrier_op, reply_to, arg, arg_free);
+    q->cb = cb;
+    store_submit(&q->ctx.base);
 }

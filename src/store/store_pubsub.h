@@ -39,4 +39,11 @@ void store_pubsub_item_put(const char *host, const char *node, const char *id,
 /* Removes one item (id) or all of the node's items (id NULL). */
 void store_pubsub_item_del(const char *host, const char *node, const char *id);
 
+/* Runs cb(arg, status) on reply_to once every pubsub write submitted before
+ * it is committed (the queue is executed in order and results are handed
+ * back after the batch's commit): the engine answers a client only when
+ * what it changed is durable. arg_free: store.h rules. */
+void store_pubsub_barrier(worker *reply_to, store_done_fn cb, void *arg,
+                          store_arg_free_fn arg_free);
+
 #endif

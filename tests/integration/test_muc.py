@@ -489,7 +489,7 @@ def test_service_off(plucsd_factory, im):
     assert alice.login()
     alice.available()
     items = alice.iq_el("a.test", "get", "<query xmlns='%s'/>" % NS_ITEMS)
-    assert not [i for i in items.iter("{%s}item" % NS_ITEMS)]
+    assert not [i for i in items.iter("{%s}item" % NS_ITEMS) if i.get("jid") == SVC]
     e = join(alice, "x@" + SVC, "Al", expect=False, timeout=10)
     assert e is None or e.type == "error"
     assert not alice.saw_presence(pred=lambda s: 110 in codes(s))

@@ -88,7 +88,7 @@ def test_last_item_on_presence_and_presence_access(plucsd):
 def test_access_models_roster_whitelist_open(plucsd):
     a = CapsIM(plucsd.port, "alice", "pc")
     b = CapsIM(plucsd.port, "bob", "pc")
-    e = CapsIM(plucsd.port, "hugo", "pc")
+    e = CapsIM(plucsd.port, "dave", "pc", domain="b.test")   # a stranger to alice
     a.iq_ok(create("n-roster", {"pubsub#access_model": "roster",
                                 "pubsub#roster_groups_allowed": "staff"}))
     a.iq_ok(publish("n-roster", "<x xmlns='urn:t'/>", "i"))
@@ -126,6 +126,13 @@ def test_bookmarks2_private_and_precondition(plucsd):
     assert error_of(b.iq(items(BM), to=A, type="get")) == ("cancel", "not-allowed", "closed-node")
     b.ping()
     assert not b.events(BM), "bookmarks must not reach contacts"
+    # disco#items on the account lists the nodes the requester may read
+    a.iq_ok(publish(TUNE, tune("x"), "t"))
+    def nodes(c):
+        r = c.iq("<query xmlns='http://jabber.org/protocol/disco#items'/>", to=A, type="get")
+        return {i.get("node") for i in r.iter("{http://jabber.org/protocol/disco#items}item")}
+    assert nodes(a) == {BM, TUNE}
+    assert nodes(b) == {TUNE}
     # precondition mismatch on the existing node
     bad = dict(opts, **{"pubsub#access_model": "open"})
     assert error_of(a.iq(publish(BM, conf, "room3", bad))) == \

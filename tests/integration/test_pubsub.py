@@ -198,3 +198,32 @@ def test_slixmpp_plugins(plucsd, client):
         raise AssertionError("bob read alice's private XEP-0223 node")
     except IqError as e:
         assert e.condition in ("not-allowed", "forbidden"), e.condition
+
+
+def test_persist_items_false_and_lowered_max_items(plucsd_factory):
+    p = plucsd_factory()
+    a = CapsIM(p.port, "alice", "pc")
+    a.iq_ok(create("volatile", {"pubsub#persist_items": "false", "pubsub#max_items": "10"}),
+            to=PS)
+    a.iq_ok(create("kept", {"pubsub#max_items": "10"}), to=PS)
+    for i in range(4):
+        a.iq_ok(publish("volatile", "<e xmlns='urn:t'>%d</e>" % i, "v%d" % i), to=PS)
+        a.iq_ok(publish("kept", "<e xmlns='urn:t'>%d</e>" % i, "k%d" % i), to=PS)
+    # a node that does not persist items keeps only the last one, in memory
+    assert item_ids(a.iq_ok(items("volatile"), to=PS, type="get")) == ["v3"]
+    assert item_ids(a.iq_ok(items("kept"), to=PS, type="get")) == ["k0", "k1", "k2", "k3"]
+    # lowering max_items drops the oldest at once
+    a.iq_ok("<pubsub xmlns='%s'><configure node='kept'>%s</configure></pubsub>"
+            % (NS_PS_OWNER, form({"pubsub#max_items": "2"}, NS_PS + "#node_config")), to=PS)
+    assert item_ids(a.iq_ok(items("kept"), to=PS, type="get")) == ["k2", "k3"]
+    a.close()
+    p.terminate()
+    H.plucsd_restart(p)
+    a = CapsIM(p.port, "alice", "pc2")
+    assert item_ids(a.iq_ok(items("volatile"), to=PS, type="get")) == []
+    assert item_ids(a.iq_ok(items("kept"), to=PS, type="get")) == ["k2", "k3"]
+    r = a.iq_ok("<pubsub xmlns='%s'><configure node='kept'/></pubsub>" % NS_PS_OWNER, to=PS,
+                type="get")
+    vals = {f.get("var"): [v.text for v in f.findall("{jabber:x:data}value")]
+            for f in r.iter("{jabber:x:data}field")}
+    assert vals["pubsub#max_items"] == ["2"]
