@@ -418,3 +418,20 @@ def test_client_empty_photo_left_alone(plucsd):
     c.send("<presence id='e2'><show>away</show><x xmlns='%s'/></presence>" % UPDATE)
     p = a.wait(lambda e: e.tag == "{%s}presence" % NS_CLIENT and e.get("from") == C + "/empty")
     assert [x.text for x in p.iter("{%s}photo" % UPDATE)] == [sha1(carol_photo())]
+
+
+def test_own_empty_metadata_disables_avatar(plucsd):
+    """XEP-0084 §4.2: the user publishes empty metadata (no avatar): the
+    server does not put the directory photo back, presence carries an empty
+    hash and the vCard has no PHOTO."""
+    b = CapsIM(plucsd.port, "bob", "pc", [])
+    c = CapsIM(plucsd.port, "carol", "pc", [])
+    c.iq_ok(publish(META, "<metadata xmlns='%s'/>" % META, "none"))
+    c.send("<presence><show>dnd</show></presence>")
+    pres = b.wait(lambda e: e.tag == "{%s}presence" % NS_CLIENT and e.get("from") == C + "/pc"
+                  and e.find("{%s}show" % NS_CLIENT) is not None, 5)
+    assert [x.text for x in pres.iter("{%s}photo" % UPDATE)] == [None]
+    r = b.iq("<vCard xmlns='%s'/>" % VCARD, to=C, type="get")
+    assert r.get("type") == "result" and r.find(".//{%s}PHOTO" % VCARD) is None
+    b.ping()
+    assert meta_of(b, C)[0] == "none"
