@@ -49,7 +49,10 @@ static void test_legacy_to_pep(void **state)
     t = text_of(back, "password");
     assert_string_equal(t, "pw");
     free(t);
-    xnode *p2 = bm_to_pep(back, &(char *){ NULL });
+    char *id2 = NULL;
+    xnode *p2 = bm_to_pep(back, &id2);
+    assert_string_equal(id2, "room@conf.example");
+    free(id2);
     assert_true(bm_same(p, p2));
     xnode_set_attr(p2, "autojoin", "false");
     assert_false(bm_same(p, p2));
