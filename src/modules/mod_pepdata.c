@@ -28,7 +28,7 @@
 #include "modules/bookmarks_conv.h"
 #include "modules/module.h"
 #include "modules/pep.h"
-#include "modules/pep_avatar.h"
+#include "modules/pepdata.h"
 #include "modules/vcard_build.h"
 #include "router/router.h"
 #include "xmpp/stanza.h"

@@ -30,7 +30,7 @@
 #include "core/log.h"
 #include "directory/dir_query.h"
 #include "modules/pep.h"
-#include "modules/pep_avatar.h"
+#include "modules/pepdata.h"
 #include "modules/roster.h"
 #include "modules/vcard_build.h"
 #include "router/router.h"

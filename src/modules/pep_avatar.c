@@ -26,7 +26,7 @@
 #include "directory/directory.h"
 #include "modules/avatar_sniff.h"
 #include "modules/pep.h"
-#include "modules/pep_avatar.h"
+#include "modules/pepdata.h"
 #include "modules/vcard_build.h"
 #include "router/router.h"
 #include "xmpp/sasl.h"

@@ -24,7 +24,7 @@
 #include "core/log.h"
 #include "modules/bookmarks_conv.h"
 #include "modules/pep.h"
-#include "modules/pep_avatar.h"
+#include "modules/pepdata.h"
 #include "modules/pubsub_internal.h"
 #include "store/store_private.h"
 #include "xml/xml_fragment.h"

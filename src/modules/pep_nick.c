@@ -9,7 +9,7 @@
 
 #include "core/log.h"
 #include "modules/pep.h"
-#include "modules/pep_avatar.h"
+#include "modules/pepdata.h"
 
 void pepnick_reconcile(const char *bare, const char *label)
 {

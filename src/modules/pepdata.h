@@ -1,8 +1,8 @@
-/* pep_avatar.h: what the pepdata files share (mod_pepdata.c, pep_avatar.c,
+/* pepdata.h: what the pepdata files share (mod_pepdata.c, pep_avatar.c,
  * pep_nick.c, pep_bookmarks.c), and the one call mod_vcard makes so that
  * the vCard PHOTO shows the account's current avatar. */
-#ifndef PLUCS_PEP_AVATAR_H
-#define PLUCS_PEP_AVATAR_H
+#ifndef PLUCS_PEPDATA_H
+#define PLUCS_PEPDATA_H
 
 #include <stdbool.h>
 
