@@ -52,6 +52,8 @@ void upload_status_lines(buf *out) __attribute__((weak));
 void privacy_status_lines(buf *out) __attribute__((weak));
 /* PubSub's nodes and items (modules/mod_pubsub.c), weak likewise. */
 void pubsub_status_lines(buf *out) __attribute__((weak));
+/* What the server publishes in PEP from the directory (modules/mod_pepdata.c). */
+void pepdata_status_lines(buf *out) __attribute__((weak));
 
 typedef struct dom_count {
     char *domain;
@@ -281,6 +283,8 @@ static void render(control_status_job *j, buf *out)
         privacy_status_lines(out);
     if (pubsub_status_lines && c && c->pubsub)
         pubsub_status_lines(out);
+    if (pepdata_status_lines && c && c->pubsub)
+        pepdata_status_lines(out);
     dir_snapshot_unref(s);
 }
 

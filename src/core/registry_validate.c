@@ -265,7 +265,7 @@ const char *reg_allowed(const reg_var *v, char *buf, size_t len)
     else if (strcmp(k, "plucs/pubsub/host") == 0)
         snprintf(buf, len, "a DNS name, where %%s stands for the served domain, e.g. pubsub.%%s");
     else if (strcmp(k, "plucs/upload/url") == 0)
-        snprintf(buf, len, "empty, or an http:// or https:// URL, e.g. https://chat.example.org/upload/");
+        snprintf(buf, len, "empty, or the http:// or https:// origin the files are fetched from, e.g. https://chat.example.org (the path /upload/ is added)");
     else if (strcmp(k, "plucs/muc/create") == 0)
         snprintf(buf, len, "all, none, or the cn of a directory group");
     else if (strcmp(k, "plucs/muc/grouprooms/owners") == 0)

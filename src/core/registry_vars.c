@@ -186,7 +186,7 @@ static const reg_var vars[] = {
       "folder where uploaded files are kept",
       "Ordner, in dem hochgeladene Dateien liegen" },
     { "plucs/upload/url", REG_STR, "", 0, 0, NULL, 0,
-      "public base URL of uploads (the Apache address); empty uses the HTTP listener's own address",
+      "public origin of upload URLs, e.g. https://chat.example.org (Apache); /upload/ is added; empty uses the HTTP listener's own address",
       "öffentliche Basis-URL der Uploads (die Apache-Adresse); leer nimmt die Adresse des HTTP-Listeners" },
     { "plucs/upload/max_size", REG_INT, "104857600", 1, 2147483647, NULL, 0,
       "largest uploaded file in bytes",

@@ -67,6 +67,7 @@ bool dir_entry_same(const dir_entry *a, const dir_entry *b)
            same_str(a->ulabel, b->ulabel) && same_str(a->pwstamp, b->pwstamp) &&
            same_str(a->cn, b->cn) &&
            same_str(a->glabel, b->glabel) && same_str(a->hostattrs, b->hostattrs) &&
+           strcmp(a->photo, b->photo) == 0 &&
            same_list(a->members, a->nmembers, b->members, b->nmembers) &&
            same_list(a->mgroups, a->nmgroups, b->mgroups, b->nmgroups) &&
            same_list(a->pgroups, a->npgroups, b->pgroups, b->npgroups);
@@ -213,6 +214,7 @@ static int build_accounts(const build *b, dir_snapshot *s, dir_entry *const *ent
             a->dn = dup_or_null(c[i].e->dn);
             a->label = dir_text_dup(c[i].e->ulabel);   /* reaches rosters as XML */
             a->pwstamp = dup_or_null(c[i].e->pwstamp);
+            memcpy(a->photo, c[i].e->photo, sizeof a->photo);
             if (asprintf(&a->bare, "%s@%s", c[i].uid, c[i].domain) < 0)
                 a->bare = NULL;
             s->naccounts++;

@@ -26,6 +26,8 @@ typedef struct dir_entry {
     char *pwstamp;      /* "p:" pwdChangedTime, "c:" entryCSN or "m:" modifyTimestamp; NULL */
     char *cn;           /* first cn value (groups, hosts) */
     char *glabel;       /* value of plucs/grouplabel */
+    char photo[41];     /* accounts: lower-case hex SHA-1 of the first jpegPhoto
+                           value, "" without one (XEP-0084/0153 avatar id) */
     char **members;     /* memberUid values */
     size_t nmembers;
     char **mgroups;     /* xmppMessageGroups */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/sha.h>
+
 void dir_reader_attrs(const char *userlabel, const char *grouplabel,
                       char *out[DIR_READER_NATTRS])
 {
@@ -17,6 +19,7 @@ void dir_reader_attrs(const char *userlabel, const char *grouplabel,
         "xmppMessageGroups", "xmppPresenceGroups",
         /* the password stamp of accounts (FAST token revocation) */
         "pwdChangedTime", "entryCSN", "modifyTimestamp",
+        "jpegPhoto",    /* only its hash is kept: avatars follow the directory live */
         "xmppDomains", "univentionService",
     };
     size_t k = 0;
@@ -74,6 +77,23 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
+/* The hex SHA-1 of the first jpegPhoto value into out ("" without one). */
+static void photo_hash(const dir_attr *a, size_t n, char out[41])
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(a[i].name, "jpegPhoto") != 0 || !a[i].values || !a[i].values[0] ||
+            !a[i].values[0]->bv_len)
+            continue;
+        unsigned char md[SHA_DIGEST_LENGTH];
+        if (!SHA1((const unsigned char *)a[i].values[0]->bv_val, a[i].values[0]->bv_len, md))
+            return;
+        for (int k = 0; k < SHA_DIGEST_LENGTH; k++)
+            sprintf(out + 2 * k, "%02x", md[k]);
+        return;
+    }
+}
+
 static bool value_is(const struct berval *v, const char *s)
 {
     size_t len = strlen(s);
@@ -128,6 +148,7 @@ dir_entry *dir_entry_from_attrs(const char *dn, const dir_attr *a, size_t n,
                 free(v);
             }
         }
+        photo_hash(a, n, e->photo);
     }
     if (e->kinds & DIR_E_GROUP) {
         e->glabel = first(a, n, grouplabel, &oom);

@@ -28,7 +28,7 @@ typedef struct dir_attr {
 
 /* The attributes every search for accounts, groups and hosts asks for,
  * NULL-terminated into out (DIR_READER_NATTRS slots). */
-#define DIR_READER_NATTRS 17
+#define DIR_READER_NATTRS 18
 void dir_reader_attrs(const char *userlabel, const char *grouplabel,
                       char *out[DIR_READER_NATTRS]);
 

@@ -166,6 +166,7 @@ bool dir_snapshot_compare(const dir_snapshot *o, const dir_snapshot *n, dir_snap
             const dir_account *a = &o->accounts[i++], *b = &n->accounts[j++];
             if (!same_str(a->dn, b->dn) || !same_str(a->label, b->label) ||
                 !same_str(a->pwstamp, b->pwstamp) ||
+                strcmp(a->photo, b->photo) != 0 ||
                 !same_group_refs(o, a->groups, a->ngroups, n, b->groups, b->ngroups))
                 d->acc_changed++;
         }

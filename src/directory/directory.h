@@ -24,6 +24,7 @@ typedef struct dir_account {
     char *dn;
     char *label;              /* value of plucs/userlabel; NULL when absent */
     char *pwstamp;            /* password stamp (dir_build.h); NULL when unknown */
+    char photo[41];           /* hex SHA-1 of its jpegPhoto, "" without one */
     uint32_t *groups;         /* indexes into snap->groups, ascending */
     uint32_t ngroups;
     uint32_t pclass;          /* permission class: accounts with the same group

@@ -37,6 +37,8 @@ void upload_metrics_lines(buf *out) __attribute__((weak));
 void privacy_metrics_lines(buf *out) __attribute__((weak));
 /* PubSub's (modules/mod_pubsub.c), weak likewise. */
 void pubsub_metrics_lines(buf *out) __attribute__((weak));
+/* mod_pepdata's (directory avatars, nicknames, bookmark sync), weak likewise. */
+void pepdata_metrics_lines(buf *out) __attribute__((weak));
 
 void metrics_s2s_streams_add(bool incoming, int delta)
 {
@@ -233,4 +235,6 @@ void metrics_render(buf *out)
         privacy_metrics_lines(out);
     if (pubsub_metrics_lines)
         pubsub_metrics_lines(out);
+    if (pepdata_metrics_lines)
+        pepdata_metrics_lines(out);
 }

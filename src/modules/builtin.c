@@ -30,6 +30,7 @@
     X(csi)                 \
     X(sm)                  \
     X(pubsub)              \
+    X(pepdata)             \
     X(upload)              \
     X(fast)
 

@@ -29,6 +29,8 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "directory/dir_query.h"
+#include "modules/pep.h"
+#include "modules/pepdata.h"
 #include "modules/roster.h"
 #include "modules/vcard_build.h"
 #include "router/router.h"
@@ -102,7 +104,9 @@ static void put_update(xnode *st, const char *hash)
 
 static hook_result avatar_outbound(session *s, xnode *st)
 {
-    if (stanza_kind_of(st) != STANZA_PRESENCE)
+    /* with PubSub on, mod_pepdata puts the current hash (own PEP avatar, else
+     * the photo hash of the directory snapshot) into every presence */
+    if (stanza_kind_of(st) != STANZA_PRESENCE || pubsub_enabled())
         return HOOK_CONTINUE;
     const char *type = xnode_attr(st, "type");
     bool broadcast = !xnode_attr(st, "to");
@@ -203,7 +207,13 @@ static void vcard_done(void *arg, const dir_query_result *res)
             }
         }
         xnode *r = iq_result(q->iq);
-        xnode_append(r, vcard_build(&res->records[0], uid ? uid : s->node));
+        xnode *vc = vcard_build(&res->records[0], uid ? uid : s->node);
+        char *bare = NULL;      /* PHOTO: the account's own PEP avatar first (mod_pepdata) */
+        if (asprintf(&bare, "%s@%s", uid ? uid : s->node, s->domain) >= 0) {
+            pepdata_vcard_photo(bare, vc);
+            free(bare);
+        }
+        xnode_append(r, vc);
         free(uid);
         session_send_free(s, r);
         char hash[41];
@@ -346,6 +356,8 @@ static void vcard_iq(session *s, const xnode *iq, const xnode *payload)
 
 static void avatar_bound(session *s)
 {
+    if (pubsub_enabled())
+        return;                 /* mod_pepdata knows the hash without asking */
     vq *q = xcalloc(1, sizeof *q);
     if (!q || !avatar_of(s)) {
         free(q);

@@ -59,6 +59,11 @@ typedef void (*pep_hook_fn)(const char *bare, const char *node, const char *item
 #define PEP_MAX_HOOKS 4
 int pep_hook_add(pep_hook_fn fn);
 
+/* Whether a PEP node is one the server fills on the account's behalf
+ * (XEP-0084 avatar data/metadata, XEP-0172 nickname: mod_pepdata); such
+ * nodes do not count towards plucs/pubsub/max_nodes (pep_avatar.c). */
+bool pep_quota_exempt(const char *node);
+
 /* Adds to a disco#items <query/> (XEP-0030) one <item jid=bare node=N/>
  * per node of account bare's PEP service that requester (a JID) may read.
  * For mod_disco. */

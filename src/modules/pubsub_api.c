@@ -47,7 +47,7 @@ pep_status pep_publish(const char *bare, const char *node, const char *item_id,
     ps_host *h = ps_host_get(bare, true);
     ps_node *n = ps_node_get(h, node);
     if (!n) {
-        if (h->nnodes >= (size_t)c->pubsub_max_nodes) {
+        if (!pep_quota_exempt(node) && ps_owned_nodes(h, bare) >= (size_t)c->pubsub_max_nodes) {
             pthread_mutex_unlock(&ps_lock);
             free(text);
             log_info("pubsub: %s has %d nodes (plucs/pubsub/max_nodes): server publish on %s "

@@ -76,9 +76,12 @@ ps_node *ps_node_get(const ps_host *h, const char *name)
 
 size_t ps_owned_nodes(const ps_host *h, const char *owner)
 {
-    if (h->pep)
-        return h->nnodes;
     size_t k = 0;
+    if (h->pep) {   /* nodes the server fills for the account do not count (pep.h) */
+        for (ps_node *n = h->nodes; n; n = n->next)
+            k += !pep_quota_exempt(n->name);
+        return k;
+    }
     for (ps_node *n = h->nodes; n; n = n->next)
         k += !strcmp(n->owner, owner);
     return k;

@@ -64,7 +64,8 @@ void ps_do_create(req *r)
         r->out->reply = ps_err(r->iq, ERR_CANCEL, "conflict", NULL, NULL);
         return;
     }
-    if (ps_owned_nodes(h, r->bare) >= (size_t)limit_nodes()) {
+    if (!(h->pep && pep_quota_exempt(name)) &&
+        ps_owned_nodes(h, r->bare) >= (size_t)limit_nodes()) {
         log_info("pubsub: %s has %d nodes on %s (plucs/pubsub/max_nodes): create refused",
                  r->bare, limit_nodes(), r->j->host);
         r->out->reply = ps_err(r->iq, ERR_WAIT, "resource-constraint", NULL, NULL);
@@ -146,7 +147,8 @@ void ps_do_publish(req *r)
             free(text);
             return;
         }
-        if (ps_owned_nodes(h, r->bare) >= (size_t)limit_nodes()) {
+        if (!(h->pep && pep_quota_exempt(name)) &&
+            ps_owned_nodes(h, r->bare) >= (size_t)limit_nodes()) {
             log_info("pubsub: %s has %d nodes on %s (plucs/pubsub/max_nodes): auto-create "
                      "refused", r->bare, limit_nodes(), r->j->host);
             r->out->reply = ps_err(r->iq, ERR_WAIT, "resource-constraint", NULL, NULL);
