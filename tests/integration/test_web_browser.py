@@ -38,12 +38,14 @@ def _dependencies():
         pytest.fail("missing: %s; run scripts/deps" % ", ".join(missing), pytrace=False)
 
 
-@pytest.fixture
-def site(plucsd_factory, tmp_path):
+def start_site(plucsd_factory, tmp_path, **registry):
+    """plucsd with the web transports (plus registry) and a private Apache
+    serving the Converse page and proxying plucsd by its own snippet;
+    returns (plucsd, apache), the caller stops apache."""
     conf = str(tmp_path / "plucs-apache.conf")
     p = plucsd_factory(**{"plucs/http/bind": "true", "plucs/http/websocket": "true",
                           "plucs/http/address": "127.0.0.1", "plucs/http/proxy": "true",
-                          "plucs/http/proxy/conffile": conf})
+                          "plucs/http/proxy/conffile": conf, **registry})
     r = subprocess.run([os.path.join(H.BUILD, "plucs"), "--registry", p.registry_path, "apache"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -57,6 +59,12 @@ def site(plucsd_factory, tmp_path):
         for f in files:
             os.chmod(os.path.join(root, f), 0o644)
     a.start()
+    return p, a
+
+
+@pytest.fixture
+def site(plucsd_factory, tmp_path):
+    p, a = start_site(plucsd_factory, tmp_path)
     yield p, a
     a.stop()
 

@@ -7,53 +7,24 @@ it through. bob (slixmpp) receives a message with the URL, and a GET of that
 URL returns the bytes the browser sent."""
 
 import os
-import shutil
-import subprocess
 import urllib.request
 
 import pytest
 
-import apache_env
 import plucs_harness as H
-from test_web_browser import BROWSER, DIST, NODE, Converse, logs_of
-
-
-@pytest.fixture(autouse=True)
-def _dependencies():
-    """A missing dependency fails the test (it never skips silently)."""
-    missing = [what for what, ok in (
-        ("apache2 (/usr/sbin/apache2)", apache_env.available()),
-        ("chromium (/usr/bin/chromium)", os.path.exists("/usr/bin/chromium")),
-        ("node on PATH", NODE),
-        ("tests/browser/node_modules (npm ci)", os.path.isdir(DIST))) if not ok]
-    if missing:
-        pytest.fail("missing: %s; run scripts/deps" % ", ".join(missing), pytrace=False)
+from test_web_browser import Converse, _dependencies, logs_of, start_site  # noqa: F401 (fixture)
 
 
 @pytest.fixture
-def site(plucsd_factory, tmp_path):
-    conf = str(tmp_path / "plucs-apache.conf")
-    p = plucsd_factory(**{"plucs/http/websocket": "true", "plucs/http/address": "127.0.0.1",
-                          "plucs/http/proxy": "true", "plucs/http/proxy/conffile": conf,
-                          "plucs/upload": "true", "plucs/upload/dir": str(tmp_path / "files")})
-    r = subprocess.run([os.path.join(H.BUILD, "plucs"), "--registry", p.registry_path, "apache"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    a = apache_env.Apache(conf)
-    shutil.copy(os.path.join(BROWSER, "page", "index.html"), a.docroot)
-    shutil.copytree(DIST, os.path.join(a.docroot, "converse"),
-                    ignore=shutil.ignore_patterns("*.map"))
-    for root, dirs, files in os.walk(a.docroot):
-        os.chmod(root, 0o755)
-        for f in files:
-            os.chmod(os.path.join(root, f), 0o644)
-    a.start()
+def upload_site(plucsd_factory, tmp_path):
+    p, a = start_site(plucsd_factory, tmp_path, **{"plucs/upload": "true",
+                                                   "plucs/upload/dir": str(tmp_path / "files")})
     yield p, a
     a.stop()
 
 
-def test_converse_uploads_a_file(site, client):
-    p, a = site
+def test_converse_uploads_a_file(upload_site, client):
+    p, a = upload_site
     bob = client("bob", daemon=p)
     assert bob.login()
     bob.send_presence()
