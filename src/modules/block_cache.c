@@ -1,12 +1,12 @@
 /* block_cache.c: the process-wide table of online accounts' blocklists
- * (see blocklist.h). A chained hash table keyed by bare JID, grown by
- * doubling; one mutex for the table and every list in it. Lists are small
- * (at most plucs/quota/blocklist items) and matched linearly with their parsed JIDs
- * kept next to the strings. */
+ * (see blocklist.h), an account_table (account_table.h: hash table keyed
+ * by bare JID, references, loading and waiters); its one mutex guards the
+ * table and every list in it. Lists are small (at most plucs/quota/blocklist
+ * items) and matched linearly with their parsed JIDs kept next to the
+ * strings. */
 #include "modules/blocklist.h"
 #include "core/alloc.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,56 +17,19 @@ typedef struct block_item {
 } block_item;
 
 struct block_list {
-    block_list *next;            /* hash chain */
-    char *bare;
-    int refs;
-    bool loaded;
+    account_entry e;             /* first: the table's part */
     block_item *items;
     size_t n, cap;
-    block_waiter *waiters;
-    size_t nwaiters;
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static block_list **buckets;
-static size_t nbuckets, count;
+static void list_free(account_entry *e);
+
+static account_table table = ACCOUNT_TABLE(block_list, list_free);
 static atomic_size_t nonempty;   /* lists with at least one item */
-
-static size_t hash(const char *s)
-{
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void grow(void)
-{
-    size_t nb = nbuckets ? nbuckets * 2 : 64;
-    block_list **t = xcalloc(nb, sizeof *t);
-    for (size_t i = 0; i < nbuckets; i++) {
-        block_list *b = buckets[i];
-        while (b) {
-            block_list *next = b->next;
-            size_t k = hash(b->bare) & (nb - 1);
-            b->next = t[k];
-            t[k] = b;
-            b = next;
-        }
-    }
-    free(buckets);
-    buckets = t;
-    nbuckets = nb;
-}
 
 static block_list *find(const char *bare)
 {
-    if (!nbuckets)
-        return NULL;
-    for (block_list *b = buckets[hash(bare) & (nbuckets - 1)]; b; b = b->next)
-        if (!strcmp(b->bare, bare))
-            return b;
-    return NULL;
+    return (block_list *)account_table_find(&table, bare);
 }
 
 static void list_clear(block_list *b)
@@ -80,13 +43,11 @@ static void list_clear(block_list *b)
     b->n = 0;
 }
 
-static void list_free(block_list *b)
+static void list_free(account_entry *e)
 {
+    block_list *b = (block_list *)e;
     list_clear(b);
     free(b->items);
-    free(b->waiters);
-    free(b->bare);
-    free(b);
 }
 
 static int item_index(const block_list *b, const char *str)
@@ -117,80 +78,32 @@ static bool item_append(block_list *b, const char *str)
 
 block_list *block_cache_acquire(const char *bare, bool *created)
 {
-    pthread_mutex_lock(&lock);
-    block_list *b = find(bare);
-    *created = !b;
-    if (!b) {
-        if (count + 1 > nbuckets)
-            grow();
-        b = xcalloc(1, sizeof *b);
-        b->bare = xstrdup(bare);
-        size_t k = hash(bare) & (nbuckets - 1);
-        b->next = buckets[k];
-        buckets[k] = b;
-        count++;
-    }
-    b->refs++;
-    pthread_mutex_unlock(&lock);
-    return b;
+    return (block_list *)account_table_acquire(&table, bare, created);
 }
 
-void block_cache_release(block_list *b)
-{
-    if (!b)
-        return;
-    pthread_mutex_lock(&lock);
-    if (--b->refs == 0) {
-        block_list **pp = &buckets[hash(b->bare) & (nbuckets - 1)];
-        while (*pp != b)
-            pp = &(*pp)->next;
-        *pp = b->next;
-        count--;
-        list_free(b);
-    }
-    pthread_mutex_unlock(&lock);
-}
+void block_cache_release(block_list *b) { account_table_release(&table, b ? &b->e : NULL); }
 
 bool block_cache_wait(block_list *b, int worker, uint64_t sid)
 {
-    pthread_mutex_lock(&lock);
-    bool wait = !b->loaded;
-    if (wait) {
-        b->waiters = xrealloc(b->waiters, (b->nwaiters + 1) * sizeof *b->waiters);
-        b->waiters[b->nwaiters].worker = worker;
-        b->waiters[b->nwaiters].sid = sid;
-        b->nwaiters++;
-    }
-    pthread_mutex_unlock(&lock);
-    return wait;
+    return account_table_wait(&table, &b->e, worker, sid);
 }
 
-bool block_cache_loaded(block_list *b)
-{
-    pthread_mutex_lock(&lock);
-    bool l = b->loaded;
-    pthread_mutex_unlock(&lock);
-    return l;
-}
+bool block_cache_loaded(block_list *b) { return account_table_loaded(&table, &b->e); }
 
 block_waiter *block_cache_install(const char *bare, char *const *items, size_t n,
                                   size_t *nwaiters)
 {
     block_waiter *w = NULL;
     *nwaiters = 0;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     block_list *b = find(bare);
-    if (b && !b->loaded) {
+    if (b && !b->e.loaded) {
         for (size_t i = 0; i < n; i++)
             if (item_index(b, items[i]) < 0)
                 item_append(b, items[i]);
-        b->loaded = true;
-        w = b->waiters;
-        *nwaiters = b->nwaiters;
-        b->waiters = NULL;
-        b->nwaiters = 0;
+        w = account_table_set_loaded(&b->e, nwaiters);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return w;
 }
 
@@ -206,9 +119,9 @@ bool block_cache_blocks(block_list *b, const jid *addr)
 {
     if (!b || !block_cache_any())
         return false;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     bool r = list_blocks(b, addr);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return r;
 }
 
@@ -216,10 +129,10 @@ bool block_cache_bare_blocks(const char *bare, const jid *addr)
 {
     if (!block_cache_any())
         return false;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     block_list *b = find(bare);
     bool r = b && list_blocks(b, addr);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return r;
 }
 
@@ -232,12 +145,12 @@ static int cmp_str(const void *a, const void *b)
 
 char **block_cache_items(block_list *b, size_t *n)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     char **v = xcalloc(b->n, sizeof *v);
     for (size_t i = 0; i < b->n; i++)
         v[i] = xstrdup(b->items[i].str);
     *n = b->n;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     qsort(v, *n, sizeof *v, cmp_str);
     return v;
 }
@@ -257,31 +170,31 @@ static size_t count_after_add(block_list *b, char *const *items, size_t n)
 
 size_t block_cache_count_after_add(block_list *b, char *const *items, size_t n)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     size_t total = count_after_add(b, items, n);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return total;
 }
 
 char **block_cache_add(block_list *b, char *const *items, size_t n, size_t max, size_t *nadded)
 {
     *nadded = 0;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     if (max && count_after_add(b, items, n) > max) {
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&table.lock);
         return NULL;
     }
     char **added = xcalloc(n ? n : 1, sizeof *added);
     for (size_t i = 0; i < n; i++)
         if (item_index(b, items[i]) < 0 && item_append(b, items[i]))
             added[(*nadded)++] = xstrdup(items[i]);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return added;
 }
 
 char **block_cache_remove(block_list *b, char *const *items, size_t n, size_t *nremoved)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     size_t cap = n ? n : b->n;
     char **removed = xcalloc(cap, sizeof *removed);
     *nremoved = 0;
@@ -301,7 +214,7 @@ char **block_cache_remove(block_list *b, char *const *items, size_t n, size_t *n
                 atomic_fetch_sub(&nonempty, 1);
         }
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return removed;
 }
 
@@ -312,18 +225,4 @@ void block_cache_strv_free(char **v, size_t n)
     free(v);
 }
 
-void block_cache_shutdown(void)
-{
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < nbuckets; i++) {
-        while (buckets[i]) {
-            block_list *b = buckets[i];
-            buckets[i] = b->next;
-            list_free(b);
-        }
-    }
-    free(buckets);
-    buckets = NULL;
-    nbuckets = count = 0;
-    pthread_mutex_unlock(&lock);
-}
+void block_cache_shutdown(void) { account_table_shutdown(&table); }

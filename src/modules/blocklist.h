@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "modules/account_table.h"
 #include "xmpp/jid.h"
 
 /* Whether the blocklist item matches the address:
@@ -30,10 +31,7 @@ bool blocklist_item_matches(const jid *item, const jid *addr);
 
 typedef struct block_list block_list;
 
-typedef struct block_waiter {
-    int worker;
-    uint64_t sid;
-} block_waiter;
+typedef account_waiter block_waiter;
 
 /* One more reference to bare's list, created empty and not loaded when
  * nobody held it; *created tells the caller to load it from the store. */

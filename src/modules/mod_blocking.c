@@ -72,7 +72,7 @@ static bsess *bsess_of(session *s) { return slot >= 0 ? s->slots[slot] : NULL; }
 typedef struct sess_job {
     int worker;
     uint64_t sid;
-    xnode *st;               /* NULL for a resume */
+    xnode *st;
     bool only_requested;     /* a push: only to sessions that asked for the list */
 } sess_job;
 
@@ -87,9 +87,7 @@ static void sess_job_run(void *p)
 {
     sess_job *j = p;
     session *s = session_find(worker_self(), j->sid);
-    if (s && !j->st) {
-        s->ops->resume(s);
-    } else if (s && !s->closing) {
+    if (s && !s->closing) {
         bsess *x = bsess_of(s);
         if (!j->only_requested || (x && x->requested)) {
             xnode_set_attr(j->st, "to", s->full);
@@ -129,9 +127,7 @@ static void list_loaded(void *arg, store_blocklist *res)
                 res->user);
     size_t nw = 0;
     block_waiter *w = block_cache_install(res->user, res->items, res->n, &nw);
-    for (size_t i = 0; i < nw; i++)
-        post_session(w[i].worker, w[i].sid, NULL, false);
-    free(w);
+    account_table_resume(w, nw);
     store_blocklist_free(res);
 }
 
@@ -149,17 +145,6 @@ static void blocking_bound(session *s)
 
 /* ---- matching helpers ---- */
 
-/* Never blocked: the user's own JIDs and a served domain itself. */
-static bool exempt(const char *own_bare, const jid *addr)
-{
-    if (!addr->node)
-        return router_serves(addr->domain) && !addr->resource;
-    char *bare = jid_bare_string(addr);
-    bool own = bare && !strcmp(bare, own_bare);
-    free(bare);
-    return own;
-}
-
 /* Whether s's user blocks the address text a. */
 static bool session_blocks(session *s, const char *a)
 {
@@ -169,7 +154,7 @@ static bool session_blocks(session *s, const char *a)
     jid j;
     if (jid_parse(a, &j) != 0)
         return false;
-    bool r = !exempt(s->bare, &j) && block_cache_blocks(x->list, &j);
+    bool r = !account_exempt(s->bare, &j) && block_cache_blocks(x->list, &j);
     jid_clear(&j);
     return r;
 }
@@ -295,7 +280,7 @@ static void presence_effects(session *s, const char *item, bool on)
     jid j;
     if (jid_parse(item, &j) != 0)
         return;
-    if (!j.node || exempt(s->bare, &j)) {
+    if (!j.node || account_exempt(s->bare, &j)) {
         jid_clear(&j);     /* domains: no presence bookkeeping per domain */
         return;
     }

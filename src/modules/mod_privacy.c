@@ -60,7 +60,7 @@ privacy_sess *privacy_sess_of(session *s) { return slot >= 0 && s ? s->slots[slo
 
 typedef struct sess_job {
     uint64_t sid;
-    xnode *st;               /* NULL for a resume */
+    xnode *st;
 } sess_job;
 
 static void sess_job_free(void *p)
@@ -74,9 +74,7 @@ static void sess_job_run(void *p)
 {
     sess_job *j = p;
     session *s = session_find(worker_self(), j->sid);
-    if (s && !j->st) {
-        s->ops->resume(s);
-    } else if (s && !s->closing) {
+    if (s && !s->closing) {
         xnode_set_attr(j->st, "to", s->full);
         session_send(s, j->st);
     }
@@ -148,9 +146,7 @@ static void install(loading *ld)
     size_t nw = 0;
     privacy_waiter *w = pcache_install(ld->user, ld->lists, ld->n, ld->dflt, &nw);
     ld->n = 0;      /* taken */
-    for (size_t i = 0; i < nw; i++)
-        post_session(w[i].worker, w[i].sid, NULL);
-    free(w);
+    account_table_resume(w, nw);
     loading_free(ld);
 }
 
@@ -225,17 +221,6 @@ static void privacy_bound(session *s)
 }
 
 /* ---- matching ---- */
-
-/* Never blocked: the user's own JIDs and a served domain itself. */
-static bool exempt(const char *own_bare, const jid *addr)
-{
-    if (!addr->node)
-        return router_serves(addr->domain) && !addr->resource;
-    char *bare = jid_bare_string(addr);
-    bool own = bare && !strcmp(bare, own_bare);
-    free(bare);
-    return own;
-}
 
 typedef struct groups {
     char **v;
@@ -350,7 +335,7 @@ static hook_result privacy_inbound(session *s, xnode *st)
     const char *type = xnode_attr(st, "type");
     hook_result r = HOOK_CONTINUE;
     privacy_sess *x = privacy_sess_of(s);
-    if (x && !exempt(s->bare, &f)) {
+    if (x && !account_exempt(s->bare, &f)) {
         privacy_list *l = pcache_effective(x->a, x->sid);
         unsigned k = kind == STANZA_MESSAGE ? PRIV_K_MESSAGE
                    : kind == STANZA_IQ ? PRIV_K_IQ
@@ -375,7 +360,7 @@ static hook_result privacy_inbound(session *s, xnode *st)
         privacy_list *l = strcmp(fb, s->bare) ? pcache_effective_bare(fb, f.resource) : NULL;
         jid me;
         if (l && jid_parse(s->full, &me) == 0) {
-            if (!exempt(fb, &me) &&
+            if (!account_exempt(fb, &me) &&
                 !privacy_allows(l, fb, &me, is_notification(type) ? PRIV_K_PRESENCE_OUT : 0)) {
                 log_debug("privacy: presence %s -> %s refused by the sender's list '%s'", from,
                           s->full, l->name);
@@ -401,7 +386,7 @@ static hook_result privacy_outbound(session *s, xnode *st)
     if (!to || !x || jid_parse(to, &t) != 0)
         return HOOK_CONTINUE;
     hook_result r = HOOK_CONTINUE;
-    privacy_list *l = exempt(s->bare, &t) ? NULL : pcache_effective(x->a, x->sid);
+    privacy_list *l = account_exempt(s->bare, &t) ? NULL : pcache_effective(x->a, x->sid);
     stanza_kind kind = stanza_kind_of(st);
     const char *type = xnode_attr(st, "type");
     unsigned k = kind == STANZA_PRESENCE && is_notification(type) ? PRIV_K_PRESENCE_OUT : 0;

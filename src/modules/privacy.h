@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "modules/account_table.h"
 #include "xml/xml.h"
 #include "xmpp/jid.h"
 
@@ -126,10 +127,7 @@ bool privacy_list_allows(const privacy_list *l, const privacy_contact *c, unsign
 
 typedef struct privacy_acct privacy_acct;
 
-typedef struct privacy_waiter {
-    int worker;
-    uint64_t sid;
-} privacy_waiter;
+typedef account_waiter privacy_waiter;
 
 privacy_acct *pcache_acquire(const char *bare, bool *created);
 void pcache_release(privacy_acct *a);

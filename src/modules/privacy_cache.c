@@ -1,6 +1,6 @@
 /* privacy_cache.c: the process-wide table of online accounts' privacy
- * lists (see privacy.h). A chained hash table keyed by bare JID, grown by
- * doubling, one mutex for the table and every entry (as block_cache.c).
+ * lists (see privacy.h), an account_table (account_table.h, as
+ * block_cache.c): its one mutex guards the table and every entry.
  * Lists are immutable and reference-counted: an edit swaps the pointer, a
  * stanza path holds its own reference while it matches, outside the lock.
  * Each entry also knows the account's bound sessions and their active list
@@ -8,7 +8,6 @@
 #include "modules/privacy.h"
 #include "core/alloc.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,60 +18,23 @@ typedef struct psess {
 } psess;
 
 struct privacy_acct {
-    privacy_acct *next;
-    char *bare;
-    int refs;
-    bool loaded;
+    account_entry e;     /* first: the table's part */
     privacy_list **lists;
     size_t n, cap;
     char *dflt;
     psess *sess;
     size_t nsess;
-    privacy_waiter *waiters;
-    size_t nwaiters;
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static privacy_acct **buckets;
-static size_t nbuckets, count;
+static void acct_free(account_entry *e);
+
+static account_table table = ACCOUNT_TABLE(privacy_acct, acct_free);
 static atomic_size_t nonempty;   /* loaded entries with at least one list */
 static atomic_size_t nlists;     /* lists in memory, for plucs status and /metrics */
 
-static size_t hash(const char *s)
-{
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void grow(void)
-{
-    size_t nb = nbuckets ? nbuckets * 2 : 64;
-    privacy_acct **t = xcalloc(nb, sizeof *t);
-    for (size_t i = 0; i < nbuckets; i++) {
-        privacy_acct *a = buckets[i];
-        while (a) {
-            privacy_acct *next = a->next;
-            size_t k = hash(a->bare) & (nb - 1);
-            a->next = t[k];
-            t[k] = a;
-            a = next;
-        }
-    }
-    free(buckets);
-    buckets = t;
-    nbuckets = nb;
-}
-
 static privacy_acct *find(const char *bare)
 {
-    if (!nbuckets)
-        return NULL;
-    for (privacy_acct *a = buckets[hash(bare) & (nbuckets - 1)]; a; a = a->next)
-        if (!strcmp(a->bare, bare))
-            return a;
-    return NULL;
+    return (privacy_acct *)account_table_find(&table, bare);
 }
 
 static bool eq(const char *a, const char *b) { return a && b && !strcmp(a, b); }
@@ -91,8 +53,9 @@ static void set_n(privacy_acct *a, size_t n)
     a->n = n;
 }
 
-static void acct_free(privacy_acct *a)
+static void acct_free(account_entry *e)
 {
+    privacy_acct *a = (privacy_acct *)e;
     for (size_t i = 0; i < a->n; i++)
         privacy_list_unref(a->lists[i]);
     set_n(a, 0);
@@ -102,10 +65,7 @@ static void acct_free(privacy_acct *a)
         free(a->sess[i].active);
     }
     free(a->sess);
-    free(a->waiters);
     free(a->dflt);
-    free(a->bare);
-    free(a);
 }
 
 static int list_index(const privacy_acct *a, const char *name)
@@ -137,70 +97,26 @@ static bool default_used_by_other(const privacy_acct *a, uint64_t sid)
 
 privacy_acct *pcache_acquire(const char *bare, bool *created)
 {
-    pthread_mutex_lock(&lock);
-    privacy_acct *a = find(bare);
-    *created = !a;
-    if (!a) {
-        if (count + 1 > nbuckets)
-            grow();
-        a = xcalloc(1, sizeof *a);
-        a->bare = xstrdup(bare);
-        size_t k = hash(bare) & (nbuckets - 1);
-        a->next = buckets[k];
-        buckets[k] = a;
-        count++;
-    }
-    a->refs++;
-    pthread_mutex_unlock(&lock);
-    return a;
+    return (privacy_acct *)account_table_acquire(&table, bare, created);
 }
 
-void pcache_release(privacy_acct *a)
-{
-    if (!a)
-        return;
-    pthread_mutex_lock(&lock);
-    if (--a->refs == 0) {
-        privacy_acct **pp = &buckets[hash(a->bare) & (nbuckets - 1)];
-        while (*pp != a)
-            pp = &(*pp)->next;
-        *pp = a->next;
-        count--;
-        acct_free(a);
-    }
-    pthread_mutex_unlock(&lock);
-}
+void pcache_release(privacy_acct *a) { account_table_release(&table, a ? &a->e : NULL); }
 
 bool pcache_wait(privacy_acct *a, int worker, uint64_t sid)
 {
-    pthread_mutex_lock(&lock);
-    bool wait = !a->loaded;
-    if (wait) {
-        a->waiters = xrealloc(a->waiters, (a->nwaiters + 1) * sizeof *a->waiters);
-        a->waiters[a->nwaiters].worker = worker;
-        a->waiters[a->nwaiters].sid = sid;
-        a->nwaiters++;
-    }
-    pthread_mutex_unlock(&lock);
-    return wait;
+    return account_table_wait(&table, &a->e, worker, sid);
 }
 
-bool pcache_loaded(privacy_acct *a)
-{
-    pthread_mutex_lock(&lock);
-    bool l = a->loaded;
-    pthread_mutex_unlock(&lock);
-    return l;
-}
+bool pcache_loaded(privacy_acct *a) { return account_table_loaded(&table, &a->e); }
 
 privacy_waiter *pcache_install(const char *bare, privacy_list **lists, size_t n,
                                const char *dflt, size_t *nw)
 {
     privacy_waiter *w = NULL;
     *nw = 0;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     privacy_acct *a = find(bare);
-    if (a && !a->loaded) {
+    if (a && !a->e.loaded) {
         a->lists = xcalloc(n ? n : 1, sizeof *a->lists);
         a->cap = n ? n : 1;
         for (size_t i = 0; i < n; i++)
@@ -208,13 +124,9 @@ privacy_waiter *pcache_install(const char *bare, privacy_list **lists, size_t n,
         set_n(a, n);
         n = 0;
         a->dflt = dflt && list_index(a, dflt) >= 0 ? xstrdup(dflt) : NULL;
-        a->loaded = true;
-        w = a->waiters;
-        *nw = a->nwaiters;
-        a->waiters = NULL;
-        a->nwaiters = 0;
+        w = account_table_set_loaded(&a->e, nw);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     for (size_t i = 0; i < n; i++)
         privacy_list_unref(lists[i]);
     return w;
@@ -226,25 +138,25 @@ bool pcache_any(void) { return atomic_load_explicit(&nonempty, memory_order_rela
 
 void pcache_session_add(privacy_acct *a, uint64_t sid, const char *resource)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     a->sess = xrealloc(a->sess, (a->nsess + 1) * sizeof *a->sess);
     a->sess[a->nsess].sid = sid;
     a->sess[a->nsess].resource = xstrdup(resource ? resource : "");
     a->sess[a->nsess].active = NULL;
     a->nsess++;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
 }
 
 void pcache_session_del(privacy_acct *a, uint64_t sid)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     psess *p = sess_of(a, sid);
     if (p) {
         free(p->resource);
         free(p->active);
         *p = a->sess[--a->nsess];
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
 }
 
 /* Under the lock. */
@@ -259,9 +171,9 @@ privacy_list *pcache_effective(privacy_acct *a, uint64_t sid)
 {
     if (!a || !pcache_any())
         return NULL;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     privacy_list *l = a->n ? effective(a, sess_of(a, sid)) : NULL;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return l;
 }
 
@@ -269,17 +181,17 @@ privacy_list *pcache_effective_bare(const char *bare, const char *resource)
 {
     if (!pcache_any())
         return NULL;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     privacy_acct *a = find(bare);
     privacy_list *l = NULL;
-    if (a && a->loaded && a->n) {
+    if (a && a->e.loaded && a->n) {
         const psess *p = NULL;
         for (size_t i = a->nsess; i-- > 0 && !p;)     /* the newest of that resource */
             if (eq(a->sess[i].resource, resource))
                 p = &a->sess[i];
         l = effective(a, p);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return l;
 }
 
@@ -291,7 +203,7 @@ static int cmp_str(const void *x, const void *y)
 void pcache_names(privacy_acct *a, uint64_t sid, privacy_names *out)
 {
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     psess *p = sess_of(a, sid);
     if (p && p->active)
         out->active = xstrdup(p->active);
@@ -301,7 +213,7 @@ void pcache_names(privacy_acct *a, uint64_t sid, privacy_names *out)
     for (size_t i = 0; i < a->n; i++)
         out->names[i] = xstrdup(a->lists[i]->name);
     out->n = a->n;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     qsort(out->names, out->n, sizeof *out->names, cmp_str);
 }
 
@@ -317,27 +229,27 @@ void pcache_names_free(privacy_names *p)
 
 privacy_list *pcache_get(privacy_acct *a, const char *name)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     int k = list_index(a, name);
     privacy_list *l = k >= 0 ? privacy_list_ref(a->lists[k]) : NULL;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return l;
 }
 
 privacy_list *pcache_default(privacy_acct *a)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     int k = a->dflt ? list_index(a, a->dflt) : -1;
     privacy_list *l = k >= 0 ? privacy_list_ref(a->lists[k]) : NULL;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return l;
 }
 
 char *pcache_default_name(privacy_acct *a)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     char *d = a->dflt ? xstrdup(a->dflt) : NULL;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return d;
 }
 
@@ -360,14 +272,14 @@ static void put(privacy_acct *a, privacy_list *l)
 
 pcache_res pcache_put(privacy_acct *a, privacy_list *l, size_t max_lists)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     if (list_index(a, l->name) < 0 && max_lists && a->n >= max_lists) {
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&table.lock);
         privacy_list_unref(l);
         return PC_TOO_MANY;
     }
     put(a, l);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return PC_OK;
 }
 
@@ -375,7 +287,7 @@ pcache_res pcache_remove(privacy_acct *a, const char *name, uint64_t sid, bool *
 {
     *was_default = false;
     pcache_res r = PC_OK;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     int k = list_index(a, name);
     if (k < 0) {
         r = PC_NOT_FOUND;
@@ -404,13 +316,13 @@ pcache_res pcache_remove(privacy_acct *a, const char *name, uint64_t sid, bool *
         *was_default = true;
     }
 out:
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return r;
 }
 
 pcache_res pcache_set_active(privacy_acct *a, uint64_t sid, const char *name)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     pcache_res r = PC_OK;
     psess *p = sess_of(a, sid);
     if (name && list_index(a, name) < 0)
@@ -419,13 +331,13 @@ pcache_res pcache_set_active(privacy_acct *a, uint64_t sid, const char *name)
         free(p->active);
         p->active = name ? xstrdup(name) : NULL;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return r;
 }
 
 pcache_res pcache_set_default(privacy_acct *a, uint64_t sid, const char *name)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     pcache_res r = PC_OK;
     if (name && list_index(a, name) < 0)
         r = PC_NOT_FOUND;
@@ -435,13 +347,13 @@ pcache_res pcache_set_default(privacy_acct *a, uint64_t sid, const char *name)
         free(a->dflt);
         a->dflt = name ? xstrdup(name) : NULL;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return r;
 }
 
 privacy_eff *pcache_effective_all(privacy_acct *a, size_t *n)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     privacy_eff *v = xcalloc(a->nsess ? a->nsess : 1, sizeof *v);
     for (size_t i = 0; i < a->nsess; i++) {
         v[i].sid = a->sess[i].sid;
@@ -449,7 +361,7 @@ privacy_eff *pcache_effective_all(privacy_acct *a, size_t *n)
         v[i].l = effective(a, &a->sess[i]);
     }
     *n = a->nsess;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
     return v;
 }
 
@@ -464,27 +376,13 @@ void privacy_eff_free(privacy_eff *v, size_t n)
 
 void pcache_force_default(privacy_acct *a, privacy_list *l)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&table.lock);
     put(a, privacy_list_ref(l));
     if (!eq(a->dflt, l->name)) {
         free(a->dflt);
         a->dflt = xstrdup(l->name);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&table.lock);
 }
 
-void pcache_shutdown(void)
-{
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < nbuckets; i++) {
-        while (buckets[i]) {
-            privacy_acct *a = buckets[i];
-            buckets[i] = a->next;
-            acct_free(a);
-        }
-    }
-    free(buckets);
-    buckets = NULL;
-    nbuckets = count = 0;
-    pthread_mutex_unlock(&lock);
-}
+void pcache_shutdown(void) { account_table_shutdown(&table); }
