@@ -10,9 +10,9 @@
  * mutex guards the table and every entry's payload: the cache takes it for
  * its own operations.
  *
- * account_table_resume() and account_exempt() (account_flow.c) are the
- * pieces of the bind / load / wake flow that mod_blocking.c and
- * mod_privacy.c share. */
+ * account_flow.c holds what mod_blocking.c and mod_privacy.c share around
+ * it: resuming the sessions that waited for the load, posting stanzas
+ * straight to the account's sessions, the addresses never blocked. */
 #ifndef PLUCS_ACCOUNT_TABLE_H
 #define PLUCS_ACCOUNT_TABLE_H
 
@@ -63,6 +63,17 @@ account_entry *account_table_find(account_table *t, const char *bare);
 account_waiter *account_table_set_loaded(account_entry *e, size_t *n);
 /* Frees every entry (at shutdown, after the workers stopped). */
 void account_table_shutdown(account_table *t);
+
+struct session;
+struct xnode;
+/* Writes st (taken) straight to the session sid on worker wid (no hooks),
+ * 'to' set to the session's full JID; nothing when the session is gone or
+ * closing, or when want (NULL: every session) says no. */
+void account_post(int wid, uint64_t sid, struct xnode *st, bool (*want)(struct session *s));
+/* A copy of st, as account_post, to every resource of bare
+ * (only_available: those that sent presence). */
+void account_send_all(const char *bare, const struct xnode *st, bool only_available,
+                      bool (*want)(struct session *s));
 
 /* Resumes each waiting session on its worker (paused by the bound hook
  * while the entry was loading) and frees w. */

@@ -67,55 +67,11 @@ static void bsess_free(void *p)
 
 static bsess *bsess_of(session *s) { return slot >= 0 ? s->slots[slot] : NULL; }
 
-/* ---- jobs on other workers ---- */
-
-typedef struct sess_job {
-    int worker;
-    uint64_t sid;
-    xnode *st;
-    bool only_requested;     /* a push: only to sessions that asked for the list */
-} sess_job;
-
-static void sess_job_free(void *p)
+/* Pushes go only to sessions that asked for the list. */
+static bool requested(session *s)
 {
-    sess_job *j = p;
-    xnode_free(j->st);
-    free(j);
-}
-
-static void sess_job_run(void *p)
-{
-    sess_job *j = p;
-    session *s = session_find(worker_self(), j->sid);
-    if (s && !s->closing) {
-        bsess *x = bsess_of(s);
-        if (!j->only_requested || (x && x->requested)) {
-            xnode_set_attr(j->st, "to", s->full);
-            session_send(s, j->st);
-        }
-    }
-    sess_job_free(j);
-}
-
-static void post_session(int wid, uint64_t sid, xnode *st, bool only_requested)
-{
-    sess_job *j = xcalloc(1, sizeof *j);
-    j->worker = wid;
-    j->sid = sid;
-    j->st = st;
-    j->only_requested = only_requested;
-    worker_post_drop(worker_get(wid), sess_job_run, sess_job_free, j);
-}
-
-/* Sends a copy of st to every resource of bare (only_available: those that
- * sent presence), written straight to the session: no hooks. */
-static void send_direct(const char *bare, const xnode *st, bool only_available, bool push)
-{
-    route_ref refs[ROUTES_MAX_RESOURCES];
-    size_t n = router_resources(bare, refs, ROUTES_MAX_RESOURCES);
-    for (size_t i = 0; i < n; i++)
-        if (!only_available || refs[i].available)
-            post_session(refs[i].worker, refs[i].sid, xnode_copy(st), push);
+    bsess *x = bsess_of(s);
+    return x && x->requested;
 }
 
 /* ---- loading at bind ---- */
@@ -305,7 +261,7 @@ static void presence_effects(session *s, const char *item, bool on)
     n = (on || may_see(contact, s->bare)) ? presences_of(contact, j.resource, on, pres) : 0;
     for (size_t i = 0; i < n; i++) {
         if (on) {
-            send_direct(s->bare, pres[i], true, false);   /* past our own filter */
+            account_send_all(s->bare, pres[i], true, NULL);   /* past our own filter */
             xnode_free(pres[i]);
         } else {
             xnode_set_attr(pres[i], "to", s->bare);
@@ -329,7 +285,7 @@ static void push(session *s, const char *what, char *const *items, size_t n)
     xnode *p = xnode_add_child(iq, what, NS_BLOCKING);
     for (size_t i = 0; i < n; i++)
         xnode_set_attr(xnode_add_child(p, "item", NS_BLOCKING), "jid", items[i]);
-    send_direct(s->bare, iq, false, true);
+    account_send_all(s->bare, iq, false, requested);
     xnode_free(iq);
 }
 

@@ -56,48 +56,9 @@ static void psess_free(void *p)
 
 privacy_sess *privacy_sess_of(session *s) { return slot >= 0 && s ? s->slots[slot] : NULL; }
 
-/* ---- jobs on other workers ---- */
+void privacy_post(int wid, uint64_t sid, xnode *st) { account_post(wid, sid, st, NULL); }
 
-typedef struct sess_job {
-    uint64_t sid;
-    xnode *st;
-} sess_job;
-
-static void sess_job_free(void *p)
-{
-    sess_job *j = p;
-    xnode_free(j->st);
-    free(j);
-}
-
-static void sess_job_run(void *p)
-{
-    sess_job *j = p;
-    session *s = session_find(worker_self(), j->sid);
-    if (s && !s->closing) {
-        xnode_set_attr(j->st, "to", s->full);
-        session_send(s, j->st);
-    }
-    sess_job_free(j);
-}
-
-static void post_session(int wid, uint64_t sid, xnode *st)
-{
-    sess_job *j = xcalloc(1, sizeof *j);
-    j->sid = sid;
-    j->st = st;
-    worker_post_drop(worker_get(wid), sess_job_run, sess_job_free, j);
-}
-
-void privacy_post(int wid, uint64_t sid, xnode *st) { post_session(wid, sid, st); }
-
-void privacy_send_all(const char *bare, const xnode *st)
-{
-    route_ref refs[ROUTES_MAX_RESOURCES];
-    size_t n = router_resources(bare, refs, ROUTES_MAX_RESOURCES);
-    for (size_t i = 0; i < n; i++)
-        post_session(refs[i].worker, refs[i].sid, xnode_copy(st));
-}
+void privacy_send_all(const char *bare, const xnode *st) { account_send_all(bare, st, false, NULL); }
 
 /* ---- store ---- */
 
