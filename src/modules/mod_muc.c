@@ -24,6 +24,7 @@
 #include "modules/disco.h"
 #include "modules/module.h"
 #include "modules/muc_policy.h"
+#include "modules/service_host.h"
 #include "router/policy.h"
 #include "router/router.h"
 #include "router/services.h"
@@ -168,39 +169,23 @@ bool muc_policy_allows(const char *from_real, const char *to_bare)
 /* ---- service domains ---- */
 
 /* The service host for served domain d (malloc'ed), or NULL when off. */
+static const char *host_fmt(const config *c)
+{
+    return c->muc_host ? c->muc_host : "conference.%s";
+}
+
 char *muc_service_host(const char *d)
 {
     const config *c = config_current();
     if (!c || !c->muc || !d)
         return NULL;
-    const char *fmt = c->muc_host ? c->muc_host : "conference.%s";
-    const char *pct = strstr(fmt, "%s");
-    if (!pct)
-        return xstrdup(fmt);
-    size_t n = strlen(fmt) + strlen(d);
-    char *s = xmalloc(n);
-    snprintf(s, n, "%.*s%s%s", (int)(pct - fmt), fmt, d, pct + 2);
-    return s;
+    return service_host_expand(host_fmt(c), d);
 }
 
 static bool service_match(const char *domain)
 {
     const config *c = config_current();
-    if (!c || !c->muc)
-        return false;
-    const char *fmt = c->muc_host ? c->muc_host : "conference.%s";
-    const char *pct = strstr(fmt, "%s");
-    if (!pct)
-        return false;
-    size_t pre = (size_t)(pct - fmt), post = strlen(pct + 2), n = strlen(domain);
-    if (n <= pre + post || strncmp(domain, fmt, pre) || strcmp(domain + n - post, pct + 2))
-        return false;
-    char d[1024];
-    if (n - pre - post >= sizeof d)
-        return false;
-    memcpy(d, domain + pre, n - pre - post);
-    d[n - pre - post] = 0;
-    return router_serves(d);
+    return c && c->muc && service_host_match(host_fmt(c), domain);
 }
 
 worker *muc_room_worker(const char *room_jid)

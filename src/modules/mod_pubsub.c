@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "modules/disco.h"
 #include "modules/module.h"
+#include "modules/service_host.h"
 #include "modules/pubsub_internal.h"
 #include "router/router.h"
 #include "router/services.h"
@@ -38,34 +39,13 @@ char *pubsub_service_host(const char *d)
     const config *c = config_current();
     if (!c || !c->pubsub || !d)
         return NULL;
-    const char *fmt = host_fmt(c);
-    const char *pct = strstr(fmt, "%s");
-    if (!pct)
-        return xstrdup(fmt);
-    size_t n = strlen(fmt) + strlen(d);
-    char *s = xmalloc(n);
-    snprintf(s, n, "%.*s%s%s", (int)(pct - fmt), fmt, d, pct + 2);
-    return s;
+    return service_host_expand(host_fmt(c), d);
 }
 
 static bool service_match(const char *domain)
 {
     const config *c = config_current();
-    if (!c || !c->pubsub)
-        return false;
-    const char *fmt = host_fmt(c);
-    const char *pct = strstr(fmt, "%s");
-    if (!pct)
-        return false;
-    size_t pre = (size_t)(pct - fmt), post = strlen(pct + 2), n = strlen(domain);
-    if (n <= pre + post || strncmp(domain, fmt, pre) || strcmp(domain + n - post, pct + 2))
-        return false;
-    char d[1024];
-    if (n - pre - post >= sizeof d)
-        return false;
-    memcpy(d, domain + pre, n - pre - post);
-    d[n - pre - post] = 0;
-    return router_serves(d);
+    return c && c->pubsub && service_host_match(host_fmt(c), domain);
 }
 
 /* A stanza for pubsub.D (ownership passes). */

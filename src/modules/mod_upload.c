@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "modules/disco.h"
 #include "modules/module.h"
+#include "modules/service_host.h"
 #include "router/router.h"
 #include "router/services.h"
 #include "upload/upload_parse.h"
@@ -28,6 +29,7 @@
 #include "xmpp/stanza.h"
 
 #define HOST_PREFIX "upload."
+#define HOST_FMT HOST_PREFIX "%s"
 #define NS_DATA "jabber:x:data"
 #define NS_PING "urn:xmpp:ping"
 
@@ -45,17 +47,10 @@ char *upload_service_host(const char *domain)
 {
     if (!domain || !service_on())
         return NULL;
-    size_t n = strlen(HOST_PREFIX) + strlen(domain) + 1;
-    char *s = xmalloc(n);
-    snprintf(s, n, "%s%s", HOST_PREFIX, domain);
-    return s;
+    return service_host_expand(HOST_FMT, domain);
 }
 
-static bool service_match(const char *domain)
-{
-    size_t n = strlen(HOST_PREFIX);
-    return !strncmp(domain, HOST_PREFIX, n) && router_serves(domain + n);
-}
+static bool service_match(const char *domain) { return service_host_match(HOST_FMT, domain); }
 
 /* ---- counters ---- */
 
