@@ -82,6 +82,79 @@ static xnode *unavailable_from(const char *from, const char *to)
     return u;
 }
 
+/* What each_change() reports: one current presence (*pres, from 'from';
+ * the callback may take it and set *pres NULL) whose fate changed, and
+ * whether it now passes. */
+typedef void (*change_fn)(xnode **pres, const char *from, bool passes, void *ud);
+
+/* For each available resource of user's contacts (out: who may see user,
+ * else whom user sees), whether old and new (either may be NULL) treat a
+ * presence of kind to/from it differently; calls fn when they do. */
+static void each_change(const char *user, bool out, unsigned kind, const privacy_list *old,
+                        const privacy_list *new, change_fn fn, void *ud)
+{
+    bares b = { 0 };
+    contacts_of(user, out, &b);
+    for (size_t i = 0; i < b.n; i++) {
+        if (!strcmp(b.v[i], user))
+            continue;
+        xnode *cp[ROUTES_MAX_RESOURCES];
+        size_t m = routes_presences(b.v[i], cp, ROUTES_MAX_RESOURCES);
+        for (size_t k = 0; k < m; k++) {
+            const char *cf = xnode_attr(cp[k], "from");
+            jid j;
+            if (cf && jid_parse(cf, &j) == 0) {
+                bool was = privacy_allows(old, user, &j, kind);
+                bool is = privacy_allows(new, user, &j, kind);
+                if (was != is)
+                    fn(&cp[k], cf, is, ud);
+                jid_clear(&j);
+            }
+            xnode_free(cp[k]);
+        }
+    }
+    bares_free(&b);
+}
+
+/* presence-out: the contact gets the session's unavailable or its current
+ * presence (mine). */
+typedef struct out_ctx {
+    const char *full;
+    const xnode *mine;
+} out_ctx;
+
+static void out_changed(xnode **pres, const char *from, bool passes, void *ud)
+{
+    const out_ctx *o = ud;
+    (void)pres;
+    if (!passes) {
+        router_route(unavailable_from(o->full, from));
+    } else {
+        xnode *c = xnode_copy(o->mine);
+        xnode_set_attr(c, "to", from);
+        router_route(c);
+    }
+}
+
+/* presence-in: the session (me) gets the contact's unavailable straight,
+ * or its current presence routed. */
+typedef struct in_ctx {
+    const char *full;
+    route_ref me;
+} in_ctx;
+
+static void in_changed(xnode **pres, const char *from, bool passes, void *ud)
+{
+    const in_ctx *c = ud;
+    if (!passes) {
+        privacy_post(c->me.worker, c->me.sid, unavailable_from(from, NULL));
+    } else {
+        xnode_set_attr(*pres, "to", c->full);
+        router_route(*pres);
+        *pres = NULL;
+    }
+}
+
 /* A change of one session's list: old -> new (either may be NULL). */
 static void session_changed(const char *user, const char *resource, uint64_t sid,
                             const privacy_list *old, const privacy_list *new)
@@ -100,65 +173,15 @@ static void session_changed(const char *user, const char *resource, uint64_t sid
         else
             xnode_free(pres[i]);
     }
-    bares b = { 0 };
     if (mine) {
-        contacts_of(user, true, &b);
-        for (size_t i = 0; i < b.n; i++) {
-            if (!strcmp(b.v[i], user))
-                continue;
-            xnode *cp[ROUTES_MAX_RESOURCES];
-            size_t m = routes_presences(b.v[i], cp, ROUTES_MAX_RESOURCES);
-            for (size_t k = 0; k < m; k++) {
-                const char *cf = xnode_attr(cp[k], "from");
-                jid j;
-                if (cf && jid_parse(cf, &j) == 0) {
-                    bool was = privacy_allows(old, user, &j, PRIV_K_PRESENCE_OUT);
-                    bool is = privacy_allows(new, user, &j, PRIV_K_PRESENCE_OUT);
-                    if (was && !is) {
-                        router_route(unavailable_from(full, cf));
-                    } else if (!was && is) {
-                        xnode *c = xnode_copy(mine);
-                        xnode_set_attr(c, "to", cf);
-                        router_route(c);
-                    }
-                    jid_clear(&j);
-                }
-                xnode_free(cp[k]);
-            }
-        }
-        bares_free(&b);
-        memset(&b, 0, sizeof b);
+        out_ctx o = { full, mine };
+        each_change(user, true, PRIV_K_PRESENCE_OUT, old, new, out_changed, &o);
         xnode_free(mine);
     }
     /* what the session sees */
-    route_ref me;
-    if (routes_find(user, resource, &me) && me.sid == sid) {
-        contacts_of(user, false, &b);
-        for (size_t i = 0; i < b.n; i++) {
-            if (!strcmp(b.v[i], user))
-                continue;
-            xnode *cp[ROUTES_MAX_RESOURCES];
-            size_t m = routes_presences(b.v[i], cp, ROUTES_MAX_RESOURCES);
-            for (size_t k = 0; k < m; k++) {
-                const char *cf = xnode_attr(cp[k], "from");
-                jid j;
-                if (cf && jid_parse(cf, &j) == 0) {
-                    bool was = privacy_allows(old, user, &j, PRIV_K_PRESENCE_IN);
-                    bool is = privacy_allows(new, user, &j, PRIV_K_PRESENCE_IN);
-                    if (was && !is) {
-                        privacy_post(me.worker, me.sid, unavailable_from(cf, NULL));
-                    } else if (!was && is) {
-                        xnode_set_attr(cp[k], "to", full);
-                        router_route(cp[k]);
-                        cp[k] = NULL;
-                    }
-                    jid_clear(&j);
-                }
-                xnode_free(cp[k]);
-            }
-        }
-        bares_free(&b);
-    }
+    in_ctx c = { .full = full };
+    if (routes_find(user, resource, &c.me) && c.me.sid == sid)
+        each_change(user, false, PRIV_K_PRESENCE_IN, old, new, in_changed, &c);
     free(full);
 }
 
