@@ -99,6 +99,13 @@ char *ps_bare_of(const char *full)
     return slash ? xstrndup(full, (size_t)(slash - full)) : xstrdup(full);
 }
 
+bool ps_need_set(req *r)
+{
+    if (!r->set)
+        r->out->reply = ps_err(r->iq, ERR_MODIFY, "bad-request", NULL, NULL);
+    return r->set;
+}
+
 ps_node *ps_need_node(req *r, const char *name)
 {
     if (!name || !*name) {

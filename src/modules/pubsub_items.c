@@ -40,10 +40,8 @@ void ps_do_create(req *r)
 {
     const char *name = xnode_attr(r->op, "node");
     char gen[40];
-    if (!r->set) {
-        r->out->reply = ps_err(r->iq, ERR_MODIFY, "bad-request", NULL, NULL);
+    if (!ps_need_set(r))
         return;
-    }
     if (!may_create(r->j, r->bare)) {
         log_info("pubsub: %s may not create nodes on %s: forbidden", r->from, r->j->host);
         r->out->reply = ps_err(r->iq, ERR_AUTH, "forbidden", NULL, NULL);
@@ -92,10 +90,8 @@ void ps_do_create(req *r)
 void ps_do_publish(req *r)
 {
     const char *name = xnode_attr(r->op, "node");
-    if (!r->set) {
-        r->out->reply = ps_err(r->iq, ERR_MODIFY, "bad-request", NULL, NULL);
+    if (!ps_need_set(r))
         return;
-    }
     if (!name || !*name) {
         r->out->reply = ps_err(r->iq, ERR_MODIFY, "bad-request", "nodeid-required", NULL);
         return;
@@ -205,10 +201,8 @@ static bool truthy(const char *v) { return v && (!strcmp(v, "1") || !strcmp(v, "
 
 void ps_do_retract(req *r)
 {
-    if (!r->set) {
-        r->out->reply = ps_err(r->iq, ERR_MODIFY, "bad-request", NULL, NULL);
+    if (!ps_need_set(r))
         return;
-    }
     ps_node *n = ps_need_node(r, xnode_attr(r->op, "node"));
     if (!n)
         return;
@@ -312,6 +306,18 @@ static bool jid_ok(req *r, const char *jid_s)
     return ok;
 }
 
+/* The node of a subscribe/unsubscribe set whose jid='..' (*who) is the
+ * requester's, or NULL after answering. */
+static ps_node *sub_node(req *r, const char **who)
+{
+    if (!ps_need_set(r))
+        return NULL;
+    *who = xnode_attr(r->op, "jid");
+    if (!jid_ok(r, *who))
+        return NULL;
+    return ps_need_node(r, xnode_attr(r->op, "node"));
+}
+
 /* Subscriptions of bare (itself or its resources) on n. */
 static size_t subs_of(const ps_node *n, const char *bare)
 {
@@ -324,14 +330,8 @@ static size_t subs_of(const ps_node *n, const char *bare)
 
 void ps_do_subscribe(req *r)
 {
-    if (!r->set) {
-        r->out->reply = ps_err(r->iq, ERR_MODIFY, "bad-request", NULL, NULL);
-        return;
-    }
-    const char *who = xnode_attr(r->op, "jid");
-    if (!jid_ok(r, who))
-        return;
-    ps_node *n = ps_need_node(r, xnode_attr(r->op, "node"));
+    const char *who;
+    ps_node *n = sub_node(r, &who);
     if (!n)
         return;
     ps_access_result a = ps_access_check(&n->cfg, &r->rel);
@@ -370,14 +370,8 @@ void ps_do_subscribe(req *r)
 
 void ps_do_unsubscribe(req *r)
 {
-    if (!r->set) {
-        r->out->reply = ps_err(r->iq, ERR_MODIFY, "bad-request", NULL, NULL);
-        return;
-    }
-    const char *who = xnode_attr(r->op, "jid");
-    if (!jid_ok(r, who))
-        return;
-    ps_node *n = ps_need_node(r, xnode_attr(r->op, "node"));
+    const char *who;
+    ps_node *n = sub_node(r, &who);
     if (!n)
         return;
     if (!ps_node_unsubscribe(n, who)) {

@@ -66,10 +66,8 @@ void ps_do_default(req *r)
 
 void ps_do_delete(req *r)
 {
-    if (!r->set) {
-        r->out->reply = ps_err(r->iq, ERR_MODIFY, "bad-request", NULL, NULL);
+    if (!ps_need_set(r))
         return;
-    }
     ps_node *n = need_owner(r);
     if (!n)
         return;
@@ -85,10 +83,8 @@ void ps_do_delete(req *r)
 
 void ps_do_purge(req *r)
 {
-    if (!r->set) {
-        r->out->reply = ps_err(r->iq, ERR_MODIFY, "bad-request", NULL, NULL);
+    if (!ps_need_set(r))
         return;
-    }
     ps_node *n = need_owner(r);
     if (!n)
         return;

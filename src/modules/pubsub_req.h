@@ -59,6 +59,8 @@ char *ps_bare_of(const char *full);       /* malloc'ed */
 /* The node the request names (sets r->rel.aff and owner), or NULL after
  * answering nodeid-required / item-not-found. */
 ps_node *ps_need_node(req *r, const char *name);
+/* Whether the request is an iq set; false after answering bad-request. */
+bool ps_need_set(req *r);
 
 /* Use cases of the pubsub namespace (pubsub_items.c). */
 void ps_do_create(req *r);
