@@ -98,26 +98,6 @@ void sasl2_features(xmpp_stream *st, buf *out)
     }
 }
 
-/* The account of an authcid ("uid" or "uid@domain" of this stream), as a
- * nodeprep'ed localpart (malloc'ed), or NULL. */
-static char *authcid_node(xmpp_stream *st, const char *authcid)
-{
-    char *copy = xstrdup(authcid);
-    char *at = strrchr(copy, '@');
-    char *node = NULL;
-    bool ok = true;
-    if (at) {
-        *at = 0;
-        char *d = jid_nameprep(at + 1);
-        ok = d && !strcmp(d, st->s->domain);
-        free(d);
-    }
-    if (ok && *copy)
-        node = jid_nodeprep(copy);
-    free(copy);
-    return node;
-}
-
 static void fast_authenticate(xmpp_stream *st, struct sasl2_state *q)
 {
     if (!q->a.initial || !*q->a.initial || !q->a.agent_id) {
@@ -137,7 +117,7 @@ static void fast_authenticate(xmpp_stream *st, struct sasl2_state *q)
     }
     free(msg);
     q->cblen = tls_cb_data(stream_ssl(st), (ht_cb)q->ht, q->cb);
-    char *node = q->cblen >= 0 ? authcid_node(st, authcid) : NULL;
+    char *node = q->cblen >= 0 ? xs_authcid_node(st, authcid) : NULL;
     if (!node) {
         xs_log_refusal("%s: FAST authentication of '%.64s' from %s failed: not a user of %s",
                        st->t->name, authcid, st->peer, st->s->domain);

@@ -692,16 +692,11 @@ void xs_auth_start(xmpp_stream *st, char *node, const char *password)
     evtimer_add(st->auth_delay, &tv);
 }
 
-void xs_sasl_plain(xmpp_stream *st, const char *b64)
+char *xs_authcid_node(xmpp_stream *st, const char *authcid)
 {
-    char *authzid = NULL, *authcid = NULL, *password = NULL;
-    if (sasl_plain_decode(b64, strlen(b64), &authzid, &authcid, &password) != SASL_PLAIN_OK) {
-        xs_log_refusal("%s: %s: malformed SASL PLAIN message", st->t->name, st->peer);
-        xs_sasl_refuse(st, "malformed-request");
-        return;
-    }
     /* authcid is the uid, or uid@domain for clients that send the JID. */
-    char *at = strrchr(authcid, '@');
+    char *copy = xstrdup(authcid);
+    char *at = strrchr(copy, '@');
     char *node = NULL;
     bool ok = true;
     if (at) {
@@ -710,9 +705,23 @@ void xs_sasl_plain(xmpp_stream *st, const char *b64)
         ok = d && !strcmp(d, st->s->domain);
         free(d);
     }
-    if (ok)
-        node = jid_nodeprep(authcid);
-    if (ok && node && *authzid) {
+    if (ok && *copy)
+        node = jid_nodeprep(copy);
+    free(copy);
+    return node;
+}
+
+void xs_sasl_plain(xmpp_stream *st, const char *b64)
+{
+    char *authzid = NULL, *authcid = NULL, *password = NULL;
+    if (sasl_plain_decode(b64, strlen(b64), &authzid, &authcid, &password) != SASL_PLAIN_OK) {
+        xs_log_refusal("%s: %s: malformed SASL PLAIN message", st->t->name, st->peer);
+        xs_sasl_refuse(st, "malformed-request");
+        return;
+    }
+    char *node = xs_authcid_node(st, authcid);
+    bool ok = node != NULL;
+    if (ok && *authzid) {
         jid z;
         bool parsed = jid_parse(authzid, &z) == 0;
         ok = parsed && !z.resource && z.node && !strcmp(z.node, node) &&

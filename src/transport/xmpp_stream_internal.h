@@ -51,6 +51,9 @@ struct xmpp_stream {
 void xs_sasl_failure(xmpp_stream *st, const char *condition);
 void xs_sasl_refuse(xmpp_stream *st, const char *condition);
 void xs_sasl_plain(xmpp_stream *st, const char *b64);
+/* The account of an authcid ("uid" or "uid@domain" of this stream), as a
+ * nodeprep'ed localpart (malloc'ed), or NULL (PLAIN and SASL2). */
+char *xs_authcid_node(xmpp_stream *st, const char *authcid);
 /* Starts the check of node (taken) after the throttle: the password, or
  * the FAST token of st->sasl2 when password is NULL. */
 void xs_auth_start(xmpp_stream *st, char *node, const char *password);
