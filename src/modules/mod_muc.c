@@ -274,10 +274,8 @@ static void service_iq(xnode *iq, const jid *to)
 static void service_stanza(xnode *st)
 {
     jid to;
-    if (jid_parse(xnode_attr(st, "to"), &to) != 0 || !xnode_attr(st, "from")) {
-        xnode_free(st);
+    if (!service_stanza_to(st, &to))
         return;
-    }
     if (!to.node) {
         if (stanza_kind_of(st) == STANZA_IQ)
             service_iq(st, &to);

@@ -1,5 +1,5 @@
-/* service_host.c: expanding and matching "X.%s" service host patterns
- * (see service_host.h). */
+/* service_host.c: expanding and matching "X.%s" service host patterns,
+ * and the intake check of their stanzas (see service_host.h). */
 #include "modules/service_host.h"
 
 #include <stdio.h>
@@ -33,4 +33,13 @@ bool service_host_match(const char *fmt, const char *domain)
     memcpy(d, domain + pre, n - pre - post);
     d[n - pre - post] = 0;
     return router_serves(d);
+}
+
+bool service_stanza_to(xnode *st, jid *to)
+{
+    if (jid_parse(xnode_attr(st, "to"), to) != 0 || !xnode_attr(st, "from")) {
+        xnode_free(st);
+        return false;
+    }
+    return true;
 }
