@@ -58,7 +58,10 @@ privacy_sess *privacy_sess_of(session *s) { return slot >= 0 && s ? s->slots[slo
 
 void privacy_post(int wid, uint64_t sid, xnode *st) { account_post(wid, sid, st, NULL); }
 
-void privacy_send_all(const char *bare, const xnode *st) { account_send_all(bare, st, false, NULL); }
+void privacy_send_all(const char *bare, const xnode *st)
+{
+    account_send_all(bare, st, false, NULL);
+}
 
 /* ---- store ---- */
 
