@@ -89,7 +89,9 @@ def test_issue_reuse_and_no_ldap(plucsd_factory, users, ldap_outage):
     assert S.outcome(fast_login(p, "fasta", tok)) == "success"
     c = S.Sasl2Client(p.port)
     try:
-        assert S.outcome(c.plain("fasta", "fasta-secret")) == "temporary-auth-failure"
+        # the answer may take the directory's auth deadline (10 s, a held
+        # login: test_directory.py): wait well beyond it
+        assert S.outcome(c.plain("fasta", "fasta-secret", timeout=30)) == "temporary-auth-failure"
     finally:
         c.close()
     assert p.wait_log(r"fasta@a\.test authenticated from .* \(SASL2, FAST token\)", 5, start)
