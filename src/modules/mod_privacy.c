@@ -375,6 +375,12 @@ static hook_result privacy_outbound(session *s, xnode *st)
     return r;
 }
 
+static void privacy_shutdown(void)
+{
+    privacy_offline_shutdown();
+    pcache_shutdown();
+}
+
 static void privacy_init(void)
 {
     module_register_iq(NS_PRIVACY, privacy_iq);
@@ -389,7 +395,7 @@ static void privacy_init(void)
 const module mod_privacy = {
     .name = "privacy",
     .init = privacy_init,
-    .shutdown = pcache_shutdown,
+    .shutdown = privacy_shutdown,
     .slot = &slot,
     .slot_free = psess_free,
 };

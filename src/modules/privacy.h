@@ -250,6 +250,8 @@ void privacy_load(struct worker *w, const char *bare);
 hook_result privacy_offline_routed(struct session *origin, xnode *st);
 /* bare's lists are in its entry now: sends on the messages held for it. */
 void privacy_offline_loaded(const char *bare);
+/* Frees what is still held (shutdown, before pcache_shutdown). */
+void privacy_offline_shutdown(void);
 /* Held messages now (plucs status). */
 size_t privacy_offline_held(void);
 

@@ -100,6 +100,25 @@ void privacy_offline_loaded(const char *bare)
     }
 }
 
+void privacy_offline_shutdown(void)
+{
+    /* after the workers stopped: the store will not answer any more, and
+     * the entries go with the table right after (no release) */
+    pthread_mutex_lock(&held_lock);
+    held *h = held_head;
+    held_head = NULL;
+    held_tail = &held_head;
+    pthread_mutex_unlock(&held_lock);
+    while (h) {
+        held *next = h->next;
+        xnode_free(h->st);
+        free(h->bare);
+        free(h);
+        atomic_fetch_sub(&nheld, 1);
+        h = next;
+    }
+}
+
 /* Whether a message to bare (to: the parsed 'to') would find a resource. */
 static bool has_taker(const char *bare, const jid *to)
 {
