@@ -18,8 +18,9 @@
  *
  * A denied message gets service-unavailable, as for an unknown user; it is
  * neither archived nor stored nor pushed. Group and subscription items need
- * the owner's roster, which is in memory only while the owner is online: an
- * offline owner's list with such items is not applied (as before). */
+ * the owner's roster: when the default list has such items and the roster
+ * is not in memory, the message is held again until the roster module
+ * loaded it (acct_when_loaded), judged then and sent on past this hook. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,8 +174,91 @@ static bool hold(session *origin, xnode *st, const char *bare)
     return true;
 }
 
+/* A message held until the offline owner's roster is loaded (the default
+ * list has group or subscription items). */
+typedef struct rhold {
+    xnode *st;
+    char *bare;
+    privacy_acct *p;      /* keeps the lists */
+    acct *r;              /* keeps the roster once loaded */
+    uint64_t origin;
+} rhold;
+
+static void rhold_free(void *x)
+{
+    rhold *h = x;
+    xnode_free(h->st);
+    free(h->bare);
+    pcache_release(h->p);
+    acct_release(h->r);
+    free(h);
+    atomic_fetch_sub(&nheld, 1);
+}
+
+/* The message sent on without this hook (the stanza it is on). */
+static _Thread_local const xnode *pass_through;
+
+static void roster_loaded(void *x)
+{
+    rhold *h = x;
+    bool loaded = false, ok = true;
+    privacy_list *l = pcache_default_bare(h->bare, &loaded);
+    jid from;
+    const char *from_s = xnode_attr(h->st, "from");
+    if (l && from_s && jid_parse(from_s, &from) == 0) {
+        ok = privacy_allows(l, h->bare, &from, PRIV_K_MESSAGE);
+        jid_clear(&from);
+    }
+    if (!ok) {
+        router_bounce(h->st, ERR_CANCEL, "service-unavailable", NULL);
+        log_debug("privacy: %s -> %s (offline) refused by the default list '%s'", from_s,
+                  h->bare, l->name);
+        privacy_stat_refused();
+    } else {
+        session *origin = h->origin ? session_find(worker_self(), h->origin) : NULL;
+        if (origin && (origin->closing || !origin->bound))
+            origin = NULL;
+        xnode *st = h->st;
+        h->st = NULL;
+        pass_through = st;
+        router_reroute(st, origin);
+        pass_through = NULL;
+    }
+    privacy_list_unref(l);
+    rhold_free(h);
+}
+
+static bool hold_for_roster(session *origin, xnode *st, const char *bare)
+{
+    if (!worker_self())
+        return false;
+    if (atomic_fetch_add(&nheld, 1) >= HELD_MAX) {
+        atomic_fetch_sub(&nheld, 1);
+        log_warn("privacy: %d messages wait for privacy lists already; a message to %s goes "
+                 "on without its default list", HELD_MAX, bare);
+        return false;
+    }
+    bool created = false;
+    privacy_acct *p = pcache_acquire(bare, &created);
+    if (created) {          /* gone meanwhile: as if not looked at */
+        pcache_release(p);
+        atomic_fetch_sub(&nheld, 1);
+        return false;
+    }
+    rhold *h = xcalloc(1, sizeof *h);
+    h->st = xnode_copy(st);
+    h->bare = xstrdup(bare);
+    h->p = p;
+    h->r = acct_acquire(bare);
+    h->origin = origin && !origin->remote && origin->bound ? origin->id : 0;
+    acct_when_loaded(h->r, roster_loaded, rhold_free, h);
+    return true;
+}
+
 hook_result privacy_offline_routed(session *origin, xnode *st)
 {
+    if (st == pass_through)
+        return HOOK_CONTINUE;   /* judged already (roster_loaded) */
     const char *type = xnode_attr(st, "type");
     if (type && strcmp(type, "chat") && strcmp(type, "normal"))
         return HOOK_CONTINUE;   /* headline, error, groupchat: never stored */
@@ -195,8 +279,8 @@ hook_result privacy_offline_routed(session *origin, xnode *st)
         if (hold(origin, st, bare))
             r = HOOK_STOP;
     } else if (l && l->needs_roster && !roster_in_memory(bare)) {
-        log_debug("privacy: %s is offline; its default list '%s' needs the roster, not applied",
-                  bare, l->name);
+        if (hold_for_roster(origin, st, bare))
+            r = HOOK_STOP;
     } else if (l && !privacy_allows(l, bare, &from, PRIV_K_MESSAGE)) {
         router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
         log_debug("privacy: %s -> %s (offline) refused by the default list '%s'", from_s, bare,

@@ -185,3 +185,29 @@ def test_broadcast_to_remote_contact(fed, im):
     assert block(alice, DAVE, unblock=True) == "result"
     alice.available(status="visible 3")
     assert dave.wait_presence(frm=alice.jid, timeout=15, pred=lambda p: p.status == "visible 3")
+
+
+def test_group_rules_use_the_roster_while_offline(plucsd, im):
+    """A default list with a personal roster group rule: the offline user's
+    roster is read for it (nora is in the personal group "friends"; carol
+    shares only the directory group "staff" with alice)."""
+    a = login(im, plucsd, "alice", resource="desk")
+    assert a.roster_set(N, groups=["friends"]) == ("result", None)
+    assert set_list(a, "friends only", [
+        item("group", "friends", "allow", 1, ["message"]),
+        item(None, None, "deny", 2, ["message"])]) == "result"
+    assert default(a, "friends only") == "result"
+    bob = login(im, plucsd, "bob", resource="b1")
+    assert bob.wait_presence(frm=A + "/desk", timeout=10)
+    logout_and_wait(a, bob, A + "/desk")
+    nora = login(im, plucsd, "nora", resource="x", presence=False)
+    carol = login(im, plucsd, "carol", resource="y", presence=False)
+    assert refused(carol, A, "not a friend") == "service-unavailable"
+    nora.send(A, "a friend")
+    assert refused(nora, A, "a friend again", timeout=1) is None
+    assert not nora.saw_message(type="error")
+    a2 = login(im, plucsd, "alice", resource="back")
+    assert a2.wait_message(body="a friend", timeout=10), a2.all_messages
+    assert a2.wait_message(body="a friend again", timeout=5)
+    a2.quiet(0.3)
+    assert not a2.saw_message(body="not a friend")
