@@ -28,6 +28,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "modules/blocklist.h"
 #include "modules/privacy.h"
 #include "modules/roster.h"
 #include "router/router.h"
@@ -174,6 +175,19 @@ static bool hold(session *origin, xnode *st, const char *bare)
     return true;
 }
 
+/* Whether l lets a message from `from` to its offline owner through: its
+ * own rules, and its block items as XEP-0191 matches them (a domain also
+ * covers its subdomains), as the two inbound hooks do for an online user. */
+static bool offline_allows(const privacy_list *l, const char *owner, const jid *from)
+{
+    if (!l)
+        return true;
+    for (size_t i = 0; i < l->n; i++)
+        if (privacy_item_is_block(&l->items[i]) && blocklist_item_matches(&l->items[i].j, from))
+            return false;
+    return privacy_allows(l, owner, from, PRIV_K_MESSAGE);
+}
+
 /* A message held until the offline owner's roster is loaded (the default
  * list has group or subscription items). */
 typedef struct rhold {
@@ -206,7 +220,7 @@ static void roster_loaded(void *x)
     jid from;
     const char *from_s = xnode_attr(h->st, "from");
     if (l && from_s && jid_parse(from_s, &from) == 0) {
-        ok = privacy_allows(l, h->bare, &from, PRIV_K_MESSAGE);
+        ok = offline_allows(l, h->bare, &from);
         jid_clear(&from);
     }
     if (!ok) {
@@ -281,7 +295,7 @@ hook_result privacy_offline_routed(session *origin, xnode *st)
     } else if (l && l->needs_roster && !roster_in_memory(bare)) {
         if (hold_for_roster(origin, st, bare))
             r = HOOK_STOP;
-    } else if (l && !privacy_allows(l, bare, &from, PRIV_K_MESSAGE)) {
+    } else if (l && !offline_allows(l, bare, &from)) {
         router_bounce(st, ERR_CANCEL, "service-unavailable", NULL);
         log_debug("privacy: %s -> %s (offline) refused by the default list '%s'", from_s, bare,
                   l->name);
