@@ -8,7 +8,12 @@
  *   only contacts the access model admits (whitelist: the owner alone);
  * - last published item (send_last_published_item) when a resource's
  *   caps are known after its first available presence.
+ * The personal roster is cached only while its owner is online: a PEP
+ * event of an offline owner (the server publishing the directory's photo
+ * or label, a retract after the account left) first loads it from the
+ * store (acct_when_loaded, asynchronous, on this worker), then notifies.
  * Contacts on other servers are not notified implicitly (no remote caps). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +21,7 @@
 #include "core/alloc.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/worker.h"
 #include "modules/pubsub_internal.h"
 #include "modules/roster.h"
 #include "modules/shared_roster.h"
@@ -191,7 +197,7 @@ static bool contact_admitted(const ps_event *ev, const char *contact)
     return ok;
 }
 
-void ps_notify(ps_event *ev)
+static void notify_now(ps_event *ev)
 {
     strlist sent = {0};
     for (char **s = ev->subscribers; *s; s++) {
@@ -304,4 +310,73 @@ void ps_send_last_items(const char *full)
         ps_send_last_items_of(hosts.v[i], full);
     sl_free(&hosts);
     free(bare);
+}
+
+/* ---- the owner's roster first ---- */
+
+/* At most this many events wait for an owner's roster at once (a directory
+ * change touching every account must not queue a load per account without
+ * bound); beyond it an event goes to whom the cache knows, and a log says so. */
+#define NOTIFY_LOADS_MAX 4096
+
+typedef struct notify_wait {
+    ps_event *ev;
+    acct *a;
+} notify_wait;
+
+static _Atomic int loads;
+
+static void wait_done(notify_wait *w)
+{
+    acct_release(w->a);
+    free(w);
+    atomic_fetch_sub(&loads, 1);
+}
+
+static void wait_run(void *ud)
+{
+    notify_wait *w = ud;
+    notify_now(w->ev);
+    wait_done(w);
+}
+
+static void wait_free(void *ud)
+{
+    notify_wait *w = ud;
+    ps_event_free(w->ev);     /* the worker stopped: nobody to tell */
+    wait_done(w);
+}
+
+void ps_notify(ps_event *ev)
+{
+    if (!ev->pep || !worker_self()) {
+        notify_now(ev);
+        return;
+    }
+    acct *a = acct_find(ev->host);
+    bool loaded = false;
+    if (a) {
+        pthread_mutex_lock(&a->lock);
+        loaded = a->loaded;
+        pthread_mutex_unlock(&a->lock);
+    }
+    if (loaded) {
+        acct_release(a);
+        notify_now(ev);
+        return;
+    }
+    if (atomic_fetch_add(&loads, 1) >= NOTIFY_LOADS_MAX) {
+        atomic_fetch_sub(&loads, 1);
+        acct_release(a);
+        log_warn("pubsub: %d events wait for rosters; an event on %s of %s reaches only its "
+                 "shared-roster contacts and subscribers", NOTIFY_LOADS_MAX, ev->node, ev->host);
+        notify_now(ev);
+        return;
+    }
+    notify_wait *w = xcalloc(1, sizeof *w);
+    w->ev = ev;
+    w->a = a ? a : acct_acquire(ev->host);
+    log_debug("pubsub: loading the roster of %s to notify its contacts of %s", ev->host,
+              ev->node);
+    acct_when_loaded(w->a, wait_run, wait_free, w);
 }
