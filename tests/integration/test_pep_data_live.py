@@ -2,7 +2,8 @@
 gone (issue 15 points 1-2 of the gaps): a contact with a personal roster
 subscription (dave@b.test, not in carol's shared roster) hears of carol's
 new jpegPhoto although carol is offline (the server loads her roster from
-the store first); an account that leaves the directory (xmppEnabled=FALSE)
+the store first), and gets her nickname (access presence) as the last item
+when he logs in; an account that leaves the directory (xmppEnabled=FALSE)
 loses the avatar and nickname the server published for it, keeps its own
 nodes, and gets them published again when it comes back; an account that
 left while plucsd was down is cleaned at the next start."""
@@ -68,6 +69,12 @@ def test_personal_contact_hears_avatar_of_offline_owner(plucsd, ldap, ldap_undo)
                          pred=lambda m: m.find(".//{%s}item" % NS_PS_EVENT) is not None
                          and m.find(".//{%s}item" % NS_PS_EVENT).get("id") == sha1(PNG))
     assert ev is not None, "dave (personal roster, from) got no event for carol's new photo"
+    # dave's new session gets carol's nickname (access presence) as the last
+    # item, though carol is still offline
+    phone = CapsIM(plucsd.port, "dave", "phone", [NICK + "+notify"], domain="b.test")
+    ev = phone.wait_event(NICK, frm=C, timeout=10)
+    assert ev is not None, "no last nickname item for a personal contact of an offline owner"
+    assert ev.find(".//{%s}nick" % NICK).text
     # a stranger with +notify but no subscription hears nothing
     bea = CapsIM(plucsd.port, "bea", "pc", [META + "+notify"], domain="b.test")
     set_photo(ldap, ldap_undo, "carol", None)
