@@ -5,7 +5,9 @@
  *   has none of their own, following the directory live: every snapshot
  *   is compared with the previous one on one worker, and each account whose
  *   photo hash or label changed is reconciled; the first snapshot (and a
- *   login) reconciles everything;
+ *   login) reconciles everything; an account missing from a new snapshot
+ *   (or, at start, an account with PEP nodes missing from the first one)
+ *   left the directory and loses what the server published (pep_leave.c);
  * - XEP-0153/XEP-0398 (urn:xmpp:pep-vcard-conversion:0 on the account):
  *   every available presence of a session, directed ones too, carries the
  *   hash of the account's current avatar (own PEP avatar, else the

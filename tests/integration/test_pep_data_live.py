@@ -5,8 +5,9 @@ new jpegPhoto although carol is offline (the server loads her roster from
 the store first), and gets her nickname (access presence) as the last item
 when he logs in; an account that leaves the directory (xmppEnabled=FALSE)
 loses the avatar and nickname the server published for it, keeps its own
-nodes, and gets them published again when it comes back; an account that
-left while plucsd was down is cleaned at the next start."""
+nodes, and gets them published again when it comes back; an account moved
+to a domain this server does not serve while plucsd was down is cleaned at
+the next start."""
 
 import base64
 import hashlib
@@ -123,14 +124,15 @@ def test_disabled_account_loses_server_data_and_gets_it_back(plucsd, ldap, ldap_
     assert item_ids(r) == ["directory"]
 
 
-def test_account_gone_while_down_is_cleaned_at_start(plucsd, ldap, ldap_undo):
+def test_account_moved_away_while_down_is_cleaned_at_start(plucsd, ldap, ldap_undo):
     photo = carol_photo()
     alice = CapsIM(plucsd.port, "alice", "pc", [])
     assert H.wait_until(lambda: meta_of(alice, C)[0] == sha1(photo), 10), meta_of(alice, C)
     alice.close()
     before = nodes(plucsd)
     plucsd.terminate()
-    enable(ldap_undo, ldap, "carol", False)
+    # moved to a domain another host serves
+    ldap_undo.replace(ldap.user_dn("carol"), "xmppDomain", ["c.test"], ["a.test"])
     H.plucsd_restart(plucsd)
     assert H.wait_until(lambda: nodes(plucsd) == before - 3, 15), (before, nodes(plucsd))
     assert "pepdata/departed_cleared: 1" in status(plucsd)
