@@ -5,7 +5,9 @@
  *   has none of their own, following the directory live: every snapshot
  *   is compared with the previous one on one worker, and each account whose
  *   photo hash or label changed is reconciled; the first snapshot (and a
- *   login) reconciles everything;
+ *   login) reconciles everything; an account missing from a new snapshot
+ *   (or, at start, an account with PEP nodes missing from the first one)
+ *   left the directory and loses what the server published (pep_leave.c);
  * - XEP-0153/XEP-0398 (urn:xmpp:pep-vcard-conversion:0 on the account):
  *   every available presence of a session, directed ones too, carries the
  *   hash of the account's current avatar (own PEP avatar, else the
@@ -121,12 +123,15 @@ static void pepdata_snapshot(const dir_snapshot *old, const config *old_cfg,
 }
 
 /* Reconciles every account of snap whose photo or label differs from old
- * (all of them without a complete old). */
+ * (all of them without a complete old, and then the accounts with PEP
+ * nodes that are not in snap are seen as gone); an account of old missing
+ * from snap left the directory (pep_leave.c). */
 static void reconcile_changes(const dir_snapshot *old, const dir_snapshot *snap)
 {
     if (!old || !old->complete) {
         for (uint32_t i = 0; i < snap->naccounts; i++)
             reconcile_account(&snap->accounts[i]);
+        pepdata_sweep(snap);
         return;
     }
     /* both sorted by (domain, uid) */
@@ -140,7 +145,7 @@ static void reconcile_changes(const dir_snapshot *old, const dir_snapshot *snap)
                 c = strcmp(a->uid, b->uid);
         }
         if (c < 0) {
-            i++;
+            pepdata_account_left(old->accounts[i++].bare);
             continue;
         }
         if (c > 0 || strcmp(old->accounts[i].photo, b->photo) != 0 ||
@@ -151,6 +156,8 @@ static void reconcile_changes(const dir_snapshot *old, const dir_snapshot *snap)
             i++;
         j++;
     }
+    while (i < old->naccounts)
+        pepdata_account_left(old->accounts[i++].bare);
 }
 
 static void pepdata_bound(session *s)
@@ -272,6 +279,7 @@ void pepdata_status_lines(buf *out)
     buf_printf(out, "pepdata/nicknames_published: %llu\n", counter(PD_NICKS));
     buf_printf(out, "pepdata/bookmark_syncs: %llu\n",
                counter(PD_BM_TO_PRIVATE) + counter(PD_BM_TO_PEP));
+    buf_printf(out, "pepdata/departed_cleared: %llu\n", counter(PD_LEFT));
 }
 
 void pepdata_metrics_lines(buf *out)
@@ -290,9 +298,13 @@ void pepdata_metrics_lines(buf *out)
                "XEP-0402 and private XML (XEP-0411).\n"
                "# TYPE plucs_pepdata_bookmark_syncs_total counter\n"
                "plucs_pepdata_bookmark_syncs_total{to=\"private\"} %llu\n"
-               "plucs_pepdata_bookmark_syncs_total{to=\"pep\"} %llu\n",
+               "plucs_pepdata_bookmark_syncs_total{to=\"pep\"} %llu\n"
+               "# HELP plucs_pepdata_departed_total Accounts gone from the directory whose "
+               "server-published avatar or nickname was removed.\n"
+               "# TYPE plucs_pepdata_departed_total counter\n"
+               "plucs_pepdata_departed_total %llu\n",
                counter(PD_AVATARS), counter(PD_AVATARS_EMPTIED), counter(PD_NICKS),
-               counter(PD_BM_TO_PRIVATE), counter(PD_BM_TO_PEP));
+               counter(PD_BM_TO_PRIVATE), counter(PD_BM_TO_PEP), counter(PD_LEFT));
 }
 
 static void pepdata_shutdown(void)

@@ -27,6 +27,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "modules/module.h"
+#include "modules/privacy.h"
 #include "modules/roster.h"
 #include "modules/shared_roster.h"
 #include "router/policy.h"
@@ -99,6 +100,8 @@ static void send_copy(const xnode *st, const char *to)
 
 static void to_observer(const dir_account *c, void *st) { send_copy(st, c->bare); }
 
+static bool is_remote(const char *bare);
+
 static void broadcast(session *s, const xnode *st)
 {
     send_copy(st, s->bare);   /* the user's own resources, the sender included */
@@ -108,7 +111,8 @@ static void broadcast(session *s, const xnode *st)
         shared_observers_each(router_snapshot(), scope, u, to_observer, (void *)st);
     char **from = roster_personal_list(s->bare, true, false);
     for (char **p = from; *p; p++)
-        if (!roster_is_shared(*p, s->bare))   /* not already an observer above */
+        if (!roster_is_shared(*p, s->bare) &&   /* not already an observer above */
+            (!is_remote(*p) || privacy_broadcast_allowed(s, st, *p)))
             send_copy(st, *p);
     roster_list_free(from);
 }
@@ -465,11 +469,17 @@ static void probe_answer(void *ud, store_sub sub)
     if (sub == STORE_SUB_FROM || sub == STORE_SUB_BOTH) {
         xnode *pres[ROUTES_MAX_RESOURCES];
         size_t n = routes_presences(j->user, pres, ROUTES_MAX_RESOURCES);
+        size_t sent = 0;
         for (size_t i = 0; i < n; i++) {
+            if (!privacy_probe_allowed(j->user, pres[i], j->prober)) {
+                xnode_free(pres[i]);
+                continue;
+            }
             xnode_set_attr(pres[i], "to", j->prober);
             router_route(pres[i]);
+            sent++;
         }
-        if (!n)
+        if (!sent)
             router_route(server_presence("unavailable", j->user, j->prober));
     } else {
         /* no subscription (or no item): the prober's server learns to stop

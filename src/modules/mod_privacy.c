@@ -23,8 +23,10 @@
  *   keeps seeing a user online who has just blocked them.
  *
  * Stanzas from or to the user's own JIDs and the served domains
- * themselves are never blocked. Lists apply while the account is online
- * (messages to an offline account go to offline storage as before). */
+ * themselves are never blocked. A chat/normal message for an account with
+ * no available resource meets the account's default list before archive,
+ * push and offline storage (privacy_offline.c); broadcast presence to
+ * remote contacts meets presence-out (privacy_remote.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +113,7 @@ static void install(loading *ld)
     privacy_waiter *w = pcache_install(ld->user, ld->lists, ld->n, ld->dflt, &nw);
     ld->n = 0;      /* taken */
     account_table_resume(w, nw);
+    privacy_offline_loaded(ld->user);
     loading_free(ld);
 }
 
@@ -181,7 +184,12 @@ static void privacy_bound(session *s)
     if (pcache_wait(x->a, worker_id(s->w), s->id))
         s->ops->pause(s);
     if (created)
-        store_privacy_get(s->w, s->bare, lists_loaded, NULL, NULL);
+        privacy_load(s->w, s->bare);
+}
+
+void privacy_load(worker *w, const char *bare)
+{
+    store_privacy_get(w, bare, lists_loaded, NULL, NULL);
 }
 
 /* ---- matching ---- */
@@ -367,6 +375,12 @@ static hook_result privacy_outbound(session *s, xnode *st)
     return r;
 }
 
+static void privacy_shutdown(void)
+{
+    privacy_offline_shutdown();
+    pcache_shutdown();
+}
+
 static void privacy_init(void)
 {
     module_register_iq(NS_PRIVACY, privacy_iq);
@@ -374,13 +388,14 @@ static void privacy_init(void)
     module_hook_session(EV_BOUND, privacy_bound);
     module_hook_stanza(EV_INBOUND, privacy_inbound);
     module_hook_stanza(EV_OUTBOUND, privacy_outbound);
+    module_hook_stanza(EV_MESSAGE_ROUTED, privacy_offline_routed);
     blocking_set_observer(privacy_on_blocking);
 }
 
 const module mod_privacy = {
     .name = "privacy",
     .init = privacy_init,
-    .shutdown = pcache_shutdown,
+    .shutdown = privacy_shutdown,
     .slot = &slot,
     .slot_free = psess_free,
 };

@@ -41,6 +41,13 @@ pep_status pep_publish(const char *bare, const char *node, const char *item_id,
                        const xnode *payload, pep_access access);
 /* Retracts item_id (notify="true" semantics: subscribers get <retract/>). */
 pep_status pep_retract(const char *bare, const char *node, const char *item_id);
+/* Deletes node of account bare's PEP service when it holds no item any more
+ * (subscribers get <delete/> when the node's pubsub#notify_delete says so);
+ * PEP_NOT_FOUND when there is no such node, PEP_REFUSED when it has items. */
+pep_status pep_delete_if_empty(const char *bare, const char *node);
+/* The accounts (bare JIDs) that have PEP nodes, malloc'ed and
+ * NULL-terminated; free each and the array. */
+char **pep_accounts(void);
 /* A copy of the newest item's payload (caller frees with xnode_free) and
  * its id (*item_id malloc'ed when item_id is non-NULL), or NULL when the
  * node does not exist, is empty, or was not loaded from the store yet

@@ -172,6 +172,16 @@ static void job_free(void *p)
 
 static void pump(void);
 
+/* Whether the newest snapshot (not the worker's, which may lag) has uid@domain. */
+static bool in_directory(const char *uid, const char *domain)
+{
+    dir_snapshot *snap = directory_snapshot();
+    bool here = !snap || dir_snapshot_account(snap, uid, domain) != NULL;
+    if (snap)
+        dir_snapshot_unref(snap);
+    return here;
+}
+
 static void fetched(void *arg, const dir_query_result *res)
 {
     av_job *j = arg;
@@ -179,7 +189,9 @@ static void fetched(void *arg, const dir_query_result *res)
     if (asprintf(&bare, "%s@%s", j->uid, j->domain) < 0)
         bare = NULL;
     char cur[41];
-    if (bare && res->status == DIR_QUERY_OK && pepav_state(bare, cur) != AVATAR_OWN) {
+    if (bare && !in_directory(j->uid, j->domain)) {
+        /* left the directory while the photo was read (pep_leave.c) */
+    } else if (bare && res->status == DIR_QUERY_OK && pepav_state(bare, cur) != AVATAR_OWN) {
         const dir_attr *p = dir_record_attr(&res->records[0], "jpegPhoto");
         if (p && p->nvalues && p->values[0].len) {
             char h[41];

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "directory/directory.h"
 #include "xml/xml.h"
 
 #define NS_AVATAR_DATA "urn:xmpp:avatar:data"
@@ -42,6 +43,13 @@ void pepav_shutdown(void);
 /* The same for the nickname (XEP-0172) from label (NULL: none). */
 void pepnick_reconcile(const char *bare, const char *label);
 
+/* An account left the directory (pep_leave.c): the avatar and nickname the
+ * server published for it are retracted and their nodes deleted (the
+ * user's own stay). pepdata_sweep does it for every account with PEP nodes
+ * that snap does not have (the first snapshot after a start). */
+void pepdata_account_left(const char *bare);
+void pepdata_sweep(const dir_snapshot *snap);
+
 /* Bookmark sync (XEP-0411): a publish/retract on a PEP node (the pep.h
  * hook) and a client's private XML set (jabber:iq:private) of
  * storage:bookmarks. */
@@ -56,6 +64,7 @@ typedef enum {
     PD_NICKS,           /* nicknames published from the label */
     PD_BM_TO_PRIVATE,   /* XEP-0402 changes written to private XML */
     PD_BM_TO_PEP,       /* private XML bookmark sets mirrored to XEP-0402 */
+    PD_LEFT,            /* accounts gone from the directory whose server data went */
     PD_COUNTERS
 } pd_counter;
 void pepdata_count(pd_counter c);

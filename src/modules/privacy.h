@@ -26,6 +26,7 @@
 #include "modules/account_table.h"
 #include "xml/xml.h"
 #include "xmpp/jid.h"
+#include "router/events.h"
 
 #define NS_PRIVACY "jabber:iq:privacy"
 
@@ -153,6 +154,10 @@ void pcache_session_del(privacy_acct *a, uint64_t sid);
  * presence-out check of another account (NULL when it is not online). */
 privacy_list *pcache_effective(privacy_acct *a, uint64_t sid);
 privacy_list *pcache_effective_bare(const char *bare, const char *resource);
+/* A reference to bare's default list (NULL: none), and whether bare's
+ * entry is in the table and loaded (online, or loaded for an offline
+ * check); when not, the answer is unknown. */
+privacy_list *pcache_default_bare(const char *bare, bool *loaded);
 
 /* Names: the session's active list (NULL: none), the default (NULL:
  * none) and every list name sorted (malloc'ed copies; free with
@@ -231,7 +236,35 @@ void privacy_presence_update(const char *bare, privacy_acct *a, const privacy_ef
                              size_t nb);
 /* Counts a stanza refused by a privacy list (plucs status, /metrics). */
 void privacy_stat_refused(void);
-/* Writes l (NULL: removes name) through to the store. */
+/* Starts loading bare's lists into its entry (privacy_acquire created
+ * it): the store read, the legacy blocklist, then pcache_install, then
+ * privacy_offline_loaded(bare). */
+struct worker;
+void privacy_load(struct worker *w, const char *bare);
+
+/* ---- the offline account's default list (privacy_offline.c) ---- */
+
+/* EV_MESSAGE_ROUTED: a chat/normal message for an account with no
+ * available resource to take it meets the account's default list before
+ * archive, push and offline storage; held while the lists load. */
+hook_result privacy_offline_routed(struct session *origin, xnode *st);
+/* bare's lists are in its entry now: sends on the messages held for it. */
+void privacy_offline_loaded(const char *bare);
+/* Frees what is still held (shutdown, before pcache_shutdown). */
+void privacy_offline_shutdown(void);
+/* Held messages now (plucs status). */
+size_t privacy_offline_held(void);
+
+/* ---- presence broadcast to remote contacts (privacy_remote.c) ---- */
+
+/* Whether s's broadcast presence st may go to the remote contact
+ * (bare JID): s's effective list (presence-out) and its blocklist. An
+ * 'unavailable' always passes, so nobody keeps a stale presence. */
+bool privacy_broadcast_allowed(struct session *s, const xnode *st, const char *contact);
+/* The same for the current presence pres of one of user's resources
+ * answering a remote contact's probe (prober: a JID). */
+bool privacy_probe_allowed(const char *user, const xnode *pres, const char *prober);
+
 void privacy_store_list(const char *bare, const char *name, const privacy_list *l);
 
 #endif

@@ -102,9 +102,9 @@ privacy_acct *pcache_acquire(const char *bare, bool *created)
 
 void pcache_release(privacy_acct *a) { account_table_release(&table, a ? &a->e : NULL); }
 
-bool pcache_wait(privacy_acct *a, int worker, uint64_t sid)
+bool pcache_wait(privacy_acct *a, int wid, uint64_t sid)
 {
-    return account_table_wait(&table, &a->e, worker, sid);
+    return account_table_wait(&table, &a->e, wid, sid);
 }
 
 bool pcache_loaded(privacy_acct *a) { return account_table_loaded(&table, &a->e); }
@@ -191,6 +191,17 @@ privacy_list *pcache_effective_bare(const char *bare, const char *resource)
                 p = &a->sess[i];
         l = effective(a, p);
     }
+    pthread_mutex_unlock(&table.lock);
+    return l;
+}
+
+privacy_list *pcache_default_bare(const char *bare, bool *loaded)
+{
+    pthread_mutex_lock(&table.lock);
+    privacy_acct *a = find(bare);
+    *loaded = a && a->e.loaded;
+    int k = *loaded && a->dflt ? list_index(a, a->dflt) : -1;
+    privacy_list *l = k >= 0 ? privacy_list_ref(a->lists[k]) : NULL;
     pthread_mutex_unlock(&table.lock);
     return l;
 }

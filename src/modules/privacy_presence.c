@@ -12,7 +12,9 @@
  *   current presence when no longer blocked (routed, so every other rule
  *   still applies).
  * Contacts are the user's shared roster (both directions) and personal
- * items with the right subscription, at this server (routes_presences).
+ * items with the right subscription, at this server (routes_presences);
+ * a contact at another server is told of presence-out changes by its bare
+ * JID (its own presences are not known here).
  * Runs on the worker of the session that made the change; bounded by the
  * roster size. XEP-0191 changes do their own presence (mod_blocking.c). */
 #include <stdio.h>
@@ -98,6 +100,21 @@ static void each_change(const char *user, bool out, unsigned kind, const privacy
     for (size_t i = 0; i < b.n; i++) {
         if (!strcmp(b.v[i], user))
             continue;
+        jid bj;
+        if (out && jid_parse(b.v[i], &bj) == 0) {
+            if (!router_serves(bj.domain)) {
+                /* a contact at another server: its presences are not
+                 * known here; it is told by its bare JID */
+                bool was = privacy_allows(old, user, &bj, kind);
+                bool is = privacy_allows(new, user, &bj, kind);
+                xnode *none = NULL;
+                if (was != is)
+                    fn(&none, b.v[i], is, ud);
+                jid_clear(&bj);
+                continue;
+            }
+            jid_clear(&bj);
+        }
         xnode *cp[ROUTES_MAX_RESOURCES];
         size_t m = routes_presences(b.v[i], cp, ROUTES_MAX_RESOURCES);
         for (size_t k = 0; k < m; k++) {

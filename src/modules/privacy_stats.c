@@ -17,6 +17,7 @@ void privacy_status_lines(buf *out)
 {
     buf_printf(out, "privacy/lists: %zu\n", pcache_lists());
     buf_printf(out, "privacy/refused: %llu\n", (unsigned long long)atomic_load(&refused));
+    buf_printf(out, "privacy/held: %zu\n", privacy_offline_held());
 }
 
 void privacy_metrics_lines(buf *out)

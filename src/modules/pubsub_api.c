@@ -92,6 +92,38 @@ pep_status pep_retract(const char *bare, const char *node, const char *item_id)
     return PEP_OK;
 }
 
+pep_status pep_delete_if_empty(const char *bare, const char *node)
+{
+    if (!bare || !node)
+        return PEP_BAD;
+    pthread_mutex_lock(&ps_lock);
+    ps_host *h = ps_host_get(bare, false);
+    ps_node *n = ps_node_get(h, node);
+    if (!n || n->nitems) {
+        pthread_mutex_unlock(&ps_lock);
+        return n ? PEP_REFUSED : PEP_NOT_FOUND;
+    }
+    ps_event *ev = NULL;
+    if (n->cfg.notify_delete) {
+        xnode *evx = xnode_new("event", NS_PUBSUB_EVENT);
+        xnode_set_attr(xnode_add_child(evx, "delete", NS_PUBSUB_EVENT), "node", n->name);
+        ev = ps_event_new(h, n, evx);
+    }
+    ps_node_delete(h, n);
+    pthread_mutex_unlock(&ps_lock);
+    if (ev)
+        ps_notify(ev);
+    return PEP_OK;
+}
+
+char **pep_accounts(void)
+{
+    pthread_mutex_lock(&ps_lock);
+    char **v = ps_pep_hosts();
+    pthread_mutex_unlock(&ps_lock);
+    return v;
+}
+
 xnode *pep_last_item(const char *bare, const char *node, char **item_id)
 {
     if (item_id)

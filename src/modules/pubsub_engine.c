@@ -66,6 +66,22 @@ ps_host *ps_host_get(const char *addr, bool create)
     return h;
 }
 
+char **ps_pep_hosts(void)
+{
+    size_t n = 0, cap = 16;
+    char **v = xcalloc(cap, sizeof *v);
+    for (unsigned b = 0; b < HOST_BUCKETS; b++)
+        for (ps_host *h = hosts[b]; h; h = h->next) {
+            if (!h->pep || !h->nnodes)
+                continue;
+            if (n + 1 == cap)
+                v = xrealloc(v, (cap *= 2) * sizeof *v);
+            v[n++] = xstrdup(h->jid);
+            v[n] = NULL;
+        }
+    return v;
+}
+
 ps_node *ps_node_get(const ps_host *h, const char *name)
 {
     for (ps_node *n = h ? h->nodes : NULL; n; n = n->next)

@@ -68,6 +68,9 @@ int ps_limit_items(void);        /* plucs/pubsub/max_items (>= 1) */
 
 ps_host *ps_host_get(const char *addr, bool create);
 ps_node *ps_node_get(const ps_host *h, const char *name);
+/* The bare JIDs of every PEP host that has nodes (malloc'ed, NULL-terminated;
+ * free with ps_groups_free). */
+char **ps_pep_hosts(void);
 /* Creates (and stores) a node; cfg is copied. */
 ps_node *ps_node_create(ps_host *h, const char *name, const char *owner, const ps_config *cfg);
 void ps_node_delete(ps_host *h, ps_node *n);

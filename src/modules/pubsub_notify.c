@@ -8,7 +8,14 @@
  *   only contacts the access model admits (whitelist: the owner alone);
  * - last published item (send_last_published_item) when a resource's
  *   caps are known after its first available presence.
+ * The personal roster is cached only while its owner is online: a PEP
+ * event of an offline owner (the server publishing the directory's photo
+ * or label, a retract after the account left) and the last items of an
+ * offline owner's nodes first load it from the store (with_roster:
+ * acct_when_loaded, asynchronous, on this worker), so that personal
+ * contacts are not taken for strangers.
  * Contacts on other servers are not notified implicitly (no remote caps). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +23,7 @@
 #include "core/alloc.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/worker.h"
 #include "modules/pubsub_internal.h"
 #include "modules/roster.h"
 #include "modules/shared_roster.h"
@@ -105,6 +113,79 @@ bool ps_rel_compute(const char *owner, const char *requester, ps_rel *rel, char 
     return complete;
 }
 
+/* ---- the owner's roster first ---- */
+
+/* At most this many jobs wait for an owner's roster at once (a directory
+ * change touching every account must not queue a load per account without
+ * bound); beyond it a job runs with what the cache knows, and a log says so. */
+#define ROSTER_WAITS_MAX 4096
+
+typedef struct roster_wait {
+    acct *a;
+    void (*fn)(void *ud);
+    void (*free_ud)(void *ud);
+    void *ud;
+} roster_wait;
+
+static _Atomic int roster_waits;
+
+static void wait_done(roster_wait *w)
+{
+    acct_release(w->a);
+    free(w);
+    atomic_fetch_sub(&roster_waits, 1);
+}
+
+static void wait_run(void *p)
+{
+    roster_wait *w = p;
+    w->fn(w->ud);
+    wait_done(w);
+}
+
+static void wait_free(void *p)
+{
+    roster_wait *w = p;
+    w->free_ud(w->ud);      /* the worker stopped: nobody to tell */
+    wait_done(w);
+}
+
+/* Runs fn(ud) once owner's personal roster is cached: at once when it is
+ * (or off a worker, or with too many waiting: then with the shared roster
+ * only), else on this worker after the store answered (free_ud(ud) instead
+ * when the worker stops first). The roster stays cached while fn runs. */
+static void with_roster(const char *owner, const char *what, void (*fn)(void *),
+                        void (*free_ud)(void *), void *ud)
+{
+    acct *a = worker_self() ? acct_find(owner) : NULL;
+    bool loaded = !worker_self();
+    if (a) {
+        pthread_mutex_lock(&a->lock);
+        loaded = a->loaded;
+        pthread_mutex_unlock(&a->lock);
+    }
+    if (loaded) {
+        acct_release(a);
+        fn(ud);
+        return;
+    }
+    if (atomic_fetch_add(&roster_waits, 1) >= ROSTER_WAITS_MAX) {
+        atomic_fetch_sub(&roster_waits, 1);
+        acct_release(a);
+        log_warn("pubsub: %d jobs wait for rosters; %s of %s reaches only shared-roster "
+                 "contacts and subscribers", ROSTER_WAITS_MAX, what, owner);
+        fn(ud);
+        return;
+    }
+    roster_wait *w = xcalloc(1, sizeof *w);
+    w->a = a ? a : acct_acquire(owner);
+    w->fn = fn;
+    w->free_ud = free_ud;
+    w->ud = ud;
+    log_debug("pubsub: loading the roster of %s first (%s)", owner, what);
+    acct_when_loaded(w->a, wait_run, wait_free, w);
+}
+
 /* ---- events ---- */
 
 xnode *ps_event_items(const char *node, const ps_item *it, bool with_payload)
@@ -191,8 +272,9 @@ static bool contact_admitted(const ps_event *ev, const char *contact)
     return ok;
 }
 
-void ps_notify(ps_event *ev)
+static void notify_now(void *arg)
 {
+    ps_event *ev = arg;
     strlist sent = {0};
     for (char **s = ev->subscribers; *s; s++) {
         sl_add(&sent, *s);
@@ -228,30 +310,46 @@ void ps_notify(ps_event *ev)
     ps_event_free(ev);
 }
 
+static void event_free(void *p) { ps_event_free(p); }
+
+void ps_notify(ps_event *ev)
+{
+    if (ev->pep)
+        with_roster(ev->host, "an event", notify_now, event_free, ev);
+    else
+        notify_now(ev);
+}
+
 /* ---- last published item ---- */
 
 static void collect_shared(const dir_account *c, void *ud) { sl_add(ud, c->bare); }
 
-/* The newest item of every node of host hjid that full may see and wants
- * (+notify), as headline messages to full. */
-void ps_send_last_items_of(const char *hjid, const char *full)
+typedef struct last_job {
+    char *hjid, *full;
+} last_job;
+
+static void last_free(void *p)
 {
+    last_job *j = p;
+    free(j->hjid);
+    free(j->full);
+    free(j);
+}
+
+/* The newest item of every node of host hjid that full may see and wants
+ * (+notify), as headline messages to full; with hjid's roster cached. */
+static void last_now(void *arg)
+{
+    last_job *j = arg;
+    const char *hjid = j->hjid, *full = j->full;
     const char *slash = strchr(full, '/');
     char *bare = slash ? xstrndup(full, (size_t)(slash - full)) : xstrdup(full);
-    pthread_mutex_lock(&ps_lock);
-    ps_host *h = ps_host_get(hjid, false);
-    bool any = h && h->nnodes;
-    pthread_mutex_unlock(&ps_lock);
-    if (!any) {
-        free(bare);
-        return;
-    }
     ps_rel rel;
     char **groups;
     ps_rel_compute(hjid, bare, &rel, &groups);
     xnode *msgs = xnode_new("list", NS_CLIENT);
     pthread_mutex_lock(&ps_lock);
-    h = ps_host_get(hjid, false);
+    ps_host *h = ps_host_get(hjid, false);
     for (ps_node *n = h ? h->nodes : NULL; n; n = n->next) {
         if (!n->newest || n->cfg.send_last == PS_SEND_NEVER ||
             (!rel.owner && n->cfg.send_last != PS_SEND_ON_SUB_AND_PRESENCE))
@@ -273,6 +371,21 @@ void ps_send_last_items_of(const char *hjid, const char *full)
     }
     xnode_free(msgs);
     free(bare);
+    last_free(j);
+}
+
+void ps_send_last_items_of(const char *hjid, const char *full)
+{
+    pthread_mutex_lock(&ps_lock);
+    ps_host *h = ps_host_get(hjid, false);
+    bool any = h && h->nnodes;
+    pthread_mutex_unlock(&ps_lock);
+    if (!any)
+        return;
+    last_job *j = xcalloc(1, sizeof *j);
+    j->hjid = xstrdup(hjid);
+    j->full = xstrdup(full);
+    with_roster(hjid, "the last items", last_now, last_free, j);
 }
 
 void ps_send_last_items(const char *full)
@@ -305,3 +418,4 @@ void ps_send_last_items(const char *full)
     sl_free(&hosts);
     free(bare);
 }
+

@@ -377,6 +377,18 @@ void router_route_service(xnode *st)
     jid_clear(&to);
 }
 
+void router_reroute(xnode *st, session *origin)
+{
+    const char *to_s = xnode_attr(st, "to");
+    jid to;
+    if (!to_s || jid_parse(to_s, &to) != 0) {
+        xnode_free(st);
+        return;
+    }
+    route_to(st, &to, origin, true);   /* the policy stage passed it already */
+    jid_clear(&to);
+}
+
 /* ---- stanzas from other servers ---- */
 
 /* The remote-origin pseudo-session's answers go back through the router

@@ -29,6 +29,10 @@ void router_route(xnode *st);
  * occupants) that applied the policy stage itself where it belongs:
  * routed without a second verdict; takes ownership. */
 void router_route_service(xnode *st);
+/* A message a module held back at EV_MESSAGE_ROUTED (after the policy
+ * stage passed it) sent on again from the start of that event: origin is
+ * the sending session when it is still there, else NULL. st taken. */
+void router_reroute(xnode *st, session *origin);
 /* A stanza from a remote server (the federation transport, s2s.h): its
  * 'from' domain was authenticated on the stream and its 'to' is a domain
  * served here; takes ownership. The remote sender counts as a user in no

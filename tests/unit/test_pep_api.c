@@ -3,7 +3,9 @@
  * node on the server's behalf (auto-create with the given access model,
  * generated and given ids, max_items keeps the newest), read and retract
  * the last item, the publish/retract hook, and the quotas
- * (plucs/pubsub/max_item_size, max_nodes), plucs/pubsub off, bad arguments.
+ * (plucs/pubsub/max_item_size, max_nodes), plucs/pubsub off, bad arguments;
+ * deleting a node only once it is empty, and the list of accounts with PEP
+ * nodes (for an account that left the directory, pep_leave.c).
  * No store, no router: notifications find no recipient. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,12 +163,57 @@ static void test_quotas_and_switch(void **state)
     free(svc);
 }
 
+static void test_delete_if_empty_and_accounts(void **state)
+{
+    (void)state;
+    xnode *p = payload("Bob");
+    assert_int_equal(pep_publish("alice@a.test", "urn:x", "1", p, PEP_ACCESS_OPEN), PEP_OK);
+    xnode_free(p);
+    /* bob's node straight in the engine (the hook expects alice); a service
+     * host (no '@') is no account */
+    pthread_mutex_lock(&ps_lock);
+    ps_config c;
+    ps_config_defaults(&c, true, 5);
+    ps_node_create(ps_host_get("bob@a.test", true), "urn:x", "bob@a.test", &c);
+    ps_config_clear(&c);
+    ps_config_defaults(&c, false, 5);
+    ps_node_create(ps_host_get("pubsub.a.test", true), "news", "alice@a.test", &c);
+    ps_config_clear(&c);
+    pthread_mutex_unlock(&ps_lock);
+    char **v = pep_accounts();
+    int alice = 0, bob = 0, n = 0;
+    for (char **a = v; *a; a++, n++) {
+        alice += !strcmp(*a, "alice@a.test");
+        bob += !strcmp(*a, "bob@a.test");
+        free(*a);
+    }
+    free(v);
+    assert_int_equal(n, 2);
+    assert_int_equal(alice + bob, 2);
+    /* items left: refused; empty: deleted; then gone */
+    assert_int_equal(pep_delete_if_empty("alice@a.test", "urn:x"), PEP_REFUSED);
+    assert_int_equal(pep_retract("alice@a.test", "urn:x", "1"), PEP_OK);
+    assert_int_equal(ps_count_nodes(), 3);
+    assert_int_equal(pep_delete_if_empty("alice@a.test", "urn:x"), PEP_OK);
+    assert_int_equal(ps_count_nodes(), 2);
+    assert_int_equal(pep_delete_if_empty("alice@a.test", "urn:x"), PEP_NOT_FOUND);
+    assert_int_equal(pep_delete_if_empty("nobody@a.test", "urn:x"), PEP_NOT_FOUND);
+    assert_int_equal(pep_delete_if_empty(NULL, "urn:x"), PEP_BAD);
+    v = pep_accounts();
+    assert_non_null(v[0]);
+    assert_string_equal(v[0], "bob@a.test");
+    assert_null(v[1]);
+    free(v[0]);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_publish_read_retract, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generated_ids_and_max_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quotas_and_switch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_if_empty_and_accounts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
