@@ -1,5 +1,5 @@
 /* upload_internal.h: what upload_store.c (the table) and upload_io.c (the
- * I/O thread) share; nothing outside src/upload includes it. */
+ * I/O thread) share; nothing outside src/upload (and its unit test) includes it. */
 #ifndef PLUCS_UPLOAD_INTERNAL_H
 #define PLUCS_UPLOAD_INTERNAL_H
 

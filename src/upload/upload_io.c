@@ -246,8 +246,8 @@ static void *io_main(void *arg)
             run_job(j);
             pthread_mutex_lock(&qlock);
         }
-        if (stopping)
-            break;
+        /* a due expiry (start, hourly, new configuration) runs before a
+         * stop is honoured: up_io_stop() returns with nothing pending */
         const config *c = config_current();
         time_t now = time(NULL);
         if (c && (c != seen || now >= next_expiry)) {
@@ -267,6 +267,8 @@ static void *io_main(void *arg)
             pthread_mutex_lock(&qlock);
             continue;
         }
+        if (stopping)
+            break;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;

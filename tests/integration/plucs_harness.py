@@ -116,6 +116,20 @@ def free_port():
     return p
 
 
+def federated_pair(plucsd_factory, a_ip, b_ip):
+    """Two plucsd federating without TLS: a.test on a_ip, b.test on b_ip,
+    both on one free port (not 5269), each routed to the other."""
+    port = free_port()
+
+    def reg(domain, own, other, other_ip):
+        return {"plucs/domains": domain, "plucs/s2s": "true", "plucs/s2s/tls": "false",
+                "plucs/s2s/address": own, "plucs/s2s/port": str(port),
+                "plucs/s2s/route/" + other: "%s:%d" % (other_ip, port),
+                "plucs/s2s/timeout": "10"}
+    return (plucsd_factory(**reg("a.test", a_ip, "b.test", b_ip)),
+            plucsd_factory(**reg("b.test", b_ip, "a.test", a_ip)))
+
+
 def dead_port():
     """A port nothing listens on (bound and closed again)."""
     return free_port()

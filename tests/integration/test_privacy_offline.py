@@ -108,16 +108,7 @@ def test_many_messages_while_lists_load(plucsd, im):
 
 @pytest.fixture
 def fed(plucsd_factory):
-    port = H.free_port()
-
-    def reg(domain, own, other, other_ip):
-        return {"plucs/domains": domain, "plucs/s2s": "true", "plucs/s2s/tls": "false",
-                "plucs/s2s/address": own, "plucs/s2s/port": str(port),
-                "plucs/s2s/route/" + other: "%s:%d" % (other_ip, port),
-                "plucs/s2s/timeout": "10"}
-    a = plucsd_factory(**reg("a.test", A_IP, "b.test", B_IP))
-    b = plucsd_factory(**reg("b.test", B_IP, "a.test", A_IP))
-    return a, b
+    return H.federated_pair(plucsd_factory, A_IP, B_IP)
 
 
 def online(im, user, daemon):

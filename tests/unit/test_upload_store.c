@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "upload/upload_internal.h"
 #include "upload/upload_store.h"
 
 static char dir[64];
@@ -33,16 +34,19 @@ static config *make_config(int expire_days)
     return c;
 }
 
-/* Waits (at most 5 s) until the file is kept or gone. */
-static bool wait_kept(const char *id, bool kept)
+/* Lets the upload I/O thread run every job queued so far and a due expiry:
+ * stopping it drains both, then it starts again (no polling, no sleep). */
+static void io_drain(void)
+{
+    char err[256] = "";
+    up_io_stop();
+    assert_int_equal(up_io_start(err, sizeof err), 0);
+}
+
+static bool kept(const char *id)
 {
     char path[256], ct[128];
-    for (int i = 0; i < 500; i++) {
-        if (upload_file_lookup(id, path, sizeof path, ct, sizeof ct) == kept)
-            return true;
-        usleep(10000);
-    }
-    return false;
+    return upload_file_lookup(id, path, sizeof path, ct, sizeof ct);
 }
 
 static void test_store(void **state)
@@ -85,7 +89,8 @@ static void test_store(void **state)
     upload_put_write(p, data, 400, NULL);
     upload_put_write(p, data + 400, 600, NULL);
     upload_put_finish(p, NULL);
-    assert_true(wait_kept(id, true));
+    io_drain();
+    assert_true(kept(id));
     uint64_t files = 0, bytes = 0;
     upload_counts(&files, &bytes);
     assert_true(files == 1 && bytes == 1000);
@@ -102,12 +107,9 @@ static void test_store(void **state)
     assert_int_equal(upload_put_begin(id3, secret3, true, 500, NULL, &p, &why), 0);
     upload_put_write(p, data, 100, NULL);
     upload_put_abort(p);
-    for (int i = 0; i < 500; i++) {   /* the abort is done when the slot is free again */
-        if (upload_put_begin(id3, secret3, true, 500, NULL, &p, &why) == 0)
-            break;
-        p = NULL;
-        usleep(10000);
-    }
+    io_drain();                       /* the abort is done: the slot is free again */
+    p = NULL;
+    assert_int_equal(upload_put_begin(id3, secret3, true, 500, NULL, &p, &why), 0);
     assert_non_null(p);
     upload_put_abort(p);
 
@@ -126,7 +128,8 @@ static void test_store(void **state)
     struct utimbuf old = { time(NULL) - 3 * 86400, time(NULL) - 3 * 86400 };
     assert_int_equal(utime(path, &old), 0);
     config_set_current(make_config(2));
-    assert_true(wait_kept(id, false));
+    io_drain();                       /* the new configuration's expiry has run */
+    assert_false(kept(id));
     assert_int_not_equal(access(path, F_OK), 0);
     upload_counts(&files, &bytes);
     assert_true(files == 0 && bytes == 0);
