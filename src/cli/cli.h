@@ -17,6 +17,9 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
  * FILE given, or NULL (then registry_default_path() decides). */
 int cli_config(int argc, char **argv, const char *registry_path);
 void cli_config_usage(FILE *out);
+/* `plucs config table [--format markdown|ucr-info]` (cli_config_table.c):
+ * the built-in variable table for generated documents; argv[0] is "table". */
+int cli_config_table(int argc, char **argv);
 
 /* `plucs status [--json]` and `plucs reload` (cli_status.c): ask the running
  * plucsd through its control socket <plucs/rundir>/control. */

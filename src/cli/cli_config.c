@@ -31,6 +31,7 @@ void cli_config_usage(FILE *out)
           "       plucs config unset KEY ...\n"
           "       plucs config search [--verbose] [--brief] [--key|--value|--all] [REGEX]\n"
           "       plucs config validate\n"
+          "       plucs config table [--format markdown|ucr-info]\n"
           "\n"
           "  get       print the value of KEY (its default when it is not set)\n"
           "  set       set variables; KEY?VALUE sets only when KEY is not set yet.\n"
@@ -40,6 +41,7 @@ void cli_config_usage(FILE *out)
           "            (POSIX extended); --verbose adds description, type, allowed\n"
           "            values and default; --value/--all match values / both\n"
           "  validate  check the whole file as the daemon would; exit 1 on any problem\n"
+          "  table     print every built-in variable (for generated documents)\n"
           "\n"
           "After set and unset a running plucsd is asked to reload.\n",
           out);
@@ -407,6 +409,8 @@ int cli_config(int argc, char **argv, const char *registry_path)
         return cmd_search(argc, argv, path);
     if (strcmp(sub, "validate") == 0)
         return cmd_validate(argc, argv, path);
+    if (strcmp(sub, "table") == 0)
+        return cli_config_table(argc, argv);
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
         cli_config_usage(stdout);
         return CLI_OK;

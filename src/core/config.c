@@ -214,6 +214,7 @@ static void fill(config *c, const registry *r)
     c->muc_create = str_or_empty(registry_get(r, "plucs/muc/create"));
     c->muc_grouprooms = get_bool(r, "plucs/muc/grouprooms");
     c->muc_grouprooms_owners = str_or_empty(registry_get(r, "plucs/muc/grouprooms/owners"));
+    c->admin_group = str_or_empty(registry_get(r, "plucs/admin/group"));
 
     c->sm = get_bool(r, "plucs/sm");
     c->sm_timeout = get_int(r, "plucs/sm/timeout");
@@ -327,6 +328,7 @@ void config_free(config *c)
     free(c->muc_host);
     free(c->muc_create);
     free(c->muc_grouprooms_owners);
+    free(c->admin_group);
     free(c->pubsub_host);
     free(c->upload_dir);
     free(c->upload_url);

@@ -75,6 +75,7 @@ typedef struct config {
     char *muc_create;           /* plucs/muc/create: "all", "none" or a group cn */
     bool muc_grouprooms;        /* plucs/muc/grouprooms */
     char *muc_grouprooms_owners;/* plucs/muc/grouprooms/owners: group cn, "" = nobody */
+    char *admin_group;          /* plucs/admin/group: group cn, "" = no administrators */
 
     bool sm;                    /* plucs/sm: XEP-0198 offered */
     int sm_timeout;             /* plucs/sm/timeout: seconds a detached session stays resumable */

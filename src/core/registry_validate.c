@@ -268,7 +268,7 @@ const char *reg_allowed(const reg_var *v, char *buf, size_t len)
         snprintf(buf, len, "empty, or the http:// or https:// origin the files are fetched from, e.g. https://chat.example.org (the path /upload/ is added)");
     else if (strcmp(k, "plucs/muc/create") == 0)
         snprintf(buf, len, "all, none, or the cn of a directory group");
-    else if (strcmp(k, "plucs/muc/grouprooms/owners") == 0)
+    else if (strcmp(k, "plucs/muc/grouprooms/owners") == 0 || strcmp(k, "plucs/admin/group") == 0)
         snprintf(buf, len, "empty, or the cn of a directory group");
     else if (strcmp(k, "hostname") == 0)
         snprintf(buf, len, "a host name without dots");
@@ -347,7 +347,8 @@ static bool value_ok(const reg_var *v, const char *s)
                                  !strpbrk(s, " \t\r\n\"<>"));
     if (strcmp(k, "plucs/muc/host") == 0 || strcmp(k, "plucs/pubsub/host") == 0)
         return service_host_valid(s);
-    if (strcmp(k, "plucs/muc/create") == 0 || strcmp(k, "plucs/muc/grouprooms/owners") == 0)
+    if (strcmp(k, "plucs/muc/create") == 0 || strcmp(k, "plucs/muc/grouprooms/owners") == 0 ||
+        strcmp(k, "plucs/admin/group") == 0)
         return s[0] == '\0' ? strcmp(k, "plucs/muc/create") != 0 : group_cn_valid(s);
     if (strcmp(k, "hostname") == 0)
         return dns_name_valid(s) && !strchr(s, '.');

@@ -308,6 +308,13 @@ static const reg_var vars[] = {
     { "plucs/http/max_sessions", REG_INT, "10000", 0, 1000000, NULL, 0,
       "BOSH and HTTP-polling sessions, all users together; 0 means no limit",
       "BOSH- und HTTP-Polling-Sitzungen insgesamt; 0 bedeutet keine Grenze" },
+
+    /* administration over XMPP (ad-hoc commands, XEP-0050/XEP-0133) */
+    { "plucs/admin/group", REG_STR, "", 0, 0, NULL, 0,
+      "the directory group (cn) whose members may use the service administration commands "
+      "(announce, message of the day, online users, end sessions); empty: nobody",
+      "die Verzeichnisgruppe (cn), deren Mitglieder die Befehle zur Dienstverwaltung nutzen dürfen "
+      "(Ankündigung, Nachricht des Tages, angemeldete Benutzer, Sitzungen beenden); leer: niemand" },
 };
 
 #undef R
