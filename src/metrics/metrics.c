@@ -21,6 +21,7 @@ void fast_metrics_lines(buf *out) __attribute__((weak));
 static atomic_uint_fast64_t auth_ok, auth_failed;
 static atomic_uint_fast64_t filter_refused;
 static atomic_uint_fast64_t carbons_sent, carbons_received;
+static atomic_uint_fast64_t adhoc_done, adhoc_refused;
 static atomic_uint_fast64_t push_notifications;
 static atomic_uint_fast64_t mam_archived;
 static atomic_int bosh_sessions, bosh_held;
@@ -115,6 +116,11 @@ void metrics_http_request(int status)
 void metrics_carbon(bool sent)
 {
     atomic_fetch_add_explicit(sent ? &carbons_sent : &carbons_received, 1, memory_order_relaxed);
+}
+
+void metrics_adhoc_command(bool allowed)
+{
+    atomic_fetch_add_explicit(allowed ? &adhoc_done : &adhoc_refused, 1, memory_order_relaxed);
 }
 
 void metrics_mam_archived(void)
@@ -227,6 +233,13 @@ void metrics_render(buf *out)
                     "plucs_carbons_total{direction=\"received\"} %llu\n",
                (unsigned long long)atomic_load(&carbons_sent),
                (unsigned long long)atomic_load(&carbons_received));
+    buf_printf(out, "# HELP plucs_adhoc_commands_total Administration commands (XEP-0050/XEP-0133), "
+                    "by result.\n"
+                    "# TYPE plucs_adhoc_commands_total counter\n"
+                    "plucs_adhoc_commands_total{result=\"executed\"} %llu\n"
+                    "plucs_adhoc_commands_total{result=\"forbidden\"} %llu\n",
+               (unsigned long long)atomic_load(&adhoc_done),
+               (unsigned long long)atomic_load(&adhoc_refused));
     if (muc_metrics_lines)
         muc_metrics_lines(out);
     if (upload_metrics_lines)

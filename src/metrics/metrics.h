@@ -40,6 +40,10 @@ void metrics_s2s_streams_add(bool incoming, int delta);
  * the user's own message, else a <received/> copy. */
 void metrics_carbon(bool sent);
 
+/* Administration commands (XEP-0050/XEP-0133): one stage of a command ran
+ * for an administrator (allowed), or a non-administrator was refused. */
+void metrics_adhoc_command(bool allowed);
+
 /* Appends the exposition text. */
 void metrics_render(buf *out);
 

@@ -32,7 +32,8 @@
     X(pubsub)              \
     X(pepdata)             \
     X(upload)              \
-    X(fast)
+    X(fast)                \
+    X(adhoc)
 
 #define DECLARE(name) extern const module mod_##name;
 BUILTIN_MODULES(DECLARE)

@@ -2,10 +2,12 @@
  * server/im and the features modules registered (the same answer for the
  * XEP-0115 caps node, see caps.h). Items: the domain's MUC and upload
  * services. A bare
- * JID query answers the account identity. */
+ * JID query answers the account identity. Other nodes of the server JID are
+ * answered by the module that registered them (disco_add_node_handler). */
 #include "modules/caps.h"
 #include "modules/disco.h"
 #include "core/config.h"
+#include "core/log.h"
 #include "modules/module.h"
 #include "modules/muc.h"
 #include "modules/upload.h"
@@ -14,6 +16,39 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+static struct {
+    disco_node_fn info, items;
+} node_handlers[DISCO_MAX_NODES];
+static size_t nnode_handlers;
+
+void disco_add_node_handler(disco_node_fn info, disco_node_fn items)
+{
+    if (nnode_handlers < DISCO_MAX_NODES) {
+        node_handlers[nnode_handlers].info = info;
+        node_handlers[nnode_handlers].items = items;
+        nnode_handlers++;
+    } else {
+        log_err("disco: more than %d node handlers; one is ignored", DISCO_MAX_NODES);
+    }
+}
+
+/* A registered module's answer for node of the server JID to: the result
+ * iq, or NULL when no module takes the node. */
+static xnode *node_answer(session *s, const xnode *iq, const char *to, const char *node,
+                          bool info)
+{
+    xnode *r = iq_result(iq);
+    xnode *q = xnode_add_child(r, "query", info ? NS_DISCO_INFO : NS_DISCO_ITEMS);
+    xnode_set_attr(q, "node", node);
+    for (size_t i = 0; i < nnode_handlers; i++) {
+        disco_node_fn fn = info ? node_handlers[i].info : node_handlers[i].items;
+        if (fn && fn(s, to, node, q))
+            return r;
+    }
+    xnode_free(r);
+    return NULL;
+}
 
 xnode *disco_server_info(void)
 {
@@ -41,6 +76,13 @@ static void disco_info(session *s, const xnode *iq, const xnode *payload)
     const char *to = xnode_attr(iq, "to");
     bool account = to && strchr(to, '@');
     const char *node = xnode_attr(payload, "node");
+    if (node && !account && !caps_node_is_current(node)) {
+        xnode *r = node_answer(s, iq, to ? to : s->domain, node, true);
+        if (r) {
+            session_send_free(s, r);
+            return;
+        }
+    }
     if (node && (account || !caps_node_is_current(node))) {
         session_send_free(s, stanza_error_reply(iq, ERR_CANCEL, "item-not-found", NULL));
         return;
@@ -102,6 +144,15 @@ static void disco_items(session *s, const xnode *iq, const xnode *payload)
     }
     /* the server's services of this domain (not of an account) */
     const char *domain = to && !strchr(to, '@') && !strchr(to, '/') ? to : s->domain;
+    const char *node = xnode_attr(payload, "node");
+    if (domain && node && !(to && (strchr(to, '@') || strchr(to, '/')))) {
+        xnode *nr = node_answer(s, iq, domain, node, false);
+        if (nr) {
+            xnode_free(r);
+            session_send_free(s, nr);
+            return;
+        }
+    }
     if (domain && !(to && strchr(to, '@')) && !xnode_attr(payload, "node")) {
         add_service(q, muc_service_host(domain), "Chatrooms");
         add_service(q, pubsub_service_host(domain), "Publish-Subscribe");

@@ -9,6 +9,7 @@
  *   store_blocklist.h blocklists (XEP-0191)
  *   store_last.h      the last logout of an account (XEP-0012)
  *   store_muc.h       persistent group chat rooms and affiliations (XEP-0045)
+ *   store_motd.h      the message of the day per domain (XEP-0133)
  *   store_mam.h       the message archive and its preferences (XEP-0313)
  *   store_user.h      everything stored for one account, across kinds
  *

@@ -31,6 +31,7 @@
 #include "store/store_fast.h"
 #include "store/store_last.h"
 #include "store/store_mam.h"
+#include "store/store_motd.h"
 #include "store/store_muc.h"
 #include "store/store_offline.h"
 #include "store/store_pending.h"
@@ -209,6 +210,20 @@ typedef struct store_pubsub_ops {
     store_status (*forget)(store_conn *c, const char *user, int64_t *removed);
 } store_pubsub_ops;
 
+typedef struct store_motd_ops {
+    /* The domain's message and version, or STORE_NOT_FOUND. */
+    store_status (*get)(store_conn *c, const char *domain, store_motd *res);
+    /* Like get, then marks the version seen by user: STORE_NOT_FOUND when
+     * there is no message or user has seen this version already. */
+    store_status (*take)(store_conn *c, const char *domain, const char *user, store_motd *res);
+    /* Replaces the text and raises the version (*version = the new one,
+     * greater than any version a user of the domain has seen). */
+    store_status (*set)(store_conn *c, const char *domain, const char *text, int64_t *version);
+    /* Removes the message and the domain's seen marks; *removed = 1 or 0. */
+    store_status (*del)(store_conn *c, const char *domain, int64_t *removed);
+    store_status (*forget)(store_conn *c, const char *user, int64_t *removed);  /* seen mark */
+} store_motd_ops;
+
 struct store_backend {
     const char *scheme;            /* plucs/store's part before the first ':' */
     const char *form;              /* what the value looks like, for messages */
@@ -241,6 +256,7 @@ struct store_backend {
     const store_fast_ops *fast;
     const store_privacy_ops *privacy;
     const store_pubsub_ops *pubsub;
+    const store_motd_ops *motd;
 };
 
 /* The back ends of the table (store_backend.c). */

@@ -295,4 +295,5 @@ const store_backend store_sqlite_backend = {
     .mam = &store_sqlite_mam,
     .fast = &store_sqlite_fast,
     .pubsub = &store_sqlite_pubsub,
+    .motd = &store_sqlite_motd,
 };

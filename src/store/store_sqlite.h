@@ -66,5 +66,6 @@ extern const store_push_ops store_sqlite_push;
 extern const store_mam_ops store_sqlite_mam;
 extern const store_fast_ops store_sqlite_fast;
 extern const store_pubsub_ops store_sqlite_pubsub;
+extern const store_motd_ops store_sqlite_motd;
 
 #endif

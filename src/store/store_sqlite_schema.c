@@ -166,6 +166,19 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (host, node, id)"
     ");"
     "CREATE INDEX IF NOT EXISTS pubsub_items_seq ON pubsub_items (host, node, seq);",
+    /* message of the day per domain (XEP-0133) and the version each account
+     * was shown */
+    "CREATE TABLE motd ("
+    "  domain TEXT PRIMARY KEY NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  version INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE motd_seen ("
+    "  user TEXT PRIMARY KEY NOT NULL,"
+    "  domain TEXT NOT NULL,"
+    "  version INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX motd_seen_domain ON motd_seen (domain);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -33,6 +33,7 @@ static store_status user_forget_exec(store_req *r, store_conn *c)
         be->fast ? be->fast->forget : NULL,
         be->privacy ? be->privacy->forget : NULL,
         be->pubsub ? be->pubsub->forget : NULL,
+        be->motd ? be->motd->forget : NULL,
     };
     user_req *q = (user_req *)r;
     if (!q->user || !*q->user) {
