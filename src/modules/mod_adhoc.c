@@ -169,8 +169,6 @@ void adhoc_reply_done(adhoc_req *r, xnode *form, const char *note_type, const ch
         }
         if (form)
             xnode_append(c, form);
-        else
-            form = NULL;
         session_send_free(s, res);
     } else {
         xnode_free(form);

@@ -282,8 +282,8 @@ def test_end_user_session(d, online):
     b2.wait_disconnect(10)
     c.wait_disconnect(10)
     assert d.wait_log(r"bob@a\.test/two's session ended by administrator alice@a\.test")
-    r = command(a, "#get-online-users-list")
-    assert r.fields["onlineuserjids"] == ["alice@a.test"], r
+    assert H.wait_until(lambda: command(a, "#get-online-users-list")
+                        .fields["onlineuserjids"] == ["alice@a.test"], 10)
     # refusals: nothing ended
     b3 = online("bob", "three")
     for bad in (["bob@a.test", "x@unserved.example"], ["not a jid@@"], ["a.test"]):
