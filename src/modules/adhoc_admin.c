@@ -234,10 +234,10 @@ static void end_submit(adhoc_req *r, const xnode *form)
             jid j;
             const char *why = NULL;
             if (!parse_account_jid(line, &j, &why)) {
-                free(copy);
-                free(list);
                 char msg[160];
                 snprintf(msg, sizeof msg, "accountjids value \"%.64s\": %s", line, why);
+                free(copy);        /* line points into it */
+                free(list);
                 adhoc_reply_error(r, "modify", "bad-request", "bad-payload", msg);
                 return;
             }

@@ -154,6 +154,23 @@ def test_no_admin_group_means_nobody(plucsd_factory, online):
     assert (r.type, r.condition) == ("error", "forbidden"), r
 
 
+def test_admin_group_variable_reload(plucsd_factory, online):
+    d0 = plucsd_factory()
+    a = online("alice", daemon=d0)
+    assert command(a, "#get-online-users-num").condition == "forbidden"
+    d0.registry.update(ADMIN)
+    d0.write_registry()
+    d0.sighup()
+    assert a.wait_for(lambda: disco_items(a, NS_CMD), timeout=10), \
+        "plucs/admin/group=managers not applied after SIGHUP"
+    assert command(a, "#get-online-users-num").status == "completed"
+    d0.registry["plucs/admin/group"] = ""
+    d0.write_registry()
+    d0.sighup()
+    assert a.wait_for(lambda: not disco_items(a, NS_CMD), timeout=10)
+    assert command(a, "#get-online-users-num").condition == "forbidden"
+
+
 def test_group_change_applies_live(d, online, ldap, ldap_undo):
     b = online("bob")
     assert command(b, "#get-online-users-num").condition == "forbidden"
