@@ -9,7 +9,9 @@ and an LDIF dry run: what the join script creates (ucs/plucs-ucs-ldif, from
 the same definitions as the join script) loaded into a slapd with UCS's
 schema subset (tests/ucs/ucs-subset.ldif), checked entry by entry, after
 which plucsd serves the domain the join gave the first host and a user
-created with the extended attributes' defaults logs in. A definition with a
+created with the extended attributes' defaults logs in; and the join script
+itself, run twice with UCS's libraries and commands replaced by recording
+stand-ins (ucr over a file, univention-ldapsearch on the test slapd). A definition with a
 missing German label or an unknown property makes these checks fail
 (test_broken_definitions_are_caught).
 Run: /usr/bin/python3 -m pytest tests/integration/test_ucs_files.py"""
@@ -570,3 +572,208 @@ def test_dry_run_loads_into_ucs_schema_and_plucsd_serves_it(ucs_ldap, tmp_path):
     finally:
         problems = p.problems()
     assert not problems, problems
+
+
+# --- the join script itself, with UCS's tools stood in for ------------------------
+
+UCR_STUB = r'''#!/usr/bin/python3
+# ucr stand-in over a base.conf-format file ($UCR_FILE): shell, get, set
+# (key=value, key?value), unset, search --brief [--key] REGEX.
+import os, re, shlex, sys
+path = os.environ["UCR_FILE"]
+def load():
+    d = {}
+    for line in open(path):
+        if ": " in line and not line.startswith("#"):
+            k, v = line.rstrip("\n").split(": ", 1)
+            d[k] = v
+    return d
+def save(d):
+    with open(path, "w") as f:
+        f.write("".join("%s: %s\n" % kv for kv in sorted(d.items())))
+d = load(); cmd, args = sys.argv[1], sys.argv[2:]
+open(os.environ["STUB_LOG"], "a").write("ucr %s\n" % " ".join(sys.argv[1:]))
+if cmd == "shell":
+    for k in args or sorted(d):
+        print("%s=%s" % (re.sub(r"[^A-Za-z0-9_]", "_", k), shlex.quote(d.get(k, ""))))
+elif cmd == "get":
+    print(d.get(args[0], ""))
+elif cmd == "set":
+    for a in args:
+        m = re.match(r"([^=?]+)([=?])(.*)", a)
+        if m.group(2) == "=" or m.group(1) not in d:
+            d[m.group(1)] = m.group(3)
+    save(d)
+elif cmd == "unset":
+    for a in args:
+        d.pop(a, None)
+    save(d)
+elif cmd == "search":
+    pat = [a for a in args if not a.startswith("--")][0]
+    for k in sorted(d):
+        if re.search(pat, k):
+            print("%s: %s" % (k, d[k]))
+'''
+
+CONFIG_REGISTRY_STUB = r'''# univention.config_registry stand-in over $UCR_FILE (for ucs/plucs.py)
+import subprocess
+class ConfigRegistry(dict):
+    def load(self):
+        import os
+        for line in open(os.environ["UCR_FILE"]):
+            if ": " in line and not line.startswith("#"):
+                k, v = line.rstrip("\n").split(": ", 1)
+                self[k] = v
+        return self
+def handler_set(args):
+    subprocess.run(["ucr", "set"] + list(args), check=True)
+def handler_unset(args):
+    subprocess.run(["ucr", "unset"] + list(args), check=True)
+'''
+
+UDM_STUB = r'''#!/usr/bin/python3
+# univention-directory-manager stand-in: records the call; a host's
+# `modify --append xmppDomains=D` is applied to the test slapd as UDM would.
+import json, os, subprocess, sys
+a = sys.argv[1:]
+open(os.environ["STUB_LOG"], "a").write("udm " + json.dumps(a) + "\n")
+if a[0].startswith("computers/") and a[1] == "modify":
+    dn = a[a.index("--dn") + 1]
+    for i, x in enumerate(a):
+        if x == "--append" and a[i + 1].startswith("xmppDomains="):
+            ldif = ("dn: %s\nchangetype: modify\nadd: objectClass\nobjectClass: univentionXMPPHost\n-\n"
+                    "add: xmppDomains\nxmppDomains: %s\n-\n" % (dn, a[i + 1].split("=", 1)[1]))
+            subprocess.run(["ldapmodify", "-x", "-H", os.environ["LDAP_URI"], "-D",
+                            os.environ["ROOTDN"], "-w", os.environ["ROOTPW"]],
+                           input=ldif, text=True, check=True, capture_output=True)
+'''
+
+
+def join_root(tmp_path, env_ldap):
+    """A test root for 50plucs.inst: UCS's shell libraries and commands
+    stood in for (recording), the script's absolute paths redirected here."""
+    root = tmp_path / "root"
+    for d in ("join", "lib", "share", "bin", "py/univention", "modules", "ssl"):
+        (root / d).mkdir(parents=True)
+    log = root / "calls.log"
+    (root / "join/joinscripthelper.lib").write_text(
+        'joinscript_init() { echo "joinscript_init" >> "$STUB_LOG"; }\n'
+        'joinscript_save_current_version() { echo "joinscript_save_current_version" >> "$STUB_LOG"; }\n'
+        'die() { echo "die: $*" >&2; exit 1; }\n')
+    (root / "lib/ldap.sh").write_text(
+        'ucs_registerLDAPExtension() { echo "ucs_registerLDAPExtension $*" >> "$STUB_LOG"; }\n'
+        'ucs_addServiceToLocalhost() {\n'
+        '    echo "ucs_addServiceToLocalhost $*" >> "$STUB_LOG"\n'
+        '    ldapsearch -x -LLL -H "$LDAP_URI" -D "$ROOTDN" -w "$ROOTPW" -b "$(ucr get ldap/hostdn)" \\\n'
+        '        -s base univentionService | grep -q "^univentionService: $1$" && return 0\n'
+        '    printf "dn: %s\\nchangetype: modify\\nadd: univentionService\\nuniventionService: %s\\n" \\\n'
+        '        "$(ucr get ldap/hostdn)" "$1" | ldapmodify -x -H "$LDAP_URI" -D "$ROOTDN" -w "$ROOTPW" >/dev/null\n'
+        '}\n')
+    (root / "lib/base.sh").write_text(
+        'stop_udm_cli_server() { echo "stop_udm_cli_server" >> "$STUB_LOG"; }\n')
+    shutil_copy = lambda src, dst: open(dst, "w").write(open(src).read())  # noqa: E731
+    shutil_copy(os.path.join(UCS, "plucs-ucs.lib"), root / "share/plucs-ucs.lib")
+    shutil_copy(os.path.join(UCS, "plucs.py"), root / "modules/plucs.py")
+    text = open(os.path.join(UCS, "50plucs.inst")).read()
+    for old, new in (("/usr/share/univention-join/", "join/"), ("/usr/share/univention-lib/", "lib/"),
+                     ("/usr/share/plucs/ucs/", "share/"),
+                     ("/etc/univention/templates/modules/plucs.py", "modules/plucs.py"),
+                     ("/etc/univention/ssl/", "ssl/")):
+        assert old in text, old
+        text = text.replace(old, str(root) + "/" + new)
+    (root / "50plucs.inst").write_text(text)
+    stubs = {
+        "ucr": UCR_STUB,
+        "univention-directory-manager": UDM_STUB,
+        "univention-ldapsearch": '#!/bin/sh\nexec ldapsearch -x -H "$LDAP_URI" -D "$ROOTDN" '
+                                 '-w "$ROOTPW" -b "$(ucr get ldap/base)" "$@"\n',
+        "dpkg-query": "#!/bin/sh\necho 1.0-1\n",
+        "systemctl": '#!/bin/sh\necho "systemctl $*" >> "$STUB_LOG"\n',
+        "getent": "#!/bin/sh\nexit 2\n",
+    }
+    for name, body in stubs.items():
+        (root / "bin" / name).write_text(body)
+        (root / "bin" / name).chmod(0o755)
+    os.symlink(PLUCS, root / "bin/plucs")
+    (root / "py/univention/__init__.py").write_text("")
+    (root / "py/univention/config_registry.py").write_text(CONFIG_REGISTRY_STUB)
+    ucr_file = root / "base.conf"
+    ucr_file.write_text(
+        "ldap/base: %s\nldap/hostdn: %s\ndomainname: ucs.test\nhostname: dc1\n"
+        "server/role: domaincontroller_master\nlocale/default: de_DE.UTF-8:UTF-8\n"
+        "plucs/tls: required\nplucs/certfile: %s\nplucs/rundir: %s\n"
+        % (env_ldap.BASE, env_ldap.HOSTDN, root / "certs/plucs.pem", root))
+    hostssl = root / "ssl/dc1.ucs.test"
+    hostssl.mkdir()
+    (hostssl / "private.key").write_text("-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n")
+    (hostssl / "cert.pem").write_text("-----BEGIN CERTIFICATE-----\ncert\n-----END CERTIFICATE-----\n")
+    env = dict(os.environ, PATH=str(root / "bin") + os.pathsep + os.environ["PATH"],
+               PYTHONPATH=str(root / "py"), UCR_FILE=str(ucr_file), PLUCS_REGISTRY=str(ucr_file),
+               STUB_LOG=str(log), LDAP_URI=env_ldap.LDAP_URI, ROOTDN=env_ldap.ROOTDN,
+               ROOTPW=env_ldap.ROOTPW, PLUCS_SCHEMA="/usr/share/plucs/schema/plucs.schema")
+    return root, env, log, ucr_file
+
+
+def read_reg(path):
+    return dict(l.rstrip("\n").split(": ", 1) for l in open(path) if ": " in l)
+
+
+def test_join_script_runs_and_is_idempotent(ucs_ldap, tmp_path):
+    root, env, log, ucr_file = join_root(tmp_path, ucs_ldap)
+    args = ["--binddn", "uid=Administrator,cn=users," + ucs_ldap.BASE, "--bindpwdfile", "/tmp/pw"]
+    r = run(["sh", str(root / "50plucs.inst")] + args, env=env, cwd=str(root))
+    assert r.returncode == 0, r.stdout + r.stderr
+    calls = log.read_text().splitlines()
+    # The test slapd has the PLUCS schema: nothing is registered again.
+    assert not any(c.startswith("ucs_registerLDAPExtension") for c in calls), calls
+    assert "already knows the PLUCS schema" in r.stdout
+    udm = [json.loads(c[4:]) for c in calls if c.startswith("udm ")]
+    assert udm[0][:2] == ["container/cn", "create"]
+    eas = [u for u in udm if u[:2] == ["settings/extended_attribute", "create"]]
+    assert len(eas) == 6
+    for u in udm:
+        assert u[u.index("--binddn") + 1] == args[1] and u[u.index("--bindpwdfile") + 1] == "/tmp/pw"
+    assert calls.index("stop_udm_cli_server") < [i for i, c in enumerate(calls)
+                                                 if c.startswith("ucs_addServiceToLocalhost")][0]
+    assert "ucs_addServiceToLocalhost XMPP " + " ".join(args) in calls
+    host = ldap_entries(ucs_ldap, ucs_ldap.HOSTDN)[ucs_ldap.HOSTDN.lower()]
+    assert host["xmppdomains"] == ["ucs.test"] and "XMPP" in host["univentionservice"]
+    reg = read_reg(ucr_file)
+    assert reg["plucs/language"] == "de"                 # from locale/default
+    assert reg["plucs/tls"] == "required"                # set before: kept
+    assert reg["plucs/autostart"] == "true" and reg["plucs/userlabel"] == "gecos"
+    assert reg["security/packetfilter/package/plucs/tcp/5222/all"] == "ACCEPT"
+    assert reg["security/packetfilter/package/plucs/tcp/5222/all/de"]
+    assert not any(k.startswith("security/packetfilter/package/plucs/tcp/5269") for k in reg)
+    assert "systemctl try-restart univention-firewall.service" in calls
+    cert = root / "certs/plucs.pem"
+    assert cert.read_text().startswith("-----BEGIN PRIVATE KEY-----") and "CERTIFICATE" in cert.read_text()
+    assert stat.S_IMODE(os.stat(cert).st_mode) & 0o007 == 0
+    assert calls[-1] == "joinscript_save_current_version"
+
+    # Second run: the same state, no new domain, values and certificate kept.
+    cert.write_text("administrator's own\n")
+    log.write_text("")
+    r = run(["sh", str(root / "50plucs.inst")] + args, env=env, cwd=str(root))
+    assert r.returncode == 0, r.stdout + r.stderr
+    calls = log.read_text().splitlines()
+    assert not any("xmppDomains=" in c for c in calls if c.startswith("udm ")), calls
+    assert not any(c.startswith("systemctl try-restart univention-firewall") for c in calls)
+    assert read_reg(ucr_file) == reg
+    assert cert.read_text() == "administrator's own\n"
+    host = ldap_entries(ucs_ldap, ucs_ldap.HOSTDN)[ucs_ldap.HOSTDN.lower()]
+    assert host["xmppdomains"] == ["ucs.test"] and host["univentionservice"].count("XMPP") == 1
+
+
+def test_join_script_on_a_second_server(ucs_ldap, tmp_path):
+    """A second XMPP server (another host already serves a domain) gets the
+    service but no domain, and a hint how to add one."""
+    ucs_ldap.modify("dn: cn=member1,cn=memberserver,cn=computers,%s\nchangetype: modify\n"
+                    "add: objectClass\nobjectClass: univentionXMPPHost\n-\n"
+                    "add: xmppDomains\nxmppDomains: chat.ucs.test\n-\n" % ucs_ldap.BASE)
+    root, env, log, ucr_file = join_root(tmp_path, ucs_ldap)
+    r = run(["sh", str(root / "50plucs.inst")], env=env, cwd=str(root))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "serves no XMPP domain yet" in r.stdout and "plucs host add-domain" in r.stdout
+    host = ldap_entries(ucs_ldap, ucs_ldap.HOSTDN)[ucs_ldap.HOSTDN.lower()]
+    assert "xmppdomains" not in host and "XMPP" in host["univentionservice"]
