@@ -700,7 +700,8 @@ def join_root(tmp_path, env_ldap):
     ucr_file = root / "base.conf"
     ucr_file.write_text(
         "ldap/base: %s\nldap/hostdn: %s\ndomainname: ucs.test\nhostname: dc1\n"
-        "server/role: domaincontroller_master\nlocale/default: de_DE.UTF-8:UTF-8\n"
+        "server/role: domaincontroller_master\nldap/server/name: dc1.ucs.test\n"
+        "locale/default: de_DE.UTF-8:UTF-8\n"
         "plucs/tls: required\nplucs/certfile: %s\nplucs/rundir: %s\n"
         % (env_ldap.BASE, env_ldap.HOSTDN, root / "certs/plucs.pem", root))
     hostssl = root / "ssl/dc1.ucs.test"
@@ -777,3 +778,109 @@ def test_join_script_on_a_second_server(ucs_ldap, tmp_path):
     assert "serves no XMPP domain yet" in r.stdout and "plucs host add-domain" in r.stdout
     host = ldap_entries(ucs_ldap, ucs_ldap.HOSTDN)[ucs_ldap.HOSTDN.lower()]
     assert "xmppdomains" not in host and "XMPP" in host["univentionservice"]
+
+
+def test_unjoin_script(ucs_ldap, tmp_path):
+    """After a join, the unjoin script takes the service off the host, and
+    while another host still offers XMPP keeps the extended attributes;
+    when none does, removes them. Data and schema stay; the firewall
+    variables go."""
+    root, env, log, ucr_file = join_root(tmp_path, ucs_ldap)
+    r = run(["sh", str(root / "50plucs.inst")], env=env, cwd=str(root))
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open(root / "lib/ldap.sh", "a") as f:
+        f.write(
+            'ucs_removeServiceFromLocalhost() {\n'
+            '    echo "ucs_removeServiceFromLocalhost $*" >> "$STUB_LOG"\n'
+            '    univention-ldapsearch -LLL -b "$(ucr get ldap/hostdn)" -s base "(univentionService=$1)" dn \\\n'
+            '        | grep -q "^dn:" || return 0\n'
+            '    printf "dn: %s\\nchangetype: modify\\ndelete: univentionService\\nuniventionService: %s\\n" \\\n'
+            '        "$(ucr get ldap/hostdn)" "$1" | ldapmodify -x -H "$LDAP_URI" -D "$ROOTDN" -w "$ROOTPW" >/dev/null\n'
+            '}\n'
+            'ucs_isServiceUnused() {\n'
+            '    ! univention-ldapsearch -LLL "(univentionService=$1)" dn | grep -q "^dn:"\n'
+            '}\n')
+    with open(root / "join/joinscripthelper.lib", "a") as f:
+        f.write('joinscript_remove_script_from_status_file() { echo "remove_status $*" >> "$STUB_LOG"; }\n')
+    text = open(os.path.join(UCS, "50plucs.uinst")).read()
+    for old, new in (("/usr/share/univention-join/", "join/"), ("/usr/share/univention-lib/", "lib/"),
+                     ("/usr/share/plucs/ucs/", "share/")):
+        text = text.replace(old, str(root) + "/" + new)
+    (root / "50plucs.uinst").write_text(text)
+
+    member = "cn=member1,cn=memberserver,cn=computers,%s" % ucs_ldap.BASE
+    ucs_ldap.modify("dn: %s\nchangetype: modify\nadd: univentionService\nuniventionService: XMPP\n"
+                    % member)
+    log.write_text("")
+    r = run(["sh", str(root / "50plucs.uinst")], env=env, cwd=str(root))
+    assert r.returncode == 0, r.stdout + r.stderr
+    calls = log.read_text().splitlines()
+    assert "ucs_removeServiceFromLocalhost XMPP" in calls
+    assert not any("extended_attribute" in c and "remove" in c for c in calls), calls
+    assert calls[-1] == "remove_status plucs"
+    host = ldap_entries(ucs_ldap, ucs_ldap.HOSTDN)[ucs_ldap.HOSTDN.lower()]
+    assert "XMPP" not in host["univentionservice"]
+    assert host["xmppdomains"] == ["ucs.test"]                    # data stays
+    assert not any(k.startswith("security/packetfilter/package/plucs/") for k in read_reg(ucr_file))
+
+    # The last XMPP host goes: the XMPP tabs go too.
+    ucs_ldap.modify("dn: %s\nchangetype: modify\ndelete: univentionService\n" % member)
+    log.write_text("")
+    r = run(["sh", str(root / "50plucs.uinst")], env=env, cwd=str(root))
+    assert r.returncode == 0, r.stdout + r.stderr
+    removed = [json.loads(c[4:]) for c in log.read_text().splitlines()
+               if c.startswith("udm ") and "remove" in c]
+    dns = sorted(u[u.index("--dn") + 1].split(",")[0] for u in removed)
+    assert dns == sorted("cn=UniventionXMPP-" + n for n in (
+        "User-Enabled", "User-Domain", "Group-Enabled", "Group-MessageGroups",
+        "Group-PresenceGroups", "Host-Domains")), dns
+
+
+def test_ucr_module_handler(ucs_ldap, tmp_path):
+    """What `ucr set plucs/...` triggers: the Apache snippet written or
+    removed by `plucs apache` and Apache reloaded when it changed; the
+    firewall rules updated by a separate process; `plucs reload`."""
+    root, env, log, ucr_file = join_root(tmp_path, ucs_ldap)
+    conf = root / "apache" / "plucs.conf"
+    conf.parent.mkdir()
+    with open(ucr_file, "a") as f:
+        f.write("plucs/http/proxy/conffile: %s\nplucs/http/proxy: true\nplucs/http/bind: true\n" % conf)
+    code = ("import importlib.util, sys\n"
+            "spec = importlib.util.spec_from_file_location('m', sys.argv[1])\n"
+            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+            "changes = dict(a.split('=', 1) for a in sys.argv[2:])\n"
+            "m.handler(None, {k: (None, v) for k, v in changes.items()})\n")
+
+    def handler(**changes):
+        log.write_text("")
+        r = run([sys_python(), "-c", code, str(root / "modules/plucs.py")]
+                + ["%s=%s" % (k.replace("__", "/"), v) for k, v in changes.items()], env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return log.read_text().splitlines()
+
+    calls = handler(plucs__http__proxy="true")
+    assert "ProxyPassMatch" in conf.read_text() and "/http-bind" in conf.read_text()
+    assert "systemctl try-reload-or-restart apache2.service" in calls
+    calls = handler(plucs__loglevel="4")          # nothing for Apache or the firewall
+    assert not any(c.startswith("systemctl") for c in calls), calls
+    with open(ucr_file, "a") as f:
+        f.write("plucs/http/bind/url: /chat-bind/\n")
+    calls = handler(plucs__http__bind__url="/chat-bind/")
+    assert "/chat-bind" in conf.read_text()
+    assert "systemctl try-reload-or-restart apache2.service" in calls
+    reg = read_reg(ucr_file)
+    reg["plucs/http/proxy"] = "false"
+    reg["plucs/c2s/port"] = "15222"
+    reg["security/packetfilter/package/plucs/tcp/5222/all"] = "ACCEPT"
+    ucr_file.write_text("".join("%s: %s\n" % kv for kv in reg.items()))
+    calls = handler(plucs__http__proxy="false", plucs__c2s__port="15222")
+    assert not conf.exists()
+    assert "systemctl try-reload-or-restart apache2.service" in calls
+    pf = "security/packetfilter/package/plucs/tcp/"
+    assert H.wait_until(lambda: read_reg(ucr_file).get(pf + "15222/all") == "ACCEPT", 20), \
+        read_reg(ucr_file)
+    assert H.wait_until(lambda: pf + "5222/all" not in read_reg(ucr_file), 10)
+
+
+def sys_python():
+    return "/usr/bin/python3"
