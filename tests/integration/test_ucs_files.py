@@ -187,6 +187,8 @@ def shell_scripts():
     out = []
     for name in sorted(os.listdir(UCS)):
         path = os.path.join(UCS, name)
+        if os.path.isdir(path):
+            continue        # __pycache__ of plucs.py
         head = open(path, encoding="utf-8").readline()
         if head.startswith("#!/bin/sh") or head.startswith("#!/bin/bash") or \
                 head.startswith("# shellcheck shell="):
