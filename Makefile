@@ -142,6 +142,28 @@ install: all
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/plucs/
 	sed 's|@PREFIX@|$(PREFIX)|g' scripts/plucs.service.in > $(DESTDIR)/lib/systemd/system/plucs.service
 
+# make ucs: the UCS app files (ucs/, docs/ucs.md) staged in $(BUILD)/ucs/ at
+# the paths they are installed to on UCS, with the UCR variable descriptions
+# (registry.info) generated from the built-in variable table so they cannot
+# drift from what plucsd validates. A package for UCS copies this tree.
+UCS_STAGE := $(BUILD)/ucs
+.PHONY: ucs
+ucs: $(BUILD)/plucs
+	rm -rf $(UCS_STAGE)
+	install -d $(UCS_STAGE)/usr/lib/univention-install $(UCS_STAGE)/usr/share/plucs/ucs \
+	  $(UCS_STAGE)/etc/univention/registry.info/variables \
+	  $(UCS_STAGE)/etc/univention/registry.info/categories \
+	  $(UCS_STAGE)/etc/univention/templates/info $(UCS_STAGE)/etc/univention/templates/modules \
+	  $(UCS_STAGE)/etc/univention/service.info/services
+	install -m 755 ucs/50plucs.inst ucs/50plucs.uinst $(UCS_STAGE)/usr/lib/univention-install/
+	install -m 644 ucs/plucs-ucs.lib $(UCS_STAGE)/usr/share/plucs/ucs/
+	install -m 755 ucs/plucs-ucs-ldif $(UCS_STAGE)/usr/share/plucs/ucs/
+	$(BUILD)/plucs config table --format ucr-info > $(UCS_STAGE)/etc/univention/registry.info/variables/plucs.cfg
+	install -m 644 ucs/plucs.categories $(UCS_STAGE)/etc/univention/registry.info/categories/plucs.cfg
+	install -m 644 ucs/plucs.info $(UCS_STAGE)/etc/univention/templates/info/plucs.info
+	install -m 644 ucs/plucs.py $(UCS_STAGE)/etc/univention/templates/modules/plucs.py
+	install -m 644 ucs/plucs.service.cfg $(UCS_STAGE)/etc/univention/service.info/services/plucs.cfg
+
 clean:
 	rm -rf build build-asan
 
