@@ -332,8 +332,13 @@ int cli_ldapw_modify(cli_ldapw *l, const char *kind, const char *name, const cha
                         : " — use --binddn/--bindpw-file with an administrator";
     else if (rc == LDAP_UNDEFINED_TYPE || rc == LDAP_OBJECT_CLASS_VIOLATION)
         hint = " — is the PLUCS schema installed in this directory? (plucs schema check)";
-    fprintf(stderr, "plucs: %s '%s': %s to write %s (entry %s)%s%s%s%s\n", kind, name, reason_text(rc),
-            attr, dn, hint, diag && *diag ? " [server: " : "", diag && *diag ? diag : "",
+    if (rc == LDAP_INSUFFICIENT_ACCESS)
+        fprintf(stderr, "plucs: %s '%s': insufficient access to write %s (entry %s)", kind, name, attr,
+                dn);
+    else
+        fprintf(stderr, "plucs: %s '%s': cannot write %s (entry %s): %s", kind, name, attr, dn,
+                reason_text(rc));
+    fprintf(stderr, "%s%s%s%s\n", hint, diag && *diag ? " [server: " : "", diag && *diag ? diag : "",
             diag && *diag ? "]" : "");
     ldap_memfree(diag);
     return -1;
