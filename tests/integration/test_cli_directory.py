@@ -19,6 +19,7 @@ removed) it writes a.test."""
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -410,3 +411,35 @@ def test_changes_reach_online_clients(tool, plucsd, im):
     tool.run("host", "add-domain", "new.test", admin=True, check=0)
     assert H.wait_until(lambda: H.try_login(plucsd.port, "nils@new.test", "nils-secret",
                                             timeout=3).ok, LIMIT)
+
+
+def test_permission_change_reaches_online_clients(tool, plucsd_factory, im):
+    # plucs/mod/filter with deny policies (directory.md's worked example):
+    # carol (staff, interns) may not write to bob (staff only) until interns
+    # names staff in xmppMessageGroups
+    d = plucsd_factory(**{"plucs/mod/filter": "true"})
+    carol, bob = online(im, d, "carol"), online(im, d, "bob")
+    carol.send_message(H.jid("bob"), "before")
+    assert carol.wait_message(type="error", timeout=LIMIT), "carol>bob was not refused"
+    assert not bob.saw_message(body="before")
+    tool.run("group", "allow-message", "interns", "staff", admin=True, check=0)
+    end, n, delivered = time.monotonic() + LIMIT, 0, False
+    while not delivered and time.monotonic() < end and n < 50:
+        n += 1
+        body = "after %d" % n
+        carol.send_message(H.jid("bob"), body)
+        delivered = bob.wait_message(body=body, timeout=1) is not None
+        if not delivered:
+            carol.wait_message(type="error", timeout=1)
+    assert delivered, "carol>bob still refused after plucs group allow-message interns staff"
+    # and back: deny-message takes it away again
+    tool.run("group", "deny-message", "interns", "staff", admin=True, check=0)
+    end, n, refused = time.monotonic() + LIMIT, 0, False
+    while not refused and time.monotonic() < end and n < 50:
+        n += 1
+        body = "again %d" % n
+        carol.send_message(H.jid("bob"), body)
+        refused = carol.wait_message(type="error", timeout=1) is not None
+        if not refused:
+            bob.wait_message(body=body, timeout=1)
+    assert refused, "carol>bob still delivered after plucs group deny-message interns staff"
