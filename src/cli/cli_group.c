@@ -207,6 +207,33 @@ static int group_show(cli_ldapw *l, const char *name, bool json)
     return CLI_OK;
 }
 
+/* After a disable: the XMPP groups whose lists name cn (plucsd now ignores
+ * those names, so their members may lose permissions). */
+static void note_referrers(cli_ldapw *l, const char *cn)
+{
+    char *e = ldap_filter_escape(cn);
+    buf f;
+    buf_init(&f);
+    buf_printf(&f, "(&(objectClass=" XMPP_GROUP_CLASS ")(xmppEnabled=TRUE)(|(xmppMessageGroups=%s)"
+                   "(xmppPresenceGroups=%s)))", e, e);
+    free(e);
+    char *attrs[] = { "cn", NULL };
+    LDAPMessage *res = cli_ldapw_search(l, f.data, attrs);
+    buf_free(&f);
+    int k = 0;
+    for (LDAPMessage *m = res ? ldap_first_entry(l->ld, res) : NULL; m; m = ldap_next_entry(l->ld, m)) {
+        char *name = cli_ldapw_first(l, m, "cn");
+        if (!name)
+            continue;
+        printf("%s %s", k++ ? "," : "note: the lists of these XMPP groups name it and are now "
+                                    "ignored there:", name);
+        free(name);
+    }
+    if (k)
+        putchar('\n');
+    ldap_msgfree(res);
+}
+
 static int group_enable(cli_ldapw *l, const char *name, bool enable)
 {
     group_entry g;
@@ -226,6 +253,8 @@ static int group_enable(cli_ldapw *l, const char *name, bool enable)
     cli_mods_add(&ms, LDAP_MOD_REPLACE, "xmppEnabled", val, 1);
     if (cli_ldapw_modify(l, "group", g.cn, g.dn, "xmppEnabled", &ms) == 0) {
         printf("group '%s': %s (xmppEnabled=%s)\n", g.cn, enable ? "enabled" : "disabled", val[0]);
+        if (!enable)
+            note_referrers(l, g.cn);
         rc = CLI_OK;
     }
     cli_mods_free(&ms);

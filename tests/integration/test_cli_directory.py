@@ -312,6 +312,9 @@ def test_group_writes(tool):
     assert tool.group("interns")["xmppPresenceGroups"] == ["interns"]
     tool.run("group", "disable", "plaingroup", admin=True, check=0)
     assert tool.group("plaingroup")["xmppEnabled"] == ["FALSE"]
+    # disabling a group that other groups name: the tool says which
+    p = tool.run("group", "disable", "staff", admin=True, check=0)
+    assert "now ignored" in p.stdout and "interns" in p.stdout.split("ignored there:")[1], p.stdout
 
 
 # --- refusals -------------------------------------------------------------------------
@@ -372,6 +375,12 @@ def test_refusals(tool):
     tool.run("user", "set-domain", "alice", "a.test)(uid=*", admin=True, check=1)
     # nothing above changed the directory
     assert tool.ldap.search("(objectClass=*)") == before
+    # two entries with the same uid: no guessing
+    tool.ldap.add("dn: uid=alice,cn=groups,%s\nobjectClass: inetOrgPerson\nuid: alice\ncn: Other Alice\n"
+                  "sn: Alice\n" % base)
+    p = tool.run("user", "disable", "alice", admin=True, check=1)
+    assert "user 'alice': 2 entries match" in p.stderr and "refusing to guess" in p.stderr
+    assert tool.user("alice")["xmppEnabled"] == ["TRUE"]
 
 
 def test_unreachable_directory(tool, tmp_path):
