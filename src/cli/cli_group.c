@@ -463,9 +463,9 @@ int cli_groups(int argc, char **argv, const char *registry_path)
         buf_free(&f);
         if (!res)
             goto out;
-        size_t n = 0;
-        uids = xcalloc((size_t)ldap_count_entries(l.ld, res) + 1, sizeof *uids);
-        for (LDAPMessage *m = ldap_first_entry(l.ld, res); m; m = ldap_next_entry(l.ld, m)) {
+        size_t n = 0, ucap = cli_ldapw_count(&l, res);
+        uids = xcalloc(ucap + 1, sizeof *uids);
+        for (LDAPMessage *m = ldap_first_entry(l.ld, res); m && n < ucap; m = ldap_next_entry(l.ld, m)) {
             char *u = cli_ldapw_first(&l, m, "uid");
             if (u)
                 uids[n++] = u;
@@ -479,7 +479,7 @@ int cli_groups(int argc, char **argv, const char *registry_path)
                                         attrs);
     if (!res)
         goto out;
-    size_t cap = (size_t)ldap_count_entries(l.ld, res), n = 0;
+    size_t cap = cli_ldapw_count(&l, res), n = 0;
     LDAPMessage **es = xcalloc(cap + 1, sizeof *es);
     char **cns = xcalloc(cap + 1, sizeof *cns);
     for (LDAPMessage *m = ldap_first_entry(l.ld, res); m && n < cap; m = ldap_next_entry(l.ld, m)) {

@@ -235,6 +235,12 @@ LDAPMessage *cli_ldapw_search(cli_ldapw *l, const char *filter, char **attrs)
     return NULL;
 }
 
+size_t cli_ldapw_count(cli_ldapw *l, LDAPMessage *res)
+{
+    int n = res ? ldap_count_entries(l->ld, res) : 0;
+    return n > 0 ? (size_t)n : 0;
+}
+
 int cli_ldapw_find(cli_ldapw *l, const char *kind, const char *name, const char *filter,
                    char **attrs, LDAPMessage **res, LDAPMessage **entry)
 {

@@ -76,6 +76,8 @@ int cli_ldapw_modify(cli_ldapw *l, const char *kind, const char *name, const cha
  * sizes an administrator lists; the server's size limit is reported).
  * Returns the result (ldap_msgfree it) or NULL after printing why. */
 LDAPMessage *cli_ldapw_search(cli_ldapw *l, const char *filter, char **attrs);
+/* The number of entries in res (0 for NULL): the bound for loops over it. */
+size_t cli_ldapw_count(cli_ldapw *l, LDAPMessage *res);
 
 /* Domains (lower case, sorted, unique; NULL-terminated, malloc'ed; free
  * with cli_strv_free). served: this host's (plucs/domains, else the host

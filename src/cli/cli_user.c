@@ -124,9 +124,10 @@ static char **user_groups(cli_ldapw *l, const char *uid)
     char *attrs[] = { "cn", NULL };
     LDAPMessage *res = cli_ldapw_search(l, f.data, attrs);
     buf_free(&f);
-    size_t n = 0;
-    char **out = xcalloc((size_t)(res ? ldap_count_entries(l->ld, res) : 0) + 1, sizeof *out);
-    for (LDAPMessage *m = res ? ldap_first_entry(l->ld, res) : NULL; m; m = ldap_next_entry(l->ld, m)) {
+    size_t n = 0, cap = cli_ldapw_count(l, res);
+    char **out = xcalloc(cap + 1, sizeof *out);
+    for (LDAPMessage *m = res ? ldap_first_entry(l->ld, res) : NULL; m && n < cap;
+         m = ldap_next_entry(l->ld, m)) {
         char *cn = cli_ldapw_first(l, m, "cn");
         if (cn)
             out[n++] = cn;
@@ -425,7 +426,7 @@ int cli_users(int argc, char **argv, const char *registry_path)
     char **served = cli_ldapw_domains(&l, true, &nserved);
     LDAPMessage *res = cli_ldapw_search(&l, f.data, attrs);
     if (res) {
-        size_t n = 0, cap = (size_t)ldap_count_entries(l.ld, res);
+        size_t n = 0, cap = cli_ldapw_count(&l, res);
         user_row *rows = xcalloc(cap + 1, sizeof *rows);
         for (LDAPMessage *m = ldap_first_entry(l.ld, res); m && n < cap; m = ldap_next_entry(l.ld, m)) {
             user_row *r = &rows[n++];
