@@ -280,14 +280,12 @@ static int user_write(cli_ldapw *l, const char *verb, const char *uid, const cha
             cli_mods_add(&ms, LDAP_MOD_REPLACE, "xmppDomain", dv, 1);
     } else if (is_disable) {
         attr = "xmppEnabled";
-        if (!u.xclass || !u.enabled || strcmp(u.enabled, "TRUE") != 0) {
-            if (u.xclass && u.enabled && strcmp(u.enabled, "FALSE") != 0) {
-                /* a value plucsd does not take as enabled, but not FALSE either */
-            } else {
-                printf("user '%s': already disabled, nothing changed\n", name);
-                rc = CLI_OK;
-                goto out;
-            }
+        /* "true" or another odd value is not enabled for plucsd either,
+         * but is rewritten as FALSE so the entry says what it means */
+        if (!u.xclass || !u.enabled || strcmp(u.enabled, "FALSE") == 0) {
+            printf("user '%s': already disabled, nothing changed\n", name);
+            rc = CLI_OK;
+            goto out;
         }
         const char *f[] = { "FALSE" };
         cli_mods_add(&ms, LDAP_MOD_REPLACE, "xmppEnabled", f, 1);
