@@ -31,6 +31,15 @@ int cli_reload(int argc, char **argv, const char *registry_path);
  * compiled from the directory by the tool itself. */
 int cli_explain(int argc, char **argv, const char *registry_path);
 
+/* Directory administration (cli_user.c, cli_group.c, cli_host.c; their
+ * LDAP side is cli_ldapw.c): `plucs user|users|group|groups|host ...`;
+ * argv[0] is the command's name. */
+int cli_user(int argc, char **argv, const char *registry_path);
+int cli_users(int argc, char **argv, const char *registry_path);
+int cli_group(int argc, char **argv, const char *registry_path);
+int cli_groups(int argc, char **argv, const char *registry_path);
+int cli_host(int argc, char **argv, const char *registry_path);
+
 /* The directory compiled by the tool (cli_offline.c): the snapshot the
  * server would build from the directory now, and the raw entries. */
 typedef struct cli_directory {

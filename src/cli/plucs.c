@@ -22,6 +22,11 @@ static const subcommand subcommands[] = {
     { "status", cli_status, "what the running plucsd serves: sessions, domains, directory (--json)" },
     { "reload", cli_reload, "make the running plucsd re-read the registry and apply directory changes" },
     { "explain", cli_explain, "what plucs/mod/filter allows between two users, or --matrix" },
+    { "user", cli_user, "show, enable, disable an XMPP account, set its domain (directory)" },
+    { "users", cli_users, "list the XMPP accounts [--domain D] (directory)" },
+    { "group", cli_group, "show, enable, disable an XMPP group, change its message/presence lists" },
+    { "groups", cli_groups, "list the XMPP groups [--domain D] (directory)" },
+    { "host", cli_host, "show a host's XMPP domains, add or remove one (directory)" },
 };
 
 static void usage(FILE *out)
