@@ -163,7 +163,7 @@ clean:
 
 # make deb: the Debian package (debian/, debhelper) in build/deb/: the
 # files git knows (committed or not, minus ignored ones, tests and pytest
-# temp dirs) are copied to build/deb/plucs-VERSION and built there with
+# temp dirs; every file outside a git checkout) are copied to build/deb/plucs-VERSION and built there with
 # `dpkg-buildpackage -b -us -uc`, so neither the tree nor its parent folder
 # gets build products. The .deb is rebuilt only when a packaged file changed.
 DEB_VERSION := $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
@@ -171,7 +171,9 @@ DEB_ARCH    := $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
 DEB_DIR     := build/deb
 DEB_FILE    := $(DEB_DIR)/plucs_$(DEB_VERSION)_$(DEB_ARCH).deb
 DEB_SRC     := $(DEB_DIR)/plucs-$(DEB_VERSION)
-DEB_LIST    := git ls-files -co --exclude-standard | grep -Ev '^(tests|\.pt|build[^/]*)/' | \
+DEB_LIST    := { git ls-files -co --exclude-standard 2>/dev/null || \
+                 find . -type f ! -path './.git/*' | sed 's|^\./||'; } | \
+               grep -Ev '^(tests|\.pt|build[^/]*|demo)/' | \
                while read -r f; do [ -f "$$f" ] && echo "$$f"; done
 DEB_INPUTS  := $(shell $(DEB_LIST) 2>/dev/null)
 deb: $(DEB_FILE)
