@@ -276,6 +276,19 @@ def test_install_run_remove_purge(deb, clean_system, ldap, client):
     check_man_pages()
     check_unit()
 
+    # installing again (as an upgrade does) keeps the certificate and the
+    # user and says again why the service is not started
+    with open(CERT, "rb") as f:
+        cert = f.read()
+    uid = pwd.getpwnam("plucs").pw_uid
+    again = run(["dpkg", "-i", deb], timeout=300, env=env).stdout
+    assert "created a self-signed certificate" not in again, again
+    assert "the service was not started" in again, again
+    with open(CERT, "rb") as f:
+        assert f.read() == cert, "reinstalling replaced the certificate"
+    assert pwd.getpwnam("plucs").pw_uid == uid
+    assert mode_owner("/var/lib/plucs") == (0o750, "plucs", "plucs")
+
     workdir = tempfile.mkdtemp(prefix="plucs-test-deb-")
     try:
         p = start_installed_plucsd(ldap, workdir)
