@@ -293,8 +293,10 @@ def test_install_run_remove_purge(deb, clean_system, ldap, client):
     try:
         p = start_installed_plucsd(ldap, workdir)
         try:
-            ps = run(["ps", "-o", "user=", "-p", str(p.proc.pid)]).stdout.strip()
-            assert ps == "plucs", "plucsd runs as %r" % ps
+            with open("/proc/%d/status" % p.proc.pid) as f:
+                uids = re.search(r"^Uid:\s+(.*)$", f.read(), re.M).group(1).split()
+            plucs_uid = str(pwd.getpwnam("plucs").pw_uid)
+            assert uids == [plucs_uid] * 4, "plucsd runs with uids %s, not plucs" % uids
             c = client("alice", daemon=p)
             r = c.login()
             assert r.ok, "login through the installed plucsd failed: %r\n%s" % (r, p.log()[-3000:])
