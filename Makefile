@@ -38,8 +38,21 @@ LIBOBJ  := $(LIBSRC:%.c=$(BUILD)/obj/%.o)
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration asan demo install clean deps
+.PHONY: all check unit integration asan demo install clean deps man deb
 all: $(BUILD)/plucsd $(BUILD)/plucs
+
+# Man pages, generated from each program's --help (scripts/manpage).
+MANPAGES := $(BUILD)/man/plucsd.8 $(BUILD)/man/plucs.8
+man: $(MANPAGES)
+
+$(BUILD)/man/plucsd.8: $(BUILD)/plucsd scripts/manpage src/core/version.h
+	@mkdir -p $(dir $@)
+	scripts/manpage $(BUILD)/plucsd 8 "the PLUCS XMPP server" > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/man/plucs.8: $(BUILD)/plucs scripts/manpage src/core/version.h
+	@mkdir -p $(dir $@)
+	scripts/manpage $(BUILD)/plucs 8 "administer PLUCS: registry, status, reload, Apache snippet" \
+	  > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,11 +87,13 @@ integration: all
 	  -n $(TEST_JOBS) --dist loadgroup tests/integration
 
 # make check: dependencies, -Werror build, unit tests, every fuzz target for
-# 20 s (fuzz-short, below), integration tests, then the same integration
-# tests against an ASan+UBSan build.
+# 20 s (fuzz-short, below), the Debian package (installed and purged by
+# tests/integration/test_deb.py), integration tests, then the same
+# integration tests against an ASan+UBSan build.
 check: deps
 	$(MAKE) WERROR=1 all unit
 	$(MAKE) fuzz-short
+	$(MAKE) deb
 	$(MAKE) WERROR=1 integration
 	$(MAKE) WERROR=1 SAN=1 BUILD=build-asan all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -132,10 +147,11 @@ fuzz: fuzz-build
 fuzz-short: fuzz-build
 	tests/fuzz/run $(FUZZ_DIR) 20 $(FUZZ_NAMES)
 
-install: all
+install: all man
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/share/plucs/schema $(DESTDIR)$(PREFIX)/share/doc/plucs \
-	  $(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/plucs
+	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/plucs
+	install -m 644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 755 $(BUILD)/plucsd $(DESTDIR)$(PREFIX)/sbin/plucsd
 	install -m 755 $(BUILD)/plucs $(DESTDIR)$(PREFIX)/bin/plucs
 	install -m 644 schema/plucs.schema schema/plucs.ldif $(DESTDIR)$(PREFIX)/share/plucs/schema/
@@ -166,6 +182,32 @@ ucs: $(BUILD)/plucs
 
 clean:
 	rm -rf build build-asan
+
+# make deb: the Debian package (debian/, debhelper) in build/deb/: the
+# files git knows (committed or not, minus ignored ones, tests and pytest
+# temp dirs; every file outside a git checkout) are copied to build/deb/plucs-VERSION and built there with
+# `dpkg-buildpackage -b -us -uc`, so neither the tree nor its parent folder
+# gets build products. The .deb is rebuilt only when a packaged file changed.
+DEB_VERSION := $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+DEB_ARCH    := $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
+DEB_DIR     := build/deb
+DEB_FILE    := $(DEB_DIR)/plucs_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_SRC     := $(DEB_DIR)/plucs-$(DEB_VERSION)
+DEB_LIST    := { git ls-files -co --exclude-standard 2>/dev/null || \
+                 find . -type f ! -path './.git/*' | sed 's|^\./||'; } | \
+               grep -Ev '^(tests|\.pt|build[^/]*|demo)/' | \
+               while read -r f; do [ -f "$$f" ] && echo "$$f"; done
+DEB_INPUTS  := $(shell $(DEB_LIST) 2>/dev/null)
+deb: $(DEB_FILE)
+
+$(DEB_FILE): $(DEB_INPUTS)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	$(DEB_LIST) | tar -T - -cf - | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && \
+	  DEB_BUILD_OPTIONS="noddebs parallel=2 $(DEB_BUILD_OPTIONS)" dpkg-buildpackage -b -us -uc
+	rm -rf $(DEB_SRC)
+	@echo "make deb: $(DEB_FILE)"
 
 # make bench (not part of check): the load generator, the floor forwarder and
 # the side-by-side run against ejabberd, Prosody and jabberd2 (bench/run;

@@ -3,7 +3,10 @@
  * unit hands the root-only secret over with LoadCredential= (plucsd runs as
  * the `plucs` user and cannot open /etc/machine.secret itself): a file of
  * the same base name in $CREDENTIALS_DIRECTORY is read instead of the
- * configured path. */
+ * configured path. A credential with nothing but line breaks in it is the
+ * unit's stand-in for a secret file that does not exist on this host
+ * (SetCredential=, see scripts/plucs.service.in): the configured path is read
+ * then. An empty password would be an anonymous LDAP bind, never a secret. */
 #include "core/secret.h"
 
 #include <errno.h>
@@ -12,6 +15,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* True when the file holds at most two bytes, all line breaks (or nothing). */
+static bool credential_is_blank(const char *file)
+{
+    FILE *f = fopen(file, "re");
+    if (!f)
+        return false;
+    char b[3];
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (n > 2)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != '\n' && b[i] != '\r')
+            return false;
+    return true;
+}
 
 const char *secret_path(const char *path, char *buf, size_t len)
 {
@@ -27,6 +47,8 @@ const char *secret_path(const char *path, char *buf, size_t len)
     int n = snprintf(buf, len, "%s/%s", dir, base);
     struct stat sb;
     if (n < 0 || (size_t)n >= len || stat(buf, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return path;
+    if (sb.st_size <= 2 && credential_is_blank(buf))
         return path;
     return buf;
 }

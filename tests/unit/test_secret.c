@@ -161,6 +161,40 @@ static void test_credentials_directory(void **state)
     rmdir(dir);
 }
 
+/* The unit's SetCredential=machine.secret:\n stands in for a missing
+ * /etc/machine.secret: a credential of nothing but line breaks is ignored
+ * and the configured path is read. */
+static void test_blank_credential(void **state)
+{
+    char dir[] = "/tmp/plucs-test-cred-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cred[128], buf[64], err[256] = "", where[4096];
+    snprintf(cred, sizeof cred, "%s/%s", dir, strrchr(path, '/') + 1);
+    const char *blanks[] = { "", "\n", "\r\n" };
+    setenv("CREDENTIALS_DIRECTORY", dir, 1);
+    for (size_t i = 0; i < sizeof blanks / sizeof blanks[0]; i++) {
+        FILE *f = fopen(cred, "w");
+        assert_non_null(f);
+        fputs(blanks[i], f);
+        fclose(f);
+        write_file("from-path\n");
+        assert_string_equal(secret_path(path, where, sizeof where), path);
+        assert_int_equal(secret_read(path, buf, sizeof buf, err, sizeof err), 0);
+        assert_string_equal(buf, "from-path");
+    }
+    /* one real byte makes it the secret */
+    FILE *f = fopen(cred, "w");
+    assert_non_null(f);
+    fputs("x\n", f);
+    fclose(f);
+    assert_string_equal(secret_path(path, where, sizeof where), cred);
+    assert_int_equal(secret_read(path, buf, sizeof buf, err, sizeof err), 0);
+    assert_string_equal(buf, "x");
+    unsetenv("CREDENTIALS_DIRECTORY");
+    unlink(cred);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +205,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode_warning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credentials_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blank_credential, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
