@@ -5,6 +5,7 @@
 #include "cli/cli_apache.h"
 #include "core/alloc.h"
 #include "cli/cli.h"
+#include "cli/cli_schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static const subcommand subcommands[] = {
     { "status", cli_status, "what the running plucsd serves: sessions, domains, directory (--json)" },
     { "reload", cli_reload, "make the running plucsd re-read the registry and apply directory changes" },
     { "explain", cli_explain, "what plucs/mod/filter allows between two users, or --matrix" },
+    { "schema", cli_schema, "install the PLUCS LDAP schema (cn=config) or check a directory for it" },
 };
 
 static void usage(FILE *out)
