@@ -106,8 +106,13 @@ static LDAP *open_uri(const char *uri, char *err, size_t errlen)
 
 static int bind_external(LDAP *ld, const char *uri, char *err, size_t errlen)
 {
-    struct berval none = { 0, NULL };
-    int rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &none, NULL, NULL, NULL);
+    /* An empty initial response (not an absent one): cyrus SASL in slapd
+     * otherwise answers with an empty challenge first. */
+    static char empty[] = "";
+    struct berval none = { 0, empty };
+    int rc = LDAP_SASL_BIND_IN_PROGRESS;
+    for (int round = 0; round < 3 && rc == LDAP_SASL_BIND_IN_PROGRESS; round++)
+        rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &none, NULL, NULL, NULL);
     if (rc != LDAP_SUCCESS) {
         char what[600];
         snprintf(what, sizeof what, "SASL EXTERNAL bind to %s", uri);
@@ -255,11 +260,11 @@ static void print_report(const schema_defs *d, const char *uri, const subschema 
         const schema_def *x = &d->d[i];
         const char *kind = x->kind == SCHEMA_ATTR ? "attribute type" : "object class";
         if (x->state == SCHEMA_PRESENT)
-            printf("  present  %-14s %-20s %s\n", kind, x->name, x->oid);
+            printf("  present  %-14s %-22s %s\n", kind, x->name, x->oid);
         else if (x->state == SCHEMA_MISSING)
-            printf("  missing  %-14s %-20s %s\n", kind, x->name, x->oid);
+            printf("  missing  %-14s %-22s %s\n", kind, x->name, x->oid);
         else
-            printf("  other    %-14s %-20s %s (PLUCS uses %s)\n", kind, x->name, x->found_oid, x->oid);
+            printf("  other    %-14s %-22s %s (PLUCS uses %s)\n", kind, x->name, x->found_oid, x->oid);
     }
     if (missing)
         printf("the PLUCS schema is incomplete: %zu of %zu definitions missing or different\n", missing,
