@@ -5,7 +5,7 @@
  * <plucs/rundir>/control, else SIGHUP to the pid in <plucs/rundir>/plucsd.pid).
  *
  * On a UCS host (the registry file is named base.conf) get and search read
- * UCR's four layers merged (core/registry_layers.h) and search --verbose
+ * UCR's layers merged (core/registry_layers.h) and search --verbose
  * says which layer each value comes from; set and unset write base.conf
  * only, like `ucr set`, and say so when a higher layer (base-ldap.conf,
  * base-forced.conf) overrides what was just written.

@@ -1,4 +1,4 @@
-/* registry_layers.c: UCR's four registry layers read as one (see
+/* registry_layers.c: UCR's registry layers read as one (see
  * registry_layers.h for the rule). Each layer is an ordinary registry file
  * (registry.c); at load time a key set in a higher layer is removed from the
  * lower ones, so what remains in each layer is exactly what it contributes,
@@ -13,7 +13,7 @@
 #include <string.h>
 
 static const char *const layer_names[REG_LAYER_COUNT] = {
-    "base-defaults.conf", "base.conf", "base-ldap.conf", "base-forced.conf",
+    "base-defaults.conf", "base.conf", "base-ldap.conf", "base-schedule.conf", "base-forced.conf",
 };
 
 struct registry_stack {

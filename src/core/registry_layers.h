@@ -1,7 +1,7 @@
 /* registry_layers.h: UCR's layered registry. On a UCS host the registry file
- * is UCR's base.conf, and UCR reads four files from its folder, highest
- * precedence first: base-forced.conf, base-ldap.conf (values from UCR
- * policies in LDAP), base.conf, base-defaults.conf. PLUCS reads them the
+ * is UCR's base.conf, and UCR reads five files from its folder, highest
+ * precedence first: base-forced.conf, base-schedule.conf, base-ldap.conf
+ * (values from UCR policies in LDAP), base.conf, base-defaults.conf. PLUCS reads them the
  * same way whenever the registry file is named "base.conf" (any folder:
  * --registry DIR/base.conf makes it testable); any other file name is a
  * single layer. Readers (config_load, `plucs config get/search`) use the
@@ -16,7 +16,8 @@
 #include "core/registry.h"
 
 /* Lowest precedence first. A single-file registry has only REG_LAYER_BASE. */
-enum { REG_LAYER_DEFAULTS, REG_LAYER_BASE, REG_LAYER_LDAP, REG_LAYER_FORCED, REG_LAYER_COUNT };
+enum { REG_LAYER_DEFAULTS, REG_LAYER_BASE, REG_LAYER_LDAP, REG_LAYER_SCHEDULE, REG_LAYER_FORCED,
+       REG_LAYER_COUNT };
 
 /* true when path's file name is "base.conf": the UCR layers apply. */
 bool registry_is_ucr(const char *path);

@@ -1,8 +1,8 @@
 """test_registry_layers.py: UCR's registry layers and live reload.
 
-When the registry file is named base.conf, PLUCS reads UCR's four layers
-from its folder, highest precedence first: base-forced.conf, base-ldap.conf,
-base.conf, base-defaults.conf (docs/registry.md). `plucs config get/search`
+When the registry file is named base.conf, PLUCS reads UCR's layers from
+its folder, highest precedence first: base-forced.conf, base-schedule.conf,
+base-ldap.conf, base.conf, base-defaults.conf (docs/registry.md). `plucs config get/search`
 and the daemon use the merged view; `plucs config set/unset` write base.conf
 only and say when a higher layer overrides it; `search --verbose` names the
 layer of each value; validation names the layer file. plucsd watches the
@@ -25,7 +25,7 @@ VALID = (
     "ldap/hostdn: cn=xmpp,dc=example,dc=com\n"
     "ldap/server/name: ldap.example.com\n"
 )
-LAYERS = ("base-defaults.conf", "base.conf", "base-ldap.conf", "base-forced.conf")
+LAYERS = ("base-defaults.conf", "base.conf", "base-ldap.conf", "base-schedule.conf", "base-forced.conf")
 
 
 def run(*args, registry, check=None):
@@ -69,21 +69,24 @@ def test_precedence_get_and_verbose_layer(ucr):
                                             "plucs/http/port: 5003\nplucs/loglevel: 1\n")
     with open(ucr / "base.conf", "a") as f:
         f.write("plucs/c2s/port: 5101\nplucs/s2s/port: 5102\nplucs/http/port: 5103\n")
-    (ucr / "base-ldap.conf").write_text("plucs/c2s/port: 5201\nplucs/s2s/port: 5202\n")
+    (ucr / "base-ldap.conf").write_text("plucs/c2s/port: 5201\nplucs/s2s/port: 5202\n"
+                                        "plucs/threads: 3\n")
+    (ucr / "base-schedule.conf").write_text("plucs/c2s/port: 5251\nplucs/threads: 7\n")
     (ucr / "base-forced.conf").write_text("plucs/c2s/port: 5301\n")
     reg = ucr / "base.conf"
     assert run("config", "get", "plucs/c2s/port", registry=reg, check=0).stdout == "5301\n"
     assert run("config", "get", "plucs/s2s/port", registry=reg, check=0).stdout == "5202\n"
     assert run("config", "get", "plucs/http/port", registry=reg, check=0).stdout == "5103\n"
     assert run("config", "get", "plucs/loglevel", registry=reg, check=0).stdout == "1\n"
-    assert run("config", "get", "plucs/threads", registry=reg, check=0).stdout.strip().isdigit()
+    assert run("config", "get", "plucs/threads", registry=reg, check=0).stdout == "7\n"
 
     out = run("config", "search", "--verbose",
-              "^plucs/(c2s/port|s2s/port|http/port|loglevel|tls)$", registry=reg, check=0).stdout
+              "^plucs/(c2s/port|s2s/port|http/port|loglevel|tls|threads)$", registry=reg, check=0).stdout
     blocks = {b.split(":", 1)[0]: b for b in out.strip().split("\n\n")}
     assert "plucs/c2s/port: 5301" in blocks["plucs/c2s/port"]
     assert "layer: %s" % (ucr / "base-forced.conf") in blocks["plucs/c2s/port"]
     assert "layer: %s" % (ucr / "base-ldap.conf") in blocks["plucs/s2s/port"]
+    assert "layer: %s" % (ucr / "base-schedule.conf") in blocks["plucs/threads"]
     assert "layer: %s\n" % (ucr / "base.conf") in blocks["plucs/http/port"] + "\n"
     assert "layer: %s" % (ucr / "base-defaults.conf") in blocks["plucs/loglevel"]
     assert "layer: default" in blocks["plucs/tls"]
@@ -114,7 +117,8 @@ def test_set_writes_base_conf_and_says_when_overridden(ucr):
     assert run("config", "get", "plucs/loglevel", registry=reg, check=0).stdout == "2\n"
 
 
-@pytest.mark.parametrize("layer", ["base-defaults.conf", "base-ldap.conf", "base-forced.conf"])
+@pytest.mark.parametrize("layer", ["base-defaults.conf", "base-ldap.conf", "base-schedule.conf",
+                                   "base-forced.conf"])
 def test_validate_names_the_layer_file(ucr, layer):
     (ucr / layer).write_text("plucs/tls: maybe\n")
     p = run("config", "validate", registry=ucr / "base.conf", check=1)

@@ -87,7 +87,8 @@ static void test_precedence(void **state)
 {
     write_file(in_tmp("base-defaults.conf"), "a/x: defaults\nb/x: defaults\nc/x: defaults\nd/x: defaults\n");
     write_file(in_tmp("base.conf"), "a/x: base\nb/x: base\nc/x: base\n");
-    write_file(in_tmp("base-ldap.conf"), "a/x: ldap\nb/x: ldap\n");
+    write_file(in_tmp("base-ldap.conf"), "a/x: ldap\nb/x: ldap\nf/x: ldap\n");
+    write_file(in_tmp("base-schedule.conf"), "a/x: schedule\nf/x: schedule\n");
     write_file(in_tmp("base-forced.conf"), "a/x: forced\n");
     registry_stack *s = registry_stack_load(in_tmp("base.conf"), NULL, 0);
     assert_non_null(s);
@@ -97,6 +98,8 @@ static void test_precedence(void **state)
     assert_string_equal(registry_get_raw(m, "c/x"), "base");
     assert_string_equal(registry_get_raw(m, "d/x"), "defaults");
     assert_null(registry_get_raw(m, "e/x"));
+    assert_string_equal(registry_get_raw(m, "f/x"), "schedule");
+    assert_int_equal(registry_stack_origin(s, "f/x"), REG_LAYER_SCHEDULE);
     assert_int_equal(registry_stack_origin(s, "a/x"), REG_LAYER_FORCED);
     assert_int_equal(registry_stack_origin(s, "b/x"), REG_LAYER_LDAP);
     assert_int_equal(registry_stack_origin(s, "c/x"), REG_LAYER_BASE);
@@ -107,6 +110,7 @@ static void test_precedence(void **state)
     /* a built-in default still applies below every layer */
     assert_string_equal(registry_get(m, "plucs/c2s/port"), "5222");
     registry_stack_free(s);
+    unlink(in_tmp("base-schedule.conf"));
 }
 
 static void test_single_file_is_one_layer(void **state)
