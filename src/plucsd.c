@@ -212,7 +212,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: plucsd [--registry FILE] [--pidfile FILE]\n"
                "Runs the PLUCS XMPP server in the foreground, logging to stderr.\n"
                "The registry is FILE, else $PLUCS_REGISTRY, else /etc/univention/base.conf,\n"
-               "else /etc/plucs/registry.conf. SIGHUP reloads it; SIGTERM stops.\n");
+               "else /etc/plucs/registry.conf (a base.conf is read with UCR's layers).\n"
+               "SIGHUP reloads it, and so does any change of its file(s) on disk;\n"
+               "SIGTERM stops.\n");
 }
 
 int main(int argc, char **argv)

@@ -50,7 +50,12 @@ void cli_config_usage(FILE *out)
           "  validate  check the whole file as the daemon would; exit 1 on any problem\n"
           "  table     print every built-in variable (for generated documents)\n"
           "\n"
-          "After set and unset a running plucsd is asked to reload.\n",
+          "After set and unset a running plucsd is asked to reload (it also reloads\n"
+          "by itself when the files change on disk).\n"
+          "A registry named base.conf (UCS) is read with UCR's layers from its folder:\n"
+          "base-forced.conf > base-schedule.conf > base-ldap.conf > base.conf >\n"
+          "base-defaults.conf; set and unset write base.conf only, and search --verbose\n"
+          "shows the layer of each value.\n",
           out);
 }
 

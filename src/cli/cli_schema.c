@@ -445,6 +445,10 @@ static int add_schema(LDAP *ld, const char *uri, const schema_defs *d, char *err
     else if (rc == LDAP_ALREADY_EXISTS)
         snprintf(what, sizeof what, "adding %s on %s: an entry of that name exists, but the "
                                     "subschema does not show all of PLUCS's definitions", SCHEMA_DN, uri);
+    else if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_UNWILLING_TO_PERFORM)
+        snprintf(what, sizeof what, "adding %s on %s (a slapd configured with slapd.conf instead of "
+                                    "cn=config, as on UCS, takes plucs.schema with an include line; "
+                                    "on UCS the app's join script registers it)", SCHEMA_DN, uri);
     else
         snprintf(what, sizeof what, "adding %s on %s", SCHEMA_DN, uri);
     ldap_failure(ld, rc, what, err, errlen);
