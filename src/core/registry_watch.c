@@ -5,6 +5,7 @@
  * to a watched name, which arrives as IN_MOVED_TO. */
 #include "core/registry_watch.h"
 #include "core/alloc.h"
+#include "core/registry.h"
 #include "core/registry_layers.h"
 
 #include <errno.h>
@@ -154,24 +155,36 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n)
     return h;
 }
 
+typedef struct {
+    uint64_t h;
+} fp_ctx;
+
+/* Only what PLUCS reads counts: the variables of its table (which include
+ * the UCR variables it uses, such as ldap/base and hostname) and anything
+ * under plucs/. Other services' variables in a shared base.conf do not. */
+static void fp_add(void *ud, const char *key, const char *value)
+{
+    fp_ctx *c = ud;
+    if (strncmp(key, "plucs/", 6) != 0 && !reg_var_find(key))
+        return;
+    c->h = fnv(c->h, key, strlen(key) + 1);
+    c->h = fnv(c->h, value, strlen(value) + 1);
+}
+
 uint64_t registry_fingerprint(const char *path)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (int i = 0; i < REG_LAYER_COUNT; i++) {
-        char file[4096];
-        if (!registry_layer_path(path, i, file, sizeof file))
-            continue;
-        h = fnv(h, &i, sizeof i);
-        FILE *f = fopen(file, "r");
-        if (!f) {
-            h = fnv(h, "\0missing", 8);
-            continue;
-        }
-        char buf[4096];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-            h = fnv(h, buf, n);
-        fclose(f);
+    fp_ctx c = { 0xcbf29ce484222325ULL };
+    registry_stack *s = registry_stack_load(path, NULL, 0);
+    if (!s) {
+        int e = errno;
+        c.h = fnv(c.h, "\0unreadable", 11);
+        return fnv(c.h, &e, sizeof e);
     }
-    return h;
+    registry_each(registry_stack_merged(s), fp_add, &c);
+    /* lines that are not `key: value` make the registry invalid: a change in
+     * their number is a change */
+    int problems = registry_stack_check(s, NULL, NULL);
+    c.h = fnv(c.h, &problems, sizeof problems);
+    registry_stack_free(s);
+    return c.h;
 }

@@ -23,9 +23,11 @@ registry_watch *registry_watch_new(struct event_base *base, const char *path, in
                                    void (*fn)(void *ud), void *ud, char *err, size_t errlen);
 void registry_watch_free(registry_watch *w);
 
-/* A fingerprint of the content of every layer file of path (a missing file
- * counts as missing), to tell a real change from a reload that already
- * applied it (`plucs config set` asks for a reload itself). */
+/* A fingerprint of what PLUCS reads from the registry at path, all layers
+ * merged: every variable of its table and every plucs/ key with its value,
+ * and the number of validation problems. It tells a change that matters from
+ * a reload that already applied it (`plucs config set` asks for one itself)
+ * and from changes of other services' variables in a shared UCR base.conf. */
 uint64_t registry_fingerprint(const char *path);
 
 #endif

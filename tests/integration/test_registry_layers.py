@@ -184,10 +184,13 @@ def test_live_reload_after_editing_each_layer(ucr_plucsd):
             assert got, "%s (%s): the server did not apply %s; log:\n%s" % (
                 layer, write.__name__, value, p.log()[since:])
             assert p.wait_log("changed on disk: reloading", 5, since)
-    # nothing but the registry files counts: a stray file in the folder does not reload
+    # nothing but the registry files counts: a stray file in the folder does
+    # not reload, nor does another service's variable in a layer (a shared
+    # UCR base.conf changes for many reasons)
     since = p.log_size()
     write_plain(os.path.join(folder, "unrelated.conf"), "plucs/mod/filter/message_policy: allow\n")
     write_plain(os.path.join(folder, "base-forced.conf.bak"), "x: y\n")
+    write_rename(os.path.join(folder, "base-ldap.conf"), "other/service/setting: 1\n")
     # a barrier: one more real change, then check that only it was applied
     value = "allow" if value == "deny" else "deny"
     write_rename(os.path.join(folder, "base-forced.conf"), "plucs/mod/filter/message_policy: %s\n" % value)

@@ -168,15 +168,24 @@ static void test_config_load_reads_layers(void **state)
 
 static void test_fingerprint(void **state)
 {
-    write_file(in_tmp("base.conf"), "a/x: 1\n");
+    write_file(in_tmp("base.conf"), "plucs/c2s/port: 5301\nother/service: 1\n");
     unlink(in_tmp("base-ldap.conf"));
     uint64_t f1 = registry_fingerprint(in_tmp("base.conf"));
     assert_int_equal(f1, registry_fingerprint(in_tmp("base.conf")));
-    write_file(in_tmp("base-ldap.conf"), "");   /* an empty layer appears */
+    /* another service's variable, an empty layer: nothing PLUCS reads */
+    write_file(in_tmp("base-ldap.conf"), "other/service: 2\n");
+    write_file(in_tmp("base.conf"), "# a comment\nplucs/c2s/port: 5301\nother/service: 3\n");
+    assert_int_equal(registry_fingerprint(in_tmp("base.conf")), f1);
+    /* a PLUCS variable in any layer, a UCR variable PLUCS uses, a junk line */
+    write_file(in_tmp("base-ldap.conf"), "plucs/c2s/port: 5302\n");
     uint64_t f2 = registry_fingerprint(in_tmp("base.conf"));
-    assert_true(f1 != f2);
-    write_file(in_tmp("base-ldap.conf"), "a/x: 2\n");
-    assert_true(registry_fingerprint(in_tmp("base.conf")) != f2);
+    assert_true(f2 != f1);
+    write_file(in_tmp("base-ldap.conf"), "plucs/c2s/port: 5302\nldap/base: dc=x\n");
+    uint64_t f3 = registry_fingerprint(in_tmp("base.conf"));
+    assert_true(f3 != f2);
+    write_file(in_tmp("base-ldap.conf"), "plucs/c2s/port: 5302\nldap/base: dc=x\nplucs/tls = on\n");
+    assert_true(registry_fingerprint(in_tmp("base.conf")) != f3);
+    unlink(in_tmp("base-ldap.conf"));
 }
 
 int main(void)
