@@ -1,9 +1,10 @@
 /* test_registry_layers.c: unit tests of UCR's layered registry
  * (src/core/registry_layers.c) and the registry fingerprint
- * (src/core/registry_watch.c): which files are layers, UCR's precedence
+ * and its watcher (src/core/registry_watch.c): which files are layers, UCR's precedence
  * (forced > ldap > base > defaults), where each value comes from, that
  * validation sees only values in effect and names their file, and that
- * config_load reads the merged view. */
+ * config_load reads the merged view; the inotify watcher fires once per
+ * burst, for in-place writes and renames of layer files only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/config.h"
 #include "core/registry.h"
 #include "core/registry_layers.h"
 #include "core/registry_watch.h"
+
+#include <event2/event.h>
 
 static char tmpdir[256];
 
@@ -188,6 +192,88 @@ static void test_fingerprint(void **state)
     unlink(in_tmp("base-ldap.conf"));
 }
 
+typedef struct {
+    int fired, target;
+    struct event_base *base;
+} watch_state;
+
+static void on_watch(void *ud)
+{
+    watch_state *w = ud;
+    if (++w->fired >= w->target)
+        event_base_loopbreak(w->base);
+}
+
+static void on_guard(evutil_socket_t fd, short what, void *arg)
+{
+    event_base_loopbreak(arg);
+}
+
+/* Runs the loop until the callback has fired target times in all, or ms
+ * milliseconds passed (the bound for a callback that never comes, and the
+ * time given to one that must not come). */
+static void run_until(watch_state *w, int target, int ms)
+{
+    w->target = target;
+    if (w->fired >= target)
+        return;
+    struct event *guard = evtimer_new(w->base, on_guard, w->base);
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    evtimer_add(guard, &tv);
+    event_base_dispatch(w->base);
+    event_free(guard);
+}
+
+static void test_watch(void **state)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/watched", tmpdir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char base_conf[600], ldap_conf[600], other[600], tmp[600];
+    snprintf(base_conf, sizeof base_conf, "%s/base.conf", dir);
+    snprintf(ldap_conf, sizeof ldap_conf, "%s/base-ldap.conf", dir);
+    snprintf(other, sizeof other, "%s/other.conf", dir);
+    snprintf(tmp, sizeof tmp, "%s/.new", dir);
+    write_file(base_conf, "a/x: 1\n");
+    struct event_base *base = event_base_new();
+    watch_state ws = { .base = base };
+    char err[256];
+    registry_watch *w = registry_watch_new(base, base_conf, 300, on_watch, &ws, err, sizeof err);
+    assert_non_null(w);
+
+    /* a burst of in-place writes: one callback after it */
+    for (int i = 0; i < 5; i++)
+        write_file(base_conf, "a/x: 2\n");
+    run_until(&ws, 1, 5000);
+    assert_int_equal(ws.fired, 1);
+
+    /* other files in the folder do not count, temporary ones neither */
+    write_file(other, "a/x: 3\n");
+    write_file(tmp, "a/x: 3\n");
+    run_until(&ws, 2, 800);
+    assert_int_equal(ws.fired, 1);
+
+    /* a rename over a layer (UCR, editors) does */
+    assert_int_equal(rename(tmp, ldap_conf), 0);
+    run_until(&ws, 2, 5000);
+    assert_int_equal(ws.fired, 2);
+
+    /* and removing one */
+    unlink(ldap_conf);
+    run_until(&ws, 3, 5000);
+    assert_int_equal(ws.fired, 3);
+
+    registry_watch_free(w);
+    event_base_free(base);
+
+    /* a folder that does not exist: an error naming it */
+    base = event_base_new();
+    assert_null(registry_watch_new(base, "/nonexistent/folder/base.conf", 100, on_watch, &ws, err,
+                                   sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/folder"));
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_check_names_layer_and_skips_hidden),
         cmocka_unit_test(test_config_load_reads_layers),
         cmocka_unit_test(test_fingerprint),
+        cmocka_unit_test(test_watch),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
