@@ -5,6 +5,7 @@
  * to a watched name, which arrives as IN_MOVED_TO. */
 #include "core/registry_watch.h"
 #include "core/alloc.h"
+#include "core/log.h"
 #include "core/registry.h"
 #include "core/registry_layers.h"
 
@@ -82,6 +83,9 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
             const struct inotify_event *e = (const struct inotify_event *)p;
             if (e->mask & IN_Q_OVERFLOW)
                 schedule(w);   /* events were lost: assume a change */
+            else if (e->mask & IN_IGNORED)
+                log_warn("the registry's folder was removed or unmounted: changes on disk are no longer "
+                         "noticed (reload with SIGHUP, or restart)");
             else if (e->len && watched_name(w, e->name))
                 schedule(w);
             p += sizeof *e + e->len;
