@@ -1,7 +1,9 @@
 /* plucsd.c: the daemon. Reads the registry, starts the directory thread and
  * the workers, opens the listeners, then the main thread only handles
  * signals: SIGHUP reloads the registry (an invalid file keeps the running
- * configuration), SIGTERM/SIGINT close every stream properly and exit. */
+ * configuration), SIGTERM/SIGINT close every stream properly and exit. A
+ * change of the registry file(s) on disk reloads the same way
+ * (core/registry_watch.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <event2/event.h>
@@ -18,6 +20,7 @@
 #include "control/control.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "core/registry_watch.h"
 #include "core/secret.h"
 #include "core/worker.h"
 #include "directory/directory.h"
@@ -36,6 +39,7 @@
 static const char *registry_path;
 static char *pidfile;
 static struct event_base *main_base;
+static uint64_t applied_fingerprint;   /* the registry files' content the last (re)load read */
 
 static void report_start(void *ud, const char *line) { fprintf(stderr, "plucsd: %s\n", line); }
 /* ud: the control socket's collector of the answer's lines, or NULL. */
@@ -93,6 +97,7 @@ static bool str_eq(const char *a, const char *b) { return !strcmp(a ? a : "", b 
 static int reload(void (*report)(void *ud, const char *line), void *ud)
 {
     reload_report rr = { report, ud };
+    applied_fingerprint = registry_fingerprint(registry_path);
     config *nc = config_load(registry_path, report_reload, &rr);
     if (!nc) {
         directory_apply_pending();
@@ -130,6 +135,19 @@ static int reload(void (*report)(void *ud, const char *line), void *ud)
         router_config_changed(old);
     log_info("reload: registry '%s' applied", registry_path);
     return 0;
+}
+
+/* The registry files changed on disk (registry_watch, debounced): reload as
+ * SIGHUP does, unless that content was applied already (`plucs config set`
+ * asks for a reload itself right after writing). */
+static void on_registry_changed(void *ud)
+{
+    if (registry_fingerprint(registry_path) == applied_fingerprint) {
+        log_debug("registry '%s' touched but unchanged since the last reload", registry_path);
+        return;
+    }
+    log_info("registry '%s' changed on disk: reloading", registry_path);
+    reload(NULL, NULL);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -194,7 +212,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: plucsd [--registry FILE] [--pidfile FILE]\n"
                "Runs the PLUCS XMPP server in the foreground, logging to stderr.\n"
                "The registry is FILE, else $PLUCS_REGISTRY, else /etc/univention/base.conf,\n"
-               "else /etc/plucs/registry.conf. SIGHUP reloads it; SIGTERM stops.\n");
+               "else /etc/plucs/registry.conf (a base.conf is read with UCR's layers).\n"
+               "SIGHUP reloads it, and so does any change of its file(s) on disk;\n"
+               "SIGTERM stops.\n");
 }
 
 int main(int argc, char **argv)
@@ -220,6 +240,7 @@ int main(int argc, char **argv)
         return 2;
     }
     registry_path = registry_default_path(reg_arg);
+    applied_fingerprint = registry_fingerprint(registry_path);
     config *cfg = config_load(registry_path, report_start, NULL);
     if (!cfg) {
         fprintf(stderr, "plucsd: registry '%s' is invalid; not starting\n", registry_path);
@@ -265,6 +286,7 @@ int main(int argc, char **argv)
         sig[i] = evsignal_new(main_base, signals[i], on_signal, NULL);
         event_add(sig[i], NULL);
     }
+    registry_watch *watch = NULL;
     int failed = listeners_apply(main_base, cfg);
     if (failed) {
         log_crit("cannot open %d listener(s); not starting", failed);
@@ -272,9 +294,17 @@ int main(int argc, char **argv)
         failed = 1;   /* said why on stderr; exit 1 */
     } else {
         control_start(main_base, cfg->rundir, reload);
+        char werr[512];
+        watch = registry_watch_new(main_base, registry_path, 400, on_registry_changed, NULL, werr,
+                                   sizeof werr);
+        if (!watch)
+            log_warn("registry changes on disk are not noticed (%s): reload with SIGHUP", werr);
+        else if (registry_fingerprint(registry_path) != applied_fingerprint)
+            on_registry_changed(NULL);   /* changed while we were starting */
         log_warn("plucsd started: %d worker thread(s), registry '%s'", n, registry_path);
         event_base_dispatch(main_base);
     }
+    registry_watch_free(watch);
 
     /* Shutdown: stop accepting, close every stream, then the threads. */
     listeners_close_all();

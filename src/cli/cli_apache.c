@@ -158,6 +158,13 @@ static void report_quiet(void *ud, const char *line) { fprintf(stderr, "plucs: %
 
 int apache_sync(const char *registry_path, bool verbose)
 {
+    return apache_sync_changed(registry_path, verbose, NULL);
+}
+
+int apache_sync_changed(const char *registry_path, bool verbose, bool *changed)
+{
+    if (changed)
+        *changed = false;
     config *c = config_load(registry_path, verbose ? report_quiet : NULL, NULL);
     if (!c) {
         if (verbose)
@@ -178,6 +185,8 @@ int apache_sync(const char *registry_path, bool verbose)
             fprintf(stderr, "plucs: cannot write the Apache snippet %s: %s\n", path, strerror(errno));
             rc = CLI_FAIL;
         } else {
+            if (changed)
+                *changed = true;
             fprintf(stderr,
                     "plucs: wrote %s; enable it with: a2enmod %s; a2enconf plucs; "
                     "then reload Apache (systemctl reload apache2)\n",
@@ -189,6 +198,8 @@ int apache_sync(const char *registry_path, bool verbose)
             fprintf(stderr, "plucs: cannot remove %s: %s\n", path, strerror(errno));
             rc = CLI_FAIL;
         } else {
+            if (changed)
+                *changed = true;
             fprintf(stderr, "plucs: removed %s (plucs/http/proxy is false); reload Apache "
                             "(systemctl reload apache2)\n", path);
         }
@@ -203,11 +214,18 @@ int apache_sync(const char *registry_path, bool verbose)
 void cli_apache_usage(FILE *out)
 {
     fputs("usage: plucs apache [--print]\n"
+          "       plucs apache follow [--reload-command CMD]\n"
           "\n"
           "  Writes the Apache reverse-proxy snippet (plucs/http/proxy/conffile) when\n"
           "  plucs/http/proxy is true, removes it when false. --print writes the\n"
           "  snippet to standard output instead. `plucs config set` does this itself\n"
-          "  after every change.\n",
+          "  after every change.\n"
+          "\n"
+          "  follow keeps doing it: it watches the registry (all UCR layers) for\n"
+          "  changes made with any tool (ucr set, an editor), rewrites the snippet\n"
+          "  when its content changes and then runs the reload command\n"
+          "  (plucs/http/proxy/reload, default 'apachectl graceful'; --reload-command\n"
+          "  overrides it, '' runs none). Runs until SIGTERM (plucs-apache.service).\n",
           out);
 }
 
@@ -226,6 +244,8 @@ int cli_apache(int argc, char **argv, const char *registry_path)
         config_free(c);
         return CLI_OK;
     }
+    if (argc >= 2 && !strcmp(argv[1], "follow"))
+        return apache_follow(argc - 1, argv + 1, path);
     if (argc != 1) {
         cli_apache_usage(stderr);
         return CLI_USAGE;

@@ -16,6 +16,12 @@ void cli_apache_usage(FILE *out);
 /* Writes or removes the snippet as plucs/http/proxy says (quiet when
  * nothing changed unless verbose). Returns a CLI_* code. */
 int apache_sync(const char *registry_path, bool verbose);
+/* The same; *changed (may be NULL) says whether the file was written or
+ * removed. */
+int apache_sync_changed(const char *registry_path, bool verbose, bool *changed);
+/* `plucs apache follow [--reload-command CMD]` (cli_apache_follow.c);
+ * argv[0] is "follow". Runs until SIGTERM/SIGINT. */
+int apache_follow(int argc, char **argv, const char *registry_path);
 /* The snippet for c, appended to b. */
 void apache_snippet(const config *c, struct buf *b);
 

@@ -4,6 +4,12 @@
  * then a running plucsd is asked to reload (`reload` on its control socket
  * <plucs/rundir>/control, else SIGHUP to the pid in <plucs/rundir>/plucsd.pid).
  *
+ * On a UCS host (the registry file is named base.conf) get and search read
+ * UCR's layers merged (core/registry_layers.h) and search --verbose
+ * says which layer each value comes from; set and unset write base.conf
+ * only, like `ucr set`, and say so when a higher layer (base-ldap.conf,
+ * base-forced.conf) overrides what was just written.
+ *
  * Unknown keys: a key under plucs/ that is not in the variable table is a
  * typo and is refused ("unknown variable"); any other key is accepted as a
  * free UCR-style variable, because on a UCS host the file is UCR's own
@@ -14,6 +20,7 @@
 
 #include "core/config.h"
 #include "core/registry.h"
+#include "core/registry_layers.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -43,7 +50,12 @@ void cli_config_usage(FILE *out)
           "  validate  check the whole file as the daemon would; exit 1 on any problem\n"
           "  table     print every built-in variable (for generated documents)\n"
           "\n"
-          "After set and unset a running plucsd is asked to reload.\n",
+          "After set and unset a running plucsd is asked to reload (it also reloads\n"
+          "by itself when the files change on disk).\n"
+          "A registry named base.conf (UCS) is read with UCR's layers from its folder:\n"
+          "base-forced.conf > base-schedule.conf > base-ldap.conf > base.conf >\n"
+          "base-defaults.conf; set and unset write base.conf only, and search --verbose\n"
+          "shows the layer of each value.\n",
           out);
 }
 
@@ -53,6 +65,28 @@ static registry *load_or_complain(const char *path)
     if (!r)
         fprintf(stderr, "plucs: cannot read %s: %s\n", path, strerror(errno));
     return r;
+}
+
+/* The merged layers of path (see registry_layers.h), or NULL after saying why. */
+static registry_stack *load_stack_or_complain(const char *path)
+{
+    char failed[4096];
+    registry_stack *s = registry_stack_load(path, failed, sizeof failed);
+    if (!s)
+        fprintf(stderr, "plucs: cannot read %s: %s\n", failed, strerror(errno));
+    return s;
+}
+
+/* After set/unset wrote base.conf: a higher layer still decides the value. */
+static void note_overridden(const char *path, const char *key, bool was_unset)
+{
+    registry_stack *s = registry_stack_load(path, NULL, 0);
+    int origin = registry_stack_origin(s, key);
+    if (origin > REG_LAYER_BASE)
+        fprintf(stderr, "plucs: %s is %s in %s, which takes precedence over %s: the value in effect is '%s'\n",
+                key, was_unset ? "still set" : "also set", registry_stack_file(s, origin), path,
+                registry_stack_layer_get(s, origin, key));
+    registry_stack_free(s);
 }
 
 static bool unknown_plucs_key(const char *key)
@@ -110,9 +144,10 @@ static int cmd_get(int argc, char **argv, const char *path)
         return CLI_USAGE;
     }
     const char *key = argv[1];
-    registry *r = load_or_complain(path);
-    if (!r)
+    registry_stack *s = load_stack_or_complain(path);
+    if (!s)
         return CLI_FAIL;
+    const registry *r = registry_stack_merged(s);
     int rc = CLI_OK;
     const char *v = registry_get(r, key);
     if (!v && unknown_plucs_key(key)) {
@@ -121,7 +156,7 @@ static int cmd_get(int argc, char **argv, const char *path)
     } else {
         printf("%s\n", v ? v : "");
     }
-    registry_free(r);
+    registry_stack_free(s);
     return rc;
 }
 
@@ -171,7 +206,7 @@ static int cmd_set(int argc, char **argv, const char *path)
     if (rc == CLI_OK && !(r = load_or_complain(path)))
         rc = CLI_FAIL;
     if (rc == CLI_OK) {
-        char *rundir = xstrdup(registry_get(r, "plucs/rundir"));   /* the running daemon's */
+        char *rundir = cli_rundir(path);   /* the running daemon's (all layers) */
         bool changed = false;
         for (int i = 0; i < n; i++) {
             if (p[i].if_unset && registry_get_raw(r, p[i].key))
@@ -183,8 +218,10 @@ static int cmd_set(int argc, char **argv, const char *path)
             changed = true;
         }
         if (changed)
-            rc = save_and_reload(r, path, rundir ? rundir : "/run/plucs");
+            rc = save_and_reload(r, path, rundir);
         free(rundir);
+        for (int i = 0; i < n && rc == CLI_OK; i++)
+            note_overridden(path, p[i].key, false);
     }
     registry_free(r);
     for (int i = 0; i < n; i++)
@@ -208,12 +245,14 @@ static int cmd_unset(int argc, char **argv, const char *path)
     registry *r = load_or_complain(path);
     if (!r)
         return CLI_FAIL;
-    char *rundir = xstrdup(registry_get(r, "plucs/rundir"));
+    char *rundir = cli_rundir(path);
     bool changed = false;
     for (int i = 1; i < argc; i++)
         changed |= registry_unset(r, argv[i]);
-    int rc = changed ? save_and_reload(r, path, rundir ? rundir : "/run/plucs") : CLI_OK;
+    int rc = changed ? save_and_reload(r, path, rundir) : CLI_OK;
     free(rundir);
+    for (int i = 1; i < argc && rc == CLI_OK; i++)
+        note_overridden(path, argv[i], true);
     registry_free(r);
     return rc;
 }
@@ -255,7 +294,7 @@ static int cmp_entry(const void *a, const void *b)
 
 typedef struct {
     const char *type, *allowed, *def, *none, *computed, *same_as, *restart, *rebind, *required,
-        *unknown, *inert;
+        *unknown, *inert, *layer, *builtin;
 } labels;
 
 static const labels labels_en = { "type", "allowed", "default", "(none)", "computed from the system",
@@ -263,18 +302,28 @@ static const labels labels_en = { "type", "allowed", "default", "(none)", "compu
                                   "listeners are re-bound automatically",
                                   "required: must be set for the daemon to start",
                                   "not a PLUCS variable (kept as it is)",
-                                  "inert: not used yet, federation (server-to-server) is not built" };
+                                  "inert: not used yet, federation (server-to-server) is not built",
+                                  "layer", "default" };
 static const labels labels_de = { "Typ", "erlaubt", "Standard", "(keiner)", "vom System ermittelt",
                                   "der Wert von plucs/certfile", "eine Änderung erfordert einen Neustart",
                                   "Listener werden automatisch neu gebunden",
                                   "erforderlich: muss gesetzt sein, damit der Dienst startet",
                                   "keine PLUCS-Variable (bleibt unverändert)",
-                                  "wirkungslos: noch nicht benutzt, Föderation (Server-zu-Server) ist nicht eingebaut" };
+                                  "wirkungslos: noch nicht benutzt, Föderation (Server-zu-Server) ist nicht eingebaut",
+                                  "Ebene", "Standard" };
 
-static void print_verbose(const entry *e, bool german)
+/* Where the value comes from: the layer file, or "default". */
+static void print_layer(const entry *e, const registry_stack *s, const labels *L)
+{
+    int origin = registry_stack_origin(s, e->key);
+    printf(" %s: %s\n", L->layer, origin < 0 ? L->builtin : registry_stack_file(s, origin));
+}
+
+static void print_verbose(const entry *e, const registry_stack *s, bool german)
 {
     const labels *L = german ? &labels_de : &labels_en;
     const reg_var *v = e->var;
+    print_layer(e, s, L);
     if (!v) {
         printf(" %s\n", L->unknown);
         return;
@@ -334,12 +383,13 @@ static int cmd_search(int argc, char **argv, const char *path)
             return CLI_USAGE;
         }
     }
-    registry *r = load_or_complain(path);
-    if (!r) {
+    registry_stack *s = load_stack_or_complain(path);
+    if (!s) {
         if (pattern)
             regfree(&re);
         return CLI_FAIL;
     }
+    const registry *r = registry_stack_merged(s);
     entries es = { 0 };
     size_t nvars;
     const reg_var *vars = reg_vars(&nvars);
@@ -362,10 +412,10 @@ static int cmd_search(int argc, char **argv, const char *path)
             putchar('\n');
         printf("%s: %s\n", e->key, e->value);
         if (verbose)
-            print_verbose(e, german);
+            print_verbose(e, s, german);
     }
     free(es.e);
-    registry_free(r);
+    registry_stack_free(s);
     if (pattern)
         regfree(&re);
     return CLI_OK;

@@ -8,6 +8,7 @@
 
 #include "control/control.h"
 #include "core/registry.h"
+#include "core/registry_layers.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -23,10 +24,10 @@
 
 char *cli_rundir(const char *registry_path)
 {
-    registry *r = registry_load(registry_default_path(registry_path));
-    const char *v = r ? registry_get(r, "plucs/rundir") : NULL;
+    registry_stack *st = registry_stack_load(registry_default_path(registry_path), NULL, 0);
+    const char *v = st ? registry_get(registry_stack_merged(st), "plucs/rundir") : NULL;
     char *out = xstrdup(v && *v ? v : "/run/plucs");
-    registry_free(r);
+    registry_stack_free(st);
     return out;
 }
 

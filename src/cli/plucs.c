@@ -5,6 +5,7 @@
 #include "cli/cli_apache.h"
 #include "core/alloc.h"
 #include "cli/cli.h"
+#include "cli/cli_schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ static const subcommand subcommands[] = {
     { "group", cli_group, "show, enable, disable an XMPP group, change its message/presence lists" },
     { "groups", cli_groups, "list the XMPP groups [--domain D] (directory)" },
     { "host", cli_host, "show a host's XMPP domains, add or remove one (directory)" },
+    { "schema", cli_schema, "install the PLUCS LDAP schema (cn=config) or check a directory for it" },
 };
 
 static void usage(FILE *out)

@@ -1,4 +1,4 @@
-/* config.c: turns a registry file into the typed, validated struct config the
+/* config.c: turns a registry file (or UCR's layers, registry_layers.h) into the typed, validated struct config the
  * daemon runs with (see config.h): checks every value, the required
  * variables and the LDAP server list, then fills the struct. Also holds the
  * current configuration as an atomic pointer; replaced ones are kept on a
@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 
 #include "core/registry.h"
+#include "core/registry_layers.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -263,12 +264,14 @@ static bool is_blank(const char *s)
 config *config_load(const char *path, void (*report)(void *ud, const char *line), void *ud)
 {
     path = registry_default_path(path);
-    registry *r = registry_load(path);
-    if (!r) {
-        report_line(report, ud, "%s: cannot read: %s", path, strerror(errno));
+    char failed[4096];
+    registry_stack *stack = registry_stack_load(path, failed, sizeof failed);
+    if (!stack) {
+        report_line(report, ud, "%s: cannot read: %s", failed, strerror(errno));
         return NULL;
     }
-    int problems = registry_check(r, report, ud);
+    const registry *r = registry_stack_merged(stack);
+    int problems = registry_stack_check(stack, report, ud);
 
     size_t n;
     const reg_var *vars = reg_vars(&n);
@@ -285,13 +288,13 @@ config *config_load(const char *path, void (*report)(void *ud, const char *line)
         problems++;
     }
     if (problems) {
-        registry_free(r);
+        registry_stack_free(stack);
         return NULL;
     }
     config *c = xcalloc(1, sizeof *c);
     c->registry_path = str_or_empty(path);
     fill(c, r);
-    registry_free(r);
+    registry_stack_free(stack);
     return c;
 }
 

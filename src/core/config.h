@@ -122,7 +122,8 @@ typedef struct config {
 } config;
 
 /* Reads and validates the registry at path (NULL: the default location, see
- * registry_default_path()). On success returns a new config. On failure
+ * registry_default_path()); when path is a UCR base.conf, its UCR layers
+ * merged (core/registry_layers.h), each problem naming its layer file. On success returns a new config. On failure
  * returns NULL and calls report(ud, line) once per problem, each line naming
  * the variable, the bad value and what is allowed. */
 config *config_load(const char *path, void (*report)(void *ud, const char *line), void *ud);

@@ -261,6 +261,11 @@ static const reg_var vars[] = {
     { "plucs/http/proxy/conffile", REG_PATH, "/etc/apache2/conf-available/plucs.conf", 0, 0, NULL, 0,
       "where plucs writes the Apache reverse-proxy snippet while plucs/http/proxy is true",
       "wohin plucs das Apache-Reverse-Proxy-Schnipsel schreibt, solange plucs/http/proxy true ist" },
+    { "plucs/http/proxy/reload", REG_STR, "apachectl graceful", 0, 0, NULL, 0,
+      "the command `plucs apache follow` runs (with /bin/sh) after it rewrote or removed the Apache "
+      "snippet; empty runs none",
+      "der Befehl, den `plucs apache follow` (mit /bin/sh) ausführt, nachdem es das Apache-Schnipsel "
+      "neu geschrieben oder entfernt hat; leer führt keinen aus" },
     { "plucs/store", REG_STR, "sqlite:/var/lib/plucs/plucs.db", 0, 0, NULL, S,
       "where server-side data lives (offline messages, roster items, archives): sqlite:/absolute/path",
       "wo serverseitige Daten liegen (Offline-Nachrichten, Kontakte, Archive): sqlite:/absoluter/pfad" },
