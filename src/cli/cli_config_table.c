@@ -21,12 +21,25 @@ static void md_cell(const char *s)
     }
 }
 
+/* What a default without a fixed value is computed from (registry_vars.c
+ * and config.c compute them); a variable missing here reads "(computed)". */
+static const struct { const char *key, *text; } computed_defaults[] = {
+    { "hostname", "(the system's short host name)" },
+    { "domainname", "(the system's DNS domain)" },
+    { "plucs/language", "(`de` when the locale is German, else `en`)" },
+    { "plucs/s2s/certfile", "(the value of `plucs/certfile`)" },
+};
+
 static const char *default_text(const reg_var *v)
 {
     if (v->flags & REG_F_REQUIRED)
         return "(required)";
-    if (!v->def)
-        return "(computed from the system)";
+    if (!v->def) {
+        for (size_t i = 0; i < sizeof computed_defaults / sizeof computed_defaults[0]; i++)
+            if (strcmp(v->key, computed_defaults[i].key) == 0)
+                return computed_defaults[i].text;
+        return "(computed)";
+    }
     return v->def[0] ? v->def : "(empty)";
 }
 
