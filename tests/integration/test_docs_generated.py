@@ -63,6 +63,10 @@ def copy_tree(tmp_path):
     (top / "docs").mkdir()
     shutil.copy(os.path.join(TOP, "scripts", "gen-docs"), top / "scripts" / "gen-docs")
     shutil.copy(GUIDE, top / "docs" / "admin-guide.md")
+    # Start from a current copy, so these tests check the mechanism even
+    # when the committed guide is stale (the first test reports that).
+    p = gen_docs(str(top))
+    assert p.returncode == 0, (p.stdout, p.stderr)
     return top
 
 
