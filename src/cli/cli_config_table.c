@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "core/registry.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,43 +21,122 @@ static void md_cell(const char *s)
     }
 }
 
+/* What a default without a fixed value is computed from (registry_vars.c
+ * and config.c compute them); a variable missing here reads "(computed)". */
+static const struct { const char *key, *text; } computed_defaults[] = {
+    { "hostname", "(the system's short host name)" },
+    { "domainname", "(the system's DNS domain)" },
+    { "plucs/language", "(`de` when the locale is German, else `en`)" },
+    { "plucs/s2s/certfile", "(the value of `plucs/certfile`)" },
+};
+
 static const char *default_text(const reg_var *v)
 {
     if (v->flags & REG_F_REQUIRED)
         return "(required)";
-    if (!v->def)
-        return "(computed from the system)";
+    if (!v->def) {
+        for (size_t i = 0; i < sizeof computed_defaults / sizeof computed_defaults[0]; i++)
+            if (strcmp(v->key, computed_defaults[i].key) == 0)
+                return computed_defaults[i].text;
+        return "(computed)";
+    }
     return v->def[0] ? v->def : "(empty)";
+}
+
+/* The markdown reference is grouped under headings so that an administrator
+ * finds a variable by what it is for. A variable belongs to the first group
+ * with a matching prefix ("plucs/s2s" matches plucs/s2s and plucs/s2s/...);
+ * whatever matches none lands in "Other variables", so a new variable always
+ * appears even before someone files it under a heading here. */
+typedef struct md_group {
+    const char *title;
+    const char *prefixes[12];
+} md_group;
+
+static const md_group md_groups[] = {
+    { "Host identity and directory connection",
+      { "hostname", "domainname", "ldap", "plucs/ldap" } },
+    { "The service",
+      { "plucs/autostart", "plucs/language", "plucs/restart", "plucs/loglevel", "plucs/domains",
+        "plucs/threads", "plucs/store", "plucs/rundir", "plucs/max_stanza_size", "plucs/offline",
+        "plucs/admin" } },
+    { "Directory groups: rosters, labels and communication restrictions",
+      { "plucs/userlabel", "plucs/grouplabel", "plucs/roster", "plucs/mod/filter" } },
+    { "Client connections and TLS",
+      { "plucs/certfile", "plucs/tls", "plucs/c2s" } },
+    { "Federation (server-to-server)", { "plucs/s2s" } },
+    { "Web clients and Apache (BOSH, polling, WebSocket)", { "plucs/http" } },
+    { "Group chat", { "plucs/muc" } },
+    { "Phones and several devices", { "plucs/sm", "plucs/csi", "plucs/mam", "plucs/push", "plucs/fast" } },
+    { "Publish-subscribe, avatars and file upload", { "plucs/pubsub", "plucs/upload" } },
+    { "Quotas", { "plucs/quota" } },
+};
+#define MD_NGROUPS (sizeof md_groups / sizeof md_groups[0])
+
+static bool md_prefix_match(const char *key, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(key, prefix, n) == 0 && (key[n] == '\0' || key[n] == '/');
+}
+
+/* Index of the group a key belongs to; MD_NGROUPS for "Other variables". */
+static size_t md_group_of(const char *key)
+{
+    for (size_t g = 0; g < MD_NGROUPS; g++)
+        for (size_t i = 0; i < 12 && md_groups[g].prefixes[i]; i++)
+            if (md_prefix_match(key, md_groups[g].prefixes[i]))
+                return g;
+    return MD_NGROUPS;
+}
+
+static void md_row(const reg_var *v)
+{
+    char allowed[512];
+    if (v->type == REG_BOOL)
+        snprintf(allowed, sizeof allowed, "`true` or `false`");
+    else
+        reg_allowed(v, allowed, sizeof allowed);
+    const char *applies = (v->flags & REG_F_STATIC)   ? "restart"
+                        : (v->flags & REG_F_RESTART)  ? "reload, listeners re-bound"
+                        : (v->flags & REG_F_INERT)    ? "not used yet"
+                                                      : "reload";
+    printf("| `%s%s` | ", v->key, (v->flags & REG_F_PREFIX) ? "DOMAIN" : "");
+    const char *d = default_text(v);
+    if (d[0] == '(')
+        fputs(d, stdout);
+    else {
+        fputs("`", stdout);
+        md_cell(d);
+        fputs("`", stdout);
+    }
+    fputs(" | ", stdout);
+    md_cell(allowed);
+    printf(" | %s | ", applies);
+    md_cell(v->desc_en);
+    puts(" |");
 }
 
 static void print_markdown(void)
 {
     size_t n;
     const reg_var *vars = reg_vars(&n);
-    puts("| Variable | Type | Allowed | Default | Applies | Description |");
-    puts("|---|---|---|---|---|---|");
-    for (size_t i = 0; i < n; i++) {
-        const reg_var *v = &vars[i];
-        char allowed[512];
-        reg_allowed(v, allowed, sizeof allowed);
-        const char *applies = (v->flags & REG_F_STATIC)   ? "restart"
-                            : (v->flags & REG_F_RESTART)  ? "reload (listeners re-bound)"
-                            : (v->flags & REG_F_INERT)    ? "not used yet"
-                                                          : "reload";
-        printf("| `%s%s` | %s | ", v->key, (v->flags & REG_F_PREFIX) ? "DOMAIN" : "", reg_type_name(v->type));
-        md_cell(allowed);
-        fputs(" | ", stdout);
-        const char *d = default_text(v);
-        if (d[0] == '(')
-            fputs(d, stdout);
-        else {
-            fputs("`", stdout);
-            md_cell(d);
-            fputs("`", stdout);
+    puts("Booleans accept `true`, `yes`, `1`, `on`, `enable`, `enabled` and `false`, `no`, `0`, `off`,");
+    puts("`disable`, `disabled`, in any case. Applies: *reload* means a running plucsd takes the new");
+    puts("value at its next reload, without dropping sessions (`plucs config set` asks for one);");
+    puts("*restart* means it is read only when plucsd starts.");
+    for (size_t g = 0; g <= MD_NGROUPS; g++) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++) {
+            if (md_group_of(vars[i].key) != g)
+                continue;
+            if (!any) {
+                printf("\n### %s\n\n", g < MD_NGROUPS ? md_groups[g].title : "Other variables");
+                puts("| Variable | Default | Allowed | Applies | Description |");
+                puts("|---|---|---|---|---|");
+                any = true;
+            }
+            md_row(&vars[i]);
         }
-        printf(" | %s | ", applies);
-        md_cell(v->desc_en);
-        puts(" |");
     }
 }
 

@@ -182,7 +182,7 @@ static const reg_var vars[] = {
     { "plucs/upload", REG_BOOL, "false", 0, 0, NULL, 0,
       "offer HTTP file upload (XEP-0363) at upload.DOMAIN through the HTTP listener",
       "HTTP-Datei-Upload (XEP-0363) unter upload.DOMAIN über den HTTP-Listener anbieten" },
-    { "plucs/upload/dir", REG_PATH, "/var/lib/plucs/upload", 0, 0, NULL, 0,
+    { "plucs/upload/dir", REG_PATH, "/var/lib/plucs/upload", 0, 0, NULL, S,
       "folder where uploaded files are kept",
       "Ordner, in dem hochgeladene Dateien liegen" },
     { "plucs/upload/url", REG_STR, "", 0, 0, NULL, 0,
