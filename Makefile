@@ -170,8 +170,11 @@ ucs: $(BUILD)/plucs
 	  $(UCS_STAGE)/etc/univention/registry.info/variables \
 	  $(UCS_STAGE)/etc/univention/registry.info/categories \
 	  $(UCS_STAGE)/etc/univention/templates/info $(UCS_STAGE)/etc/univention/templates/modules \
-	  $(UCS_STAGE)/etc/univention/service.info/services
+	  $(UCS_STAGE)/etc/univention/service.info/services \
+	  $(UCS_STAGE)/usr/lib/univention-server/server_password_change.d
 	install -m 755 ucs/50plucs.inst ucs/50plucs.uinst $(UCS_STAGE)/usr/lib/univention-install/
+	install -m 755 ucs/server-password-change \
+	  $(UCS_STAGE)/usr/lib/univention-server/server_password_change.d/plucs
 	install -m 644 ucs/plucs-ucs.lib $(UCS_STAGE)/usr/share/plucs/ucs/
 	install -m 755 ucs/plucs-ucs-ldif $(UCS_STAGE)/usr/share/plucs/ucs/
 	$(BUILD)/plucs config table --format ucr-info > $(UCS_STAGE)/etc/univention/registry.info/variables/plucs.cfg

@@ -259,11 +259,30 @@ def test_staged_tree(stage):
         "etc/univention/registry.info/categories/plucs.cfg",
         "etc/univention/templates/info/plucs.info", "etc/univention/templates/modules/plucs.py",
         "etc/univention/service.info/services/plucs.cfg",
+        "usr/lib/univention-server/server_password_change.d/plucs",
     ]
     for rel in want:
         assert os.path.isfile(os.path.join(stage, rel)), rel
-    inst = os.path.join(stage, "usr/lib/univention-install/50plucs.inst")
-    assert os.stat(inst).st_mode & stat.S_IXUSR
+    for rel in ("usr/lib/univention-install/50plucs.inst",
+                "usr/lib/univention-server/server_password_change.d/plucs"):
+        assert os.stat(os.path.join(stage, rel)).st_mode & stat.S_IXUSR, rel
+
+
+def test_password_change_hook_restarts_plucs(tmp_path):
+    """UCS runs the hook with prechange, then postchange or nochange; only
+    postchange restarts plucsd (through deb-systemd-invoke, recorded here)."""
+    log = tmp_path / "invoked"
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "deb-systemd-invoke").write_text('#!/bin/sh\necho "$@" >> %s\n' % log)
+    (fake / "deb-systemd-invoke").chmod(0o755)
+    env = dict(os.environ, PATH="%s:%s" % (fake, os.environ["PATH"]))
+    hook = os.path.join(UCS, "server-password-change")
+    for phase in ("prechange", "nochange"):
+        assert run([hook, phase], env=env).returncode == 0
+    assert not log.exists()
+    assert run([hook, "postchange"], env=env).returncode == 0
+    assert log.read_text().split() == ["try-restart", "plucs.service"]
 
 
 def test_registry_info_matches_table_and_ucr_rules(stage):
