@@ -253,7 +253,7 @@ def built_in_plucs_keys():
 
 def test_staged_tree(stage):
     want = [
-        "usr/lib/univention-install/50plucs.inst", "usr/lib/univention-install/50plucs.uinst",
+        "usr/lib/univention-install/50plucs.inst", "usr/lib/univention-uninstall/50plucs.uinst",
         "usr/share/plucs/ucs/plucs-ucs.lib", "usr/share/plucs/ucs/plucs-ucs-ldif",
         "etc/univention/registry.info/variables/plucs.cfg",
         "etc/univention/registry.info/categories/plucs.cfg",
@@ -264,6 +264,15 @@ def test_staged_tree(stage):
         assert os.path.isfile(os.path.join(stage, rel)), rel
     inst = os.path.join(stage, "usr/lib/univention-install/50plucs.inst")
     assert os.stat(inst).st_mode & stat.S_IXUSR
+    # the unjoin script runs after the package (and plucs-ucs.lib) is gone:
+    # UCS keeps it in univention-uninstall/, self-contained
+    uinst = os.path.join(stage, "usr/lib/univention-uninstall/50plucs.uinst")
+    assert os.stat(uinst).st_mode & stat.S_IXUSR
+    assert not os.path.exists(os.path.join(stage, "usr/lib/univention-install/50plucs.uinst"))
+    text = open(uinst).read()
+    assert "\n. /usr/share/plucs/ucs/plucs-ucs.lib\n" not in text
+    assert "plucs_ucs_definitions()" in text and "plucs_ucs_position()" in text
+    assert subprocess.run(["sh", "-n", uinst]).returncode == 0
 
 
 def test_registry_info_matches_table_and_ucr_rules(stage):
