@@ -314,7 +314,9 @@ def check_unit():
         unit = f.read()
     for needle in ("User=plucs", "ExecReload=/bin/kill -HUP $MAINPID", "NoNewPrivileges=yes",
                    "ProtectSystem=strict", "ExecStart=/usr/sbin/plucsd",
-                   "CapabilityBoundingSet=CAP_NET_BIND_SERVICE"):
+                   "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+                   # a bad registry (exit 78, EX_CONFIG) is not retried every 5 s
+                   "RestartPreventExitStatus=78"):
         assert needle in unit, "the unit lacks %s" % needle
     if shutil.which("systemd-analyze"):
         p = subprocess.run(["systemd-analyze", "verify", "--man=no", UNIT],

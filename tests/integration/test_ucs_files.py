@@ -791,11 +791,12 @@ def test_join_script_on_a_second_server(ucs_ldap, tmp_path):
     assert "xmppdomains" not in host and "XMPP" in host["univentionservice"]
 
 
-def test_unjoin_script(ucs_ldap, tmp_path):
+def test_unjoin_script(ucs_ldap, tmp_path, stage):
     """After a join, the unjoin script takes the service off the host, and
     while another host still offers XMPP keeps the extended attributes;
     when none does, removes them. Data and schema stay; the firewall
-    variables go."""
+    variables go. The script run is the one the package ships (make ucs:
+    plucs-ucs.lib inlined), with the library gone as after `dpkg -r`."""
     root, env, log, ucr_file = join_root(tmp_path, ucs_ldap)
     r = run(["sh", str(root / "50plucs.inst")], env=env, cwd=str(root))
     assert r.returncode == 0, r.stdout + r.stderr
@@ -813,11 +814,12 @@ def test_unjoin_script(ucs_ldap, tmp_path):
             '}\n')
     with open(root / "join/joinscripthelper.lib", "a") as f:
         f.write('joinscript_remove_script_from_status_file() { echo "remove_status $*" >> "$STUB_LOG"; }\n')
-    text = open(os.path.join(UCS, "50plucs.uinst")).read()
+    text = open(os.path.join(stage, "usr/lib/univention-uninstall/50plucs.uinst")).read()
     for old, new in (("/usr/share/univention-join/", "join/"), ("/usr/share/univention-lib/", "lib/"),
                      ("/usr/share/plucs/ucs/", "share/")):
         text = text.replace(old, str(root) + "/" + new)
     (root / "50plucs.uinst").write_text(text)
+    os.unlink(root / "share/plucs-ucs.lib")       # removed with the package
 
     member = "cn=member1,cn=memberserver,cn=computers,%s" % ucs_ldap.BASE
     ucs_ldap.modify("dn: %s\nchangetype: modify\nadd: univentionService\nuniventionService: XMPP\n"
