@@ -13,10 +13,11 @@ EX_CONFIG = 78
 UNIT_IN = os.path.join(H.TOP, "scripts", "plucs.service.in")
 
 
-def _start(p, timeout=30):
-    """Runs plucsd on P's registry as written; its exit status and stderr.
-    A plucsd that does not exit within TIMEOUT is killed and fails the test."""
-    p.write_registry()
+def _start(p, timeout=30, raw_lines=()):
+    """Runs plucsd on P's registry (plus RAW_LINES); its exit status and
+    output. A plucsd that does not exit within TIMEOUT is killed and fails
+    the test."""
+    p.write_registry(raw_lines=raw_lines)
     argv = [os.path.join(H.BUILD, "plucsd"), "--registry", p.registry_path,
             "--pidfile", os.path.join(p.rundir, "plucsd.pid")]
     env = dict(os.environ)
@@ -47,6 +48,13 @@ def test_invalid_value_exits_78(ldap, tmp_path):
     rc, log = _start(p)
     assert rc == EX_CONFIG, "exit status %s for plucs/tls=maybe:\n%s" % (rc, log)
     assert "plucs/tls" in log and "maybe" in log, log
+
+
+def test_malformed_line_exits_78(ldap, tmp_path):
+    p = H.Plucsd(tmp_path, ldap)
+    rc, log = _start(p, raw_lines=["plucs/tls = required"])
+    assert rc == EX_CONFIG, "exit status %s for a line that is not 'key: value':\n%s" % (rc, log)
+    assert "not a 'key: value' line" in log, log
 
 
 def test_unreadable_registry_exits_78(ldap, tmp_path):
