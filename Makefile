@@ -161,7 +161,8 @@ install: all man
 # make ucs: the UCS app files (ucs/, docs/ucs.md) staged in $(BUILD)/ucs/ at
 # the paths they are installed to on UCS, with the UCR variable descriptions
 # (registry.info) generated from the built-in variable table so they cannot
-# drift from what plucsd validates. A package for UCS copies this tree.
+# drift from what plucsd validates. The package plucs-ucs (make deb) ships
+# this tree as it is.
 UCS_STAGE := $(BUILD)/ucs
 .PHONY: ucs
 ucs: $(BUILD)/plucs
