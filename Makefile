@@ -161,20 +161,30 @@ install: all man
 # make ucs: the UCS app files (ucs/, docs/ucs.md) staged in $(BUILD)/ucs/ at
 # the paths they are installed to on UCS, with the UCR variable descriptions
 # (registry.info) generated from the built-in variable table so they cannot
-# drift from what plucsd validates. A package for UCS copies this tree.
+# drift from what plucsd validates. The package plucs-ucs (make deb) ships
+# this tree as it is.
 UCS_STAGE := $(BUILD)/ucs
 .PHONY: ucs
 ucs: $(BUILD)/plucs
 	rm -rf $(UCS_STAGE)
-	install -d $(UCS_STAGE)/usr/lib/univention-install $(UCS_STAGE)/usr/share/plucs/ucs \
+	install -d $(UCS_STAGE)/usr/lib/univention-install $(UCS_STAGE)/usr/lib/univention-uninstall \
+	  $(UCS_STAGE)/usr/share/plucs/ucs \
 	  $(UCS_STAGE)/etc/univention/registry.info/variables \
 	  $(UCS_STAGE)/etc/univention/registry.info/categories \
 	  $(UCS_STAGE)/etc/univention/templates/info $(UCS_STAGE)/etc/univention/templates/modules \
 	  $(UCS_STAGE)/etc/univention/service.info/services \
 	  $(UCS_STAGE)/usr/lib/univention-server/server_password_change.d
-	install -m 755 ucs/50plucs.inst ucs/50plucs.uinst $(UCS_STAGE)/usr/lib/univention-install/
+	install -m 755 ucs/50plucs.inst $(UCS_STAGE)/usr/lib/univention-install/
 	install -m 755 ucs/server-password-change \
 	  $(UCS_STAGE)/usr/lib/univention-server/server_password_change.d/plucs
+	# The unjoin script runs after the package is gone (postrm, or a later
+	# univention-run-join-scripts on a member server): UCS keeps it in
+	# univention-uninstall/ and the prerm copies it to univention-install/;
+	# plucs-ucs.lib goes with the package, so it is inlined here.
+	awk '$$0 == ". /usr/share/plucs/ucs/plucs-ucs.lib" { while ((getline l < "ucs/plucs-ucs.lib") > 0) print l; next } { print }' \
+	  ucs/50plucs.uinst > $(UCS_STAGE)/usr/lib/univention-uninstall/50plucs.uinst
+	chmod 755 $(UCS_STAGE)/usr/lib/univention-uninstall/50plucs.uinst
+	! grep -qx '\. /usr/share/plucs/ucs/plucs-ucs.lib' $(UCS_STAGE)/usr/lib/univention-uninstall/50plucs.uinst
 	install -m 644 ucs/plucs-ucs.lib $(UCS_STAGE)/usr/share/plucs/ucs/
 	install -m 755 ucs/plucs-ucs-ldif $(UCS_STAGE)/usr/share/plucs/ucs/
 	$(BUILD)/plucs config table --format ucr-info > $(UCS_STAGE)/etc/univention/registry.info/variables/plucs.cfg
@@ -186,7 +196,8 @@ ucs: $(BUILD)/plucs
 clean:
 	rm -rf build build-asan
 
-# make deb: the Debian package (debian/, debhelper) in build/deb/: the
+# make deb: the Debian packages plucs and plucs-ucs (debian/, debhelper;
+# plucs-ucs holds what `make ucs` stages) in build/deb/: the
 # files git knows (committed or not, minus ignored ones, tests and pytest
 # temp dirs; every file outside a git checkout) are copied to build/deb/plucs-VERSION and built there with
 # `dpkg-buildpackage -b -us -uc`, so neither the tree nor its parent folder
@@ -195,13 +206,18 @@ DEB_VERSION := $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev
 DEB_ARCH    := $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
 DEB_DIR     := build/deb
 DEB_FILE    := $(DEB_DIR)/plucs_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_UCS_FILE := $(DEB_DIR)/plucs-ucs_$(DEB_VERSION)_all.deb
 DEB_SRC     := $(DEB_DIR)/plucs-$(DEB_VERSION)
 DEB_LIST    := { git ls-files -co --exclude-standard 2>/dev/null || \
                  find . -type f ! -path './.git/*' | sed 's|^\./||'; } | \
                grep -Ev '^(tests|\.pt|build[^/]*|demo)/' | \
                while read -r f; do [ -f "$$f" ] && echo "$$f"; done
 DEB_INPUTS  := $(shell $(DEB_LIST) 2>/dev/null)
-deb: $(DEB_FILE)
+deb: $(DEB_FILE) $(DEB_UCS_FILE)
+
+# one dpkg-buildpackage makes both packages
+$(DEB_UCS_FILE): $(DEB_FILE)
+	@test -f $@ || { rm -f $(DEB_FILE); $(MAKE) $(DEB_FILE); }
 
 $(DEB_FILE): $(DEB_INPUTS)
 	rm -rf $(DEB_DIR)
@@ -210,7 +226,7 @@ $(DEB_FILE): $(DEB_INPUTS)
 	cd $(DEB_SRC) && \
 	  DEB_BUILD_OPTIONS="noddebs parallel=2 $(DEB_BUILD_OPTIONS)" dpkg-buildpackage -b -us -uc
 	rm -rf $(DEB_SRC)
-	@echo "make deb: $(DEB_FILE)"
+	@echo "make deb: $(DEB_FILE) $(DEB_UCS_FILE)"
 
 # make bench (not part of check): the load generator, the floor forwarder and
 # the side-by-side run against ejabberd, Prosody and jabberd2 (bench/run;

@@ -3,7 +3,11 @@
  * signals: SIGHUP reloads the registry (an invalid file keeps the running
  * configuration), SIGTERM/SIGINT close every stream properly and exit. A
  * change of the registry file(s) on disk reloads the same way
- * (core/registry_watch.h). */
+ * (core/registry_watch.h).
+ * Exit status: 0 after SIGTERM, 78 (EX_CONFIG) when the registry is
+ * unreadable, invalid or incomplete (restarting cannot help: the unit's
+ * RestartPreventExitStatus=78), 2 for a bad command line, 1 for every other
+ * failure (listeners, store, certificate with plucs/tls=required ...). */
 #include <errno.h>
 #include <fcntl.h>
 #include <event2/event.h>
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -243,8 +248,9 @@ int main(int argc, char **argv)
     applied_fingerprint = registry_fingerprint(registry_path);
     config *cfg = config_load(registry_path, report_start, NULL);
     if (!cfg) {
-        fprintf(stderr, "plucsd: registry '%s' is invalid; not starting\n", registry_path);
-        return 1;
+        fprintf(stderr, "plucsd: registry '%s' is invalid; not starting (exit status %d)\n",
+                registry_path, EX_CONFIG);
+        return EX_CONFIG;
     }
     log_set_level(cfg->loglevel);
     config_set_current(cfg);

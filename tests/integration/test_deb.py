@@ -1,4 +1,4 @@
-"""test_deb.py: the Debian package (`make deb`, debian/) on this machine.
+"""test_deb.py: the Debian packages (`make deb`, debian/) on this machine.
 
 It builds the package (a no-op when build/deb has an up-to-date one), runs
 lintian on it, installs it with `dpkg -i`, checks the files, the plucs user,
@@ -12,6 +12,15 @@ it needs root, runs in its own xdist group (conftest: one group per file) and
 purges the package at teardown even when a step failed. It refuses to run on
 a machine where a plucs package or user already exists, rather than removing
 someone's installation.
+
+The second package, plucs-ucs (the UCS integration: join scripts, UCR
+files), is linted, its contents listed with `dpkg-deb -c`, installed after
+plucs on this machine (not UCS: it must register nothing and say so) and
+purged with plucs, leaving nothing. Its UCS branch (`ucr register`,
+call_joinscript, and on removal the kept unjoin script, `ucr unregister`,
+call_unjoinscript) runs in a throw-away overlay of / in a private mount
+namespace with recording stand-ins for UCS's commands, so this machine never
+looks like UCS, even for a moment.
 """
 
 import glob
@@ -30,6 +39,22 @@ import pytest
 import plucs_harness as H
 
 DEB_DIR = os.path.join(H.TOP, "build", "deb")
+UCS_PKG = "plucs-ucs"
+# what `make ucs` stages, at the paths UCS uses (file -> mode)
+UCS_FILES = {
+    "/usr/lib/univention-install/50plucs.inst": 0o755,
+    "/usr/lib/univention-uninstall/50plucs.uinst": 0o755,
+    "/usr/share/plucs/ucs/plucs-ucs.lib": 0o644,
+    "/usr/share/plucs/ucs/plucs-ucs-ldif": 0o755,
+    "/etc/univention/registry.info/variables/plucs.cfg": 0o644,
+    "/etc/univention/registry.info/categories/plucs.cfg": 0o644,
+    "/etc/univention/templates/info/plucs.info": 0o644,
+    "/etc/univention/templates/modules/plucs.py": 0o644,
+    "/etc/univention/service.info/services/plucs.cfg": 0o644,
+    "/usr/lib/univention-server/server_password_change.d/plucs": 0o755,
+    "/usr/share/doc/plucs-ucs/copyright": 0o644,
+}
+NOT_UCS = "plucs-ucs: not a UCS system: nothing registered"
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
 UNIT = "/lib/systemd/system/plucs.service"
 CERT = "/etc/plucs/certs/plucs.pem"
@@ -60,9 +85,9 @@ def run(argv, timeout=120, check=True, **kw):
     return p
 
 
-def dpkg_status():
+def dpkg_status(pkg="plucs"):
     """'installed', 'config-files' (removed, not purged) or None."""
-    p = subprocess.run(["dpkg-query", "-W", "-f=${Status}", "plucs"],
+    p = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     if p.returncode != 0:
         return None
@@ -106,12 +131,21 @@ def deb():
 
 
 @pytest.fixture(scope="module")
+def ucs_deb(deb):
+    """plucs-ucs, built with plucs by the same `make deb`."""
+    debs = glob.glob(os.path.join(DEB_DIR, "plucs-ucs_*_all.deb"))
+    assert len(debs) == 1, "expected one plucs-ucs_*_all.deb in %s, found %s" % (DEB_DIR, debs)
+    return debs[0]
+
+
+@pytest.fixture(scope="module")
 def clean_system(deb):
     """A machine without plucs, with service starts forbidden (policy-rc.d);
     purged and restored at teardown whatever happened."""
     if os.path.exists("/etc/univention/base.conf"):
         pytest.skip("a UCS host (/etc/univention/base.conf): the package would use UCR's registry")
-    if dpkg_status() is not None or user_exists() or group_exists():
+    if (dpkg_status() is not None or dpkg_status(UCS_PKG) is not None or user_exists()
+            or group_exists()):
         pytest.fail("this machine already has a plucs package, user or group; test_deb does not "
                     "touch an existing installation (after a crashed run: dpkg --purge plucs; "
                     "userdel plucs; groupdel plucs)", pytrace=False)
@@ -124,6 +158,11 @@ def clean_system(deb):
         made_policy = True
     yield
     problems = []
+    if dpkg_status(UCS_PKG) is not None:
+        p = subprocess.run(["dpkg", "--purge", UCS_PKG], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env=dpkg_env(), timeout=300)
+        if p.returncode != 0:
+            problems.append("dpkg --purge %s at teardown: %s" % (UCS_PKG, p.stdout))
     if dpkg_status() is not None:
         p = subprocess.run(["dpkg", "--purge", "plucs"], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, env=dpkg_env(), timeout=300)
@@ -143,17 +182,79 @@ def clean_system(deb):
         pytest.fail("; ".join(problems), pytrace=False)
 
 
-def test_lintian_clean(deb):
+def lintian_clean(deb):
     """lintian reports no error or warning that debian/ does not explain
-    (debian/plucs.lintian-overrides, a comment on each)."""
+    (debian/<package>.lintian-overrides, a comment on each)."""
     if not shutil.which("lintian"):
         pytest.fail("lintian missing: run scripts/deps", pytrace=False)
-    p = run(["lintian", "--fail-on", "error,warning", "--display-info", "--show-overrides", deb],
+    # (no --show-overrides: with it, lintian 2.116 exits 2 for an
+    # overridden error, e.g. plucs-ucs's files in /etc/univention)
+    p = run(["lintian", "--fail-on", "error,warning", "--display-info", deb],
             timeout=600, check=False)
     print(p.stdout)
     assert p.returncode == 0, "lintian:\n%s" % p.stdout
     bad = [line for line in p.stdout.splitlines() if re.match(r"[EW]: ", line)]
     assert not bad, "lintian errors/warnings:\n%s" % "\n".join(bad)
+
+
+def test_lintian_clean(deb):
+    lintian_clean(deb)
+
+
+def test_lintian_clean_ucs(ucs_deb):
+    lintian_clean(ucs_deb)
+
+
+def deb_contents(path):
+    """{absolute path: (mode, type)} from `dpkg-deb -c` (type: '-', 'd', 'l')."""
+    out = run(["dpkg-deb", "-c", path]).stdout
+    files = {}
+    for line in out.splitlines():
+        perms, _owner, _size, _date, _time, name = line.split(None, 5)
+        name = name.split(" -> ")[0]
+        name = "/" + name[2:] if name.startswith("./") else name
+        mode = 0
+        for i, ch in enumerate(perms[1:10]):
+            if ch != "-":
+                mode |= 1 << (8 - i)
+        files[name.rstrip("/") or "/"] = (mode, perms[0])
+    return files
+
+
+def test_ucs_package_contents(deb, ucs_deb):
+    """plucs-ucs holds what `make ucs` stages, at UCS's paths, with UCS's
+    modes, and depends on exactly the plucs it was built with."""
+    files = deb_contents(ucs_deb)
+    regular = {k: v[0] for k, v in files.items() if v[1] == "-"}
+    for path, mode in UCS_FILES.items():
+        assert path in regular, "%s is not in %s:\n%s" % (path, ucs_deb, sorted(regular))
+        assert regular[path] == mode, "%s has mode %o, not %o" % (path, regular[path], mode)
+    extra = set(regular) - set(UCS_FILES) - {"/usr/share/doc/plucs-ucs/changelog.gz",
+                                             "/usr/share/lintian/overrides/plucs-ucs"}
+    assert not extra, "unexpected files in plucs-ucs: %s" % sorted(extra)
+    # the unjoin script is kept by the prerm, never shipped where UCS runs
+    # join scripts from (it would run at the next join)
+    assert "/usr/lib/univention-install/50plucs.uinst" not in files
+    # nothing of plucs itself
+    assert not set(regular) & set(deb_contents(deb)) - {"/usr/share/doc/plucs-ucs/copyright"}
+    fields = run(["dpkg-deb", "-f", ucs_deb, "Architecture", "Depends", "Package"]).stdout
+    version = run(["dpkg-deb", "-f", deb, "Version"]).stdout.strip()
+    assert "Architecture: all" in fields, fields
+    assert re.search(r"^Depends: .*\bplucs \(= %s\)" % re.escape(version), fields, re.M), fields
+    # UCR's files are plain files, not conffiles (UCS convention)
+    ctrl = tempfile.mkdtemp(prefix="plucs-test-deb-ctrl-")
+    try:
+        run(["dpkg-deb", "-e", ucs_deb, ctrl])
+        assert not os.path.exists(os.path.join(ctrl, "conffiles")) or \
+            "/etc/univention/" not in open(os.path.join(ctrl, "conffiles")).read()
+        for script in ("postinst", "prerm", "postrm"):
+            assert os.path.exists(os.path.join(ctrl, script)), "plucs-ucs has no %s" % script
+        postinst = open(os.path.join(ctrl, "postinst")).read()
+        assert "univention-config-registry register plucs" in postinst
+        assert "call_joinscript 50plucs.inst" in postinst
+        assert "call_unjoinscript 50plucs.uinst" in open(os.path.join(ctrl, "postrm")).read()
+    finally:
+        shutil.rmtree(ctrl, ignore_errors=True)
 
 
 def mode_owner(path):
@@ -214,7 +315,9 @@ def check_unit():
         unit = f.read()
     for needle in ("User=plucs", "ExecReload=/bin/kill -HUP $MAINPID", "NoNewPrivileges=yes",
                    "ProtectSystem=strict", "ExecStart=/usr/sbin/plucsd",
-                   "CapabilityBoundingSet=CAP_NET_BIND_SERVICE"):
+                   "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+                   # a bad registry (exit 78, EX_CONFIG) is not retried every 5 s
+                   "RestartPreventExitStatus=78"):
         assert needle in unit, "the unit lacks %s" % needle
     if shutil.which("systemd-analyze"):
         p = subprocess.run(["systemd-analyze", "verify", "--man=no", UNIT],
@@ -325,3 +428,167 @@ def test_install_run_remove_purge(deb, clean_system, ldap, client):
         assert not os.path.exists(path), "%s still there after dpkg --purge" % path
     assert not user_exists(), "user plucs still there after dpkg --purge"
     assert not group_exists(), "group plucs still there after dpkg --purge"
+
+
+UCS_LEFTOVERS = ("/usr/lib/univention-install", "/usr/lib/univention-uninstall",
+                 "/usr/lib/univention-server",
+                 "/etc/univention", "/var/univention-join", "/usr/share/plucs",
+                 "/usr/share/doc/plucs-ucs")
+
+
+def test_ucs_package_on_debian(deb, ucs_deb, clean_system):
+    """plucs-ucs after plucs on a machine without UCS: installs, registers
+    nothing and says so; plucs cannot be removed under it; dpkg -r removes
+    its files (plain files under /etc/univention included); purging both
+    packages leaves nothing behind."""
+    env = dpkg_env()
+    before = {p: os.path.exists(p) for p in UCS_LEFTOVERS}
+    run(["dpkg", "-i", deb], timeout=300, env=env)
+    out = run(["dpkg", "-i", ucs_deb], timeout=300, env=env).stdout
+    assert dpkg_status(UCS_PKG) == "installed", out
+    assert NOT_UCS in out, out
+    for path, mode in UCS_FILES.items():
+        assert os.path.isfile(path), "%s is not installed" % path
+        assert stat.S_IMODE(os.stat(path).st_mode) == mode, path
+    # not UCS: no unjoin script copied, no join status made
+    assert not os.path.exists("/usr/lib/univention-install/50plucs.uinst")
+    assert not os.path.exists("/var/univention-join") or before["/var/univention-join"]
+    # the generated variable descriptions name every plucs/ variable the
+    # installed plucs knows
+    table = run(["plucs", "config", "table", "--format", "ucr-info"]).stdout
+    with open("/etc/univention/registry.info/variables/plucs.cfg") as f:
+        assert f.read() == table
+
+    # plucs-ucs depends on plucs: dpkg refuses to remove plucs under it
+    p = run(["dpkg", "-r", "plucs"], timeout=300, env=env, check=False)
+    assert p.returncode != 0, p.stdout
+    assert "plucs-ucs depends on plucs" in p.stdout, p.stdout
+    assert os.path.exists("/usr/sbin/plucsd")
+
+    # dpkg -r plucs-ucs: its files go, /etc/univention ones too (no conffiles)
+    out = run(["dpkg", "-r", UCS_PKG], timeout=300, env=env).stdout
+    # only its postrm stays (for a purge): it has no conffiles
+    assert dpkg_status(UCS_PKG) in (None, "config-files"), out
+    assert not run(["dpkg-query", "-W", "-f=${Conffiles}", UCS_PKG],
+                   check=False).stdout.strip()
+    for path in UCS_FILES:
+        assert not os.path.exists(path), "%s still there after dpkg -r plucs-ucs" % path
+    assert not os.path.exists("/usr/lib/univention-install/50plucs.uinst")
+
+    # again, then purge both: nothing left
+    run(["dpkg", "-i", ucs_deb], timeout=300, env=env)
+    run(["dpkg", "--purge", UCS_PKG, "plucs"], timeout=300, env=env)
+    assert dpkg_status(UCS_PKG) is None and dpkg_status() is None
+    for path, existed in before.items():
+        if not existed:
+            assert not os.path.exists(path), "%s left after purging plucs-ucs and plucs" % path
+    for path in ("/var/lib/plucs", "/etc/plucs", "/usr/share/doc/plucs"):
+        assert not os.path.exists(path), "%s left after purging plucs-ucs and plucs" % path
+    assert not user_exists() and not group_exists()
+
+
+# --- the UCS branch of the maintainer scripts, in a throw-away overlay ---------
+
+# Stand-ins for UCS's commands: they record their calls in /ucs-calls.
+FAKE_UCR = r"""#!/bin/sh
+# test_deb stand-in for univention-config-registry: records, answers `get`
+echo "ucr $*" >> /ucs-calls
+case "$1" in
+    get) sed -n "s|^$2: ||p" /etc/univention/base.conf ;;
+esac
+exit 0
+"""
+FAKE_BASE_SH = r"""# test_deb stand-in for univention-lib's base.sh
+call_joinscript() { echo "call_joinscript $*" >> /ucs-calls; }
+call_unjoinscript() {
+    echo "call_unjoinscript $* $(test -x /usr/lib/univention-install/$1 && echo kept)" >> /ucs-calls
+}
+"""
+
+
+def in_overlay(script, debs, timeout=600):
+    """Runs the shell SCRIPT as root in a chroot onto a copy-on-write overlay
+    of / in a private mount and network namespace, the .debs in /debs.
+    Nothing it does reaches this machine. Its output, or a skip when this
+    kernel or container has no overlayfs."""
+    tmp = tempfile.mkdtemp(prefix="plucs-test-deb-ov-")
+    try:
+        for d in ("up", "work", "root", "up/debs"):
+            os.makedirs(os.path.join(tmp, d))
+        for path in debs:
+            shutil.copy(path, os.path.join(tmp, "up", "debs"))
+        with open(os.path.join(tmp, "up", "test.sh"), "w") as f:
+            f.write(script)
+        root = os.path.join(tmp, "root")
+        outer = (
+            "set -e\n"
+            "mount -t overlay overlay -o lowerdir=/,upperdir={t}/up,workdir={t}/work {r} "
+            "  || exit 77\n"
+            "mount -t proc proc {r}/proc\n"
+            "mount --rbind /dev {r}/dev\n"
+            "mount -t tmpfs tmpfs {r}/run\n"
+            "mount -t tmpfs tmpfs {r}/tmp\n"
+            "exec chroot {r} /bin/sh -e /test.sh\n").format(t=tmp, r=root)
+        p = subprocess.run(["unshare", "-m", "-n", "--propagation", "private", "sh", "-c", outer],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                           env=dpkg_env())
+        if p.returncode == 77:
+            pytest.skip("no overlayfs here: the UCS branch of plucs-ucs is not tested")
+        return p
+    finally:
+        subprocess.run(["rm", "-rf", "--one-file-system", tmp])
+
+
+def test_ucs_package_on_ucs(deb, ucs_deb):
+    """On a (simulated) joined UCS Primary Directory Node: the postinst
+    registers the UCR module (`ucr register plucs`) and runs the join script
+    through call_joinscript; the prerm keeps the unjoin script in
+    /usr/lib/univention-install and unregisters the module; the postrm runs
+    call_unjoinscript. On a member server the postinst says to run
+    univention-run-join-scripts."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    script = r"""
+install -d /usr/sbin /usr/share/univention-lib /etc/univention /var/univention-join
+cat > /usr/sbin/univention-config-registry <<'UCR'
+{ucr}UCR
+chmod 755 /usr/sbin/univention-config-registry
+ln -sf univention-config-registry /usr/sbin/ucr
+cat > /usr/share/univention-lib/base.sh <<'BASE'
+{base}BASE
+printf 'server/role: domaincontroller_master\nldap/base: dc=ucs,dc=test\n' > /etc/univention/base.conf
+: > /var/univention-join/joined
+: > /var/univention-join/status
+: > /ucs-calls
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d
+echo '== install'
+dpkg -i /debs/plucs_*.deb /debs/plucs-ucs_*.deb 2>&1
+echo '== calls after install'; cat /ucs-calls; : > /ucs-calls
+echo '== remove'
+dpkg -r plucs-ucs 2>&1
+echo '== calls after remove'; cat /ucs-calls
+echo '== kept'; ls /usr/lib/univention-install/
+echo '== member'
+sed -i 's/domaincontroller_master/memberserver/' /etc/univention/base.conf
+: > /ucs-calls
+dpkg -i /debs/plucs-ucs_*.deb 2>&1
+echo '== calls on member'; cat /ucs-calls
+""".format(ucr=FAKE_UCR, base=FAKE_BASE_SH)
+    p = in_overlay(script, [deb, ucs_deb])
+    out = p.stdout
+    assert p.returncode == 0, out[-6000:]
+    sections = dict(re.findall(r"^== (.*)\n((?:(?!== ).*\n)*)", out, re.M))
+    installed = sections.get("calls after install", "").splitlines()
+    assert "ucr register plucs" in installed, out[-6000:]
+    assert "call_joinscript 50plucs.inst" in installed, out[-6000:]
+    assert installed.index("ucr register plucs") < installed.index("call_joinscript 50plucs.inst")
+    assert NOT_UCS not in out
+    removed = sections.get("calls after remove", "").splitlines()
+    assert "ucr unregister plucs" in removed, out[-6000:]
+    assert "call_unjoinscript 50plucs.uinst kept" in removed, out[-6000:]
+    assert "50plucs.uinst" in sections.get("kept", ""), out[-6000:]
+    member = sections.get("calls on member", "").splitlines()
+    assert "ucr register plucs" in member, out[-6000:]
+    assert not any(c.startswith("call_joinscript") for c in member), member
+    assert "univention-run-join-scripts" in sections.get("member", ""), out[-6000:]

@@ -253,7 +253,7 @@ def built_in_plucs_keys():
 
 def test_staged_tree(stage):
     want = [
-        "usr/lib/univention-install/50plucs.inst", "usr/lib/univention-install/50plucs.uinst",
+        "usr/lib/univention-install/50plucs.inst", "usr/lib/univention-uninstall/50plucs.uinst",
         "usr/share/plucs/ucs/plucs-ucs.lib", "usr/share/plucs/ucs/plucs-ucs-ldif",
         "etc/univention/registry.info/variables/plucs.cfg",
         "etc/univention/registry.info/categories/plucs.cfg",
@@ -263,9 +263,19 @@ def test_staged_tree(stage):
     ]
     for rel in want:
         assert os.path.isfile(os.path.join(stage, rel)), rel
-    for rel in ("usr/lib/univention-install/50plucs.inst",
-                "usr/lib/univention-server/server_password_change.d/plucs"):
-        assert os.stat(os.path.join(stage, rel)).st_mode & stat.S_IXUSR, rel
+    inst = os.path.join(stage, "usr/lib/univention-install/50plucs.inst")
+    assert os.stat(inst).st_mode & stat.S_IXUSR
+    # the unjoin script runs after the package (and plucs-ucs.lib) is gone:
+    # UCS keeps it in univention-uninstall/, self-contained
+    uinst = os.path.join(stage, "usr/lib/univention-uninstall/50plucs.uinst")
+    assert os.stat(uinst).st_mode & stat.S_IXUSR
+    assert not os.path.exists(os.path.join(stage, "usr/lib/univention-install/50plucs.uinst"))
+    text = open(uinst).read()
+    assert "\n. /usr/share/plucs/ucs/plucs-ucs.lib\n" not in text
+    assert "plucs_ucs_definitions()" in text and "plucs_ucs_position()" in text
+    assert subprocess.run(["sh", "-n", uinst]).returncode == 0
+    hook = os.path.join(stage, "usr/lib/univention-server/server_password_change.d/plucs")
+    assert os.stat(hook).st_mode & stat.S_IXUSR
 
 
 def test_password_change_hook_restarts_plucs(tmp_path):
@@ -801,11 +811,12 @@ def test_join_script_on_a_second_server(ucs_ldap, tmp_path):
     assert "xmppdomains" not in host and "XMPP" in host["univentionservice"]
 
 
-def test_unjoin_script(ucs_ldap, tmp_path):
+def test_unjoin_script(ucs_ldap, tmp_path, stage):
     """After a join, the unjoin script takes the service off the host, and
     while another host still offers XMPP keeps the extended attributes;
     when none does, removes them. Data and schema stay; the firewall
-    variables go."""
+    variables go. The script run is the one the package ships (make ucs:
+    plucs-ucs.lib inlined), with the library gone as after `dpkg -r`."""
     root, env, log, ucr_file = join_root(tmp_path, ucs_ldap)
     r = run(["sh", str(root / "50plucs.inst")], env=env, cwd=str(root))
     assert r.returncode == 0, r.stdout + r.stderr
@@ -823,11 +834,12 @@ def test_unjoin_script(ucs_ldap, tmp_path):
             '}\n')
     with open(root / "join/joinscripthelper.lib", "a") as f:
         f.write('joinscript_remove_script_from_status_file() { echo "remove_status $*" >> "$STUB_LOG"; }\n')
-    text = open(os.path.join(UCS, "50plucs.uinst")).read()
+    text = open(os.path.join(stage, "usr/lib/univention-uninstall/50plucs.uinst")).read()
     for old, new in (("/usr/share/univention-join/", "join/"), ("/usr/share/univention-lib/", "lib/"),
                      ("/usr/share/plucs/ucs/", "share/")):
         text = text.replace(old, str(root) + "/" + new)
     (root / "50plucs.uinst").write_text(text)
+    os.unlink(root / "share/plucs-ucs.lib")       # removed with the package
 
     member = "cn=member1,cn=memberserver,cn=computers,%s" % ucs_ldap.BASE
     ucs_ldap.modify("dn: %s\nchangetype: modify\nadd: univentionService\nuniventionService: XMPP\n"
