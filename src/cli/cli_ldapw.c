@@ -6,6 +6,7 @@
  * so the answer cannot drift from what plucsd serves), and JSON output. */
 #include "cli/cli_ldapw.h"
 #include "cli/cli.h"
+#include "cli/cli_ldapbind.h"
 
 #include "core/alloc.h"
 #include "core/registry.h"
@@ -16,9 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define CLI_LDAP_NET_TIMEOUT_S 5
-#define CLI_LDAP_API_TIMEOUT_S 30
 
 void cli_dir_common_usage(FILE *out)
 {
@@ -102,32 +100,12 @@ void cli_dir_opts_free(cli_dir_opts *o)
 
 static void report(void *ud, const char *line) { fprintf(stderr, "plucs: %s\n", line); }
 
-static LDAP *bind_one(const config *c, const char *uri, const char *dn, struct berval *cred, int *rc,
-                      char **diag)
+/* Words for a failed bind, naming the usual remedies. */
+static const char *bind_reason(int rc)
 {
-    LDAP *ld = NULL;
-    *diag = NULL;
-    *rc = ldap_initialize(&ld, uri);
-    if (*rc != LDAP_SUCCESS)
-        return NULL;
-    int v3 = LDAP_VERSION3, zero = 0, demand = LDAP_OPT_X_TLS_DEMAND;
-    struct timeval net = { CLI_LDAP_NET_TIMEOUT_S, 0 }, api = { CLI_LDAP_API_TIMEOUT_S, 0 };
-    ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
-    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &api);
-    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-    if (strncasecmp(uri, "ldaps://", 8) == 0) {
-        if (c->ldap_cacert)
-            ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, c->ldap_cacert);
-        ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
-        ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
-    }
-    *rc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, cred, NULL, NULL, NULL);
-    if (*rc == LDAP_SUCCESS)
-        return ld;
-    ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, diag);
-    ldap_unbind_ext_s(ld, NULL, NULL);
-    return NULL;
+    return rc == LDAP_INVALID_CREDENTIALS ? "wrong DN or password"
+           : rc == LDAP_SERVER_DOWN      ? "cannot reach the server"
+                                         : ldap_err2string(rc);
 }
 
 int cli_ldapw_open(cli_ldapw *l, const char *registry_path, const cli_dir_opts *o)
@@ -158,26 +136,9 @@ int cli_ldapw_open(cli_ldapw *l, const char *registry_path, const cli_dir_opts *
     }
     struct berval cred = { strlen(secret), secret };
     char why[2048];
-    size_t w = 0;
-    why[0] = '\0';
-    for (size_t i = 0; c->ldap_uris && c->ldap_uris[i] && !l->ld; i++) {
-        int rc;
-        char *diag = NULL;
-        l->ld = bind_one(c, c->ldap_uris[i], dn, &cred, &rc, &diag);
-        if (!l->ld && w < sizeof why) {
-            const char *reason = rc == LDAP_INVALID_CREDENTIALS ? "wrong DN or password"
-                                 : rc == LDAP_SERVER_DOWN ? "cannot reach the server"
-                                                          : ldap_err2string(rc);
-            w += (size_t)snprintf(why + w, sizeof why - w, "%s%s: %s%s%s", w ? "; " : "",
-                                  c->ldap_uris[i], reason, diag && *diag ? " - " : "",
-                                  diag && *diag ? diag : "");
-        }
-        ldap_memfree(diag);
-    }
+    l->ld = cli_ldap_bind(c, dn, &cred, bind_reason, why, sizeof why);
     explicit_bzero(secret, sizeof secret);
     if (!l->ld) {
-        if (!why[0])
-            snprintf(why, sizeof why, "no LDAP server configured (ldap/server/name or plucs/ldap/uri)");
         fprintf(stderr, "plucs: cannot bind to the directory as '%s': %s\n", dn[0] ? dn : "(anonymous)",
                 why);
         goto fail;

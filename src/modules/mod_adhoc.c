@@ -45,14 +45,7 @@ static bool is_admin(const session *s)
         return false;
     const dir_snapshot *snap = router_snapshot();
     const dir_account *a = snap ? router_account(s->bare) : NULL;
-    const dir_group *g = a ? dir_snapshot_group(snap, cn) : NULL;
-    if (!g)
-        return false;
-    uint32_t gi = (uint32_t)(g - snap->groups);
-    for (uint32_t i = 0; i < a->ngroups; i++)
-        if (a->groups[i] == gi)
-            return true;
-    return false;
+    return dir_snapshot_member(snap, a, cn);
 }
 
 /* The served domain a command iq addresses (its 'to', or the stream's
