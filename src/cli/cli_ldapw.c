@@ -98,6 +98,38 @@ void cli_dir_opts_free(cli_dir_opts *o)
     o->nargs = 0;
 }
 
+bool cli_dir_verb_start(int argc, char **argv, const char *cmd, int min, int max,
+                        void (*usage)(FILE *), cli_dir_opts *o, int *rc)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        *rc = argc < 2 ? CLI_USAGE : CLI_OK;
+        return false;
+    }
+    const char *verb = argv[1];
+    *rc = CLI_USAGE;
+    if (min < 0) {
+        fprintf(stderr, "plucs: %s: unknown sub-command '%s'\n\n", cmd, verb);
+        usage(stderr);
+        return false;
+    }
+    if (cli_dir_opts_parse(argc, argv, 2, false, o) != 0)
+        return false;
+    if (o->help) {
+        usage(stdout);
+        cli_dir_opts_free(o);
+        *rc = CLI_OK;
+        return false;
+    }
+    if (o->nargs < min || o->nargs > max || (o->json && strcmp(verb, "show") != 0)) {
+        fprintf(stderr, "plucs: %s %s: wrong arguments\n\n", cmd, verb);
+        usage(stderr);
+        cli_dir_opts_free(o);
+        return false;
+    }
+    return true;
+}
+
 static void report(void *ud, const char *line) { fprintf(stderr, "plucs: %s\n", line); }
 
 /* Words for a failed bind, naming the usual remedies. */
@@ -158,6 +190,42 @@ void cli_ldapw_close(cli_ldapw *l)
         ldap_unbind_ext_s(l->ld, NULL, NULL);
     config_free(l->cfg);
     memset(l, 0, sizeof *l);
+}
+
+bool cli_ldapw_list_start(int argc, char **argv, const char *registry_path, void (*usage)(FILE *),
+                          cli_dir_opts *o, char **want, cli_ldapw *l, int *rc)
+{
+    *want = NULL;
+    *rc = CLI_USAGE;
+    if (cli_dir_opts_parse(argc, argv, 1, true, o) != 0)
+        return false;
+    if (o->help || o->nargs) {
+        usage(o->help ? stdout : stderr);
+        cli_dir_opts_free(o);
+        *rc = o->help ? CLI_OK : CLI_USAGE;
+        return false;
+    }
+    char err[256];
+    if (o->domain && !(*want = cli_domain_check(o->domain, err, sizeof err))) {
+        fprintf(stderr, "plucs: --domain %s\n", err);
+        cli_dir_opts_free(o);
+        return false;
+    }
+    if (cli_ldapw_open(l, registry_path, o) != 0) {
+        free(*want);
+        *want = NULL;
+        cli_dir_opts_free(o);
+        *rc = CLI_FAIL;
+        return false;
+    }
+    return true;
+}
+
+void cli_ldapw_list_end(cli_dir_opts *o, char *want, cli_ldapw *l)
+{
+    free(want);
+    cli_ldapw_close(l);
+    cli_dir_opts_free(o);
 }
 
 /* Words for a failed operation's result. */
@@ -230,6 +298,27 @@ int cli_ldapw_find(cli_ldapw *l, const char *kind, const char *name, const char 
     ldap_msgfree(*res);
     *res = NULL;
     return n == 0 ? 0 : -1;
+}
+
+char *cli_ldapw_dn(cli_ldapw *l, LDAPMessage *entry)
+{
+    char *dn = ldap_get_dn(l->ld, entry);
+    char *out = xstrdup(dn ? dn : "");
+    ldap_memfree(dn);
+    return out;
+}
+
+char **cli_ldapw_firsts(cli_ldapw *l, LDAPMessage *res, const char *attr)
+{
+    size_t n = 0, cap = cli_ldapw_count(l, res);
+    char **out = xcalloc(cap + 1, sizeof *out);
+    for (LDAPMessage *m = res ? ldap_first_entry(l->ld, res) : NULL; m && n < cap;
+         m = ldap_next_entry(l->ld, m)) {
+        char *v = cli_ldapw_first(l, m, attr);
+        if (v)
+            out[n++] = v;
+    }
+    return out;
 }
 
 struct berval **cli_ldapw_values(cli_ldapw *l, LDAPMessage *entry, const char *attr)
@@ -424,6 +513,22 @@ void cli_json_str(FILE *out, const char *s)
         fputs("null", out);
     else
         json_bytes(out, s, strlen(s));
+}
+
+void cli_json_field(FILE *out, const char *key, const char *value)
+{
+    fprintf(out, ", \"%s\": ", key);
+    cli_json_str(out, value);
+}
+
+void cli_json_strv(FILE *out, char *const *v)
+{
+    fputc('[', out);
+    for (size_t i = 0; v && v[i]; i++) {
+        fputs(i ? ", " : "", out);
+        cli_json_str(out, v[i]);
+    }
+    fputc(']', out);
 }
 
 void cli_json_bvals(FILE *out, struct berval **v)
