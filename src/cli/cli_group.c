@@ -56,13 +56,9 @@ static void groups_usage(FILE *out)
 
 static char *group_filter(const char *cn)
 {
-    char *e = ldap_filter_escape(cn);
-    buf b;
-    buf_init(&b);
-    buf_printf(&b, "(&(cn=%s)(|(objectClass=posixGroup)(objectClass=groupOfNames)"
-                   "(objectClass=groupOfUniqueNames)(objectClass=" XMPP_GROUP_CLASS ")))", e);
-    free(e);
-    return buf_steal(&b);
+    return cli_filter_and("", "cn", cn,
+                          "(|(objectClass=posixGroup)(objectClass=groupOfNames)"
+                          "(objectClass=groupOfUniqueNames)(objectClass=" XMPP_GROUP_CLASS "))");
 }
 
 typedef struct group_entry {
@@ -417,14 +413,11 @@ int cli_groups(int argc, char **argv, const char *registry_path)
     /* --domain: the uids of the enabled accounts of that domain */
     char **uids = NULL;
     if (want) {
-        char *e = ldap_filter_escape(want);
-        buf f;
-        buf_init(&f);
-        buf_printf(&f, "(&(objectClass=univentionXMPPAccount)(xmppEnabled=TRUE)(xmppDomain=%s))", e);
-        free(e);
+        char *f = cli_filter_and("(objectClass=univentionXMPPAccount)(xmppEnabled=TRUE)", "xmppDomain",
+                                 want, "");
         char *attrs[] = { "uid", NULL };
-        LDAPMessage *res = cli_ldapw_search(&l, f.data, attrs);
-        buf_free(&f);
+        LDAPMessage *res = cli_ldapw_search(&l, f, attrs);
+        free(f);
         if (!res)
             goto out;
         uids = cli_ldapw_firsts(&l, res, "uid");

@@ -8,7 +8,6 @@
 #include "cli/cli_ldapw.h"
 
 #include "core/alloc.h"
-#include "core/buf.h"
 #include "directory/dir_build.h"
 #include "directory/dir_reader.h"
 
@@ -37,13 +36,9 @@ static void host_usage(FILE *out)
 
 static char *host_filter(const char *cn)
 {
-    char *e = ldap_filter_escape(cn);
-    buf b;
-    buf_init(&b);
-    buf_printf(&b, "(&(cn=%s)(|(objectClass=" XMPP_HOST_CLASS ")(objectClass=univentionHost)"
-                   "(objectClass=device)(objectClass=ipHost)(objectClass=computer)))", e);
-    free(e);
-    return buf_steal(&b);
+    return cli_filter_and("", "cn", cn,
+                          "(|(objectClass=" XMPP_HOST_CLASS ")(objectClass=univentionHost)"
+                          "(objectClass=device)(objectClass=ipHost)(objectClass=computer))");
 }
 
 /* The domains the host entry serves (as plucsd computes them). */

@@ -9,6 +9,7 @@
 #include "cli/cli_ldapbind.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/registry.h"
 #include "core/secret.h"
 #include "directory/dir_build.h"
@@ -298,6 +299,20 @@ int cli_ldapw_find(cli_ldapw *l, const char *kind, const char *name, const char 
     ldap_msgfree(*res);
     *res = NULL;
     return n == 0 ? 0 : -1;
+}
+
+char *cli_filter_and(const char *before, const char *attr, const char *value, const char *after)
+{
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "(&%s", before);
+    if (value) {
+        char *e = ldap_filter_escape(value);
+        buf_printf(&b, "(%s=%s)", attr, e);
+        free(e);
+    }
+    buf_printf(&b, "%s)", after);
+    return buf_steal(&b);
 }
 
 char *cli_ldapw_dn(cli_ldapw *l, LDAPMessage *entry)

@@ -59,6 +59,10 @@ bool cli_ldapw_list_start(int argc, char **argv, const char *registry_path, void
                           cli_dir_opts *o, char **want, cli_ldapw *l, int *rc);
 void cli_ldapw_list_end(cli_dir_opts *o, char *want, cli_ldapw *l);
 
+/* "(&BEFORE(ATTR=VALUE)AFTER)" with VALUE escaped for a filter (RFC 4515);
+ * value NULL: "(&BEFOREAFTER)". Malloc'ed. */
+char *cli_filter_and(const char *before, const char *attr, const char *value, const char *after);
+
 /* The one entry below ldap/base matching filter (built by the caller with
  * escaped values). kind/name name it in messages ("user 'bob'"). Returns 1
  * with *res (ldap_msgfree it) and *entry, 0 when none matches (message

@@ -55,13 +55,9 @@ static void users_usage(FILE *out)
 /* The filter for the user entry of uid (escaped). */
 static char *user_filter(const char *uid)
 {
-    char *e = ldap_filter_escape(uid);
-    buf b;
-    buf_init(&b);
-    buf_printf(&b, "(&(uid=%s)(|(objectClass=posixAccount)(objectClass=person)(objectClass="
-                   XMPP_USER_CLASS ")))", e);
-    free(e);
-    return buf_steal(&b);
+    return cli_filter_and("", "uid", uid,
+                          "(|(objectClass=posixAccount)(objectClass=person)(objectClass="
+                          XMPP_USER_CLASS "))");
 }
 
 typedef struct user_entry {
@@ -114,14 +110,10 @@ static char *user_jid(const char *uid, const char *domain)
 /* The XMPP groups uid is a member of (cn values), sorted by the server. */
 static char **user_groups(cli_ldapw *l, const char *uid)
 {
-    char *e = ldap_filter_escape(uid);
-    buf f;
-    buf_init(&f);
-    buf_printf(&f, "(&(objectClass=" XMPP_GROUP_CLASS ")(xmppEnabled=TRUE)(memberUid=%s))", e);
-    free(e);
+    char *f = cli_filter_and("(objectClass=" XMPP_GROUP_CLASS ")(xmppEnabled=TRUE)", "memberUid", uid, "");
     char *attrs[] = { "cn", NULL };
-    LDAPMessage *res = cli_ldapw_search(l, f.data, attrs);
-    buf_free(&f);
+    LDAPMessage *res = cli_ldapw_search(l, f, attrs);
+    free(f);
     char **out = cli_ldapw_firsts(l, res, "cn");
     ldap_msgfree(res);
     return out;
@@ -360,20 +352,12 @@ int cli_users(int argc, char **argv, const char *registry_path)
     if (!cli_ldapw_list_start(argc, argv, registry_path, users_usage, &o, &want, &l, &rc))
         return rc;
     rc = CLI_FAIL;
-    buf f;
-    buf_init(&f);
-    buf_puts(&f, "(&(objectClass=" XMPP_USER_CLASS ")(xmppEnabled=TRUE)");
-    if (want) {
-        char *e = ldap_filter_escape(want);
-        buf_printf(&f, "(xmppDomain=%s)", e);
-        free(e);
-    }
-    buf_puts(&f, ")");
+    char *f = cli_filter_and("(objectClass=" XMPP_USER_CLASS ")(xmppEnabled=TRUE)", "xmppDomain", want, "");
     const char *label_attr = l.cfg->userlabel ? l.cfg->userlabel : "gecos";
     char *attrs[] = { "uid", "xmppDomain", (char *)label_attr, NULL };
     size_t nserved = 0;
     char **served = cli_ldapw_domains(&l, true, &nserved);
-    LDAPMessage *res = cli_ldapw_search(&l, f.data, attrs);
+    LDAPMessage *res = cli_ldapw_search(&l, f, attrs);
     if (res) {
         size_t n = 0, cap = cli_ldapw_count(&l, res);
         user_row *rows = xcalloc(cap + 1, sizeof *rows);
@@ -422,7 +406,7 @@ int cli_users(int argc, char **argv, const char *registry_path)
         ldap_msgfree(res);
         rc = CLI_OK;
     }
-    buf_free(&f);
+    free(f);
     cli_strv_free(served);
     cli_ldapw_list_end(&o, want, &l);
     return rc;
