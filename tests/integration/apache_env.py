@@ -29,6 +29,18 @@ def available():
 from plucs_harness import free_port  # noqa: E402  (ports below the ephemeral range)
 
 
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL after timeout seconds; returns the exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
 class Apache:
     def __init__(self, snippet, docroot=None, aliases=None):
         self.dir = tempfile.mkdtemp(prefix="plucs-apache-")
@@ -91,11 +103,6 @@ class Apache:
         return out
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
