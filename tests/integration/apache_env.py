@@ -26,19 +26,7 @@ def available():
     return os.access(APACHE, os.X_OK)
 
 
-from plucs_harness import free_port  # noqa: E402  (ports below the ephemeral range)
-
-
-def stop_process(proc, timeout=10):
-    """SIGTERM, then SIGKILL after timeout seconds; returns the exit status."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode
+from plucs_harness import free_port, stop_process  # noqa: E402  (ports below the ephemeral range)
 
 
 class Apache:
@@ -103,6 +91,5 @@ class Apache:
         return out
 
     def stop(self):
-        if self.proc:
-            stop_process(self.proc)
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)

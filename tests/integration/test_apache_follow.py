@@ -43,7 +43,7 @@ class Follower:
             return f.read()
 
     def stop(self):
-        rc = apache_env.stop_process(self.proc)
+        rc = H.stop_process(self.proc)
         self.logf.close()
         return rc
 
