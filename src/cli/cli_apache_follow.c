@@ -36,7 +36,16 @@ static void run_reload(const char *cmd)
 {
     char *argv[] = { "sh", "-c", (char *)cmd, NULL };
     pid_t pid;
-    int err = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ);
+    /* this process ignores SIGPIPE; the command gets the default back */
+    posix_spawnattr_t attr;
+    sigset_t dfl;
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigdefault(&attr, &dfl);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    int err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
     if (err) {
         fprintf(stderr, "plucs apache follow: cannot run '%s': %s\n", cmd, strerror(err));
         return;

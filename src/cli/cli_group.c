@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -55,13 +56,9 @@ static void groups_usage(FILE *out)
 
 static char *group_filter(const char *cn)
 {
-    char *e = ldap_filter_escape(cn);
-    buf b;
-    buf_init(&b);
-    buf_printf(&b, "(&(cn=%s)(|(objectClass=posixGroup)(objectClass=groupOfNames)"
-                   "(objectClass=groupOfUniqueNames)(objectClass=" XMPP_GROUP_CLASS ")))", e);
-    free(e);
-    return buf_steal(&b);
+    return cli_filter_and("", "cn", cn,
+                          "(|(objectClass=posixGroup)(objectClass=groupOfNames)"
+                          "(objectClass=groupOfUniqueNames)(objectClass=" XMPP_GROUP_CLASS "))");
 }
 
 typedef struct group_entry {
@@ -80,9 +77,7 @@ static int group_find(cli_ldapw *l, const char *name, group_entry *g)
     free(filter);
     if (r != 1)
         return r;
-    char *dn = ldap_get_dn(l->ld, g->e);
-    g->dn = xstrdup(dn ? dn : "");
-    ldap_memfree(dn);
+    g->dn = cli_ldapw_dn(l, g->e);
     /* the cn the user meant (a multi-valued cn: the one that matched) */
     struct berval **cns = cli_ldapw_values(l, g->e, "cn");
     for (size_t i = 0; cns && cns[i] && !g->cn; i++)
@@ -172,13 +167,11 @@ static int group_show(cli_ldapw *l, const char *name, bool json)
     if (json) {
         fputs("{\"cn\": ", stdout);
         cli_json_str(stdout, g.cn);
-        fputs(", \"dn\": ", stdout);
-        cli_json_str(stdout, g.dn);
+        cli_json_field(stdout, "dn", g.dn);
         printf(", \"xmpp_class\": %s, \"enabled\": %s, \"xmppEnabled\": ", g.xclass ? "true" : "false",
                group_is_xmpp(&g) ? "true" : "false");
         cli_json_str(stdout, g.enabled);
-        fputs(", \"label\": ", stdout);
-        cli_json_str(stdout, label);
+        cli_json_field(stdout, "label", label);
         fputs(", \"members\": ", stdout);
         cli_json_bvals(stdout, members);
         fputs(", \"xmppMessageGroups\": ", stdout);
@@ -370,43 +363,25 @@ out:
 
 int cli_group(int argc, char **argv, const char *registry_path)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        group_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
     static const struct { const char *verb, *attr; bool add; } lists[] = {
         { "allow-message", "xmppMessageGroups", true },
         { "deny-message", "xmppMessageGroups", false },
         { "allow-presence", "xmppPresenceGroups", true },
         { "deny-presence", "xmppPresenceGroups", false },
     };
-    const char *verb = argv[1];
+    const char *verb = argc > 1 ? argv[1] : "";
     int list = -1;
     for (int i = 0; i < 4; i++)
         if (strcmp(verb, lists[i].verb) == 0)
             list = i;
     bool single = strcmp(verb, "show") == 0 || strcmp(verb, "enable") == 0 || strcmp(verb, "disable") == 0;
-    if (list < 0 && !single) {
-        fprintf(stderr, "plucs: group: unknown sub-command '%s'\n\n", verb);
-        group_usage(stderr);
-        return CLI_USAGE;
-    }
+    int min = single ? 1 : list >= 0 ? 2 : -1, max = single ? 1 : INT_MAX;
     cli_dir_opts o;
-    if (cli_dir_opts_parse(argc, argv, 2, false, &o) != 0)
-        return CLI_USAGE;
-    if (o.help) {
-        group_usage(stdout);
-        cli_dir_opts_free(&o);
-        return CLI_OK;
-    }
-    if ((single ? o.nargs != 1 : o.nargs < 2) || (o.json && strcmp(verb, "show") != 0)) {
-        fprintf(stderr, "plucs: group %s: wrong arguments\n\n", verb);
-        group_usage(stderr);
-        cli_dir_opts_free(&o);
-        return CLI_USAGE;
-    }
+    int rc;
+    if (!cli_dir_verb_start(argc, argv, "group", min, max, group_usage, &o, &rc))
+        return rc;
     cli_ldapw l;
-    int rc = CLI_FAIL;
+    rc = CLI_FAIL;
     if (cli_ldapw_open(&l, registry_path, &o) == 0) {
         if (strcmp(verb, "show") == 0)
             rc = group_show(&l, o.args[0], o.json);
@@ -429,47 +404,23 @@ static int cmp_cn(const void *a, const void *b)
 int cli_groups(int argc, char **argv, const char *registry_path)
 {
     cli_dir_opts o;
-    if (cli_dir_opts_parse(argc, argv, 1, true, &o) != 0)
-        return CLI_USAGE;
-    if (o.help || o.nargs) {
-        groups_usage(o.help ? stdout : stderr);
-        cli_dir_opts_free(&o);
-        return o.help ? CLI_OK : CLI_USAGE;
-    }
-    char err[256];
-    char *want = NULL;
-    if (o.domain && !(want = cli_domain_check(o.domain, err, sizeof err))) {
-        fprintf(stderr, "plucs: --domain %s\n", err);
-        cli_dir_opts_free(&o);
-        return CLI_USAGE;
-    }
     cli_ldapw l;
-    if (cli_ldapw_open(&l, registry_path, &o) != 0) {
-        free(want);
-        cli_dir_opts_free(&o);
-        return CLI_FAIL;
-    }
-    int rc = CLI_FAIL;
+    char *want;
+    int rc;
+    if (!cli_ldapw_list_start(argc, argv, registry_path, groups_usage, &o, &want, &l, &rc))
+        return rc;
+    rc = CLI_FAIL;
     /* --domain: the uids of the enabled accounts of that domain */
     char **uids = NULL;
     if (want) {
-        char *e = ldap_filter_escape(want);
-        buf f;
-        buf_init(&f);
-        buf_printf(&f, "(&(objectClass=univentionXMPPAccount)(xmppEnabled=TRUE)(xmppDomain=%s))", e);
-        free(e);
+        char *f = cli_filter_and("(objectClass=univentionXMPPAccount)(xmppEnabled=TRUE)", "xmppDomain",
+                                 want, "");
         char *attrs[] = { "uid", NULL };
-        LDAPMessage *res = cli_ldapw_search(&l, f.data, attrs);
-        buf_free(&f);
+        LDAPMessage *res = cli_ldapw_search(&l, f, attrs);
+        free(f);
         if (!res)
             goto out;
-        size_t n = 0, ucap = cli_ldapw_count(&l, res);
-        uids = xcalloc(ucap + 1, sizeof *uids);
-        for (LDAPMessage *m = ldap_first_entry(l.ld, res); m && n < ucap; m = ldap_next_entry(l.ld, m)) {
-            char *u = cli_ldapw_first(&l, m, "uid");
-            if (u)
-                uids[n++] = u;
-        }
+        uids = cli_ldapw_firsts(&l, res, "uid");
         ldap_msgfree(res);
     }
     const char *label_attr = l.cfg->grouplabel ? l.cfg->grouplabel : "cn";
@@ -524,16 +475,11 @@ int cli_groups(int argc, char **argv, const char *registry_path)
         if (o.json) {
             fputs(shown ? ",\n {\"cn\": " : "{\"cn\": ", stdout);
             cli_json_str(stdout, cns[i]);
-            fputs(", \"dn\": ", stdout);
-            cli_json_str(stdout, dn);
-            fputs(", \"label\": ", stdout);
-            cli_json_str(stdout, label);
-            fputs(", \"members\": [", stdout);
-            for (size_t k = 0; k < nk; k++) {
-                fputs(k ? ", " : "", stdout);
-                cli_json_str(stdout, keep[k]);
-            }
-            fputs("], \"xmppMessageGroups\": ", stdout);
+            cli_json_field(stdout, "dn", dn);
+            cli_json_field(stdout, "label", label);
+            fputs(", \"members\": ", stdout);
+            cli_json_strv(stdout, keep);
+            fputs(", \"xmppMessageGroups\": ", stdout);
             cli_json_bvals(stdout, mg);
             fputs(", \"xmppPresenceGroups\": ", stdout);
             cli_json_bvals(stdout, pg);
@@ -561,8 +507,6 @@ int cli_groups(int argc, char **argv, const char *registry_path)
     rc = CLI_OK;
 out:
     cli_strv_free(uids);
-    free(want);
-    cli_ldapw_close(&l);
-    cli_dir_opts_free(&o);
+    cli_ldapw_list_end(&o, want, &l);
     return rc;
 }

@@ -8,7 +8,6 @@
 #include "cli/cli_ldapw.h"
 
 #include "core/alloc.h"
-#include "core/buf.h"
 #include "directory/dir_build.h"
 #include "directory/dir_reader.h"
 
@@ -37,13 +36,9 @@ static void host_usage(FILE *out)
 
 static char *host_filter(const char *cn)
 {
-    char *e = ldap_filter_escape(cn);
-    buf b;
-    buf_init(&b);
-    buf_printf(&b, "(&(cn=%s)(|(objectClass=" XMPP_HOST_CLASS ")(objectClass=univentionHost)"
-                   "(objectClass=device)(objectClass=ipHost)(objectClass=computer)))", e);
-    free(e);
-    return buf_steal(&b);
+    return cli_filter_and("", "cn", cn,
+                          "(|(objectClass=" XMPP_HOST_CLASS ")(objectClass=univentionHost)"
+                          "(objectClass=device)(objectClass=ipHost)(objectClass=computer))");
 }
 
 /* The domains the host entry serves (as plucsd computes them). */
@@ -79,18 +74,14 @@ static int host_show(cli_ldapw *l, const char *host, const char *cn, const char 
     if (json) {
         fputs("{\"cn\": ", stdout);
         cli_json_str(stdout, cn);
-        fputs(", \"dn\": ", stdout);
-        cli_json_str(stdout, dn);
+        cli_json_field(stdout, "dn", dn);
         printf(", \"xmpp_class\": %s, \"xmppDomains\": ", xclass ? "true" : "false");
         cli_json_bvals(stdout, doms);
         fputs(", \"univentionService\": ", stdout);
         cli_json_bvals(stdout, svc);
-        printf(", \"xmpp_service\": %s, \"serves\": [", refused ? "false" : "true");
-        for (size_t i = 0; serves[i]; i++) {
-            fputs(i ? ", " : "", stdout);
-            cli_json_str(stdout, serves[i]);
-        }
-        printf("], \"this_host\": %s, \"overridden_by_plucs_domains\": %s}\n",
+        printf(", \"xmpp_service\": %s, \"serves\": ", refused ? "false" : "true");
+        cli_json_strv(stdout, serves);
+        printf(", \"this_host\": %s, \"overridden_by_plucs_domains\": %s}\n",
                is_self ? "true" : "false", overridden ? "true" : "false");
     } else {
         printf("host %s%s\n", cn, is_self ? " (this host: the registry's hostname)" : "");
@@ -176,38 +167,20 @@ out:
 
 int cli_host(int argc, char **argv, const char *registry_path)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        host_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    const char *verb = argv[1];
+    const char *verb = argc > 1 ? argv[1] : "";
     bool show = strcmp(verb, "show") == 0, add = strcmp(verb, "add-domain") == 0;
-    if (!show && !add && strcmp(verb, "remove-domain") != 0) {
-        fprintf(stderr, "plucs: host: unknown sub-command '%s'\n\n", verb);
-        host_usage(stderr);
-        return CLI_USAGE;
-    }
+    bool known = show || add || strcmp(verb, "remove-domain") == 0;
     cli_dir_opts o;
-    if (cli_dir_opts_parse(argc, argv, 2, false, &o) != 0)
-        return CLI_USAGE;
-    if (o.help) {
-        host_usage(stdout);
-        cli_dir_opts_free(&o);
-        return CLI_OK;
-    }
-    int min = show ? 0 : 1, max = show ? 1 : 2;
-    if (o.nargs < min || o.nargs > max || (o.json && !show)) {
-        fprintf(stderr, "plucs: host %s: wrong arguments\n\n", verb);
-        host_usage(stderr);
-        cli_dir_opts_free(&o);
-        return CLI_USAGE;
-    }
+    int rc;
+    if (!cli_dir_verb_start(argc, argv, "host", known ? (show ? 0 : 1) : -1, show ? 1 : 2, host_usage,
+                            &o, &rc))
+        return rc;
     cli_ldapw l;
     if (cli_ldapw_open(&l, registry_path, &o) != 0) {
         cli_dir_opts_free(&o);
         return CLI_FAIL;
     }
-    int rc = CLI_FAIL;
+    rc = CLI_FAIL;
     const char *host = (show ? o.nargs == 1 : o.nargs == 2) ? o.args[0] : l.cfg->hostname;
     const char *domain = show ? NULL : o.args[o.nargs - 1];
     if (!host || !*host) {
@@ -220,10 +193,9 @@ int cli_host(int argc, char **argv, const char *registry_path)
     int r = cli_ldapw_find(&l, "host", host, filter, attrs, &res, &e);
     free(filter);
     if (r == 1) {
-        char *dn = ldap_get_dn(l.ld, e);
-        rc = show ? host_show(&l, host, host, dn ? dn : "", e, o.json)
-                  : host_change(&l, host, dn ? dn : "", e, domain, add);
-        ldap_memfree(dn);
+        char *dn = cli_ldapw_dn(&l, e);
+        rc = show ? host_show(&l, host, host, dn, e, o.json) : host_change(&l, host, dn, e, domain, add);
+        free(dn);
     }
     ldap_msgfree(res);
 out:

@@ -6,8 +6,10 @@
  * so the answer cannot drift from what plucsd serves), and JSON output. */
 #include "cli/cli_ldapw.h"
 #include "cli/cli.h"
+#include "cli/cli_ldapbind.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/registry.h"
 #include "core/secret.h"
 #include "directory/dir_build.h"
@@ -16,9 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define CLI_LDAP_NET_TIMEOUT_S 5
-#define CLI_LDAP_API_TIMEOUT_S 30
 
 void cli_dir_common_usage(FILE *out)
 {
@@ -100,34 +99,46 @@ void cli_dir_opts_free(cli_dir_opts *o)
     o->nargs = 0;
 }
 
+bool cli_dir_verb_start(int argc, char **argv, const char *cmd, int min, int max,
+                        void (*usage)(FILE *), cli_dir_opts *o, int *rc)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        *rc = argc < 2 ? CLI_USAGE : CLI_OK;
+        return false;
+    }
+    const char *verb = argv[1];
+    *rc = CLI_USAGE;
+    if (min < 0) {
+        fprintf(stderr, "plucs: %s: unknown sub-command '%s'\n\n", cmd, verb);
+        usage(stderr);
+        return false;
+    }
+    if (cli_dir_opts_parse(argc, argv, 2, false, o) != 0)
+        return false;
+    if (o->help) {
+        usage(stdout);
+        cli_dir_opts_free(o);
+        *rc = CLI_OK;
+        return false;
+    }
+    if (o->nargs < min || o->nargs > max || (o->json && strcmp(verb, "show") != 0)) {
+        fprintf(stderr, "plucs: %s %s: wrong arguments\n\n", cmd, verb);
+        usage(stderr);
+        cli_dir_opts_free(o);
+        return false;
+    }
+    return true;
+}
+
 static void report(void *ud, const char *line) { fprintf(stderr, "plucs: %s\n", line); }
 
-static LDAP *bind_one(const config *c, const char *uri, const char *dn, struct berval *cred, int *rc,
-                      char **diag)
+/* Words for a failed bind, naming the usual remedies. */
+static const char *bind_reason(int rc)
 {
-    LDAP *ld = NULL;
-    *diag = NULL;
-    *rc = ldap_initialize(&ld, uri);
-    if (*rc != LDAP_SUCCESS)
-        return NULL;
-    int v3 = LDAP_VERSION3, zero = 0, demand = LDAP_OPT_X_TLS_DEMAND;
-    struct timeval net = { CLI_LDAP_NET_TIMEOUT_S, 0 }, api = { CLI_LDAP_API_TIMEOUT_S, 0 };
-    ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
-    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &api);
-    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-    if (strncasecmp(uri, "ldaps://", 8) == 0) {
-        if (c->ldap_cacert)
-            ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, c->ldap_cacert);
-        ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
-        ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
-    }
-    *rc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, cred, NULL, NULL, NULL);
-    if (*rc == LDAP_SUCCESS)
-        return ld;
-    ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, diag);
-    ldap_unbind_ext_s(ld, NULL, NULL);
-    return NULL;
+    return rc == LDAP_INVALID_CREDENTIALS ? "wrong DN or password"
+           : rc == LDAP_SERVER_DOWN      ? "cannot reach the server"
+                                         : ldap_err2string(rc);
 }
 
 int cli_ldapw_open(cli_ldapw *l, const char *registry_path, const cli_dir_opts *o)
@@ -158,26 +169,9 @@ int cli_ldapw_open(cli_ldapw *l, const char *registry_path, const cli_dir_opts *
     }
     struct berval cred = { strlen(secret), secret };
     char why[2048];
-    size_t w = 0;
-    why[0] = '\0';
-    for (size_t i = 0; c->ldap_uris && c->ldap_uris[i] && !l->ld; i++) {
-        int rc;
-        char *diag = NULL;
-        l->ld = bind_one(c, c->ldap_uris[i], dn, &cred, &rc, &diag);
-        if (!l->ld && w < sizeof why) {
-            const char *reason = rc == LDAP_INVALID_CREDENTIALS ? "wrong DN or password"
-                                 : rc == LDAP_SERVER_DOWN ? "cannot reach the server"
-                                                          : ldap_err2string(rc);
-            w += (size_t)snprintf(why + w, sizeof why - w, "%s%s: %s%s%s", w ? "; " : "",
-                                  c->ldap_uris[i], reason, diag && *diag ? " - " : "",
-                                  diag && *diag ? diag : "");
-        }
-        ldap_memfree(diag);
-    }
+    l->ld = cli_ldap_bind(c, dn, &cred, bind_reason, why, sizeof why);
     explicit_bzero(secret, sizeof secret);
     if (!l->ld) {
-        if (!why[0])
-            snprintf(why, sizeof why, "no LDAP server configured (ldap/server/name or plucs/ldap/uri)");
         fprintf(stderr, "plucs: cannot bind to the directory as '%s': %s\n", dn[0] ? dn : "(anonymous)",
                 why);
         goto fail;
@@ -197,6 +191,42 @@ void cli_ldapw_close(cli_ldapw *l)
         ldap_unbind_ext_s(l->ld, NULL, NULL);
     config_free(l->cfg);
     memset(l, 0, sizeof *l);
+}
+
+bool cli_ldapw_list_start(int argc, char **argv, const char *registry_path, void (*usage)(FILE *),
+                          cli_dir_opts *o, char **want, cli_ldapw *l, int *rc)
+{
+    *want = NULL;
+    *rc = CLI_USAGE;
+    if (cli_dir_opts_parse(argc, argv, 1, true, o) != 0)
+        return false;
+    if (o->help || o->nargs) {
+        usage(o->help ? stdout : stderr);
+        cli_dir_opts_free(o);
+        *rc = o->help ? CLI_OK : CLI_USAGE;
+        return false;
+    }
+    char err[256];
+    if (o->domain && !(*want = cli_domain_check(o->domain, err, sizeof err))) {
+        fprintf(stderr, "plucs: --domain %s\n", err);
+        cli_dir_opts_free(o);
+        return false;
+    }
+    if (cli_ldapw_open(l, registry_path, o) != 0) {
+        free(*want);
+        *want = NULL;
+        cli_dir_opts_free(o);
+        *rc = CLI_FAIL;
+        return false;
+    }
+    return true;
+}
+
+void cli_ldapw_list_end(cli_dir_opts *o, char *want, cli_ldapw *l)
+{
+    free(want);
+    cli_ldapw_close(l);
+    cli_dir_opts_free(o);
 }
 
 /* Words for a failed operation's result. */
@@ -269,6 +299,41 @@ int cli_ldapw_find(cli_ldapw *l, const char *kind, const char *name, const char 
     ldap_msgfree(*res);
     *res = NULL;
     return n == 0 ? 0 : -1;
+}
+
+char *cli_filter_and(const char *before, const char *attr, const char *value, const char *after)
+{
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "(&%s", before);
+    if (value) {
+        char *e = ldap_filter_escape(value);
+        buf_printf(&b, "(%s=%s)", attr, e);
+        free(e);
+    }
+    buf_printf(&b, "%s)", after);
+    return buf_steal(&b);
+}
+
+char *cli_ldapw_dn(cli_ldapw *l, LDAPMessage *entry)
+{
+    char *dn = ldap_get_dn(l->ld, entry);
+    char *out = xstrdup(dn ? dn : "");
+    ldap_memfree(dn);
+    return out;
+}
+
+char **cli_ldapw_firsts(cli_ldapw *l, LDAPMessage *res, const char *attr)
+{
+    size_t n = 0, cap = cli_ldapw_count(l, res);
+    char **out = xcalloc(cap + 1, sizeof *out);
+    for (LDAPMessage *m = res ? ldap_first_entry(l->ld, res) : NULL; m && n < cap;
+         m = ldap_next_entry(l->ld, m)) {
+        char *v = cli_ldapw_first(l, m, attr);
+        if (v)
+            out[n++] = v;
+    }
+    return out;
 }
 
 struct berval **cli_ldapw_values(cli_ldapw *l, LDAPMessage *entry, const char *attr)
@@ -463,6 +528,22 @@ void cli_json_str(FILE *out, const char *s)
         fputs("null", out);
     else
         json_bytes(out, s, strlen(s));
+}
+
+void cli_json_field(FILE *out, const char *key, const char *value)
+{
+    fprintf(out, ", \"%s\": ", key);
+    cli_json_str(out, value);
+}
+
+void cli_json_strv(FILE *out, char *const *v)
+{
+    fputc('[', out);
+    for (size_t i = 0; v && v[i]; i++) {
+        fputs(i ? ", " : "", out);
+        cli_json_str(out, v[i]);
+    }
+    fputc(']', out);
 }
 
 void cli_json_bvals(FILE *out, struct berval **v)

@@ -30,6 +30,14 @@ typedef struct cli_dir_opts {
 int cli_dir_opts_parse(int argc, char **argv, int first, bool allow_domain, cli_dir_opts *o);
 void cli_dir_opts_free(cli_dir_opts *o);
 
+/* The start of `plucs CMD VERB ARGS...` (user, group, host): --help or no
+ * verb, an unknown verb (the caller passes min < 0), the options after the
+ * verb, between min and max positional arguments, --json only for show.
+ * true: o is parsed (cli_dir_opts_free it); false: return *rc (usage or
+ * error printed, nothing to free). */
+bool cli_dir_verb_start(int argc, char **argv, const char *cmd, int min, int max,
+                        void (*usage)(FILE *), cli_dir_opts *o, int *rc);
+
 /* One bound connection and the registry it came from (both owned). */
 typedef struct cli_ldapw {
     LDAP *ld;
@@ -43,12 +51,30 @@ typedef struct cli_ldapw {
 int cli_ldapw_open(cli_ldapw *l, const char *registry_path, const cli_dir_opts *o);
 void cli_ldapw_close(cli_ldapw *l);
 
+/* The start of a listing (`plucs users|groups [--domain D]`): the options
+ * (no positional arguments), --domain checked (*want: its lower-case copy
+ * or NULL), the bind. true: go on, and end with cli_ldapw_list_end; false:
+ * return *rc (everything freed). */
+bool cli_ldapw_list_start(int argc, char **argv, const char *registry_path, void (*usage)(FILE *),
+                          cli_dir_opts *o, char **want, cli_ldapw *l, int *rc);
+void cli_ldapw_list_end(cli_dir_opts *o, char *want, cli_ldapw *l);
+
+/* "(&BEFORE(ATTR=VALUE)AFTER)" with VALUE escaped for a filter (RFC 4515);
+ * value NULL: "(&BEFOREAFTER)". Malloc'ed. */
+char *cli_filter_and(const char *before, const char *attr, const char *value, const char *after);
+
 /* The one entry below ldap/base matching filter (built by the caller with
  * escaped values). kind/name name it in messages ("user 'bob'"). Returns 1
  * with *res (ldap_msgfree it) and *entry, 0 when none matches (message
  * printed), -1 on failure or ambiguity (message printed). */
 int cli_ldapw_find(cli_ldapw *l, const char *kind, const char *name, const char *filter,
                    char **attrs, LDAPMessage **res, LDAPMessage **entry);
+
+/* The DN of entry, malloc'ed ("" when the library cannot give it). */
+char *cli_ldapw_dn(cli_ldapw *l, LDAPMessage *entry);
+/* The first value of attr of every entry of res that has one, as a
+ * NULL-terminated malloc'ed array (cli_strv_free); empty for NULL res. */
+char **cli_ldapw_firsts(cli_ldapw *l, LDAPMessage *res, const char *attr);
 
 /* The values of attr in entry (ldap_value_free_len them); NULL when none. */
 struct berval **cli_ldapw_values(cli_ldapw *l, LDAPMessage *entry, const char *attr);
@@ -95,6 +121,10 @@ char *cli_domain_check(const char *d, char *err, size_t errlen);
 
 /* JSON output: a string (quoted, escaped) or null for NULL. */
 void cli_json_str(FILE *out, const char *s);
+/* `, "key": value` (a JSON string or null): one field after the first. */
+void cli_json_field(FILE *out, const char *key, const char *value);
+/* ["s1", ...] of a NULL-terminated string array (NULL: []). */
+void cli_json_strv(FILE *out, char *const *v);
 /* ["v1", ...] of bervals (NULL: []). */
 void cli_json_bvals(FILE *out, struct berval **v);
 

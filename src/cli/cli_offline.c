@@ -10,6 +10,7 @@
  * its answer cannot drift from the server's. It keeps the raw entries, so it
  * can also say which names in a group's lists were ignored. */
 #include "cli/cli.h"
+#include "cli/cli_ldapbind.h"
 #include "core/alloc.h"
 
 #include "directory/dir_build.h"
@@ -21,57 +22,20 @@
 #include <string.h>
 #include <strings.h>
 
-#define OFFLINE_NET_TIMEOUT_S 5
 #define OFFLINE_PAGE_SIZE 500
 
-/* A bound handle to the first server that accepts the bind, or NULL. */
+static const char *err_words(int rc) { return ldap_err2string(rc); }
+
+/* A bound handle (as ldap/hostdn) to the first server that accepts, or NULL. */
 static LDAP *connect_bind(const config *c, char *err, size_t errlen)
 {
     char secret[1024];
     if (secret_read(c->ldap_secretfile, secret, sizeof secret, err, errlen) != 0)
         return NULL;
     struct berval cred = { strlen(secret), secret };
-    size_t o = 0;
-    err[0] = '\0';
-    for (size_t i = 0; c->ldap_uris && c->ldap_uris[i]; i++) {
-        const char *uri = c->ldap_uris[i];
-        LDAP *ld = NULL;
-        int rc = ldap_initialize(&ld, uri);
-        if (rc == LDAP_SUCCESS) {
-            int v3 = LDAP_VERSION3, zero = 0, demand = LDAP_OPT_X_TLS_DEMAND;
-            struct timeval net = { OFFLINE_NET_TIMEOUT_S, 0 }, api = { 30, 0 };
-            ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-            ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
-            ldap_set_option(ld, LDAP_OPT_TIMEOUT, &api);
-            ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-            if (strncasecmp(uri, "ldaps://", 8) == 0) {
-                if (c->ldap_cacert)
-                    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, c->ldap_cacert);
-                ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
-                ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
-            }
-            rc = ldap_sasl_bind_s(ld, c->ldap_hostdn ? c->ldap_hostdn : "", LDAP_SASL_SIMPLE, &cred,
-                                  NULL, NULL, NULL);
-            if (rc == LDAP_SUCCESS) {
-                explicit_bzero(secret, sizeof secret);
-                return ld;
-            }
-        }
-        char *diag = NULL;
-        if (ld)
-            ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-        if (o < errlen)
-            o += (size_t)snprintf(err + o, errlen - o, "%s%s: %s%s%s", o ? "; " : "", uri,
-                                  ldap_err2string(rc), diag && *diag ? " - " : "",
-                                  diag && *diag ? diag : "");
-        ldap_memfree(diag);
-        if (ld)
-            ldap_unbind_ext_s(ld, NULL, NULL);
-    }
+    LDAP *ld = cli_ldap_bind(c, c->ldap_hostdn ? c->ldap_hostdn : "", &cred, err_words, err, errlen);
     explicit_bzero(secret, sizeof secret);
-    if (!err[0])
-        snprintf(err, errlen, "no LDAP server configured (ldap/server/name or plucs/ldap/uri)");
-    return NULL;
+    return ld;
 }
 
 static int push_entry(cli_directory *d, dir_entry *e)

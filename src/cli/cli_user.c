@@ -55,13 +55,9 @@ static void users_usage(FILE *out)
 /* The filter for the user entry of uid (escaped). */
 static char *user_filter(const char *uid)
 {
-    char *e = ldap_filter_escape(uid);
-    buf b;
-    buf_init(&b);
-    buf_printf(&b, "(&(uid=%s)(|(objectClass=posixAccount)(objectClass=person)(objectClass="
-                   XMPP_USER_CLASS ")))", e);
-    free(e);
-    return buf_steal(&b);
+    return cli_filter_and("", "uid", uid,
+                          "(|(objectClass=posixAccount)(objectClass=person)(objectClass="
+                          XMPP_USER_CLASS "))");
 }
 
 typedef struct user_entry {
@@ -80,9 +76,7 @@ static int user_find(cli_ldapw *l, const char *uid, user_entry *u)
     free(filter);
     if (r != 1)
         return r;
-    char *dn = ldap_get_dn(l->ld, u->e);
-    u->dn = xstrdup(dn ? dn : "");
-    ldap_memfree(dn);
+    u->dn = cli_ldapw_dn(l, u->e);
     u->uid = cli_ldapw_first(l, u->e, "uid");
     u->enabled = cli_ldapw_first(l, u->e, "xmppEnabled");
     u->domain = cli_ldapw_first(l, u->e, "xmppDomain");
@@ -116,22 +110,11 @@ static char *user_jid(const char *uid, const char *domain)
 /* The XMPP groups uid is a member of (cn values), sorted by the server. */
 static char **user_groups(cli_ldapw *l, const char *uid)
 {
-    char *e = ldap_filter_escape(uid);
-    buf f;
-    buf_init(&f);
-    buf_printf(&f, "(&(objectClass=" XMPP_GROUP_CLASS ")(xmppEnabled=TRUE)(memberUid=%s))", e);
-    free(e);
+    char *f = cli_filter_and("(objectClass=" XMPP_GROUP_CLASS ")(xmppEnabled=TRUE)", "memberUid", uid, "");
     char *attrs[] = { "cn", NULL };
-    LDAPMessage *res = cli_ldapw_search(l, f.data, attrs);
-    buf_free(&f);
-    size_t n = 0, cap = cli_ldapw_count(l, res);
-    char **out = xcalloc(cap + 1, sizeof *out);
-    for (LDAPMessage *m = res ? ldap_first_entry(l->ld, res) : NULL; m && n < cap;
-         m = ldap_next_entry(l->ld, m)) {
-        char *cn = cli_ldapw_first(l, m, "cn");
-        if (cn)
-            out[n++] = cn;
-    }
+    LDAPMessage *res = cli_ldapw_search(l, f, attrs);
+    free(f);
+    char **out = cli_ldapw_firsts(l, res, "cn");
     ldap_msgfree(res);
     return out;
 }
@@ -154,24 +137,18 @@ static int user_show(cli_ldapw *l, const char *uid, bool json)
     if (json) {
         fputs("{\"uid\": ", stdout);
         cli_json_str(stdout, u.uid);
-        fputs(", \"dn\": ", stdout);
-        cli_json_str(stdout, u.dn);
+        cli_json_field(stdout, "dn", u.dn);
         printf(", \"xmpp_class\": %s, \"enabled\": %s, \"xmppEnabled\": ", u.xclass ? "true" : "false",
                enabled ? "true" : "false");
         cli_json_str(stdout, u.enabled);
-        fputs(", \"domain\": ", stdout);
-        cli_json_str(stdout, u.domain);
-        fputs(", \"jid\": ", stdout);
-        cli_json_str(stdout, j);
+        cli_json_field(stdout, "domain", u.domain);
+        cli_json_field(stdout, "jid", j);
         printf(", \"served\": %s, \"account\": %s, \"label\": ", is_served ? "true" : "false",
                account ? "true" : "false");
         cli_json_str(stdout, label);
-        fputs(", \"groups\": [", stdout);
-        for (size_t i = 0; groups[i]; i++) {
-            fputs(i ? ", " : "", stdout);
-            cli_json_str(stdout, groups[i]);
-        }
-        fputs("]}\n", stdout);
+        fputs(", \"groups\": ", stdout);
+        cli_json_strv(stdout, groups);
+        fputs("}\n", stdout);
     } else {
         printf("user %s\n", u.uid ? u.uid : uid);
         printf("  dn:          %s\n", u.dn);
@@ -330,39 +307,20 @@ out:
 
 int cli_user(int argc, char **argv, const char *registry_path)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        user_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    const char *verb = argv[1];
-    int want_min, want_max;
+    const char *verb = argc > 1 ? argv[1] : "";
+    int want_min = -1, want_max = -1;
     if (strcmp(verb, "show") == 0 || strcmp(verb, "disable") == 0)
         want_min = want_max = 1;
     else if (strcmp(verb, "enable") == 0)
         want_min = 1, want_max = 2;
     else if (strcmp(verb, "set-domain") == 0)
         want_min = want_max = 2;
-    else {
-        fprintf(stderr, "plucs: user: unknown sub-command '%s'\n\n", verb);
-        user_usage(stderr);
-        return CLI_USAGE;
-    }
     cli_dir_opts o;
-    if (cli_dir_opts_parse(argc, argv, 2, false, &o) != 0)
-        return CLI_USAGE;
-    if (o.help) {
-        user_usage(stdout);
-        cli_dir_opts_free(&o);
-        return CLI_OK;
-    }
-    if (o.nargs < want_min || o.nargs > want_max || (o.json && strcmp(verb, "show") != 0)) {
-        fprintf(stderr, "plucs: user %s: wrong arguments\n\n", verb);
-        user_usage(stderr);
-        cli_dir_opts_free(&o);
-        return CLI_USAGE;
-    }
+    int rc;
+    if (!cli_dir_verb_start(argc, argv, "user", want_min, want_max, user_usage, &o, &rc))
+        return rc;
     cli_ldapw l;
-    int rc = CLI_FAIL;
+    rc = CLI_FAIL;
     if (cli_ldapw_open(&l, registry_path, &o) == 0) {
         if (strcmp(verb, "show") == 0)
             rc = user_show(&l, o.args[0], o.json);
@@ -388,49 +346,24 @@ static int cmp_row(const void *a, const void *b)
 int cli_users(int argc, char **argv, const char *registry_path)
 {
     cli_dir_opts o;
-    if (cli_dir_opts_parse(argc, argv, 1, true, &o) != 0)
-        return CLI_USAGE;
-    if (o.help || o.nargs) {
-        users_usage(o.help ? stdout : stderr);
-        cli_dir_opts_free(&o);
-        return o.help ? CLI_OK : CLI_USAGE;
-    }
-    char err[256];
-    char *want = NULL;
-    if (o.domain && !(want = cli_domain_check(o.domain, err, sizeof err))) {
-        fprintf(stderr, "plucs: --domain %s\n", err);
-        cli_dir_opts_free(&o);
-        return CLI_USAGE;
-    }
     cli_ldapw l;
-    if (cli_ldapw_open(&l, registry_path, &o) != 0) {
-        free(want);
-        cli_dir_opts_free(&o);
-        return CLI_FAIL;
-    }
-    int rc = CLI_FAIL;
-    buf f;
-    buf_init(&f);
-    buf_puts(&f, "(&(objectClass=" XMPP_USER_CLASS ")(xmppEnabled=TRUE)");
-    if (want) {
-        char *e = ldap_filter_escape(want);
-        buf_printf(&f, "(xmppDomain=%s)", e);
-        free(e);
-    }
-    buf_puts(&f, ")");
+    char *want;
+    int rc;
+    if (!cli_ldapw_list_start(argc, argv, registry_path, users_usage, &o, &want, &l, &rc))
+        return rc;
+    rc = CLI_FAIL;
+    char *f = cli_filter_and("(objectClass=" XMPP_USER_CLASS ")(xmppEnabled=TRUE)", "xmppDomain", want, "");
     const char *label_attr = l.cfg->userlabel ? l.cfg->userlabel : "gecos";
     char *attrs[] = { "uid", "xmppDomain", (char *)label_attr, NULL };
     size_t nserved = 0;
     char **served = cli_ldapw_domains(&l, true, &nserved);
-    LDAPMessage *res = cli_ldapw_search(&l, f.data, attrs);
+    LDAPMessage *res = cli_ldapw_search(&l, f, attrs);
     if (res) {
         size_t n = 0, cap = cli_ldapw_count(&l, res);
         user_row *rows = xcalloc(cap + 1, sizeof *rows);
         for (LDAPMessage *m = ldap_first_entry(l.ld, res); m && n < cap; m = ldap_next_entry(l.ld, m)) {
             user_row *r = &rows[n++];
-            char *dn = ldap_get_dn(l.ld, m);
-            r->dn = xstrdup(dn ? dn : "");
-            ldap_memfree(dn);
+            r->dn = cli_ldapw_dn(&l, m);
             r->uid = cli_ldapw_first(&l, m, "uid");
             r->domain = cli_ldapw_first(&l, m, "xmppDomain");
             if (r->domain)
@@ -449,12 +382,9 @@ int cli_users(int argc, char **argv, const char *registry_path)
             if (o.json) {
                 fputs(i ? ",\n {\"uid\": " : "{\"uid\": ", stdout);
                 cli_json_str(stdout, r->uid);
-                fputs(", \"dn\": ", stdout);
-                cli_json_str(stdout, r->dn);
-                fputs(", \"domain\": ", stdout);
-                cli_json_str(stdout, r->domain);
-                fputs(", \"jid\": ", stdout);
-                cli_json_str(stdout, r->jid);
+                cli_json_field(stdout, "dn", r->dn);
+                cli_json_field(stdout, "domain", r->domain);
+                cli_json_field(stdout, "jid", r->jid);
                 printf(", \"served\": %s, \"label\": ", r->served ? "true" : "false");
                 cli_json_str(stdout, r->label);
                 fputc('}', stdout);
@@ -476,10 +406,8 @@ int cli_users(int argc, char **argv, const char *registry_path)
         ldap_msgfree(res);
         rc = CLI_OK;
     }
-    buf_free(&f);
+    free(f);
     cli_strv_free(served);
-    free(want);
-    cli_ldapw_close(&l);
-    cli_dir_opts_free(&o);
+    cli_ldapw_list_end(&o, want, &l);
     return rc;
 }

@@ -81,6 +81,8 @@ registry_stack *registry_stack_load(const char *path, char *failed_file, size_t 
             continue;
         char file[4096];
         if (!registry_layer_path(path, i, file, sizeof file)) {
+            if (failed_file && len)
+                snprintf(failed_file, len, "%s", path);
             registry_stack_free(s);
             errno = ENAMETOOLONG;
             return NULL;

@@ -108,6 +108,18 @@ const dir_group *dir_snapshot_group(const dir_snapshot *s, const char *cn)
     return NULL;
 }
 
+bool dir_snapshot_member(const dir_snapshot *s, const dir_account *a, const char *cn)
+{
+    const dir_group *g = a ? dir_snapshot_group(s, cn) : NULL;
+    if (!g)
+        return false;
+    uint32_t gi = (uint32_t)(g - s->groups);
+    for (uint32_t i = 0; i < a->ngroups; i++)
+        if (a->groups[i] == gi)
+            return true;
+    return false;
+}
+
 static bool same_str(const char *a, const char *b)
 {
     return (!a || !b) ? a == b : strcmp(a, b) == 0;

@@ -69,6 +69,9 @@ typedef struct dir_snapshot {
 /* Lookups (binary search); NULL when not an account / group. */
 const dir_account *dir_snapshot_account(const dir_snapshot *s, const char *uid, const char *domain);
 const dir_group *dir_snapshot_group(const dir_snapshot *s, const char *cn);
+/* Whether account a (of s) is a member of the XMPP group cn of s; false
+ * when either is missing. */
+bool dir_snapshot_member(const dir_snapshot *s, const dir_account *a, const char *cn);
 /* Whether a may send a message to b / observer a may see b's presence,
  * per directory.md; always true when the filter is off. */
 bool dir_may_message(const dir_snapshot *s, const dir_account *from, const dir_account *to);

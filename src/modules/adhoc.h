@@ -62,6 +62,9 @@ void adhoc_reply_done(adhoc_req *r, xnode *form, const char *note_type, const ch
 /* An iq error with XEP-0050's specific condition (NULL: none). Logged. */
 void adhoc_reply_error(adhoc_req *r, const char *type, const char *condition,
                        const char *specific, const char *why);
+/* Frees a request without replying (an adhoc_req *; usable as the drop
+ * function of an asynchronous call: the worker stopped first). */
+void adhoc_req_free(void *r);
 /* The requesting session when it is still there (else NULL). */
 session *adhoc_req_session(const adhoc_req *r);
 

@@ -295,12 +295,7 @@ static void stats_job_free(void *p)
 {
     stats_job *j = p;
     /* only when the worker stopped: the request dies with it */
-    if (j->r) {
-        xnode_free(j->r->iq);
-        free(j->r->bare);
-        free(j->r->domain);
-        free(j->r);
-    }
+    adhoc_req_free(j->r);
     free(j->bare);
     free(j->resources);
     free(j);

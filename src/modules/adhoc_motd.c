@@ -20,15 +20,21 @@
 #define MOTD_MAX_LINES 200
 #define MOTD_MAX_BYTES 8192
 
-/* A command request waiting for the store (freed with it if the worker
- * stops first). */
-static void req_drop(void *p)
+/* The requesting session, or NULL after freeing r (the client left). */
+static session *req_session(adhoc_req *r)
 {
-    adhoc_req *r = p;
-    xnode_free(r->iq);
-    free(r->bare);
-    free(r->domain);
-    free(r);
+    session *s = adhoc_req_session(r);
+    if (!s)
+        adhoc_req_free(r);
+    return s;
+}
+
+/* Whether the store failed (then r is answered with an error and freed). */
+static bool store_failed(adhoc_req *r, bool failed)
+{
+    if (failed)
+        adhoc_reply_error(r, "wait", "internal-server-error", NULL, "store error");
+    return failed;
 }
 
 static xnode *motd_form(const char *title, const char *current)
@@ -47,32 +53,23 @@ static void set_start(adhoc_req *r)
 static void got_current(void *arg, store_motd *m)
 {
     adhoc_req *r = arg;
-    if (m->status == STORE_ERROR) {
-        store_motd_free(m);
-        adhoc_reply_error(r, "wait", "internal-server-error", NULL, "store error");
-        return;
-    }
-    adhoc_reply_form(r, motd_form("Edit message of the day", m->text));
+    if (!store_failed(r, m->status == STORE_ERROR))
+        adhoc_reply_form(r, motd_form("Edit message of the day", m->text));
     store_motd_free(m);
 }
 
 static void edit_start(adhoc_req *r)
 {
-    session *s = adhoc_req_session(r);
-    if (!s) {
-        req_drop(r);
-        return;
-    }
-    store_motd_get(s->w, r->domain, got_current, r, req_drop);
+    session *s = req_session(r);
+    if (s)
+        store_motd_get(s->w, r->domain, got_current, r, adhoc_req_free);
 }
 
 static void stored(void *arg, store_status st, int64_t version)
 {
     adhoc_req *r = arg;
-    if (st != STORE_OK) {
-        adhoc_reply_error(r, "wait", "internal-server-error", NULL, "store error");
+    if (store_failed(r, st != STORE_OK))
         return;
-    }
     log_info("adhoc: %s set the message of the day of %s (version %lld)", r->bare, r->domain,
              (long long)version);
     adhoc_reply_done(r, NULL, "info", "Message of the day set.");
@@ -80,31 +77,27 @@ static void stored(void *arg, store_status st, int64_t version)
 
 static void set_submit(adhoc_req *r, const xnode *form)
 {
+    session *s = req_session(r);
+    if (!s)
+        return;
     bool bad = false;
     char *text = adhoc_form_text(form, "motd", MOTD_MAX_LINES, MOTD_MAX_BYTES, &bad);
-    session *s = adhoc_req_session(r);
-    if (bad || !text || !*text || !s) {
+    if (bad || !text || !*text) {
         free(text);
-        if (!s) {
-            req_drop(r);
-            return;
-        }
         adhoc_reply_error(r, "modify", "bad-request", "bad-payload",
                           bad ? "motd too long (at most 200 lines of 8192 bytes)"
                               : "field motd missing or empty (delete-motd removes it)");
         return;
     }
-    store_motd_set(s->w, r->domain, text, stored, r, req_drop);
+    store_motd_set(s->w, r->domain, text, stored, r, adhoc_req_free);
     free(text);
 }
 
 static void deleted(void *arg, store_status st, int64_t removed)
 {
     adhoc_req *r = arg;
-    if (st != STORE_OK) {
-        adhoc_reply_error(r, "wait", "internal-server-error", NULL, "store error");
+    if (store_failed(r, st != STORE_OK))
         return;
-    }
     log_info("adhoc: %s deleted the message of the day of %s%s", r->bare, r->domain,
              removed ? "" : " (there was none)");
     adhoc_reply_done(r, NULL, "info",
@@ -113,12 +106,9 @@ static void deleted(void *arg, store_status st, int64_t removed)
 
 static void delete_start(adhoc_req *r)
 {
-    session *s = adhoc_req_session(r);
-    if (!s) {
-        req_drop(r);
-        return;
-    }
-    store_motd_delete(s->w, r->domain, deleted, r, req_drop);
+    session *s = req_session(r);
+    if (s)
+        store_motd_delete(s->w, r->domain, deleted, r, adhoc_req_free);
 }
 
 static const adhoc_cmd cmd_set = {

@@ -45,14 +45,7 @@ static bool is_admin(const session *s)
         return false;
     const dir_snapshot *snap = router_snapshot();
     const dir_account *a = snap ? router_account(s->bare) : NULL;
-    const dir_group *g = a ? dir_snapshot_group(snap, cn) : NULL;
-    if (!g)
-        return false;
-    uint32_t gi = (uint32_t)(g - snap->groups);
-    for (uint32_t i = 0; i < a->ngroups; i++)
-        if (a->groups[i] == gi)
-            return true;
-    return false;
+    return dir_snapshot_member(snap, a, cn);
 }
 
 /* The served domain a command iq addresses (its 'to', or the stream's
@@ -112,8 +105,11 @@ session *adhoc_req_session(const adhoc_req *r)
     return s && !s->closing ? s : NULL;
 }
 
-static void req_free(adhoc_req *r)
+void adhoc_req_free(void *p)
 {
+    adhoc_req *r = p;
+    if (!r)
+        return;
     xnode_free(r->iq);
     free(r->bare);
     free(r->domain);
@@ -135,7 +131,7 @@ void adhoc_reply_form(adhoc_req *r, xnode *form)
     session *s = adhoc_req_session(r);
     if (!s) {
         xnode_free(form);
-        req_free(r);
+        adhoc_req_free(r);
         return;
     }
     if (!adhoc_session_open(r->sid, r->sessionid, r->cmd, r->domain)) {
@@ -143,7 +139,7 @@ void adhoc_reply_form(adhoc_req *r, xnode *form)
         log_warn("adhoc: %s: too many open command sessions on this worker (%d); refused",
                  r->bare, ADHOC_MAX_PER_WORKER);
         session_send_free(s, stanza_error_reply(r->iq, ERR_WAIT, "resource-constraint", NULL));
-        req_free(r);
+        adhoc_req_free(r);
         return;
     }
     xnode *res = command_result(r, "executing");
@@ -153,7 +149,7 @@ void adhoc_reply_form(adhoc_req *r, xnode *form)
     xnode_add_child(actions, "complete", NS_COMMANDS);
     xnode_append(c, form);
     session_send_free(s, res);
-    req_free(r);
+    adhoc_req_free(r);
 }
 
 void adhoc_reply_done(adhoc_req *r, xnode *form, const char *note_type, const char *note)
@@ -173,7 +169,7 @@ void adhoc_reply_done(adhoc_req *r, xnode *form, const char *note_type, const ch
     } else {
         xnode_free(form);
     }
-    req_free(r);
+    adhoc_req_free(r);
 }
 
 static void send_error(session *s, const xnode *iq, const char *type, const char *condition,
@@ -194,7 +190,7 @@ void adhoc_reply_error(adhoc_req *r, const char *type, const char *condition,
     session *s = adhoc_req_session(r);
     if (s)
         send_error(s, r->iq, type, condition, specific);
-    req_free(r);
+    adhoc_req_free(r);
 }
 
 /* ---- the iq ---- */
@@ -258,7 +254,7 @@ static void adhoc_iq(session *s, const xnode *iq, const xnode *cmd_el)
     r->cmd = cmd;
     if (!sessionid) {
         if (cancel) {
-            req_free(r);
+            adhoc_req_free(r);
             refuse(s, iq, ERR_MODIFY, "bad-request", "bad-sessionid", node,
                    "cancel without a sessionid");
             return;
@@ -281,7 +277,7 @@ static void adhoc_iq(session *s, const xnode *iq, const xnode *cmd_el)
         odomain = NULL;
     }
     if (found != ADHOC_FOUND) {
-        req_free(r);
+        adhoc_req_free(r);
         if (found == ADHOC_EXPIRED)
             refuse(s, iq, ERR_CANCEL, "not-allowed", "session-expired", node,
                    "command session expired");
@@ -295,7 +291,7 @@ static void adhoc_iq(session *s, const xnode *iq, const xnode *cmd_el)
     if (cancel) {
         xnode *res = command_result(r, "canceled");
         session_send_free(s, res);
-        req_free(r);
+        adhoc_req_free(r);
         return;
     }
     const xnode *form = adhoc_form_submitted(cmd_el);

@@ -3,7 +3,6 @@
  * locks, callable from any worker with the snapshot it holds. */
 #include "modules/muc_policy.h"
 
-#include <stdint.h>
 #include <string.h>
 
 /* The account bare names in snap (NULL: not a local account). */
@@ -23,20 +22,6 @@ static const dir_account *account_of(const dir_snapshot *snap, const char *bare)
     return dir_snapshot_account(snap, uid, at + 1);
 }
 
-/* Whether the account bare is a member of group cn in snap. */
-static bool member_of(const dir_snapshot *snap, const char *cn, const char *bare)
-{
-    const dir_group *g = snap ? dir_snapshot_group(snap, cn) : NULL;
-    const dir_account *a = g ? account_of(snap, bare) : NULL;
-    if (!a)
-        return false;
-    uint32_t gi = (uint32_t)(g - snap->groups);
-    for (uint32_t i = 0; i < a->ngroups; i++)
-        if (a->groups[i] == gi)
-            return true;
-    return false;
-}
-
 bool muc_policy_may_create(const dir_snapshot *snap, const config *cfg, const char *bare)
 {
     const char *p = cfg ? cfg->muc_create : NULL;
@@ -44,5 +29,5 @@ bool muc_policy_may_create(const dir_snapshot *snap, const config *cfg, const ch
         return account_of(snap, bare) != NULL;   /* every local account, nobody remote */
     if (strcmp(p, "none") == 0)
         return false;
-    return member_of(snap, p, bare);
+    return dir_snapshot_member(snap, account_of(snap, bare), p);
 }

@@ -26,7 +26,7 @@ def available():
     return os.access(APACHE, os.X_OK)
 
 
-from plucs_harness import free_port  # noqa: E402  (ports below the ephemeral range)
+from plucs_harness import free_port, stop_process  # noqa: E402  (ports below the ephemeral range)
 
 
 class Apache:
@@ -91,11 +91,5 @@ class Apache:
         return out
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)

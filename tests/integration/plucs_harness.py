@@ -135,6 +135,21 @@ def dead_port():
     return free_port()
 
 
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL after timeout seconds; returns the exit status
+    (None for no process)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
+
+
 def wait_until(pred, timeout, interval=0.1):
     end = time.monotonic() + timeout
     while True:

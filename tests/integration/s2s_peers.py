@@ -27,7 +27,6 @@ to a DNS query, a line in a log); nothing sleeps a fixed time.
 import os
 import random
 import shlex
-import signal
 import socket
 import struct
 import subprocess
@@ -71,18 +70,7 @@ def free_port_on(address):
     return p
 
 
-def _stop_process(proc, timeout=10):
-    """SIGTERM, then SIGKILL after TIMEOUT; returns the exit status."""
-    if proc is None:
-        return None
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-    return proc.returncode
+_stop_process = H.stop_process
 
 
 # --- certificates -----------------------------------------------------------------

@@ -9,7 +9,6 @@ is served through Apache after the follower's graceful restart.
 Run: /usr/bin/python3 -m pytest tests/integration/test_apache_follow.py
 """
 import os
-import signal
 import subprocess
 
 import pytest
@@ -44,15 +43,9 @@ class Follower:
             return f.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        rc = H.stop_process(self.proc)
         self.logf.close()
-        return self.proc.returncode
+        return rc
 
 
 @pytest.fixture

@@ -432,23 +432,27 @@ def test_permission_change_reaches_online_clients(tool, plucsd_factory, im):
     assert carol.wait_message(type="error", timeout=LIMIT), "carol>bob was not refused"
     assert not bob.saw_message(body="before")
     tool.run("group", "allow-message", "interns", "staff", admin=True, check=0)
-    end, n, delivered = time.monotonic() + LIMIT, 0, False
-    while not delivered and time.monotonic() < end and n < 50:
-        n += 1
-        body = "after %d" % n
-        carol.send_message(H.jid("bob"), body)
-        delivered = bob.wait_message(body=body, timeout=1) is not None
-        if not delivered:
-            carol.wait_message(type="error", timeout=1)
-    assert delivered, "carol>bob still refused after plucs group allow-message interns staff"
+    assert send_until(carol, bob, H.jid("bob"), "after", delivered=True), \
+        "carol>bob still refused after plucs group allow-message interns staff"
     # and back: deny-message takes it away again
     tool.run("group", "deny-message", "interns", "staff", admin=True, check=0)
-    end, n, refused = time.monotonic() + LIMIT, 0, False
-    while not refused and time.monotonic() < end and n < 50:
+    assert send_until(carol, bob, H.jid("bob"), "again", delivered=False), \
+        "carol>bob still delivered after plucs group deny-message interns staff"
+
+
+def send_until(sender, to, to_jid, prefix, delivered):
+    """Sends numbered messages sender>to_jid (client to) until one arrives
+    (delivered=False: until one is refused with an error); bounded by LIMIT
+    seconds and 50 tries. Whether that happened."""
+    end, n = time.monotonic() + LIMIT, 0
+    while time.monotonic() < end and n < 50:
         n += 1
-        body = "again %d" % n
-        carol.send_message(H.jid("bob"), body)
-        refused = carol.wait_message(type="error", timeout=1) is not None
-        if not refused:
-            bob.wait_message(body=body, timeout=1)
-    assert refused, "carol>bob still delivered after plucs group deny-message interns staff"
+        body = "%s %d" % (prefix, n)
+        sender.send_message(to_jid, body)
+        arrived = lambda: to.wait_message(body=body, timeout=1)  # noqa: E731
+        refused = lambda: sender.wait_message(type="error", timeout=1)  # noqa: E731
+        first, then = (arrived, refused) if delivered else (refused, arrived)
+        if first() is not None:
+            return True
+        then()
+    return False

@@ -132,16 +132,24 @@ def test_install_finds_the_schema_file_itself(slapd_factory):
     assert plucs("schema", "check", "--uri", s.uri).returncode == 0
 
 
-def test_partial_schema_is_refused(slapd_factory, tmp_path):
-    part = tmp_path / "partial.ldif"
-    part.write_text(
-        "dn: cn=partial,cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: partial\n"
-        "olcAttributeTypes: ( 1.3.6.1.4.1.10176.99998.1663.1.101 NAME 'xmppEnabled'\n"
-        "  EQUALITY booleanMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.7 SINGLE-VALUE )\n")
-    s = slapd_factory("partial", "--schema", str(part))
+def refused_install(slapd_factory, tmp_path, name, attribute_type):
+    """A slapd whose schema cn=NAME already holds attribute_type; `plucs
+    schema install` there must fail. Returns (slapd, result, schema before)."""
+    ldif = tmp_path / (name + ".ldif")
+    ldif.write_text("dn: cn=%s,cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: %s\n"
+                    "olcAttributeTypes: %s\n" % (name, name, attribute_type))
+    s = slapd_factory(name, "--schema", str(ldif))
     before = s.schema_entries()
     r = plucs("schema", "install", "--uri", s.ldapi, "--schema", SCHEMA)
     assert r.returncode == 1, r.stdout + r.stderr
+    return s, r, before
+
+
+def test_partial_schema_is_refused(slapd_factory, tmp_path):
+    s, r, before = refused_install(slapd_factory, tmp_path, "partial",
+                                   "( 1.3.6.1.4.1.10176.99998.1663.1.101 NAME 'xmppEnabled'\n"
+                                   "  EQUALITY booleanMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.7 "
+                                   "SINGLE-VALUE )")
     assert "already has part of the PLUCS schema" in r.stderr
     assert [l for l in r.stderr.splitlines() if "xmppEnabled" in l][0].split()[0] == "present"
     assert [l for l in r.stderr.splitlines() if "xmppDomains" in l][0].split()[0] == "missing"
@@ -152,15 +160,9 @@ def test_partial_schema_is_refused(slapd_factory, tmp_path):
 
 
 def test_other_oid_is_refused(slapd_factory, tmp_path):
-    other = tmp_path / "other.ldif"
-    other.write_text(
-        "dn: cn=other,cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: other\n"
-        "olcAttributeTypes: ( 1.3.6.1.4.1.99999.42 NAME 'xmppDomain'\n"
-        "  EQUALITY caseIgnoreIA5Match SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 )\n")
-    s = slapd_factory("other", "--schema", str(other))
-    before = s.schema_entries()
-    r = plucs("schema", "install", "--uri", s.ldapi, "--schema", SCHEMA)
-    assert r.returncode == 1, r.stdout + r.stderr
+    s, r, before = refused_install(slapd_factory, tmp_path, "other",
+                                   "( 1.3.6.1.4.1.99999.42 NAME 'xmppDomain'\n"
+                                   "  EQUALITY caseIgnoreIA5Match SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 )")
     assert "xmppDomain with OID 1.3.6.1.4.1.99999.42" in r.stderr, r.stderr
     assert "1.3.6.1.4.1.10176.99998.1663.1.103" in r.stderr
     assert s.schema_entries() == before
