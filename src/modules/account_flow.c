@@ -5,7 +5,6 @@
  * user's lists never block. */
 #include "modules/account_table.h"
 #include "core/alloc.h"
-#include "core/worker.h"
 #include "router/router.h"
 #include "router/routes.h"
 #include "router/session.h"
@@ -13,31 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct resume_job {
-    uint64_t sid;
-} resume_job;
-
-static void resume_run(void *p)
+static void resume_run(session *s, void *unused)
 {
-    resume_job *j = p;
-    session *s = session_find(worker_self(), j->sid);
-    if (s)
-        s->ops->resume(s);
-    free(j);
+    (void)unused;
+    s->ops->resume(s);
 }
 
 void account_table_resume(account_waiter *w, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        resume_job *j = xcalloc(1, sizeof *j);
-        j->sid = w[i].sid;
-        worker_post_drop(worker_get(w[i].worker), resume_run, free, j);
-    }
+    for (size_t i = 0; i < n; i++)
+        session_post(w[i].worker, w[i].sid, resume_run, NULL, NULL);
     free(w);
 }
 
 typedef struct post_job {
-    uint64_t sid;
     xnode *st;
     bool (*want)(session *s);
 } post_job;
@@ -49,11 +37,10 @@ static void post_job_free(void *p)
     free(j);
 }
 
-static void post_job_run(void *p)
+static void post_job_run(session *s, void *p)
 {
     post_job *j = p;
-    session *s = session_find(worker_self(), j->sid);
-    if (s && !s->closing && (!j->want || j->want(s))) {
+    if (!s->closing && (!j->want || j->want(s))) {
         xnode_set_attr(j->st, "to", s->full);
         session_send(s, j->st);
     }
@@ -62,11 +49,10 @@ static void post_job_run(void *p)
 
 void account_post(int wid, uint64_t sid, xnode *st, bool (*want)(session *s))
 {
-    post_job *j = xcalloc(1, sizeof *j);
-    j->sid = sid;
+    post_job *j = xmalloc(sizeof *j);
     j->st = st;
     j->want = want;
-    worker_post_drop(worker_get(wid), post_job_run, post_job_free, j);
+    session_post(wid, sid, post_job_run, j, post_job_free);
 }
 
 void account_send_all(const char *bare, const xnode *st, bool only_available,

@@ -181,29 +181,15 @@ static bool parse_account_jid(const char *s, jid *out, const char **why)
 
 /* ---- end user session ---- */
 
-typedef struct kick {
-    uint64_t sid;
-    int worker;
-    char *by;
-} kick;
-
-static void kick_free(void *p)
+/* arg: the administrator's bare JID (owned). */
+static void kick_run(session *s, void *by)
 {
-    kick *k = p;
-    free(k->by);
-    free(k);
-}
-
-static void kick_run(void *p)
-{
-    kick *k = p;
-    session *s = session_find(worker_get(k->worker), k->sid);
-    if (s && !s->closing) {
+    if (!s->closing) {
         log_info("adhoc: %s's session ended by administrator %s", s->full ? s->full : "?",
-                 k->by);
+                 (const char *)by);
         s->ops->close(s, "policy-violation", "Your session was ended by an administrator.");
     }
-    kick_free(k);
+    free(by);
 }
 
 static void end_start(adhoc_req *r)
@@ -249,13 +235,8 @@ static void end_submit(adhoc_req *r, const xnode *form)
                     n = routes_find(bare, j.resource, &refs[0]) ? 1 : 0;
                 else
                     n = router_resources(bare, refs, ROUTES_MAX_RESOURCES);
-                for (size_t i = 0; i < n; i++) {
-                    kick *k = xcalloc(1, sizeof *k);
-                    k->sid = refs[i].sid;
-                    k->worker = refs[i].worker;
-                    k->by = xstrdup(r->bare);
-                    worker_post_drop(worker_get(refs[i].worker), kick_run, kick_free, k);
-                }
+                for (size_t i = 0; i < n; i++)
+                    session_post(refs[i].worker, refs[i].sid, kick_run, xstrdup(r->bare), free);
                 ended += n;
                 free(bare);
             }

@@ -6,6 +6,7 @@
 
 #include <openssl/rand.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,42 @@ void session_free(session *s)
 
 session *session_find(worker *w, uint64_t id) { return idmap_get(&tables[worker_id(w)], id); }
 
+typedef struct post_job {
+    uint64_t sid;
+    session_job_fn fn;
+    void *arg;
+    void (*free_fn)(void *arg);
+} post_job;
+
+static void post_run(void *p)
+{
+    post_job *j = p;
+    session *s = session_find(worker_self(), j->sid);
+    if (s)
+        j->fn(s, j->arg);
+    else if (j->free_fn)
+        j->free_fn(j->arg);
+    free(j);
+}
+
+static void post_drop(void *p)
+{
+    post_job *j = p;
+    if (j->free_fn)
+        j->free_fn(j->arg);
+    free(j);
+}
+
+void session_post(int wid, uint64_t id, session_job_fn fn, void *arg, void (*free_fn)(void *arg))
+{
+    post_job *j = xmalloc(sizeof *j);
+    j->sid = id;
+    j->fn = fn;
+    j->arg = arg;
+    j->free_fn = free_fn;
+    worker_post_drop(worker_get(wid), post_run, post_drop, j);
+}
+
 void session_send(session *s, const xnode *st)
 {
     if (s->closing)
@@ -119,37 +156,27 @@ void session_send_free(session *s, xnode *st)
     xnode_free(st);
 }
 
-typedef struct kick {
-    uint64_t sid;
-    int worker;
-    int limit;       /* 0: replaced by the same full JID; else plucs/c2s/max_sessions */
-} kick;
-
-static void kick_run(void *arg)
+/* arg: the limit as an integer, 0 when replaced by the same full JID,
+ * else plucs/c2s/max_sessions. */
+static void kick_run(session *s, void *arg)
 {
-    kick *k = arg;
-    session *s = session_find(worker_get(k->worker), k->sid);
-    if (s && !s->closing) {
-        if (k->limit) {
-            log_info("c2s: %s ended with conflict: %s logged in once more beyond "
-                     "plucs/c2s/max_sessions=%d, this was the oldest session",
-                     s->full, s->bare, k->limit);
-            s->ops->close(s, "conflict", i18n(s->lang, T_TOO_MANY_SESSIONS));
-        } else {
-            log_info("c2s: %s replaced by a new session, closing with conflict", s->full);
-            s->ops->close(s, "conflict", i18n(s->lang, T_REPLACED));
-        }
+    int limit = (int)(intptr_t)arg;
+    if (s->closing)
+        return;
+    if (limit) {
+        log_info("c2s: %s ended with conflict: %s logged in once more beyond "
+                 "plucs/c2s/max_sessions=%d, this was the oldest session",
+                 s->full, s->bare, limit);
+        s->ops->close(s, "conflict", i18n(s->lang, T_TOO_MANY_SESSIONS));
+    } else {
+        log_info("c2s: %s replaced by a new session, closing with conflict", s->full);
+        s->ops->close(s, "conflict", i18n(s->lang, T_REPLACED));
     }
-    free(k);
 }
 
 static void kick_post(const route_ref *r, int limit)
 {
-    kick *k = xmalloc(sizeof *k);
-    k->sid = r->sid;
-    k->worker = r->worker;
-    k->limit = limit;
-    worker_post_drop(worker_get(r->worker), kick_run, free, k);
+    session_post(r->worker, r->sid, kick_run, (void *)(intptr_t)limit, NULL);
 }
 
 int session_bind(session *s, const char *resource)

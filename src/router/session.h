@@ -66,6 +66,14 @@ session *session_new(worker *w, const session_ops *ops, void *conn);
 void session_free(session *s);
 /* The session with this id on the calling worker, or NULL when it is gone. */
 session *session_find(worker *w, uint64_t id);
+/* A job for the session id on worker worker_id, from any thread: on that
+ * worker's thread, fn(s, arg) runs when the session still exists (closing
+ * or not: fn decides), else free_fn(arg). free_fn (NULL: nothing) also
+ * consumes arg when the worker stopped before the job ran, then on the
+ * posting thread; so arg is consumed exactly once. */
+typedef void (*session_job_fn)(session *s, void *arg);
+void session_post(int worker_id, uint64_t id, session_job_fn fn, void *arg,
+                  void (*free_fn)(void *arg));
 
 /* Serializes st (ns jabber:client in context) and writes it; for the
  * remote-origin pseudo-session, hands it to its route function instead.
