@@ -71,9 +71,15 @@ struct xnode;
  * closing, or when want (NULL: every session) says no. */
 void account_post(int wid, uint64_t sid, struct xnode *st, bool (*want)(struct session *s));
 /* A copy of st, as account_post, to every resource of bare
- * (only_available: those that sent presence). */
-void account_send_all(const char *bare, const struct xnode *st, bool only_available,
-                      bool (*want)(struct session *s));
+ * (only_available: those that sent presence); returns how many were
+ * posted (a session may still end before its copy arrives). */
+size_t account_send_all(const char *bare, const struct xnode *st, bool only_available,
+                        bool (*want)(struct session *s));
+/* A copy of st to every resource of bare, 'to' set as account_post, but
+ * delivered as a routed stanza is (router_deliver_session: the EV_INBOUND
+ * hooks, e.g. client state indication, push, run first); the count as
+ * account_send_all. */
+size_t account_deliver_all(const char *bare, const struct xnode *st);
 
 /* Resumes each waiting session on its worker (paused by the bound hook
  * while the entry was loading) and frees w. */

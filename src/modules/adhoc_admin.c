@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "modules/account_table.h"
 #include "modules/adhoc.h"
 #include "modules/async_job.h"
 #include "router/router.h"
@@ -48,25 +49,14 @@ static void announce_start(adhoc_req *r)
 }
 
 typedef struct announce {
-    const char *domain, *subject, *body;
+    const xnode *msg;     /* 'to' is set per session */
     size_t sessions, users;
 } announce;
 
 static void announce_one(const dir_account *a, void *ud)
 {
     announce *an = ud;
-    route_ref refs[ROUTES_MAX_RESOURCES];
-    size_t n = router_resources(a->bare, refs, ROUTES_MAX_RESOURCES);
-    for (size_t i = 0; i < n; i++) {
-        xnode *m = xnode_new("message", NS_CLIENT);
-        xnode_set_attr(m, "from", an->domain);
-        xnode_set_attr(m, "type", "headline");
-        if (an->subject && *an->subject)
-            xnode_add_text(xnode_add_child(m, "subject", NS_CLIENT), an->subject,
-                           strlen(an->subject));
-        xnode_add_text(xnode_add_child(m, "body", NS_CLIENT), an->body, strlen(an->body));
-        router_deliver_ref(&refs[i], m);     /* 'to': the session's full JID */
-    }
+    size_t n = account_deliver_all(a->bare, an->msg);
     an->sessions += n;
     an->users += n > 0;
 }
@@ -84,8 +74,15 @@ static void announce_submit(adhoc_req *r, const xnode *form)
                               : "field announcement missing or empty");
         return;
     }
-    announce an = { .domain = r->domain, .subject = subject, .body = body };
+    xnode *m = xnode_new("message", NS_CLIENT);
+    xnode_set_attr(m, "from", r->domain);
+    xnode_set_attr(m, "type", "headline");
+    if (subject && *subject)
+        xnode_add_text(xnode_add_child(m, "subject", NS_CLIENT), subject, strlen(subject));
+    xnode_add_text(xnode_add_child(m, "body", NS_CLIENT), body, strlen(body));
+    announce an = { .msg = m };
     each_account(r->domain, announce_one, &an);
+    xnode_free(m);
     log_info("adhoc: %s sent an announcement to %zu session(s) of %zu user(s) of %s", r->bare,
              an.sessions, an.users, r->domain);
     char note[128];
