@@ -4,7 +4,9 @@
  * per user, as a normal message from the domain (the store marks it seen in
  * the same transaction it reads it: store_motd.h). Setting it does not
  * interrupt users who are online now; use the announcement for that. Every
- * store call is asynchronous; its answer finds the session by id. */
+ * store call is asynchronous; its answer finds the session by id. A login
+ * asks the store only when its domain has a message (adhoc_motd_index.h),
+ * so that logins do not each cost a transaction while none is set. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "modules/adhoc.h"
+#include "modules/adhoc_motd_index.h"
 #include "modules/async_job.h"
 #include "router/events.h"
 #include "store/store_motd.h"
@@ -89,7 +92,7 @@ static void set_submit(adhoc_req *r, const xnode *form)
                               : "field motd missing or empty (delete-motd removes it)");
         return;
     }
-    store_motd_set(s->w, r->domain, text, stored, r, adhoc_req_free);
+    motd_index_set(s->w, r->domain, text, stored, r, adhoc_req_free);
     free(text);
 }
 
@@ -108,7 +111,7 @@ static void delete_start(adhoc_req *r)
 {
     session *s = req_session(r);
     if (s)
-        store_motd_delete(s->w, r->domain, deleted, r, adhoc_req_free);
+        motd_index_delete(s->w, r->domain, deleted, r, adhoc_req_free);
 }
 
 static const adhoc_cmd cmd_set = {
@@ -149,8 +152,10 @@ static void taken(void *arg, store_motd *m)
 
 void adhoc_motd_deliver(session *s)
 {
-    if (!s->bare || !s->domain || s->remote)
+    if (!s->bare || !s->domain || s->remote || !motd_index_may_have(s->domain))
         return;
+    log_debug("adhoc: asking the store for the message of the day of %s for %s", s->domain,
+              s->bare);
     uint64_t *sid = xmalloc(sizeof *sid);
     *sid = s->id;
     store_motd_take(s->w, s->domain, s->bare, taken, sid, free);

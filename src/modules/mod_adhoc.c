@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "metrics/metrics.h"
 #include "modules/adhoc.h"
+#include "modules/adhoc_motd_index.h"
 #include "modules/disco.h"
 #include "modules/module.h"
 #include "router/router.h"
@@ -309,17 +310,33 @@ static void adhoc_ended(session *s)
     adhoc_session_drop_all(s->id);
 }
 
+/* The message of the day index is loaded once, on worker 0 (its first
+ * snapshot comes at start-up, before the directory answered). */
+static void motd_snapshot(const dir_snapshot *old, const config *old_cfg,
+                          const dir_snapshot *snap)
+{
+    (void)old;
+    (void)old_cfg;
+    (void)snap;
+    worker *self = worker_self();
+    if (self && worker_id(self) == 0)
+        motd_index_load(self);
+}
+
 static void adhoc_init(void)
 {
+    motd_index_reset();
     module_register_iq(NS_COMMANDS, adhoc_iq);
     module_add_feature(NS_COMMANDS);
     module_hook_session(EV_ENDED, adhoc_ended);
     module_hook_session(EV_AVAILABLE, adhoc_motd_deliver);
+    module_hook_snapshot(motd_snapshot);
     disco_add_node_handler(disco_info, disco_items);
 }
 
 const module mod_adhoc = {
     .name = "adhoc",
     .init = adhoc_init,
+    .shutdown = motd_index_reset,
     .thread_exit = adhoc_sessions_thread_exit,
 };

@@ -222,6 +222,9 @@ typedef struct store_motd_ops {
     /* Removes the message and the domain's seen marks; *removed = 1 or 0. */
     store_status (*del)(store_conn *c, const char *domain, int64_t *removed);
     store_status (*forget)(store_conn *c, const char *user, int64_t *removed);  /* seen mark */
+    /* Every domain with a message and its version (res->n, domains,
+     * versions allocated by the back end). */
+    store_status (*domains)(store_conn *c, store_motd_list *res);
 } store_motd_ops;
 
 struct store_backend {

@@ -1,5 +1,5 @@
 /* store_motd.c: the message-of-the-day operations of store_motd.h: their
- * requests and delivery. One request type serves the four operations (they
+ * requests and delivery. One request type serves the five operations (they
  * carry the same few strings); the storage itself is the back end's
  * store_motd_ops (store_sqlite_motd.c for SQLite). */
 #include "store/store_motd.h"
@@ -17,6 +17,17 @@ void store_motd_free(store_motd *m)
     free(m);
 }
 
+void store_motd_list_free(store_motd_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->domains[i]);
+    free(l->domains);
+    free(l->versions);
+    free(l);
+}
+
 static const store_motd_ops *motd_ops(store_conn *c)
 {
     if (!c->backend->motd)
@@ -24,22 +35,26 @@ static const store_motd_ops *motd_ops(store_conn *c)
     return c->backend->motd;
 }
 
-typedef enum { MOTD_GET, MOTD_TAKE, MOTD_SET, MOTD_DELETE } motd_kind;
+typedef enum { MOTD_GET, MOTD_TAKE, MOTD_SET, MOTD_DELETE, MOTD_DOMAINS } motd_kind;
 
 typedef struct {
     store_ctx_done_req done;   /* set/delete answer with done.cb */
     store_motd_fn cb;          /* get/take */
+    store_motd_list_fn list_cb;   /* domains */
     motd_kind kind;
     char *domain;
     char *user;
     char *text;
     store_motd *res;
+    store_motd_list *list;     /* domains */
 } motd_req;
 
 static store_status motd_exec(store_req *r, store_conn *c)
 {
     motd_req *q = (motd_req *)r;
     const store_motd_ops *ops = motd_ops(c);
+    if (ops && q->kind == MOTD_DOMAINS)
+        return ops->domains ? ops->domains(c, q->list) : STORE_ERROR;
     if (!ops || !store_ctx_user_ok(q->domain, "motd"))
         return STORE_ERROR;
     switch (q->kind) {
@@ -53,6 +68,8 @@ static store_status motd_exec(store_req *r, store_conn *c)
         return ops->set(c, q->domain, q->text ? q->text : "", &q->done.value);
     case MOTD_DELETE:
         return ops->del(c, q->domain, &q->done.value);
+    case MOTD_DOMAINS:
+        break;
     }
     return STORE_ERROR;
 }
@@ -62,6 +79,7 @@ static void motd_req_free(store_req *r)
     motd_req *q = (motd_req *)r;
     store_ctx_release(&q->done.ctx);
     store_motd_free(q->res);
+    store_motd_list_free(q->list);
     free(q->domain);
     free(q->user);
     free(q->text);
@@ -73,6 +91,22 @@ static void motd_deliver(store_req *r)
     motd_req *q = (motd_req *)r;
     if (q->kind == MOTD_SET || q->kind == MOTD_DELETE) {
         store_ctx_done_deliver(r);
+        return;
+    }
+    if (q->kind == MOTD_DOMAINS) {
+        store_motd_list *l = q->list;
+        q->list = NULL;
+        l->status = r->status;
+        if (l->status != STORE_OK) {
+            for (size_t i = 0; i < l->n; i++)
+                free(l->domains[i]);
+            l->n = 0;
+        }
+        if (q->list_cb)
+            q->list_cb(store_ctx_take_arg(&q->done.ctx), l);
+        else
+            store_motd_list_free(l);
+        motd_req_free(r);
         return;
     }
     store_motd *res = q->res;
@@ -135,5 +169,14 @@ void store_motd_delete(worker *reply_to, const char *domain, store_done_fn cb, v
 {
     motd_req *q = motd_req_new(MOTD_DELETE, reply_to, domain, arg, arg_free);
     q->done.cb = cb;
+    store_submit(&q->done.ctx.base);
+}
+
+void store_motd_domains(worker *reply_to, store_motd_list_fn cb, void *arg,
+                        store_arg_free_fn arg_free)
+{
+    motd_req *q = motd_req_new(MOTD_DOMAINS, reply_to, NULL, arg, arg_free);
+    q->list_cb = cb;
+    q->list = xcalloc(1, sizeof *q->list);
     store_submit(&q->done.ctx.base);
 }

@@ -35,4 +35,18 @@ void store_motd_set(worker *reply_to, const char *domain, const char *text, stor
 void store_motd_delete(worker *reply_to, const char *domain, store_done_fn cb, void *arg,
                        store_arg_free_fn arg_free);
 
+/* Every domain that has a message, with its version (so that delivery asks
+ * the store only for those: adhoc_motd_index.c). */
+typedef struct store_motd_list {
+    store_status status;
+    size_t n;
+    char **domains;
+    int64_t *versions;
+} store_motd_list;
+
+void store_motd_list_free(store_motd_list *l);      /* NULL is fine */
+typedef void (*store_motd_list_fn)(void *arg, store_motd_list *res);
+void store_motd_domains(worker *reply_to, store_motd_list_fn cb, void *arg,
+                        store_arg_free_fn arg_free);
+
 #endif

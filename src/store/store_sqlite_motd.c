@@ -2,6 +2,7 @@
  * row per domain with its version; table motd_seen, the version each
  * account was shown; rules: store_motd.h). */
 #include "store/store_sqlite.h"
+#include "core/alloc.h"
 
 static store_status motd_get(store_conn *c, const char *domain, store_motd *res)
 {
@@ -84,10 +85,34 @@ static store_status motd_forget(store_conn *c, const char *user, int64_t *remove
                              removed, "motd forget");
 }
 
+static store_status motd_domains(store_conn *c, store_motd_list *res)
+{
+    store_db *d = store_db_of(c);
+    sqlite3_stmt *st = store_db_stmt(d, "SELECT domain, version FROM motd ORDER BY domain");
+    if (!st)
+        return STORE_ERROR;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (res->n == cap) {
+            cap = cap ? 2 * cap : 8;
+            res->domains = xrealloc(res->domains, cap * sizeof *res->domains);
+            res->versions = xrealloc(res->versions, cap * sizeof *res->versions);
+        }
+        char *domain = store_column_strdup(st, 0);
+        if (!domain)
+            continue;
+        res->domains[res->n] = domain;
+        res->versions[res->n++] = sqlite3_column_int64(st, 1);
+    }
+    return rc == SQLITE_DONE ? STORE_OK : store_db_fail(d, "motd domains");
+}
+
 const store_motd_ops store_sqlite_motd = {
     .get = motd_get,
     .take = motd_take,
     .set = motd_set,
     .del = motd_del,
     .forget = motd_forget,
+    .domains = motd_domains,
 };

@@ -252,6 +252,23 @@ def test_motd_set_edit_delete(d, online, im):
     assert motd_of(online("bob", "fifth")) == "Back again"
 
 
+def test_motd_login_without_one_does_not_ask_the_store(d, online):
+    """While the domain has no message of the day, a login does not queue a
+    store transaction for it (the in-memory index of domains with one,
+    adhoc_motd_index.h); once one is set, a login asks and gets it."""
+    asked = r"adhoc: asking the store for the message of the day of a\.test for %s"
+    assert d.wait_log(r"adhoc: message of the day index loaded: 0 domain\(s\)"), d.log()[-3000:]
+    b = online("bob", "one")
+    # the stream is handled in order: the initial presence (and its
+    # EV_AVAILABLE hook) before this iq is answered
+    assert b.ping() == "result"
+    assert not re.search(asked % r"bob@a\.test", d.log()), "a login asked the store"
+    a = online("alice")
+    run(a, "#set-motd", {"motd": "Now there is one"})
+    assert motd_of(online("carol")) == "Now there is one"
+    assert re.search(asked % r"carol@a\.test", d.log())
+
+
 def test_motd_survives_restart(plucsd_factory, online):
     d1 = plucsd_factory(**ADMIN)
     a = online("alice", daemon=d1)

@@ -2,7 +2,8 @@
  * adhoc_form.c: building forms, reading submitted values with their limits;
  * adhoc_session.c: the per-worker command sessions with their bounds) and
  * the message-of-the-day store kind (store_motd.c, store_sqlite_motd.c:
- * versions, shown once per version, delete). */
+ * versions, shown once per version, delete) with the index of domains
+ * that have a message (adhoc_motd_index.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include "modules/adhoc.h"
 #include "store/store_motd.h"
+#include "modules/adhoc_motd_index.h"
 #include "xml/xml_fragment.h"
 
 #include "store_wait.h"
@@ -198,6 +200,50 @@ static void test_motd_store(void **state)
     expect(take("a.test", "bob@a.test"), STORE_OK, "v3");
 }
 
+/* The index of domains with a message (adhoc_motd_index.c). Answers come
+ * back on the one worker in queue order, so a get queued after a request
+ * is answered after it: that is how the test waits for the load. */
+static void sync_store(void)
+{
+    store_motd_get(w0(), "sync.test", motd_cb, NULL, NULL);
+    wait_result();
+    store_motd_free(got);
+}
+
+static void test_motd_index(void **state)
+{
+    motd_index_reset();
+    assert_true(motd_index_may_have("a.test"));         /* not loaded: ask */
+    motd_index_load(w0());
+    /* a set queued while the load is in flight is not lost */
+    motd_index_set(w0(), "a.test", "v1", done_cb, NULL, NULL);
+    wait_result();
+    assert_int_equal(W.st, STORE_OK);
+    assert_true(motd_index_may_have("a.test"));
+    assert_false(motd_index_may_have("b.test"));
+    motd_index_delete(w0(), "a.test", done_cb, NULL, NULL);
+    wait_result();
+    assert_false(motd_index_may_have("a.test"));
+    motd_index_set(w0(), "b.test", "v1", done_cb, NULL, NULL);
+    wait_result();
+    /* a fresh start finds what the store holds */
+    motd_index_reset();
+    motd_index_load(w0());
+    sync_store();
+    assert_true(motd_index_may_have("b.test"));
+    assert_false(motd_index_may_have("a.test"));
+    /* a set queued before the load is in the store's list */
+    motd_index_reset();
+    motd_index_set(w0(), "c.test", "v1", done_cb, NULL, NULL);
+    motd_index_load(w0());
+    wait_result();
+    sync_store();
+    assert_true(motd_index_may_have("c.test"));
+    assert_true(motd_index_may_have("b.test"));
+    assert_false(motd_index_may_have("a.test"));
+    motd_index_reset();
+}
+
 static int group_setup(void **state) { return workers_start(1); }
 
 int main(void)
@@ -207,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_form_read),
         cmocka_unit_test(test_sessions),
         cmocka_unit_test_setup_teardown(test_motd_store, setup, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_motd_index, setup, teardown_dir),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
