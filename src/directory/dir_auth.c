@@ -467,7 +467,11 @@ void dir_auth_bind_message(dir_conn *c, LDAPMessage *msg)
         finish(d, r, DIR_AUTH_OK);
         break;
     case LDAP_INVALID_CREDENTIALS:
-        log_info("auth: wrong password for %s@%s", r->localpart, r->domain);
+        if (r->fast)    /* slapd says the same for a DN that no longer exists */
+            log_info("auth: wrong password for %s@%s (or its entry %s is gone)", r->localpart,
+                     r->domain, r->dn);
+        else
+            log_info("auth: wrong password for %s@%s", r->localpart, r->domain);
         finish(d, r, DIR_AUTH_FAILED);
         break;
     case LDAP_INAPPROPRIATE_AUTH: case LDAP_UNWILLING_TO_PERFORM: case LDAP_INSUFFICIENT_ACCESS:
