@@ -251,6 +251,9 @@ static void fill(config *c, const registry *r)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = cpus > 0 ? (cpus > 256 ? 256 : (int)cpus) : 1;
     }
+    c->ldap_auth_conns = get_int(r, "plucs/ldap/auth_connections");
+    if (c->ldap_auth_conns <= 0)
+        c->ldap_auth_conns = 2 * c->threads > 64 ? 64 : 2 * c->threads;
     c->rundir = str_or_empty(registry_get(r, "plucs/rundir"));
     c->roster_scope = strcasecmp(registry_get(r, "plucs/roster/scope"), "member") == 0 ? ROSTER_SCOPE_MEMBER
                                                                                       : ROSTER_SCOPE_DOMAIN;

@@ -25,6 +25,7 @@ typedef struct config {
     char *ldap_secretfile;
     char *ldap_cacert;
     int ldap_poll;              /* plucs/ldap/poll: seconds between polls without a change feed */
+    int ldap_auth_conns;        /* plucs/ldap/auth_connections, resolved: 1..64 (0 = 2 x threads) */
 
     /* service */
     bool autostart;

@@ -60,6 +60,11 @@ static const reg_var vars[] = {
     { "plucs/ldap/poll", REG_INT, "30", 1, 86400, NULL, 0,
       "seconds between directory polls when the server offers no change feed",
       "Sekunden zwischen zwei Abfragen des Verzeichnisses, wenn der Server keine Änderungsmeldungen anbietet" },
+    { "plucs/ldap/auth_connections", REG_INT, "0", 0, 64, NULL, 0,
+      "LDAP connections for users' password checks (binds in parallel); 0 means twice the worker "
+      "threads (plucs/threads), at most 64",
+      "LDAP-Verbindungen für die Passwortprüfung der Benutzer (gleichzeitige Binds); 0 bedeutet das "
+      "Doppelte der Arbeits-Threads (plucs/threads), höchstens 64" },
 
     /* the service (names from the manual) */
     { "plucs/autostart", REG_BOOL, "true", 0, 0, NULL, 0,

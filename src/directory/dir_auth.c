@@ -1,7 +1,39 @@
 /* dir_auth.c: users' password checks on the directory thread. A request
- * (copied by directory_auth() on the worker) goes: search the account entry
- * on the service connection -> wait in a FIFO for a free auth connection ->
- * simple bind as the entry's DN -> reply to the worker with worker_post.
+ * (copied by directory_auth() on the worker) takes one of two paths:
+ *
+ *   fast:   the snapshot names the account's DN -> wait in a FIFO for a
+ *           free auth connection -> simple bind as that DN. One LDAP
+ *           operation per login.
+ *   search: search the account entry on the service connection -> FIFO ->
+ *           simple bind as the entry's DN (two operations).
+ *
+ * The fast path is taken only while the snapshot is known to be current:
+ * its first read is complete, the change feed (dir_sync.c) is running and
+ * out of its refresh phase, and no entry change waits to be published
+ * (d->nchanges == 0; with plucs/restart/listener false changes wait for a
+ * reload, so logins search until then). Otherwise, and for a name the
+ * snapshot does not know (a new account whose entry the feed has not
+ * brought yet, a disabled one, a typo), the search path decides as before.
+ * The same conditions are checked again when the bind answers: if the
+ * snapshot moved meanwhile (another serial, or changes pending), the
+ * answer is not trusted and the request starts over on the search path.
+ *
+ * Safety without the search: a removed entry cannot bind (slapd answers
+ * invalidCredentials for a DN that does not exist), a renamed one neither
+ * under its old DN, a wrong password neither, and a locked account
+ * (ppolicy's pwdAccountLockedTime) is refused by the bind itself as today.
+ * What the bind cannot see is xmppEnabled=FALSE, a changed xmppDomain or
+ * uid, or a lost objectClass: the snapshot decides those, so the window in
+ * which such an account can still log in is the time from the LDAP write
+ * until the feed's message for it reaches the directory thread (it then
+ * counts as a pending change and every later login searches). slapd's
+ * syncprov sends that message as soon as the write is committed; measured
+ * (tests/integration/test_login_one_op.py, local slapd, loaded 2-core
+ * machine): a login started right after ldapmodify returned was refused in
+ * 6 of 6 runs, i.e. the window was shorter than a login's TCP + TLS +
+ * SASL round trips (about 0.1 s there). The test allows 2 s. Without a
+ * feed (a server without syncprov: polling) every login searches.
+ *
  * Each request has a deadline; anything that is the directory's fault
  * (unreachable, timeout, connection lost) is DIR_AUTH_UNAVAILABLE, anything
  * that is the user's (no account, wrong password) is DIR_AUTH_FAILED.
@@ -16,10 +48,12 @@
  * the two agree (nodeprep(first uid) == the login's localpart), so nobody
  * logs in under a name the snapshot (and with it the filter) does not
  * know: a second uid value, a look-alike that the directory matches but
- * stringprep does not, or the reverse. */
+ * stringprep does not, or the reverse. The fast path looks the localpart up
+ * in the snapshot, which is that rule by construction. */
 #include "directory/dir_internal.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "metrics/metrics.h"
 #include "xmpp/jid.h"
 
 #include <event2/event.h>
@@ -111,7 +145,7 @@ static void dispatch(dir *d);
 
 static void close_auth_conn(dir *d, dir_conn *c)
 {
-    for (size_t i = 0; i < DIR_AUTH_CONNS; i++)
+    for (size_t i = 0; i < DIR_AUTH_CONNS_MAX; i++)
         if (d->auth[i] == c)
             d->auth[i] = NULL;
     dir_conn_free(c);
@@ -157,6 +191,93 @@ static bool ready(dir *d)
     return complete;
 }
 
+/* Puts r on d->active (every state past the inbox and the held FIFO). */
+static void activate(dir *d, dir_req *r)
+{
+    r->next = d->active;
+    r->prev = NULL;
+    if (d->active)
+        d->active->prev = r;
+    d->active = r;
+    d->nactive++;
+}
+
+/* Whether the published snapshot is current: complete, the change feed
+ * running past its refresh, nothing read but not yet published. Only then
+ * may it stand in for the search (see the header comment). */
+static bool snapshot_current(dir *d)
+{
+    return d->sync_msgid >= 0 && !d->sync_refreshing && !d->loads_running &&
+           atomic_load(&d->nchanges) == 0 && d->snap->complete;
+}
+
+/* The fast path: when the snapshot is current and knows the account, sets
+ * r->dn to its DN (and r->serial) and returns true. d->snap is written only
+ * on this thread, so reading it here needs no lock. */
+static bool fast_dn(dir *d, dir_req *r)
+{
+    if (!snapshot_current(d))
+        return false;
+    const dir_account *a = dir_snapshot_account(d->snap, r->localpart, r->domain);
+    if (!a || !a->dn)
+        return false;
+    free(r->dn);
+    r->dn = xstrdup(a->dn);
+    if (!r->dn)
+        return false;
+    r->fast = true;
+    r->serial = d->snap->serial;
+    return true;
+}
+
+/* The fast path's bind answered: whether that answer may stand, i.e. the
+ * snapshot is still current and still names the same DN for the account. */
+static bool fast_still_valid(dir *d, dir_req *r)
+{
+    if (!snapshot_current(d))
+        return false;
+    if (d->snap->serial == r->serial)
+        return true;
+    const dir_account *a = dir_snapshot_account(d->snap, r->localpart, r->domain);
+    return a && a->dn && !strcmp(a->dn, r->dn);
+}
+
+/* The search path: r is on d->active (state REQ_NEW, or a fast request
+ * starting over); searches the account entry on the service connection. */
+static void start_search(dir *d, dir_req *r)
+{
+    r->fast = false;
+    free(r->dn);
+    free(r->uid);
+    r->dn = r->uid = NULL;
+    r->nentries = 0;
+    r->state = REQ_SEARCHING;   /* finish() below takes it off d->active */
+    char *ul = ldap_filter_escape(r->localpart), *ud = ldap_filter_escape(r->domain), *filter = NULL;
+    if (!ul || !ud || asprintf(&filter, "(&(objectClass=univentionXMPPAccount)(uid=%s)"
+                               "(xmppEnabled=TRUE)(xmppDomain=%s))", ul, ud) < 0)
+        filter = NULL;
+    free(ul);
+    free(ud);
+    if (!filter || !d->svc) {
+        free(filter);
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        return;
+    }
+    char *attrs[] = { "uid", NULL };
+    int rc = ldap_search_ext(d->svc->ld, d->set->base, LDAP_SCOPE_SUBTREE, filter,
+                             attrs, 0, NULL, NULL, NULL, 2, &r->msgid);
+    free(filter);
+    if (rc != LDAP_SUCCESS) {
+        char err[300];
+        dir_conn_error(d->svc, rc, err, sizeof err);
+        finish(d, r, DIR_AUTH_UNAVAILABLE);
+        if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)
+            dir_service_lost(d, err);
+        return;
+    }
+    metrics_ldap_auth_op(true);
+}
+
 void dir_auth_begin(dir *d, dir_req *r)
 {
     r->d = d;
@@ -188,35 +309,14 @@ void dir_auth_begin(dir *d, dir_req *r)
         finish(d, r, DIR_AUTH_FAILED);
         return;
     }
-    char *ul = ldap_filter_escape(r->localpart), *ud = ldap_filter_escape(r->domain), *filter = NULL;
-    if (!ul || !ud || asprintf(&filter, "(&(objectClass=univentionXMPPAccount)(uid=%s)"
-                               "(xmppEnabled=TRUE)(xmppDomain=%s))", ul, ud) < 0)
-        filter = NULL;
-    free(ul);
-    free(ud);
-    if (!filter) {
-        finish(d, r, DIR_AUTH_UNAVAILABLE);
+    activate(d, r);
+    if (fast_dn(d, r)) {
+        r->state = REQ_WAITING;
+        fifo_push(&d->wait, r);
+        dispatch(d);
         return;
     }
-    char *attrs[] = { "uid", NULL };
-    int rc = ldap_search_ext(d->svc->ld, d->set->base, LDAP_SCOPE_SUBTREE, filter,
-                             attrs, 0, NULL, NULL, NULL, 2, &r->msgid);
-    free(filter);
-    if (rc != LDAP_SUCCESS) {
-        char err[300];
-        dir_conn_error(d->svc, rc, err, sizeof err);
-        finish(d, r, DIR_AUTH_UNAVAILABLE);
-        if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)
-            dir_service_lost(d, err);
-        return;
-    }
-    r->state = REQ_SEARCHING;
-    r->next = d->active;
-    r->prev = NULL;
-    if (d->active)
-        d->active->prev = r;
-    d->active = r;
-    d->nactive++;
+    start_search(d, r);
 }
 
 static dir_req *find_searching(dir *d, int msgid)
@@ -304,7 +404,10 @@ static void start_bind(dir *d, size_t i, dir_req *r)
     }
     struct berval cred = { r->pwlen, r->password };
     int rc = ldap_sasl_bind(c->ld, r->dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &c->msgid);
-    explicit_bzero(r->password, r->pwlen);
+    if (!r->fast)   /* a fast request may still have to start over */
+        explicit_bzero(r->password, r->pwlen);
+    if (rc == LDAP_SUCCESS)
+        metrics_ldap_auth_op(false);
     r->state = REQ_BINDING;
     r->conn = c;
     c->req = r;
@@ -318,9 +421,21 @@ static void start_bind(dir *d, size_t i, dir_req *r)
 
 static void dispatch(dir *d)
 {
-    for (size_t i = 0; i < DIR_AUTH_CONNS && d->wait.head && d->svc; i++)
+    size_t n = (size_t)d->set->auth_conns;
+    for (size_t i = 0; i < n && d->wait.head && d->svc; i++)
         if (!d->auth[i] || !d->auth[i]->req)
             start_bind(d, i, d->wait.head);
+}
+
+/* An idle auth connection beyond plucs/ldap/auth_connections (lowered by
+ * a reload) is closed once its bind has answered. */
+static void trim_idle(dir *d, dir_conn *c)
+{
+    for (size_t i = (size_t)d->set->auth_conns; i < DIR_AUTH_CONNS_MAX; i++)
+        if (d->auth[i] == c && !c->req) {
+            close_auth_conn(d, c);
+            return;
+        }
 }
 
 void dir_auth_bind_message(dir_conn *c, LDAPMessage *msg)
@@ -336,13 +451,30 @@ void dir_auth_bind_message(dir_conn *c, LDAPMessage *msg)
     if (prc != LDAP_SUCCESS)
         rc = prc;
     c->msgid = -1;
+    if (r->fast && (rc == LDAP_SUCCESS || rc == LDAP_INVALID_CREDENTIALS || rc == LDAP_NO_SUCH_OBJECT ||
+                    rc == LDAP_INVALID_DN_SYNTAX) && !fast_still_valid(d, r)) {
+        /* The directory changed while the bind was on the wire: the
+         * snapshot's word about the account is stale, ask the directory. */
+        log_debug("auth: directory changed during the bind for %s@%s; searching", r->localpart,
+                  r->domain);
+        c->req = NULL;
+        r->conn = NULL;
+        trim_idle(d, c);            /* before: a failed search may close c */
+        start_search(d, r);
+        dispatch(d);
+        return;
+    }
     switch (rc) {
     case LDAP_SUCCESS:
         log_debug("auth: %s@%s authenticated", r->localpart, r->domain);
         finish(d, r, DIR_AUTH_OK);
         break;
     case LDAP_INVALID_CREDENTIALS:
-        log_info("auth: wrong password for %s@%s", r->localpart, r->domain);
+        if (r->fast)    /* slapd says the same for a DN that no longer exists */
+            log_info("auth: wrong password for %s@%s (or its entry %s is gone)", r->localpart,
+                     r->domain, r->dn);
+        else
+            log_info("auth: wrong password for %s@%s", r->localpart, r->domain);
         finish(d, r, DIR_AUTH_FAILED);
         break;
     case LDAP_INAPPROPRIATE_AUTH: case LDAP_UNWILLING_TO_PERFORM: case LDAP_INSUFFICIENT_ACCESS:
@@ -354,8 +486,11 @@ void dir_auth_bind_message(dir_conn *c, LDAPMessage *msg)
         log_info("auth: directory error for %s@%s: %s", r->localpart, r->domain, ldap_err2string(rc));
         finish(d, r, DIR_AUTH_UNAVAILABLE);
         close_auth_conn(d, c);
+        c = NULL;
         break;
     }
+    if (c)
+        trim_idle(d, c);
     dispatch(d);
 }
 
@@ -373,7 +508,7 @@ void dir_auth_conn_lost(dir_conn *c, const char *reason)
 
 void dir_auth_close_conns(dir *d)
 {
-    for (size_t i = 0; i < DIR_AUTH_CONNS; i++) {
+    for (size_t i = 0; i < DIR_AUTH_CONNS_MAX; i++) {
         dir_conn *c = d->auth[i];
         if (!c)
             continue;

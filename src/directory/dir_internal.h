@@ -17,7 +17,7 @@
 #include "directory/directory.h"
 #include "directory/dir_build.h"
 
-#define DIR_AUTH_CONNS      4        /* connections for users' binds */
+#define DIR_AUTH_CONNS_MAX  64       /* slots for users' binds (plucs/ldap/auth_connections) */
 #define DIR_MAX_REQUESTS    10000    /* queued + in-flight auth requests */
 #define DIR_AUTH_DEADLINE_S 10       /* per auth request */
 #define DIR_NET_TIMEOUT_S   3        /* TCP connect (and sync libldap calls) */
@@ -40,6 +40,7 @@ typedef struct dir_settings {
     char *userlabel, *grouplabel;
     bool filter, msg_allow, pres_allow, restart_listener;
     int poll;             /* plucs/ldap/poll: seconds between full reads without a feed */
+    int auth_conns;       /* plucs/ldap/auth_connections: 1..DIR_AUTH_CONNS_MAX */
 } dir_settings;
 
 dir_settings *dir_settings_new(const config *c);   /* NULL on allocation failure */
@@ -87,6 +88,8 @@ struct dir_req {
     char *dn;                    /* the account entry, once found */
     char *uid;                   /* its first uid value: the snapshot's name for it */
     int nentries;
+    bool fast;                   /* bind to the snapshot's DN, no search (dir_auth.c) */
+    uint64_t serial;             /* fast: the snapshot the DN came from */
     int msgid;                   /* REQ_SEARCHING: on the service connection */
     dir_req_state state;
     dir_conn *conn;              /* REQ_BINDING */
@@ -144,7 +147,7 @@ struct dir {
     bool nohost_logged;
 
     /* authentication */
-    dir_conn *auth[DIR_AUTH_CONNS];
+    dir_conn *auth[DIR_AUTH_CONNS_MAX];   /* the first set->auth_conns are used */
     dir_req *active;           /* every request past the inbox */
     size_t nactive;
     req_fifo wait;                /* REQ_WAITING: found, waiting for an auth connection */

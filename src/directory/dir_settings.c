@@ -72,6 +72,8 @@ dir_settings *dir_settings_new(const config *c)
     s->pres_allow = c->filter_presence_allow;
     s->restart_listener = c->restart_listener;
     s->poll = c->ldap_poll > 0 ? c->ldap_poll : 30;
+    s->auth_conns = c->ldap_auth_conns < 1 ? 8 : c->ldap_auth_conns > DIR_AUTH_CONNS_MAX
+                    ? DIR_AUTH_CONNS_MAX : c->ldap_auth_conns;
     if (!s->userlabel || !s->grouplabel || !s->uris || !s->base || !s->hostname || (c->domains && !s->domains) ||
         (c->ldap_hostdn && !s->hostdn) || (c->ldap_secretfile && !s->secretfile) ||
         (c->ldap_cacert && !s->cacert)) {

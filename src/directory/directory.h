@@ -111,8 +111,10 @@ typedef enum {
 } dir_auth_result;
 
 /* Asynchronous password check for account localpart@domain (localpart
- * already nodeprep'ed). Searches the account filter of directory.md (with
- * RFC 4515 escaping), requires exactly one entry, then binds as its DN.
+ * already nodeprep'ed): a simple bind as the account's DN from the snapshot
+ * while the change feed keeps it current, else (and for names the snapshot
+ * does not know) a search with the account filter of directory.md (RFC 4515
+ * escaping) for exactly one entry, then the bind as its DN (dir_auth.c).
  * An empty password fails without contacting LDAP. done(arg, result) runs on
  * reply_to's thread (via worker_post). */
 void directory_auth(worker *reply_to, const char *localpart, const char *domain,

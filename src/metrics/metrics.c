@@ -19,6 +19,7 @@ static atomic_uint_fast64_t routed[NTRANSPORTS];
 /* FAST (XEP-0484) counters, from mod_fast.c when linked in. */
 void fast_metrics_lines(buf *out) __attribute__((weak));
 static atomic_uint_fast64_t auth_ok, auth_failed;
+static atomic_uint_fast64_t ldap_auth_binds, ldap_auth_searches;
 static atomic_uint_fast64_t filter_refused;
 static atomic_uint_fast64_t carbons_sent, carbons_received;
 static atomic_uint_fast64_t adhoc_done, adhoc_refused;
@@ -96,6 +97,12 @@ void metrics_stanza_routed(const char *transport)
 void metrics_auth(bool success)
 {
     atomic_fetch_add_explicit(success ? &auth_ok : &auth_failed, 1, memory_order_relaxed);
+}
+
+void metrics_ldap_auth_op(bool search)
+{
+    atomic_fetch_add_explicit(search ? &ldap_auth_searches : &ldap_auth_binds, 1,
+                              memory_order_relaxed);
 }
 
 void metrics_sm_resumption(bool ok)
@@ -191,6 +198,12 @@ void metrics_render(buf *out)
                     "plucs_auth_total{result=\"success\"} %llu\n"
                     "plucs_auth_total{result=\"failure\"} %llu\n",
                (unsigned long long)atomic_load(&auth_ok), (unsigned long long)atomic_load(&auth_failed));
+    buf_printf(out, "# HELP plucs_ldap_auth_operations_total LDAP operations sent for password checks.\n"
+                    "# TYPE plucs_ldap_auth_operations_total counter\n"
+                    "plucs_ldap_auth_operations_total{operation=\"bind\"} %llu\n"
+                    "plucs_ldap_auth_operations_total{operation=\"search\"} %llu\n",
+               (unsigned long long)atomic_load(&ldap_auth_binds),
+               (unsigned long long)atomic_load(&ldap_auth_searches));
     if (fast_metrics_lines)
         fast_metrics_lines(out);
     buf_puts(out, "# HELP plucs_directory_lag_seconds Age of the directory snapshot's newest change.\n"

@@ -17,6 +17,9 @@
 void metrics_session_add(const char *transport, const char *domain, int delta);
 void metrics_stanza_routed(const char *transport);
 void metrics_auth(bool success);
+/* The directory sent one LDAP operation for a password check: a search
+ * for the account entry (search) or the user's simple bind. */
+void metrics_ldap_auth_op(bool search);
 /* Stream management (XEP-0198): resumptions by result, detached sessions. */
 void metrics_sm_resumption(bool ok);
 void metrics_sm_detached_add(int delta);
