@@ -1,8 +1,9 @@
 /* tls_ticket.c: the process's session-ticket keys, see tls_ticket.h.
  * OpenSSL's default would be one random key per SSL_CTX for its whole life
- * (until a reload); here one key pair serves every client context of the
+ * (until a reload) and, in TLS 1.3, no new ticket after a resumption; here one key pair serves every client context of the
  * process, a fresh one is made every TLS_TICKET_ROTATE_SECONDS and the
- * previous one still decrypts (and then the client gets a new ticket), so a
+ * previous one still decrypts (and then the client gets a new ticket, as
+ * after every TLS 1.3 resumption), so a
  * stolen key opens at most two periods of tickets. Keys are never written
  * anywhere: a restart makes every client do one full handshake. */
 #include "transport/tls_ticket.h"
@@ -75,9 +76,11 @@ static int set_mac(EVP_MAC_CTX *hctx, unsigned char *hkey, size_t len)
 static int key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
                   EVP_MAC_CTX *hctx, int enc)
 {
-    (void)ssl;
     tkey k;
-    int ret = 1;
+    /* TLS 1.3: OpenSSL sends no ticket after a resumption unless asked (2),
+     * and clients use a TLS 1.3 ticket once (RFC 8446 C.4): without a fresh
+     * one every other reconnection would be a full handshake. */
+    int ret = SSL_version(ssl) >= TLS1_3_VERSION ? 2 : 1;
     pthread_mutex_lock(&lock);
     if (!rotate_locked()) {
         pthread_mutex_unlock(&lock);
