@@ -62,6 +62,7 @@ static int setup_tls(const config *c, bool at_start)
     if (c->tls == TLS_OFF && !c->c2s_tls_port)
         return 0;
     char err[1024];
+    tls_set_session_tickets(c->tls_tickets);
     if (tls_load(c->certfile, err, sizeof err) == 0)
         return 0;
     if (at_start && c->tls == TLS_REQUIRED) {
@@ -113,7 +114,7 @@ static int reload(void (*report)(void *ud, const char *line), void *ud)
     const config *old = config_current();
     log_set_level(nc->loglevel);
     if (!str_eq(old->certfile, nc->certfile) || old->tls != nc->tls ||
-        old->c2s_tls_port != nc->c2s_tls_port)
+        old->c2s_tls_port != nc->c2s_tls_port || old->tls_tickets != nc->tls_tickets)
         setup_tls(nc, false);
     if (nc->s2s && (!old->s2s || old->s2s_tls != nc->s2s_tls ||
                     !str_eq(old->s2s_certfile, nc->s2s_certfile) ||

@@ -171,6 +171,7 @@ static void fill(config *c, const registry *r)
     c->filter_message_allow = strcasecmp(registry_get(r, "plucs/mod/filter/message_policy"), "allow") == 0;
     c->filter_presence_allow = strcasecmp(registry_get(r, "plucs/mod/filter/presence_policy"), "allow") == 0;
     c->certfile = str_or_empty(registry_get(r, "plucs/certfile"));
+    c->tls_tickets = get_bool(r, "plucs/tls/session_tickets");
     const char *tls = registry_get(r, "plucs/tls");
     c->tls = strcasecmp(tls, "required") == 0 ? TLS_REQUIRED : strcasecmp(tls, "false") == 0 ? TLS_OFF : TLS_ON;
     c->userlabel = str_or_empty(registry_get(r, "plucs/userlabel"));

@@ -37,6 +37,7 @@ typedef struct config {
     bool filter_presence_allow; /* presence_policy == allow */
     char *certfile;
     enum tls_mode tls;
+    bool tls_tickets;           /* plucs/tls/session_tickets */
     char *userlabel;
     char *grouplabel;
 

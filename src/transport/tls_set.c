@@ -2,22 +2,28 @@
 #include "transport/tls_set.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "transport/tls_ticket.h"
 
 struct tls_set {
     tls_slot *slot;
     int refs;                /* under slot->lock */
     SSL_CTX **ctx;
     X509 **cert;             /* leaf of each ctx, for SNI matching */
+    unsigned *kinds;         /* KIND_* bits: the key types each ctx holds */
     size_t n;
     tls_names_fn names;
 };
+
+enum { KIND_RSA = 1, KIND_EC = 2, KIND_OTHER = 4 };
 
 static int ssl_index = -1;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
@@ -28,6 +34,7 @@ static void set_free(tls_set *s)
         SSL_CTX_free(s->ctx[i]);
     free(s->ctx);
     free(s->cert);
+    free(s->kinds);
     free(s);
 }
 
@@ -91,13 +98,92 @@ static void openssl_reason(char *err, size_t errlen, const char *key, const char
     snprintf(err, errlen, "%s: %s '%s': %s", key, what, path, reason);
 }
 
-static SSL_CTX *ctx_load(const char *path, const char *key, const SSL_METHOD *method, char *err,
+/* No passphrase prompt: an encrypted key is refused like a missing one. */
+static int no_pass(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf; (void)size; (void)rwflag; (void)u;
+    return 0;
+}
+
+/* The first private key in a PEM file; NULL when none (or unreadable). */
+static EVP_PKEY *key_read(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, no_pass, NULL);
+    fclose(f);
+    ERR_clear_error();
+    return k;
+}
+
+static const char *key_kind(const EVP_PKEY *k)
+{
+    switch (EVP_PKEY_get_base_id(k)) {
+    case EVP_PKEY_RSA: return "RSA";
+    case EVP_PKEY_EC: return "ECDSA";
+    case EVP_PKEY_ED25519: return "Ed25519";
+    default: return "other";
+    }
+}
+
+/* Adds the chain in path and its key (in path, else X.key beside X.pem) to
+ * ctx; a context may hold one chain per key type (RSA and ECDSA: OpenSSL
+ * serves the one the client's signature algorithms allow). 0, or -1 with
+ * the reason in err. */
+static int ctx_add_chain(SSL_CTX *ctx, const char *path, const char *key, char *err,
                          size_t errlen)
 {
     if (access(path, R_OK) != 0) {
         snprintf(err, errlen, "%s: cannot read '%s': %m", key, path);
-        return NULL;
+        return -1;
     }
+    if (SSL_CTX_use_certificate_chain_file(ctx, path) != 1) {
+        openssl_reason(err, errlen, key, "no usable certificate in", path);
+        return -1;
+    }
+    X509 *leaf = SSL_CTX_get0_certificate(ctx);   /* the one just loaded */
+    char keypath[4096];
+    size_t len = strlen(path);
+    if (len > 4 && !strcmp(path + len - 4, ".pem"))
+        snprintf(keypath, sizeof keypath, "%.*s.key", (int)(len - 4), path);
+    else
+        snprintf(keypath, sizeof keypath, "%s.key", path);
+    const char *from = path;
+    EVP_PKEY *k = key_read(path);
+    if (!k) {
+        from = keypath;
+        k = key_read(keypath);
+    }
+    if (!k) {
+        snprintf(err, errlen,
+                 "%s: no private key in '%s' nor in '%s' (allowed: one PEM "
+                 "with key and certificates, or X.pem with X.key beside it; no passphrase)",
+                 key, path, keypath);
+        return -1;
+    }
+    if (!leaf || X509_check_private_key(leaf, k) != 1) {
+        EVP_PKEY *ck = leaf ? X509_get0_pubkey(leaf) : NULL;
+        ERR_clear_error();
+        snprintf(err, errlen,
+                 "%s: the private key in '%s' (%s) does not match the certificate in '%s' (%s); "
+                 "allowed: the key the certificate was issued for",
+                 key, from, key_kind(k), path, ck ? key_kind(ck) : "none");
+        EVP_PKEY_free(k);
+        return -1;
+    }
+    int ok = SSL_CTX_use_PrivateKey(ctx, k);
+    EVP_PKEY_free(k);
+    if (ok != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        openssl_reason(err, errlen, key, "private key does not match the certificate in", path);
+        return -1;
+    }
+    return 0;
+}
+
+static SSL_CTX *ctx_new(const char *path, const char *key, const SSL_METHOD *method, char *err,
+                        size_t errlen)
+{
     SSL_CTX *ctx = SSL_CTX_new(method);
     if (!ctx) {
         openssl_reason(err, errlen, key, "cannot create a TLS context for", path);
@@ -107,37 +193,62 @@ static SSL_CTX *ctx_load(const char *path, const char *key, const SSL_METHOD *me
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    if (SSL_CTX_use_certificate_chain_file(ctx, path) != 1) {
-        openssl_reason(err, errlen, key, "no usable certificate in", path);
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    /* The key: in the same file, else X.key beside X.pem. */
-    if (SSL_CTX_use_PrivateKey_file(ctx, path, SSL_FILETYPE_PEM) != 1) {
-        ERR_clear_error();
-        char keypath[4096];
-        size_t len = strlen(path);
-        if (len > 4 && !strcmp(path + len - 4, ".pem"))
-            snprintf(keypath, sizeof keypath, "%.*s.key", (int)(len - 4), path);
-        else
-            snprintf(keypath, sizeof keypath, "%s.key", path);
-        if (SSL_CTX_use_PrivateKey_file(ctx, keypath, SSL_FILETYPE_PEM) != 1) {
-            ERR_clear_error();
-            snprintf(err, errlen,
-                     "%s: no private key in '%s' nor in '%s' (allowed: one PEM "
-                     "with key and certificates, or X.pem with X.key beside it)",
-                     key, path, keypath);
-            SSL_CTX_free(ctx);
-            return NULL;
-        }
-    }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        openssl_reason(err, errlen, key, "private key does not match the certificate in", path);
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
+    static const unsigned char sid_ctx[] = "plucs";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+    tls_ticket_setup(ctx, false);   /* tls.c turns them on for clients */
     return ctx;
+}
+
+/* The public key type of a PEM file's first certificate, or -1. */
+static int file_cert(const char *path, X509 **out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    X509 *x = PEM_read_X509(f, NULL, no_pass, NULL);
+    fclose(f);
+    ERR_clear_error();
+    if (!x)
+        return -1;
+    *out = x;
+    EVP_PKEY *k = X509_get0_pubkey(x);
+    return k ? EVP_PKEY_get_base_id(k) : -1;
+}
+
+/* Whether a and b carry the same names (subject and subjectAltName). */
+static bool same_names(X509 *a, X509 *b)
+{
+    if (X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) != 0)
+        return false;
+    int ia = X509_get_ext_by_NID(a, NID_subject_alt_name, -1);
+    int ib = X509_get_ext_by_NID(b, NID_subject_alt_name, -1);
+    if (ia < 0 || ib < 0)
+        return ia == ib;
+    return ASN1_OCTET_STRING_cmp(X509_EXTENSION_get_data(X509_get_ext(a, ia)),
+                                 X509_EXTENSION_get_data(X509_get_ext(b, ib))) == 0;
+}
+
+/* The context of s that a certificate with names like x and key type kind
+ * joins: same names, no chain of that type yet. SIZE_MAX: a new one. */
+static size_t ctx_joinable(const tls_set *s, X509 *x, int kind)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (!same_names(s->cert[i], x))
+            continue;
+        if (kind == EVP_PKEY_RSA && s->kinds[i] & KIND_RSA)
+            continue;
+        if (kind == EVP_PKEY_EC && s->kinds[i] & KIND_EC)
+            continue;
+        if (kind != EVP_PKEY_RSA && kind != EVP_PKEY_EC)
+            continue;
+        return i;
+    }
+    return SIZE_MAX;
+}
+
+static unsigned kind_bit(int kind)
+{
+    return kind == EVP_PKEY_RSA ? KIND_RSA : kind == EVP_PKEY_EC ? KIND_EC : KIND_OTHER;
 }
 
 tls_set *tls_set_load(tls_slot *slot, const char *certfiles, const char *key,
@@ -149,16 +260,34 @@ tls_set *tls_set_load(tls_slot *slot, const char *certfiles, const char *key,
     char *list = xstrdup(certfiles ? certfiles : "");
     char *save = NULL;
     for (char *p = strtok_r(list, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
-        SSL_CTX *ctx = ctx_load(p, key, method, err, errlen);
-        if (!ctx) {
+        /* A second certificate with the same names and another key type
+         * (RSA beside ECDSA) joins the first one's context. */
+        X509 *x = NULL;
+        int kind = file_cert(p, &x);
+        size_t j = x ? ctx_joinable(s, x, kind) : SIZE_MAX;
+        X509_free(x);
+        if (j != SIZE_MAX) {
+            if (ctx_add_chain(s->ctx[j], p, key, err, errlen) != 0) {
+                free(list);
+                set_free(s);
+                return NULL;
+            }
+            s->kinds[j] |= kind_bit(kind);
+            continue;
+        }
+        SSL_CTX *ctx = ctx_new(p, key, method, err, errlen);
+        if (!ctx || ctx_add_chain(ctx, p, key, err, errlen) != 0) {
+            SSL_CTX_free(ctx);
             free(list);
             set_free(s);
             return NULL;
         }
         s->ctx = xrealloc(s->ctx, (s->n + 1) * sizeof *s->ctx);
         s->cert = xrealloc(s->cert, (s->n + 1) * sizeof *s->cert);
+        s->kinds = xrealloc(s->kinds, (s->n + 1) * sizeof *s->kinds);
         s->ctx[s->n] = ctx;
         s->cert[s->n] = SSL_CTX_get0_certificate(ctx);
+        s->kinds[s->n] = kind_bit(kind);
         s->n++;
     }
     free(list);

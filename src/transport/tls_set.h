@@ -29,8 +29,14 @@ typedef struct tls_slot {
 /* Loads space-separated PEM files (each key and chain in one file, or X.pem
  * with X.key beside it) into a new set for slot, one SSL_CTX per file made
  * with method, TLS 1.2 or newer; SNI picks the context whose certificate
- * names match (names; the first file is the default). key names the
- * registry variable in error messages. NULL with a one-line reason in err.
+ * names match (names; the first file is the default). A file whose leaf
+ * has the same subject and subjectAltName as an earlier one but another key
+ * type (RSA beside ECDSA) joins that file's context instead: OpenSSL then
+ * serves each client the type it supports. No session tickets (tls.c turns
+ * them on for client streams, tls_ticket.h), no session cache, no early
+ * data. key names the registry variable in error messages (a private key
+ * that does not belong to its certificate is said so, with both files).
+ * NULL with a one-line reason in err.
  * The caller may configure the contexts further before installing. */
 tls_set *tls_set_load(tls_slot *slot, const char *certfiles, const char *key,
                       const SSL_METHOD *method, tls_names_fn names, char *err, size_t errlen);
