@@ -588,9 +588,11 @@ void router_from_session(session *s, xnode *st)
         xnode_free(st);
         return;
     }
-    /* Normalise the address so every later comparison is on prepared text. */
+    /* Normalise the address so every later comparison is on prepared text
+     * (nearly always it is prepared already: then the attribute stays). */
     char *norm = jid_to_string(&to);
-    xnode_set_attr(st, "to", norm);
+    if (strcmp(norm, to_s) != 0)
+        xnode_set_attr(st, "to", norm);
     free(norm);
     route_from_to(s, st, kind, &to);
     jid_clear(&to);
