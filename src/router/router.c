@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "router/events.h"
 #include "router/policy.h"
+#include "router/policy_index.h"
 #include "router/routes.h"
 #include "router/services.h"
 #include "xmpp/jid.h"
@@ -115,6 +116,7 @@ void router_init(int nworkers)
 {
     nsnaps = nworkers;
     snaps = xcalloc((size_t)nworkers, sizeof *snaps);
+    policy_index_init(nworkers);
     directory_on_snapshot(on_snapshot, NULL);
 }
 
@@ -126,6 +128,7 @@ void router_shutdown(void)
     free(snaps);
     snaps = NULL;
     nsnaps = 0;
+    policy_index_shutdown();
 }
 
 const dir_snapshot *router_snapshot(void)
