@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "metrics/metrics.h"
+#include "router/policy_index.h"
 
 #define LOG_PER_SECOND 10
 
@@ -88,8 +89,8 @@ static policy_verdict judge_remote_recipient(const dir_snapshot *snap, const xno
 static policy_verdict judge(const dir_snapshot *snap, const xnode *st, stanza_kind kind,
                             const char *fnode, const char *fdomain, const jid *to)
 {
-    const dir_account *a = dir_snapshot_account(snap, fnode, fdomain);
-    const dir_account *b = dir_snapshot_account(snap, to->node, to->domain);
+    const dir_account *a = policy_account(snap, fnode, fdomain);
+    const dir_account *b = policy_account(snap, to->node, to->domain);
     if (!b && a && !dir_snapshot_serves(snap, to->domain))
         return judge_remote_recipient(snap, st, kind, a, to);
     if (!b || a == b)

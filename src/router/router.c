@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "router/events.h"
 #include "router/policy.h"
+#include "router/policy_index.h"
 #include "router/routes.h"
 #include "router/services.h"
 #include "xmpp/jid.h"
@@ -115,6 +116,7 @@ void router_init(int nworkers)
 {
     nsnaps = nworkers;
     snaps = xcalloc((size_t)nworkers, sizeof *snaps);
+    policy_index_init(nworkers);
     directory_on_snapshot(on_snapshot, NULL);
 }
 
@@ -126,6 +128,7 @@ void router_shutdown(void)
     free(snaps);
     snaps = NULL;
     nsnaps = 0;
+    policy_index_shutdown();
 }
 
 const dir_snapshot *router_snapshot(void)
@@ -588,9 +591,11 @@ void router_from_session(session *s, xnode *st)
         xnode_free(st);
         return;
     }
-    /* Normalise the address so every later comparison is on prepared text. */
+    /* Normalise the address so every later comparison is on prepared text
+     * (nearly always it is prepared already: then the attribute stays). */
     char *norm = jid_to_string(&to);
-    xnode_set_attr(st, "to", norm);
+    if (strcmp(norm, to_s) != 0)
+        xnode_set_attr(st, "to", norm);
     free(norm);
     route_from_to(s, st, kind, &to);
     jid_clear(&to);

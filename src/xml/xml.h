@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 
@@ -45,7 +46,11 @@ struct xnode {
                              for elements */
     char *text;           /* text node content (unescaped); NULL for elements */
     xattr *attrs;
-    size_t nattrs;
+    uint32_t nattrs;
+    uint32_t blk;         /* bytes of the node's own allocation: a string or
+                             the attribute array inside [n, n + blk) is part
+                             of it, not freed on its own (xnode_block.h);
+                             0: every piece is separate */
     xnode *children;      /* first child */
     xnode *last;          /* last child (O(1) append) */
     xnode *next;          /* next sibling */

@@ -8,34 +8,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bytes that need escaping: bit 1 in text, bit 2 in attribute values.
+ * A table lookup per byte keeps the common case (no special byte in a
+ * JID, an id or a body) a tight scan; the escapes themselves are rare. */
+static const unsigned char esc_class[256] = {
+    ['&'] = 3, ['<'] = 3, ['>'] = 1, ['\''] = 2, ['"'] = 2,
+    ['\r'] = 3, ['\n'] = 2, ['\t'] = 2,
+};
+
+static const char *esc_rep(char c)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '\'': return "&apos;";
+    case '"': return "&quot;";
+    case '\r': return "&#13;";
+    case '\n': return "&#10;";
+    default: return "&#9;";   /* '\t' */
+    }
+}
+
 /* Escapes text (attr false: & < > and CR) or an attribute value (attr true:
  * & < ' " and the whitespace a parser would normalise away). Runs of plain
  * bytes are appended in one piece. */
 void xml_escape(buf *out, const char *s, size_t len, bool attr)
 {
+    const unsigned char mask = attr ? 2 : 1;
+    const unsigned char *u = (const unsigned char *)s;
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
-        const char *rep = NULL;
-        switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = attr ? NULL : "&gt;"; break;
-        case '\'': rep = attr ? "&apos;" : NULL; break;
-        case '"': rep = attr ? "&quot;" : NULL; break;
-        case '\r': rep = "&#13;"; break;
-        case '\n': rep = attr ? "&#10;" : NULL; break;
-        case '\t': rep = attr ? "&#9;" : NULL; break;
-        default: break;
-        }
-        if (!rep)
+        if (!(esc_class[u[i]] & mask))
             continue;
         if (i > run)
             buf_append(out, s + run, i - run);
-        buf_puts(out, rep);
+        buf_puts(out, esc_rep(s[i]));
         run = i + 1;
     }
     if (len > run)
         buf_append(out, s + run, len - run);
+}
+
+/* xml_escape for a terminated string, as the serializer's strings are:
+ * strcspn (vectorised in libc) finds the next special byte, and no
+ * separate strlen pass is needed. */
+static void escape_cstr(buf *out, const char *s, bool attr)
+{
+    const char *set = attr ? "&<'\"\r\n\t" : "&<>\r";
+    for (;;) {
+        size_t k = strcspn(s, set);
+        if (k)
+            buf_append(out, s, k);
+        if (!s[k])
+            return;
+        buf_puts(out, esc_rep(s[k]));
+        s += k + 1;
+    }
 }
 
 static void put_attr(buf *out, const char *name, const char *value)
@@ -43,7 +72,7 @@ static void put_attr(buf *out, const char *name, const char *value)
     buf_append(out, " ", 1);
     buf_puts(out, name);
     buf_append(out, "='", 2);
-    xml_escape(out, value, strlen(value), true);
+    escape_cstr(out, value, true);
     buf_append(out, "'", 1);
 }
 
@@ -77,9 +106,9 @@ static void put_attrs(const xnode *n, buf *out)
             /* A namespaced attribute without a prefix (built by hand):
              * give it one of its own. */
             buf_printf(out, " xmlns:a%zu='", i);
-            xml_escape(out, a->ns, strlen(a->ns), true);
+            escape_cstr(out, a->ns, true);
             buf_printf(out, "' a%zu:%s='", i, c ? c + 1 : a->name);
-            xml_escape(out, a->value, strlen(a->value), true);
+            escape_cstr(out, a->value, true);
             buf_append(out, "'", 1);
             continue;
         }
@@ -88,7 +117,7 @@ static void put_attrs(const xnode *n, buf *out)
             buf_append(out, " xmlns:", 7);
             buf_append(out, a->name, plen);
             buf_append(out, "='", 2);
-            xml_escape(out, a->ns, strlen(a->ns), true);
+            escape_cstr(out, a->ns, true);
             buf_append(out, "'", 1);
         }
         put_attr(out, a->name, a->value);
@@ -99,7 +128,7 @@ static void serialize_node(const xnode *n, const char *scope_ns, buf *out)
 {
     if (!n->name) {
         if (n->text)
-            xml_escape(out, n->text, strlen(n->text), false);
+            escape_cstr(out, n->text, false);
         return;
     }
     const char *ns = n->ns ? n->ns : "";
@@ -114,7 +143,7 @@ static void serialize_node(const xnode *n, const char *scope_ns, buf *out)
     buf_puts(out, n->name);
     if (ns != scope_ns && strcmp(ns, scope_ns ? scope_ns : "") != 0) {   /* shared: often equal */
         buf_append(out, " xmlns='", 8);
-        xml_escape(out, ns, strlen(ns), true);
+        escape_cstr(out, ns, true);
         buf_append(out, "'", 1);
     }
     put_attrs(n, out);

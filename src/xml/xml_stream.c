@@ -36,6 +36,7 @@
  * stanza. Namespace URIs are interned per stream (ns_tab): all elements of
  * one namespace share one reference-counted string (xml_ns.c), charged once. */
 #include "xml/xml.h"
+#include "xml/xnode_block.h"
 #include "core/alloc.h"
 
 #include <expat.h>
@@ -272,41 +273,50 @@ static xnode *build_element(xstream *xs, const XML_Char *name, const XML_Char **
     size_t urilen, locallen;
     split_name(name, &uri, &urilen, &local, &locallen, &prefix);
 
-    xnode *n = xcalloc(1, sizeof *n);
-    n->name = xstrndup(local, locallen);
+    /* First pass: the bytes of the element's strings, so that the node,
+     * its attribute array and its strings take one allocation
+     * (xnode_block.h). */
+    size_t count = 0, strbytes = locallen + 1;
+    for (; atts[count * 2]; count++) {
+        const char *au, *al, *ap;
+        size_t aulen, allen;
+        split_name(atts[count * 2], &au, &aulen, &al, &allen, &ap);
+        strbytes += allen + 1 + strlen(atts[count * 2 + 1]) + 1;
+        if (aulen)
+            strbytes += (ap ? strlen(ap) : 2) + 1;
+    }
+    xblock b;
+    xnode *n = xblock_start(&b, count, strbytes);
+    n->name = xblock_strn(&b, local, locallen);
     n->ns = xs_intern(xs, uri, urilen, cost);
+    /* Charged as the separate allocations it replaces would be: the
+     * budget's meaning (XML_TREE_BUDGET) stays the same. */
     *cost += mcost(sizeof *n) + mcost(locallen + 1);
-
-    size_t count = 0;
-    while (atts[count * 2])
-        count++;
     if (!count)
         return n;
-    n->attrs = xcalloc(count, sizeof *n->attrs);
     *cost += mcost(count * sizeof *n->attrs);
     for (size_t i = 0; i < count; i++) {
         xattr *a = &n->attrs[i];
         split_name(atts[i * 2], &uri, &urilen, &local, &locallen, &prefix);
         if (urilen == 0) {
-            a->name = xstrndup(local, locallen);
+            a->name = xblock_strn(&b, local, locallen);
             *cost += mcost(locallen + 1);
         } else {
             if (!prefix)   /* cannot happen with triplets; be safe */
                 prefix = "ns";
             size_t plen = strlen(prefix);
-            a->name = xmalloc(plen + 1 + locallen + 1);
+            a->name = xblock_alloc(&b, plen + 1 + locallen);
             memcpy(a->name, prefix, plen);
             a->name[plen] = ':';
             memcpy(a->name + plen + 1, local, locallen);
-            a->name[plen + 1 + locallen] = 0;
             a->ns = xs_intern(xs, uri, urilen, cost);
             *cost += mcost(plen + 1 + locallen + 1);
         }
         size_t vlen = strlen(atts[i * 2 + 1]);
-        a->value = xstrndup(atts[i * 2 + 1], vlen);
+        a->value = xblock_strn(&b, atts[i * 2 + 1], vlen);
         *cost += mcost(vlen + 1);
     }
-    n->nattrs = count;
+    n->nattrs = (uint32_t)count;
     return n;
 }
 

@@ -923,6 +923,64 @@ static void test_attr_ns_shared_not_copied(void **state)
     buf_free(&b);
 }
 
+/* Issue 17 item 4: a parsed or copied element shares one allocation with
+ * its name, attribute array and strings (xnode_block.h). Every edit the
+ * API allows must still work on such a node and free cleanly: a wrong
+ * free of a piece inside the block aborts in glibc (and ASan / valgrind
+ * report it). */
+static void test_block_nodes_editable(void **state)
+{
+    xstream_cb cb = { NULL, keep_stanza, NULL, r_error };
+    rec r;
+    memset(&r, 0, sizeof r);
+    kept = NULL;
+    xstream *xs = xstream_new(&cb, &r, 65536, 16);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_int_equal(feed_str(xs, "<message to='b@x' type='chat' id='m1' xml:lang='en'>"
+                                  "<body>hello</body><x xmlns='urn:x' p='1'/></message>"), 0);
+    assert_int_equal(r.errors, 0);
+    xnode *m = kept;
+    kept = NULL;
+    assert_non_null(m);
+    /* replace, add (the array moves out of the block), remove */
+    xnode_set_attr(m, "to", "c@x");
+    xnode_set_attr(m, "from", "a@x/r");
+    xnode_set_attr(m, "id", NULL);
+    xnode_set_attr(m, "type", "normal");
+    assert_string_equal(xnode_attr(m, "to"), "c@x");
+    assert_string_equal(xnode_attr(m, "from"), "a@x/r");
+    assert_null(xnode_attr(m, "id"));
+    assert_string_equal(xnode_attr(m, "xml:lang"), "en");
+    /* text merged onto a parsed text node (its text moves out) */
+    xnode *body = xnode_child(m, "body", NULL);
+    xnode_add_text(body, " world", 6);
+    char *t = xnode_text(body);
+    assert_string_equal(t, "hello world");
+    free(t);
+    /* copies are blocks too: edit a copy, unlink a child, free apart */
+    xnode *c = xnode_copy(m);
+    xnode *x = xnode_child(c, "x", "urn:x");
+    xnode_unlink(x);
+    xnode_set_attr(x, "p", NULL);
+    xnode_set_attr(x, "q", "2");
+    xnode_set_attr(c, "to", NULL);
+    char *s = xml_to_string(c, NS_CLIENT);
+    assert_string_equal(s, "<message type='normal' xml:lang='en' from='a@x/r'>"
+                           "<body>hello world</body></message>");
+    free(s);
+    s = xml_to_string(x, NS_CLIENT);
+    assert_string_equal(s, "<x xmlns='urn:x' q='2'/>");
+    free(s);
+    xnode_free(c);
+    xnode_free(x);
+    s = xml_to_string(m, NS_CLIENT);
+    assert_string_equal(s, "<message to='c@x' type='normal' xml:lang='en' from='a@x/r'>"
+                           "<body>hello world</body><x xmlns='urn:x' p='1'/></message>");
+    free(s);
+    xnode_free(m);
+    xstream_free(xs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -953,6 +1011,7 @@ int main(void)
         cmocka_unit_test(test_renew_mid_read),
         cmocka_unit_test(test_fragment_dense_markup),
         cmocka_unit_test(test_attr_ns_shared_not_copied),
+        cmocka_unit_test(test_block_nodes_editable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
