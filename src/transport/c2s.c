@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "transport/conn_limits.h"
+#include "transport/idle_sweep.h"
 #include "transport/tls.h"
 #include "transport/transport.h"
 #include "transport/xmpp_stream.h"
@@ -57,6 +59,7 @@ typedef struct c2s {
     conn_slot slot;              /* pre-authentication count, released on auth or free */
     struct evbuffer *pend;       /* written this loop turn, not yet handed on */
     struct c2s *next_dirty, **prev_dirty;   /* on the worker's flush list */
+    idle_entry idle;             /* read recently: the parser is freed once quiet */
     char peer[64];
     bool plain;               /* a plain socket bufferevent: direct writes allowed */
     bool reading;             /* the stream wants input */
@@ -138,6 +141,7 @@ static void c2s_free(c2s *c)
      * leaving occupant it left): unlink only after they ran. */
     xmpp_stream_free(c->st);
     dirty_unlink(c);
+    idle_forget(&c->idle);
     if (c->close_timer)
         event_free(c->close_timer);
     if (c->flush_timer)
@@ -409,6 +413,15 @@ static const xstream_cb xs_callbacks = { xs_open, xs_stanza, xs_close, xs_error 
 
 /* ---- input ---- */
 
+/* Quiet for a sweep period (idle_sweep.h): an idle session keeps no XML
+ * parser; the next byte gets a fresh one (xstream_release). */
+static void c2s_idle(idle_entry *e)
+{
+    c2s *c = (c2s *)((char *)e - offsetof(c2s, idle));
+    if (!c->closing && c->xs)
+        xstream_release(c->xs);
+}
+
 static void c2s_read(struct bufferevent *bev, void *arg)
 {
     c2s *c = arg;
@@ -425,6 +438,8 @@ static void c2s_read(struct bufferevent *bev, void *arg)
             c->xs = xstream_new(&xs_callbacks, c, (size_t)config_current()->max_stanza_size,
                                 XMPP_STREAM_MAX_DEPTH);
         xstream_feed(c->xs, chunk, (size_t)n);
+        if (!c->closing && bev == c->bev)
+            idle_touch(bufferevent_get_base(bev), &c->idle, c2s_idle);
         if (c->starttls) {
             /* Bytes after <starttls/> on the plain stream are ignored
              * (a client must wait for <proceed/>). */
@@ -516,6 +531,7 @@ void c2s_worker_cleanup(void)
     transport_worker_cleanup();
     while (dirty)
         dirty_unlink(dirty);
+    idle_sweep_worker_cleanup();
     if (flush_ev)
         event_free(flush_ev);
     flush_ev = NULL;
