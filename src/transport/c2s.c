@@ -366,9 +366,30 @@ static void start_tls(c2s *c)
         xmpp_stream_close(c->st, NULL, NULL);
         return;
     }
-    struct bufferevent *tlsbev = bufferevent_openssl_filter_new(
-        bufferevent_get_base(c->bev), c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    /* Normally <proceed/> is in the kernel by now: the socket changes
+     * hands to an OpenSSL socket bufferevent, which saves the plain
+     * bufferevent and its two buffers (about 1 KiB per session) that a
+     * filter on top of it would keep for the session's life. Only when
+     * the socket did not take <proceed/> does the filter go on top. */
+    struct event_base *base = bufferevent_get_base(c->bev);
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    struct bufferevent *tlsbev = NULL;
+    if (fd >= 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        tlsbev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE);
+        if (tlsbev) {
+            /* The old one lets go of the socket: freed, not closed (we
+             * may be inside its read callback: libevent defers the free). */
+            bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+            bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+            bufferevent_setfd(c->bev, -1);
+            bufferevent_free(c->bev);
+            c->bev = tlsbev;
+        }
+    } else {
+        tlsbev = bufferevent_openssl_filter_new(base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    }
     if (!tlsbev) {
         SSL_free(ssl);
         xmpp_stream_close(c->st, "internal-server-error", NULL);

@@ -1,7 +1,7 @@
 /* idle_sweep.c: the per-worker sweep that releases what quiet connections
  * do not need, see idle_sweep.h. Two periods: an entry touched in period t
  * is released by the sweep that ends period t + 1, so a connection is
- * released between IDLE_SWEEP_SECS and twice that after its last read. */
+ * released between IDLE_SWEEP_MS and twice that after its last read. */
 #include "transport/idle_sweep.h"
 
 #include <event2/event.h>
@@ -25,7 +25,7 @@ void idle_forget(idle_entry *e)
 
 static void arm(void)
 {
-    struct timeval tv = { IDLE_SWEEP_SECS, 0 };
+    struct timeval tv = { IDLE_SWEEP_MS / 1000, (IDLE_SWEEP_MS % 1000) * 1000 };
     evtimer_add(sweep_ev, &tv);
     armed = true;
 }
