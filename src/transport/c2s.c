@@ -199,7 +199,8 @@ static void c2s_close_timeout(evutil_socket_t fd, short what, void *arg)
  * bufferevent's output under the filter (where the encrypted bytes wait). */
 static size_t c2s_queued(c2s *c)
 {
-    size_t n = evbuffer_get_length(c->pend) + evbuffer_get_length(bufferevent_get_output(c->bev));
+    size_t n = (c->pend ? evbuffer_get_length(c->pend) : 0) +
+               evbuffer_get_length(bufferevent_get_output(c->bev));
     struct bufferevent *under = bufferevent_get_underlying(c->bev);
     if (under)
         n += evbuffer_get_length(bufferevent_get_output(under));
@@ -220,6 +221,8 @@ static void t_write(void *t, const char *data, size_t len)
                           i18n(xmpp_stream_session(c->st)->lang, T_UNREAD));
         return;
     }
+    if (!c->pend)
+        c->pend = evbuffer_new();   /* freed again when idle (c2s_idle) */
     evbuffer_add(c->pend, data, len);
     mark_dirty(c);
 }
@@ -408,8 +411,10 @@ static void xs_open(void *ud, const xnode *hdr, const char *default_ns)
 {
     c2s *c = ud;
     const char *lang = xnode_attr(hdr, "xml:lang");
-    if (c->open_timer)
-        evtimer_del(c->open_timer);
+    if (c->open_timer) {   /* made again for STARTTLS (arm_open_timer) */
+        event_free(c->open_timer);
+        c->open_timer = NULL;
+    }
     if (strcmp(hdr->name, "stream") || strcmp(hdr->ns, NS_STREAM)) {
         log_info("c2s: %s: stream header in wrong namespace '%s'", c->peer, hdr->ns);
         xmpp_stream_open_refused(c->st, xnode_attr(hdr, "to"), lang, "invalid-namespace");
@@ -439,8 +444,14 @@ static const xstream_cb xs_callbacks = { xs_open, xs_stanza, xs_close, xs_error 
 static void c2s_idle(idle_entry *e)
 {
     c2s *c = (c2s *)((char *)e - offsetof(c2s, idle));
-    if (!c->closing && c->xs)
-        xstream_release(c->xs);
+    if (c->closing)
+        return;
+    if (c->xs && xstream_release(c->xs))
+        log_debug("c2s: %s: idle, XML parser released", c->peer);
+    if (c->pend && !evbuffer_get_length(c->pend) && !c->prev_dirty) {
+        evbuffer_free(c->pend);
+        c->pend = NULL;
+    }
 }
 
 static void c2s_read(struct bufferevent *bev, void *arg)
@@ -518,7 +529,6 @@ void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->reading = true;
-    c->pend = evbuffer_new();
     c->st = xmpp_stream_new(w, &tcp_transport, c, peer, direct_tls);
     transport_conn_opened();
     if (direct_tls) {
