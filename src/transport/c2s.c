@@ -17,7 +17,13 @@
  * and, over TLS, the socket bufferevent under the filter); the TLS
  * handshake and the stream header must arrive within OPEN_TIMEOUT (after
  * accept and again after <proceed/>); the connection holds a
- * pre-authentication slot (conn_limits.h) until SASL success or close. */
+ * pre-authentication slot (conn_limits.h) until SASL success or close.
+ *
+ * Memory of an idle session (docs/performance.md): after STARTTLS the
+ * socket belongs to one OpenSSL socket bufferevent (no filter pair); a
+ * connection quiet for a sweep period (idle_sweep.h) frees its XML parser
+ * and its empty pending-output buffer, and the timers that only guard the
+ * login are freed once it is done. */
 #include <errno.h>
 #include "transport/c2s.h"
 #include "core/alloc.h"
