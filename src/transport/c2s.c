@@ -17,7 +17,13 @@
  * and, over TLS, the socket bufferevent under the filter); the TLS
  * handshake and the stream header must arrive within OPEN_TIMEOUT (after
  * accept and again after <proceed/>); the connection holds a
- * pre-authentication slot (conn_limits.h) until SASL success or close. */
+ * pre-authentication slot (conn_limits.h) until SASL success or close.
+ *
+ * Memory of an idle session (docs/performance.md): after STARTTLS the
+ * socket belongs to one OpenSSL socket bufferevent (no filter pair); a
+ * connection quiet for a sweep period (idle_sweep.h) frees its XML parser
+ * and its empty pending-output buffer, and the timers that only guard the
+ * login are freed once it is done. */
 #include <errno.h>
 #include "transport/c2s.h"
 #include "core/alloc.h"
@@ -29,6 +35,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +45,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "transport/conn_limits.h"
+#include "transport/idle_sweep.h"
 #include "transport/tls.h"
 #include "transport/transport.h"
 #include "transport/xmpp_stream.h"
@@ -57,6 +65,7 @@ typedef struct c2s {
     conn_slot slot;              /* pre-authentication count, released on auth or free */
     struct evbuffer *pend;       /* written this loop turn, not yet handed on */
     struct c2s *next_dirty, **prev_dirty;   /* on the worker's flush list */
+    idle_entry idle;             /* read recently: the parser is freed once quiet */
     char peer[64];
     bool plain;               /* a plain socket bufferevent: direct writes allowed */
     bool reading;             /* the stream wants input */
@@ -138,6 +147,7 @@ static void c2s_free(c2s *c)
      * leaving occupant it left): unlink only after they ran. */
     xmpp_stream_free(c->st);
     dirty_unlink(c);
+    idle_forget(&c->idle);
     if (c->close_timer)
         event_free(c->close_timer);
     if (c->flush_timer)
@@ -195,7 +205,8 @@ static void c2s_close_timeout(evutil_socket_t fd, short what, void *arg)
  * bufferevent's output under the filter (where the encrypted bytes wait). */
 static size_t c2s_queued(c2s *c)
 {
-    size_t n = evbuffer_get_length(c->pend) + evbuffer_get_length(bufferevent_get_output(c->bev));
+    size_t n = (c->pend ? evbuffer_get_length(c->pend) : 0) +
+               evbuffer_get_length(bufferevent_get_output(c->bev));
     struct bufferevent *under = bufferevent_get_underlying(c->bev);
     if (under)
         n += evbuffer_get_length(bufferevent_get_output(under));
@@ -216,6 +227,8 @@ static void t_write(void *t, const char *data, size_t len)
                           i18n(xmpp_stream_session(c->st)->lang, T_UNREAD));
         return;
     }
+    if (!c->pend)
+        c->pend = evbuffer_new();   /* freed again when idle (c2s_idle) */
     evbuffer_add(c->pend, data, len);
     mark_dirty(c);
 }
@@ -362,9 +375,30 @@ static void start_tls(c2s *c)
         xmpp_stream_close(c->st, NULL, NULL);
         return;
     }
-    struct bufferevent *tlsbev = bufferevent_openssl_filter_new(
-        bufferevent_get_base(c->bev), c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    /* Normally <proceed/> is in the kernel by now: the socket changes
+     * hands to an OpenSSL socket bufferevent, which saves the plain
+     * bufferevent and its two buffers (about 1 KiB per session) that a
+     * filter on top of it would keep for the session's life. Only when
+     * the socket did not take <proceed/> does the filter go on top. */
+    struct event_base *base = bufferevent_get_base(c->bev);
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    struct bufferevent *tlsbev = NULL;
+    if (fd >= 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        tlsbev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE);
+        if (tlsbev) {
+            /* The old one lets go of the socket: freed, not closed (we
+             * may be inside its read callback: libevent defers the free). */
+            bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+            bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+            bufferevent_setfd(c->bev, -1);
+            bufferevent_free(c->bev);
+            c->bev = tlsbev;
+        }
+    } else {
+        tlsbev = bufferevent_openssl_filter_new(base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    }
     if (!tlsbev) {
         SSL_free(ssl);
         xmpp_stream_close(c->st, "internal-server-error", NULL);
@@ -383,8 +417,10 @@ static void xs_open(void *ud, const xnode *hdr, const char *default_ns)
 {
     c2s *c = ud;
     const char *lang = xnode_attr(hdr, "xml:lang");
-    if (c->open_timer)
-        evtimer_del(c->open_timer);
+    if (c->open_timer) {   /* made again for STARTTLS (arm_open_timer) */
+        event_free(c->open_timer);
+        c->open_timer = NULL;
+    }
     if (strcmp(hdr->name, "stream") || strcmp(hdr->ns, NS_STREAM)) {
         log_info("c2s: %s: stream header in wrong namespace '%s'", c->peer, hdr->ns);
         xmpp_stream_open_refused(c->st, xnode_attr(hdr, "to"), lang, "invalid-namespace");
@@ -409,6 +445,21 @@ static const xstream_cb xs_callbacks = { xs_open, xs_stanza, xs_close, xs_error 
 
 /* ---- input ---- */
 
+/* Quiet for a sweep period (idle_sweep.h): an idle session keeps no XML
+ * parser; the next byte gets a fresh one (xstream_release). */
+static void c2s_idle(idle_entry *e)
+{
+    c2s *c = (c2s *)((char *)e - offsetof(c2s, idle));
+    if (c->closing)
+        return;
+    if (c->xs && xstream_release(c->xs))
+        log_debug("c2s: %s: idle, XML parser released", c->peer);
+    if (c->pend && !evbuffer_get_length(c->pend) && !c->prev_dirty) {
+        evbuffer_free(c->pend);
+        c->pend = NULL;
+    }
+}
+
 static void c2s_read(struct bufferevent *bev, void *arg)
 {
     c2s *c = arg;
@@ -425,6 +476,8 @@ static void c2s_read(struct bufferevent *bev, void *arg)
             c->xs = xstream_new(&xs_callbacks, c, (size_t)config_current()->max_stanza_size,
                                 XMPP_STREAM_MAX_DEPTH);
         xstream_feed(c->xs, chunk, (size_t)n);
+        if (!c->closing && bev == c->bev)
+            idle_touch(bufferevent_get_base(bev), &c->idle, c2s_idle);
         if (c->starttls) {
             /* Bytes after <starttls/> on the plain stream are ignored
              * (a client must wait for <proceed/>). */
@@ -482,7 +535,6 @@ void c2s_accept(worker *w, evutil_socket_t fd, const char *peer, bool direct_tls
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->reading = true;
-    c->pend = evbuffer_new();
     c->st = xmpp_stream_new(w, &tcp_transport, c, peer, direct_tls);
     transport_conn_opened();
     if (direct_tls) {
@@ -516,6 +568,7 @@ void c2s_worker_cleanup(void)
     transport_worker_cleanup();
     while (dirty)
         dirty_unlink(dirty);
+    idle_sweep_worker_cleanup();
     if (flush_ev)
         event_free(flush_ev);
     flush_ev = NULL;

@@ -384,7 +384,7 @@ void sasl2_success(xmpp_stream *st)
         st->t->authenticated(st->tctx);
     if (bound) {
         log_info("%s: %s bound from %s (Bind 2)", st->t->name, s->full, st->peer);
-        evtimer_del(st->timer);
+        xs_login_timer_free(st);
         router_session_bound(s);
         if (q->a.bind_carbons && !s->closing) {
             routes_set_carbons(s->bare, s->id, true);

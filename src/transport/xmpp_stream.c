@@ -132,6 +132,16 @@ xmpp_stream *xmpp_stream_new(worker *w, const xmpp_transport *t, void *tctx, con
     return st;
 }
 
+/* The login timeout is over for good (bound or resumed): its event goes,
+ * so that an idle session does not keep it. */
+void xs_login_timer_free(xmpp_stream *st)
+{
+    if (st->timer) {
+        event_free(st->timer);
+        st->timer = NULL;
+    }
+}
+
 void xmpp_stream_free(xmpp_stream *st)
 {
     if (!st)
@@ -208,7 +218,7 @@ bool xmpp_stream_proxy(const xmpp_stream *st, int *wid, uint64_t *sid)
 
 void xmpp_stream_resumed_remote(xmpp_stream *st)
 {
-    evtimer_del(st->timer);
+    xs_login_timer_free(st);
     log_info("%s: %s resumed from %s (session on worker %d)", st->t->name, st->s->bare, st->peer,
              st->proxy_wid);
 }
@@ -220,7 +230,7 @@ void xmpp_stream_adopt(xmpp_stream *st, session *s)
     s->ops = &stream_ops;
     s->conn = st;
     s->closing = false;
-    evtimer_del(st->timer);   /* the login timeout: the session is bound */
+    xs_login_timer_free(st);   /* the login timeout: the session is bound */
     log_info("%s: %s resumed from %s", st->t->name, s->full, st->peer);
 }
 bool xmpp_stream_closing(const xmpp_stream *st) { return st->closing; }
@@ -260,7 +270,8 @@ void xmpp_stream_close(xmpp_stream *st, const char *condition, const char *text)
     }
     st->closing = true;
     st->s->closing = true;
-    evtimer_del(st->timer);
+    if (st->timer)
+        evtimer_del(st->timer);
     if (st->auth_delay)
         evtimer_del(st->auth_delay);
     st->input_off = true;
@@ -832,7 +843,7 @@ static void handle_bind(xmpp_stream *st, xnode *iq, xnode *bind)
     }
     free(res);
     log_info("%s: %s bound from %s", st->t->name, s->full, st->peer);
-    evtimer_del(st->timer);
+    xs_login_timer_free(st);
     xnode *reply = iq_result(iq);
     xnode_set_attr(reply, "from", NULL);
     xnode *j = xnode_add_child(xnode_add_child(reply, "bind", NS_BIND), "jid", NS_BIND);

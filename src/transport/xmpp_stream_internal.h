@@ -59,6 +59,8 @@ char *xs_authcid_node(xmpp_stream *st, const char *authcid);
 void xs_auth_start(xmpp_stream *st, char *node, const char *password);
 void xs_send_features(xmpp_stream *st);
 void xs_log_refusal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Frees the login timeout's event once the session is bound or resumed. */
+void xs_login_timer_free(xmpp_stream *st);
 
 /* sasl2_stream.c */
 struct sasl2_state;

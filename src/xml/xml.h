@@ -143,5 +143,14 @@ void xstream_set_max_stanza(xstream *xs, size_t max_stanza);
 void xstream_set_tree_budget(xstream *xs, size_t per_stanza, size_t total);
 /* Memory accounted to the stanzas built so far (what the budgets count). */
 size_t xstream_tree_bytes(const xstream *xs);
+/* For an idle stream: frees expat's parser (and the text buffer) when the
+ * stream is between stanzas with nothing pending; the next xstream_feed()
+ * makes a fresh one primed with the stream header's qualified name and
+ * namespace declarations. Returns whether it was released (false: not at
+ * a stanza boundary, not opened yet, broken or stopped; nothing changed).
+ * Never call it from a callback. */
+bool xstream_release(xstream *xs);
+/* Whether the parser is released (tests, statistics). */
+bool xstream_released(const xstream *xs);
 
 #endif

@@ -28,6 +28,14 @@
  * stream's namespace context is exactly the header's declarations, which
  * the synthetic header repeats.
  *
+ * Idle streams: an expat parser with its buffers and tables takes several
+ * KiB, more than the rest of an idle client session. The transport calls
+ * xstream_release() on a stream that has been quiet for a while; between
+ * stanzas with nothing pending inside expat, the parser is freed and the
+ * next xstream_feed() primes a fresh one with the same synthetic header
+ * (xs_renew), so stanzas come out with the same namespaces and every limit
+ * is counted from the stanza's own first byte as before.
+ *
  * Memory of the stanza being built: input bytes alone do not bound it (an
  * inherited namespace, an empty element of 4 bytes becoming a 72-byte node),
  * so every allocation for the tree is charged to the stanza (xs_charge), with
@@ -92,6 +100,7 @@ struct xstream {
     bool priming;              /* feeding the synthetic header */
     bool failed, stopped, reset_pending;
     bool renew_pending;        /* replace the parser after this stanza (xs_renew) */
+    bool released;             /* parser freed while idle (xstream_release) */
 };
 
 /* ---- expat memory accounting ----------------------------------------- */
@@ -160,7 +169,7 @@ static void xs_fail(xstream *xs, xstream_err kind, const char *detail)
     if (xs_halted(xs))
         return;
     xs->failed = true;
-    if (xs->in_parse)
+    if (xs->in_parse && xs->p)
         XML_StopParser(xs->p, XML_FALSE);
     if (xs->cb.error)
         xs->cb.error(xs->ud, kind, detail);
@@ -581,6 +590,7 @@ static void xs_new_parser(xstream *xs)
     xs->expat_at_start = xs->expat_mem;
     xs->stanza_mem = 0;
     xs->big = false;
+    xs->released = false;
 }
 
 /* Drops all per-stream state and starts a fresh parser. */
@@ -635,7 +645,7 @@ void xstream_reset(xstream *xs)
     if (!xs)
         return;
     if (xs->in_feed) {   /* finished by xstream_feed once expat returns */
-        if (!xs_halted(xs) && xs->in_parse)
+        if (!xs_halted(xs) && xs->in_parse && xs->p)
             XML_StopParser(xs->p, XML_FALSE);
         xs->reset_pending = true;
         return;
@@ -648,7 +658,7 @@ void xstream_stop(xstream *xs)
     if (!xs || xs_halted(xs))
         return;
     xs->stopped = true;
-    if (xs->in_parse)
+    if (xs->in_parse && xs->p)
         XML_StopParser(xs->p, XML_FALSE);
 }
 
@@ -776,6 +786,11 @@ static void xs_shrink(xstream *xs)
 static int xs_feed_slices(xstream *xs, const char *data, size_t len)
 {
     size_t pos = 0;
+    if (xs->released) {
+        xs_renew(xs);   /* clears released; a failure was reported */
+        if (xs->failed)
+            return -1;
+    }
     while (pos < len) {
         size_t n = len - pos < FEED_SLICE ? len - pos : FEED_SLICE;
         pos += xs_parse(xs, data + pos, n);
@@ -815,3 +830,21 @@ int xstream_feed(xstream *xs, const char *data, size_t len)
     xs->in_feed = false;
     return rc;
 }
+
+/* ---- idle streams ------------------------------------------------------ */
+
+bool xstream_release(xstream *xs)
+{
+    if (!xs || !xs->p || xs->released || xs->in_feed || xs->in_parse || xs_halted(xs) ||
+        xs->depth != 1 || xs->cur || !xs->hdr_qname || xs->event_end != xs->fed)
+        return false;
+    xs_free_parser(xs);
+    xs->released = true;
+    xs->big = false;
+    xs->expat_mem = 0;
+    buf_free(&xs->text);
+    xs_ns_drop(xs, false);
+    return true;
+}
+
+bool xstream_released(const xstream *xs) { return xs && xs->released; }

@@ -981,6 +981,80 @@ static void test_block_nodes_editable(void **state)
     xstream_free(xs);
 }
 
+/* An idle stream's parser is freed between stanzas (xstream_release) and
+ * recreated on the next byte: the stanzas that follow keep the header's
+ * default namespace and its prefixes, and the limits still apply. */
+static void test_release_idle(void **state)
+{
+    rec r;
+    xstream *xs = rec_new(&r, 1024, 16);
+    assert_false(xstream_release(xs));   /* no stream header yet */
+    assert_int_equal(feed_str(xs, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                                  "xmlns:p='urn:p' xmlns:stream='http://etherx.jabber.org/streams' "
+                                  "to='example.org' version='1.0'>"), 0);
+    assert_true(xstream_release(xs));
+    assert_true(xstream_released(xs));
+    assert_false(xstream_release(xs));   /* already */
+    assert_int_equal(feed_str(xs, "<message to='a@b'><body>1</body><p:x p:a='v'/></message>"), 0);
+    assert_false(xstream_released(xs));
+    /* mid-stanza: nothing is released */
+    assert_int_equal(feed_str(xs, "<iq type='get' id='q'><query xmlns='jabber:iq:roster'>"), 0);
+    assert_false(xstream_release(xs));
+    assert_int_equal(feed_str(xs, "</query></iq>"), 0);
+    assert_true(xstream_release(xs));
+    /* a prefixed stream element after release: </stream:stream> closes */
+    assert_int_equal(feed_str(xs, "<presence><show>away</show></presence>"), 0);
+    assert_true(xstream_release(xs));
+    assert_int_equal(feed_str(xs, "<stream:features/>"), 0);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.opens, 1);
+    assert_int_equal(r.nstanzas, 4);
+    assert_string_equal(r.stanzas[0],
+        "<message to='a@b'><body>1</body><x xmlns='urn:p' xmlns:p='urn:p' p:a='v'/></message>");
+    assert_string_equal(r.stanzas[1],
+        "<iq type='get' id='q'><query xmlns='jabber:iq:roster'/></iq>");
+    assert_string_equal(r.stanzas[2], "<presence><show>away</show></presence>");
+    assert_true(strstr(r.stanzas[3], "http://etherx.jabber.org/streams") != NULL);
+    assert_true(xstream_release(xs));
+    assert_int_equal(feed_str(xs, "</stream:stream>"), 0);
+    assert_int_equal(r.closes, 1);
+    rec_free(&r);
+
+    /* hostile input after a release is refused as before */
+    xs = rec_new(&r, 256, 4);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_true(xstream_release(xs));
+    char big[600];
+    memset(big, 'a', sizeof big);
+    memcpy(big, "<message><body>", 15);
+    assert_int_equal(xstream_feed(xs, big, sizeof big), -1);
+    assert_int_equal(r.err, XS_ERR_TOO_BIG);
+    rec_free(&r);
+
+    xs = rec_new(&r, 4096, 4);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_true(xstream_release(xs));
+    assert_int_equal(feed_str(xs, "<a><b><c><d><e/></d></c></b></a>"), -1);
+    assert_int_equal(r.err, XS_ERR_DEPTH);
+    rec_free(&r);
+
+    xs = rec_new(&r, 4096, 4);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_true(xstream_release(xs));
+    assert_int_equal(feed_str(xs, "<!DOCTYPE x>"), -1);
+    assert_int_equal(r.errors, 1);
+    rec_free(&r);
+
+    /* an undeclared prefix is still an error: the new parser knows only
+     * the header's declarations */
+    xs = rec_new(&r, 4096, 4);
+    assert_int_equal(feed_str(xs, HDR), 0);
+    assert_true(xstream_release(xs));
+    assert_int_equal(feed_str(xs, "<q:x/>"), -1);
+    assert_int_equal(r.err, XS_ERR_XML);
+    rec_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1012,6 +1086,7 @@ int main(void)
         cmocka_unit_test(test_fragment_dense_markup),
         cmocka_unit_test(test_attr_ns_shared_not_copied),
         cmocka_unit_test(test_block_nodes_editable),
+        cmocka_unit_test(test_release_idle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
