@@ -156,16 +156,6 @@ for alt in CERT_ALT:
         ("slapd", 0.8))
     row("A  RSS per idle TLS session, %s (KiB)" % KEYNAME.get(alt, alt),
         login("tls-" + alt, "rss_per_session_kib"), "low", ("anchor", 5))
-# presence: a user with 24 contacts (all online) changes status
-row("P  CPU-s per 1000 status changes", pres("cpu_per_1000_changes"), "low", ("anchor", 4))
-row("P  CPU us per presence delivery", pres("cpu_us_per_delivery"), "low")
-row("P  deliveries per status change", pres("deliveries_per_change"), "high")
-row("P  presence delivery p99 (ms)", pres("p99_ms"), "low")
-# storm: TLS log in / close for BENCH_STORM_SECS after a warm-up pass
-row("S  storm TLS logins/s (sustained)", storm("logins_per_s"), "high")
-row("S  storm CPU-s per 1000 TLS logins", storm("cpu_per_1000_logins"), "low", ("anchor", 4))
-row("S  storm RSS after vs before (%)", storm("rss_growth_pct"), "low", ("abs", 5))
-row("S  storm logins failed", storm("errors"), "low")
 for r in (5000, 20000):
     row("B  CPU-s per 100k msgs at %d/s" % r, msg(r, "cpu_per_100k"), "low", ("anchor", 5, "floor", 2))
     row("B  p50 latency at %d/s (ms)" % r, msg(r, "p50_ms"), "low")
@@ -201,6 +191,17 @@ for r in muc_rates():
     row("G  p99 latency at %d/s (ms)" % r, muc(r, "p99_ms"), "low", cols=MUC_COLS)
     row("G  lost deliveries at %d/s" % r, muc(r, "lost"), "low", cols=MUC_COLS)
 
+# presence: a user with 24 contacts (all online) changes status
+row("P  CPU-s per 1000 status changes", pres("cpu_per_1000_changes"), "low", ("anchor", 4))
+row("P  CPU us per presence delivery", pres("cpu_us_per_delivery"), "low")
+row("P  deliveries per status change", pres("deliveries_per_change"), "high")
+row("P  presence delivery p99 (ms)", pres("p99_ms"), "low")
+# storm: TLS log in / close for BENCH_STORM_SECS after a warm-up pass
+row("S  storm TLS logins/s (sustained)", storm("logins_per_s"), "high")
+row("S  storm CPU-s per 1000 TLS logins", storm("cpu_per_1000_logins"), "low", ("anchor", 4))
+row("S  storm RSS after vs before (%)", storm("rss_growth_pct"), "low", ("abs", 5))
+row("S  storm logins failed", storm("errors"), "low")
+
 slapd = phase(load("slapd-binds.json"), "binds")
 fmt = lambda v: "-" if v is None else ("%.0f" % v if abs(v) >= 100 else "%.3g" % v)
 
@@ -212,13 +213,15 @@ def cell(m):
     return fmt(m.med) + ("" if sp is None else "±%.0f%%" % sp) + ("" if m.ok else "!")
 
 
-W = 40
+W = 44
 CW = 14
 head = "%-*s" % (W, "") + "".join("%*s" % (CW, c) for c in COLS) + "%10s%10s%10s  %s" % (
     "best anc.", "vs best", "vs floor", "target")
 print(head)
 print("-" * len(head))
 for label, vals, better, target in rows:
+    if not vals:
+        continue  # scenario not run
     line = "%-*s" % (W, label)
     for c in COLS:
         line += "%*s" % (CW, cell(vals.get(c)))
