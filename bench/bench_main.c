@@ -356,10 +356,12 @@ static int phase_traffic(double rate, int presence, const char *name)
     double send_secs = (now_us() - a.t) / 1e6;
     if (presence) {
         /* the fan-out count is not known in advance: drain until no
-         * delivery arrived for 300 ms (at most --drain-secs) */
-        for (int i = 0; i < (int)(O.drain_secs / 0.3) + 1 && !aborted; i++) {
+         * delivery arrived for 1 s (a slow server is still delivering:
+         * at most 3 x --drain-secs, then 60 s) */
+        double cap = 3 * O.drain_secs > 60 ? 60 : 3 * O.drain_secs;
+        for (int i = 0; i < (int)cap + 1 && !aborted; i++) {
             uint64_t seen = B.pres_bnch;
-            run_phase(PH_WAIT, 0.3);
+            run_phase(PH_WAIT, 1.0);
             if (B.pres_bnch == seen)
                 break;
         }
