@@ -231,7 +231,8 @@ for label, vals, better, target in rows:
     best = (min(good) if better == "low" else max(good)) if good else None
     p = (vals["plucsd"].med, vals["plucsd"].ok) if "plucsd" in vals else None
     f = (vals["floor"].med, vals["floor"].ok) if "floor" in vals else None
-    rb = p[0] / best if p and best else None
+    # a ratio of percentages (storm RSS growth) means nothing
+    rb = p[0] / best if p and best and not (target and target[0] == "abs") else None
     rf = p[0] / f[0] if p and f and f[0] else None
     line += "%10s%10s%10s" % (fmt(best), "-" if rb is None else "%.2fx" % rb,
                                 "-" if rf is None else "%.2fx" % rf)
