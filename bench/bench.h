@@ -68,6 +68,11 @@ struct bench {
     int *room_joined;     /* occupants joined per room */
     uint64_t joins_ok, joins_failed, rooms_ready;
     uint64_t expect_recv; /* groupchat deliveries owed */
+    /* presence scenario: status changes of this run delivered to contacts */
+    uint64_t pres_bnch;
+    /* the first TLS handshake: server key type, protocol and cipher (so a
+     * run can show which certificate each server really used) */
+    char tls_key[16], tls_proto[16], tls_cipher[64];
 };
 extern struct bench B;
 

@@ -206,6 +206,23 @@ int conn_start(struct conn *c)
     return 0;
 }
 
+/* Records the first handshake's server key type, protocol and cipher. */
+static void note_tls(struct conn *c)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    X509 *cert = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+    EVP_PKEY *k = cert ? X509_get0_pubkey(cert) : NULL;
+    if (k)
+        snprintf(B.tls_key, sizeof B.tls_key, "%s-%d",
+                 EVP_PKEY_get_base_id(k) == EVP_PKEY_EC ? "ECDSA" :
+                 EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA ? "RSA" : "other", EVP_PKEY_get_bits(k));
+    X509_free(cert);
+    if (ssl) {
+        snprintf(B.tls_proto, sizeof B.tls_proto, "%s", SSL_get_version(ssl));
+        snprintf(B.tls_cipher, sizeof B.tls_cipher, "%s", SSL_get_cipher_name(ssl));
+    }
+}
+
 static void conn_event(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
@@ -219,6 +236,8 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
             c->state = CS_FEATURES1;
             send_header(c);
         } else if (c->state == CS_TLS_HANDSHAKE) {
+            if (!B.tls_key[0])
+                note_tls(c);
             c->state = CS_FEATURES_TLS;
             send_header(c);
         }
@@ -314,6 +333,28 @@ static void got_message(const char *p, size_t len)
     lat_add(&B.msg_lat, now > ts ? now - ts : 0);
 }
 
+/* A status change of the presence scenario ("BNCH seq µs" in <status/>)
+ * delivered to a contact: one fan-out delivery, timed from its sending. */
+#define P_IS_BENCH(p, len) (memmem((p), (len), "<status>BNCH ", 13) != NULL)
+static void got_presence(const char *p, size_t len)
+{
+    const char *m = memmem(p, len, "<status>BNCH ", 13);
+    char tmp[48];
+    size_t n = len - (size_t)(m - p) - 13;
+    if (n > sizeof tmp - 1)
+        n = sizeof tmp - 1;
+    memcpy(tmp, m + 13, n);
+    tmp[n] = 0;
+    char *e;
+    uint64_t seq = strtoull(tmp, &e, 10);
+    uint64_t ts = strtoull(e, NULL, 10);
+    uint64_t now = now_us();
+    if (seq <= B.seq_floor)
+        return; /* sent in an earlier phase */
+    B.pres_bnch++;
+    lat_add(&B.msg_lat, now > ts ? now - ts : 0);
+}
+
 int session_room(int i)
 {
     return i / (B.room_size > 0 ? B.room_size : 25);
@@ -374,6 +415,8 @@ static int conn_element(struct conn *c, const char *p, size_t len)
     }
     if (IS("presence")) {
         B.pres_recv++;
+        if (P_IS_BENCH(p, len))
+            got_presence(p, len);
         if (attr_is(p, len, "type", "error")) {
             bench_error(NULL, ERR_STANZA);
             if (B.muc_host && !c->joined)
@@ -633,7 +676,7 @@ void conn_send_presence(struct conn *c)
 {
     uint64_t seq = ++B.seq;
     evbuffer_add_printf(bufferevent_get_output(c->bev),
-        "<presence><show>%s</show><status>BNCH %llu</status></presence>",
-        (seq & 1) ? "away" : "chat", (unsigned long long)seq);
+        "<presence><show>%s</show><status>BNCH %llu %llu</status></presence>",
+        (seq & 1) ? "away" : "chat", (unsigned long long)seq, (unsigned long long)now_us());
     B.msgs_sent++;
 }

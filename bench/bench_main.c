@@ -5,8 +5,13 @@
  *   msg       sessions log in, then pairs exchange chat messages at each
  *             --rates value and, with --max, at rising rates until p99
  *             latency >= --p99-ms or messages get lost
- *   presence  like msg, with presence changes instead of messages
- *   storm     log in, close, log in again: --logins logins in all
+ *   presence  like msg, with status changes instead of messages: every
+ *             session sends presence at the --rates value in all, each
+ *             change fanned out to the user's online contacts (CPU per
+ *             1000 changes, deliveries per change, delivery latency)
+ *   storm     log in, close, log in again: a warm-up pass (every user
+ *             once), then as many logins as --phase-secs allows (--logins
+ *             caps them); RSS before and after (settled) shows a leak
  *   ldap      simple binds straight to slapd (its own rate, for comparison)
  *   push      N sessions log in, then --push-cmd changes the directory (a
  *             user added to the groups); time until every online session
@@ -272,7 +277,7 @@ static void sample(struct sample2 *s)
 }
 
 /* Logs in `n` sessions (or, in storm mode, `n` logins over the slots). */
-static void phase_login(const char *name, int n, int settle)
+static void phase_login_for(const char *name, int n, int settle, double max_secs)
 {
     struct sample2 a, b, c;
     B.logins_ok = 0;
@@ -284,7 +289,7 @@ static void phase_login(const char *name, int n, int settle)
     for (int e = 0; e < ERR__COUNT; e++)
         err0 += B.errors[e];
     sample(&a);
-    run_phase(PH_LOGIN, O.login_secs);
+    run_phase(PH_LOGIN, max_secs);
     sample(&b);
     double secs = (b.t - a.t) / 1e6;
     if (settle)
@@ -312,9 +317,21 @@ static void phase_login(const char *name, int n, int settle)
     JNUM("aux_cpu_s", aux);
     JNUM("rss_before_kib", a.srv.rss_kib); JNUM("rss_after_kib", c.srv.rss_kib);
     JNUM("rss_per_session_kib", rss_per); JNUM("nproc", c.srv.nproc);
+    JNUM("rss_growth_pct", a.srv.rss_kib > 0 ? (c.srv.rss_kib - a.srv.rss_kib) * 100.0 /
+                                                   (double)a.srv.rss_kib : 0);
     JNUM("errors", errs - err0);
+    JNUM("online_after", B.online);
+    for (int e = 0; e < ERR__COUNT; e++)
+        if (B.errors[e])
+            fprintf(json, ", \"err_%s\": %llu", bench_err_names[e],
+                    (unsigned long long)B.errors[e]);
     fputs("}", json);
     fflush(stdout);
+}
+
+static void phase_login(const char *name, int n, int settle)
+{
+    phase_login_for(name, n, settle, O.login_secs);
 }
 
 /* One traffic phase at `rate` per second; returns 1 when it passed. */
@@ -327,6 +344,7 @@ static int phase_traffic(double rate, int presence, const char *name)
     lat_reset(&B.msg_lat);
     B.msgs_recv = 0;
     B.pres_recv = 0;
+    B.pres_bnch = 0;
     B.msgs_late = 0;
     uint64_t sent0 = B.msgs_sent;
     P.sent0 = sent0;
@@ -336,10 +354,23 @@ static int phase_traffic(double rate, int presence, const char *name)
     sample(&a);
     run_phase(PH_SEND, O.phase_secs);
     double send_secs = (now_us() - a.t) / 1e6;
-    run_phase(PH_DRAIN, O.drain_secs);
+    if (presence) {
+        /* the fan-out count is not known in advance: drain until no
+         * delivery arrived for 1 s (a slow server is still delivering:
+         * at most 3 x --drain-secs, then 60 s) */
+        double cap = 3 * O.drain_secs > 60 ? 60 : 3 * O.drain_secs;
+        for (int i = 0; i < (int)cap + 1 && !aborted; i++) {
+            uint64_t seen = B.pres_bnch;
+            run_phase(PH_WAIT, 1.0);
+            if (B.pres_bnch == seen)
+                break;
+        }
+    } else {
+        run_phase(PH_DRAIN, O.drain_secs);
+    }
     sample(&b);
     uint64_t sent = B.msgs_sent - sent0;
-    uint64_t recv = presence ? B.pres_recv : B.msgs_recv;
+    uint64_t recv = presence ? B.pres_bnch : B.msgs_recv;
     double cpu = b.srv.cpu_s - a.srv.cpu_s, aux = b.aux.cpu_s - a.aux.cpu_s;
     double p50 = lat_pct_ms(&B.msg_lat, 50), p90 = lat_pct_ms(&B.msg_lat, 90);
     double p99 = lat_pct_ms(&B.msg_lat, 99), mx = lat_max_ms(&B.msg_lat);
@@ -359,6 +390,12 @@ static int phase_traffic(double rate, int presence, const char *name)
     JNUM("cpu_s", cpu); JNUM("cpu_per_100k", sent ? cpu / (double)sent * 1e5 : 0);
     JNUM("aux_cpu_s", aux); JNUM("rss_kib", b.srv.rss_kib); JNUM("pass", pass);
     JNUM("bench_cpu_s", b.self_cpu - a.self_cpu);
+    if (presence) {
+        JNUM("changes", sent); JNUM("deliveries", recv);
+        JNUM("deliveries_per_change", sent ? (double)recv / (double)sent : 0);
+        JNUM("cpu_per_1000_changes", sent ? cpu / (double)sent * 1000 : 0);
+        JNUM("cpu_us_per_delivery", recv ? cpu / (double)recv * 1e6 : 0);
+    }
     fputs("}", json);
     fflush(stdout);
     /* A server that fell behind is still delivering: let it finish (at most
@@ -601,7 +638,8 @@ static void usage(void)
           "  --host 127.0.0.1 --port 5222 --domain D --user-fmt u%05d --pass-fmt p%05d\n"
           "  --first 1 --group-size 0 --tls --sm --raw --concurrency 100 --sessions 1000\n"
           "  --rates 5000,20000 --max --p99-ms 50 --phase-secs 10 --settle-secs 3\n"
-          "  --drain-secs 3 --login-secs 300 --timeout 900 --logins 5000 (storm)\n"
+          "  --drain-secs 3 --login-secs 300 --timeout 900 --logins 5000 (storm: at most\n"
+          "    this many after the warm-up pass, within --phase-secs)\n"
           "  --body-len 60 --pid PID,PID --aux-pid PID --label NAME --json FILE\n"
           "  --ldap-port P --ldap-dn-fmt uid=u%05d,cn=users,dc=example,dc=com (ldap)\n"
           "  --push-cmd 'SHELL COMMAND' (push: makes the directory change)\n"
@@ -746,7 +784,10 @@ int main(int argc, char **argv)
             free_slots = malloc((size_t)nconns * sizeof *free_slots);
             for (int i = 0; i < nconns; i++)
                 free_slots[nfree++] = nconns - 1 - i;
-            phase_login("storm", O.logins, 0);
+            /* warm-up: every user once (caches, allocator arenas), then
+             * the storm proper, bounded by --phase-secs and --logins */
+            phase_login_for("storm-warm", O.sessions, 1, O.login_secs);
+            phase_login_for("storm", O.logins, 1, O.phase_secs);
         } else if (strcmp(O.scenario, "idle") == 0 && B.sasl2 == 2) {
             /* FAST: the tokens first (password logins, LDAP binds), then
              * the measured logins with the tokens alone */
@@ -784,7 +825,11 @@ int main(int argc, char **argv)
     for (int e = 0; e < ERR__COUNT; e++)
         fprintf(json, "%s\"%s\": %llu", e ? ", " : "", bench_err_names[e],
                 (unsigned long long)B.errors[e]);
-    fprintf(json, "}, \"aborted\": %d}\n", aborted);
+    fprintf(json, "}, \"tls_key\": \"%s\", \"tls_proto\": \"%s\", \"tls_cipher\": \"%s\", "
+            "\"aborted\": %d}\n", B.tls_key, B.tls_proto, B.tls_cipher, aborted);
+    if (B.tls_key[0])
+        printf("%-10s tls       server key %s, %s, %s\n", O.label, B.tls_key, B.tls_proto,
+               B.tls_cipher);
     fclose(json);
     int any = 0;
     for (int e = 0; e < ERR__COUNT; e++)
