@@ -31,8 +31,9 @@
  * (tests/integration/test_login_one_op.py, local slapd, loaded 2-core
  * machine): a login started right after ldapmodify returned was refused in
  * 6 of 6 runs, i.e. the window was shorter than a login's TCP + TLS +
- * SASL round trips (about 0.1 s there). The test prints it and bounds it loosely (30 s). Without a
- * feed (a server without syncprov: polling) every login searches.
+ * SASL round trips (about 0.1 s there). The test prints it and bounds it
+ * loosely (30 s). Without a feed (a server without syncprov: polling)
+ * every login searches.
  *
  * Each request has a deadline; anything that is the directory's fault
  * (unreachable, timeout, connection lost) is DIR_AUTH_UNAVAILABLE, anything
