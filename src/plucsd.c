@@ -24,6 +24,7 @@
 #include "core/alloc.h"
 #include "control/control.h"
 #include "core/log.h"
+#include "core/mem_trim.h"
 #include "core/registry.h"
 #include "core/registry_watch.h"
 #include "core/secret.h"
@@ -287,6 +288,8 @@ int main(int argc, char **argv)
         return 1;
     }
     main_base = event_base_new();
+    if (mem_trim_start(main_base) != 0)
+        log_warn("idle: freed memory is not given back to the system (cannot make the trim event)");
     struct event *sig[4];
     int signals[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
     for (int i = 0; i < 4; i++) {
@@ -319,6 +322,7 @@ int main(int argc, char **argv)
     workers_broadcast(s2s_worker_shutdown, NULL);
     workers_broadcast(c2s_worker_shutdown, NULL);
     workers_join();
+    mem_trim_stop();
     control_stop();
     directory_stop();
     store_stop();

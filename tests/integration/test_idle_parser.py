@@ -64,3 +64,22 @@ def test_hostile_after_release_refused(plucsd):
     r.send("<!DOCTYPE x [<!ENTITY a 'b'>]><message>&a;</message>")
     data = r.read_all(timeout=10)
     assert H.stream_error_condition(data) in ("restricted-xml", "not-well-formed"), data[-300:]
+
+
+def test_burst_is_trimmed_on_the_main_thread(plucsd):
+    """After a burst of streams goes quiet, the worker asks and the main
+    thread gives the freed memory back (core/mem_trim.c); the worker never
+    runs malloc_trim itself. 80 streams: more than the 64 a worker needs."""
+    start = plucsd.log_size()
+    streams = []
+    for _ in range(80):
+        r = H.RawClient(plucsd.port)
+        assert r.open_stream(to="a.test") is not None, "no stream features"
+        streams.append(r)
+    try:
+        assert plucsd.wait_log(r"malloc_trim on the main thread took [0-9.]+ ms after [0-9]+ "
+                               r"released|malloc_trim, main thread\) took", timeout=30,
+                               start=start), "no trim after the burst went quiet"
+    finally:
+        for r in streams:
+            r.close()
