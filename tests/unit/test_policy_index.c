@@ -4,9 +4,10 @@
  * NULL for an unknown uid or domain, and the new snapshot's accounts
  * after the worker's snapshot changed. Runs on a real worker thread (the
  * index exists only there). */
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,7 +50,9 @@ static dir_snapshot *build(unsigned first, unsigned n, uint64_t serial)
 typedef struct job {
     dir_snapshot *s1, *s2;
     int bad;
-    _Atomic int done;
+    int done;                    /* under lock; the worker signals cond */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
 } job;
 
 static int same(const dir_snapshot *s, const char *uid, const char *domain)
@@ -80,21 +83,28 @@ static void run(void *arg)
     const dir_account *a = &j->s1->accounts[0];
     if (policy_account(j->s1, a->uid, a->domain) != a)
         j->bad++;
+    pthread_mutex_lock(&j->lock);
     j->done = 1;
+    pthread_cond_signal(&j->cond);
+    pthread_mutex_unlock(&j->lock);
 }
 
 static void test_index_matches_search(void **state)
 {
     policy_index_init(1);
     assert_int_equal(workers_start(1), 0);
-    job j = { .s1 = build(0, NUSERS, 1), .s2 = build(150, NUSERS, 2) };
+    job j = { .s1 = build(0, NUSERS, 1), .s2 = build(150, NUSERS, 2),
+              .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
     assert_non_null(j.s1);
     assert_non_null(j.s2);
     worker_post(worker_get(0), run, &j);
-    for (int i = 0; i < 10000 && !j.done; i++) {   /* at most 10 s */
-        struct timespec ts = { 0, 1000000 };
-        nanosleep(&ts, NULL);
-    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;   /* a stuck worker fails the test, never hangs it */
+    pthread_mutex_lock(&j.lock);
+    while (!j.done && pthread_cond_timedwait(&j.cond, &j.lock, &until) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&j.lock);
     workers_stop();
     workers_free();
     assert_true(j.done);
