@@ -70,17 +70,25 @@ def new_user(ldap):
 
 
 def until_fast(d, uid):
-    """Logs in until a login needs no search (the snapshot knows uid and the
-    feed runs past its refresh); bounded by STEADY."""
+    """Returns once a login of uid needs no search. That takes the change
+    feed out of its refresh phase ("change feed active") and a published
+    snapshot that holds uid with no change waiting ("directory: snapshot N"
+    after the feed brought the entry). A login that still searched is
+    retried only after the next snapshot line, the one event that can
+    change its answer; bounded by STEADY."""
     deadline = time.monotonic() + STEADY
+    assert d.wait_log(r"directory: change feed active", STEADY), "the change feed did not start"
     seen = []
-    while time.monotonic() < deadline:
+    while True:
+        mark = d.log_size()
         cond, n = login(d, uid, uid + "-secret")
         seen.append((cond, n))
         if cond == "success" and n == {"bind": 1, "search": 0}:
             return
-        time.sleep(0.05)
-    pytest.fail("no login of %s without a search within %.0f s: %r" % (uid, STEADY, seen[-5:]))
+        left = deadline - time.monotonic()
+        if left <= 0 or not d.wait_log(r"directory: snapshot \d+: ", left, mark):
+            pytest.fail("no login of %s without a search within %.0f s: %r"
+                        % (uid, STEADY, seen[-5:]))
 
 
 def test_known_account_is_one_bind(plucsd_factory, new_user):
