@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "tls_cert_fixture.h"
 #include "transport/tls.h"
 #include "transport/tls_ticket.h"
 
@@ -28,26 +29,7 @@ static int tickets_seen;
 
 static int make_cert(void **state)
 {
-    snprintf(certpath, sizeof certpath, "/tmp/plucs-tls-ticket-XXXXXX");
-    int fd = mkstemp(certpath);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    EVP_PKEY *key = EVP_EC_gen("P-256");
-    assert_non_null(key);
-    X509 *x = X509_new();
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), 0);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, key);
-    X509_NAME *n = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"a.test", -1, -1, 0);
-    X509_set_issuer_name(x, n);
-    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
-    assert_int_equal(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
-    assert_int_equal(PEM_write_X509(f, x), 1);
-    fclose(f);
-    X509_free(x);
-    EVP_PKEY_free(key);
+    tls_cert_fixture(certpath, sizeof certpath, "/tmp/plucs-tls-ticket-XXXXXX");
     return 0;
 }
 
