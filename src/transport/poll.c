@@ -4,7 +4,9 @@
  * poll is the output queued since the previous one. Keys: when the client
  * sends one, every later request must carry the key whose SHA-1 (base64)
  * is the previous key (optionally starting a new sequence with NEWKEY);
- * a wrong key ends the session (ID=-3:0). */
+ * a wrong key ends the session (ID=-3:0). A session whose requests brought
+ * no data for a sweep period frees its parser between stanzas
+ * (idle_sweep.h), as a TCP stream does. */
 #include "transport/poll.h"
 #include "core/alloc.h"
 
@@ -13,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@
 #include "core/log.h"
 #include "transport/conn_limits.h"
 #include "transport/framing.h"
+#include "transport/idle_sweep.h"
 #include "transport/transport.h"
 #include "transport/xmpp_stream.h"
 
@@ -42,6 +46,7 @@ typedef struct psess {
     bool overflowed;         /* MAX_OUTPUT passed: nothing more is queued */
     struct event *timer; /* inactivity, then grace */
     struct event *finish_ev;
+    idle_entry idle;         /* on the worker's sweep list while recently fed */
 } psess;
 
 static __thread idmap sessions;
@@ -72,6 +77,7 @@ static void reply_error(const http_ref *ref, const char *code) { reply(ref, code
 
 static void psess_free(psess *p)
 {
+    idle_forget(&p->idle);
     if (sessions_ready)
         idmap_del(&sessions, p->key);
     if (p->st)
@@ -225,10 +231,22 @@ static void answer(psess *p, const http_ref *ref)
     buf_free(&p->out);
 }
 
+/* Quiet for a sweep period: the parser goes if no stanza is half-read
+ * (xstream_release); the next data gets a fresh one. */
+static void poll_idle(idle_entry *e)
+{
+    psess *p = (psess *)((char *)e - offsetof(psess, idle));
+    if (p->st && !p->ended && xstream_release(p->xs))
+        log_debug("poll: %s: session %s idle, XML parser released", p->peer, p->id);
+}
+
 static void feed(psess *p, preq *q)
 {
-    if (q->len && p->st && !p->ended)
+    if (q->len && p->st && !p->ended) {
         xstream_feed(p->xs, q->data, q->len);
+        if (p->st && !p->ended)
+            idle_touch(event_get_base(p->timer), &p->idle, poll_idle);
+    }
 }
 
 static void create(preq *q, bool secure)

@@ -4,7 +4,8 @@
  * wrapper element (so the stream parser's limits and restrictions apply to
  * every element), and must yield exactly one element. Output: every element
  * the stream layer writes becomes one text message, with the namespace
- * declarations it needs to stand alone. */
+ * declarations it needs to stand alone. A connection quiet for a sweep
+ * period frees its parser between messages (idle_sweep.h), as c2s does. */
 #include "transport/websocket.h"
 #include "core/alloc.h"
 
@@ -12,6 +13,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "transport/framing.h"
+#include "transport/idle_sweep.h"
 #include "transport/transport.h"
 #include "transport/xmpp_stream.h"
 
@@ -49,15 +52,27 @@ typedef struct ws {
     struct event *close_timer;
     struct event *check_ev;   /* deferred: free when done */
     conn_slot slot;           /* pre-authentication count until SASL success */
+    idle_entry idle;          /* on the worker's sweep list while recently active */
 } ws;
 
 static void ws_pump(ws *c);
 static void dispatch(ws *c, xnode *el);
 
+/* Quiet for a sweep period: the parser goes between two messages (every
+ * message is one whole element) and the next message gets a fresh one,
+ * primed with the wrapper element's namespace (xstream_release). */
+static void ws_idle(idle_entry *e)
+{
+    ws *c = (ws *)((char *)e - offsetof(ws, idle));
+    if (!c->closing && c->xs && xstream_release(c->xs))
+        log_debug("websocket: %s: idle, XML parser released", c->peer);
+}
+
 /* ---- lifetime ---- */
 
 static void ws_free(ws *c)
 {
+    idle_forget(&c->idle);
     xnode_free(c->pending);
     xmpp_stream_free(c->st);
     if (c->xs)
@@ -151,6 +166,8 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     c->elements = 0;
     c->bad_message = false;
     xstream_feed(c->xs, (const char *)arg->msg, arg->msg_length);
+    if (!c->closing)
+        idle_touch(bufferevent_get_base(c->bev), &c->idle, ws_idle);
     xnode *el = c->pending;
     c->pending = NULL;
     if (xmpp_stream_closing(c->st)) {

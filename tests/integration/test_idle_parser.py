@@ -66,6 +66,53 @@ def test_hostile_after_release_refused(plucsd):
     assert H.stream_error_condition(data) in ("restricted-xml", "not-well-formed"), data[-300:]
 
 
+
+def test_websocket_after_release(plucsd_factory):
+    """A WebSocket connection releases its parser too (websocket.c ws_idle);
+    the next messages parse as before: the default namespace of the wrapper,
+    a prefix declared on the element itself, and a hostile one is refused."""
+    import web_clients as W
+    p = plucsd_factory(**{"plucs/http/websocket": "true", "plucs/http/address": "127.0.0.1"})
+    ws = W.WebSocket(p.http_port)
+    try:
+        assert ws.login("alice", "alice-secret") == "alice@a.test/ws"
+        start = p.log_size()
+        assert p.wait_log(r"websocket: .*idle, XML parser released", timeout=15, start=start), \
+            "the idle WebSocket's parser was not released"
+        ws.send("<iq xmlns='jabber:client' type='get' id='w1' to='a.test'><ping xmlns='%s'/></iq>"
+                % PING)
+        m = ws.recv_until(r"id=['\"]w1['\"]")
+        assert m and "result" in m and "jabber:client" in m, m
+        start = p.log_size()
+        assert p.wait_log(r"websocket: .*idle, XML parser released", timeout=15, start=start)
+        ws.send("<iq xmlns='jabber:client' type='get' id='w2' to='a.test' xmlns:q='%s'><q:ping/></iq>"
+                % PING)
+        m = ws.recv_until(r"id=['\"]w2['\"]")
+        assert m and "result" in m, m
+        start = p.log_size()
+        assert p.wait_log(r"websocket: .*idle, XML parser released", timeout=15, start=start)
+        ws.send("<!DOCTYPE x [<!ENTITY a 'b'>]><message xmlns='jabber:client'>&a;</message>")
+        m = ws.recv_until(r"<stream:error|<error|restricted-xml|not-well-formed")
+        assert m and ("restricted-xml" in m or "not-well-formed" in m), m
+    finally:
+        ws.close()
+
+
+def test_polling_after_release(plucsd_factory):
+    """An HTTP polling session (poll.c poll_idle) releases its parser
+    between stanzas too; a stanza sent after that is answered."""
+    import web_clients as W
+    from test_web_poll_ws import poll_login
+    p = plucsd_factory(**{"plucs/http/poll": "true", "plucs/http/address": "127.0.0.1"})
+    start = p.log_size()
+    s = poll_login(p)
+    assert p.wait_log(r"poll: .*idle, XML parser released", timeout=15, start=start), \
+        "the idle polling session's parser was not released"
+    _, _, got = s.post("<iq type='get' id='q1' to='a.test'><ping xmlns='%s'/></iq>" % PING)
+    if "q1" not in got:
+        got = s.until(r"id=['\"]q1['\"]")
+    assert got and "result" in got, got
+
 def test_burst_is_trimmed_on_the_main_thread(plucsd):
     """After a burst of streams goes quiet, the worker asks and the main
     thread gives the freed memory back (core/mem_trim.c); the worker never
