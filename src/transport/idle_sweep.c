@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "core/mem_trim.h"
+#include "xml/xml_pool.h"
 
 /* Giving freed memory back to the kernel (core/mem_trim.h): once a
  * worker's burst is over (its list of recently active connections is empty
@@ -43,6 +44,8 @@ static void maybe_trim(void)
 {
     if (!released_since_trim || (active && released_since_trim < TRIM_AFTER))
         return;
+    if (!active)
+        xpool_trim();   /* the burst is over: the pool's spare chunks go too */
     mem_trim_report(released_since_trim);
     released_since_trim = 0;
 }

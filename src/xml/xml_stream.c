@@ -44,6 +44,7 @@
  * stanza. Namespace URIs are interned per stream (ns_tab): all elements of
  * one namespace share one reference-counted string (xml_ns.c), charged once. */
 #include "xml/xml.h"
+#include "xml/xml_pool.h"
 #include "xml/xnode_block.h"
 #include "core/alloc.h"
 
@@ -108,14 +109,25 @@ struct xstream {
 /* Expat's allocator has no context pointer; the stream on whose behalf
  * expat runs is set around every expat call that may allocate or free. */
 static _Thread_local xstream *xs_current;
-#define XS_HDR 16   /* keeps max_align_t alignment */
+/* Every block starts with a 16-byte header (keeps max_align_t alignment):
+ * the size expat asked for, and where the block came from: the thread's
+ * pool (xml_pool.h: released parsers give back whole pages) or malloc
+ * (larger blocks, sanitizer builds). */
+#define XS_HDR 16
+typedef struct xs_hdr {
+    size_t n;
+    size_t pooled;
+} xs_hdr;
 
 static void *xs_malloc(size_t n)
 {
-    char *p = malloc(n + XS_HDR);
-    if (!p)
+    xs_hdr h = { n, 0 };
+    char *p = NULL;
+    if (XPOOL_ENABLED && n <= XPOOL_MAX - XS_HDR && (p = xpool_alloc(n + XS_HDR)))
+        h.pooled = 1;
+    else if (!(p = malloc(n + XS_HDR)))
         return NULL;
-    memcpy(p, &n, sizeof n);
+    memcpy(p, &h, sizeof h);
     if (xs_current)
         xs_current->expat_mem += n;
     return p + XS_HDR;
@@ -132,10 +144,13 @@ static void xs_free_mem(void *ptr)
     if (!ptr)
         return;
     char *p = (char *)ptr - XS_HDR;
-    size_t n;
-    memcpy(&n, p, sizeof n);
-    xs_account_free(n);
-    free(p);
+    xs_hdr h;
+    memcpy(&h, p, sizeof h);
+    xs_account_free(h.n);
+    if (h.pooled)
+        xpool_free(p);
+    else
+        free(p);
 }
 
 static void *xs_realloc(void *ptr, size_t n)
@@ -143,13 +158,30 @@ static void *xs_realloc(void *ptr, size_t n)
     if (!ptr)
         return xs_malloc(n);
     char *p = (char *)ptr - XS_HDR;
-    size_t old;
-    memcpy(&old, p, sizeof old);
+    xs_hdr h;
+    memcpy(&h, p, sizeof h);
+    if (h.pooled) {
+        if (n + XS_HDR <= xpool_usable(p)) {   /* fits its object */
+            xs_account_free(h.n);
+            if (xs_current)
+                xs_current->expat_mem += n;
+            h.n = n;
+            memcpy(p, &h, sizeof h);
+            return ptr;
+        }
+        void *q = xs_malloc(n);
+        if (!q)
+            return NULL;
+        memcpy(q, ptr, h.n < n ? h.n : n);
+        xs_free_mem(ptr);
+        return q;
+    }
     char *q = realloc(p, n + XS_HDR);
     if (!q)
         return NULL;
-    memcpy(q, &n, sizeof n);
-    xs_account_free(old);
+    xs_account_free(h.n);
+    h.n = n;
+    memcpy(q, &h, sizeof h);
     if (xs_current)
         xs_current->expat_mem += n;
     return q + XS_HDR;
