@@ -45,6 +45,11 @@ struct bench {
     int sasl2;            /* --sasl2 plain|fast: SASL2 (XEP-0388) with Bind 2; fast (2):
                              PLAIN asks for a FAST token (XEP-0484), later logins of the
                              session use it (HT-SHA-256-ENDP) */
+    int resume;           /* --resume: keep each session's TLS session (ticket) and
+                             offer it on the session's next handshake */
+    SSL_SESSION **tls_sess; /* --resume: per session index, NULL: none yet */
+    int nsess;            /* entries of tls_sess */
+    uint64_t tls_full, tls_resumed; /* handshakes of the current phase */
     int first_user;
     int group_size;       /* pairs never cross a group of this many users */
     int users;            /* --users: session i logs in as user i mod users */
@@ -100,6 +105,8 @@ struct conn {
 };
 
 uint64_t now_us(void);
+/* --resume: OpenSSL's new-session callback (a ticket arrived) */
+int bench_new_session(SSL *ssl, SSL_SESSION *sess);
 /* Starts connecting client c (state CS_CONNECTING); returns 0 or -1. */
 int conn_start(struct conn *c);
 void conn_close(struct conn *c);

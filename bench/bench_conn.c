@@ -206,6 +206,24 @@ int conn_start(struct conn *c)
     return 0;
 }
 
+/* --resume: the session (a TLS 1.3 ticket arrives after the handshake, a
+ * TLS 1.2 one with it) is kept for the connection's session index. A copy:
+ * the bench closes connections without close_notify, and OpenSSL then
+ * marks the connection's own session object not resumable. */
+int bench_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    struct conn *c = SSL_get_app_data(ssl);
+    if (!c || c->idx >= B.nsess)
+        return 0;
+    SSL_SESSION *copy = SSL_SESSION_dup(sess);
+    if (!copy)
+        return 0;
+    if (B.tls_sess[c->idx])
+        SSL_SESSION_free(B.tls_sess[c->idx]);
+    B.tls_sess[c->idx] = copy;
+    return 0;
+}
+
 /* Records the first handshake's server key type, protocol and cipher. */
 static void note_tls(struct conn *c)
 {
@@ -238,6 +256,11 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
         } else if (c->state == CS_TLS_HANDSHAKE) {
             if (!B.tls_key[0])
                 note_tls(c);
+            SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+            if (ssl && SSL_session_reused(ssl))
+                B.tls_resumed++;
+            else
+                B.tls_full++;
             c->state = CS_FEATURES_TLS;
             send_header(c);
         }
@@ -262,6 +285,9 @@ static void start_tls(struct conn *c)
         return;
     }
     SSL_set_tlsext_host_name(ssl, B.domain);
+    SSL_set_app_data(ssl, c);
+    if (B.resume && c->idx < B.nsess && B.tls_sess[c->idx])
+        SSL_set_session(ssl, B.tls_sess[c->idx]);
     struct bufferevent *f = bufferevent_openssl_filter_new(B.base, c->bev, ssl,
                                 BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
     if (!f) {

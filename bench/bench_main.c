@@ -282,6 +282,7 @@ static void phase_login_for(const char *name, int n, int settle, double max_secs
     struct sample2 a, b, c;
     B.logins_ok = 0;
     B.logins_started = 0;
+    B.tls_full = B.tls_resumed = 0;
     logins_done = 0;
     logins_target = n;
     lat_reset(&B.login_lat);
@@ -320,6 +321,7 @@ static void phase_login_for(const char *name, int n, int settle, double max_secs
     JNUM("rss_growth_pct", a.srv.rss_kib > 0 ? (c.srv.rss_kib - a.srv.rss_kib) * 100.0 /
                                                    (double)a.srv.rss_kib : 0);
     JNUM("errors", errs - err0);
+    JNUM("tls_full", B.tls_full); JNUM("tls_resumed", B.tls_resumed);
     JNUM("online_after", B.online);
     for (int e = 0; e < ERR__COUNT; e++)
         if (B.errors[e])
@@ -646,7 +648,9 @@ static void usage(void)
           "  --users K (session i logs in as user first + i mod K, one resource each)\n"
           "  --muc-host conference.D --room-size 25 (muc: rooms r0000.. of that many)\n"
           "  --sasl2 plain|fast (SASL2 + Bind 2 over --tls; fast, idle: a first pass gets\n"
-          "    FAST tokens with PLAIN, the measured pass logs in with HT-SHA-256-ENDP)\n",
+          "    FAST tokens with PLAIN, the measured pass logs in with HT-SHA-256-ENDP)\n"
+          "  --resume (idle, --tls: a first pass logs every session in and keeps its TLS\n"
+          "    session ticket, the measured pass resumes with it)\n",
           stderr);
     exit(2);
 }
@@ -664,7 +668,7 @@ int main(int argc, char **argv)
         { "body-len", 1, 0, 'b' }, { "pid", 1, 0, 'P' }, { "aux-pid", 1, 0, 'A' },
         { "label", 1, 0, 'N' }, { "json", 1, 0, 'j' }, { "ldap-port", 1, 0, 'y' },
         { "ldap-dn-fmt", 1, 0, 'z' }, { "push-cmd", 1, 0, 'C' }, { "users", 1, 0, 'U' },
-        { "muc-host", 1, 0, 'm' }, { "room-size", 1, 0, 'k' }, { "sasl2", 1, 0, 'Z' },
+        { "muc-host", 1, 0, 'm' }, { "room-size", 1, 0, 'k' }, { "sasl2", 1, 0, 'Z' }, { "resume", 0, 0, 'X' },
         { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -720,6 +724,7 @@ int main(int argc, char **argv)
         case 'U': B.users = atoi(optarg); break;
         case 'm': B.muc_host = optarg; break;
         case 'k': B.room_size = atoi(optarg); break;
+        case 'X': B.resume = 1; break;
         default: usage();
         }
     }
@@ -736,6 +741,11 @@ int main(int argc, char **argv)
     B.ssl_ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(B.ssl_ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_mode(B.ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+    if (B.resume) {
+        SSL_CTX_set_session_cache_mode(B.ssl_ctx,
+                                       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(B.ssl_ctx, bench_new_session);
+    }
     json = O.json_path ? fopen(O.json_path, "w") : fopen("/dev/null", "w");
     if (!B.base || !B.ssl_ctx || !json) {
         perror("plucs-bench");
@@ -801,6 +811,32 @@ int main(int argc, char **argv)
             printf("%-10s tokens    %d of %d sessions got a FAST token\n", O.label, have, nconns);
             next_conn = 0;
             phase_login("login-fast", nconns, 1);
+        } else if (strcmp(O.scenario, "idle") == 0 && B.resume) {
+            /* resumption: full handshakes keep a ticket per session first,
+             * then the measured logins offer it */
+            B.nsess = nconns;
+            B.tls_sess = calloc((size_t)nconns, sizeof *B.tls_sess);
+            if (!B.tls_sess)
+                return 1;
+            phase_login("tickets", nconns, 0);
+            for (int i = 0; i < nconns; i++)
+                if (conns[i].state != CS_NONE && conns[i].state != CS_DEAD)
+                    conn_close(&conns[i]);
+            int have = 0;
+            for (int i = 0; i < nconns; i++)
+                have += B.tls_sess[i] != NULL;
+            printf("%-10s tickets   %d of %d sessions kept a TLS session\n", O.label, have, nconns);
+            next_conn = 0;
+            phase_login("login-resumed", nconns, 1);
+            printf("%-10s resumed   %llu of %llu handshakes\n", O.label,
+                   (unsigned long long)B.tls_resumed,
+                   (unsigned long long)(B.tls_resumed + B.tls_full));
+            for (int i = 0; i < nconns; i++)
+                if (B.tls_sess[i])
+                    SSL_SESSION_free(B.tls_sess[i]);
+            free(B.tls_sess);
+            B.tls_sess = NULL;
+            B.nsess = 0;
         } else if (strcmp(O.scenario, "idle") == 0) {
             phase_login("login", nconns, 1);
         } else if (strcmp(O.scenario, "msg") == 0) {

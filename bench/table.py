@@ -156,6 +156,16 @@ for alt in CERT_ALT:
         ("slapd", 0.8))
     row("A  RSS per idle TLS session, %s (KiB)" % KEYNAME.get(alt, alt),
         login("tls-" + alt, "rss_per_session_kib"), "low", ("anchor", 5))
+# reconnecting clients: a first pass kept each session's TLS ticket, the
+# measured pass offers it (--resume); the share row tells whether a server
+# resumed at all (a full handshake counts there as not resumed)
+row("A  CPU-s per 1000 TLS logins, resumed", login("tls-resume", "cpu_per_1000_logins", "login-resumed"),
+    "low", ("anchor", 4))
+row("A  TLS logins/s, resumed", login("tls-resume", "logins_per_s", "login-resumed"), "high",
+    ("slapd", 0.8))
+row("A  TLS handshakes resumed (%)", lambda c, k: (lambda p: (
+    100.0 * p.get("tls_resumed", 0) / max(1, p.get("tls_resumed", 0) + p.get("tls_full", 0)), True)
+    if p else None)(phase(nth("%s-idle-tls-resume.json" % c, k), "login-resumed")), "high")
 for r in (5000, 20000):
     row("B  CPU-s per 100k msgs at %d/s" % r, msg(r, "cpu_per_100k"), "low", ("anchor", 5, "floor", 2))
     row("B  p50 latency at %d/s (ms)" % r, msg(r, "p50_ms"), "low")
