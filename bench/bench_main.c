@@ -655,6 +655,16 @@ static void usage(void)
     exit(2);
 }
 
+/* Two-pass logins (FAST tokens, TLS resumption): every session of the
+ * first pass closes, and the next pass starts again at session 0. */
+static void close_all_for_next_pass(void)
+{
+    for (int i = 0; i < nconns; i++)
+        if (conns[i].state != CS_NONE && conns[i].state != CS_DEAD)
+            conn_close(&conns[i]);
+    next_conn = 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -802,14 +812,11 @@ int main(int argc, char **argv)
             /* FAST: the tokens first (password logins, LDAP binds), then
              * the measured logins with the tokens alone */
             phase_login("tokens", nconns, 0);
-            for (int i = 0; i < nconns; i++)
-                if (conns[i].state != CS_NONE && conns[i].state != CS_DEAD)
-                    conn_close(&conns[i]);
+            close_all_for_next_pass();
             int have = 0;
             for (int i = 0; i < nconns; i++)
                 have += conns[i].token[0] != 0;
             printf("%-10s tokens    %d of %d sessions got a FAST token\n", O.label, have, nconns);
-            next_conn = 0;
             phase_login("login-fast", nconns, 1);
         } else if (strcmp(O.scenario, "idle") == 0 && B.resume) {
             /* resumption: full handshakes keep a ticket per session first,
@@ -819,14 +826,11 @@ int main(int argc, char **argv)
             if (!B.tls_sess)
                 return 1;
             phase_login("tickets", nconns, 0);
-            for (int i = 0; i < nconns; i++)
-                if (conns[i].state != CS_NONE && conns[i].state != CS_DEAD)
-                    conn_close(&conns[i]);
+            close_all_for_next_pass();
             int have = 0;
             for (int i = 0; i < nconns; i++)
                 have += B.tls_sess[i] != NULL;
             printf("%-10s tickets   %d of %d sessions kept a TLS session\n", O.label, have, nconns);
-            next_conn = 0;
             phase_login("login-resumed", nconns, 1);
             printf("%-10s resumed   %llu of %llu handshakes\n", O.label,
                    (unsigned long long)B.tls_resumed,
