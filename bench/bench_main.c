@@ -303,7 +303,10 @@ static void phase_login_for(const char *name, int n, int settle, double max_secs
     double p50 = lat_pct_ms(&B.login_lat, 50), p99 = lat_pct_ms(&B.login_lat, 99);
     double lmax = lat_max_ms(&B.login_lat);
     double cpu = b.srv.cpu_s - a.srv.cpu_s, aux = b.aux.cpu_s - a.aux.cpu_s;
-    double rss_per = ok > 0 ? (double)(c.srv.rss_kib - a.srv.rss_kib) / ok : 0;
+    /* per session still online: sessions the server ended after their
+     * login (a per-user cap, a conflict) hold no memory */
+    double held = B.online > 0 && (double)B.online < ok ? (double)B.online : ok;
+    double rss_per = held > 0 ? (double)(c.srv.rss_kib - a.srv.rss_kib) / held : 0;
     printf("%-10s %-9s logins %6.0f/%-6d %7.0f/s  p50 %7.2f ms  p99 %7.2f ms  max %7.1f ms  "
            "cpu %6.2f s (%.3f s/1000)  rss %ld->%ld KiB (%.1f KiB/session)  slapd cpu %.2f s  errors %llu\n",
            O.label, name, ok, n, ok / (secs > 0 ? secs : 1), p50, p99, lmax, cpu,

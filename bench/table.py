@@ -337,7 +337,12 @@ if maxtls:
         limit = int(nofile) - 300
     except ValueError:
         limit = None
-    if maxtls["failed"] <= 0:
+    held = maxtls.get("online_after", maxtls["ok"])
+    if maxtls["failed"] <= 0 and held < maxtls["ok"]:
+        why = ("all %d logged in, %d still online at the end: %s (the server ended the others)" % (
+            maxtls["ok"], held, errs or "no error seen"))
+        verdict = "sessions ended by the server: NOT met"
+    elif maxtls["failed"] <= 0:
         why = "all %d held, as many as asked for" % maxtls["target"]
         if limit and maxtls["target"] >= limit:
             verdict = "the open-file limit reached (%s - 300 kept for the rest): met" % nofile
@@ -354,7 +359,7 @@ if maxtls:
                    else "below the open-file limit: NOT met")
     print("E  concurrent TLS sessions: %d of %d held, RSS %.0f MiB (%.1f KiB per session); open files: "
           "plucs-bench and driver %s, plucsd %s; %s; target: %s" % (
-              maxtls["ok"], maxtls["target"], maxtls["rss_after_kib"] / 1024.0,
+              min(held, maxtls["ok"]), maxtls["target"], maxtls["rss_after_kib"] / 1024.0,
               maxtls["rss_per_session_kib"], nofile, "/".join(lim) or "?", why, verdict))
 if slapd:
     print("slapd simple binds (new connection each): %.0f/s, p99 %.2f ms, slapd CPU %.3f s per 1000" % (
