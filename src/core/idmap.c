@@ -1,4 +1,5 @@
-/* idmap.c: see idmap.h. Linear probing with tombstones, grown at 50% use. */
+/* idmap.c: see idmap.h. Linear probing with tombstones, rebuilt at 50% use
+ * (live entries plus tombstones) to the size the live entries need. */
 #include "core/idmap.h"
 #include "core/alloc.h"
 
@@ -40,10 +41,16 @@ void *idmap_get(const idmap *m, uint64_t id)
     }
 }
 
+/* Rebuilds the table for its live entries, at most a quarter full
+ * afterwards. The size comes from the live count, never from the old
+ * capacity: when sessions come and go, the slots fill with tombstones, and
+ * a rebuild that doubled every time would grow the table with the number
+ * of logins since start (a leak in a login storm). So churn rebuilds at
+ * the same size, and a table whose sessions left shrinks. */
 static void idmap_grow(idmap *m)
 {
-    size_t ncap = m->cap ? m->cap * 2 : 16;
-    while (m->count * 2 >= ncap)
+    size_t ncap = 16;
+    while ((m->count + 1) * 4 > ncap)
         ncap *= 2;
     uint64_t *ok = m->keys;
     void **ov = m->vals;
